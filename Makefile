@@ -1,0 +1,122 @@
+# nntrace — build, test, bench, fuzz.  See README.md.
+#
+#   make                      build/nntrace, build/libnntrace.a, build/libnntrace.so
+#   make check                unit tests, conformance corpus, end-to-end CLI tests
+#   make unit                 unit tests only
+#   make examples             build/examples/*
+#   make bench                speed against ONNX Runtime (ratios), tracer overhead
+#   make fuzz                 libFuzzer harnesses (clang) in build-fuzz/
+#   make SANITIZE=address,undefined check    the same under ASan+UBSan (in build-san/)
+#   make WERROR=1             warnings are errors (CI)
+
+CC       ?= cc
+SANITIZE ?=
+ifeq ($(SANITIZE),)
+BUILD    ?= build
+SANFLAGS :=
+else
+BUILD    ?= build-san
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+PKGS     := openblas libpng zlib libmicrohttpd libgvc libedit jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN     += -Werror
+endif
+OPT      ?= -O2 -g
+ARCHFLAGS ?= -march=x86-64-v2 -mtune=native
+CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE $(PKG_CFLAGS)
+CFLAGS   += -std=c11 $(OPT) $(ARCHFLAGS) $(WARN) -fPIC -pthread $(SANFLAGS)
+LDLIBS   += $(PKG_LIBS) -lm -lpthread
+LDFLAGS  += $(SANFLAGS) -pthread
+
+LIB_SRC  := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+WEB_OBJ  := $(BUILD)/obj/web_assets.o
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
+EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
+CORPUS   ?= ../shared/onnx-node-tests
+
+.PHONY: all lib check unit conformance e2e examples bench fuzz clean
+all: $(BUILD)/nntrace $(BUILD)/libnntrace.a $(BUILD)/libnntrace.so
+
+lib: $(BUILD)/libnntrace.a $(BUILD)/libnntrace.so
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# The dashboard's front end is embedded into the binary (see scripts/embed.sh).
+$(BUILD)/web_assets.c: scripts/embed.sh $(shell find web -type f ! -path '*/node_modules/*' 2>/dev/null)
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh web $@
+
+$(WEB_OBJ): $(BUILD)/web_assets.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libnntrace.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libnntrace.so: $(LIB_OBJ)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/nntrace: $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libnntrace.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libnntrace.a $(LDLIBS)
+
+# ---- tests
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/testutil.h $(BUILD)/libnntrace.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(BUILD)/libnntrace.a $(LDFLAGS) $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/conformance: tests/conformance/runner.c $(BUILD)/libnntrace.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libnntrace.a $(LDFLAGS) $(LDLIBS)
+
+unit: $(UNIT_BIN)
+	@sh tests/run_unit.sh $(BUILD) $(UNIT_BIN)
+
+conformance: $(BUILD)/tests/conformance
+	@$(BUILD)/tests/conformance --corpus $(CORPUS) --expect tests/conformance/expected.txt
+
+e2e: all examples
+	@sh tests/e2e/run.sh $(BUILD)
+
+check: all unit conformance e2e
+
+# ---- examples
+examples: $(EXAMPLE_BIN)
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libnntrace.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libnntrace.a $(LDFLAGS) $(LDLIBS)
+
+# ---- bench (needs models made by scripts/make_models.py and onnxruntime-node)
+bench: all
+	sh bench/run.sh $(BUILD)
+
+# ---- fuzz
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
+FUZZ_CFLAGS := -std=c11 -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer $(WARN) -pthread
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS)
+fuzz: $(FUZZ_BIN)
+	@echo "run e.g.: build-fuzz/fuzz_onnx -max_total_time=600 tests/fuzz/corpus/onnx"
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,121 @@
+/*
+ * core.h — internal helpers shared by every module: error reporting,
+ * always-on assertions, checked allocation, arenas and small utilities.
+ * Not part of the public API.
+ */
+#ifndef NT_CORE_H
+#define NT_CORE_H
+
+#include "nntrace.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#if defined(__GNUC__)
+#define NT_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define NT_UNUSED __attribute__((unused))
+#define NT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define NT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define NT_PRINTF(a, b)
+#define NT_UNUSED
+#define NT_LIKELY(x) (x)
+#define NT_UNLIKELY(x) (x)
+#endif
+
+#define NT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define NT_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define NT_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Records a formatted message for nt_last_error() and returns `s`, so a
+ * failing path reads: return nt_error(NT_ERR_PARSE, "%s: field %s ...", ...). */
+nt_status nt_error(nt_status s, const char *fmt, ...) NT_PRINTF(2, 3);
+nt_status nt_verror(nt_status s, const char *fmt, va_list ap);
+/* Prepends "prefix: " to the current message (adds context on the way up). */
+nt_status nt_error_wrap(nt_status s, const char *fmt, ...) NT_PRINTF(2, 3);
+void nt_error_clear(void);
+
+/* Internal invariants: always on, prints file:line, then aborts.  Never used
+ * for anything a user's input can trigger. */
+#define NT_ASSERT(cond) \
+    ((cond) ? (void)0 : nt_assert_fail(#cond, __FILE__, __LINE__))
+void nt_assert_fail(const char *cond, const char *file, int line);
+
+/* Checked allocation: these return NULL on failure (and on size overflow)
+ * after recording an NT_ERR_NOMEM message; callers must check. */
+void *nt_malloc(size_t n);
+void *nt_calloc(size_t count, size_t size);
+void *nt_realloc(void *p, size_t n);
+void *nt_aligned_alloc(size_t n);      /* 64-byte aligned, free with nt_aligned_free */
+void nt_aligned_free(void *p);
+char *nt_strdup(const char *s);
+char *nt_strndup(const char *s, size_t n);
+/* a*b with overflow detection: returns false on overflow. */
+bool nt_mul_size(size_t a, size_t b, size_t *out);
+
+/* ---- arenas: many small allocations freed together. */
+typedef struct nt_arena_block nt_arena_block;
+typedef struct nt_arena {
+    nt_arena_block *head;
+    size_t total;
+} nt_arena;
+
+void nt_arena_init(nt_arena *a);
+void nt_arena_deinit(nt_arena *a);
+/* 16-byte aligned, zeroed memory; NULL (with message) on failure. */
+void *nt_arena_alloc(nt_arena *a, size_t n);
+void *nt_arena_calloc(nt_arena *a, size_t count, size_t size);
+char *nt_arena_strndup(nt_arena *a, const char *s, size_t n);
+char *nt_arena_strdup(nt_arena *a, const char *s);
+
+/* ---- growable byte buffer (for writers and JSON). */
+typedef struct nt_buf {
+    char *data;
+    size_t len, cap;
+    bool failed;   /* set once an allocation failed; later appends are no-ops */
+} nt_buf;
+
+void nt_buf_init(nt_buf *b);
+void nt_buf_deinit(nt_buf *b);
+void nt_buf_append(nt_buf *b, const void *data, size_t n);
+void nt_buf_puts(nt_buf *b, const char *s);
+void nt_buf_putc(nt_buf *b, char c);
+void nt_buf_printf(nt_buf *b, const char *fmt, ...) NT_PRINTF(2, 3);
+/* Appends s as a JSON string literal (quotes and escapes included). */
+void nt_buf_json_string(nt_buf *b, const char *s);
+/* Appends a double as JSON: NaN/Inf become bare NaN/Infinity/-Infinity
+ * (as Python's json emits), integers-valued doubles print without exponent noise. */
+void nt_buf_json_double(nt_buf *b, double v);
+
+/* ---- time */
+double nt_now_ms(void);   /* monotonic milliseconds */
+
+/* ---- files */
+/* Writes the whole buffer to path atomically (temp file + rename). */
+nt_status nt_write_file(const char *path, const void *data, size_t len);
+/* Reads a whole file (NUL-terminated for convenience). */
+nt_status nt_read_file(const char *path, char **data, size_t *len);
+/* mkdir -p. */
+nt_status nt_mkdirs(const char *path);
+
+/* ---- float16 / bfloat16 conversion */
+float nt_half_to_float(uint16_t h);
+uint16_t nt_float_to_half(float f);
+float nt_bf16_to_float(uint16_t h);
+uint16_t nt_float_to_bf16(float f);
+
+/* Sets t's shape; ndim must be <= NT_MAX_DIMS. */
+void nt_tensor_set_shape(nt_tensor *t, int ndim, const int64_t *dims);
+/* Ensures t->data holds at least nbytes (owned, aligned); keeps nothing. */
+nt_status nt_tensor_reserve(nt_tensor *t, size_t nbytes);
+/* Element i of any numeric tensor as double (for stats, printing). */
+double nt_tensor_get_f64(const nt_tensor *t, int64_t i);
+/* Stores v into element i, converting to t's dtype. */
+void nt_tensor_set_f64(nt_tensor *t, int64_t i, double v);
+bool nt_dtype_is_float(nt_dtype t);
+bool nt_dtype_is_int(nt_dtype t);
+bool nt_dtype_is_numeric(nt_dtype t);
+
+#endif /* NT_CORE_H */

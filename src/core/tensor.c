@@ -1,0 +1,211 @@
+/*
+ * tensor.c — the dense tensor value type: shape helpers, owned storage,
+ * element access by double for code that must handle every dtype (stats,
+ * printing, comparisons), and the NT_TRACE helpers.
+ */
+#include "core.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int64_t nt_tensor_numel(const nt_tensor *t)
+{
+    if (t->ndim < 0)
+        return -1;
+    int64_t n = 1;
+    for (int i = 0; i < t->ndim; i++) {
+        if (t->dims[i] < 0)
+            return -1;
+        n *= t->dims[i];
+    }
+    return n;
+}
+
+size_t nt_tensor_nbytes(const nt_tensor *t)
+{
+    int64_t n = nt_tensor_numel(t);
+    if (n <= 0)
+        return 0;
+    if (t->dtype == NT_DTYPE_INT4 || t->dtype == NT_DTYPE_UINT4 || t->dtype == NT_DTYPE_FLOAT4E2M1)
+        return (size_t)(n + 1) / 2;
+    return (size_t)n * nt_dtype_size(t->dtype);
+}
+
+void nt_tensor_set_shape(nt_tensor *t, int ndim, const int64_t *dims)
+{
+    NT_ASSERT(ndim <= NT_MAX_DIMS);
+    t->ndim = ndim;
+    for (int i = 0; i < ndim && i < NT_MAX_DIMS; i++)
+        t->dims[i] = dims[i];
+}
+
+nt_status nt_tensor_reserve(nt_tensor *t, size_t nbytes)
+{
+    if ((t->flags & NT_TENSOR_OWNS_DATA) && t->capacity >= nbytes && t->data)
+        return NT_OK;
+    if (t->flags & NT_TENSOR_OWNS_DATA)
+        nt_aligned_free(t->data);
+    t->data = nt_aligned_alloc(nbytes);
+    if (!t->data) {
+        t->capacity = 0;
+        t->flags &= ~NT_TENSOR_OWNS_DATA;
+        return NT_ERR_NOMEM;
+    }
+    t->capacity = nbytes;
+    t->flags |= NT_TENSOR_OWNS_DATA;
+    return NT_OK;
+}
+
+nt_status nt_tensor_new(nt_dtype dtype, int ndim, const int64_t *dims, nt_tensor **out)
+{
+    *out = NULL;
+    if (ndim < 0 || ndim > NT_MAX_DIMS)
+        return nt_error(NT_ERR_UNSUPPORTED, "tensor rank %d is outside 0..%d", ndim, NT_MAX_DIMS);
+    nt_tensor *t = nt_calloc(1, sizeof *t);
+    if (!t)
+        return NT_ERR_NOMEM;
+    t->dtype = dtype;
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (dims[i] < 0 || (dims[i] > 0 && n > INT64_MAX / dims[i])) {
+            free(t);
+            return nt_error(NT_ERR_SHAPE, "invalid tensor dimension %lld", (long long)dims[i]);
+        }
+        n *= dims[i];
+    }
+    nt_tensor_set_shape(t, ndim, dims);
+    size_t nbytes = nt_tensor_nbytes(t);
+    if (n > 0 && nbytes / (size_t)n < nt_dtype_size(dtype) / 2) {
+        free(t);
+        return nt_error(NT_ERR_NOMEM, "tensor of %lld elements is too large", (long long)n);
+    }
+    if (nt_tensor_reserve(t, nbytes) != NT_OK) {
+        free(t);
+        return NT_ERR_NOMEM;
+    }
+    memset(t->data, 0, nbytes);
+    *out = t;
+    return NT_OK;
+}
+
+nt_status nt_tensor_clone(const nt_tensor *src, nt_tensor **out)
+{
+    nt_status s = nt_tensor_new(src->dtype, src->ndim, src->dims, out);
+    if (s == NT_OK && nt_tensor_nbytes(src))
+        memcpy((*out)->data, src->data, nt_tensor_nbytes(src));
+    return s;
+}
+
+void nt_tensor_free(nt_tensor *t)
+{
+    if (!t)
+        return;
+    if (t->flags & NT_TENSOR_OWNS_DATA)
+        nt_aligned_free(t->data);
+    free(t);
+}
+
+void nt_tensor_describe(const nt_tensor *t, char *buf, size_t len)
+{
+    size_t off = 0;
+    int n = snprintf(buf, len, "%s[", nt_dtype_name(t->dtype));
+    if (n < 0 || (size_t)n >= len)
+        return;
+    off = (size_t)n;
+    if (t->ndim < 0) {
+        snprintf(buf + off, len - off, "?]");
+        return;
+    }
+    for (int i = 0; i < t->ndim && off < len; i++) {
+        if (t->dims[i] < 0)
+            n = snprintf(buf + off, len - off, "%s?", i ? "," : "");
+        else
+            n = snprintf(buf + off, len - off, "%s%lld", i ? "," : "", (long long)t->dims[i]);
+        if (n < 0)
+            return;
+        off += (size_t)n;
+    }
+    if (off < len)
+        snprintf(buf + off, len - off, "]");
+}
+
+double nt_tensor_get_f64(const nt_tensor *t, int64_t i)
+{
+    const void *d = t->data;
+    switch (t->dtype) {
+    case NT_DTYPE_FLOAT: return ((const float *)d)[i];
+    case NT_DTYPE_DOUBLE: return ((const double *)d)[i];
+    case NT_DTYPE_FLOAT16: return nt_half_to_float(((const uint16_t *)d)[i]);
+    case NT_DTYPE_BFLOAT16: return nt_bf16_to_float(((const uint16_t *)d)[i]);
+    case NT_DTYPE_UINT8: return ((const uint8_t *)d)[i];
+    case NT_DTYPE_INT8: return ((const int8_t *)d)[i];
+    case NT_DTYPE_UINT16: return ((const uint16_t *)d)[i];
+    case NT_DTYPE_INT16: return ((const int16_t *)d)[i];
+    case NT_DTYPE_INT32: return ((const int32_t *)d)[i];
+    case NT_DTYPE_INT64: return (double)((const int64_t *)d)[i];
+    case NT_DTYPE_UINT32: return ((const uint32_t *)d)[i];
+    case NT_DTYPE_UINT64: return (double)((const uint64_t *)d)[i];
+    case NT_DTYPE_BOOL: return ((const uint8_t *)d)[i] ? 1.0 : 0.0;
+    default: return NAN;
+    }
+}
+
+void nt_tensor_set_f64(nt_tensor *t, int64_t i, double v)
+{
+    void *d = t->data;
+    switch (t->dtype) {
+    case NT_DTYPE_FLOAT: ((float *)d)[i] = (float)v; break;
+    case NT_DTYPE_DOUBLE: ((double *)d)[i] = v; break;
+    case NT_DTYPE_FLOAT16: ((uint16_t *)d)[i] = nt_float_to_half((float)v); break;
+    case NT_DTYPE_BFLOAT16: ((uint16_t *)d)[i] = nt_float_to_bf16((float)v); break;
+    case NT_DTYPE_UINT8: ((uint8_t *)d)[i] = (uint8_t)v; break;
+    case NT_DTYPE_INT8: ((int8_t *)d)[i] = (int8_t)v; break;
+    case NT_DTYPE_UINT16: ((uint16_t *)d)[i] = (uint16_t)v; break;
+    case NT_DTYPE_INT16: ((int16_t *)d)[i] = (int16_t)v; break;
+    case NT_DTYPE_INT32: ((int32_t *)d)[i] = (int32_t)v; break;
+    case NT_DTYPE_INT64: ((int64_t *)d)[i] = (int64_t)v; break;
+    case NT_DTYPE_UINT32: ((uint32_t *)d)[i] = (uint32_t)v; break;
+    case NT_DTYPE_UINT64: ((uint64_t *)d)[i] = (uint64_t)v; break;
+    case NT_DTYPE_BOOL: ((uint8_t *)d)[i] = v != 0; break;
+    default: break;
+    }
+}
+
+void nt_trace_floats(const char *file, int line, const char *name, const float *v, size_t n)
+{
+    double sum = 0, mn = INFINITY, mx = -INFINITY;
+    size_t nan = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(v[i])) {
+            nan++;
+            continue;
+        }
+        sum += v[i];
+        mn = v[i] < mn ? v[i] : mn;
+        mx = v[i] > mx ? v[i] : mx;
+    }
+    fprintf(stderr, "[nt] %s:%d %s float32[%zu] min=%.6g max=%.6g mean=%.6g nan=%zu\n", file, line, name,
+            n, n > nan ? mn : NAN, n > nan ? mx : NAN, n > nan ? sum / (double)(n - nan) : NAN, nan);
+}
+
+void nt_trace_tensor(const char *file, int line, const char *name, const nt_tensor *t)
+{
+    char desc[128];
+    nt_tensor_describe(t, desc, sizeof desc);
+    int64_t n = nt_tensor_numel(t);
+    double sum = 0, mn = INFINITY, mx = -INFINITY;
+    int64_t nan = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double x = nt_tensor_get_f64(t, i);
+        if (isnan(x)) {
+            nan++;
+            continue;
+        }
+        sum += x;
+        mn = x < mn ? x : mn;
+        mx = x > mx ? x : mx;
+    }
+    fprintf(stderr, "[nt] %s:%d %s %s min=%.6g max=%.6g mean=%.6g nan=%lld\n", file, line, name, desc,
+            n > nan ? mn : NAN, n > nan ? mx : NAN, n > nan ? sum / (double)(n - nan) : NAN, (long long)nan);
+}
