@@ -74,7 +74,7 @@ $(BUILD)/nntrace: $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libnntrace.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libnntrace.a $(LDLIBS)
 
 # ---- tests
-$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/testutil.h $(BUILD)/libnntrace.a
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libnntrace.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(BUILD)/libnntrace.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
