@@ -46,14 +46,22 @@ EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 CORPUS   ?= ../shared/onnx-node-tests
 
-.PHONY: all lib check unit conformance e2e examples bench fuzz clean
+.PHONY: all lib check unit conformance conformance-update e2e examples bench fuzz clean
 all: $(BUILD)/nntrace $(BUILD)/libnntrace.a $(BUILD)/libnntrace.so
 
 lib: $(BUILD)/libnntrace.a $(BUILD)/libnntrace.so
 
+# V=1 shows whole command lines.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # The dashboard's front end is embedded into the binary (see scripts/embed.sh).
 $(BUILD)/web_assets.c: scripts/embed.sh $(shell find web -type f ! -path '*/node_modules/*' 2>/dev/null)
@@ -120,3 +128,6 @@ clean:
 	rm -rf build build-san build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+conformance-update: $(BUILD)/tests/conformance
+	@$(BUILD)/tests/conformance --corpus $(CORPUS) --expect tests/conformance/expected.txt --update

@@ -119,6 +119,12 @@ void nt_tensor_free(nt_tensor *t);
 /* "float32[1,3,224,224]" into buf (always NUL-terminated). */
 void nt_tensor_describe(const nt_tensor *t, char *buf, size_t len);
 
+/* Element i (row-major) of any numeric tensor as a double; NaN for
+ * non-numeric dtypes.  Convenience for printing and tests, not for speed. */
+double nt_tensor_get_f64(const nt_tensor *t, int64_t i);
+/* Stores v into element i, converting to the tensor's dtype. */
+void nt_tensor_set_f64(nt_tensor *t, int64_t i, double v);
+
 /* Tensor files: .npy (v1/v2/v3) and ONNX TensorProto .pb, chosen by suffix. */
 nt_status nt_tensor_load(const char *path, nt_tensor **out);
 nt_status nt_tensor_save(const char *path, const nt_tensor *t);
@@ -219,6 +225,9 @@ bool nt_session_paused(const nt_session *s);
 nt_status nt_session_get_output(nt_session *s, int i, const nt_tensor **out);
 /* Any live value by tensor name (graph input, initializer, node output). */
 nt_status nt_session_get_value(nt_session *s, const char *name, nt_tensor **out);
+/* Keep every intermediate value alive for the whole run (debuggers), instead
+ * of freeing each after its last use. */
+void nt_session_set_keep_values(nt_session *s, bool keep);
 /* Peak bytes of intermediate tensors held at once in the last run. */
 size_t nt_session_peak_bytes(const nt_session *s);
 

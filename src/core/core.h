@@ -110,10 +110,6 @@ uint16_t nt_float_to_bf16(float f);
 void nt_tensor_set_shape(nt_tensor *t, int ndim, const int64_t *dims);
 /* Ensures t->data holds at least nbytes (owned, aligned); keeps nothing. */
 nt_status nt_tensor_reserve(nt_tensor *t, size_t nbytes);
-/* Element i of any numeric tensor as double (for stats, printing). */
-double nt_tensor_get_f64(const nt_tensor *t, int64_t i);
-/* Stores v into element i, converting to t's dtype. */
-void nt_tensor_set_f64(nt_tensor *t, int64_t i, double v);
 bool nt_dtype_is_float(nt_dtype t);
 bool nt_dtype_is_int(nt_dtype t);
 bool nt_dtype_is_numeric(nt_dtype t);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static _Thread_local char last_error[1024];
+static _Thread_local char last_error[16384];
 
 const char *nt_last_error(void) { return last_error; }
 
@@ -36,7 +36,17 @@ nt_status nt_error_wrap(nt_status s, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, last_error, sizeof old);
-    snprintf(last_error, sizeof last_error, "%s: %s", prefix, old);
+    /* Built by hand: snprintf("%s: %s") would warn about truncation, which is intended. */
+    size_t np = strlen(prefix), no = strnlen(old, sizeof old - 1);
+    if (np > sizeof last_error - 3)
+        np = sizeof last_error - 3;
+    memcpy(last_error, prefix, np);
+    memcpy(last_error + np, ": ", 2);
+    size_t room = sizeof last_error - np - 3;
+    if (no > room)
+        no = room;
+    memcpy(last_error + np + 2, old, no);
+    last_error[np + 2 + no] = '\0';
     return s;
 }
 

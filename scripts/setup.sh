@@ -1,0 +1,49 @@
+#!/bin/sh
+# setup.sh [--test] [--bench] — installs every Debian package nntrace needs
+# (and, with --bench, ONNX Runtime from npm for the speed comparison).
+#
+#   (none)    build dependencies: compiler, OpenBLAS, zlib, libpng,
+#             libmicrohttpd, Graphviz, libedit, jansson, cmocka
+#   --test    plus what the test suite uses: clang + libFuzzer runtime,
+#             protoc (independent protobuf decoder), python3-numpy and
+#             python3-onnx (independent readers of our files)
+#   --bench   plus python3-torch (exports the benchmark models) and
+#             onnxruntime-node from npm (the reference we compare against)
+#
+# Safe to run again: apt-get skips what is installed.
+set -eu
+test_deps=0
+bench_deps=0
+for a in "$@"; do
+    case $a in
+    --test) test_deps=1 ;;
+    --bench) bench_deps=1 ;;
+    *) echo "usage: scripts/setup.sh [--test] [--bench]" >&2; exit 1 ;;
+    esac
+done
+pkgs="build-essential pkg-config libopenblas-dev zlib1g-dev libpng-dev libmicrohttpd-dev
+      libgraphviz-dev libedit-dev libjansson-dev libcmocka-dev"
+if [ $test_deps = 1 ]; then
+    pkgs="$pkgs clang libclang-rt-14-dev protobuf-compiler python3-numpy python3-onnx"
+fi
+if [ $bench_deps = 1 ]; then
+    pkgs="$pkgs python3-numpy python3-onnx python3-torch nodejs"
+fi
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+    SUDO=sudo
+fi
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "setup: installing$missing"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+fi
+if [ $bench_deps = 1 ]; then
+    command -v npm >/dev/null || { echo "setup: npm is needed for --bench" >&2; exit 1; }
+    (cd bench && npm install --no-audit --no-fund --ignore-scripts)
+fi
+echo "setup: done"

@@ -1,0 +1,58 @@
+/*
+ * cli_model.h — what every subcommand that runs a model shares: the input
+ * options (-i NAME=FILE, -i FILE, --random[=SEED], --zeros, --dim NAME=N,
+ * --threads N), opening the model and session, and binding inputs with
+ * errors that list what the model expects.
+ */
+#ifndef NT_CLI_MODEL_H
+#define NT_CLI_MODEL_H
+
+#include "cli/cli.h"
+
+#define NT_CLI_MAX_INPUTS 64
+
+typedef struct nt_cli_inputs {
+    int n;
+    const char *names[NT_CLI_MAX_INPUTS];   /* NULL: bind by position */
+    const char *files[NT_CLI_MAX_INPUTS];
+    bool random, zeros;
+    uint64_t seed;
+    int n_dims;
+    const char *dim_names[NT_CLI_MAX_INPUTS];
+    int64_t dim_values[NT_CLI_MAX_INPUTS];
+    int threads;
+} nt_cli_inputs;
+
+/* The help lines for these options (to paste into a command's usage). */
+#define NT_CLI_INPUT_HELP                                                                   \
+    "  -i NAME=FILE       bind a graph input to a .npy or TensorProto .pb file\n"          \
+    "  -i FILE            bind the next unbound graph input, in graph order\n"             \
+    "  --random[=SEED]    fill inputs not given with seeded random values\n"               \
+    "  --zeros            fill inputs not given with zeros\n"                              \
+    "  --dim NAME=N       value of a symbolic dimension (for --random/--zeros)\n"          \
+    "  --threads N        intra-op threads (default 1)\n"
+
+/* If argv[*i] is one of the input options, consumes it (and its value,
+ * advancing *i) and returns 1; returns 0 if it is not one; on a malformed
+ * value prints a usage error and returns -1. */
+int nt_cli_parse_input_opt(const char *cmd, int argc, char **argv, int *i, nt_cli_inputs *in);
+
+/* Loads the model and plans a session; prints the error and returns the exit
+ * code on failure (2 for bad or declined models), 0 on success. */
+int nt_cli_open_model(const char *model_path, const nt_cli_inputs *in, nt_model **m, nt_session **s);
+
+/* Binds the inputs (files, then --random/--zeros for the rest).  A missing
+ * input is a usage error listing what the model expects.  Returns an exit code. */
+int nt_cli_bind_inputs(const char *cmd, nt_model *m, nt_session *s, const nt_cli_inputs *in);
+
+/* Makes a tensor for model input idx filled per --random/--zeros (symbolic
+ * dims from --dim, else 1). */
+nt_status nt_cli_synth_input(const nt_model *m, int idx, const nt_cli_inputs *in, uint64_t *rng, nt_tensor **out);
+
+/* "name dtype[dims]" lines of every graph input, for error messages. */
+void nt_cli_print_expected_inputs(FILE *f, const nt_model *m);
+
+/* Replaces every character outside [A-Za-z0-9_.-] with '_' (DESIGN.md). */
+void nt_cli_sanitize_name(const char *name, char *out, size_t len);
+
+#endif /* NT_CLI_MODEL_H */

@@ -1,0 +1,228 @@
+/*
+ * cmd_run.c — `nntrace run MODEL ...`: bind inputs, run (optionally many
+ * times for timing), write outputs as .npy, print a summary of each output.
+ */
+#include "cli/cli_model.h"
+#include "core/core.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char nt_usage_run[] =
+    "usage: nntrace run MODEL [-i NAME=FILE]... [-o OUTDIR] [--trace KIND[:FILTER]]...\n"
+    "                   [--run-dir DIR] [--threads N] [--repeat N] [--json]\n"
+    "\n"
+    "Runs MODEL on nntrace's interpreter and summarizes each output.\n"
+    "\n"
+    NT_CLI_INPUT_HELP
+    "  -o OUTDIR          write each graph output to OUTDIR/<name>.npy (name sanitized:\n"
+    "                     characters outside [A-Za-z0-9_.-] become '_')\n"
+    "  --repeat N         after one warm-up run, run N times and report the median time\n"
+    "  --json             print {\"outputs\": [...], \"median_ms\", \"min_ms\", \"runs\"}\n"
+    "  -v                 print the first values of each output\n"
+    "\n"
+    "exit codes: 0 ok, 1 usage error (also: an input not given), 2 bad model or input\n"
+    "file, or a model nntrace declines (the message lists every unsupported node).\n";
+
+typedef struct run_opts {
+    const char *model, *outdir;
+    nt_cli_inputs in;
+    int repeat;
+    bool json, verbose;
+} run_opts;
+
+static int parse_args(int argc, char **argv, run_opts *o)
+{
+    for (int i = 1; i < argc; i++) {
+        int r = nt_cli_parse_input_opt("run", argc, argv, &i, &o->in);
+        if (r < 0)
+            return NT_EXIT_USAGE;
+        if (r > 0)
+            continue;
+        const char *a = argv[i];
+        if (strcmp(a, "-o") == 0 || strcmp(a, "--output-dir") == 0) {
+            if (i + 1 >= argc)
+                return nt_cli_usage_error("run", "%s needs a directory", a);
+            o->outdir = argv[++i];
+        } else if (strcmp(a, "--repeat") == 0) {
+            long long n;
+            if (i + 1 >= argc || !nt_cli_parse_int(argv[++i], &n) || n < 1 || n > 1000000)
+                return nt_cli_usage_error("run", "--repeat needs a count from 1 to 1000000");
+            o->repeat = (int)n;
+        } else if (strcmp(a, "--json") == 0) {
+            o->json = true;
+        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            o->verbose = true;
+        } else if (a[0] == '-' && a[1]) {
+            return nt_cli_usage_error("run", "unknown option '%s'", a);
+        } else if (!o->model) {
+            o->model = a;
+        } else {
+            return nt_cli_usage_error("run", "unexpected argument '%s'", a);
+        }
+    }
+    if (!o->model)
+        return nt_cli_usage_error("run", "no MODEL given");
+    return NT_EXIT_OK;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* One line per output: name, dtype[shape], min/max/mean, NaN/Inf counts. */
+static void print_output_summary(FILE *f, const char *name, const nt_tensor *t, bool verbose)
+{
+    char desc[256];
+    nt_tensor_describe(t, desc, sizeof desc);
+    int64_t n = nt_tensor_numel(t);
+    double mn = INFINITY, mx = -INFINITY, sum = 0;
+    int64_t nan = 0, inf = 0, finite = 0, argmax = -1;
+    for (int64_t i = 0; i < n; i++) {
+        double v = nt_tensor_get_f64(t, i);
+        if (isnan(v)) {
+            nan++;
+            continue;
+        }
+        if (isinf(v))
+            inf++;
+        else {
+            sum += v;
+            finite++;
+        }
+        if (v < mn)
+            mn = v;
+        if (v > mx) {
+            mx = v;
+            argmax = i;
+        }
+    }
+    fprintf(f, "%s %s", name, desc);
+    if (n > 0 && nan < n)
+        fprintf(f, " min=%.6g max=%.6g mean=%.6g", mn, mx, finite ? sum / (double)finite : NAN);
+    if (n > 1 && argmax >= 0 && nt_dtype_is_float(t->dtype))
+        fprintf(f, " argmax=%lld", (long long)argmax);
+    if (nan)
+        fprintf(f, " nan=%lld", (long long)nan);
+    if (inf)
+        fprintf(f, " inf=%lld", (long long)inf);
+    fputc('\n', f);
+    if (verbose && n > 0) {
+        fprintf(f, "  [");
+        for (int64_t i = 0; i < n && i < 10; i++)
+            fprintf(f, "%s%.6g", i ? ", " : "", nt_tensor_get_f64(t, i));
+        fprintf(f, "%s]\n", n > 10 ? ", ..." : "");
+    }
+}
+
+static int write_outputs(const run_opts *o, nt_model *m, nt_session *s)
+{
+    nt_status st = nt_mkdirs(o->outdir);
+    if (st != NT_OK)
+        return nt_cli_fail(st);
+    int n = nt_model_output_count(m);
+    for (int i = 0; i < n; i++) {
+        nt_value_info vi;
+        const nt_tensor *t;
+        nt_model_output_info(m, i, &vi);
+        if ((st = nt_session_get_output(s, i, &t)) != NT_OK)
+            return nt_cli_fail(st);
+        char safe[512], path[4096];
+        nt_cli_sanitize_name(vi.name, safe, sizeof safe);
+        snprintf(path, sizeof path, "%s/%s.npy", o->outdir, safe);
+        if ((st = nt_npy_save(path, t)) != NT_OK)
+            return nt_cli_fail(st);
+    }
+    return NT_EXIT_OK;
+}
+
+int nt_cmd_run(int argc, char **argv)
+{
+    run_opts o = {0};
+    int code = parse_args(argc, argv, &o);
+    if (code != NT_EXIT_OK)
+        return code;
+    nt_model *m;
+    nt_session *s;
+    if ((code = nt_cli_open_model(o.model, &o.in, &m, &s)) != NT_EXIT_OK)
+        return code;
+    if ((code = nt_cli_bind_inputs("run", m, s, &o.in)) != NT_EXIT_OK)
+        goto out;
+
+    int runs = o.repeat > 0 ? o.repeat : 1;
+    double *times = calloc((size_t)runs, sizeof *times);
+    if (!times) {
+        code = nt_cli_fail(NT_ERR_NOMEM);
+        goto out;
+    }
+    nt_status st = NT_OK;
+    if (o.repeat > 0) /* warm-up: first-touch of buffers, caches */
+        st = nt_session_run(s);
+    for (int r = 0; r < runs && st == NT_OK; r++) {
+        double t0 = nt_now_ms();
+        st = nt_session_run(s);
+        times[r] = nt_now_ms() - t0;
+    }
+    if (st != NT_OK) {
+        free(times);
+        code = nt_cli_fail(st);
+        goto out;
+    }
+    qsort(times, (size_t)runs, sizeof *times, cmp_double);
+    double median = runs % 2 ? times[runs / 2] : 0.5 * (times[runs / 2 - 1] + times[runs / 2]);
+    double min_ms = times[0];
+    free(times);
+    if (o.outdir && (code = write_outputs(&o, m, s)) != NT_EXIT_OK)
+        goto out;
+
+    int n_out = nt_model_output_count(m);
+    if (o.json) {
+        nt_buf b;
+        nt_buf_init(&b);
+        nt_buf_puts(&b, "{\"outputs\": [");
+        for (int i = 0; i < n_out; i++) {
+            nt_value_info vi;
+            const nt_tensor *t;
+            nt_model_output_info(m, i, &vi);
+            nt_session_get_output(s, i, &t);
+            nt_buf_puts(&b, i ? ", {\"name\": " : "{\"name\": ");
+            nt_buf_json_string(&b, vi.name);
+            nt_buf_printf(&b, ", \"dtype\": \"%s\", \"shape\": [", nt_dtype_name(t->dtype));
+            for (int d = 0; d < t->ndim; d++)
+                nt_buf_printf(&b, "%s%lld", d ? ", " : "", (long long)t->dims[d]);
+            nt_buf_puts(&b, "]");
+            if (o.outdir) {
+                char safe[512], path[4096];
+                nt_cli_sanitize_name(vi.name, safe, sizeof safe);
+                snprintf(path, sizeof path, "%s/%s.npy", o.outdir, safe);
+                nt_buf_puts(&b, ", \"file\": ");
+                nt_buf_json_string(&b, path);
+            }
+            nt_buf_puts(&b, "}");
+        }
+        nt_buf_puts(&b, "], \"median_ms\": ");
+        nt_buf_printf(&b, "%.4f, \"min_ms\": %.4f, \"runs\": %d, \"peak_bytes\": %zu}\n", median, min_ms, runs,
+                      nt_session_peak_bytes(s));
+        fputs(b.data ? b.data : "{}\n", stdout);
+        nt_buf_deinit(&b);
+    } else {
+        for (int i = 0; i < n_out; i++) {
+            nt_value_info vi;
+            const nt_tensor *t;
+            nt_model_output_info(m, i, &vi);
+            nt_session_get_output(s, i, &t);
+            print_output_summary(stdout, vi.name, t, o.verbose);
+        }
+        if (o.repeat > 0)
+            printf("time: median %.3f ms, min %.3f ms over %d runs (%d thread%s)\n", median, min_ms, runs,
+                   o.in.threads > 1 ? o.in.threads : 1, o.in.threads > 1 ? "s" : "");
+        printf("peak intermediate memory: %.1f KiB\n", (double)nt_session_peak_bytes(s) / 1024.0);
+    }
+out:
+    nt_session_free(s);
+    nt_model_free(m);
+    return code;
+}

@@ -1,0 +1,572 @@
+/*
+ * npy.c — numpy's .npy tensor files: reader and writer.
+ *
+ * A .npy file is the magic "\x93NUMPY", a version (1.0, 2.0 or 3.0), the
+ * length of a text header (2 bytes little-endian in 1.0, 4 bytes in 2.0/3.0),
+ * the header itself — a Python dict literal such as
+ *     {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
+ * padded with spaces and ending in '\n' — and then the raw elements.
+ *
+ * The reader accepts everything numpy writes for the dtypes ONNX has a
+ * numpy counterpart for (bool, [u]int8..64, float16/32/64, complex64/128),
+ * in either byte order and in either C or Fortran order, and hands back an
+ * owned, little-endian (host order), C-order tensor.  Object, string,
+ * datetime and structured dtypes are declined as NT_ERR_UNSUPPORTED; any
+ * header that is not what numpy would write is NT_ERR_PARSE with a message
+ * naming the file and the fault.  The reader never trusts a size from the
+ * header before checking it against the bytes actually present, so a hostile
+ * header cannot make it allocate more than the file holds.
+ *
+ * The writer produces exactly the bytes numpy 1.24's np.save produces for
+ * the same C-order array (format 1.0, header padded so the data starts on a
+ * 64-byte boundary, the same spare spaces numpy leaves for growing the first
+ * axis), so the two can be compared byte for byte in tests.
+ */
+#include "core/core.h"
+#include "onnx/writer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
+
+/* numpy leaves this many characters of room for the first axis's length
+ * (numpy.lib.format.GROWTH_AXIS_MAX_DIGITS); reproduced so output matches. */
+enum { NPY_GROWTH_DIGITS = 21, NPY_ALIGN = 64 };
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define NT_HOST_BIG_ENDIAN 1
+#else
+#define NT_HOST_BIG_ENDIAN 0
+#endif
+
+/* The numpy type codes nntrace maps to its dtypes.  kind is numpy's
+ * dtype.kind, size its itemsize. */
+static const struct {
+    char kind;
+    int size;
+    nt_dtype dtype;
+} npy_types[] = {
+    {'b', 1, NT_DTYPE_BOOL},       {'i', 1, NT_DTYPE_INT8},      {'u', 1, NT_DTYPE_UINT8},
+    {'i', 2, NT_DTYPE_INT16},      {'u', 2, NT_DTYPE_UINT16},    {'i', 4, NT_DTYPE_INT32},
+    {'u', 4, NT_DTYPE_UINT32},     {'i', 8, NT_DTYPE_INT64},     {'u', 8, NT_DTYPE_UINT64},
+    {'f', 2, NT_DTYPE_FLOAT16},    {'f', 4, NT_DTYPE_FLOAT},     {'f', 8, NT_DTYPE_DOUBLE},
+    {'c', 8, NT_DTYPE_COMPLEX64},  {'c', 16, NT_DTYPE_COMPLEX128},
+};
+
+/* ------------------------------------------------------------ byte order */
+
+void nt_swap_bytes(void *data, size_t count, size_t width)
+{
+    uint8_t *p = data;
+    if (width < 2)
+        return;
+    for (size_t i = 0; i < count; i++, p += width)
+        for (size_t a = 0, b = width - 1; a < b; a++, b--) {
+            uint8_t tmp = p[a];
+            p[a] = p[b];
+            p[b] = tmp;
+        }
+}
+
+/* Width of the unit whose bytes are swapped: a complex number is two
+ * floats, each swapped on its own. */
+static size_t swap_width(nt_dtype dtype)
+{
+    if (dtype == NT_DTYPE_COMPLEX64)
+        return 4;
+    if (dtype == NT_DTYPE_COMPLEX128)
+        return 8;
+    return nt_dtype_size(dtype);
+}
+
+/* ------------------------------------------------------------ header text */
+
+/* A parsed header.  descr points into the file buffer (not NUL-terminated). */
+typedef struct npy_header {
+    const char *descr;
+    size_t descr_len;
+    bool has_descr, has_fortran, has_shape;
+    bool fortran;
+    int ndim;
+    int64_t dims[NT_MAX_DIMS];
+} npy_header;
+
+typedef struct npy_lex {
+    const char *p, *end;
+    const char *what;
+} npy_lex;
+
+/* Copies s (of length n) into out for a message, replacing bytes that are
+ * not printable ASCII with '?' and cutting long text. */
+static const char *printable(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 4 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[k++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    if (n > 0 && k < n && k + 4 <= cap) {
+        memcpy(out + k, "...", 3);
+        k += 3;
+    }
+    out[k] = '\0';
+    return out;
+}
+
+static void lex_ws(npy_lex *x)
+{
+    while (x->p < x->end && (*x->p == ' ' || *x->p == '\t' || *x->p == '\n' || *x->p == '\r'))
+        x->p++;
+}
+
+static bool lex_accept(npy_lex *x, char c)
+{
+    lex_ws(x);
+    if (x->p < x->end && *x->p == c) {
+        x->p++;
+        return true;
+    }
+    return false;
+}
+
+/* Reports a header error at the current position, quoting what is there. */
+static nt_status lex_fail(npy_lex *x, const char *expected)
+{
+    char near[48];
+    lex_ws(x);
+    if (x->p >= x->end)
+        return nt_error(NT_ERR_PARSE, "%s: npy header: expected %s but the header ends", x->what, expected);
+    return nt_error(NT_ERR_PARSE, "%s: npy header: expected %s at \"%s\"", x->what, expected,
+                    printable(x->p, (size_t)(x->end - x->p), near, 24));
+}
+
+/* A Python string literal in single or double quotes, without escapes
+ * (numpy's keys and dtype strings never need them). */
+static nt_status lex_string(npy_lex *x, const char **s, size_t *n)
+{
+    lex_ws(x);
+    if (x->p >= x->end || (*x->p != '\'' && *x->p != '"'))
+        return lex_fail(x, "a quoted string");
+    char q = *x->p++;
+    const char *start = x->p;
+    while (x->p < x->end && *x->p != q) {
+        if (*x->p == '\\')
+            return nt_error(NT_ERR_PARSE, "%s: npy header: escapes in strings are not supported", x->what);
+        x->p++;
+    }
+    if (x->p >= x->end)
+        return nt_error(NT_ERR_PARSE, "%s: npy header: unterminated string", x->what);
+    *s = start;
+    *n = (size_t)(x->p - start);
+    x->p++;
+    return NT_OK;
+}
+
+static bool lex_word(npy_lex *x, const char *w)
+{
+    size_t n = strlen(w);
+    lex_ws(x);
+    if ((size_t)(x->end - x->p) >= n && memcmp(x->p, w, n) == 0) {
+        x->p += n;
+        return true;
+    }
+    return false;
+}
+
+/* A shape tuple: "()", "(3,)", "(3, 4)", with an optional trailing comma and
+ * Python 2's "L" suffix on longs. */
+static nt_status lex_shape(npy_lex *x, npy_header *h)
+{
+    if (!lex_accept(x, '('))
+        return lex_fail(x, "a shape tuple '('");
+    h->ndim = 0;
+    for (;;) {
+        if (lex_accept(x, ')'))
+            return NT_OK;
+        lex_ws(x);
+        if (x->p >= x->end || *x->p < '0' || *x->p > '9') {
+            if (x->p < x->end && *x->p == '-')
+                return nt_error(NT_ERR_PARSE, "%s: npy header: negative dimension in shape", x->what);
+            return lex_fail(x, "a dimension (non-negative integer)");
+        }
+        int64_t v = 0;
+        while (x->p < x->end && *x->p >= '0' && *x->p <= '9') {
+            int d = *x->p++ - '0';
+            if (v > (INT64_MAX - d) / 10)
+                return nt_error(NT_ERR_PARSE, "%s: npy header: dimension too large", x->what);
+            v = v * 10 + d;
+        }
+        if (x->p < x->end && (*x->p == 'L' || *x->p == 'l'))
+            x->p++;
+        if (h->ndim >= NT_MAX_DIMS)
+            return nt_error(NT_ERR_UNSUPPORTED, "%s: npy shape has more than %d dimensions (the most nntrace supports)",
+                            x->what, NT_MAX_DIMS);
+        h->dims[h->ndim++] = v;
+        if (lex_accept(x, ','))
+            continue;
+        if (lex_accept(x, ')'))
+            return NT_OK;
+        return lex_fail(x, "',' or ')' in the shape");
+    }
+}
+
+/* Parses the header dict into h. */
+static nt_status parse_dict(npy_lex *x, npy_header *h)
+{
+    nt_status s;
+    if (!lex_accept(x, '{'))
+        return lex_fail(x, "'{' opening the header dict");
+    for (;;) {
+        if (lex_accept(x, '}'))
+            break;
+        const char *key;
+        size_t klen;
+        if ((s = lex_string(x, &key, &klen)) != NT_OK)
+            return s;
+        if (!lex_accept(x, ':'))
+            return lex_fail(x, "':' after a key");
+        bool *seen;
+        if (klen == 5 && memcmp(key, "descr", 5) == 0) {
+            seen = &h->has_descr;
+            lex_ws(x);
+            if (x->p < x->end && (*x->p == '[' || *x->p == '('))
+                return nt_error(NT_ERR_UNSUPPORTED,
+                                "%s: npy dtype is a structured (record) dtype, which nntrace does not support",
+                                x->what);
+            if ((s = lex_string(x, &h->descr, &h->descr_len)) != NT_OK)
+                return s;
+        } else if (klen == 13 && memcmp(key, "fortran_order", 13) == 0) {
+            seen = &h->has_fortran;
+            if (lex_word(x, "True"))
+                h->fortran = true;
+            else if (lex_word(x, "False"))
+                h->fortran = false;
+            else
+                return lex_fail(x, "True or False for 'fortran_order'");
+        } else if (klen == 5 && memcmp(key, "shape", 5) == 0) {
+            seen = &h->has_shape;
+            if ((s = lex_shape(x, h)) != NT_OK)
+                return s;
+        } else {
+            char k[48];
+            return nt_error(NT_ERR_PARSE, "%s: npy header has an unexpected key '%s'", x->what,
+                            printable(key, klen, k, sizeof k));
+        }
+        if (*seen) {
+            char k[48];
+            return nt_error(NT_ERR_PARSE, "%s: npy header repeats the key '%s'", x->what,
+                            printable(key, klen, k, sizeof k));
+        }
+        *seen = true;
+        if (lex_accept(x, ','))
+            continue;
+        if (lex_accept(x, '}'))
+            break;
+        return lex_fail(x, "',' or '}' in the header dict");
+    }
+    lex_ws(x);
+    if (x->p != x->end)
+        return lex_fail(x, "the end of the header after '}'");
+    if (!h->has_descr || !h->has_fortran || !h->has_shape)
+        return nt_error(NT_ERR_PARSE, "%s: npy header lacks the key '%s'", x->what,
+                        !h->has_descr ? "descr" : !h->has_fortran ? "fortran_order" : "shape");
+    return NT_OK;
+}
+
+/* Maps a descr string ("<f4", ">i8", "|b1") to a dtype and whether its
+ * bytes are in the opposite order to the host's. */
+static nt_status parse_descr(const npy_header *h, const char *what, nt_dtype *dtype, bool *swap)
+{
+    char d[48];
+    printable(h->descr, h->descr_len, d, sizeof d);
+    const char *p = h->descr, *end = h->descr + h->descr_len;
+    char order = '=';
+    if (p < end && (*p == '<' || *p == '>' || *p == '|' || *p == '='))
+        order = *p++;
+    if (p >= end)
+        return nt_error(NT_ERR_PARSE, "%s: npy header has an empty dtype '%s'", what, d);
+    char kind = *p++;
+    int size = 0;
+    const char *digits = p;
+    while (p < end && *p >= '0' && *p <= '9' && size < 1000)
+        size = size * 10 + (*p++ - '0');
+    if (p != end || p == digits) {
+        if (strchr("OSUaVMm", kind))
+            return nt_error(NT_ERR_UNSUPPORTED,
+                            "%s: npy dtype '%s' (object, string, void or datetime) is not supported", what, d);
+        return nt_error(NT_ERR_UNSUPPORTED, "%s: npy dtype '%s' is not supported", what, d);
+    }
+    for (size_t i = 0; i < NT_ARRAY_LEN(npy_types); i++)
+        if (npy_types[i].kind == kind && npy_types[i].size == size) {
+            *dtype = npy_types[i].dtype;
+            bool big = order == '>' || (order != '<' && NT_HOST_BIG_ENDIAN);
+            *swap = size > 1 && big != NT_HOST_BIG_ENDIAN;
+            return NT_OK;
+        }
+    if (strchr("OSUaVMm", kind))
+        return nt_error(NT_ERR_UNSUPPORTED,
+                        "%s: npy dtype '%s' (object, string, void or datetime) is not supported", what, d);
+    return nt_error(NT_ERR_UNSUPPORTED, "%s: npy dtype '%s' is not supported", what, d);
+}
+
+/* "(3, 4)" / "(3,)" / "()" — a shape as Python prints it. */
+static void format_shape(char *out, size_t cap, int ndim, const int64_t *dims)
+{
+    size_t k = 0;
+    k += (size_t)snprintf(out, cap, "(");
+    for (int i = 0; i < ndim && k < cap; i++)
+        k += (size_t)snprintf(out + k, cap - k, "%s%lld", i ? ", " : "", (long long)dims[i]);
+    if (k < cap)
+        snprintf(out + k, cap - k, ndim == 1 ? ",)" : ")");
+}
+
+/* ------------------------------------------------------------ layout */
+
+/*
+ * Copies a Fortran-order (column-major) array of `esize`-byte elements into
+ * C order.  dims is the logical shape (ndim >= 2); element (i0..in-1) sits at
+ * src offset sum(i_k * fstride_k) with fstride_0 = 1.  One loop per element
+ * size, generated below, so the per-element copy is a plain load/store.
+ */
+#define NT_FORTRAN_TO_C(TYPE)                                                          \
+    static void fortran_to_c_##TYPE(TYPE *dst, const TYPE *src, int ndim,              \
+                                    const int64_t *dims)                               \
+    {                                                                                  \
+        int64_t fstride[NT_MAX_DIMS], idx[NT_MAX_DIMS] = {0}, n = 1;                   \
+        for (int k = 0; k < ndim; k++) {                                               \
+            fstride[k] = n;                                                            \
+            n *= dims[k];                                                              \
+        }                                                                              \
+        int64_t off = 0;                                                               \
+        for (int64_t i = 0; i < n; i++) {                                              \
+            memcpy(&dst[i], &src[off], sizeof(TYPE));                                  \
+            for (int k = ndim - 1; k >= 0; k--) { /* odometer, last axis fastest */    \
+                if (++idx[k] < dims[k]) {                                              \
+                    off += fstride[k];                                                 \
+                    break;                                                             \
+                }                                                                      \
+                off -= fstride[k] * (dims[k] - 1);                                     \
+                idx[k] = 0;                                                            \
+            }                                                                          \
+        }                                                                              \
+    }
+
+typedef struct { uint64_t lo, hi; } npy_u128;
+NT_FORTRAN_TO_C(uint8_t)
+NT_FORTRAN_TO_C(uint16_t)
+NT_FORTRAN_TO_C(uint32_t)
+NT_FORTRAN_TO_C(uint64_t)
+NT_FORTRAN_TO_C(npy_u128)
+
+static void fortran_to_c(void *dst, const void *src, size_t esize, int ndim, const int64_t *dims)
+{
+    switch (esize) {
+    case 1: fortran_to_c_uint8_t(dst, src, ndim, dims); break;
+    case 2: fortran_to_c_uint16_t(dst, src, ndim, dims); break;
+    case 4: fortran_to_c_uint32_t(dst, src, ndim, dims); break;
+    case 8: fortran_to_c_uint64_t(dst, src, ndim, dims); break;
+    case 16: fortran_to_c_npy_u128(dst, src, ndim, dims); break;
+    default: NT_ASSERT(!"unexpected element size");
+    }
+}
+
+/* ------------------------------------------------------------ reader */
+
+static uint32_t read_le(const uint8_t *p, int n)
+{
+    uint32_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+nt_status nt_npy_parse(const void *buf, size_t len, const char *what, nt_tensor **out)
+{
+    *out = NULL;
+    if (!what)
+        what = "<npy buffer>";
+    if (!buf && len)
+        return nt_error(NT_ERR_INVALID_ARG, "%s: no data", what);
+    const uint8_t *b = buf;
+    if (len < 8 || memcmp(b, npy_magic, sizeof npy_magic) != 0)
+        return nt_error(NT_ERR_PARSE, "%s: not a .npy file (no \\x93NUMPY magic)", what);
+    int major = b[6], minor = b[7];
+    if (major < 1 || major > 3 || minor != 0)
+        return nt_error(NT_ERR_UNSUPPORTED, "%s: npy format version %d.%d is not supported (1.0, 2.0, 3.0 are)",
+                        what, major, minor);
+    int lenbytes = major == 1 ? 2 : 4;
+    size_t start = 8 + (size_t)lenbytes;
+    if (len < start)
+        return nt_error(NT_ERR_PARSE, "%s: npy file ends inside its header length (%zu bytes)", what, len);
+    size_t hlen = read_le(b + 8, lenbytes);
+    if (hlen > len - start)
+        return nt_error(NT_ERR_PARSE, "%s: npy header says it is %zu bytes long but the file has %zu after the prefix",
+                        what, hlen, len - start);
+
+    npy_header h;
+    memset(&h, 0, sizeof h);
+    npy_lex x = {(const char *)b + start, (const char *)b + start + hlen, what};
+    nt_status s = parse_dict(&x, &h);
+    if (s != NT_OK)
+        return s;
+    nt_dtype dtype = NT_DTYPE_UNDEFINED;
+    bool swap = false;
+    if ((s = parse_descr(&h, what, &dtype, &swap)) != NT_OK)
+        return s;
+
+    /* The size the header claims, checked for overflow before it is compared
+     * with what the file holds (and long before anything is allocated). */
+    size_t esize = nt_dtype_size(dtype);
+    size_t numel = 1;
+    char shape[NT_MAX_DIMS * 22 + 8];
+    format_shape(shape, sizeof shape, h.ndim, h.dims);
+    for (int i = 0; i < h.ndim; i++)
+        if ((uint64_t)h.dims[i] > SIZE_MAX || !nt_mul_size(numel, (size_t)h.dims[i], &numel))
+            return nt_error(NT_ERR_PARSE, "%s: npy shape %s is too large", what, shape);
+    size_t nbytes;
+    if (!nt_mul_size(numel, esize, &nbytes))
+        return nt_error(NT_ERR_PARSE, "%s: npy shape %s is too large", what, shape);
+    size_t have = len - start - hlen;
+    if (have != nbytes) {
+        char d[48];
+        return nt_error(NT_ERR_PARSE, "%s: header says shape %s = %zu bytes of %s but the file has %zu", what, shape,
+                        nbytes, printable(h.descr, h.descr_len, d, sizeof d), have);
+    }
+
+    nt_tensor *t;
+    if ((s = nt_tensor_new(dtype, h.ndim, h.dims, &t)) != NT_OK)
+        return nt_error_wrap(s, "%s", what);
+    const uint8_t *src = b + start + hlen;
+    if (nbytes) {
+        if (h.fortran && h.ndim > 1)
+            fortran_to_c(t->data, src, esize, h.ndim, h.dims);
+        else
+            memcpy(t->data, src, nbytes);
+        if (swap)
+            nt_swap_bytes(t->data, nbytes / swap_width(dtype), swap_width(dtype));
+        if (dtype == NT_DTYPE_BOOL) {
+            /* Kernels may rely on bools being exactly 0 or 1. */
+            uint8_t *p = t->data;
+            for (size_t i = 0; i < nbytes; i++)
+                p[i] = p[i] != 0;
+        }
+    }
+    *out = t;
+    return NT_OK;
+}
+
+nt_status nt_npy_load(const char *path, nt_tensor **out)
+{
+    *out = NULL;
+    if (!path)
+        return nt_error(NT_ERR_INVALID_ARG, "nt_npy_load: no path");
+    char *data;
+    size_t len;
+    nt_status s = nt_read_file(path, &data, &len);
+    if (s != NT_OK)
+        return s;
+    s = nt_npy_parse(data, len, path, out);
+    free(data);
+    return s;
+}
+
+/* ------------------------------------------------------------ writer */
+
+/* The little-endian descr for a dtype, or NULL when numpy has no such type. */
+static const char *npy_descr(nt_dtype dtype)
+{
+    switch (dtype) {
+    case NT_DTYPE_BOOL: return "|b1";
+    case NT_DTYPE_INT8: return "|i1";
+    case NT_DTYPE_UINT8: return "|u1";
+    case NT_DTYPE_INT16: return "<i2";
+    case NT_DTYPE_UINT16: return "<u2";
+    case NT_DTYPE_INT32: return "<i4";
+    case NT_DTYPE_UINT32: return "<u4";
+    case NT_DTYPE_INT64: return "<i8";
+    case NT_DTYPE_UINT64: return "<u8";
+    case NT_DTYPE_FLOAT16: return "<f2";
+    case NT_DTYPE_FLOAT: return "<f4";
+    case NT_DTYPE_DOUBLE: return "<f8";
+    case NT_DTYPE_COMPLEX64: return "<c8";
+    case NT_DTYPE_COMPLEX128: return "<c16";
+    default: return NULL;
+    }
+}
+
+nt_status nt_npy_encode(nt_buf *b, const nt_tensor *t, const char *what)
+{
+    if (!what)
+        what = "<npy buffer>";
+    if (!t)
+        return nt_error(NT_ERR_INVALID_ARG, "%s: no tensor to save", what);
+    const char *descr = npy_descr(t->dtype);
+    if (!descr)
+        return nt_error(NT_ERR_UNSUPPORTED, "%s: cannot save a %s tensor as .npy (numpy has no such dtype)", what,
+                        nt_dtype_name(t->dtype));
+    if (t->ndim < 0 || t->ndim > NT_MAX_DIMS)
+        return nt_error(NT_ERR_INVALID_ARG, "%s: cannot save a tensor of rank %d", what, t->ndim);
+    for (int i = 0; i < t->ndim; i++)
+        if (t->dims[i] < 0)
+            return nt_error(NT_ERR_INVALID_ARG, "%s: cannot save a tensor whose dimension %d is unknown", what, i);
+    size_t nbytes = nt_tensor_nbytes(t);
+    if (nbytes && !t->data)
+        return nt_error(NT_ERR_INVALID_ARG, "%s: tensor has no data", what);
+
+    char shape[NT_MAX_DIMS * 22 + 8];
+    format_shape(shape, sizeof shape, t->ndim, t->dims);
+    char header[512];
+    int n = snprintf(header, sizeof header, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr, shape);
+    NT_ASSERT(n > 0 && (size_t)n < sizeof header - NPY_GROWTH_DIGITS);
+    if (t->ndim > 0) {
+        char first[24];
+        int digits = snprintf(first, sizeof first, "%lld", (long long)t->dims[0]);
+        for (int i = digits; i < NPY_GROWTH_DIGITS; i++)
+            header[n++] = ' ';
+    }
+    /* Pad so that prefix + header + '\n' is a multiple of 64, as numpy does
+     * (a header already aligned gets a full 64 spaces, also as numpy does). */
+    size_t hlen = (size_t)n + 1;
+    int major = 1;
+    size_t prefix = 10;
+    size_t pad = NPY_ALIGN - (prefix + hlen) % NPY_ALIGN;
+    if (hlen + pad > 0xffff) {
+        major = 2;
+        prefix = 12;
+        pad = NPY_ALIGN - (prefix + hlen) % NPY_ALIGN;
+    }
+    size_t total = hlen + pad;
+    uint8_t pre[12];
+    memcpy(pre, npy_magic, 6);
+    pre[6] = (uint8_t)major;
+    pre[7] = 0;
+    for (size_t i = 0; i < prefix - 8; i++)
+        pre[8 + i] = (uint8_t)(total >> (8 * i));
+    nt_buf_append(b, pre, prefix);
+    nt_buf_append(b, header, (size_t)n);
+    for (size_t i = 0; i < pad; i++)
+        nt_buf_putc(b, ' ');
+    nt_buf_putc(b, '\n');
+    size_t at = b->len;
+    if (nbytes)
+        nt_buf_append(b, t->data, nbytes);
+    if (b->failed)
+        return nt_error(NT_ERR_NOMEM, "%s: out of memory encoding %zu bytes", what, nbytes);
+    if (NT_HOST_BIG_ENDIAN && nbytes)
+        nt_swap_bytes(b->data + at, nbytes / swap_width(t->dtype), swap_width(t->dtype));
+    return NT_OK;
+}
+
+nt_status nt_npy_save(const char *path, const nt_tensor *t)
+{
+    if (!path)
+        return nt_error(NT_ERR_INVALID_ARG, "nt_npy_save: no path");
+    nt_buf b;
+    nt_buf_init(&b);
+    nt_status s = nt_npy_encode(&b, t, path);
+    if (s == NT_OK)
+        s = nt_write_file(path, b.data, b.len);
+    nt_buf_deinit(&b);
+    return s;
+}

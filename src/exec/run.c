@@ -1,0 +1,247 @@
+/*
+ * run.c — the run loop: for each node in plan order, hooks.before → infer →
+ * allocate → kernel → hooks.after, then release the values that died.
+ * Nodes no tracer wants skip every hook (one bit test).  Also runs If/Loop/
+ * Scan bodies for the control-flow kernels (nt_exec_subgraph).
+ */
+#include "exec/exec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+nt_status nt_node_error_wrap(const nt_node *n, nt_status st)
+{
+    const char *msg = nt_last_error();
+    /* Kernels using nt_ctx_error already named the node. */
+    if (strncmp(msg, "node '", 6) == 0)
+        return st;
+    return nt_error_wrap(st, "node '%s' (%s)", n->name, n->op_type);
+}
+
+nt_status nt_frame_init(nt_frame *f, const nt_plan *plan, nt_frame *parent)
+{
+    const nt_graph *g = plan->graph;
+    memset(f, 0, sizeof *f);
+    f->plan = plan;
+    f->parent = parent;
+    f->vals = nt_calloc((size_t)g->n_values + 1, sizeof *f->vals);
+    f->store = nt_calloc((size_t)g->n_values + 1, sizeof *f->store);
+    if (!f->vals || !f->store) {
+        free(f->vals);
+        free(f->store);
+        return NT_ERR_NOMEM;
+    }
+    for (int v = 0; v < g->n_values; v++) {
+        const nt_value *val = &g->values[v];
+        if (val->kind == NT_VALUE_INITIALIZER)
+            f->vals[v] = &plan->inits[v];
+        else if (val->kind == NT_VALUE_OUTER && parent)
+            f->vals[v] = parent->vals[val->outer_index];
+    }
+    return NT_OK;
+}
+
+void nt_frame_release_value(nt_session *s, nt_frame *f, int v)
+{
+    nt_tensor *t = &f->store[v];
+    if (f->vals[v] == t) {
+        if (t->flags & NT_TENSOR_OWNS_DATA)
+            nt_aligned_free(t->data);
+        else if (t->data)
+            nt_pool_put(s->pool, t->data, t->capacity);
+        memset(t, 0, sizeof *t);
+        f->vals[v] = NULL;
+    }
+}
+
+void nt_frame_clear(nt_session *s, nt_frame *f)
+{
+    if (!f->plan)
+        return;
+    for (int v = 0; v < f->plan->graph->n_values; v++)
+        nt_frame_release_value(s, f, v);
+}
+
+void nt_frame_deinit(nt_session *s, nt_frame *f)
+{
+    if (!f->vals)
+        return;
+    nt_frame_clear(s, f);
+    free(f->vals);
+    free(f->store);
+    memset(f, 0, sizeof *f);
+}
+
+static nt_action call_node_hooks(nt_session *s, const nt_plan_node *pn, bool end, nt_node_view *view)
+{
+    nt_action result = NT_ACTION_CONTINUE;
+    for (int i = 0; i < s->n_tracers; i++) {
+        if (!(pn->traced & (1u << i)))
+            continue;
+        const nt_tracer *t = &s->tracers[i].t;
+        nt_action a = NT_ACTION_CONTINUE;
+        if (!end && t->node_begin)
+            a = t->node_begin(t->user, s, view);
+        else if (end && t->node_end)
+            a = t->node_end(t->user, s, view);
+        if (a > result)
+            result = a;
+    }
+    return result;
+}
+
+/* Gives each present output whose shape infer determined its storage. */
+static nt_status alloc_outputs(nt_session *s, const nt_node *n, nt_tensor **out)
+{
+    for (int k = 0; k < n->n_out; k++) {
+        nt_tensor *t = out[k];
+        if (!t || t->ndim < 0)
+            continue;
+        int64_t numel = nt_tensor_numel(t);
+        if (numel < 0)
+            return nt_error(NT_ERR_SHAPE, "node '%s' (%s): output %d has an unknown dimension at run time",
+                            n->name, n->op_type, k);
+        size_t esz = nt_dtype_size(t->dtype);
+        if (esz == 0 && numel > 0)
+            return nt_error(NT_ERR_UNSUPPORTED, "node '%s' (%s): output dtype %s cannot be stored", n->name,
+                            n->op_type, nt_dtype_name(t->dtype));
+        size_t nbytes;
+        if (!nt_mul_size((size_t)numel, esz, &nbytes) || nbytes > ((size_t)1 << 40))
+            return nt_error(NT_ERR_SHAPE, "node '%s' (%s): output %d would need %lld elements", n->name,
+                            n->op_type, k, (long long)numel);
+        t->data = nt_pool_get(s->pool, nbytes, &t->capacity);
+        if (!t->data)
+            return nt_error(NT_ERR_NOMEM, "node '%s' (%s): out of memory for a %zu-byte output", n->name,
+                            n->op_type, nbytes);
+        t->flags = 0;
+    }
+    return NT_OK;
+}
+
+nt_status nt_frame_run(nt_session *s, nt_frame *f, int from, int *stopped_at)
+{
+    const nt_plan *p = f->plan;
+    const nt_graph *g = p->graph;
+    nt_exec exec = {s, f, p->depth};
+    nt_tensor *in[64], *out[64];
+    nt_status st = NT_OK;
+    int pos;
+    for (pos = from; pos < p->n_order; pos++) {
+        const nt_plan_node *pn = &p->nodes[p->order[pos]];
+        const nt_node *n = pn->node;
+        for (int k = 0; k < n->n_in; k++) {
+            in[k] = n->in[k] >= 0 ? f->vals[n->in[k]] : NULL;
+            if (n->in[k] >= 0 && !in[k])
+                return nt_error(NT_ERR_INTERNAL, "node '%s' (%s): input '%s' is not available", n->name,
+                                n->op_type, g->values[n->in[k]].name);
+        }
+        for (int k = 0; k < n->n_out; k++) {
+            int v = n->out[k];
+            if (v < 0) {
+                out[k] = NULL;
+                continue;
+            }
+            nt_frame_release_value(s, f, v); /* a value written twice (Loop bodies re-run) */
+            out[k] = &f->store[v];
+            out[k]->ndim = -1;
+        }
+        nt_kernel_ctx ctx = {n, pn->opset, n->n_in, n->n_out, in, out, pn->state, false, &exec, g};
+        nt_node_view view;
+        bool traced = pn->traced != 0 && s->n_tracers > 0;
+        if (traced) {
+            view = (nt_node_view){pos, n->name, n->op_type, n->domain, p->depth, n->n_in, n->n_out,
+                                  pn->in_names, pn->out_names, in, out, 0.0};
+            if (!(s->skip_begin && p->depth == 0 && pos == from)) {
+                nt_action a = call_node_hooks(s, pn, false, &view);
+                if (a == NT_ACTION_STOP)
+                    return nt_error(NT_ERR_STOPPED, "stopped by a tracer before node '%s'", n->name);
+                if (a == NT_ACTION_PAUSE && p->depth == 0) {
+                    *stopped_at = pos;
+                    s->skip_begin = true;
+                    return NT_OK;
+                }
+            }
+        }
+        if (p->depth == 0)
+            s->skip_begin = false;
+        st = n->n_in > 64 || n->n_out > 64 ? NT_ERR_UNSUPPORTED : NT_OK;
+        if (st == NT_OK && pn->op->infer)
+            st = pn->op->infer(&ctx);
+        if (st == NT_OK)
+            st = alloc_outputs(s, n, out);
+        double t0 = traced ? nt_now_ms() : 0.0;
+        if (st == NT_OK)
+            st = pn->op->compute(&ctx);
+        for (int k = 0; k < n->n_out; k++)
+            if (out[k])
+                f->vals[n->out[k]] = out[k];
+        if (st != NT_OK)
+            return nt_node_error_wrap(n, st);
+        for (int k = 0; k < n->n_out; k++)
+            if (out[k] && out[k]->ndim < 0)
+                return nt_error(NT_ERR_INTERNAL, "node '%s' (%s): output %d was not produced", n->name,
+                                n->op_type, k);
+        if (traced) {
+            view.elapsed_ms = nt_now_ms() - t0;
+            nt_action a = call_node_hooks(s, pn, true, &view);
+            if (a == NT_ACTION_STOP)
+                return nt_error(NT_ERR_STOPPED, "stopped by a tracer after node '%s'", n->name);
+            if (a == NT_ACTION_PAUSE && p->depth == 0) {
+                if (!s->keep_values)
+                    for (int k = 0; k < pn->n_release; k++)
+                        nt_frame_release_value(s, f, pn->release[k]);
+                *stopped_at = pos + 1;
+                return NT_OK;
+            }
+        }
+        if (!s->keep_values)
+            for (int k = 0; k < pn->n_release; k++)
+                nt_frame_release_value(s, f, pn->release[k]);
+    }
+    *stopped_at = pos;
+    return NT_OK;
+}
+
+nt_status nt_exec_subgraph(nt_kernel_ctx *ctx, const nt_graph *body, int n_inputs, nt_tensor *const *inputs,
+                           int n_outputs, nt_tensor **outputs)
+{
+    nt_exec *exec = ctx->exec;
+    for (int i = 0; i < n_outputs; i++)
+        outputs[i] = NULL;
+    if (!exec || !exec->sess || !exec->frame)
+        return nt_ctx_error(ctx, NT_ERR_INTERNAL, "subgraph run without an executing session");
+    const nt_plan *sub = nt_plan_find_sub(exec->frame->plan, body);
+    if (!sub)
+        return nt_ctx_error(ctx, NT_ERR_INTERNAL, "subgraph '%s' was not planned", body->name ? body->name : "");
+    if (n_inputs != body->n_inputs)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "subgraph '%s' takes %d inputs, given %d",
+                            body->name ? body->name : "", body->n_inputs, n_inputs);
+    if (n_outputs > body->n_outputs)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "subgraph '%s' has %d outputs, %d expected",
+                            body->name ? body->name : "", body->n_outputs, n_outputs);
+    nt_session *s = exec->sess;
+    nt_frame f;
+    nt_status st = nt_frame_init(&f, sub, exec->frame);
+    if (st != NT_OK)
+        return st;
+    for (int i = 0; i < n_inputs; i++)
+        f.vals[body->inputs[i]] = inputs[i];
+    int stopped;
+    st = nt_frame_run(s, &f, 0, &stopped);
+    for (int i = 0; st == NT_OK && i < n_outputs; i++) {
+        const nt_tensor *t = f.vals[body->outputs[i]];
+        if (!t) {
+            st = nt_ctx_error(ctx, NT_ERR_SHAPE, "subgraph output '%s' was not produced",
+                              body->values[body->outputs[i]].name);
+            break;
+        }
+        st = nt_tensor_clone(t, &outputs[i]);
+    }
+    nt_frame_deinit(s, &f);
+    if (st != NT_OK)
+        for (int i = 0; i < n_outputs; i++) {
+            nt_tensor_free(outputs[i]);
+            outputs[i] = NULL;
+        }
+    return st;
+}

@@ -1,0 +1,81 @@
+/*
+ * conv_geom.h — the window geometry shared by the convolution and pooling
+ * families: parsing kernel_shape / strides / dilations / pads / auto_pad once
+ * per node, and resolving output sizes and effective pads once the input's
+ * spatial shape is known.
+ *
+ * Everything is per spatial axis (the dims after N and C).  Pads are stored
+ * ONNX-style: begin[i] then end[i].  Resolution is a pure function of the
+ * parsed attributes and the input shape, so infer and compute agree.
+ */
+#ifndef NT_CONV_GEOM_H
+#define NT_CONV_GEOM_H
+
+#include "ops/kernel.h"
+
+#define NT_MAX_SPATIAL (NT_MAX_DIMS - 2)
+
+typedef enum nt_auto_pad {
+    NT_AUTO_PAD_NOTSET = 0,
+    NT_AUTO_PAD_SAME_UPPER,
+    NT_AUTO_PAD_SAME_LOWER,
+    NT_AUTO_PAD_VALID
+} nt_auto_pad;
+
+/* Attributes as written on the node (counts 0 when the attribute is absent). */
+typedef struct nt_window_attrs {
+    nt_auto_pad auto_pad;
+    int n_kernel, n_strides, n_dils, n_pads;
+    int64_t kernel[NT_MAX_SPATIAL];
+    int64_t strides[NT_MAX_SPATIAL];
+    int64_t dils[NT_MAX_SPATIAL];
+    int64_t pads[2 * NT_MAX_SPATIAL];
+    bool ceil_mode;          /* pools only */
+} nt_window_attrs;
+
+/* A window resolved against a concrete input: every field filled for nsp axes. */
+typedef struct nt_window {
+    int nsp;
+    int64_t in[NT_MAX_SPATIAL], out[NT_MAX_SPATIAL];
+    int64_t kernel[NT_MAX_SPATIAL], stride[NT_MAX_SPATIAL], dil[NT_MAX_SPATIAL];
+    int64_t pad_begin[NT_MAX_SPATIAL], pad_end[NT_MAX_SPATIAL];
+} nt_window;
+
+/* Parses and validates the window attributes of a node (kernel_shape is
+ * required when need_kernel).  Bad values give NT_ERR_PARSE with a message. */
+nt_status nt_window_parse(const nt_node *node, bool need_kernel, bool allow_ceil, nt_window_attrs *a);
+
+/* Resolves the window for nsp spatial axes of sizes in[] with kernel sizes
+ * kernel[] (from the weight for Conv, from the attribute for pools).  In
+ * static mode an in[i] of -1 gives out[i] == -1.  NT_ERR_SHAPE if the window
+ * does not fit (output size < 1) or the attribute lengths disagree with nsp. */
+nt_status nt_window_resolve(const nt_kernel_ctx *ctx, const nt_window_attrs *a, int nsp, const int64_t *in,
+                            const int64_t *kernel, nt_window *w);
+
+/* ---- lowering a window to matrix form (conv_lower.c)
+ *
+ * For one image and one group: x is (C, in...) contiguous, col is
+ * (C*K, OUT) where K = prod(kernel) and OUT = prod(out).  Row r = c*K + kpos
+ * (kpos row-major over the kernel axes), column = output position.  Taps that
+ * fall in the padding read 0.  im2col fills rows [r0, r1); col2im is its
+ * adjoint: it adds every col entry into the input position it came from, for
+ * channels [c0, c1) (y must be initialized; used by ConvTranspose). */
+void nt_im2col_f32(const float *x, const nt_window *w, float *col, int64_t r0, int64_t r1);
+void nt_im2col_f64(const double *x, const nt_window *w, double *col, int64_t r0, int64_t r1);
+void nt_im2col_s16(const int16_t *x, const nt_window *w, int16_t *col, int64_t r0, int64_t r1);
+void nt_col2im_f32(const float *col, const nt_window *w, float *y, int64_t c0, int64_t c1);
+void nt_col2im_f64(const double *col, const nt_window *w, double *y, int64_t c0, int64_t c1);
+
+/* Products of the window's kernel, out and in sizes. */
+int64_t nt_window_kernel_size(const nt_window *w);
+int64_t nt_window_out_size(const nt_window *w);
+int64_t nt_window_in_size(const nt_window *w);
+
+/* Floor division for possibly negative numerators (C's / truncates). */
+static inline int64_t nt_floordiv(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+#endif /* NT_CONV_GEOM_H */

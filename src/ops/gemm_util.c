@@ -1,0 +1,96 @@
+/*
+ * gemm_util.c — GEMM wrappers over OpenBLAS and the exact integer GEMM used
+ * by the quantized kernels.  See gemm_util.h.
+ */
+#include "ops/gemm_util.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* BLAS takes int sizes; every caller's sizes come from tensors whose element
+ * counts were checked against memory, so only sizes past INT_MAX can fail
+ * here, and those are rejected by the callers' own checks beforehand. */
+
+/* Leading dimensions must be >= 1 even for empty operands (BLAS argument checks). */
+static int ld_ok(int64_t ld)
+{
+    return ld < 1 ? 1 : (int)ld;
+}
+
+#define NT_DEFINE_BLAS_GEMM(NAME, T, BLASFN)                                                                     \
+    void NAME(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T *A, int64_t lda,   \
+              const T *B, int64_t ldb, T beta, T *C, int64_t ldc)                                               \
+    {                                                                                                            \
+        if (M <= 0 || N <= 0)                                                                                    \
+            return;                                                                                              \
+        if (K <= 0 || alpha == 0) {                                                                              \
+            /* No products: C = beta * C (and beta == 0 must clear, not scale, C). */                           \
+            for (int64_t i = 0; i < M; i++) {                                                                    \
+                T *c = C + i * ldc;                                                                              \
+                for (int64_t j = 0; j < N; j++)                                                                  \
+                    c[j] = beta == 0 ? (T)0 : beta * c[j];                                                       \
+            }                                                                                                    \
+            return;                                                                                              \
+        }                                                                                                        \
+        BLASFN(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, (int)M,  \
+               (int)N, (int)K, alpha, A, ld_ok(lda), B, ld_ok(ldb), beta, C, ld_ok(ldc));                        \
+    }
+
+NT_DEFINE_BLAS_GEMM(nt_gemm_f32, float, cblas_sgemm)
+NT_DEFINE_BLAS_GEMM(nt_gemm_f64, double, cblas_dgemm)
+
+void nt_gemm_s16(int64_t M, int64_t N, int64_t K, const int16_t *A, int64_t lda, const int16_t *B, int64_t ldb,
+                 int32_t *C, int64_t ldc, bool accumulate)
+{
+    for (int64_t i = 0; i < M; i++) {
+        int32_t *restrict c = C + i * ldc;
+        if (!accumulate)
+            memset(c, 0, (size_t)N * sizeof *c);
+        const int16_t *a = A + i * lda;
+        for (int64_t k = 0; k < K; k++) {
+            int32_t av = a[k];
+            if (av == 0)
+                continue;
+            const int16_t *restrict b = B + k * ldb;
+            /* Products fit int32 (|a|,|b| <= 255); sums of up to 2^15
+             * products too, and wrap like the spec's int32 otherwise. */
+            for (int64_t j = 0; j < N; j++)
+                c[j] = (int32_t)((uint32_t)c[j] + (uint32_t)(av * (int32_t)b[j]));
+        }
+    }
+}
+
+void nt_shift_u8_s8(const void *src, bool is_signed, int32_t zp, int16_t *dst, int64_t n)
+{
+    if (is_signed) {
+        const int8_t *s = src;
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = (int16_t)(s[i] - zp);
+    } else {
+        const uint8_t *s = src;
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = (int16_t)(s[i] - zp);
+    }
+}
+
+void *nt_scratch_get(nt_scratch *s, size_t nbytes)
+{
+    if (nbytes == 0)
+        nbytes = 1;
+    if (s->p && s->cap >= nbytes)
+        return s->p;
+    nt_aligned_free(s->p);
+    s->cap = 0;
+    s->p = nt_aligned_alloc(nbytes);
+    if (s->p)
+        s->cap = nbytes;
+    return s->p;
+}
+
+void nt_scratch_free(nt_scratch *s)
+{
+    nt_aligned_free(s->p);
+    s->p = NULL;
+    s->cap = 0;
+}

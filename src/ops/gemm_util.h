@@ -1,0 +1,45 @@
+/*
+ * gemm_util.h — matrix-multiply building blocks shared by the linalg and
+ * conv families: a float32/float64 GEMM over OpenBLAS that tolerates empty
+ * and degenerate sizes, and an exact integer GEMM on zero-point-shifted
+ * operands for the quantized operators (MatMulInteger, ConvInteger,
+ * QLinearConv, QLinearMatMul-style uses).
+ *
+ * All matrices are row-major.  OpenBLAS is only called from the thread that
+ * runs the kernel (never from inside nt_parallel_for workers): concurrent
+ * calls into a threaded OpenBLAS are not something we want to rely on.
+ */
+#ifndef NT_GEMM_UTIL_H
+#define NT_GEMM_UTIL_H
+
+#include "ops/kernel.h"
+
+/* C (M,N) = alpha * op(A) * op(B) + beta * C, op(A) (M,K), op(B) (K,N).
+ * With beta == 0, C need not be initialized (NaNs in it are not propagated). */
+void nt_gemm_f32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                 int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+void nt_gemm_f64(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double *A,
+                 int64_t lda, const double *B, int64_t ldb, double beta, double *C, int64_t ldc);
+
+/* C (M,N) (+)= A (M,K) * B (K,N) in exact int32 arithmetic, on operands
+ * already shifted by their zero points (so they fit in int16).  accumulate
+ * false overwrites C. */
+void nt_gemm_s16(int64_t M, int64_t N, int64_t K, const int16_t *A, int64_t lda, const int16_t *B, int64_t ldb,
+                 int32_t *C, int64_t ldc, bool accumulate);
+
+/* dst[i] = (int16)src[i] - zp for n elements of a uint8 (is_signed false) or
+ * int8 tensor. */
+void nt_shift_u8_s8(const void *src, bool is_signed, int32_t zp, int16_t *dst, int64_t n);
+
+/* A scratch buffer that grows and is kept for the node's lifetime (one
+ * session runs a node at a time, so node state may own it). */
+typedef struct nt_scratch {
+    void *p;
+    size_t cap;
+} nt_scratch;
+
+/* Ensures at least nbytes; NULL with NT_ERR_NOMEM recorded on failure. */
+void *nt_scratch_get(nt_scratch *s, size_t nbytes);
+void nt_scratch_free(nt_scratch *s);
+
+#endif /* NT_GEMM_UTIL_H */
