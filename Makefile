@@ -73,10 +73,12 @@ $(WEB_OBJ): $(BUILD)/web_assets.c
 
 $(BUILD)/libnntrace.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/libnntrace.so: $(LIB_OBJ)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/nntrace: $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libnntrace.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libnntrace.a $(LDLIBS)

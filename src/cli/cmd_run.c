@@ -3,6 +3,8 @@
  * times for timing), write outputs as .npy, print a summary of each output.
  */
 #include "cli/cli_model.h"
+#include "cli/cli_trace.h"
+#include "trace/tfevents.h"
 #include "core/core.h"
 
 #include <math.h>
@@ -16,18 +18,23 @@ const char nt_usage_run[] =
     "Runs MODEL on nntrace's interpreter and summarizes each output.\n"
     "\n"
     NT_CLI_INPUT_HELP
+    NT_CLI_TRACE_HELP
+    "  --data X.npy       run once per sample of X (axis 0) bound to the first input\n"
+    "                     (or --data-input NAME); tracers accumulate over all samples\n"
     "  -o OUTDIR          write each graph output to OUTDIR/<name>.npy (name sanitized:\n"
     "                     characters outside [A-Za-z0-9_.-] become '_')\n"
     "  --repeat N         after one warm-up run, run N times and report the median time\n"
     "  --json             print {\"outputs\": [...], \"median_ms\", \"min_ms\", \"runs\"}\n"
-    "  -v                 print the first values of each output\n"
+    "  -v                 print the first values of each output (and traced tensor)\n"
     "\n"
     "exit codes: 0 ok, 1 usage error (also: an input not given), 2 bad model or input\n"
     "file, or a model nntrace declines (the message lists every unsupported node).\n";
 
 typedef struct run_opts {
-    const char *model, *outdir;
+    const char *model, *outdir, *data, *data_input;
+    char cmdline[2048];
     nt_cli_inputs in;
+    nt_cli_trace trace;
     int repeat;
     bool json, verbose;
 } run_opts;
@@ -36,6 +43,11 @@ static int parse_args(int argc, char **argv, run_opts *o)
 {
     for (int i = 1; i < argc; i++) {
         int r = nt_cli_parse_input_opt("run", argc, argv, &i, &o->in);
+        if (r < 0)
+            return NT_EXIT_USAGE;
+        if (r > 0)
+            continue;
+        r = nt_cli_parse_trace_opt("run", argc, argv, &i, &o->trace);
         if (r < 0)
             return NT_EXIT_USAGE;
         if (r > 0)
@@ -52,8 +64,13 @@ static int parse_args(int argc, char **argv, run_opts *o)
             o->repeat = (int)n;
         } else if (strcmp(a, "--json") == 0) {
             o->json = true;
-        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-            o->verbose = true;
+        } else if (strcmp(a, "--data") == 0 || strcmp(a, "--data-input") == 0) {
+            if (i + 1 >= argc)
+                return nt_cli_usage_error("run", "%s needs a value", a);
+            if (a[6] == '\0')
+                o->data = argv[++i];
+            else
+                o->data_input = argv[++i];
         } else if (a[0] == '-' && a[1]) {
             return nt_cli_usage_error("run", "unknown option '%s'", a);
         } else if (!o->model) {
@@ -64,6 +81,7 @@ static int parse_args(int argc, char **argv, run_opts *o)
     }
     if (!o->model)
         return nt_cli_usage_error("run", "no MODEL given");
+    o->verbose = o->trace.verbose;
     return NT_EXIT_OK;
 }
 
@@ -139,9 +157,87 @@ static int write_outputs(const run_opts *o, nt_model *m, nt_session *s)
     return NT_EXIT_OK;
 }
 
+/* Runs `n` times; median and min of the wall times. */
+static nt_status run_timed(nt_session *s, int n, int *runs, double *median, double *min_ms, double *total)
+{
+    double *times = calloc((size_t)n, sizeof *times);
+    if (!times)
+        return nt_error(NT_ERR_NOMEM, "out of memory");
+    nt_status st = NT_OK;
+    *total = 0;
+    for (int r = 0; r < n && st == NT_OK; r++) {
+        double t0 = nt_now_ms();
+        st = nt_session_run(s);
+        times[r] = nt_now_ms() - t0;
+        *total += times[r];
+        *runs = r + 1;
+    }
+    if (st == NT_OK) {
+        qsort(times, (size_t)n, sizeof *times, cmp_double);
+        *median = n % 2 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
+        *min_ms = times[0];
+    }
+    free(times);
+    return st;
+}
+
+/* One run per sample of --data (axis 0), bound to the first graph input or
+ * --data-input; a sample gets a leading 1 when the input's rank asks for it. */
+static int run_dataset(const run_opts *o, nt_model *m, nt_session *s, int *runs, double *total)
+{
+    nt_tensor *x;
+    nt_status st = nt_tensor_load(o->data, &x);
+    if (st != NT_OK)
+        return nt_cli_fail(st);
+    nt_value_info vi;
+    int idx = 0, code = NT_EXIT_OK;
+    if (o->data_input) {
+        idx = -1;
+        for (int i = 0; i < nt_model_input_count(m); i++)
+            if (nt_model_input_info(m, i, &vi) == NT_OK && strcmp(vi.name, o->data_input) == 0)
+                idx = i;
+    }
+    if (idx < 0 || nt_model_input_info(m, idx, &vi) != NT_OK || x->ndim < 1) {
+        nt_tensor_free(x);
+        return nt_cli_usage_error("run", "--data needs a model input (--data-input) and an array of rank >= 1");
+    }
+    int64_t n = x->dims[0];
+    nt_tensor sample = *x;
+    sample.flags = 0;
+    size_t stride = n ? nt_tensor_nbytes(x) / (size_t)n : 0;
+    if (vi.ndim == x->ndim) {
+        sample.dims[0] = 1;
+    } else {
+        sample.ndim = x->ndim - 1;
+        memmove(sample.dims, x->dims + 1, sizeof(int64_t) * (size_t)sample.ndim);
+    }
+    double t0 = nt_now_ms();
+    int64_t step = n >= 20 ? n / 10 : 0;
+    for (int64_t i = 0; i < n && code == NT_EXIT_OK; i++) {
+        sample.data = (char *)x->data + (size_t)i * stride;
+        if ((st = nt_session_set_input(s, vi.name, &sample)) != NT_OK ||
+            (st = nt_session_run(s)) != NT_OK) {
+            fprintf(stderr, "nntrace run: sample %lld of %s: ", (long long)i, o->data);
+            code = nt_cli_fail(st);
+            break;
+        }
+        *runs = (int)(i + 1);
+        if (step && (i + 1) % step == 0)
+            fprintf(stderr, "nntrace run: %lld/%lld samples\n", (long long)(i + 1), (long long)n);
+    }
+    *total = nt_now_ms() - t0;
+    nt_tensor_free(x);
+    return code;
+}
+
 int nt_cmd_run(int argc, char **argv)
 {
     run_opts o = {0};
+    size_t off = 0;
+    for (int i = 0; i < argc && off + 2 < sizeof o.cmdline; i++) {
+        int n = snprintf(o.cmdline + off, sizeof o.cmdline - off, "%s%s", i ? " " : "", argv[i]);
+        off += n > 0 ? (size_t)n : 0;
+    }
     int code = parse_args(argc, argv, &o);
     if (code != NT_EXIT_OK)
         return code;
@@ -152,29 +248,37 @@ int nt_cmd_run(int argc, char **argv)
     if ((code = nt_cli_bind_inputs("run", m, s, &o.in)) != NT_EXIT_OK)
         goto out;
 
-    int runs = o.repeat > 0 ? o.repeat : 1;
-    double *times = calloc((size_t)runs, sizeof *times);
-    if (!times) {
-        code = nt_cli_fail(NT_ERR_NOMEM);
-        goto out;
-    }
+    double median = 0, min_ms = 0, total_ms = 0;
+    int runs = 0;
     nt_status st = NT_OK;
-    if (o.repeat > 0) /* warm-up: first-touch of buffers, caches */
+    if (o.repeat > 0) /* warm-up (untraced): first touch of buffers and caches */
         st = nt_session_run(s);
-    for (int r = 0; r < runs && st == NT_OK; r++) {
-        double t0 = nt_now_ms();
-        st = nt_session_run(s);
-        times[r] = nt_now_ms() - t0;
-    }
-    if (st != NT_OK) {
-        free(times);
-        code = nt_cli_fail(st);
+    if (st == NT_OK && (code = nt_cli_trace_start(&o.trace, m, s, false)) != NT_EXIT_OK)
         goto out;
+    if (st == NT_OK && o.trace.rd) {
+        nt_writer *w;
+        if (nt_rundir_writer(o.trace.rd, &w) == NT_OK && w)
+            st = nt_writer_graph(w, m);
     }
-    qsort(times, (size_t)runs, sizeof *times, cmp_double);
-    double median = runs % 2 ? times[runs / 2] : 0.5 * (times[runs / 2 - 1] + times[runs / 2]);
-    double min_ms = times[0];
-    free(times);
+    if (st == NT_OK && o.data)
+        code = run_dataset(&o, m, s, &runs, &total_ms);
+    else if (st == NT_OK)
+        st = run_timed(s, o.repeat > 0 ? o.repeat : 1, &runs, &median, &min_ms, &total_ms);
+    if (st != NT_OK)
+        code = nt_cli_fail(st);
+    {
+        const char *names[NT_CLI_MAX_INPUTS];
+        for (int k = 0; k < o.in.n; k++)
+            names[k] = o.in.names[k] ? o.in.names[k] : "";
+        nt_runinfo info = {"run", o.model, o.in.n, names, o.in.files, NULL, o.cmdline,
+                           o.in.threads > 0 ? o.in.threads : 1, runs, total_ms,
+                           code == NT_EXIT_OK ? "ok" : nt_last_error()};
+        int c2 = nt_cli_trace_finish(&o.trace, &info);
+        if (code == NT_EXIT_OK)
+            code = c2;
+    }
+    if (code != NT_EXIT_OK)
+        goto out;
     if (o.outdir && (code = write_outputs(&o, m, s)) != NT_EXIT_OK)
         goto out;
 

@@ -196,6 +196,19 @@ nt_onnx_graph *nt_onnx_graph_new(const char *name)
     return g;
 }
 
+nt_status nt_onnx_graph_set_name(nt_onnx_graph *g, const char *name)
+{
+    if (!g)
+        return nt_error(NT_ERR_INVALID_ARG, "nt_onnx_graph_set_name: no graph");
+    if (!nonempty(name))
+        return graph_error(g, NT_ERR_INVALID_ARG, "graph %s: a graph needs a name", g->name);
+    const char *n = nt_arena_strdup(&g->arena, name);
+    if (!n)
+        return graph_fail(g, NT_ERR_NOMEM);
+    g->name = n;
+    return NT_OK;
+}
+
 /* Frees g and every subgraph its nodes own. */
 static void graph_destroy(nt_onnx_graph *g)
 {

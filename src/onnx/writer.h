@@ -78,6 +78,8 @@ nt_onnx_node *nt_onnx_builder_add_node(nt_onnx_builder *b, const char *op_type, 
  * If/Loop/Scan).  Free it only if it is never attached. */
 nt_onnx_graph *nt_onnx_graph_new(const char *name);
 void nt_onnx_graph_free(nt_onnx_graph *g);
+/* Renames a graph (the main graph is "main_graph" until renamed). */
+nt_status nt_onnx_graph_set_name(nt_onnx_graph *g, const char *name);
 
 /*
  * Declares a graph input / output / intermediate value's type.  dtype

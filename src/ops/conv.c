@@ -1,9 +1,566 @@
 /*
- * conv.c — operator family "conv" (placeholder: no kernels yet).
+ * conv.c — operator family "conv": Conv and ConvTranspose (float32, float64),
+ * plus the table entries of ConvInteger and QLinearConv (conv_quant.c).
+ *
+ * Layout is NCHW throughout: X is (N, C, in...), W is (M, C/group, k...).
+ * Float32 Conv picks one of three paths per node and run:
+ *   - pointwise (every kernel size 1, stride 1, no pads): Y_g = W_g · X_g, a
+ *     single GEMM per image and group, no copy of the input;
+ *   - depthwise (one input channel per group, 1-D or 2-D): a direct loop per
+ *     channel whose inner loop runs along an output row (vectorized for
+ *     stride 1), parallel over channels;
+ *   - otherwise im2col into a scratch buffer kept in the node state, then one
+ *     GEMM per image and group (OpenBLAS; its own threads).
+ * ConvTranspose is the adjoint: col = W_g^T · X_g, then col2im adds each
+ * column back into the output.
  */
-#include "ops/kernel.h"
+#include "ops/conv_geom.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ state */
+
+nt_status nt_conv_prepare(const nt_node *node, int opset, void **state)
+{
+    *state = NULL;
+    nt_conv_state *st = nt_calloc(1, sizeof *st);
+    if (!st)
+        return NT_ERR_NOMEM;
+    nt_status s = nt_window_parse(node, false, false, &st->wa);
+    if (s != NT_OK)
+        goto fail;
+    st->group = nt_node_attr_int(node, "group", 1);
+    if (st->group < 1) {
+        s = nt_error(NT_ERR_PARSE, "node '%s' (%s): group must be >= 1, got %lld", node->name, node->op_type,
+                     (long long)st->group);
+        goto fail;
+    }
+    const int64_t *v;
+    int n = nt_node_attr_ints(node, "output_padding", &v);
+    if (n > NT_MAX_SPATIAL) {
+        s = nt_error(NT_ERR_UNSUPPORTED, "node '%s' (%s): output_padding has %d values", node->name,
+                     node->op_type, n);
+        goto fail;
+    }
+    for (int i = 0; i < n; i++) {
+        if (v[i] < 0) {
+            s = nt_error(NT_ERR_PARSE, "node '%s' (%s): output_padding[%d] = %lld is negative", node->name,
+                         node->op_type, i, (long long)v[i]);
+            goto fail;
+        }
+        st->out_pad[i] = v[i];
+    }
+    st->n_out_pad = n > 0 ? n : 0;
+    n = nt_node_attr_ints(node, "output_shape", &v);
+    if (n > NT_MAX_DIMS) {
+        s = nt_error(NT_ERR_UNSUPPORTED, "node '%s' (%s): output_shape has %d values", node->name, node->op_type,
+                     n);
+        goto fail;
+    }
+    for (int i = 0; i < n; i++) {
+        if (v[i] < 0) {
+            s = nt_error(NT_ERR_PARSE, "node '%s' (%s): output_shape[%d] = %lld is negative", node->name,
+                         node->op_type, i, (long long)v[i]);
+            goto fail;
+        }
+        st->out_shape[i] = v[i];
+    }
+    st->n_out_shape = n > 0 ? n : 0;
+    *state = st;
+    return NT_OK;
+fail:
+    free(st);
+    return s;
+}
+
+void nt_conv_release(void *state)
+{
+    nt_conv_state *st = state;
+    if (!st)
+        return;
+    nt_scratch_free(&st->col);
+    nt_scratch_free(&st->wbuf);
+    nt_scratch_free(&st->xbuf);
+    nt_scratch_free(&st->acc);
+    free(st);
+}
+
+/* ------------------------------------------------------------ shapes */
+
+nt_status nt_conv_resolve(const nt_kernel_ctx *ctx, const nt_conv_state *st, int xi, int wi, int bi,
+                          nt_conv_shape *cs, bool *known)
+{
+    const nt_tensor *X = nt_ctx_in(ctx, xi), *W = nt_ctx_in(ctx, wi), *B = bi >= 0 ? nt_ctx_in(ctx, bi) : NULL;
+    memset(cs, 0, sizeof *cs);
+    *known = false;
+    if (!X || !W)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "inputs X and W are required");
+    if (X->ndim < 0 || W->ndim < 0)
+        return NT_OK;
+    if (X->ndim < 3)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "X must have rank >= 3 (N, C, spatial...), got rank %d", X->ndim);
+    if (W->ndim != X->ndim)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "W has rank %d but X has rank %d", W->ndim, X->ndim);
+    int nsp = X->ndim - 2;
+    cs->ndim = X->ndim;
+    cs->N = X->dims[0];
+    cs->C = X->dims[1];
+    cs->M = W->dims[0];
+    int64_t kernel[NT_MAX_SPATIAL];
+    for (int i = 0; i < nsp; i++) {
+        kernel[i] = W->dims[i + 2];
+        if (st->wa.n_kernel == nsp && kernel[i] >= 0 && kernel[i] != st->wa.kernel[i])
+            return nt_ctx_error(ctx, NT_ERR_SHAPE, "kernel_shape[%d] = %lld but W has %lld", i,
+                                (long long)st->wa.kernel[i], (long long)kernel[i]);
+        if (kernel[i] < 0 && st->wa.n_kernel == nsp)
+            kernel[i] = st->wa.kernel[i];
+    }
+    if (cs->C >= 0 && W->dims[1] >= 0 && cs->C != W->dims[1] * st->group)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "X has %lld channels but W expects %lld x group %lld",
+                            (long long)cs->C, (long long)W->dims[1], (long long)st->group);
+    if (cs->M >= 0 && cs->M % st->group != 0)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "%lld output channels do not divide into %lld groups",
+                            (long long)cs->M, (long long)st->group);
+    if (B && B->ndim >= 0) {
+        if (B->ndim != 1 || (B->dims[0] >= 0 && cs->M >= 0 && B->dims[0] != cs->M))
+            return nt_ctx_error(ctx, NT_ERR_SHAPE, "bias must be 1-D of size M = %lld", (long long)cs->M);
+    }
+    nt_status s = nt_window_resolve(ctx, &st->wa, nsp, X->dims + 2, kernel, &cs->w);
+    if (s != NT_OK)
+        return s;
+    cs->ydims[0] = cs->N;
+    cs->ydims[1] = cs->M;
+    for (int i = 0; i < nsp; i++)
+        cs->ydims[i + 2] = cs->w.out[i];
+    *known = true;
+    return NT_OK;
+}
+
+/* Sets output 0 to dtype with the conv output shape (or unknown rank). */
+static nt_status conv_set_output(nt_kernel_ctx *ctx, int xi, int wi, int bi, nt_dtype dtype)
+{
+    nt_conv_shape cs;
+    bool known;
+    nt_status s = nt_conv_resolve(ctx, ctx->state, xi, wi, bi, &cs, &known);
+    if (s != NT_OK)
+        return s;
+    if (!known) {
+        nt_ctx_set_output(ctx, 0, dtype, 0, NULL);
+        nt_ctx_outputs_unknown(ctx);
+        return NT_OK;
+    }
+    return nt_ctx_set_output(ctx, 0, dtype, cs.ndim, cs.ydims);
+}
+
+/* Float types Conv and ConvTranspose compute; UNDEFINED passes in static mode. */
+static nt_status check_float_inputs(nt_kernel_ctx *ctx, int n, nt_dtype *dt)
+{
+    const nt_tensor *X = nt_ctx_in(ctx, 0);
+    if (!X)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "input X is required");
+    *dt = X->dtype;
+    if (*dt == NT_DTYPE_UNDEFINED && ctx->static_mode)
+        return NT_OK;
+    if (*dt != NT_DTYPE_FLOAT && *dt != NT_DTYPE_DOUBLE)
+        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "dtype %s is not supported (float32, float64)",
+                            nt_dtype_name(*dt));
+    for (int i = 1; i < n; i++) {
+        const nt_tensor *t = nt_ctx_in(ctx, i);
+        if (t && t->dtype != *dt && !(ctx->static_mode && t->dtype == NT_DTYPE_UNDEFINED))
+            return nt_ctx_error(ctx, NT_ERR_SHAPE, "input %d is %s but X is %s", i, nt_dtype_name(t->dtype),
+                                nt_dtype_name(*dt));
+    }
+    return NT_OK;
+}
+
+static nt_status conv_infer(nt_kernel_ctx *ctx)
+{
+    nt_dtype dt;
+    nt_status s = check_float_inputs(ctx, 3, &dt);
+    if (s != NT_OK)
+        return s;
+    return conv_set_output(ctx, 0, 1, 2, dt);
+}
+
+/* ------------------------------------------------------------ float kernels */
+
+/* 1-D windows become 2-D ones with a height of 1, so the 2-D direct path
+ * covers both. */
+static nt_window promote_2d(const nt_window *w)
+{
+    if (w->nsp != 1)
+        return *w;
+    nt_window p = {0};
+    p.nsp = 2;
+    p.in[0] = p.out[0] = p.kernel[0] = p.stride[0] = p.dil[0] = 1;
+    p.in[1] = w->in[0];
+    p.out[1] = w->out[0];
+    p.kernel[1] = w->kernel[0];
+    p.stride[1] = w->stride[0];
+    p.dil[1] = w->dil[0];
+    p.pad_begin[1] = w->pad_begin[0];
+    p.pad_end[1] = w->pad_end[0];
+    return p;
+}
+
+static bool is_pointwise(const nt_window *w)
+{
+    for (int i = 0; i < w->nsp; i++)
+        if (w->kernel[i] != 1 || w->stride[i] != 1 || w->pad_begin[i] != 0 || w->pad_end[i] != 0)
+            return false;
+    return true;
+}
+
+typedef struct im2col_job {
+    const void *x;
+    const nt_window *w;
+    void *col;
+} im2col_job;
+
+static void im2col_f32_range(void *arg, int64_t b, int64_t e)
+{
+    im2col_job *j = arg;
+    nt_im2col_f32(j->x, j->w, j->col, b, e);
+}
+
+static void im2col_f64_range(void *arg, int64_t b, int64_t e)
+{
+    im2col_job *j = arg;
+    nt_im2col_f64(j->x, j->w, j->col, b, e);
+}
+
+/* Depthwise: channel q of the N*M output planes reads input plane
+ * (n, q_m / (M/group)) with its own (KH,KW) filter.  x plane is (IH,IW),
+ * y plane is (OH,OW). */
+typedef struct dw_job {
+    const float *x, *wt, *bias;
+    float *y;
+    nt_window w;            /* 2-D */
+    int64_t C, M, Mg;
+} dw_job;
+
+NT_VECTORIZE static void dw_range(void *arg, int64_t b, int64_t e)
+{
+    const dw_job *j = arg;
+    const nt_window *w = &j->w;
+    const int64_t IH = w->in[0], IW = w->in[1], OH = w->out[0], OW = w->out[1];
+    const int64_t KH = w->kernel[0], KW = w->kernel[1], SH = w->stride[0], SW = w->stride[1];
+    for (int64_t q = b; q < e; q++) {
+        int64_t n = q / j->M, m = q % j->M, c = m / j->Mg;
+        const float *x = j->x + (n * j->C + c) * IH * IW;
+        const float *k = j->wt + m * KH * KW;
+        float *y = j->y + q * OH * OW;
+        float bv = j->bias ? j->bias[m] : 0.0f;
+        for (int64_t oh = 0; oh < OH; oh++) {
+            float *restrict yr = y + oh * OW;
+            for (int64_t ow = 0; ow < OW; ow++)
+                yr[ow] = bv;
+            for (int64_t kh = 0; kh < KH; kh++) {
+                int64_t ih = oh * SH - w->pad_begin[0] + kh * w->dil[0];
+                if (ih < 0 || ih >= IH)
+                    continue;
+                const float *restrict xr = x + ih * IW;
+                for (int64_t kw = 0; kw < KW; kw++) {
+                    int64_t base = kw * w->dil[1] - w->pad_begin[1];
+                    int64_t lo = base < 0 ? (-base + SW - 1) / SW : 0;
+                    int64_t hi = IW - 1 - base < 0 ? 0 : (IW - 1 - base) / SW + 1;
+                    if (hi > OW)
+                        hi = OW;
+                    float kv = k[kh * KW + kw];
+                    if (SW == 1)
+                        for (int64_t ow = lo; ow < hi; ow++)
+                            yr[ow] += kv * xr[base + ow];
+                    else
+                        for (int64_t ow = lo; ow < hi; ow++)
+                            yr[ow] += kv * xr[base + ow * SW];
+                }
+            }
+        }
+    }
+}
+
+/* Fills each of the n rows of length len with bias[r] (0 without bias). */
+#define NT_DEFINE_FILL_ROWS(NAME, T)                                        \
+    static void NAME(T *y, const T *bias, int64_t n, int64_t len)           \
+    {                                                                       \
+        for (int64_t r = 0; r < n; r++) {                                   \
+            T v = bias ? bias[r] : (T)0;                                    \
+            T *row = y + r * len;                                           \
+            for (int64_t i = 0; i < len; i++)                               \
+                row[i] = v;                                                 \
+        }                                                                   \
+    }
+NT_DEFINE_FILL_ROWS(fill_rows_f32, float)
+NT_DEFINE_FILL_ROWS(fill_rows_f64, double)
+
+/* Sizes passed to BLAS must fit an int. */
+static nt_status check_blas_size(const nt_kernel_ctx *ctx, int64_t a, int64_t b, int64_t c)
+{
+    if (a > INT32_MAX || b > INT32_MAX || c > INT32_MAX)
+        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "matrix dimension beyond 2^31 (%lld, %lld, %lld)",
+                            (long long)a, (long long)b, (long long)c);
+    return NT_OK;
+}
+
+/* The forward convolution, generated for float and double (the depthwise
+ * direct path is float only).  X (N,C,in...), W (M,Cg,k...), Y (N,M,out...). */
+#define NT_DEFINE_CONV(NAME, T, GEMM, FILL, IM2COL_RANGE, HAS_DW)                                             \
+    static nt_status NAME(nt_kernel_ctx *ctx, nt_conv_state *st, const nt_conv_shape *cs, const T *x,         \
+                          const T *wt, const T *bias, T *y)                                                   \
+    {                                                                                                         \
+        const int64_t G = st->group, N = cs->N, C = cs->C, M = cs->M, Cg = C / G, Mg = M / G;                 \
+        const nt_window *w = &cs->w;                                                                          \
+        const int64_t K = nt_window_kernel_size(w), OUT = nt_window_out_size(w), IN = nt_window_in_size(w);   \
+        if (N == 0 || M == 0 || OUT == 0)                                                                     \
+            return NT_OK;                                                                                     \
+        nt_status s = check_blas_size(ctx, Mg, OUT, Cg * K);                                                  \
+        if (s != NT_OK)                                                                                       \
+            return s;                                                                                         \
+        if (HAS_DW && Cg == 1 && w->nsp <= 2) {                                                               \
+            dw_job j = {(const float *)x, (const float *)wt, (const float *)bias, (float *)y,                 \
+                        promote_2d(w), C, M, Mg};                                                             \
+            nt_parallel_for(ctx->exec, N * M, 1, dw_range, &j);                                               \
+            return NT_OK;                                                                                     \
+        }                                                                                                     \
+        bool pointwise = is_pointwise(w);                                                                     \
+        T *col = NULL;                                                                                        \
+        if (!pointwise) {                                                                                     \
+            size_t nbytes;                                                                                    \
+            if (!nt_mul_size((size_t)(Cg * K), (size_t)OUT * sizeof(T), &nbytes) ||                           \
+                !(col = nt_scratch_get(&st->col, nbytes)))                                                    \
+                return nt_ctx_error(ctx, NT_ERR_NOMEM, "no memory for a %lld x %lld im2col buffer",           \
+                                    (long long)(Cg * K), (long long)OUT);                                     \
+        }                                                                                                     \
+        for (int64_t n = 0; n < N; n++)                                                                       \
+            for (int64_t g = 0; g < G; g++) {                                                                 \
+                const T *xg = x + (n * C + g * Cg) * IN;                                                      \
+                const T *wg = wt + g * Mg * Cg * K;                                                           \
+                T *yg = y + (n * M + g * Mg) * OUT;                                                           \
+                if (bias)                                                                                     \
+                    FILL(yg, bias + g * Mg, Mg, OUT);                                                         \
+                if (pointwise) {                                                                              \
+                    GEMM(false, false, Mg, OUT, Cg, 1, wg, Cg, xg, OUT, bias ? 1 : 0, yg, OUT);               \
+                } else {                                                                                      \
+                    im2col_job j = {xg, w, col};                                                              \
+                    nt_parallel_for(ctx->exec, Cg * K, 16, IM2COL_RANGE, &j);                                 \
+                    GEMM(false, false, Mg, OUT, Cg * K, 1, wg, Cg * K, col, OUT, bias ? 1 : 0, yg, OUT);      \
+                }                                                                                             \
+            }                                                                                                 \
+        return NT_OK;                                                                                         \
+    }
+
+NT_DEFINE_CONV(conv_f32, float, nt_gemm_f32, fill_rows_f32, im2col_f32_range, 1)
+NT_DEFINE_CONV(conv_f64, double, nt_gemm_f64, fill_rows_f64, im2col_f64_range, 0)
+
+nt_status nt_conv_f32(nt_kernel_ctx *ctx, nt_conv_state *st, const nt_conv_shape *cs, const float *x,
+                      const float *wt, const float *bias, float *y)
+{
+    return conv_f32(ctx, st, cs, x, wt, bias, y);
+}
+
+static nt_status conv_compute(nt_kernel_ctx *ctx)
+{
+    nt_conv_shape cs;
+    bool known;
+    nt_status s = nt_conv_resolve(ctx, ctx->state, 0, 1, 2, &cs, &known);
+    if (s != NT_OK)
+        return s;
+    if (!known)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "input ranks unknown at run time");
+    const nt_tensor *X = ctx->in[0], *W = ctx->in[1], *B = nt_ctx_in(ctx, 2);
+    nt_tensor *Y = ctx->out[0];
+    if (X->dtype == NT_DTYPE_FLOAT)
+        return conv_f32(ctx, ctx->state, &cs, X->data, W->data, B ? B->data : NULL, Y->data);
+    return conv_f64(ctx, ctx->state, &cs, X->data, W->data, B ? B->data : NULL, Y->data);
+}
+
+/* ------------------------------------------------------------ ConvTranspose */
+
+/* Resolves ConvTranspose: X (N,C,in...), W (C,M/group,k...), Y (N,M,out...).
+ * fw is the forward window that maps Y (as its input) to X (as its output):
+ * col2im over fw scatters W^T·X into Y. */
+static nt_status convt_resolve(const nt_kernel_ctx *ctx, const nt_conv_state *st, nt_conv_shape *cs,
+                               bool *known)
+{
+    const nt_tensor *X = nt_ctx_in(ctx, 0), *W = nt_ctx_in(ctx, 1), *B = nt_ctx_in(ctx, 2);
+    const nt_window_attrs *a = &st->wa;
+    memset(cs, 0, sizeof *cs);
+    *known = false;
+    if (!X || !W)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "inputs X and W are required");
+    if (X->ndim < 0 || W->ndim < 0)
+        return NT_OK;
+    if (X->ndim < 3 || W->ndim != X->ndim)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "X (rank %d) and W (rank %d) must share a rank >= 3", X->ndim,
+                            W->ndim);
+    int nsp = X->ndim - 2;
+    if ((a->n_kernel && a->n_kernel != nsp) || (a->n_strides && a->n_strides != nsp) ||
+        (a->n_dils && a->n_dils != nsp) || (a->n_pads && a->n_pads != 2 * nsp) ||
+        (st->n_out_pad && st->n_out_pad != nsp) ||
+        (st->n_out_shape && st->n_out_shape != nsp && st->n_out_shape != nsp + 2))
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "attribute lengths do not match %d spatial dimensions", nsp);
+    cs->ndim = X->ndim;
+    cs->N = X->dims[0];
+    cs->C = X->dims[1];
+    cs->M = W->dims[1] < 0 ? -1 : W->dims[1] * st->group;
+    if (cs->C >= 0 && W->dims[0] >= 0 && cs->C != W->dims[0])
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "X has %lld channels but W has %lld", (long long)cs->C,
+                            (long long)W->dims[0]);
+    if (cs->C >= 0 && cs->C % st->group != 0)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "%lld input channels do not divide into %lld groups",
+                            (long long)cs->C, (long long)st->group);
+    if (B && B->ndim >= 0 && (B->ndim != 1 || (B->dims[0] >= 0 && cs->M >= 0 && B->dims[0] != cs->M)))
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "bias must be 1-D of size M = %lld", (long long)cs->M);
+    nt_window *w = &cs->w;
+    w->nsp = nsp;
+    for (int i = 0; i < nsp; i++) {
+        int64_t k = W->dims[i + 2], x = X->dims[i + 2];
+        if (a->n_kernel && k >= 0 && k != a->kernel[i])
+            return nt_ctx_error(ctx, NT_ERR_SHAPE, "kernel_shape[%d] = %lld but W has %lld", i,
+                                (long long)a->kernel[i], (long long)k);
+        if (k < 0 && a->n_kernel)
+            k = a->kernel[i];
+        int64_t s = a->n_strides ? a->strides[i] : 1, d = a->n_dils ? a->dils[i] : 1;
+        int64_t op = st->n_out_pad ? st->out_pad[i] : 0;
+        w->kernel[i] = k;
+        w->stride[i] = s;
+        w->dil[i] = d;
+        w->out[i] = x;
+        if (k < 0 || x < 0) {
+            w->in[i] = -1;
+            continue;
+        }
+        int64_t full = s * (x - 1) + op + (k - 1) * d + 1, out, pb, pe;
+        if (st->n_out_shape || a->auto_pad == NT_AUTO_PAD_SAME_UPPER || a->auto_pad == NT_AUTO_PAD_SAME_LOWER) {
+            out = st->n_out_shape ? st->out_shape[st->n_out_shape - nsp + i] : x * s;
+            int64_t total = full - out;
+            /* Floor halves so a negative total (output_shape larger than the
+             * full result) lands at the end as extra output. */
+            if (a->auto_pad == NT_AUTO_PAD_SAME_UPPER) {
+                pb = nt_floordiv(total, 2);
+                pe = total - pb;
+            } else {
+                pe = nt_floordiv(total, 2);
+                pb = total - pe;
+            }
+        } else if (a->auto_pad == NT_AUTO_PAD_VALID) {
+            pb = pe = 0;
+            out = full;
+        } else {
+            pb = a->n_pads ? a->pads[i] : 0;
+            pe = a->n_pads ? a->pads[i + nsp] : 0;
+            out = full - pb - pe;
+        }
+        if (out < 0 || (out == 0 && x > 0))
+            return nt_ctx_error(ctx, NT_ERR_SHAPE, "output size %lld on spatial axis %d", (long long)out, i);
+        w->in[i] = out;
+        w->pad_begin[i] = pb;
+        w->pad_end[i] = pe;
+    }
+    cs->ydims[0] = cs->N;
+    cs->ydims[1] = cs->M;
+    for (int i = 0; i < nsp; i++)
+        cs->ydims[i + 2] = w->in[i];
+    *known = true;
+    return NT_OK;
+}
+
+static nt_status convt_infer(nt_kernel_ctx *ctx)
+{
+    nt_dtype dt;
+    nt_status s = check_float_inputs(ctx, 3, &dt);
+    if (s != NT_OK)
+        return s;
+    nt_conv_shape cs;
+    bool known;
+    if ((s = convt_resolve(ctx, ctx->state, &cs, &known)) != NT_OK)
+        return s;
+    if (!known) {
+        nt_ctx_set_output(ctx, 0, dt, 0, NULL);
+        nt_ctx_outputs_unknown(ctx);
+        return NT_OK;
+    }
+    return nt_ctx_set_output(ctx, 0, dt, cs.ndim, cs.ydims);
+}
+
+typedef struct col2im_job {
+    const void *col;
+    const nt_window *w;
+    void *y;
+} col2im_job;
+
+static void col2im_f32_range(void *arg, int64_t b, int64_t e)
+{
+    col2im_job *j = arg;
+    nt_col2im_f32(j->col, j->w, j->y, b, e);
+}
+
+static void col2im_f64_range(void *arg, int64_t b, int64_t e)
+{
+    col2im_job *j = arg;
+    nt_col2im_f64(j->col, j->w, j->y, b, e);
+}
+
+/* X (N,C,in...) with W (C,Mg,k...): per image and group, col (Mg*K, IN) =
+ * W_g^T (Mg*K, Cg) · X_g (Cg, IN), then col2im into Y_g (Mg, out...). */
+#define NT_DEFINE_CONVT(NAME, T, GEMM, FILL, COL2IM_RANGE)                                                    \
+    static nt_status NAME(nt_kernel_ctx *ctx, nt_conv_state *st, const nt_conv_shape *cs, const T *x,         \
+                          const T *wt, const T *bias, T *y)                                                   \
+    {                                                                                                         \
+        const int64_t G = st->group, N = cs->N, C = cs->C, M = cs->M, Cg = C / G, Mg = M / G;                 \
+        const nt_window *w = &cs->w;                                                                          \
+        const int64_t K = nt_window_kernel_size(w), XIN = nt_window_out_size(w);                              \
+        const int64_t YOUT = nt_window_in_size(w);                                                            \
+        if (N == 0 || M == 0 || YOUT == 0)                                                                    \
+            return NT_OK;                                                                                     \
+        nt_status s = check_blas_size(ctx, Mg * K, XIN, Cg);                                                  \
+        if (s != NT_OK)                                                                                       \
+            return s;                                                                                         \
+        size_t nbytes;                                                                                        \
+        T *col = NULL;                                                                                        \
+        if (!nt_mul_size((size_t)(Mg * K), (size_t)XIN * sizeof(T), &nbytes) ||                               \
+            !(col = nt_scratch_get(&st->col, nbytes)))                                                        \
+            return nt_ctx_error(ctx, NT_ERR_NOMEM, "no memory for a %lld x %lld col2im buffer",               \
+                                (long long)(Mg * K), (long long)XIN);                                         \
+        for (int64_t n = 0; n < N; n++)                                                                       \
+            for (int64_t g = 0; g < G; g++) {                                                                 \
+                const T *xg = x + (n * C + g * Cg) * XIN;                                                     \
+                const T *wg = wt + g * Cg * Mg * K;                                                           \
+                T *yg = y + (n * M + g * Mg) * YOUT;                                                          \
+                FILL(yg, bias ? bias + g * Mg : NULL, Mg, YOUT);                                              \
+                GEMM(true, false, Mg * K, XIN, Cg, 1, wg, Mg * K, xg, XIN, 0, col, XIN);                      \
+                col2im_job j = {col, w, yg};                                                                  \
+                nt_parallel_for(ctx->exec, Mg, 1, COL2IM_RANGE, &j);                                          \
+            }                                                                                                 \
+        return NT_OK;                                                                                         \
+    }
+
+NT_DEFINE_CONVT(convt_f32, float, nt_gemm_f32, fill_rows_f32, col2im_f32_range)
+NT_DEFINE_CONVT(convt_f64, double, nt_gemm_f64, fill_rows_f64, col2im_f64_range)
+
+static nt_status convt_compute(nt_kernel_ctx *ctx)
+{
+    nt_conv_shape cs;
+    bool known;
+    nt_status s = convt_resolve(ctx, ctx->state, &cs, &known);
+    if (s != NT_OK)
+        return s;
+    if (!known)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "input ranks unknown at run time");
+    const nt_tensor *X = ctx->in[0], *W = ctx->in[1], *B = nt_ctx_in(ctx, 2);
+    nt_tensor *Y = ctx->out[0];
+    if (X->dtype == NT_DTYPE_FLOAT)
+        return convt_f32(ctx, ctx->state, &cs, X->data, W->data, B ? B->data : NULL, Y->data);
+    return convt_f64(ctx, ctx->state, &cs, X->data, W->data, B ? B->data : NULL, Y->data);
+}
+
+/* ------------------------------------------------------------ table */
 
 const nt_op_def nt_ops_conv[] = {
-    {NULL, NULL, 0, NULL, NULL, NULL, NULL},
+    {"Conv", "", 1, nt_conv_prepare, nt_conv_release, conv_infer, conv_compute},
+    {"ConvTranspose", "", 1, nt_conv_prepare, nt_conv_release, convt_infer, convt_compute},
+    {"ConvInteger", "", 10, nt_conv_prepare, nt_conv_release, nt_convinteger_infer, nt_convinteger_compute},
+    {"QLinearConv", "", 10, nt_conv_prepare, nt_conv_release, nt_qlinearconv_infer, nt_qlinearconv_compute},
 };
-const size_t nt_ops_conv_count = 0;
+const size_t nt_ops_conv_count = NT_ARRAY_LEN(nt_ops_conv);

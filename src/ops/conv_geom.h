@@ -71,6 +71,58 @@ int64_t nt_window_kernel_size(const nt_window *w);
 int64_t nt_window_out_size(const nt_window *w);
 int64_t nt_window_in_size(const nt_window *w);
 
+/* ---- the conv family's node state (conv.c, conv_quant.c) */
+
+#include "ops/gemm_util.h"
+
+typedef struct nt_conv_state {
+    nt_window_attrs wa;
+    int64_t group;
+    int n_out_pad, n_out_shape;              /* ConvTranspose */
+    int64_t out_pad[NT_MAX_SPATIAL];
+    int64_t out_shape[NT_MAX_DIMS];
+    nt_scratch col, wbuf, xbuf, acc;         /* reused across runs */
+} nt_conv_state;
+
+/* Resolved shapes of a forward convolution: X (N,C,in...), W (M,C/group,k...),
+ * Y (N,M,out...).  Dims may be -1 in static mode. */
+typedef struct nt_conv_shape {
+    int64_t N, C, M;
+    nt_window w;
+    int ndim;                                /* rank of X and Y */
+    int64_t ydims[NT_MAX_DIMS];
+} nt_conv_shape;
+
+/* Checks X (input xi), W (input wi) and optional bias (input bi, -1 for none)
+ * and resolves the output shape.  Returns NT_OK with *known false when the
+ * ranks are not known yet (static mode). */
+nt_status nt_conv_resolve(const nt_kernel_ctx *ctx, const nt_conv_state *st, int xi, int wi, int bi,
+                          nt_conv_shape *cs, bool *known);
+
+/* Float convolution of X (N,C,in...) by W (M,C/group,k...) into Y
+ * (N,M,out...), adding bias (M) when not NULL. */
+nt_status nt_conv_f32(nt_kernel_ctx *ctx, nt_conv_state *st, const nt_conv_shape *cs, const float *x,
+                      const float *wt, const float *bias, float *y);
+
+/* Node state for every conv-family op (conv.c). */
+nt_status nt_conv_prepare(const nt_node *node, int opset, void **state);
+void nt_conv_release(void *state);
+
+/* Quantized convolutions (conv_quant.c). */
+nt_status nt_convinteger_infer(nt_kernel_ctx *ctx);
+nt_status nt_convinteger_compute(nt_kernel_ctx *ctx);
+nt_status nt_qlinearconv_infer(nt_kernel_ctx *ctx);
+nt_status nt_qlinearconv_compute(nt_kernel_ctx *ctx);
+
+/* The build's -O2 uses gcc's "very cheap" vectorizer cost model, which skips
+ * loops of unknown trip count; the hot inner loops of the kernels ask for the
+ * dynamic model (no change to floating-point semantics: no reassociation). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NT_VECTORIZE __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+#else
+#define NT_VECTORIZE
+#endif
+
 /* Floor division for possibly negative numerators (C's / truncates). */
 static inline int64_t nt_floordiv(int64_t a, int64_t b)
 {

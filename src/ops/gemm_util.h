@@ -42,4 +42,10 @@ typedef struct nt_scratch {
 void *nt_scratch_get(nt_scratch *s, size_t nbytes);
 void nt_scratch_free(nt_scratch *s);
 
+/* Einsum (gemm_einsum.c), registered in the linalg family's table. */
+nt_status nt_einsum_prepare(const nt_node *node, int opset, void **state);
+void nt_einsum_release(void *state);
+nt_status nt_einsum_infer(nt_kernel_ctx *ctx);
+nt_status nt_einsum_compute(nt_kernel_ctx *ctx);
+
 #endif /* NT_GEMM_UTIL_H */

@@ -736,6 +736,7 @@ const nt_op_def nt_ops_shape[] = {
     OP("Slice", 1, slice),           /* attributes */
     OP("Slice", 10, slice),          /* inputs, steps */
     OP("Slice", 11, slice),          /* negative axes */
+    OP("Pad", 1, pad),               /* paddings attribute */
     OP("Pad", 2, pad),               /* pads attribute */
     OP("Pad", 11, pad),              /* pads, constant_value inputs */
     OP("Pad", 18, pad),              /* axes input */

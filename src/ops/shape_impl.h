@@ -47,6 +47,14 @@ void nt_mv_copy_all(const nt_tensor *in, nt_tensor *out);
 /* The value v converted to dtype t in buf (at least 16 bytes). */
 void nt_mv_scalar(nt_dtype t, double v, void *buf);
 
+/* Element i of an int32/int64 index tensor (the caller checked the dtype). */
+static inline int64_t nt_ix_get(const nt_tensor *t, int64_t i)
+{
+    return t->dtype == NT_DTYPE_INT64 ? ((const int64_t *)t->data)[i] : ((const int32_t *)t->data)[i];
+}
+/* NT_OK when t is an int32/int64 index tensor (or not known yet in static mode). */
+nt_status nt_ix_check(const nt_kernel_ctx *ctx, const nt_tensor *t, const char *what);
+
 /* ---- offset-map copy */
 typedef struct nt_mv_map {
     int ndim;

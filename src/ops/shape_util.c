@@ -30,6 +30,15 @@ nt_status nt_mv_check(const nt_kernel_ctx *ctx, nt_dtype t, const char *what)
     return NT_OK;
 }
 
+nt_status nt_ix_check(const nt_kernel_ctx *ctx, const nt_tensor *t, const char *what)
+{
+    if (t->dtype == NT_DTYPE_INT64 || t->dtype == NT_DTYPE_INT32)
+        return NT_OK;
+    if (t->dtype == NT_DTYPE_UNDEFINED && ctx->static_mode)
+        return NT_OK;
+    return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "%s must be int32 or int64, got %s", what, nt_dtype_name(t->dtype));
+}
+
 nt_status nt_mv_axis(const nt_kernel_ctx *ctx, int64_t axis, int rank, int *out)
 {
     if (axis < -(int64_t)rank || axis >= rank)

@@ -1,7 +1,7 @@
 /*
  * unary.c — operator family "unary": the element-wise operators of one
- * input (Abs ... Sigmoid, the activations, Clip, IsNaN/IsInf, Not,
- * BitwiseNot), plus the table entries of Cast and CastLike (their code is in
+ * input (Abs ... Sigmoid, the activations incl. Swish (opset 24), Clip,
+ * IsNaN/IsInf, Not, BitwiseNot), plus the table entries of Cast and CastLike (their code is in
  * eltwise_cast.c).
  *
  * Every op is one expression per dtype kind (float-like, signed integer,
@@ -28,7 +28,7 @@
     X(Cos) X(Tan) X(Asin) X(Acos) X(Atan) X(Sinh) X(Cosh) X(Tanh) X(Asinh) X(Acosh) X(Atanh)     \
     X(Erf) X(Relu) X(LeakyRelu) X(Elu) X(Selu) X(Celu) X(Sigmoid) X(HardSigmoid) X(HardSwish)    \
     X(Softplus) X(Softsign) X(Gelu) X(Mish) X(ThresholdedRelu) X(Shrink) X(Clip) X(IsNaN)       \
-    X(IsInf) X(Not) X(BitwiseNot)
+    X(IsInf) X(Not) X(BitwiseNot) X(Swish)
 
 enum {
 #define UN_ENUM(name) UOP_##name,
@@ -101,6 +101,8 @@ static inline double ew_softplusd(double x) { return x > 0 ? x + log1p(exp(-x)) 
 /* min(max(x, lo), hi): when lo > hi everything becomes hi, as the spec says */
 #define UF_Clip(CT, x, p) \
     ((x) < (CT)(p)->lo ? ((p)->lo > (p)->hi ? (CT)(p)->hi : (CT)(p)->lo) : (x) > (CT)(p)->hi ? (CT)(p)->hi : (x))
+/* x * sigmoid(alpha * x), with the sigmoid split by sign as above */
+#define UF_Swish(CT, x, p) ((x) * UF_Sigmoid(CT, (CT)(p)->alpha * (x), p))
 #define UF_IsNaN(CT, x, p) isnan(x)
 #define UF_IsInf(CT, x, p) (isinf(x) && ((x) > 0 ? (p)->flag : (p)->flag2))
 
@@ -134,13 +136,15 @@ static inline double ew_softplusd(double x) { return x > 0 ? x + log1p(exp(-x)) 
     X(Abs) X(Neg) X(Exp) X(Log) X(Sqrt) X(Reciprocal) X(Floor) X(Ceil) X(Round) X(Sign) X(Sin)     \
     X(Cos) X(Tan) X(Asin) X(Acos) X(Atan) X(Sinh) X(Cosh) X(Tanh) X(Asinh) X(Acosh) X(Atanh)       \
     X(Erf) X(Relu) X(LeakyRelu) X(Elu) X(Selu) X(Celu) X(Sigmoid) X(HardSigmoid) X(HardSwish)      \
-    X(Softplus) X(Softsign) X(Gelu) X(Mish) X(ThresholdedRelu) X(Shrink) X(Clip)
+    X(Softplus) X(Softsign) X(Gelu) X(Mish) X(ThresholdedRelu) X(Shrink) X(Clip) X(Swish)
 #define UN_FLOAT_BOOL_OPS(X) X(IsNaN) X(IsInf)
 #define UN_SINT_OPS(X) X(Abs) X(Neg) X(Sign) X(Relu) X(Clip) X(Shrink) X(BitwiseNot)
 #define UN_UINT_OPS(X) X(Abs) X(Sign) X(Clip) X(Shrink) X(BitwiseNot)
 #define UN_BOOL_OPS(X) X(Not)
 
-/* One inner loop: y[i] = SV(expr(LD(x[i]))), over blocks the vectorizer can take. */
+/* One inner loop: y[i] = SV(expr(LD(x[i]))), over blocks the vectorizer can take.
+ * A block is computed into a local array before it is stored, so the loads
+ * need no alias check against y (which may be x itself when run in place). */
 #define UN_FN(NAME, KIND, SUF, ST, CT, LD, OT, SV)                                                  \
     static void un_##NAME##_##SUF(void *o_, const void *const *in, const int64_t *step, int64_t n, \
                                   const nt_ew_params *p)                                           \
@@ -150,11 +154,14 @@ static inline double ew_softplusd(double x) { return x > 0 ? x + log1p(exp(-x)) 
         (void)p;                                                                                   \
         (void)step;                                                                                \
         int64_t i = 0;                                                                             \
-        for (; i + NT_EW_BLOCK <= n; i += NT_EW_BLOCK)                                             \
+        for (; i + NT_EW_BLOCK <= n; i += NT_EW_BLOCK) {                                           \
+            OT t[NT_EW_BLOCK];                                                                     \
             for (int j = 0; j < NT_EW_BLOCK; j++) {                                                \
                 CT x = LD(a[i + j]);                                                               \
-                o[i + j] = SV(KIND##_##NAME(CT, x, p));                                            \
+                t[j] = SV(KIND##_##NAME(CT, x, p));                                                \
             }                                                                                      \
+            memcpy(o + i, t, sizeof t);                                                            \
+        }                                                                                          \
         for (; i < n; i++) {                                                                       \
             CT x = LD(a[i]);                                                                       \
             o[i] = SV(KIND##_##NAME(CT, x, p));                                                    \
@@ -219,6 +226,7 @@ static nt_status un_prepare(const nt_node *node, int opset, void **state)
     case UOP_Elu: p->alpha = nt_node_attr_float(node, "alpha", 1.0f); break;
     case UOP_Celu: p->alpha = nt_node_attr_float(node, "alpha", 1.0f); break;
     case UOP_ThresholdedRelu: p->alpha = nt_node_attr_float(node, "alpha", 1.0f); break;
+    case UOP_Swish: p->alpha = nt_node_attr_float(node, "alpha", 1.0f); break;
     case UOP_Selu:
         p->alpha = nt_node_attr_float(node, "alpha", 1.67326319217681884765625f);
         p->gamma = nt_node_attr_float(node, "gamma", 1.05070102214813232421875f);
@@ -405,6 +413,7 @@ const nt_op_def nt_ops_unary[] = {
     UN_DEF(IsInf, 10), UN_DEF(IsInf, 20),
     UN_DEF(Not, 1),
     UN_DEF(BitwiseNot, 18),
+    UN_DEF(Swish, 24),
     CAST_DEF(Cast, 6, nt_ew_cast_infer), CAST_DEF(Cast, 9, nt_ew_cast_infer),
     CAST_DEF(Cast, 13, nt_ew_cast_infer), CAST_DEF(Cast, 19, nt_ew_cast_infer),
     CAST_DEF(Cast, 21, nt_ew_cast_infer), CAST_DEF(Cast, 23, nt_ew_cast_infer),

@@ -19,7 +19,6 @@
  */
 #include "trace/tfevents.h"
 
-#include "onnx/pbw.h"
 #include "trace/crc32c.h"
 
 #include <errno.h>

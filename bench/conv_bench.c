@@ -1,0 +1,108 @@
+/*
+ * conv_bench.c — single-threaded speed of the float32 Conv kernel on
+ * ResNet-18-like layers, called directly through the kernel table (no
+ * session), reported as GFLOP/s (2*M*Cg*K*OUT per image).
+ *
+ * Build by hand:
+ *   gcc -O2 -march=x86-64-v2 -Iinclude -Isrc $(pkg-config --cflags openblas) bench/conv_bench.c \
+ *       build/libnntrace.a $(pkg-config --libs openblas libpng zlib) -lm -lpthread -o build/conv_bench
+ * Run: build/conv_bench [repeats]
+ */
+#include "ops/kernel.h"
+
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct layer {
+    const char *name;
+    int64_t n, c, h, w, m, k, stride, pad, group;
+} layer;
+
+static const layer layers[] = {
+    {"resnet18 conv2_x 3x3 64->64 @56", 1, 64, 56, 56, 64, 3, 1, 1, 1},
+    {"resnet18 conv1 7x7/2 3->64 @224", 1, 3, 224, 224, 64, 7, 2, 3, 1},
+    {"resnet18 conv3_x 3x3 128->128 @28", 1, 128, 28, 28, 128, 3, 1, 1, 1},
+    {"resnet18 conv4_x 3x3 256->256 @14", 1, 256, 14, 14, 256, 3, 1, 1, 1},
+    {"resnet18 conv5_x 3x3 512->512 @7", 1, 512, 7, 7, 512, 3, 1, 1, 1},
+    {"1x1 256->64 @56", 1, 256, 56, 56, 64, 1, 1, 0, 1},
+    {"depthwise 3x3 144 @56", 1, 144, 56, 56, 144, 3, 1, 1, 144},
+};
+
+static double bench_layer(const layer *L, int reps)
+{
+    int64_t oh = (L->h + 2 * L->pad - L->k) / L->stride + 1, ow = (L->w + 2 * L->pad - L->k) / L->stride + 1;
+    int64_t xd[4] = {L->n, L->c, L->h, L->w}, wd[4] = {L->m, L->c / L->group, L->k, L->k}, bd[1] = {L->m};
+    nt_tensor *X, *W, *B, *Y;
+    int64_t yd[4] = {L->n, L->m, oh, ow};
+    if (nt_tensor_new(NT_DTYPE_FLOAT, 4, xd, &X) || nt_tensor_new(NT_DTYPE_FLOAT, 4, wd, &W) ||
+        nt_tensor_new(NT_DTYPE_FLOAT, 1, bd, &B) || nt_tensor_new(NT_DTYPE_FLOAT, 4, yd, &Y)) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    srand(1);
+    for (int64_t i = 0; i < nt_tensor_numel(X); i++)
+        ((float *)X->data)[i] = (float)rand() / RAND_MAX - 0.5f;
+    for (int64_t i = 0; i < nt_tensor_numel(W); i++)
+        ((float *)W->data)[i] = (float)rand() / RAND_MAX - 0.5f;
+    int64_t pads[4] = {L->pad, L->pad, L->pad, L->pad}, strides[2] = {L->stride, L->stride};
+    nt_attr attrs[3] = {
+        {.name = "pads", .type = NT_ATTR_INTS, .n = 4, .ints = pads},
+        {.name = "strides", .type = NT_ATTR_INTS, .n = 2, .ints = strides},
+        {.name = "group", .type = NT_ATTR_INT, .i = L->group},
+    };
+    nt_node node = {.name = "conv", .op_type = "Conv", .domain = "", .n_attr = 3, .attrs = attrs};
+    const nt_op_def *op = nt_op_find("Conv", "", 17);
+    void *state = NULL;
+    if (!op || op->prepare(&node, 17, &state) != NT_OK) {
+        fprintf(stderr, "prepare failed: %s\n", nt_last_error());
+        exit(1);
+    }
+    nt_tensor *in[3] = {X, W, B}, *out[1] = {Y};
+    nt_kernel_ctx ctx = {&node, 17, 3, 1, in, out, state, false, NULL, NULL};
+    if (op->infer(&ctx) != NT_OK || op->compute(&ctx) != NT_OK) { /* warm-up, sizes the scratch */
+        fprintf(stderr, "conv failed: %s\n", nt_last_error());
+        exit(1);
+    }
+    double best = 1e30;
+    for (int r = 0; r < reps; r++) {
+        double t0 = nt_now_ms();
+        op->compute(&ctx);
+        double t = nt_now_ms() - t0;
+        if (t < best)
+            best = t;
+    }
+    double flops = 2.0 * L->n * L->m * (L->c / L->group) * L->k * L->k * oh * ow;
+    printf("%-36s %8.3f ms  %7.1f GFLOP/s\n", L->name, best, flops / best / 1e6);
+    op->release(state);
+    nt_tensor_free(X);
+    nt_tensor_free(W);
+    nt_tensor_free(B);
+    nt_tensor_free(Y);
+    return flops / best / 1e6;
+}
+
+int main(int argc, char **argv)
+{
+    int reps = argc > 1 ? atoi(argv[1]) : 20;
+    openblas_set_num_threads(1);
+    printf("single thread, best of %d (OpenBLAS core %s)\n", reps, getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "auto");
+    for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++)
+        bench_layer(&layers[i], reps);
+    /* The raw sgemm of the main layer, for the ceiling. */
+    int M = 64, N = 56 * 56, K = 64 * 9;
+    float *a = calloc((size_t)M * K, 4), *b = calloc((size_t)K * N, 4), *c = calloc((size_t)M * N, 4);
+    double best = 1e30;
+    for (int r = 0; r < reps; r++) {
+        double t0 = nt_now_ms();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1, a, K, b, N, 0, c, N);
+        double t = nt_now_ms() - t0;
+        best = t < best ? t : best;
+    }
+    printf("%-36s %8.3f ms  %7.1f GFLOP/s\n", "sgemm 64x3136x576 alone", best, 2.0 * M * N * K / best / 1e6);
+    free(a);
+    free(b);
+    free(c);
+    return 0;
+}

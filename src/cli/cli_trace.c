@@ -1,0 +1,121 @@
+/*
+ * cli_trace.c — tracing options and the tracer/run-directory life cycle
+ * shared by the commands that run models (see cli_trace.h).
+ */
+#include "cli/cli_trace.h"
+#include "core/core.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const kinds[4] = {"print", "stats", "dump", "profile"};
+
+int nt_cli_parse_trace_opt(const char *cmd, int argc, char **argv, int *i, nt_cli_trace *t)
+{
+    const char *a = argv[*i];
+    if (strcmp(a, "--trace") == 0 || strncmp(a, "--trace=", 8) == 0) {
+        const char *v = a[7] == '=' ? a + 8 : (*i + 1 < argc ? argv[++*i] : NULL);
+        if (!v)
+            return nt_cli_usage_error(cmd, "--trace needs KIND[:FILTER]"), -1;
+        const char *colon = strchr(v, ':');
+        size_t klen = colon ? (size_t)(colon - v) : strlen(v);
+        int k = -1;
+        for (int j = 0; j < 4; j++)
+            if (strlen(kinds[j]) == klen && strncmp(v, kinds[j], klen) == 0)
+                k = j;
+        if (k < 0)
+            return nt_cli_usage_error(cmd, "unknown trace kind in '%s' (expected print, stats, dump or profile)", v), -1;
+        t->enabled[k] = true;
+        if (colon && colon[1] && !nt_node_filter_add(&t->filters[k], colon + 1))
+            return nt_cli_usage_error(cmd, "too many filters for --trace %s", kinds[k]), -1;
+        return 1;
+    }
+    if (strcmp(a, "--run-dir") == 0) {
+        if (*i + 1 >= argc)
+            return nt_cli_usage_error(cmd, "--run-dir needs a directory"), -1;
+        t->run_dir = argv[++*i];
+        return 1;
+    }
+    if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+        t->verbose = true;
+        return 1;
+    }
+    if (strcmp(a, "--dump-inputs") == 0) {
+        t->dump_inputs = true;
+        return 1;
+    }
+    if (strcmp(a, "--dump-limit") == 0) {
+        long long mb;
+        if (*i + 1 >= argc || !nt_cli_parse_int(argv[++*i], &mb) || mb < 1)
+            return nt_cli_usage_error(cmd, "--dump-limit needs a size in MiB"), -1;
+        t->dump_limit = (uint64_t)mb << 20;
+        return 1;
+    }
+    return 0;
+}
+
+int nt_cli_trace_start(nt_cli_trace *t, const nt_model *m, nt_session *s, bool want_rundir)
+{
+    bool needs_dir = want_rundir || t->run_dir || t->enabled[1] || t->enabled[2] || t->enabled[3];
+    if (needs_dir) {
+        const char *dir = t->run_dir;
+        if (!dir) {
+            time_t now = time(NULL);
+            struct tm tm;
+            localtime_r(&now, &tm);
+            strftime(t->default_dir, sizeof t->default_dir, "nntrace-runs/%Y%m%d-%H%M%S", &tm);
+            dir = t->default_dir;
+        }
+        nt_status st = nt_rundir_open(dir, &t->rd);
+        if (st != NT_OK)
+            return nt_cli_fail(st);
+        if (!t->run_dir)
+            fprintf(stderr, "nntrace: recording the run in %s\n", dir);
+        nt_writer *w;
+        if ((st = nt_rundir_writer(t->rd, &w)) != NT_OK)
+            return nt_cli_fail(st);
+    }
+    for (int k = 0; k < 4; k++) {
+        if (!t->enabled[k])
+            continue;
+        nt_trace_config cfg = {0};
+        cfg.model = m;
+        cfg.filter = t->filters[k];
+        cfg.verbose = t->verbose;
+        cfg.out = stdout;
+        cfg.dump_inputs = t->dump_inputs;
+        cfg.dump_limit = t->dump_limit;
+        cfg.rundir = t->rd;
+        nt_status st = nt_trace_obj_new(kinds[k], &cfg, &t->objs[k]);
+        if (st == NT_OK)
+            st = nt_session_add_tracer(s, &t->objs[k]->tracer);
+        if (st != NT_OK)
+            return nt_cli_fail(st);
+    }
+    return NT_EXIT_OK;
+}
+
+int nt_cli_trace_finish(nt_cli_trace *t, const nt_runinfo *info)
+{
+    int code = NT_EXIT_OK;
+    for (int k = 0; k < 4; k++) {
+        if (!t->objs[k])
+            continue;
+        nt_status st = t->objs[k]->finish(t->objs[k], t->rd);
+        if (st != NT_OK && code == NT_EXIT_OK)
+            code = nt_cli_fail(st);
+        nt_trace_obj_free(t->objs[k]);
+        t->objs[k] = NULL;
+    }
+    if (t->rd) {
+        nt_status st = info ? nt_rundir_write_info(t->rd, info) : NT_OK;
+        if (st != NT_OK && code == NT_EXIT_OK)
+            code = nt_cli_fail(st);
+        st = nt_rundir_close(t->rd);
+        t->rd = NULL;
+        if (st != NT_OK && code == NT_EXIT_OK)
+            code = nt_cli_fail(st);
+    }
+    return code;
+}

@@ -1,0 +1,43 @@
+/*
+ * cli_trace.h — the tracing options shared by commands that run models
+ * (--trace KIND[:FILTER]..., --run-dir DIR, -v, --dump-inputs,
+ * --dump-limit N): parsing, creating the tracers and the run directory,
+ * attaching them to a session, and finishing (writing files) after the runs.
+ */
+#ifndef NT_CLI_TRACE_H
+#define NT_CLI_TRACE_H
+
+#include "cli/cli.h"
+#include "trace/tracers.h"
+
+#define NT_CLI_TRACE_HELP                                                                     \
+    "  --trace KIND[:FILTER]  trace nodes; KIND is print, stats, dump or profile; FILTER\n"  \
+    "                     is a glob on node names or op:TYPE (repeat to combine)\n"          \
+    "  --run-dir DIR      record the run (run.json, events, stats.jsonl, tensors/,\n"        \
+    "                     profile.json) in DIR; default for stats/dump/profile:\n"           \
+    "                     nntrace-runs/<date>-<time>\n"                                      \
+    "  --dump-inputs      dump: also write each node's inputs\n"                             \
+    "  --dump-limit MB    dump: stop after this many MiB (default 2048)\n"
+
+typedef struct nt_cli_trace {
+    nt_node_filter filters[4];    /* per kind: print, stats, dump, profile */
+    bool enabled[4];
+    const char *run_dir;
+    bool verbose, dump_inputs;
+    uint64_t dump_limit;
+    /* set up by nt_cli_trace_start */
+    nt_rundir *rd;
+    nt_trace_obj *objs[4];
+    char default_dir[256];
+} nt_cli_trace;
+
+/* Like nt_cli_parse_input_opt: 1 consumed, 0 not ours, -1 usage error. */
+int nt_cli_parse_trace_opt(const char *cmd, int argc, char **argv, int *i, nt_cli_trace *t);
+/* Creates the run directory (when asked for or needed) and the tracers, and
+ * attaches them.  Returns an exit code. */
+int nt_cli_trace_start(nt_cli_trace *t, const nt_model *m, nt_session *s, bool want_rundir);
+/* Writes what the tracers gathered and run.json; closes everything.
+ * Returns an exit code. */
+int nt_cli_trace_finish(nt_cli_trace *t, const nt_runinfo *info);
+
+#endif /* NT_CLI_TRACE_H */

@@ -1,0 +1,257 @@
+/*
+ * conv_quant.c — quantized convolutions: ConvInteger (uint8/int8 → int32) and
+ * QLinearConv (uint8/int8 in and out, float scales, per-tensor or per-output-
+ * channel weight quantization).
+ *
+ * Both lower to an exact integer computation: operands are shifted by their
+ * zero points into int16 (so padding, which must read as the zero point,
+ * becomes a plain 0), im2col'ed, and multiplied with nt_gemm_s16 into int32
+ * accumulators.  QLinearConv then requantizes each accumulator:
+ *   y = saturate(round_half_even((acc + B[m]) * (x_scale * w_scale[m] / y_scale)) + y_zero_point).
+ * Shapes: X is (N,C,in...), W is (M,C/group,k...), Y is (N,M,out...).
+ */
+#include "ops/conv_geom.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool is_q8(nt_dtype t)
+{
+    return t == NT_DTYPE_UINT8 || t == NT_DTYPE_INT8;
+}
+
+/* Reads a zero point: absent → 0; else a scalar or a 1-D tensor of count
+ * values (count 1 means per-tensor) with dtype want.  zp receives `count`
+ * values (a per-tensor value is repeated). */
+static nt_status read_zero_points(const nt_kernel_ctx *ctx, int idx, nt_dtype want, int64_t count, int32_t *zp,
+                                  const char *what)
+{
+    const nt_tensor *t = nt_ctx_in(ctx, idx);
+    if (!t) {
+        for (int64_t i = 0; i < count; i++)
+            zp[i] = 0;
+        return NT_OK;
+    }
+    if (t->dtype != want)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "%s is %s but its data is %s", what, nt_dtype_name(t->dtype),
+                            nt_dtype_name(want));
+    int64_t n = nt_tensor_numel(t);
+    if (t->ndim > 1 || (n != 1 && n != count))
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "%s must be a scalar or hold %lld values, got %lld", what,
+                            (long long)count, (long long)n);
+    for (int64_t i = 0; i < count; i++) {
+        int64_t k = n == 1 ? 0 : i;
+        zp[i] = want == NT_DTYPE_INT8 ? ((const int8_t *)t->data)[k] : ((const uint8_t *)t->data)[k];
+    }
+    return NT_OK;
+}
+
+/* Reads a float scale: a scalar or 1-D tensor of count values (or 1). */
+static nt_status read_scales(const nt_kernel_ctx *ctx, int idx, int64_t count, float *sc, const char *what)
+{
+    const nt_tensor *t = nt_ctx_in(ctx, idx);
+    if (!t || t->dtype != NT_DTYPE_FLOAT)
+        return nt_ctx_error(ctx, t ? NT_ERR_UNSUPPORTED : NT_ERR_SHAPE, "%s must be a float32 tensor", what);
+    int64_t n = nt_tensor_numel(t);
+    if (t->ndim > 1 || (n != 1 && n != count))
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "%s must be a scalar or hold %lld values, got %lld", what,
+                            (long long)count, (long long)n);
+    for (int64_t i = 0; i < count; i++)
+        sc[i] = ((const float *)t->data)[n == 1 ? 0 : i];
+    return NT_OK;
+}
+
+typedef struct im2col_s16_job {
+    const int16_t *x;
+    const nt_window *w;
+    int16_t *col;
+} im2col_s16_job;
+
+static void im2col_s16_range(void *arg, int64_t b, int64_t e)
+{
+    im2col_s16_job *j = arg;
+    nt_im2col_s16(j->x, j->w, j->col, b, e);
+}
+
+/* acc (N,M,OUT) = conv(X - x_zp, W - w_zp[m]) exactly, in int32.  X at
+ * input xi, W at wi; xzp scalar, wzp (M). */
+static nt_status conv_int_accumulate(nt_kernel_ctx *ctx, nt_conv_state *st, const nt_conv_shape *cs, int xi,
+                                     int wi, int32_t xzp, const int32_t *wzp, int32_t *acc)
+{
+    const nt_tensor *X = ctx->in[xi], *W = ctx->in[wi];
+    const int64_t G = st->group, N = cs->N, C = cs->C, M = cs->M, Cg = C / G, Mg = M / G;
+    const nt_window *w = &cs->w;
+    const int64_t K = nt_window_kernel_size(w), OUT = nt_window_out_size(w), IN = nt_window_in_size(w);
+    const int64_t CK = Cg * K;
+    if (N == 0 || M == 0 || OUT == 0)
+        return NT_OK;
+    size_t wbytes, xbytes, cbytes;
+    if (!nt_mul_size((size_t)(M * CK), sizeof(int16_t), &wbytes) ||
+        !nt_mul_size((size_t)(C * IN), sizeof(int16_t), &xbytes) ||
+        !nt_mul_size((size_t)CK, (size_t)OUT * sizeof(int16_t), &cbytes))
+        return nt_ctx_error(ctx, NT_ERR_NOMEM, "quantized conv buffers overflow");
+    int16_t *wq = nt_scratch_get(&st->wbuf, wbytes);
+    int16_t *xq = nt_scratch_get(&st->xbuf, xbytes);
+    int16_t *col = nt_scratch_get(&st->col, cbytes);
+    if (!wq || !xq || !col)
+        return nt_ctx_error(ctx, NT_ERR_NOMEM, "no memory for quantized conv buffers");
+    bool w_signed = W->dtype == NT_DTYPE_INT8, x_signed = X->dtype == NT_DTYPE_INT8;
+    for (int64_t m = 0; m < M; m++)
+        nt_shift_u8_s8((const uint8_t *)W->data + m * CK, w_signed, wzp[m], wq + m * CK, CK);
+    bool pointwise = true;
+    for (int i = 0; i < w->nsp; i++)
+        pointwise = pointwise && w->kernel[i] == 1 && w->stride[i] == 1 && w->pad_begin[i] == 0 &&
+                    w->pad_end[i] == 0;
+    for (int64_t n = 0; n < N; n++) {
+        nt_shift_u8_s8((const uint8_t *)X->data + n * C * IN, x_signed, xzp, xq, C * IN);
+        for (int64_t g = 0; g < G; g++) {
+            const int16_t *xg = xq + g * Cg * IN, *b = xg;
+            if (!pointwise) {
+                im2col_s16_job j = {xg, w, col};
+                nt_parallel_for(ctx->exec, CK, 16, im2col_s16_range, &j);
+                b = col;
+            }
+            nt_gemm_s16(Mg, OUT, CK, wq + g * Mg * CK, CK, b, OUT, acc + (n * M + g * Mg) * OUT, OUT, false);
+        }
+    }
+    return NT_OK;
+}
+
+/* ------------------------------------------------------------ ConvInteger */
+
+nt_status nt_convinteger_infer(nt_kernel_ctx *ctx)
+{
+    const nt_tensor *X = nt_ctx_in(ctx, 0), *W = nt_ctx_in(ctx, 1);
+    if (!X || !W)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "inputs x and w are required");
+    if ((!is_q8(X->dtype) || !is_q8(W->dtype)) &&
+        !(ctx->static_mode && (X->dtype == NT_DTYPE_UNDEFINED || W->dtype == NT_DTYPE_UNDEFINED)))
+        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "x %s and w %s: only uint8/int8 are supported",
+                            nt_dtype_name(X->dtype), nt_dtype_name(W->dtype));
+    nt_conv_shape cs;
+    bool known;
+    nt_status s = nt_conv_resolve(ctx, ctx->state, 0, 1, -1, &cs, &known);
+    if (s != NT_OK)
+        return s;
+    if (!known) {
+        nt_ctx_set_output(ctx, 0, NT_DTYPE_INT32, 0, NULL);
+        nt_ctx_outputs_unknown(ctx);
+        return NT_OK;
+    }
+    return nt_ctx_set_output(ctx, 0, NT_DTYPE_INT32, cs.ndim, cs.ydims);
+}
+
+nt_status nt_convinteger_compute(nt_kernel_ctx *ctx)
+{
+    nt_conv_shape cs;
+    bool known;
+    nt_status s = nt_conv_resolve(ctx, ctx->state, 0, 1, -1, &cs, &known);
+    if (s != NT_OK)
+        return s;
+    const nt_tensor *X = ctx->in[0], *W = ctx->in[1];
+    int32_t xzp;
+    int32_t *wzp = nt_malloc((size_t)(cs.M > 0 ? cs.M : 1) * sizeof *wzp);
+    if (!wzp)
+        return NT_ERR_NOMEM;
+    if ((s = read_zero_points(ctx, 2, X->dtype, 1, &xzp, "x_zero_point")) == NT_OK &&
+        (s = read_zero_points(ctx, 3, W->dtype, cs.M, wzp, "w_zero_point")) == NT_OK)
+        s = conv_int_accumulate(ctx, ctx->state, &cs, 0, 1, xzp, wzp, ctx->out[0]->data);
+    free(wzp);
+    return s;
+}
+
+/* ------------------------------------------------------------ QLinearConv */
+
+/* Inputs: 0 x, 1 x_scale, 2 x_zero_point, 3 w, 4 w_scale, 5 w_zero_point,
+ * 6 y_scale, 7 y_zero_point, 8 B (int32, optional).  Y's dtype is
+ * y_zero_point's (x's when absent). */
+static nt_dtype qlc_out_dtype(const nt_kernel_ctx *ctx)
+{
+    const nt_tensor *yzp = nt_ctx_in(ctx, 7);
+    return yzp ? yzp->dtype : ctx->in[0]->dtype;
+}
+
+nt_status nt_qlinearconv_infer(nt_kernel_ctx *ctx)
+{
+    if (ctx->n_in < 7 || !ctx->in[0] || !ctx->in[3])
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "QLinearConv needs at least 7 inputs");
+    const nt_tensor *X = ctx->in[0], *W = ctx->in[3], *B = nt_ctx_in(ctx, 8);
+    nt_dtype yt = qlc_out_dtype(ctx);
+    if (!(ctx->static_mode && (X->dtype == NT_DTYPE_UNDEFINED || W->dtype == NT_DTYPE_UNDEFINED ||
+                               yt == NT_DTYPE_UNDEFINED))) {
+        if (!is_q8(X->dtype) || !is_q8(W->dtype) || !is_q8(yt))
+            return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "x %s, w %s, y %s: only uint8/int8 are supported",
+                                nt_dtype_name(X->dtype), nt_dtype_name(W->dtype), nt_dtype_name(yt));
+        if (B && B->dtype != NT_DTYPE_INT32)
+            return nt_ctx_error(ctx, NT_ERR_SHAPE, "bias must be int32, got %s", nt_dtype_name(B->dtype));
+    }
+    nt_conv_shape cs;
+    bool known;
+    nt_status s = nt_conv_resolve(ctx, ctx->state, 0, 3, 8, &cs, &known);
+    if (s != NT_OK)
+        return s;
+    if (!known) {
+        nt_ctx_set_output(ctx, 0, yt, 0, NULL);
+        nt_ctx_outputs_unknown(ctx);
+        return NT_OK;
+    }
+    return nt_ctx_set_output(ctx, 0, yt, cs.ndim, cs.ydims);
+}
+
+nt_status nt_qlinearconv_compute(nt_kernel_ctx *ctx)
+{
+    nt_conv_state *st = ctx->state;
+    nt_conv_shape cs;
+    bool known;
+    nt_status s = nt_conv_resolve(ctx, st, 0, 3, 8, &cs, &known);
+    if (s != NT_OK)
+        return s;
+    const nt_tensor *X = ctx->in[0], *W = ctx->in[3], *B = nt_ctx_in(ctx, 8);
+    nt_tensor *Y = ctx->out[0];
+    const int64_t M = cs.M, OUT = nt_window_out_size(&cs.w), NM = cs.N * M;
+    size_t abytes;
+    int32_t *acc = NULL, *wzp = nt_malloc((size_t)(M > 0 ? M : 1) * sizeof *wzp);
+    float *wsc = nt_malloc((size_t)(M > 0 ? M : 1) * sizeof *wsc);
+    float xsc, ysc;
+    int32_t xzp, yzp;
+    if (!wzp || !wsc) {
+        s = NT_ERR_NOMEM;
+        goto done;
+    }
+    if ((s = read_scales(ctx, 1, 1, &xsc, "x_scale")) != NT_OK ||
+        (s = read_zero_points(ctx, 2, X->dtype, 1, &xzp, "x_zero_point")) != NT_OK ||
+        (s = read_scales(ctx, 4, M, wsc, "w_scale")) != NT_OK ||
+        (s = read_zero_points(ctx, 5, W->dtype, M, wzp, "w_zero_point")) != NT_OK ||
+        (s = read_scales(ctx, 6, 1, &ysc, "y_scale")) != NT_OK ||
+        (s = read_zero_points(ctx, 7, Y->dtype, 1, &yzp, "y_zero_point")) != NT_OK)
+        goto done;
+    if (!nt_mul_size((size_t)(NM > 0 ? NM : 1), (size_t)OUT * sizeof(int32_t), &abytes) ||
+        !(acc = nt_scratch_get(&st->acc, abytes))) {
+        s = nt_ctx_error(ctx, NT_ERR_NOMEM, "no memory for the int32 accumulators");
+        goto done;
+    }
+    if ((s = conv_int_accumulate(ctx, st, &cs, 0, 3, xzp, wzp, acc)) != NT_OK)
+        goto done;
+    const int32_t *bias = B ? B->data : NULL;
+    int32_t lo = Y->dtype == NT_DTYPE_INT8 ? -128 : 0, hi = Y->dtype == NT_DTYPE_INT8 ? 127 : 255;
+    for (int64_t q = 0; q < NM; q++) {
+        int64_t m = q % M;
+        /* The multiplier in float32, as the scales are; the product in double. */
+        float mult = xsc * wsc[m] / ysc;
+        int32_t b = bias ? bias[m] : 0;
+        const int32_t *a = acc + q * OUT;
+        for (int64_t i = 0; i < OUT; i++) {
+            double v = nearbyint((double)((int64_t)a[i] + b) * (double)mult) + yzp;
+            int32_t r = v < lo ? lo : v > hi ? hi : (int32_t)v;
+            if (Y->dtype == NT_DTYPE_INT8)
+                ((int8_t *)Y->data)[q * OUT + i] = (int8_t)r;
+            else
+                ((uint8_t *)Y->data)[q * OUT + i] = (uint8_t)r;
+        }
+    }
+done:
+    free(wzp);
+    free(wsc);
+    return s;
+}

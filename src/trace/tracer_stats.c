@@ -1,0 +1,257 @@
+/*
+ * tracer_stats.c — `--trace stats`: exact statistics of every node output,
+ * accumulated over every run the tracer sees (a whole data set), written as
+ * DIR/stats.jsonl (one line per node output, in execution order) and to the
+ * event file as TensorBoard histograms and scalars.
+ */
+#include "trace/tracers.h"
+#include "trace/tstats.h"
+#include "trace/tfevents.h"
+#include "onnx/pbw.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct stat_entry {
+    char *node, *op, *output;
+    int index, depth;
+    nt_dtype dtype;
+    int ndim;
+    int64_t dims[NT_MAX_DIMS];
+    bool shape_varies;
+    nt_tstats st;
+} stat_entry;
+
+typedef struct stats_tracer {
+    nt_trace_obj base;
+    nt_trace_config cfg;
+    stat_entry *entries;
+    int n, cap;
+    int runs;
+    nt_status err;          /* first allocation failure */
+} stats_tracer;
+
+static bool stats_wants(void *user, const nt_node_view *v)
+{
+    stats_tracer *t = user;
+    return nt_node_filter_match(&t->cfg.filter, v->name, v->op_type);
+}
+
+static nt_action stats_run_begin(void *user, nt_session *s)
+{
+    ((stats_tracer *)user)->runs++;
+    return NT_ACTION_CONTINUE;
+}
+
+/* The entry of (depth, node, output); entries are looked up from the last
+ * position used, so a run in the same order as the previous one is O(1). */
+static stat_entry *find_entry(stats_tracer *t, const nt_node_view *v, int k, int *hint)
+{
+    for (int j = 0; j < t->n; j++) {
+        int i = (*hint + j) % t->n;
+        stat_entry *e = &t->entries[i];
+        if (e->index == v->index && e->depth == v->depth && strcmp(e->output, v->output_names[k]) == 0) {
+            *hint = i + 1;
+            return e;
+        }
+    }
+    if (t->n == t->cap) {
+        int cap = t->cap ? t->cap * 2 : 256;
+        stat_entry *ne = realloc(t->entries, (size_t)cap * sizeof *ne);
+        if (!ne)
+            return NULL;
+        t->entries = ne;
+        t->cap = cap;
+    }
+    stat_entry *e = &t->entries[t->n];
+    memset(e, 0, sizeof *e);
+    e->node = nt_strdup(v->name);
+    e->op = nt_strdup(v->op_type);
+    e->output = nt_strdup(v->output_names[k]);
+    e->index = v->index;
+    e->depth = v->depth;
+    if (!e->node || !e->op || !e->output || nt_tstats_init(&e->st, true) != NT_OK) {
+        free(e->node);
+        free(e->op);
+        free(e->output);
+        return NULL;
+    }
+    t->n++;
+    *hint = t->n;
+    return e;
+}
+
+static nt_action stats_node_end(void *user, nt_session *s, const nt_node_view *v)
+{
+    stats_tracer *t = user;
+    static _Thread_local int hint = 0;
+    for (int k = 0; k < v->n_outputs; k++) {
+        const nt_tensor *x = v->outputs[k];
+        if (!x || !v->output_names[k][0])
+            continue;
+        stat_entry *e = find_entry(t, v, k, &hint);
+        if (!e) {
+            t->err = nt_error(NT_ERR_NOMEM, "out of memory gathering statistics");
+            return NT_ACTION_STOP;
+        }
+        if (e->st.count == 0 && !e->shape_varies) {
+            e->dtype = x->dtype;
+            e->ndim = x->ndim;
+            memcpy(e->dims, x->dims, sizeof e->dims);
+        } else if (e->ndim != x->ndim || memcmp(e->dims, x->dims, sizeof(int64_t) * (size_t)x->ndim) != 0) {
+            e->shape_varies = true;
+        }
+        nt_tstats_add(&e->st, x);
+    }
+    return NT_ACTION_CONTINUE;
+}
+
+static void entry_json(const stat_entry *e, nt_buf *b)
+{
+    nt_buf_puts(b, "{\"node\": ");
+    nt_buf_json_string(b, e->node);
+    nt_buf_puts(b, ", \"op\": ");
+    nt_buf_json_string(b, e->op);
+    nt_buf_puts(b, ", \"output\": ");
+    nt_buf_json_string(b, e->output);
+    nt_buf_printf(b, ", \"index\": %d, \"depth\": %d, \"dtype\": \"%s\", \"shape\": ", e->index, e->depth,
+                  nt_dtype_name(e->dtype));
+    if (e->shape_varies) {
+        nt_buf_puts(b, "null");
+    } else {
+        nt_buf_putc(b, '[');
+        for (int d = 0; d < e->ndim; d++)
+            nt_buf_printf(b, "%s%lld", d ? ", " : "", (long long)e->dims[d]);
+        nt_buf_putc(b, ']');
+    }
+    nt_buf_puts(b, ", ");
+    nt_tstats_json(&e->st, b);
+    nt_buf_puts(b, "}\n");
+}
+
+/* HistogramProto from the fixed buckets: bucket_limit = right edges of the
+ * non-empty span, bucket = counts. */
+static void encode_histo_value(const stat_entry *e, nt_buf *b)
+{
+    const nt_tstats *st = &e->st;
+    nt_pbw_string(b, 1, e->output); /* Summary.Value.tag */
+    size_t h = nt_pbw_begin(b, 5);  /* histo */
+    nt_pbw_double(b, 1, st->finite ? st->min : 0);
+    nt_pbw_double(b, 2, st->finite ? st->max : 0);
+    nt_pbw_double(b, 3, (double)st->finite);
+    nt_pbw_double(b, 4, st->sum);
+    nt_pbw_double(b, 5, st->sumsq);
+    int lo = -1, hi = -1;
+    for (int k = 0; k < NT_HIST_BUCKETS; k++)
+        if (st->hist[k]) {
+            if (lo < 0)
+                lo = k;
+            hi = k;
+        }
+    if (lo >= 0) {
+        nt_buf lim, cnt;
+        nt_buf_init(&lim);
+        nt_buf_init(&cnt);
+        for (int k = lo; k <= hi; k++) {
+            double e0, e1;
+            nt_tstats_bucket_edges(k, &e0, &e1);
+            double c = (double)st->hist[k];
+            if (isinf(e1))
+                e1 = 1.7976931348623157e308;
+            nt_buf_append(&lim, &e1, 8);
+            nt_buf_append(&cnt, &c, 8);
+        }
+        nt_pbw_bytes(b, 6, lim.data, lim.len);
+        nt_pbw_bytes(b, 7, cnt.data, cnt.len);
+        nt_buf_deinit(&lim);
+        nt_buf_deinit(&cnt);
+    }
+    nt_pbw_end(b, h);
+}
+
+static nt_status write_events(stats_tracer *t, nt_rundir *rd)
+{
+    nt_writer *w;
+    nt_status st = nt_rundir_writer(rd, &w);
+    if (st != NT_OK)
+        return st;
+    for (int i = 0; i < t->n && st == NT_OK; i++) {
+        const stat_entry *e = &t->entries[i];
+        if (e->depth > 0)
+            continue;
+        if (e->st.finite > 0) {
+            nt_buf b;
+            nt_buf_init(&b);
+            encode_histo_value(e, &b);
+            st = b.failed ? NT_ERR_NOMEM : nt_writer_summary_value(w, 0, b.data, b.len);
+            nt_buf_deinit(&b);
+        }
+        static const char *const names[] = {"min", "max", "mean", "std", "nan", "inf", "zero_fraction"};
+        double vals[] = {e->st.min, e->st.max, nt_tstats_mean(&e->st), nt_tstats_std(&e->st), (double)e->st.nan,
+                         (double)(e->st.pinf + e->st.ninf),
+                         e->st.count ? (double)e->st.zeros / (double)e->st.count : 0};
+        for (size_t k = 0; k < NT_ARRAY_LEN(names) && st == NT_OK; k++) {
+            if (isnan(vals[k]))
+                continue;
+            char tag[1024];
+            snprintf(tag, sizeof tag, "stats/%s/%s", e->output, names[k]);
+            st = nt_writer_scalar(w, tag, 0, vals[k]);
+        }
+    }
+    return st;
+}
+
+static nt_status stats_finish(nt_trace_obj *self, nt_rundir *rd)
+{
+    stats_tracer *t = (stats_tracer *)self;
+    if (t->err != NT_OK)
+        return t->err;
+    if (!rd)
+        return NT_OK;
+    nt_buf b;
+    nt_buf_init(&b);
+    for (int i = 0; i < t->n; i++)
+        entry_json(&t->entries[i], &b);
+    if (b.failed) {
+        nt_buf_deinit(&b);
+        return nt_error(NT_ERR_NOMEM, "out of memory writing stats.jsonl");
+    }
+    char path[4096];
+    nt_rundir_file(rd, "stats.jsonl", path, sizeof path);
+    nt_status st = nt_write_file(path, b.data ? b.data : "", b.len);
+    nt_buf_deinit(&b);
+    if (st == NT_OK)
+        st = write_events(t, rd);
+    if (st == NT_OK && !t->cfg.quiet)
+        fprintf(t->cfg.out ? t->cfg.out : stdout, "stats: %d node outputs over %d run%s -> %s\n", t->n, t->runs,
+                t->runs == 1 ? "" : "s", path);
+    return st;
+}
+
+static void stats_destroy(nt_trace_obj *self)
+{
+    stats_tracer *t = (stats_tracer *)self;
+    for (int i = 0; i < t->n; i++) {
+        free(t->entries[i].node);
+        free(t->entries[i].op);
+        free(t->entries[i].output);
+        nt_tstats_deinit(&t->entries[i].st);
+    }
+    free(t->entries);
+    free(t);
+}
+
+nt_status nt_stats_tracer_new(const nt_trace_config *cfg, nt_trace_obj **out)
+{
+    stats_tracer *t = nt_calloc(1, sizeof *t);
+    if (!t)
+        return NT_ERR_NOMEM;
+    t->cfg = *cfg;
+    t->base.kind = "stats";
+    t->base.tracer = (nt_tracer){t, stats_wants, stats_run_begin, NULL, stats_node_end, NULL};
+    t->base.finish = stats_finish;
+    t->base.destroy = stats_destroy;
+    *out = &t->base;
+    return NT_OK;
+}

@@ -1,0 +1,98 @@
+/*
+ * tracers.h — nntrace's built-in tracers (print, stats, dump, profile), the
+ * node filter they share, and the run directory they record into.
+ *
+ * Each built-in tracer is an nt_trace_obj: the nt_tracer to attach to a
+ * session, plus finish() — called once after the last run, writes what the
+ * tracer gathered into the run directory (stats.jsonl, tensors/index.json,
+ * profile.json, event-file entries) and its text report — and destroy().
+ * A tracer object may observe many runs (a data set); it accumulates.
+ */
+#ifndef NT_TRACERS_H
+#define NT_TRACERS_H
+
+#include "core/core.h"
+#include "graph/ir.h"
+
+/* ---------------------------------------------------------------- filters */
+
+/* A node filter: patterns that are globs on the node name ("conv*") or
+ * "op:TYPE" (a glob on the op type).  An empty filter matches every node. */
+typedef struct nt_node_filter {
+    int n;
+    const char *pats[32];
+} nt_node_filter;
+
+bool nt_node_filter_match(const nt_node_filter *f, const char *name, const char *op_type);
+/* Adds a pattern; false if the filter is full. */
+bool nt_node_filter_add(nt_node_filter *f, const char *pat);
+
+/* ---------------------------------------------------------------- run directory */
+
+typedef struct nt_rundir nt_rundir;
+
+/* Creates DIR (and parents) and remembers when the run started. */
+nt_status nt_rundir_open(const char *dir, nt_rundir **out);
+const char *nt_rundir_path(const nt_rundir *r);
+/* The run's event-file writer, opened on first use. */
+nt_status nt_rundir_writer(nt_rundir *r, nt_writer **out);
+/* "DIR/name" into buf. */
+void nt_rundir_file(const nt_rundir *r, const char *name, char *buf, size_t len);
+
+/* What run.json records (strings may be NULL). */
+typedef struct nt_runinfo {
+    const char *command;          /* "run", "eval", ... */
+    const char *model_path;
+    int n_inputs;
+    const char *const *input_names;
+    const char *const *input_files;   /* NULL entries: synthesized */
+    const char *const *input_descs;   /* "float32[1,3,224,224]" */
+    const char *options;          /* the command line, joined */
+    int threads;
+    int runs;
+    double elapsed_ms;            /* total time of the runs */
+    const char *status;           /* "ok" or the error */
+} nt_runinfo;
+
+/* Writes DIR/run.json: model path and SHA-256, inputs, options, nntrace
+ * version, host, start and end times. */
+nt_status nt_rundir_write_info(nt_rundir *r, const nt_runinfo *info);
+/* Flushes and closes the event writer; returns the first error seen. */
+nt_status nt_rundir_close(nt_rundir *r);
+
+/* ---------------------------------------------------------------- tracers */
+
+typedef struct nt_trace_config {
+    const nt_model *model;
+    nt_node_filter filter;
+    bool verbose;                 /* print: first values of each tensor */
+    FILE *out;                    /* print / reports (stdout by default) */
+    bool dump_inputs;             /* dump: also each node's inputs */
+    uint64_t dump_limit;          /* dump: bytes before dumping stops (0 = 2 GiB) */
+    bool quiet;                   /* no text report at finish */
+    nt_rundir *rundir;            /* where tracers that write while running (dump) write */
+} nt_trace_config;
+
+typedef struct nt_trace_obj nt_trace_obj;
+struct nt_trace_obj {
+    nt_tracer tracer;
+    const char *kind;
+    nt_status (*finish)(nt_trace_obj *self, nt_rundir *rd);
+    void (*destroy)(nt_trace_obj *self);
+};
+
+/* Creates a built-in tracer by kind: "print", "stats", "dump", "profile".
+ * NT_ERR_INVALID_ARG for an unknown kind. */
+nt_status nt_trace_obj_new(const char *kind, const nt_trace_config *cfg, nt_trace_obj **out);
+void nt_trace_obj_free(nt_trace_obj *t);
+
+nt_status nt_print_tracer_new(const nt_trace_config *cfg, nt_trace_obj **out);
+nt_status nt_stats_tracer_new(const nt_trace_config *cfg, nt_trace_obj **out);
+nt_status nt_dump_tracer_new(const nt_trace_config *cfg, nt_trace_obj **out);
+nt_status nt_profile_tracer_new(const nt_trace_config *cfg, nt_trace_obj **out);
+
+/* A FLOP estimate for a node given its inputs and outputs (0 if unknown):
+ * 2*MACs for Conv/Gemm/MatMul, one per output element for element-wise ops. */
+double nt_node_flops(const nt_node_view *v);
+
+#endif /* NT_TRACERS_H */

@@ -1,0 +1,51 @@
+/*
+ * tstats.h — exact value statistics of tensors, mergeable across many
+ * tensors (a data set): count, min, max, mean, std, NaN, +Inf, -Inf, zeros,
+ * negatives, and a histogram.
+ *
+ * The histogram has fixed, data-independent buckets so it can be merged
+ * without knowing the range up front: one bucket for zero, and for each sign
+ * four buckets per power of two (edges 2^(e + k/4)), from 2^-64 to 2^64 with
+ * one underflow and one overflow bucket per sign.  Bucket counts are exact.
+ */
+#ifndef NT_TSTATS_H
+#define NT_TSTATS_H
+
+#include "core/core.h"
+
+#define NT_HIST_PER_OCTAVE 4
+#define NT_HIST_MIN_EXP (-64)
+#define NT_HIST_MAX_EXP 64
+/* per sign: underflow + octaves*4 + overflow */
+#define NT_HIST_SIDE (2 + (NT_HIST_MAX_EXP - NT_HIST_MIN_EXP) * NT_HIST_PER_OCTAVE)
+/* negatives (most negative first), zero, positives */
+#define NT_HIST_BUCKETS (2 * NT_HIST_SIDE + 1)
+
+typedef struct nt_tstats {
+    int64_t count;          /* elements seen (including NaN/Inf) */
+    int64_t nan, pinf, ninf, zeros, negatives;
+    double min, max;        /* over finite values; NaN if none */
+    double sum, sumsq;      /* over finite values */
+    int64_t finite;
+    int64_t *hist;          /* NT_HIST_BUCKETS counts (finite values), NULL if not kept */
+} nt_tstats;
+
+/* with_hist: keep the histogram (allocates it). */
+nt_status nt_tstats_init(nt_tstats *s, bool with_hist);
+void nt_tstats_deinit(nt_tstats *s);
+void nt_tstats_reset(nt_tstats *s);
+/* Adds every element of t (any numeric dtype). */
+void nt_tstats_add(nt_tstats *s, const nt_tensor *t);
+void nt_tstats_merge(nt_tstats *into, const nt_tstats *from);
+double nt_tstats_mean(const nt_tstats *s);
+double nt_tstats_std(const nt_tstats *s);          /* population std */
+double nt_tstats_absmax(const nt_tstats *s);
+/* Edges of histogram bucket b: [lo, hi) for positives, (lo, hi] for
+ * negatives (magnitudes [|hi|, |lo|)); the zero bucket is [0, 0]. */
+void nt_tstats_bucket_edges(int b, double *lo, double *hi);
+/* Appends the stats as JSON object members (no braces):
+ * "count": .., "min": .., ..., "histogram": {"edges": [...], "counts": [...]}
+ * with only the non-empty span of buckets. */
+void nt_tstats_json(const nt_tstats *s, nt_buf *b);
+
+#endif /* NT_TSTATS_H */
