@@ -220,7 +220,9 @@ int nt_cli_bind_inputs(const char *cmd, nt_model *m, nt_session *s, const nt_cli
     }
     uint64_t rng = in->seed;
     for (int i = 0; i < n_model && code == NT_EXIT_OK; i++) {
-        if (bound[i])
+        nt_value_info later;
+        if (bound[i] || (in->bound_later && nt_model_input_info(m, i, &later) == NT_OK &&
+                         strcmp(later.name, in->bound_later) == 0))
             continue;
         if (!in->random && !in->zeros) {
             nt_value_info vi;

@@ -21,6 +21,7 @@ typedef struct nt_cli_inputs {
     const char *dim_names[NT_CLI_MAX_INPUTS];
     int64_t dim_values[NT_CLI_MAX_INPUTS];
     int threads;
+    const char *bound_later;   /* an input the command binds itself (e.g. from --data) */
 } nt_cli_inputs;
 
 /* The help lines for these options (to paste into a command's usage). */

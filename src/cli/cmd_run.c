@@ -245,6 +245,12 @@ int nt_cmd_run(int argc, char **argv)
     nt_session *s;
     if ((code = nt_cli_open_model(o.model, &o.in, &m, &s)) != NT_EXIT_OK)
         return code;
+    if (o.data) {
+        nt_value_info first;
+        o.in.bound_later = o.data_input;
+        if (!o.data_input && nt_model_input_count(m) > 0 && nt_model_input_info(m, 0, &first) == NT_OK)
+            o.in.bound_later = first.name;
+    }
     if ((code = nt_cli_bind_inputs("run", m, s, &o.in)) != NT_EXIT_OK)
         goto out;
 

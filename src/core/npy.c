@@ -25,8 +25,10 @@
 #include "core/core.h"
 #include "onnx/writer.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
 
@@ -373,12 +375,104 @@ static void fortran_to_c(void *dst, const void *src, size_t esize, int ndim, con
 
 /* ------------------------------------------------------------ reader */
 
+/* What a header promises, checked for overflow. */
+typedef struct npy_info {
+    nt_dtype dtype;
+    bool swap;              /* bytes are in the opposite order to the host's */
+    bool fortran;
+    int ndim;
+    int64_t dims[NT_MAX_DIMS];
+    size_t nbytes;          /* numel * element size */
+    char descr[48];         /* printable, for messages */
+    char shape[NT_MAX_DIMS * 22 + 8];
+} npy_info;
+
 static uint32_t read_le(const uint8_t *p, int n)
 {
     uint32_t v = 0;
     for (int i = n - 1; i >= 0; i--)
         v = (v << 8) | p[i];
     return v;
+}
+
+/* Checks the magic and version in the first len bytes and finds the
+ * header: it starts at *start and is *hlen bytes long. */
+static nt_status npy_prefix(const uint8_t *b, size_t len, const char *what, size_t *start, size_t *hlen)
+{
+    if (len < 8 || memcmp(b, npy_magic, sizeof npy_magic) != 0)
+        return nt_error(NT_ERR_PARSE, "%s: not a .npy file (no \\x93NUMPY magic)", what);
+    int major = b[6], minor = b[7];
+    if (major < 1 || major > 3 || minor != 0)
+        return nt_error(NT_ERR_UNSUPPORTED, "%s: npy format version %d.%d is not supported (1.0, 2.0, 3.0 are)",
+                        what, major, minor);
+    int lenbytes = major == 1 ? 2 : 4;
+    *start = 8 + (size_t)lenbytes;
+    if (len < *start)
+        return nt_error(NT_ERR_PARSE, "%s: npy file ends inside its header length (%zu bytes)", what, len);
+    *hlen = read_le(b + 8, lenbytes);
+    return NT_OK;
+}
+
+/* Parses the header text into *info. */
+static nt_status npy_read_header(const char *text, size_t n, const char *what, npy_info *info)
+{
+    npy_header h;
+    memset(&h, 0, sizeof h);
+    memset(info, 0, sizeof *info);
+    npy_lex x = {text, text + n, what};
+    nt_status s = parse_dict(&x, &h);
+    if (s != NT_OK)
+        return s;
+    if ((s = parse_descr(&h, what, &info->dtype, &info->swap)) != NT_OK)
+        return s;
+    printable(h.descr, h.descr_len, info->descr, sizeof info->descr);
+    format_shape(info->shape, sizeof info->shape, h.ndim, h.dims);
+    info->fortran = h.fortran;
+    info->ndim = h.ndim;
+    memcpy(info->dims, h.dims, sizeof h.dims);
+    /* The size the header claims, checked for overflow before it is compared
+     * with what the file holds (and long before anything is allocated). */
+    size_t numel = 1;
+    for (int i = 0; i < h.ndim; i++)
+        if ((uint64_t)h.dims[i] > SIZE_MAX || !nt_mul_size(numel, (size_t)h.dims[i], &numel))
+            return nt_error(NT_ERR_PARSE, "%s: npy shape %s is too large", what, info->shape);
+    if (!nt_mul_size(numel, nt_dtype_size(info->dtype), &info->nbytes))
+        return nt_error(NT_ERR_PARSE, "%s: npy shape %s is too large", what, info->shape);
+    return NT_OK;
+}
+
+/* The data after the header must be exactly what the header promises:
+ * short means truncated, long means the file is not what it says. */
+static nt_status npy_check_size(const npy_info *info, size_t have, const char *what)
+{
+    if (have != info->nbytes)
+        return nt_error(NT_ERR_PARSE, "%s: header says shape %s = %zu bytes of %s but the file has %zu", what,
+                        info->shape, info->nbytes, info->descr, have);
+    return NT_OK;
+}
+
+/* Puts the file's elements (at src, info->nbytes of them) into t in
+ * little-endian C order.  src may be t->data itself unless the array is in
+ * Fortran order. */
+static void npy_finish(nt_tensor *t, const void *src, const npy_info *info)
+{
+    size_t n = info->nbytes;
+    if (!n)
+        return;
+    if (info->fortran && info->ndim > 1) {
+        NT_ASSERT(src != t->data);
+        fortran_to_c(t->data, src, nt_dtype_size(info->dtype), info->ndim, info->dims);
+    } else if (src != t->data) {
+        memcpy(t->data, src, n);
+    }
+    if (info->swap)
+        nt_swap_bytes(t->data, n / swap_width(info->dtype), swap_width(info->dtype));
+    if (info->dtype == NT_DTYPE_BOOL) {
+        /* Kernels may rely on bools being exactly 0 or 1. */
+        uint8_t *p = t->data;
+        for (size_t i = 0; i < n; i++)
+            p[i] = p[i] != 0;
+    }
 }
 
 nt_status nt_npy_parse(const void *buf, size_t len, const char *what, nt_tensor **out)
@@ -389,85 +483,103 @@ nt_status nt_npy_parse(const void *buf, size_t len, const char *what, nt_tensor 
     if (!buf && len)
         return nt_error(NT_ERR_INVALID_ARG, "%s: no data", what);
     const uint8_t *b = buf;
-    if (len < 8 || memcmp(b, npy_magic, sizeof npy_magic) != 0)
-        return nt_error(NT_ERR_PARSE, "%s: not a .npy file (no \\x93NUMPY magic)", what);
-    int major = b[6], minor = b[7];
-    if (major < 1 || major > 3 || minor != 0)
-        return nt_error(NT_ERR_UNSUPPORTED, "%s: npy format version %d.%d is not supported (1.0, 2.0, 3.0 are)",
-                        what, major, minor);
-    int lenbytes = major == 1 ? 2 : 4;
-    size_t start = 8 + (size_t)lenbytes;
-    if (len < start)
-        return nt_error(NT_ERR_PARSE, "%s: npy file ends inside its header length (%zu bytes)", what, len);
-    size_t hlen = read_le(b + 8, lenbytes);
+    size_t start, hlen;
+    nt_status s = npy_prefix(b, len, what, &start, &hlen);
+    if (s != NT_OK)
+        return s;
     if (hlen > len - start)
         return nt_error(NT_ERR_PARSE, "%s: npy header says it is %zu bytes long but the file has %zu after the prefix",
                         what, hlen, len - start);
-
-    npy_header h;
-    memset(&h, 0, sizeof h);
-    npy_lex x = {(const char *)b + start, (const char *)b + start + hlen, what};
-    nt_status s = parse_dict(&x, &h);
-    if (s != NT_OK)
+    npy_info info;
+    if ((s = npy_read_header((const char *)b + start, hlen, what, &info)) != NT_OK ||
+        (s = npy_check_size(&info, len - start - hlen, what)) != NT_OK)
         return s;
-    nt_dtype dtype = NT_DTYPE_UNDEFINED;
-    bool swap = false;
-    if ((s = parse_descr(&h, what, &dtype, &swap)) != NT_OK)
-        return s;
-
-    /* The size the header claims, checked for overflow before it is compared
-     * with what the file holds (and long before anything is allocated). */
-    size_t esize = nt_dtype_size(dtype);
-    size_t numel = 1;
-    char shape[NT_MAX_DIMS * 22 + 8];
-    format_shape(shape, sizeof shape, h.ndim, h.dims);
-    for (int i = 0; i < h.ndim; i++)
-        if ((uint64_t)h.dims[i] > SIZE_MAX || !nt_mul_size(numel, (size_t)h.dims[i], &numel))
-            return nt_error(NT_ERR_PARSE, "%s: npy shape %s is too large", what, shape);
-    size_t nbytes;
-    if (!nt_mul_size(numel, esize, &nbytes))
-        return nt_error(NT_ERR_PARSE, "%s: npy shape %s is too large", what, shape);
-    size_t have = len - start - hlen;
-    if (have != nbytes) {
-        char d[48];
-        return nt_error(NT_ERR_PARSE, "%s: header says shape %s = %zu bytes of %s but the file has %zu", what, shape,
-                        nbytes, printable(h.descr, h.descr_len, d, sizeof d), have);
-    }
-
     nt_tensor *t;
-    if ((s = nt_tensor_new(dtype, h.ndim, h.dims, &t)) != NT_OK)
+    if ((s = nt_tensor_new(info.dtype, info.ndim, info.dims, &t)) != NT_OK)
         return nt_error_wrap(s, "%s", what);
-    const uint8_t *src = b + start + hlen;
-    if (nbytes) {
-        if (h.fortran && h.ndim > 1)
-            fortran_to_c(t->data, src, esize, h.ndim, h.dims);
-        else
-            memcpy(t->data, src, nbytes);
-        if (swap)
-            nt_swap_bytes(t->data, nbytes / swap_width(dtype), swap_width(dtype));
-        if (dtype == NT_DTYPE_BOOL) {
-            /* Kernels may rely on bools being exactly 0 or 1. */
-            uint8_t *p = t->data;
-            for (size_t i = 0; i < nbytes; i++)
-                p[i] = p[i] != 0;
-        }
-    }
+    npy_finish(t, b + start + hlen, &info);
     *out = t;
     return NT_OK;
 }
 
+/* Reads exactly n bytes at the current position. */
+static nt_status read_exact(FILE *f, void *dst, size_t n, const char *what)
+{
+    if (n && fread(dst, 1, n, f) != n)
+        return nt_error(NT_ERR_IO, "%s: read error or file changed while reading", what);
+    return NT_OK;
+}
+
+/*
+ * Loading streams the file: prefix, then header, then the data read
+ * straight into the new tensor, so a large input is never held twice.
+ * Anything that is not a regular file (a pipe, a device) is read whole and
+ * handed to nt_npy_parse instead.
+ */
 nt_status nt_npy_load(const char *path, nt_tensor **out)
 {
     *out = NULL;
     if (!path)
         return nt_error(NT_ERR_INVALID_ARG, "nt_npy_load: no path");
-    char *data;
-    size_t len;
-    nt_status s = nt_read_file(path, &data, &len);
-    if (s != NT_OK)
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return nt_error(NT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        char *data;
+        size_t len;
+        nt_status s = nt_read_file(path, &data, &len);
+        if (s == NT_OK)
+            s = nt_npy_parse(data, len, path, out);
+        free(data);
         return s;
-    s = nt_npy_parse(data, len, path, out);
-    free(data);
+    }
+    size_t size = (size_t)st.st_size;
+    uint8_t pre[12];
+    size_t got = fread(pre, 1, NT_MIN(size, sizeof pre), f);
+    size_t start = 0, hlen = 0;
+    nt_status s = npy_prefix(pre, got, path, &start, &hlen);
+    char *header = NULL, *tmp = NULL;
+    nt_tensor *t = NULL;
+    npy_info info;
+    if (s != NT_OK)
+        goto done;
+    if (hlen > size - start) {
+        s = nt_error(NT_ERR_PARSE, "%s: npy header says it is %zu bytes long but the file has %zu after the prefix",
+                     path, hlen, size - start);
+        goto done;
+    }
+    if (!(header = nt_malloc(hlen))) {
+        s = NT_ERR_NOMEM;
+        goto done;
+    }
+    if ((s = fseek(f, (long)start, SEEK_SET) == 0 ? NT_OK : nt_error(NT_ERR_IO, "%s: cannot seek", path)) != NT_OK ||
+        (s = read_exact(f, header, hlen, path)) != NT_OK || (s = npy_read_header(header, hlen, path, &info)) != NT_OK ||
+        (s = npy_check_size(&info, size - start - hlen, path)) != NT_OK)
+        goto done;
+    if ((s = nt_tensor_new(info.dtype, info.ndim, info.dims, &t)) != NT_OK) {
+        s = nt_error_wrap(s, "%s", path);
+        goto done;
+    }
+    void *dst = t->data;
+    if (info.fortran && info.ndim > 1 && info.nbytes) {
+        if (!(tmp = nt_malloc(info.nbytes))) {
+            s = NT_ERR_NOMEM;
+            goto done;
+        }
+        dst = tmp;
+    }
+    if ((s = read_exact(f, dst, info.nbytes, path)) != NT_OK)
+        goto done;
+    npy_finish(t, dst, &info);
+    *out = t;
+    t = NULL;
+done:
+    fclose(f);
+    free(header);
+    free(tmp);
+    nt_tensor_free(t);
     return s;
 }
 

@@ -412,6 +412,8 @@ static nt_status bin_check_dtypes(nt_kernel_ctx *ctx, const bin_state *st, nt_dt
 {
     int first = st->kind == BK_WHERE ? 1 : 0;
     nt_dtype t = NT_DTYPE_UNDEFINED;
+    if (!ctx->in[0])
+        return nt_ctx_error(ctx, NT_ERR_INVALID_ARG, "input 0 is missing");
     for (int k = first; k < ctx->n_in; k++) {
         const nt_tensor *x = ctx->in[k];
         if (!x)

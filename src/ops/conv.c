@@ -246,6 +246,20 @@ NT_VECTORIZE static void dw_range(void *arg, int64_t b, int64_t e)
     const nt_window *w = &j->w;
     const int64_t IH = w->in[0], IW = w->in[1], OH = w->out[0], OW = w->out[1];
     const int64_t KH = w->kernel[0], KW = w->kernel[1], SH = w->stride[0], SW = w->stride[1];
+    /* off[kw]: input column of tap kw for output 0; [ilo, ihi): outputs whose
+     * taps are all inside the row. */
+    int64_t off[64], ilo = 0, ihi = OW;
+    if (KW > 64)
+        return;
+    for (int64_t kw = 0; kw < KW; kw++) {
+        off[kw] = kw * w->dil[1] - w->pad_begin[1];
+        int64_t lo = off[kw] < 0 ? (-off[kw] + SW - 1) / SW : 0;
+        int64_t hi = IW - 1 - off[kw] < 0 ? 0 : (IW - 1 - off[kw]) / SW + 1;
+        ilo = lo > ilo ? lo : ilo;
+        ihi = hi < ihi ? hi : ihi;
+    }
+    if (ihi < ilo)
+        ihi = ilo;
     for (int64_t q = b; q < e; q++) {
         int64_t n = q / j->M, m = q % j->M, c = m / j->Mg;
         const float *x = j->x + (n * j->C + c) * IH * IW;
@@ -261,20 +275,34 @@ NT_VECTORIZE static void dw_range(void *arg, int64_t b, int64_t e)
                 if (ih < 0 || ih >= IH)
                     continue;
                 const float *restrict xr = x + ih * IW;
-                for (int64_t kw = 0; kw < KW; kw++) {
-                    int64_t base = kw * w->dil[1] - w->pad_begin[1];
-                    int64_t lo = base < 0 ? (-base + SW - 1) / SW : 0;
-                    int64_t hi = IW - 1 - base < 0 ? 0 : (IW - 1 - base) / SW + 1;
-                    if (hi > OW)
-                        hi = OW;
-                    float kv = k[kh * KW + kw];
-                    if (SW == 1)
-                        for (int64_t ow = lo; ow < hi; ow++)
-                            yr[ow] += kv * xr[base + ow];
-                    else
-                        for (int64_t ow = lo; ow < hi; ow++)
-                            yr[ow] += kv * xr[base + ow * SW];
+                const float *kr = k + kh * KW;
+                /* Edges: outputs where some horizontal tap is in the padding. */
+                for (int64_t ow = 0; ow < OW; ow++) {
+                    if (ow == ilo)
+                        ow = ihi > ilo ? ihi : ilo;
+                    if (ow >= OW)
+                        break;
+                    float a = yr[ow];
+                    for (int64_t kw = 0; kw < KW; kw++) {
+                        int64_t iw = ow * SW + off[kw];
+                        if (iw >= 0 && iw < IW)
+                            a += kr[kw] * xr[iw];
+                    }
+                    yr[ow] = a;
                 }
+                /* Interior: every tap valid; one pass over the row with the
+                 * taps unrolled (same summation order as the edges). */
+                if (KW == 3 && SW == 1)
+                    for (int64_t ow = ilo; ow < ihi; ow++)
+                        yr[ow] = ((yr[ow] + kr[0] * xr[ow + off[0]]) + kr[1] * xr[ow + off[1]]) + kr[2] * xr[ow + off[2]];
+                else if (KW == 3 && SW == 2)
+                    for (int64_t ow = ilo; ow < ihi; ow++)
+                        yr[ow] = ((yr[ow] + kr[0] * xr[2 * ow + off[0]]) + kr[1] * xr[2 * ow + off[1]]) +
+                                 kr[2] * xr[2 * ow + off[2]];
+                else
+                    for (int64_t kw = 0; kw < KW; kw++)
+                        for (int64_t ow = ilo; ow < ihi; ow++)
+                            yr[ow] += kr[kw] * xr[ow * SW + off[kw]];
             }
         }
     }
@@ -317,7 +345,7 @@ static nt_status check_blas_size(const nt_kernel_ctx *ctx, int64_t a, int64_t b,
         nt_status s = check_blas_size(ctx, Mg, OUT, Cg * K);                                                  \
         if (s != NT_OK)                                                                                       \
             return s;                                                                                         \
-        if (HAS_DW && Cg == 1 && w->nsp <= 2) {                                                               \
+        if (HAS_DW && Cg == 1 && w->nsp <= 2 && w->kernel[w->nsp - 1] <= 64) {                                                               \
             dw_job j = {(const float *)x, (const float *)wt, (const float *)bias, (float *)y,                 \
                         promote_2d(w), C, M, Mg};                                                             \
             nt_parallel_for(ctx->exec, N * M, 1, dw_range, &j);                                               \

@@ -48,6 +48,53 @@ static inline float ew_clamp01f(float v) { return v < 0 ? 0.0f : v > 1 ? 1.0f : 
 static inline double ew_clamp01d(double v) { return v < 0 ? 0.0 : v > 1 ? 1.0 : v; }
 #define EW_CLAMP01(v) _Generic((v), float: ew_clamp01f, default: ew_clamp01d)(v)
 
+/* gcc only if-converts (and so vectorizes) the selects in ew_expf and the
+ * clamps when told comparisons raise no trapping exceptions; nntrace never
+ * enables FP traps, so results are the same bits either way. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define UN_NO_TRAP __attribute__((optimize("no-trapping-math")))
+#else
+#define UN_NO_TRAP
+#endif
+
+/* e^x in float with a branch-free body the vectorizer can take: k = round(x
+ * log2 e) by the 1.5*2^23 trick, r = x - k ln2 (ln2 split in two for
+ * exactness), e^r by its degree-7 Taylor polynomial (|r| <= ln2/2, truncation
+ * error < 1e-8), times 2^k built in two halves so neither overflows.  Error
+ * below one ulp over the float range (checked against exp() in double);
+ * NaN and +-inf map as expf does, results below ~1e-38 flush to 0. */
+UN_NO_TRAP static inline float ew_expf(float x)
+{
+    float xc = x > 88.7f ? 88.7f : x;
+    xc = xc < -87.3f ? -87.3f : xc;
+    float kb = xc * 1.44269504088896341f + 12582912.0f;
+    float k = kb - 12582912.0f;
+    uint32_t kbits;
+    memcpy(&kbits, &kb, 4);
+    int32_t ki = (int32_t)(kbits - 0x4B400000u);
+    float r = xc - k * 0.693359375f;
+    r = r - k * -2.12194440e-4f;
+    float poly = 1.0f / 5040;
+    poly = poly * r + 1.0f / 720;
+    poly = poly * r + 1.0f / 120;
+    poly = poly * r + 1.0f / 24;
+    poly = poly * r + 1.0f / 6;
+    poly = poly * r + 0.5f;
+    poly = poly * r + 1.0f;
+    poly = poly * r + 1.0f;
+    int32_t k1 = ki / 2, k2 = ki - k1;
+    uint32_t b1 = (uint32_t)(k1 + 127) << 23, b2 = (uint32_t)(k2 + 127) << 23;
+    float s1, s2;
+    memcpy(&s1, &b1, 4);
+    memcpy(&s2, &b2, 4);
+    float y = poly * s1 * s2;
+    y = x > 88.7f ? INFINITY : y;
+    y = x < -87.3f ? 0.0f : y;
+    return x != x ? x : y;
+}
+static inline double ew_expd(double x) { return exp(x); }
+#define EW_EXP(v) _Generic((v), float: ew_expf, default: ew_expd)(v)
+
 /* log(1 + e^x) without overflow for large x or loss for very negative x */
 static inline float ew_softplusf(float x) { return x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x)); }
 static inline double ew_softplusd(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
@@ -59,7 +106,7 @@ static inline double ew_softplusd(double x) { return x > 0 ? x + log1p(exp(-x)) 
  * IsInf flag = detect_positive, flag2 = detect_negative; Clip lo/hi. */
 #define UF_Abs(CT, x, p) fabs(x)
 #define UF_Neg(CT, x, p) (-(x))
-#define UF_Exp(CT, x, p) exp(x)
+#define UF_Exp(CT, x, p) EW_EXP(x)
 #define UF_Log(CT, x, p) log(x)
 #define UF_Sqrt(CT, x, p) sqrt(x)
 #define UF_Reciprocal(CT, x, p) ((CT)1 / (x))
@@ -85,8 +132,9 @@ static inline double ew_softplusd(double x) { return x > 0 ? x + log1p(exp(-x)) 
 #define UF_Elu(CT, x, p) ((x) < 0 ? (CT)(p)->alpha * expm1(x) : (x))
 #define UF_Selu(CT, x, p) ((x) <= 0 ? (CT)(p)->gamma * ((CT)(p)->alpha * expm1(x)) : (CT)(p)->gamma * (x))
 #define UF_Celu(CT, x, p) ((x) >= 0 ? (x) : (CT)(p)->alpha * expm1((x) / (CT)(p)->alpha))
-/* split by sign so exp never overflows */
-#define UF_Sigmoid(CT, x, p) ((x) >= 0 ? (CT)1 / ((CT)1 + exp(-(x))) : exp(x) / ((CT)1 + exp(x)))
+/* for very negative x, e^-x overflows to inf and the result is 0 (the true
+ * value is below the smallest normal float) */
+#define UF_Sigmoid(CT, x, p) ((CT)1 / ((CT)1 + EW_EXP(-(x))))
 #define UF_HardSigmoid(CT, x, p) EW_CLAMP01((CT)(p)->alpha * (x) + (CT)(p)->beta)
 #define UF_HardSwish(CT, x, p) ((x) * EW_CLAMP01((x) / (CT)6 + (CT)0.5))
 #define UF_Softplus(CT, x, p) EW_SOFTPLUS(x)
@@ -101,7 +149,7 @@ static inline double ew_softplusd(double x) { return x > 0 ? x + log1p(exp(-x)) 
 /* min(max(x, lo), hi): when lo > hi everything becomes hi, as the spec says */
 #define UF_Clip(CT, x, p) \
     ((x) < (CT)(p)->lo ? ((p)->lo > (p)->hi ? (CT)(p)->hi : (CT)(p)->lo) : (x) > (CT)(p)->hi ? (CT)(p)->hi : (x))
-/* x * sigmoid(alpha * x), with the sigmoid split by sign as above */
+/* x * sigmoid(alpha * x) */
 #define UF_Swish(CT, x, p) ((x) * UF_Sigmoid(CT, (CT)(p)->alpha * (x), p))
 #define UF_IsNaN(CT, x, p) isnan(x)
 #define UF_IsInf(CT, x, p) (isinf(x) && ((x) > 0 ? (p)->flag : (p)->flag2))
@@ -142,11 +190,12 @@ static inline double ew_softplusd(double x) { return x > 0 ? x + log1p(exp(-x)) 
 #define UN_UINT_OPS(X) X(Abs) X(Sign) X(Clip) X(Shrink) X(BitwiseNot)
 #define UN_BOOL_OPS(X) X(Not)
 
+
 /* One inner loop: y[i] = SV(expr(LD(x[i]))), over blocks the vectorizer can take.
  * A block is computed into a local array before it is stored, so the loads
  * need no alias check against y (which may be x itself when run in place). */
 #define UN_FN(NAME, KIND, SUF, ST, CT, LD, OT, SV)                                                  \
-    static void un_##NAME##_##SUF(void *o_, const void *const *in, const int64_t *step, int64_t n, \
+    UN_NO_TRAP static void un_##NAME##_##SUF(void *o_, const void *const *in, const int64_t *step, int64_t n, \
                                   const nt_ew_params *p)                                           \
     {                                                                                              \
         const ST *a = in[0];                                                                       \

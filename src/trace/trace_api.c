@@ -375,17 +375,18 @@ nt_status nt_graphdef_encode(const nt_model *m, nt_buf *out)
         s = NT_ERR_NOMEM;
         goto done;
     }
-    /* Names first (nodes, then the inputs and weights that feed them), so
-     * input references below can use the final unique names. */
-    for (int i = 0; i < g->n_nodes; i++)
-        if (!(node_names[i] = unique_name(&a, &set, g->nodes[i].name, g->nodes[i].op_type, i)))
-            goto nomem;
+    /* Names first, so input references below can use the final unique
+     * names: graph inputs and weights keep theirs (users know them), and a
+     * node whose name clashes with one gets a suffix. */
     for (int i = 0; i < g->n_values; i++) {
         const nt_value *v = &g->values[i];
         if (v->producer < 0 && (v->kind == NT_VALUE_INPUT || v->kind == NT_VALUE_INITIALIZER))
             if (!(value_names[i] = unique_name(&a, &set, v->name, "value", i)))
                 goto nomem;
     }
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!(node_names[i] = unique_name(&a, &set, g->nodes[i].name, g->nodes[i].op_type, i)))
+            goto nomem;
 
     for (int i = 0; i < g->n_values; i++) {
         const nt_value *v = &g->values[i];

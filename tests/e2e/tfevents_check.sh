@@ -202,6 +202,63 @@ check "text summary record has plugin text" grep -q '1: "text"' "$txt"
 check "text summary tensor is DT_STRING" grep -q '^      1: 7$' "$txt"
 check "text summary content" grep -q 'Validation confusion matrix' "$txt"
 
+# typed decode against a schema with TensorBoard's field numbers: every field
+# must land in a declared field of the declared type (unknown ones print as
+# bare numbers, which fails the check)
+cat >"$tmp/ev.proto" <<'EOF'
+syntax = "proto3";
+package ntcheck;
+message HistogramProto {
+  double min = 1; double max = 2; double num = 3; double sum = 4; double sum_squares = 5;
+  repeated double bucket_limit = 6 [packed = true];
+  repeated double bucket = 7 [packed = true];
+}
+message TensorShapeProto { message Dim { int64 size = 1; string name = 2; } repeated Dim dim = 2; bool unknown_rank = 3; }
+message TensorProto {
+  int32 dtype = 1; TensorShapeProto tensor_shape = 2; bytes tensor_content = 4;
+  repeated float float_val = 5 [packed = true]; repeated double double_val = 6 [packed = true];
+  repeated bytes string_val = 8;
+}
+message SummaryMetadata {
+  message PluginData { string plugin_name = 1; bytes content = 2; }
+  PluginData plugin_data = 1; string display_name = 2; string summary_description = 3; int32 data_class = 4;
+}
+message Summary {
+  message Image { int32 height = 1; int32 width = 2; int32 colorspace = 3; bytes encoded_image_string = 4; }
+  message Value {
+    string tag = 1; SummaryMetadata metadata = 9;
+    oneof value { float simple_value = 2; Image image = 4; HistogramProto histo = 5; TensorProto tensor = 8; }
+  }
+  repeated Value value = 1;
+}
+message Event {
+  double wall_time = 1; int64 step = 2;
+  oneof what { string file_version = 3; bytes graph_def = 4; Summary summary = 5; }
+}
+EOF
+typed_ok=1
+for i in $(seq 0 $((n_rec - 1))); do
+    if ! protoc -I"$tmp" --decode=ntcheck.Event "$tmp/ev.proto" <"$tmp/rec_$i.bin" >"$tmp/typed_$i.txt" 2>&1 ||
+        grep -Eq '^ *[0-9]+:' "$tmp/typed_$i.txt"; then
+        typed_ok=0
+        echo "record $i does not decode cleanly as Event:"
+        head -n 20 "$tmp/typed_$i.txt"
+    fi
+done
+check "every record decodes as a typed Event with no unknown fields" test "$typed_ok" -eq 1
+check "typed: file_version" grep -q '^file_version: "brain.Event:2"' "$tmp/typed_0.txt"
+check "typed: loss/train tag" grep -q 'tag: "loss/train"' "$tmp/typed_1.txt"
+typed_v=$(sed -n 's/^ *simple_value: //p' "$tmp/typed_1.txt")
+check "typed: loss/train simple_value $typed_v ~ $loss1" awk -v a="$typed_v" -v b="$loss1" 'BEGIN { d = a - b; exit !(a != "" && d < 1e-3 && d > -1e-3) }'
+
+check "typed: 30 histogram bucket limits" test "$(grep -c 'bucket_limit:' "$tmp/typed_5.txt")" -eq 30
+check "typed: 30 histogram buckets" test "$(grep -c ' bucket:' "$tmp/typed_5.txt")" -eq 30
+check "typed: image colorspace 3" grep -q 'colorspace: 3' "$(grep -l 'confusion_matrix/val' "$tmp"/typed_*.txt | head -n 1)"
+txt_typed=$(grep -l 'tag: "summary"' "$tmp"/typed_*.txt | head -n 1)
+check "typed: text plugin" grep -q 'plugin_name: "text"' "$txt_typed"
+check "typed: text data_class 2" grep -q 'data_class: 2' "$txt_typed"
+check "typed: text dtype 7" grep -q 'dtype: 7' "$txt_typed"
+
 # TensorBoard itself, when installed
 if "$py" -c "import tensorboard" >/dev/null 2>&1; then
     if "$py" - "$tmp/run" >"$tmp/tb.txt" 2>&1 <<'EOF'; then ok; else bad "EventAccumulator: $(tail -n 3 "$tmp/tb.txt")"; fi

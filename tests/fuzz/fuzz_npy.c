@@ -5,7 +5,9 @@
  * Besides "never crash, never read out of bounds, never leak", every input
  * a reader accepts must survive a round trip through the matching writer
  * (nt_npy_encode / nt_onnx_encode_tensor) and parse back to the same dtype,
- * shape and bytes; a difference aborts, so the fuzzer reports it.
+ * shape and bytes; and nt_npy_load, which streams a file instead of parsing
+ * a buffer, must agree with nt_npy_parse (fed the same bytes through an
+ * in-memory file).  A difference aborts, so the fuzzer reports it.
  *
  *   make fuzz && build-fuzz/fuzz_npy -max_total_time=120 tests/fuzz/corpus/npy
  */
@@ -14,6 +16,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static void check_same(const nt_tensor *a, const nt_tensor *b)
 {
@@ -26,10 +30,34 @@ static void check_same(const nt_tensor *a, const nt_tensor *b)
     NT_ASSERT(n == 0 || memcmp(a->data, b->data, n) == 0);
 }
 
+/* nt_npy_load over the same bytes, through a memfd (a regular file). */
+static void check_load(const uint8_t *data, size_t size, nt_status want, const nt_tensor *t)
+{
+    static int fd = -1;
+    static char path[64];
+    if (fd < 0) {
+        fd = memfd_create("fuzz_npy", 0);
+        NT_ASSERT(fd >= 0);
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    }
+    NT_ASSERT(ftruncate(fd, 0) == 0);
+    NT_ASSERT(pwrite(fd, data, size, 0) == (ssize_t)size);
+    nt_tensor *u = NULL;
+    nt_status s = nt_npy_load(path, &u);
+    NT_ASSERT(s == want);
+    if (s == NT_OK)
+        check_same(t, u);
+    else
+        NT_ASSERT(u == NULL);
+    nt_tensor_free(u);
+}
+
 static void fuzz_npy(const uint8_t *data, size_t size)
 {
     nt_tensor *t = NULL, *u = NULL;
-    if (nt_npy_parse(data, size, "fuzz.npy", &t) != NT_OK) {
+    nt_status s = nt_npy_parse(data, size, "fuzz.npy", &t);
+    check_load(data, size, s, t);
+    if (s != NT_OK) {
         NT_ASSERT(t == NULL);
         NT_ASSERT(nt_last_error()[0] != '\0');
         return;

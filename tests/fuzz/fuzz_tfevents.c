@@ -2,13 +2,17 @@
  * fuzz_tfevents.c — libFuzzer harness for the event-file reader: any bytes
  * are read as an event file from memory, every event is walked and its
  * borrowed fields touched (so ASan sees any out-of-bounds pointer), and the
- * same bytes are read again split in two, as a live file grows.
+ * same bytes are read again split in two, as a live file grows.  Random bytes
+ * almost never carry valid CRCs, so the input is also wrapped whole in one
+ * correctly framed record: that drives the Event/Summary decoder itself.
  *
  *     make build-fuzz/fuzz_tfevents
  *     build-fuzz/fuzz_tfevents -max_total_time=600 tests/fuzz/corpus/tfevents
  */
+#include "trace/crc32c.h"
 #include "trace/tfevents.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static volatile double sink;
@@ -57,5 +61,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     read_all(data, size);
     if (size > 1)
         read_all(data + size / 2, size - size / 2);
+    uint8_t *framed = malloc(size + 16);
+    if (!framed)
+        return 0;
+    uint64_t len = size;
+    for (int i = 0; i < 8; i++)
+        framed[i] = (uint8_t)(len >> (8 * i));
+    uint32_t c = nt_crc32c_mask(nt_crc32c(framed, 8));
+    memcpy(framed + 8, &c, 4);
+    if (size)
+        memcpy(framed + 12, data, size);
+    c = nt_crc32c_mask(nt_crc32c(data, size));
+    memcpy(framed + 12 + size, &c, 4);
+    read_all(framed, size + 16);
+    free(framed);
     return 0;
 }

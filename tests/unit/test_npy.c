@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char tmpdir[256];
@@ -473,6 +474,94 @@ static void test_truncated_everywhere(void **state)
     nt_tensor_free(t);
 }
 
+/* nt_npy_load streams files; it must agree with nt_npy_parse on every
+ * input, valid or not: same status, same message, same tensor. */
+static void test_load_matches_parse(void **state)
+{
+    (void)state;
+    static uint8_t bufs[16][512];
+    size_t lens[16], nb = 0;
+    const float f6[] = {0, 3, 1, 4, 2, 5};
+    const uint8_t be[] = {0x3f, 0x80, 0, 0, 0xc0, 0x20, 0, 0};
+    lens[nb] = make_npy(bufs[nb], 1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", f6, sizeof f6);
+    nb++;
+    lens[nb] = make_npy(bufs[nb], 2, "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", be, sizeof be);
+    nb++;
+    lens[nb] = make_npy(bufs[nb], 3, "{'descr': '>i2', 'fortran_order': True, 'shape': (2, 2), }", be, sizeof be);
+    nb++;
+    lens[nb] = make_npy(bufs[nb], 1, "{'descr': '|b1', 'fortran_order': False, 'shape': (8,), }", be, sizeof be);
+    nb++;
+    lens[nb] = make_npy(bufs[nb], 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }", f6, 20);
+    nb++;
+    lens[nb] = make_npy(bufs[nb], 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", f6, 8);
+    nb++;
+    lens[nb] = make_npy(bufs[nb], 1, "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", f6, 8);
+    nb++;
+    lens[nb] = make_npy(bufs[nb], 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 5), }", f6, 0);
+    nb++;
+    lens[nb] = make_npy(bufs[nb], 1, "{'descr': '<f4', 'fortran_order': True, 'shape': (0, 5), }", f6, 0);
+    nb++;
+    lens[nb] = make_npy(bufs[nb], 1, "{'descr': '<f4', 'fortran_order': False}", f6, 0);
+    nb++;
+    memcpy(bufs[nb], "\x93NUMPY\x01\x00\xff\x00{}", 12); /* header runs past the end */
+    lens[nb++] = 12;
+    memcpy(bufs[nb], "\x93NUMPY\x02\x00\x01", 9); /* ends inside the length */
+    lens[nb++] = 9;
+    memcpy(bufs[nb], "\x93NUM", 5);
+    lens[nb++] = 5;
+    lens[nb++] = 0;
+    for (size_t i = 0; i < nb; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "lp%zu.npy", i);
+        char path[600];
+        snprintf(path, sizeof path, "%s", tmp_path(name));
+        assert_int_equal(nt_write_file(path, bufs[i], lens[i]), NT_OK);
+        nt_tensor *a = NULL, *b = NULL;
+        nt_status sa = nt_npy_parse(bufs[i], lens[i], path, &a);
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", nt_last_error());
+        nt_status sb = nt_npy_load(path, &b);
+        if (sa != sb || (sa != NT_OK && strcmp(msg, nt_last_error()) != 0))
+            fail_msg("case %zu: parse %s \"%s\", load %s \"%s\"", i, nt_status_name(sa), msg, nt_status_name(sb),
+                     nt_last_error());
+        if (sa == NT_OK)
+            assert_same_tensor(a, b);
+        else
+            assert_null(b);
+        nt_tensor_free(a);
+        nt_tensor_free(b);
+    }
+}
+
+/* A pipe has no size to check against: it is read whole, then parsed. */
+static void test_load_pipe(void **state)
+{
+    (void)state;
+    const char *fifo = tmp_path("pipe.npy");
+    char path[600];
+    snprintf(path, sizeof path, "%s", fifo);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    uint8_t buf[256];
+    const int32_t v[] = {1, 2, 3};
+    size_t n = make_npy(buf, 1, "{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }", v, sizeof v);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        FILE *f = fopen(path, "wb");
+        size_t w = f ? fwrite(buf, 1, n, f) : 0;
+        _exit(f && w == n && fclose(f) == 0 ? 0 : 1);
+    }
+    nt_tensor *t;
+    assert_int_equal(nt_npy_load(path, &t), NT_OK);
+    int st;
+    waitpid(pid, &st, 0);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_int_equal(t->dims[0], 3);
+    assert_memory_equal(t->data, v, sizeof v);
+    nt_tensor_free(t);
+    unlink(path);
+}
+
 static void test_save_refuses(void **state)
 {
     (void)state;
@@ -540,7 +629,8 @@ int main(void)
         cmocka_unit_test(test_header_matches_numpy),  cmocka_unit_test(test_versions),
         cmocka_unit_test(test_fortran_order),         cmocka_unit_test(test_big_endian),
         cmocka_unit_test(test_malformed),             cmocka_unit_test(test_truncated_everywhere),
-        cmocka_unit_test(test_save_refuses),          cmocka_unit_test(test_io_errors),
+        cmocka_unit_test(test_load_matches_parse),    cmocka_unit_test(test_save_refuses),
+        cmocka_unit_test(test_load_pipe),             cmocka_unit_test(test_io_errors),
     };
     return cmocka_run_group_tests(tests, setup_dir, remove_dir);
 }

@@ -1,0 +1,516 @@
+/*
+ * test_ops_linalg.c — the linalg family against naive references written
+ * here: Gemm (transposes, alpha, beta, every C broadcast, float/double/int),
+ * MatMul (numpy semantics: 1-D operands, broadcast batch dims, the folded
+ * and the per-batch paths, float and integer types), MatMulInteger (zero
+ * points per tensor, per row and per column), Einsum (transposes, traces and
+ * diagonals, reductions, batched contractions on the GEMM path and off it,
+ * ellipsis with broadcasting, implicit output); plus declined dtypes and bad
+ * equations.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/kernel.h"
+
+/* ------------------------------------------------------------ helpers */
+
+typedef struct attrs {
+    nt_attr a[12];
+    int n;
+} attrs;
+
+static void at_int(attrs *at, const char *name, int64_t v)
+{
+    at->a[at->n++] = (nt_attr){.name = name, .type = NT_ATTR_INT, .i = v};
+}
+
+static void at_float(attrs *at, const char *name, float v)
+{
+    at->a[at->n++] = (nt_attr){.name = name, .type = NT_ATTR_FLOAT, .f = v};
+}
+
+static void at_str(attrs *at, const char *name, const char *s)
+{
+    at->a[at->n++] = (nt_attr){.name = name, .type = NT_ATTR_STRING, .s = s, .s_len = strlen(s)};
+}
+
+/* Runs op on inputs (NULL entries = omitted); outputs are created with the
+ * inferred shapes.  Returns the first failing status. */
+static nt_status run_op(const char *op_type, int opset, const attrs *at, int n_in, nt_tensor **in, int n_out,
+                        nt_tensor **out)
+{
+    nt_node node = {.name = "t", .op_type = op_type, .domain = "", .n_in = n_in, .n_out = n_out,
+                    .n_attr = at ? at->n : 0, .attrs = at ? (nt_attr *)at->a : NULL};
+    const nt_op_def *op = nt_op_find(op_type, "", opset);
+    assert_non_null(op);
+    void *state = NULL;
+    nt_status s = op->prepare ? op->prepare(&node, opset, &state) : NT_OK;
+    if (s != NT_OK)
+        return s;
+    nt_tensor shapes[4];
+    nt_tensor *sp[4];
+    for (int i = 0; i < n_out; i++) {
+        memset(&shapes[i], 0, sizeof shapes[i]);
+        shapes[i].ndim = -1;
+        sp[i] = &shapes[i];
+        out[i] = NULL;
+    }
+    nt_kernel_ctx ctx = {&node, opset, n_in, n_out, in, sp, state, false, NULL, NULL};
+    s = op->infer(&ctx);
+    for (int i = 0; s == NT_OK && i < n_out; i++)
+        s = nt_tensor_new(shapes[i].dtype, shapes[i].ndim, shapes[i].dims, &out[i]);
+    if (s == NT_OK) {
+        ctx.out = out;
+        s = op->compute(&ctx);
+    }
+    if (op->release)
+        op->release(state);
+    if (s != NT_OK)
+        for (int i = 0; i < n_out; i++) {
+            nt_tensor_free(out[i]);
+            out[i] = NULL;
+        }
+    return s;
+}
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t next_u64(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+static int64_t rnd(int64_t lo, int64_t hi) /* inclusive */
+{
+    return lo + (int64_t)(next_u64() % (uint64_t)(hi - lo + 1));
+}
+static double rndf(void)
+{
+    return (double)(next_u64() >> 11) / 9007199254740992.0 * 2.0 - 1.0;
+}
+
+static nt_tensor *tensor_rand(nt_dtype dt, int ndim, const int64_t *dims)
+{
+    nt_tensor *t;
+    assert_int_equal(nt_tensor_new(dt, ndim, dims, &t), NT_OK);
+    for (int64_t i = 0; i < nt_tensor_numel(t); i++) {
+        if (dt == NT_DTYPE_UINT8)
+            ((uint8_t *)t->data)[i] = (uint8_t)rnd(0, 255);
+        else if (dt == NT_DTYPE_INT8)
+            ((int8_t *)t->data)[i] = (int8_t)rnd(-128, 127);
+        else
+            nt_tensor_set_f64(t, i, rndf());
+    }
+    return t;
+}
+
+/* Compares t (any numeric dtype) with ref values; tolerance relative to
+ * magnitude for floats, exact for integers. */
+static void expect_close(const nt_tensor *t, const double *ref, int64_t n, double tol)
+{
+    assert_int_equal(nt_tensor_numel(t), n);
+    for (int64_t i = 0; i < n; i++) {
+        double v = nt_tensor_get_f64(t, i);
+        double err = fabs(v - ref[i]);
+        if (!(err <= tol * (1.0 + fabs(ref[i])))) {
+            print_error("element %lld: got %.9g expected %.9g\n", (long long)i, v, ref[i]);
+            fail();
+        }
+    }
+}
+
+static void free_all(int n, nt_tensor **t)
+{
+    for (int i = 0; i < n; i++)
+        nt_tensor_free(t[i]);
+}
+
+static void unflat(int nd, const int64_t *dims, int64_t p, int64_t *c)
+{
+    for (int i = nd - 1; i >= 0; i--) {
+        c[i] = p % dims[i];
+        p /= dims[i];
+    }
+}
+
+static int64_t prod(int n, const int64_t *v)
+{
+    int64_t p = 1;
+    for (int i = 0; i < n; i++)
+        p *= v[i];
+    return p;
+}
+
+/* ------------------------------------------------------------ Gemm */
+
+static void test_gemm_random(void **unused)
+{
+    (void)unused;
+    const nt_dtype dts[3] = {NT_DTYPE_FLOAT, NT_DTYPE_DOUBLE, NT_DTYPE_INT32};
+    for (int iter = 0; iter < 120; iter++) {
+        nt_dtype dt = dts[iter % 3];
+        bool is_int = dt == NT_DTYPE_INT32;
+        int64_t M = rnd(1, 9), N = rnd(1, 9), K = rnd(1, 9);
+        bool ta = rnd(0, 1), tb = rnd(0, 1);
+        double alpha = is_int ? (double)rnd(1, 3) : rndf() * 2, beta = is_int ? (double)rnd(0, 2) : rndf() * 2;
+        int64_t ad[2] = {ta ? K : M, ta ? M : K}, bd[2] = {tb ? N : K, tb ? K : N};
+        nt_tensor *A = tensor_rand(dt, 2, ad), *B = tensor_rand(dt, 2, bd), *C = NULL;
+        if (is_int) {
+            for (int64_t i = 0; i < M * K; i++)
+                ((int32_t *)A->data)[i] = (int32_t)rnd(-9, 9);
+            for (int64_t i = 0; i < K * N; i++)
+                ((int32_t *)B->data)[i] = (int32_t)rnd(-9, 9);
+        }
+        int cshape = (int)rnd(0, 5);
+        int64_t cd[2];
+        int cn = 0;
+        switch (cshape) {
+        case 1: cn = 0; break;
+        case 2: cn = 1; cd[0] = N; break;
+        case 3: cn = 2; cd[0] = 1; cd[1] = N; break;
+        case 4: cn = 2; cd[0] = M; cd[1] = 1; break;
+        case 5: cn = 2; cd[0] = M; cd[1] = N; break;
+        default: break;
+        }
+        if (cshape)
+            C = tensor_rand(dt, cn, cd);
+        if (C && is_int)
+            for (int64_t i = 0; i < nt_tensor_numel(C); i++)
+                ((int32_t *)C->data)[i] = (int32_t)rnd(-9, 9);
+        attrs at = {0};
+        at_float(&at, "alpha", (float)alpha);
+        at_float(&at, "beta", (float)beta);
+        at_int(&at, "transA", ta);
+        at_int(&at, "transB", tb);
+        nt_tensor *in[3] = {A, B, C}, *out[1];
+        assert_int_equal(run_op("Gemm", 13, &at, 3, in, 1, out), NT_OK);
+        assert_int_equal(out[0]->dims[0], M);
+        assert_int_equal(out[0]->dims[1], N);
+        double ref[81];
+        double fa = (float)alpha, fb = (float)beta;
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++) {
+                double s = 0;
+                for (int64_t k = 0; k < K; k++)
+                    s += nt_tensor_get_f64(A, ta ? k * M + i : i * K + k) * nt_tensor_get_f64(B, tb ? j * K + k : k * N + j);
+                double c = 0;
+                if (C) {
+                    int64_t ci = cn == 2 && cd[0] == M ? i : 0, cj = cn >= 1 && cd[cn - 1] == N ? j : 0;
+                    c = nt_tensor_get_f64(C, ci * (cn == 2 ? cd[1] : 1) + cj);
+                }
+                ref[i * N + j] = fa * s + fb * c;
+            }
+        expect_close(out[0], ref, M * N, dt == NT_DTYPE_FLOAT ? 1e-5 : 1e-12);
+        free_all(1, out);
+        nt_tensor *fr[3] = {A, B, C};
+        free_all(3, fr);
+    }
+}
+
+/* ------------------------------------------------------------ MatMul */
+
+/* Naive numpy matmul on shapes given; returns Y values and its shape. */
+static void check_matmul(nt_dtype dt, int an, const int64_t *ad, int bn, const int64_t *bd)
+{
+    nt_tensor *A = tensor_rand(dt, an, ad), *B = tensor_rand(dt, bn, bd);
+    if (dt == NT_DTYPE_INT64) {
+        for (int64_t i = 0; i < nt_tensor_numel(A); i++)
+            ((int64_t *)A->data)[i] = rnd(-50, 50);
+        for (int64_t i = 0; i < nt_tensor_numel(B); i++)
+            ((int64_t *)B->data)[i] = rnd(-50, 50);
+    }
+    nt_tensor *in[2] = {A, B}, *out[1];
+    assert_int_equal(run_op("MatMul", 13, NULL, 2, in, 1, out), NT_OK);
+    /* Promote and broadcast by hand. */
+    int64_t M = an == 1 ? 1 : ad[an - 2], K = ad[an - 1], N = bn == 1 ? 1 : bd[bn - 1];
+    int abn = an > 2 ? an - 2 : 0, bbn = bn > 2 ? bn - 2 : 0, nb = abn > bbn ? abn : bbn;
+    int64_t bdims[8];
+    for (int d = 0; d < nb; d++) {
+        int ia = d - (nb - abn), ib = d - (nb - bbn);
+        int64_t x = ia >= 0 ? ad[ia] : 1, y = ib >= 0 ? bd[ib] : 1;
+        bdims[d] = x > y ? x : y;
+    }
+    int64_t batch = prod(nb, bdims);
+    int yd = 0;
+    for (int d = 0; d < nb; d++)
+        assert_int_equal(out[0]->dims[yd++], bdims[d]);
+    if (an > 1)
+        assert_int_equal(out[0]->dims[yd++], M);
+    if (bn > 1)
+        assert_int_equal(out[0]->dims[yd++], N);
+    assert_int_equal(out[0]->ndim, yd);
+    double *ref = calloc((size_t)(batch * M * N), sizeof *ref);
+    for (int64_t b = 0; b < batch; b++) {
+        int64_t bc[8], ao = 0, bo = 0, sa = 1, sb = 1;
+        unflat(nb, bdims, b, bc);
+        for (int d = nb - 1; d >= 0; d--) {
+            int ia = d - (nb - abn), ib = d - (nb - bbn);
+            int64_t x = ia >= 0 ? ad[ia] : 1, y = ib >= 0 ? bd[ib] : 1;
+            ao += (x == 1 ? 0 : bc[d]) * sa;
+            bo += (y == 1 ? 0 : bc[d]) * sb;
+            sa *= x;
+            sb *= y;
+        }
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++) {
+                double s = 0;
+                for (int64_t k = 0; k < K; k++)
+                    s += nt_tensor_get_f64(A, ao * M * K + i * K + k) * nt_tensor_get_f64(B, bo * K * N + k * N + j);
+                ref[(b * M + i) * N + j] = s;
+            }
+    }
+    expect_close(out[0], ref, batch * M * N, dt == NT_DTYPE_FLOAT ? 1e-5 : 1e-12);
+    free(ref);
+    free_all(1, out);
+    nt_tensor_free(A);
+    nt_tensor_free(B);
+}
+
+static void test_matmul_random(void **unused)
+{
+    (void)unused;
+    const nt_dtype dts[3] = {NT_DTYPE_FLOAT, NT_DTYPE_DOUBLE, NT_DTYPE_INT64};
+    for (int iter = 0; iter < 150; iter++) {
+        int an = (int)rnd(1, 4), bn = (int)rnd(1, 4);
+        int64_t ad[4], bd[4], K = rnd(1, 7);
+        int64_t batch[2] = {rnd(1, 3), rnd(1, 3)};
+        for (int d = 0; d < an - 2; d++)
+            ad[d] = rnd(0, 2) ? batch[d + (4 - an)] : 1;
+        for (int d = 0; d < bn - 2; d++)
+            bd[d] = rnd(0, 2) ? batch[d + (4 - bn)] : 1;
+        ad[an - 1] = K;
+        if (an > 1)
+            ad[an - 2] = rnd(1, 6);
+        if (bn == 1)
+            bd[0] = K;
+        else {
+            bd[bn - 2] = K;
+            bd[bn - 1] = rnd(1, 6);
+        }
+        check_matmul(dts[iter % 3], an, ad, bn, bd);
+    }
+    /* the folded "linear layer" path: (2,3,5,4) x (4,6) and (2,3,5,4) x (1,1,4,6) */
+    int64_t a[4] = {2, 3, 5, 4}, b[2] = {4, 6}, b4[4] = {1, 1, 4, 6};
+    check_matmul(NT_DTYPE_FLOAT, 4, a, 2, b);
+    check_matmul(NT_DTYPE_FLOAT, 4, a, 4, b4);
+    /* B batched, A shared */
+    int64_t a2[2] = {5, 4}, b3[3] = {3, 4, 6};
+    check_matmul(NT_DTYPE_FLOAT, 2, a2, 3, b3);
+}
+
+static void test_matmulinteger(void **unused)
+{
+    (void)unused;
+    for (int iter = 0; iter < 30; iter++) {
+        int64_t M = rnd(1, 6), K = rnd(1, 6), N = rnd(1, 6), Bt = rnd(1, 2);
+        nt_dtype at_ = iter % 2 ? NT_DTYPE_UINT8 : NT_DTYPE_INT8, bt = iter % 3 ? NT_DTYPE_UINT8 : NT_DTYPE_INT8;
+        int64_t ad[3] = {Bt, M, K}, bd[2] = {K, N}, md[1] = {M}, nd[1] = {N};
+        nt_tensor *A = tensor_rand(at_, 3, ad), *B = tensor_rand(bt, 2, bd);
+        nt_tensor *AZ = tensor_rand(at_, 1, md), *BZ = iter % 2 ? tensor_rand(bt, 1, nd) : tensor_rand(bt, 0, NULL);
+        nt_tensor *in[4] = {A, B, AZ, BZ}, *out[1];
+        assert_int_equal(run_op("MatMulInteger", 10, NULL, 4, in, 1, out), NT_OK);
+        assert_int_equal(out[0]->dtype, NT_DTYPE_INT32);
+        double ref[2 * 36];
+        for (int64_t b = 0; b < Bt; b++)
+            for (int64_t i = 0; i < M; i++)
+                for (int64_t j = 0; j < N; j++) {
+                    double s = 0;
+                    for (int64_t k = 0; k < K; k++)
+                        s += (nt_tensor_get_f64(A, (b * M + i) * K + k) - nt_tensor_get_f64(AZ, i)) *
+                             (nt_tensor_get_f64(B, k * N + j) - nt_tensor_get_f64(BZ, nt_tensor_numel(BZ) == 1 ? 0 : j));
+                    ref[(b * M + i) * N + j] = s;
+                }
+        expect_close(out[0], ref, Bt * M * N, 0);
+        free_all(1, out);
+        nt_tensor *fr[4] = {A, B, AZ, BZ};
+        free_all(4, fr);
+    }
+}
+
+/* ------------------------------------------------------------ Einsum */
+
+/* Naive einsum for letter-only equations with an explicit output: loops over
+ * every assignment of every label. */
+static double *naive_einsum(const char *eq, int n_in, nt_tensor **in, int64_t *numel)
+{
+    int64_t size[128];
+    for (int i = 0; i < 128; i++)
+        size[i] = 0;
+    char terms[8][16], outt[16];
+    const char *p = eq;
+    for (int i = 0; i < n_in; i++) {
+        int n = 0;
+        while (*p && *p != ',' && *p != '-')
+            terms[i][n++] = *p++;
+        terms[i][n] = 0;
+        if (*p == ',')
+            p++;
+        for (int k = 0; k < n; k++)
+            size[(int)terms[i][k]] = in[i]->dims[k];
+    }
+    p += 2; /* "->" */
+    strcpy(outt, p);
+    char labels[64];
+    int nl = 0;
+    for (int c = 0; c < 128; c++)
+        if (size[c])
+            labels[nl++] = (char)c;
+    int64_t on = 1;
+    for (int k = 0; outt[k]; k++)
+        on *= size[(int)outt[k]];
+    double *y = calloc((size_t)(on ? on : 1), sizeof *y);
+    int64_t val[128] = {0}, total = 1;
+    for (int l = 0; l < nl; l++)
+        total *= size[(int)labels[l]];
+    for (int64_t it = 0; it < total; it++) {
+        int64_t r = it;
+        for (int l = nl - 1; l >= 0; l--) {
+            val[(int)labels[l]] = r % size[(int)labels[l]];
+            r /= size[(int)labels[l]];
+        }
+        double prodv = 1;
+        for (int i = 0; i < n_in; i++) {
+            int64_t off = 0;
+            for (int k = 0; terms[i][k]; k++)
+                off = off * in[i]->dims[k] + val[(int)terms[i][k]];
+            prodv *= nt_tensor_get_f64(in[i], off);
+        }
+        int64_t off = 0;
+        for (int k = 0; outt[k]; k++)
+            off = off * size[(int)outt[k]] + val[(int)outt[k]];
+        y[off] += prodv;
+    }
+    *numel = on;
+    return y;
+}
+
+static void check_einsum(const char *eq, int n_in, const int64_t dims[][4], const int *ranks, nt_dtype dt)
+{
+    nt_tensor *in[4];
+    for (int i = 0; i < n_in; i++)
+        in[i] = tensor_rand(dt, ranks[i], dims[i]);
+    attrs at = {0};
+    at_str(&at, "equation", eq);
+    nt_tensor *out[1];
+    assert_int_equal(run_op("Einsum", 12, &at, n_in, in, 1, out), NT_OK);
+    int64_t n;
+    double *ref = naive_einsum(eq, n_in, in, &n);
+    expect_close(out[0], ref, n, dt == NT_DTYPE_FLOAT ? 1e-5 : 1e-12);
+    free(ref);
+    free_all(1, out);
+    free_all(n_in, in);
+}
+
+static void test_einsum_equations(void **unused)
+{
+    (void)unused;
+    const int64_t mm[2][4] = {{3, 4}, {4, 5}}, bmm[2][4] = {{2, 3, 4}, {2, 4, 5}};
+    const int64_t attn[2][4] = {{2, 3, 5, 4}, {2, 3, 6, 4}}, sq[1][4] = {{4, 4}}, bsq[1][4] = {{2, 3, 3}};
+    const int64_t vv[2][4] = {{5}, {5}}, three[3][4] = {{2, 3}, {3, 4}, {4, 2}}, t3[1][4] = {{2, 3, 4}};
+    const int r2[2] = {2, 2}, r3[2] = {3, 3}, r4[2] = {4, 4}, r1[2] = {1, 1}, one2[1] = {2}, one3[1] = {3};
+    check_einsum("ij,jk->ik", 2, mm, r2, NT_DTYPE_FLOAT);
+    check_einsum("ij,jk->ki", 2, mm, r2, NT_DTYPE_DOUBLE);
+    check_einsum("bij,bjk->bik", 2, bmm, r3, NT_DTYPE_FLOAT);
+    check_einsum("bhqd,bhkd->bhqk", 2, attn, r4, NT_DTYPE_FLOAT);  /* GEMM path with a transpose */
+    check_einsum("bhqd,bhkd->qbkh", 2, attn, r4, NT_DTYPE_FLOAT);  /* permuted output */
+    check_einsum("ii->i", 1, sq, one2, NT_DTYPE_FLOAT);             /* diagonal */
+    check_einsum("ii->", 1, sq, one2, NT_DTYPE_FLOAT);              /* trace */
+    check_einsum("bii->bi", 1, bsq, one3, NT_DTYPE_DOUBLE);         /* batch diagonal */
+    check_einsum("ijk->kji", 1, t3, one3, NT_DTYPE_FLOAT);          /* transpose */
+    check_einsum("ijk->j", 1, t3, one3, NT_DTYPE_INT64);            /* reduction */
+    check_einsum("i,i->", 2, vv, r1, NT_DTYPE_FLOAT);               /* inner product */
+    check_einsum("i,j->ij", 2, vv, r1, NT_DTYPE_INT32);             /* outer product */
+    check_einsum("ij,jk,ki->", 3, three, (const int[]){2, 2, 2}, NT_DTYPE_DOUBLE);
+    check_einsum("ij,jk->i", 2, mm, r2, NT_DTYPE_FLOAT);            /* k summed in one operand only */
+}
+
+static void test_einsum_ellipsis_and_implicit(void **unused)
+{
+    (void)unused;
+    /* "...ij,...jk->...ik" with broadcast batch equals MatMul. */
+    int64_t ad[4] = {2, 1, 3, 4}, bd[3] = {5, 4, 2};
+    nt_tensor *A = tensor_rand(NT_DTYPE_FLOAT, 4, ad), *B = tensor_rand(NT_DTYPE_FLOAT, 3, bd);
+    nt_tensor *in[2] = {A, B}, *e[1], *m[1];
+    attrs at = {0};
+    at_str(&at, "equation", "...ij,...jk->...ik");
+    assert_int_equal(run_op("Einsum", 12, &at, 2, in, 1, e), NT_OK);
+    assert_int_equal(run_op("MatMul", 13, NULL, 2, in, 1, m), NT_OK);
+    assert_int_equal(e[0]->ndim, 4);
+    assert_int_equal(e[0]->dims[1], 5);
+    int64_t n = nt_tensor_numel(m[0]);
+    double *ref = malloc((size_t)n * sizeof *ref);
+    for (int64_t i = 0; i < n; i++)
+        ref[i] = ((float *)m[0]->data)[i];
+    expect_close(e[0], ref, n, 1e-5);
+    free(ref);
+    free_all(1, e);
+    free_all(1, m);
+    /* implicit output: "ij,jk" → "ik"; "ba" → "ab" (alphabetical) */
+    int64_t cd[2] = {4, 3};
+    nt_tensor *Cm = tensor_rand(NT_DTYPE_FLOAT, 2, cd);
+    attrs a2 = {0};
+    at_str(&a2, "equation", "ba");
+    nt_tensor *tin[1] = {Cm};
+    assert_int_equal(run_op("Einsum", 12, &a2, 1, tin, 1, e), NT_OK);
+    assert_int_equal(e[0]->dims[0], 3);
+    assert_int_equal(e[0]->dims[1], 4);
+    for (int64_t i = 0; i < 3; i++)
+        for (int64_t j = 0; j < 4; j++)
+            assert_true(((float *)e[0]->data)[i * 4 + j] == ((float *)Cm->data)[j * 3 + i]);
+    free_all(1, e);
+    /* bad equations and mismatches */
+    attrs a3 = {0};
+    at_str(&a3, "equation", "i$,j->ij");
+    assert_int_equal(run_op("Einsum", 12, &a3, 1, tin, 1, e), NT_ERR_PARSE);
+    attrs a4 = {0};
+    at_str(&a4, "equation", "ij,jk->ik");
+    assert_int_equal(run_op("Einsum", 12, &a4, 1, tin, 1, e), NT_ERR_SHAPE);
+    attrs a5 = {0};
+    at_str(&a5, "equation", "ijk->i");
+    assert_int_equal(run_op("Einsum", 12, &a5, 1, tin, 1, e), NT_ERR_SHAPE);
+    nt_tensor_free(Cm);
+    nt_tensor_free(A);
+    nt_tensor_free(B);
+}
+
+static void test_linalg_errors(void **unused)
+{
+    (void)unused;
+    int64_t ad[2] = {3, 4}, bd[2] = {5, 6};
+    nt_tensor *A = tensor_rand(NT_DTYPE_FLOAT, 2, ad), *B = tensor_rand(NT_DTYPE_FLOAT, 2, bd), *out[1];
+    nt_tensor *in[2] = {A, B};
+    assert_int_equal(run_op("Gemm", 13, NULL, 2, in, 1, out), NT_ERR_SHAPE);
+    assert_int_equal(run_op("MatMul", 13, NULL, 2, in, 1, out), NT_ERR_SHAPE);
+    nt_tensor *H;
+    assert_int_equal(nt_tensor_new(NT_DTYPE_FLOAT16, 2, ad, &H), NT_OK);
+    nt_tensor *hin[2] = {H, H};
+    assert_int_equal(run_op("MatMul", 13, NULL, 2, hin, 1, out), NT_ERR_UNSUPPORTED);
+    attrs at = {0};
+    at_int(&at, "transA", 2);
+    assert_int_equal(run_op("Gemm", 13, &at, 2, in, 1, out), NT_ERR_PARSE);
+    nt_tensor_free(H);
+    nt_tensor_free(A);
+    nt_tensor_free(B);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gemm_random),
+        cmocka_unit_test(test_matmul_random),
+        cmocka_unit_test(test_matmulinteger),
+        cmocka_unit_test(test_einsum_equations),
+        cmocka_unit_test(test_einsum_ellipsis_and_implicit),
+        cmocka_unit_test(test_linalg_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
