@@ -585,12 +585,13 @@ static nt_status parse_attr(loader *L, nt_graph *g, const nt_pb *nc, const nt_pb
     if (s != NT_OK)
         return lfail(L, s);
     attr_scan sc;
-    if ((s = scan_attr(&c, &sc)) != NT_OK)
-        return lfail(L, s);
+    s = scan_attr(&c, &sc);
     if (sc.name) {
         ctx_pop(L, mark);
         ctx_push(L, ".attribute[%d] '%.*s'", index, SHOWN(sc.name_len), (const char *)sc.name);
     }
+    if (s != NT_OK)
+        return lfail(L, s);
     nt_arena *ar = &L->m->arena;
     a->name = nt_arena_strndup(ar, sc.name ? (const char *)sc.name : "", sc.name_len);
     if (!a->name)

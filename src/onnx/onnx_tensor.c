@@ -294,6 +294,9 @@ nt_status nt_tproto_decode(const nt_tproto *tp, nt_arena *arena, nt_tensor *t)
 {
     memset(t, 0, sizeof *t);
     int64_t dt = tp->data_type;
+    if (dt >= NT_DTYPE_COUNT && dt < 64)
+        return nt_error(NT_ERR_UNSUPPORTED, "data_type %lld (%s) is not supported", (long long)dt,
+                        dt == 24 ? "FLOAT8E8M0" : dt == 25 ? "UINT2" : dt == 26 ? "INT2" : "a newer ONNX type");
     if (dt <= NT_DTYPE_UNDEFINED || dt >= NT_DTYPE_COUNT)
         return nt_error(NT_ERR_PARSE, "data_type %lld is not an ONNX tensor type", (long long)dt);
     if (tp->has_segment)

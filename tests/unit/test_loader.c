@@ -508,7 +508,7 @@ static void test_errors(void **state)
     /* Subgraphs nested 70 deep. */
     nt_buf_init(&b);
     nt_pbw_uint(&b, 1, 8);
-    size_t marks[200];
+    size_t marks[256];
     int k = 0;
     marks[k++] = nt_pbw_begin(&b, 7);
     for (int d = 0; d < 70; d++) {

@@ -1,0 +1,57 @@
+#!/bin/sh
+# run.sh BUILD — `make bench`: nntrace against ONNX Runtime on the same models,
+# single thread, in the same run, with median times and ratios; then tracer
+# overhead and event-writer throughput.
+#
+# The machines are shared and noisy: compare the ratios printed here, from one
+# run, not absolute times across runs.  Models come from scripts/make_models.py
+# (PyTorch export, random weights) into BUILD/models; ONNX Runtime from npm
+# (scripts/setup.sh --bench).
+set -u
+build=$1
+here=$(cd "$(dirname "$0")" && pwd)
+nt=$build/nntrace
+models=$build/models
+repeat=${BENCH_REPEAT:-20}
+if [ ! -d "$here/node_modules/onnxruntime-node" ]; then
+    echo "bench: ONNX Runtime is not installed: run scripts/setup.sh --bench" >&2
+    exit 1
+fi
+if [ ! -f "$models/resnet18.onnx" ]; then
+    echo "bench: exporting models into $models"
+    /usr/bin/python3 "$here/../scripts/make_models.py" "$models" >/dev/null 2>&1 || {
+        echo "bench: model export failed (needs python3-torch, python3-torchvision)" >&2
+        exit 1
+    }
+fi
+median() { /usr/bin/python3 -c 'import json,sys; print("%.3f" % json.load(sys.stdin)["median_ms"])'; }
+
+echo "inference, 1 thread, median of $repeat runs after a warm-up (ms); ratio = nntrace / onnxruntime"
+printf '%-14s %12s %12s %8s\n' model nntrace onnxruntime ratio
+for m in resnet18 mobilenet_v2 squeezenet transformer ocr_det lstm gru; do
+    [ -f "$models/$m.onnx" ] || continue
+    in="-i $models/$m.input.npy"
+    a=$($nt run "$models/$m.onnx" $in --repeat "$repeat" --json 2>/dev/null | median)
+    b=$(node "$here/ort_run.js" "$models/$m.onnx" $in --repeat "$repeat" --json 2>/dev/null | median)
+    if [ -z "$a" ] || [ -z "$b" ]; then
+        printf '%-14s %12s %12s %8s\n' "$m" "${a:-error}" "${b:-error}" "-"
+        continue
+    fi
+    printf '%-14s %12s %12s %8s\n' "$m" "$a" "$b" "$(/usr/bin/python3 -c "print('%.2f' % ($a / $b))")"
+done
+
+echo
+echo "tracer overhead on resnet18 (median ms; hooks idle = a tracer attached that wants no node)"
+base=$($nt run "$models/resnet18.onnx" -i "$models/resnet18.input.npy" --repeat "$repeat" --json 2>/dev/null | median)
+idle=$($nt run "$models/resnet18.onnx" -i "$models/resnet18.input.npy" --repeat "$repeat" --json --trace 'print:no-such-node' 2>/dev/null | median)
+stats=$($nt run "$models/resnet18.onnx" -i "$models/resnet18.input.npy" --repeat "$repeat" --json --trace stats --run-dir "$build/bench-run" 2>/dev/null | median)
+/usr/bin/python3 - "$base" "$idle" "$stats" <<'PY'
+import sys
+b, i, s = map(float, sys.argv[1:])
+print(f"untraced {b:.3f}   hooks idle {i:.3f} ({100*(i/b-1):+.1f}%)   stats {s:.3f} ({100*(s/b-1):+.1f}%)")
+PY
+
+if [ -x "$build/bench/writer_bench" ]; then
+    echo
+    "$build/bench/writer_bench"
+fi

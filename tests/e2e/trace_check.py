@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+"""trace_check.py NNTRACE — checks the tracers with independent readers.
+
+1. stats vs dump: runs the demo model with --trace stats --trace dump; numpy
+   loads every dumped tensor and recomputes count/min/max/mean/std/zeros/
+   negatives, which must match stats.jsonl; the histogram counts must add up.
+2. intermediates vs ONNX Runtime (when bench/node_modules has onnxruntime-node):
+   every node output of a model is made a graph output with the onnx library,
+   run in ORT, and compared with nntrace's dump of the same tensors.
+3. profile.json is valid Chrome trace JSON with one complete event per node.
+
+Prints "trace-check: N passed, N failed"; exits 1 on any failure.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "..", "..")
+DEMO = os.path.join(ROOT, "examples", "demo")
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {what}")
+
+
+def run(args):
+    r = subprocess.run(args, capture_output=True, text=True)
+    if r.returncode != 0:
+        print(f"command failed ({r.returncode}): {' '.join(args)}\n{r.stderr[-2000:]}")
+    return r
+
+
+def stats_vs_dump(nt, tmp):
+    rd = os.path.join(tmp, "run")
+    r = run([nt, "run", os.path.join(DEMO, "model.onnx"), "-i", os.path.join(DEMO, "digit.npy"), "--trace", "stats",
+             "--trace", "dump", "--trace", "profile", "--run-dir", rd])
+    check(r.returncode == 0, "demo run with stats+dump+profile")
+    if r.returncode:
+        return
+    index = json.load(open(os.path.join(rd, "tensors", "index.json")))
+    files = {e["output"]: e for e in index["tensors"]}
+    lines = [json.loads(l) for l in open(os.path.join(rd, "stats.jsonl"))]
+    check(len(lines) == 8, f"stats.jsonl has one line per node output (got {len(lines)})")
+    for s in lines:
+        e = files.get(s["output"])
+        check(e is not None, f"dump has {s['output']}")
+        if e is None:
+            continue
+        a = np.load(os.path.join(rd, "tensors", e["file"])).astype(np.float64)
+        check(list(a.shape) == s["shape"] == e["shape"], f"{s['output']}: shape")
+        check(s["count"] == a.size, f"{s['output']}: count")
+        check(np.isclose(s["min"], a.min(), rtol=1e-6) and np.isclose(s["max"], a.max(), rtol=1e-6),
+              f"{s['output']}: min/max {s['min']} {s['max']} vs {a.min()} {a.max()}")
+        check(np.isclose(s["mean"], a.mean(), rtol=1e-5, atol=1e-6), f"{s['output']}: mean {s['mean']} vs {a.mean()}")
+        check(np.isclose(s["std"], a.std(), rtol=1e-4, atol=1e-6), f"{s['output']}: std {s['std']} vs {a.std()}")
+        check(s["zeros"] == int((a == 0).sum()) and s["negatives"] == int((a < 0).sum()), f"{s['output']}: zeros/negatives")
+        h = s["histogram"]
+        check(sum(h["counts"]) == a.size and len(h["edges"]) == len(h["counts"]) + 1, f"{s['output']}: histogram")
+        # every value lies inside the histogram's span
+        check(h["edges"][0] <= a.min() and a.max() <= h["edges"][-1], f"{s['output']}: histogram span")
+    prof = json.load(open(os.path.join(rd, "profile.json")))
+    ev = [e for e in prof["traceEvents"] if e.get("ph") == "X"]
+    check(len(ev) == 8 and all("flops" in e["args"] and e["dur"] >= 0 for e in ev), "profile.json events")
+    info = json.load(open(os.path.join(rd, "run.json")))
+    check(len(info["model"]["sha256"]) == 64 and info["runs"] == 1, "run.json")
+
+
+def intermediates_vs_ort(nt, tmp, model_path, inputs):
+    ort_run = os.path.join(ROOT, "bench", "ort_run.js")
+    if not os.path.isdir(os.path.join(ROOT, "bench", "node_modules", "onnxruntime-node")):
+        print("skipped: intermediates vs ONNX Runtime (run scripts/setup.sh --test to install onnxruntime-node)")
+        return
+    m = onnx.load(model_path)
+    have = {o.name for o in m.graph.output}
+    for n in m.graph.node:
+        for o in n.output:
+            if o and o not in have:
+                m.graph.output.append(onnx.ValueInfoProto(name=o))
+                have.add(o)
+    all_out = os.path.join(tmp, "all_outputs.onnx")
+    onnx.save(m, all_out)
+    args = []
+    for f in inputs:
+        args += ["-i", f]
+    r = run(["node", ort_run, all_out, *args, "-o", os.path.join(tmp, "ort")])
+    check(r.returncode == 0, f"ORT run of {os.path.basename(model_path)}")
+    rd = os.path.join(tmp, "rd_" + os.path.basename(model_path))
+    r = run([nt, "run", model_path, *args, "--trace", "dump", "--run-dir", rd])
+    check(r.returncode == 0, f"nntrace dump of {os.path.basename(model_path)}")
+    if r.returncode:
+        return
+    index = json.load(open(os.path.join(rd, "tensors", "index.json")))
+    compared = 0
+    for e in index["tensors"]:
+        ref = os.path.join(tmp, "ort", os.path.basename(e["file"]))
+        if not os.path.exists(ref):
+            continue
+        a = np.load(os.path.join(rd, "tensors", e["file"]))
+        b = np.load(ref)
+        ok = a.shape == b.shape and (np.allclose(a, b, rtol=1e-3, atol=1e-4) if a.dtype.kind == "f" else np.array_equal(a, b))
+        check(ok, f"{os.path.basename(model_path)}: intermediate {e['output']} ({e['node']}) matches ORT")
+        compared += 1
+    check(compared == len(index["tensors"]), f"{os.path.basename(model_path)}: all {len(index['tensors'])} dumped tensors compared ({compared})")
+
+
+def main():
+    nt = sys.argv[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        stats_vs_dump(nt, tmp)
+        intermediates_vs_ort(nt, tmp, os.path.join(DEMO, "model.onnx"), [os.path.join(DEMO, "digit.npy")])
+        models = os.environ.get("NT_MODELS")
+        if models and os.path.isdir(models):
+            for name in ("resnet18", "transformer", "dynamic"):
+                p = os.path.join(models, name + ".onnx")
+                if os.path.exists(p):
+                    sub = os.path.join(tmp, name)
+                    os.makedirs(sub)
+                    intermediates_vs_ort(nt, sub, p, [os.path.join(models, name + ".input.npy")])
+    print(f"trace-check: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
