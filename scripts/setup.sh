@@ -6,9 +6,10 @@
 #             libmicrohttpd, Graphviz, libedit, jansson, cmocka
 #   --test    plus what the test suite uses: clang + libFuzzer runtime,
 #             protoc (independent protobuf decoder), python3-numpy and
-#             python3-onnx (independent readers of our files)
-#   --bench   plus python3-torch (exports the benchmark models) and
-#             onnxruntime-node from npm (the reference we compare against)
+#             python3-onnx (independent readers of our files), python3-torch
+#             and python3-torchvision (export the real models the tests run),
+#             and onnxruntime-node from npm (the reference outputs)
+#   --bench   what `make bench` needs: the models and ONNX Runtime, as --test
 #
 # Safe to run again: apt-get skips what is installed.
 set -eu
@@ -26,8 +27,9 @@ pkgs="build-essential pkg-config libopenblas-dev zlib1g-dev libpng-dev libmicroh
 if [ $test_deps = 1 ]; then
     pkgs="$pkgs clang libclang-rt-14-dev protobuf-compiler python3-numpy python3-onnx"
 fi
-if [ $bench_deps = 1 ]; then
-    pkgs="$pkgs python3-numpy python3-onnx python3-torch nodejs"
+if [ $test_deps = 1 ] || [ $bench_deps = 1 ]; then
+    pkgs="$pkgs python3-numpy python3-onnx python3-torch python3-torchvision"
+    command -v node >/dev/null || pkgs="$pkgs nodejs npm"
 fi
 SUDO=""
 if [ "$(id -u)" != 0 ]; then
@@ -42,8 +44,10 @@ if [ -n "$missing" ]; then
     $SUDO apt-get update -q
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
 fi
-if [ $bench_deps = 1 ]; then
-    command -v npm >/dev/null || { echo "setup: npm is needed for --bench" >&2; exit 1; }
-    (cd bench && npm install --no-audit --no-fund --ignore-scripts)
+if [ $test_deps = 1 ] || [ $bench_deps = 1 ]; then
+    # onnxruntime-node ships its CPU library in the package: no install scripts needed.
+    if [ ! -d bench/node_modules/onnxruntime-node ]; then
+        (cd bench && npm install --no-audit --no-fund --ignore-scripts --loglevel=error)
+    fi
 fi
 echo "setup: done"

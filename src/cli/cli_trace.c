@@ -83,7 +83,7 @@ int nt_cli_trace_start(nt_cli_trace *t, const nt_model *m, nt_session *s, bool w
         cfg.model = m;
         cfg.filter = t->filters[k];
         cfg.verbose = t->verbose;
-        cfg.out = stdout;
+        cfg.out = t->reports_to_stderr ? stderr : stdout;
         cfg.dump_inputs = t->dump_inputs;
         cfg.dump_limit = t->dump_limit;
         cfg.rundir = t->rd;

@@ -25,6 +25,7 @@ typedef struct nt_cli_trace {
     const char *run_dir;
     bool verbose, dump_inputs;
     uint64_t dump_limit;
+    bool reports_to_stderr;       /* stdout is machine-readable (--json) */
     /* set up by nt_cli_trace_start */
     nt_rundir *rd;
     nt_trace_obj *objs[4];

@@ -82,6 +82,7 @@ static int parse_args(int argc, char **argv, run_opts *o)
     if (!o->model)
         return nt_cli_usage_error("run", "no MODEL given");
     o->verbose = o->trace.verbose;
+    o->trace.reports_to_stderr = o->json;
     return NT_EXIT_OK;
 }
 

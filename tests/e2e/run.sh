@@ -15,7 +15,19 @@ run_check() {
         total_fail=$((total_fail + 1))
     fi
 }
+# Real models exported with PyTorch (random weights), made once per build dir.
+models=$build/models
+if [ ! -f "$models/resnet18.onnx" ] && /usr/bin/python3 -c "import torch, torchvision" 2>/dev/null; then
+    echo "== exporting test models into $models"
+    /usr/bin/python3 "$here/../../scripts/make_models.py" "$models" >/dev/null 2>&1 || echo "model export failed"
+fi
+export NT_MODELS=$models
 run_check cli sh "$here/cli_cases.sh" "$nt"
+if [ -f "$models/resnet18.onnx" ] && [ -d "$here/../../bench/node_modules/onnxruntime-node" ]; then
+    run_check compare-ort /usr/bin/python3 "$here/compare_ort.py" "$nt" "$models"
+else
+    echo "== compare-ort skipped: needs python3-torch and onnxruntime-node (scripts/setup.sh --test)"
+fi
 [ -f "$here/corrupt_models.sh" ] && run_check corrupt sh "$here/corrupt_models.sh" "$nt"
 [ -f "$here/info_check.py" ] && run_check info-check /usr/bin/python3 "$here/info_check.py" "$nt"
 [ -f "$here/npy_numpy_check.py" ] && run_check npy-check /usr/bin/python3 "$here/npy_numpy_check.py" "$build"
