@@ -23,7 +23,8 @@ PKGS     := openblas libpng zlib libmicrohttpd libgvc libedit jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+# snprintf truncation is how we bound paths and messages on purpose.
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation
 ifeq ($(WERROR),1)
 WARN     += -Werror
 endif
@@ -66,10 +67,10 @@ $(BUILD)/obj/%.o: %.c
 # The dashboard's front end is embedded into the binary (see scripts/embed.sh).
 $(BUILD)/web_assets.c: scripts/embed.sh $(shell find web -type f ! -path '*/node_modules/*' 2>/dev/null)
 	@mkdir -p $(dir $@)
-	sh scripts/embed.sh web $@
+	$(Q)sh scripts/embed.sh web $@
 
 $(WEB_OBJ): $(BUILD)/web_assets.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libnntrace.a: $(LIB_OBJ)
 	@rm -f $@
@@ -81,16 +82,19 @@ $(BUILD)/libnntrace.so: $(LIB_OBJ)
 	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/nntrace: $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libnntrace.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libnntrace.a $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libnntrace.a $(LDLIBS)
 
 # ---- tests
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libnntrace.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(BUILD)/libnntrace.a $(LDFLAGS) $(LDLIBS) -lcmocka
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(BUILD)/libnntrace.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
 $(BUILD)/tests/conformance: tests/conformance/runner.c $(BUILD)/libnntrace.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libnntrace.a $(LDFLAGS) $(LDLIBS)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libnntrace.a $(LDFLAGS) $(LDLIBS)
 
 unit: $(UNIT_BIN)
 	@sh tests/run_unit.sh $(BUILD) $(UNIT_BIN)
@@ -107,7 +111,8 @@ check: all unit conformance e2e
 examples: $(EXAMPLE_BIN)
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libnntrace.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libnntrace.a $(LDFLAGS) $(LDLIBS)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libnntrace.a $(LDFLAGS) $(LDLIBS)
 
 # ---- bench (needs models made by scripts/make_models.py and onnxruntime-node)
 bench: all

@@ -56,7 +56,7 @@ nt_status nt_index_gather_infer(nt_kernel_ctx *ctx)
         od[k++] = ix->dims[d];
     for (int d = axis + 1; d < x->ndim; d++)
         od[k++] = x->dims[d];
-    return nt_ctx_set_output(ctx, 0, x->dtype, r, od);
+    return nt_mv_set_output(ctx, 0, x->dtype, r, od);
 }
 
 nt_status nt_index_gather_compute(nt_kernel_ctx *ctx)
@@ -124,7 +124,7 @@ nt_status nt_index_gatherelements_infer(nt_kernel_ctx *ctx)
         if (d != axis && x->dims[d] >= 0 && ix->dims[d] > x->dims[d])
             return nt_ctx_error(ctx, NT_ERR_SHAPE, "indices dim %d (%lld) exceeds data's (%lld)", d,
                                 (long long)ix->dims[d], (long long)x->dims[d]);
-    return nt_ctx_set_output(ctx, 0, x->dtype, ix->ndim, ix->dims);
+    return nt_mv_set_output(ctx, 0, x->dtype, ix->ndim, ix->dims);
 }
 
 /* Walks every element of shape `dims` in row-major order, giving the
@@ -244,7 +244,7 @@ nt_status nt_index_gathernd_infer(nt_kernel_ctx *ctx)
         nt_mv_unknown(ctx, 0, x->dtype);
         return NT_OK;
     }
-    return nt_ctx_set_output(ctx, 0, x->dtype, n, od);
+    return nt_mv_set_output(ctx, 0, x->dtype, n, od);
 }
 
 nt_status nt_index_gathernd_compute(nt_kernel_ctx *ctx)

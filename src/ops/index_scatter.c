@@ -137,7 +137,7 @@ nt_status nt_index_scatterelements_infer(nt_kernel_ctx *ctx)
                                     (long long)ix->dims[d], (long long)x->dims[d]);
         }
     }
-    return nt_ctx_set_output(ctx, 0, x->dtype, x->ndim, x->dims);
+    return nt_mv_set_output(ctx, 0, x->dtype, x->ndim, x->dims);
 }
 
 nt_status nt_index_scatterelements_compute(nt_kernel_ctx *ctx)
@@ -221,7 +221,7 @@ nt_status nt_index_scatternd_infer(nt_kernel_ctx *ctx)
             }
         }
     }
-    return nt_ctx_set_output(ctx, 0, x->dtype, x->ndim, x->dims);
+    return nt_mv_set_output(ctx, 0, x->dtype, x->ndim, x->dims);
 }
 
 nt_status nt_index_scatternd_compute(nt_kernel_ctx *ctx)

@@ -64,7 +64,7 @@ nt_status nt_index_nonzero_infer(nt_kernel_ctx *ctx)
     nt_mv_unknown(ctx, 0, NT_DTYPE_INT64);
     if (ctx->static_mode && x->ndim >= 0) {
         int64_t od[2] = {x->ndim ? x->ndim : 1, -1};
-        return nt_ctx_set_output(ctx, 0, NT_DTYPE_INT64, 2, od);
+        return nt_mv_set_output(ctx, 0, NT_DTYPE_INT64, 2, od);
     }
     return NT_OK;
 }
@@ -145,7 +145,7 @@ nt_status nt_index_onehot_infer(nt_kernel_ctx *ctx)
         return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "output rank %d exceeds %d", r, NT_MAX_DIMS);
     for (int d = 0, k = 0; d < r; d++)
         od[d] = d == axis ? depth : ix->dims[k++];
-    return nt_ctx_set_output(ctx, 0, vals->dtype, r, od);
+    return nt_mv_set_output(ctx, 0, vals->dtype, r, od);
 }
 
 nt_status nt_index_onehot_compute(nt_kernel_ctx *ctx)
@@ -230,10 +230,10 @@ nt_status nt_index_compress_infer(nt_kernel_ctx *ctx)
         return NT_OK;
     int64_t od[NT_MAX_DIMS], unk = -1;
     if (!a)
-        return nt_ctx_set_output(ctx, 0, x->dtype, 1, &unk);
+        return nt_mv_set_output(ctx, 0, x->dtype, 1, &unk);
     memcpy(od, x->dims, sizeof od);
     od[axis] = -1;
-    return nt_ctx_set_output(ctx, 0, x->dtype, x->ndim, od);
+    return nt_mv_set_output(ctx, 0, x->dtype, x->ndim, od);
 }
 
 nt_status nt_index_compress_compute(nt_kernel_ctx *ctx)
@@ -297,7 +297,7 @@ nt_status nt_index_reversesequence_infer(nt_kernel_ctx *ctx)
         return nt_ctx_error(ctx, NT_ERR_SHAPE, "time_axis/batch_axis must be 0/1 or 1/0");
     if (x->ndim >= 0 && x->ndim < 2)
         return nt_ctx_error(ctx, NT_ERR_SHAPE, "input must have rank >= 2");
-    return nt_ctx_set_output(ctx, 0, x->dtype, x->ndim, x->dims);
+    return nt_mv_set_output(ctx, 0, x->dtype, x->ndim, x->dims);
 }
 
 nt_status nt_index_reversesequence_compute(nt_kernel_ctx *ctx)

@@ -176,9 +176,9 @@ nt_status nt_index_topk_infer(nt_kernel_ctx *ctx)
                                 axis, (long long)x->dims[axis]);
         od[axis] = k;
     }
-    if ((st = nt_ctx_set_output(ctx, 0, x->dtype, x->ndim, od)) != NT_OK)
+    if ((st = nt_mv_set_output(ctx, 0, x->dtype, x->ndim, od)) != NT_OK)
         return st;
-    return nt_ctx_set_output(ctx, 1, NT_DTYPE_INT64, x->ndim, od);
+    return nt_mv_set_output(ctx, 1, NT_DTYPE_INT64, x->ndim, od);
 }
 
 nt_status nt_index_topk_compute(nt_kernel_ctx *ctx)
@@ -250,14 +250,14 @@ nt_status nt_index_unique_infer(nt_kernel_ctx *ctx)
     if (a) {
         memcpy(od, x->dims, sizeof od);
         od[axis] = -1;
-        nt_ctx_set_output(ctx, 0, x->dtype, x->ndim, od);
+        nt_mv_set_output(ctx, 0, x->dtype, x->ndim, od);
     } else {
-        nt_ctx_set_output(ctx, 0, x->dtype, 1, &unk);
+        nt_mv_set_output(ctx, 0, x->dtype, 1, &unk);
     }
     int64_t ninv = a ? x->dims[axis] : nt_tensor_numel(x);
-    nt_ctx_set_output(ctx, 1, NT_DTYPE_INT64, 1, &unk);
-    nt_ctx_set_output(ctx, 2, NT_DTYPE_INT64, 1, &ninv);
-    nt_ctx_set_output(ctx, 3, NT_DTYPE_INT64, 1, &unk);
+    nt_mv_set_output(ctx, 1, NT_DTYPE_INT64, 1, &unk);
+    nt_mv_set_output(ctx, 2, NT_DTYPE_INT64, 1, &ninv);
+    nt_mv_set_output(ctx, 3, NT_DTYPE_INT64, 1, &unk);
     return NT_OK;
 }
 

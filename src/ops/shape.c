@@ -52,7 +52,7 @@ nt_status nt_shape_shape_infer(nt_kernel_ctx *ctx)
     int64_t s, e;
     shape_range(ctx, x->ndim, &s, &e);
     int64_t n = e - s;
-    return nt_ctx_set_output(ctx, 0, NT_DTYPE_INT64, 1, &n);
+    return nt_mv_set_output(ctx, 0, NT_DTYPE_INT64, 1, &n);
 }
 
 nt_status nt_shape_shape_compute(nt_kernel_ctx *ctx)
@@ -72,7 +72,7 @@ nt_status nt_shape_size_infer(nt_kernel_ctx *ctx)
     nt_status st = nt_mv_need(ctx, 1);
     if (st != NT_OK)
         return st;
-    return nt_ctx_set_output(ctx, 0, NT_DTYPE_INT64, 0, NULL);
+    return nt_mv_set_output(ctx, 0, NT_DTYPE_INT64, 0, NULL);
 }
 
 nt_status nt_shape_size_compute(nt_kernel_ctx *ctx)
@@ -172,7 +172,7 @@ nt_status nt_shape_reshape_infer(nt_kernel_ctx *ctx)
     bool allowzero = ctx->opset >= 14 && nt_node_attr_int(ctx->node, "allowzero", 0) != 0;
     if ((st = reshape_dims(ctx, x, sv, n, allowzero, od)) != NT_OK)
         return st;
-    return nt_ctx_set_output(ctx, 0, x->dtype, (int)n, od);
+    return nt_mv_set_output(ctx, 0, x->dtype, (int)n, od);
 }
 
 /* Every reshape-like op's compute: the bytes are unchanged. */
@@ -204,7 +204,7 @@ nt_status nt_shape_flatten_infer(nt_kernel_ctx *ctx)
     if (axis < 0)
         axis += r;
     int64_t od[2] = {nt_mv_prod(x->dims, 0, (int)axis), nt_mv_prod(x->dims, (int)axis, r)};
-    return nt_ctx_set_output(ctx, 0, x->dtype, 2, od);
+    return nt_mv_set_output(ctx, 0, x->dtype, 2, od);
 }
 
 nt_status nt_shape_flatten_compute(nt_kernel_ctx *ctx)
@@ -288,7 +288,7 @@ nt_status nt_shape_squeeze_infer(nt_kernel_ctx *ctx)
     for (int d = 0; d < r; d++)
         if (!drop[d])
             od[k++] = x->dims[d];
-    return nt_ctx_set_output(ctx, 0, x->dtype, k, od);
+    return nt_mv_set_output(ctx, 0, x->dtype, k, od);
 }
 
 nt_status nt_shape_squeeze_compute(nt_kernel_ctx *ctx)
@@ -331,7 +331,7 @@ nt_status nt_shape_unsqueeze_infer(nt_kernel_ctx *ctx)
     int k = 0;
     for (int d = 0; d < r; d++)
         od[d] = ins[d] ? 1 : x->dims[k++];
-    return nt_ctx_set_output(ctx, 0, x->dtype, (int)r, od);
+    return nt_mv_set_output(ctx, 0, x->dtype, (int)r, od);
 }
 
 nt_status nt_shape_unsqueeze_compute(nt_kernel_ctx *ctx)
@@ -349,7 +349,7 @@ nt_status nt_shape_identity_infer(nt_kernel_ctx *ctx)
     const nt_tensor *x = ctx->in[0];
     if ((st = nt_mv_check(ctx, x->dtype, "input")) != NT_OK)
         return st;
-    return nt_ctx_set_output(ctx, 0, x->dtype, x->ndim, x->dims);
+    return nt_mv_set_output(ctx, 0, x->dtype, x->ndim, x->dims);
 }
 
 nt_status nt_shape_identity_compute(nt_kernel_ctx *ctx)
@@ -428,7 +428,7 @@ nt_status nt_shape_concat_infer(nt_kernel_ctx *ctx)
         }
         od[d] = v;
     }
-    return nt_ctx_set_output(ctx, 0, dt, r, od);
+    return nt_mv_set_output(ctx, 0, dt, r, od);
 }
 
 nt_status nt_shape_concat_compute(nt_kernel_ctx *ctx)
@@ -568,7 +568,7 @@ nt_status nt_shape_split_infer(nt_kernel_ctx *ctx)
         memcpy(od, x->dims, sizeof od);
         for (int k = 0; k < ctx->n_out && st == NT_OK; k++) {
             od[axis] = sizes[k];
-            st = nt_ctx_set_output(ctx, k, x->dtype, x->ndim, od);
+            st = nt_mv_set_output(ctx, k, x->dtype, x->ndim, od);
         }
     }
     free(sizes);
@@ -632,7 +632,7 @@ nt_status nt_shape_tile_infer(nt_kernel_ctx *ctx)
         else if (__builtin_mul_overflow(x->dims[d], rep[d], &od[d]))
             return nt_ctx_error(ctx, NT_ERR_SHAPE, "tiled dim overflows");
     }
-    return nt_ctx_set_output(ctx, 0, x->dtype, x->ndim, od);
+    return nt_mv_set_output(ctx, 0, x->dtype, x->ndim, od);
 }
 
 nt_status nt_shape_tile_compute(nt_kernel_ctx *ctx)
@@ -675,7 +675,7 @@ nt_status nt_shape_expand_infer(nt_kernel_ctx *ctx)
     int r;
     if ((st = nt_broadcast_shape(x->ndim, x->dims, (int)n, sv, &r, od)) != NT_OK)
         return nt_ctx_error(ctx, st, "%s", nt_last_error());
-    return nt_ctx_set_output(ctx, 0, x->dtype, r, od);
+    return nt_mv_set_output(ctx, 0, x->dtype, r, od);
 }
 
 nt_status nt_shape_expand_compute(nt_kernel_ctx *ctx)

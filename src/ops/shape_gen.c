@@ -61,6 +61,8 @@ nt_status nt_shape_constant_infer(nt_kernel_ctx *ctx)
 {
     nt_tensor view;
     const nt_tensor *v;
+    if (!nt_ctx_out(ctx, 0))
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "output 0 is missing");
     nt_status st = constant_value(ctx, &view, &v);
     if (st != NT_OK)
         return st;
@@ -68,7 +70,7 @@ nt_status nt_shape_constant_infer(nt_kernel_ctx *ctx)
         return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "constant of type %s is not supported", nt_dtype_name(v->dtype));
     if (nt_tensor_nbytes(v) && !v->data)
         return nt_ctx_error(ctx, NT_ERR_PARSE, "constant has no data");
-    return nt_ctx_set_output(ctx, 0, v->dtype, v->ndim, v->dims);
+    return nt_mv_set_output(ctx, 0, v->dtype, v->ndim, v->dims);
 }
 
 nt_status nt_shape_constant_compute(nt_kernel_ctx *ctx)
@@ -124,7 +126,7 @@ nt_status nt_shape_constantofshape_infer(nt_kernel_ctx *ctx)
     for (int64_t i = 0; i < n; i++)
         if (od[i] < 0)
             return nt_ctx_error(ctx, NT_ERR_SHAPE, "shape[%lld] = %lld is negative", (long long)i, (long long)od[i]);
-    return nt_ctx_set_output(ctx, 0, dt, (int)n, od);
+    return nt_mv_set_output(ctx, 0, dt, (int)n, od);
 }
 
 nt_status nt_shape_constantofshape_compute(nt_kernel_ctx *ctx)
@@ -210,12 +212,12 @@ nt_status nt_shape_range_infer(nt_kernel_ctx *ctx)
     for (int i = 0; i < 3; i++)
         if (nt_ctx_data_unknown(ctx, i)) {
             int64_t unk = -1;
-            return nt_ctx_set_output(ctx, 0, dt, 1, &unk);
+            return nt_mv_set_output(ctx, 0, dt, 1, &unk);
         }
     int64_t n;
     if ((st = range_count(ctx, &n)) != NT_OK)
         return st;
-    return nt_ctx_set_output(ctx, 0, dt, 1, &n);
+    return nt_mv_set_output(ctx, 0, dt, 1, &n);
 }
 
 nt_status nt_shape_range_compute(nt_kernel_ctx *ctx)
@@ -276,7 +278,7 @@ nt_status nt_shape_eyelike_infer(nt_kernel_ctx *ctx)
     }
     if (x->ndim != 2)
         return nt_ctx_error(ctx, NT_ERR_SHAPE, "input must be 2-D, got rank %d", x->ndim);
-    return nt_ctx_set_output(ctx, 0, dt, 2, x->dims);
+    return nt_mv_set_output(ctx, 0, dt, 2, x->dims);
 }
 
 nt_status nt_shape_eyelike_compute(nt_kernel_ctx *ctx)
@@ -312,7 +314,7 @@ nt_status nt_shape_trilu_infer(nt_kernel_ctx *ctx)
         return st;
     if (x->ndim >= 0 && x->ndim < 2)
         return nt_ctx_error(ctx, NT_ERR_SHAPE, "input must have rank >= 2, got %d", x->ndim);
-    return nt_ctx_set_output(ctx, 0, x->dtype, x->ndim, x->dims);
+    return nt_mv_set_output(ctx, 0, x->dtype, x->ndim, x->dims);
 }
 
 nt_status nt_shape_trilu_compute(nt_kernel_ctx *ctx)
@@ -403,9 +405,9 @@ nt_status nt_shape_dropout_infer(nt_kernel_ctx *ctx)
     nt_dtype mdt = ctx->opset >= 10 ? NT_DTYPE_BOOL : x->dtype;
     if (nt_ctx_out(ctx, 1) && !one_type_ok(mdt) && !(ctx->static_mode && mdt == NT_DTYPE_UNDEFINED))
         return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "mask of type %s is not supported", nt_dtype_name(mdt));
-    if ((st = nt_ctx_set_output(ctx, 0, x->dtype, x->ndim, x->dims)) != NT_OK)
+    if ((st = nt_mv_set_output(ctx, 0, x->dtype, x->ndim, x->dims)) != NT_OK)
         return st;
-    return nt_ctx_set_output(ctx, 1, mdt, x->ndim, x->dims);
+    return nt_mv_set_output(ctx, 1, mdt, x->ndim, x->dims);
 }
 
 nt_status nt_shape_dropout_compute(nt_kernel_ctx *ctx)
@@ -509,7 +511,7 @@ nt_status nt_shape_col2im_infer(nt_kernel_ctx *ctx)
     od[1] = x->dims[1] < 0 ? -1 : x->dims[1] / p.block_size;
     for (int i = 0; i < p.k; i++)
         od[2 + i] = p.img[i];
-    return nt_ctx_set_output(ctx, 0, x->dtype, 2 + p.k, od);
+    return nt_mv_set_output(ctx, 0, x->dtype, 2 + p.k, od);
 }
 
 #define NT_COL2IM(NAME, T)                                                                        \

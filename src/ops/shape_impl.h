@@ -34,6 +34,10 @@ nt_status nt_mv_axis(const nt_kernel_ctx *ctx, int64_t axis, int rank, int *out)
 nt_status nt_mv_read_ints(const nt_kernel_ctx *ctx, int i, int64_t *vals, int64_t max, int64_t *n);
 /* NT_OK when inputs 0..n-1 are present (a model may omit required ones). */
 nt_status nt_mv_need(const nt_kernel_ctx *ctx, int n);
+/* nt_ctx_set_output after checking that the element count of the known
+ * dims fits (a few bytes of shape data must not describe 2^70 elements
+ * whose byte count wraps around to something small). */
+nt_status nt_mv_set_output(nt_kernel_ctx *ctx, int i, nt_dtype dtype, int ndim, const int64_t *dims);
 /* Output i gets dtype and unknown rank (static inference could not tell). */
 void nt_mv_unknown(nt_kernel_ctx *ctx, int i, nt_dtype dtype);
 /* Marks every present output unknown with the given dtype. */

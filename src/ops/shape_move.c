@@ -55,7 +55,7 @@ nt_status nt_shape_transpose_infer(nt_kernel_ctx *ctx)
     int64_t od[NT_MAX_DIMS];
     for (int d = 0; d < x->ndim; d++)
         od[d] = x->dims[perm[d]];
-    return nt_ctx_set_output(ctx, 0, x->dtype, x->ndim, od);
+    return nt_mv_set_output(ctx, 0, x->dtype, x->ndim, od);
 }
 
 nt_status nt_shape_transpose_compute(nt_kernel_ctx *ctx)
@@ -111,7 +111,7 @@ nt_status nt_shape_depthtospace_infer(nt_kernel_ctx *ctx)
         return nt_ctx_error(ctx, NT_ERR_SHAPE, "channels %lld are not divisible by blocksize^2 = %lld",
                             (long long)d[1], (long long)(b * b));
     int64_t od[4] = {d[0], d[1] < 0 ? -1 : d[1] / (b * b), d[2] < 0 ? -1 : d[2] * b, d[3] < 0 ? -1 : d[3] * b};
-    return nt_ctx_set_output(ctx, 0, x->dtype, 4, od);
+    return nt_mv_set_output(ctx, 0, x->dtype, 4, od);
 }
 
 nt_status nt_shape_depthtospace_compute(nt_kernel_ctx *ctx)
@@ -149,7 +149,7 @@ nt_status nt_shape_spacetodepth_infer(nt_kernel_ctx *ctx)
         return nt_ctx_error(ctx, NT_ERR_SHAPE, "spatial dims %lldx%lld are not divisible by blocksize %lld",
                             (long long)d[2], (long long)d[3], (long long)b);
     int64_t od[4] = {d[0], d[1] < 0 ? -1 : d[1] * b * b, d[2] < 0 ? -1 : d[2] / b, d[3] < 0 ? -1 : d[3] / b};
-    return nt_ctx_set_output(ctx, 0, x->dtype, 4, od);
+    return nt_mv_set_output(ctx, 0, x->dtype, 4, od);
 }
 
 nt_status nt_shape_spacetodepth_compute(nt_kernel_ctx *ctx)
@@ -275,7 +275,7 @@ nt_status nt_shape_slice_infer(nt_kernel_ctx *ctx)
         nt_mv_unknown(ctx, 0, x->dtype);
         return NT_OK;
     }
-    return nt_ctx_set_output(ctx, 0, x->dtype, x->ndim, p.len);
+    return nt_mv_set_output(ctx, 0, x->dtype, x->ndim, p.len);
 }
 
 nt_status nt_shape_slice_compute(nt_kernel_ctx *ctx)
@@ -427,7 +427,7 @@ nt_status nt_shape_pad_infer(nt_kernel_ctx *ctx)
     int64_t od[NT_MAX_DIMS];
     if ((st = pad_dims(ctx, x, &p, od)) != NT_OK)
         return st;
-    return nt_ctx_set_output(ctx, 0, x->dtype, x->ndim, od);
+    return nt_mv_set_output(ctx, 0, x->dtype, x->ndim, od);
 }
 
 /* Source index along one axis for output index o (or -1 for the fill):
@@ -533,7 +533,7 @@ nt_status nt_shape_centercroppad_infer(nt_kernel_ctx *ctx)
     int64_t od[NT_MAX_DIMS];
     if ((st = ccp_params(ctx, x, od)) != NT_OK)
         return st;
-    return nt_ctx_set_output(ctx, 0, x->dtype, x->ndim, od);
+    return nt_mv_set_output(ctx, 0, x->dtype, x->ndim, od);
 }
 
 nt_status nt_shape_centercroppad_compute(nt_kernel_ctx *ctx)

@@ -73,10 +73,25 @@ nt_status nt_mv_read_ints(const nt_kernel_ctx *ctx, int i, int64_t *vals, int64_
 
 nt_status nt_mv_need(const nt_kernel_ctx *ctx, int n)
 {
+    if (!nt_ctx_out(ctx, 0))
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "output 0 is missing");
     for (int i = 0; i < n; i++)
         if (!nt_ctx_in(ctx, i))
             return nt_ctx_error(ctx, NT_ERR_SHAPE, "required input %d is missing", i);
     return NT_OK;
+}
+
+nt_status nt_mv_set_output(nt_kernel_ctx *ctx, int i, nt_dtype dtype, int ndim, const int64_t *dims)
+{
+    int64_t n = 1;
+    size_t es = nt_dtype_size(dtype) ? nt_dtype_size(dtype) : 1;
+    for (int d = 0; d < ndim; d++) {
+        if (dims[d] < 0)
+            continue;
+        if (__builtin_mul_overflow(n, dims[d], &n) || n > (INT64_C(1) << 62) / (int64_t)es)
+            return nt_ctx_error(ctx, NT_ERR_SHAPE, "output %d would have too many elements", i);
+    }
+    return nt_ctx_set_output(ctx, i, dtype, ndim, dims);
 }
 
 void nt_mv_unknown(nt_kernel_ctx *ctx, int i, nt_dtype dtype)
