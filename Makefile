@@ -115,8 +115,13 @@ $(BUILD)/examples/%: examples/%.c $(BUILD)/libnntrace.a
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libnntrace.a $(LDFLAGS) $(LDLIBS)
 
 # ---- bench (needs models made by scripts/make_models.py and onnxruntime-node)
-bench: all
+bench: all $(BUILD)/bench/writer_bench
 	sh bench/run.sh $(BUILD)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libnntrace.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libnntrace.a $(LDFLAGS) $(LDLIBS)
 
 # ---- fuzz
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))

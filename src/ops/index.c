@@ -1,8 +1,8 @@
 /*
  * index.c — operator family "index": ops that read or write a tensor at
  * positions given by another tensor.  This file holds the op table and the
- * gathers (Gather, GatherElements, GatherND); scatters are in
- * index_scatter.c, TopK and Unique in index_sort.c, NonZero, OneHot,
+ * gathers (Gather, GatherElements, GatherND); scatters (ScatterElements,
+ * ScatterND, TensorScatter) are in index_scatter.c, TopK and Unique in index_sort.c, NonZero, OneHot,
  * Compress and ReverseSequence in index_select.c.
  *
  * Every index read from a tensor is bounds-checked before it is used: a bad
@@ -300,6 +300,7 @@ const nt_op_def nt_ops_index[] = {
     OP("ScatterND", 13, scatternd),
     OP("ScatterND", 16, scatternd),             /* reduction add, mul */
     OP("ScatterND", 18, scatternd),             /* reduction max, min */
+    OP("TensorScatter", 24, tensorscatter),     /* KV-cache update */
     OP("TopK", 1, topk),                        /* k attribute */
     OP("TopK", 10, topk),                       /* k input */
     OP("TopK", 11, topk),                       /* largest, sorted */

@@ -1,7 +1,7 @@
 /*
- * index_scatter.c — ScatterElements (and its deprecated alias Scatter) and
- * ScatterND: the output is a copy of data with positions named by indices
- * replaced by (or reduced with) updates.
+ * index_scatter.c — ScatterElements (and its deprecated alias Scatter),
+ * ScatterND and TensorScatter: the output is a copy of data with positions
+ * named by indices replaced by (or reduced with) updates.
  *
  * Updates are applied in index order, so with reduction "none" a repeated
  * index keeps the last update (what ONNX's reference does).  Reductions
@@ -260,6 +260,89 @@ nt_status nt_index_scatternd_compute(nt_kernel_ctx *ctx)
             memcpy(pd, ps, (size_t)(slice * es));
         else
             fn(pd, ps, slice, red);
+    }
+    return NT_OK;
+}
+
+/* ---------------------------------------------------------------- TensorScatter */
+
+/* TensorScatter (opset 24, KV-cache update): past (B, .., M, ..), update
+ * (B, .., S, ..) along axis (default -2), write_indices (B) ->
+ * present = past with update's S rows written from write_indices[b] on
+ * (modulo M in "circular" mode). */
+static nt_status tscatter_params(const nt_kernel_ctx *ctx, const nt_tensor *x, int *axis, bool *circular)
+{
+    const char *mode = nt_node_attr_string(ctx->node, "mode", "linear");
+    if (strcmp(mode, "linear") != 0 && strcmp(mode, "circular") != 0)
+        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "mode '%s' is not supported", mode);
+    *circular = mode[0] == 'c';
+    nt_status st = nt_mv_axis(ctx, nt_node_attr_int(ctx->node, "axis", -2), x->ndim, axis);
+    if (st == NT_OK && *axis == 0)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "axis must not be the batch axis");
+    return st;
+}
+
+nt_status nt_index_tensorscatter_infer(nt_kernel_ctx *ctx)
+{
+    nt_status st = nt_mv_need(ctx, 2);
+    if (st != NT_OK)
+        return st;
+    const nt_tensor *x = ctx->in[0], *u = ctx->in[1], *wi = nt_ctx_in(ctx, 2);
+    if ((st = nt_mv_check(ctx, x->dtype, "past_cache")) != NT_OK)
+        return st;
+    if (u->dtype != x->dtype && u->dtype != NT_DTYPE_UNDEFINED && x->dtype != NT_DTYPE_UNDEFINED)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "update is %s, past_cache is %s", nt_dtype_name(u->dtype),
+                            nt_dtype_name(x->dtype));
+    if (wi && wi->dtype != NT_DTYPE_INT64 && !(ctx->static_mode && wi->dtype == NT_DTYPE_UNDEFINED))
+        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "write_indices must be int64");
+    if (x->ndim >= 0 && u->ndim >= 0) {
+        int axis;
+        bool circular;
+        if ((st = tscatter_params(ctx, x, &axis, &circular)) != NT_OK)
+            return st;
+        if (u->ndim != x->ndim)
+            return nt_ctx_error(ctx, NT_ERR_SHAPE, "update has rank %d, past_cache %d", u->ndim, x->ndim);
+        for (int d = 0; d < x->ndim; d++) {
+            if (x->dims[d] < 0 || u->dims[d] < 0)
+                continue;
+            if (d == axis ? u->dims[d] > x->dims[d] : u->dims[d] != x->dims[d])
+                return nt_ctx_error(ctx, NT_ERR_SHAPE, "update dim %d (%lld) does not fit past_cache (%lld)", d,
+                                    (long long)u->dims[d], (long long)x->dims[d]);
+        }
+    }
+    return nt_mv_set_output(ctx, 0, x->dtype, x->ndim, x->dims);
+}
+
+nt_status nt_index_tensorscatter_compute(nt_kernel_ctx *ctx)
+{
+    const nt_tensor *x = ctx->in[0], *u = ctx->in[1], *wi = nt_ctx_in(ctx, 2);
+    nt_tensor *y = ctx->out[0];
+    int axis;
+    bool circular;
+    nt_status st = tscatter_params(ctx, x, &axis, &circular);
+    if (st != NT_OK)
+        return st;
+    int64_t batch = x->dims[0], maxlen = x->dims[axis], seq = u->dims[axis];
+    int64_t es = (int64_t)nt_mv_size(x->dtype);
+    int64_t per_batch = nt_mv_prod(x->dims, 1, axis), row = nt_mv_prod(x->dims, axis + 1, x->ndim) * es;
+    if (wi && nt_tensor_numel(wi) != batch)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "write_indices has %lld entries for batch %lld",
+                            (long long)nt_tensor_numel(wi), (long long)batch);
+    for (int64_t b = 0; wi && b < batch; b++) {
+        int64_t w = ((const int64_t *)wi->data)[b];
+        if (w < 0 || (!circular && w + seq > maxlen) || (circular && w >= maxlen && maxlen > 0))
+            return nt_ctx_error(ctx, NT_ERR_SHAPE, "write index %lld does not fit %lld rows into %lld", (long long)w,
+                                (long long)seq, (long long)maxlen);
+    }
+    nt_mv_copy_all(x, y);
+    if (row == 0 || seq == 0)
+        return NT_OK;
+    for (int64_t p = 0; p < batch * per_batch; p++) {
+        int64_t w = wi ? ((const int64_t *)wi->data)[p / per_batch] : 0;
+        for (int64_t s = 0; s < seq; s++) {
+            int64_t t = circular ? (w + s) % maxlen : w + s;
+            memcpy((char *)y->data + (p * maxlen + t) * row, (const char *)u->data + (p * seq + s) * row, (size_t)row);
+        }
     }
     return NT_OK;
 }

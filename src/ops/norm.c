@@ -671,9 +671,10 @@ typedef struct lp_job {
                 double v = x[k * j->I];                                         \
                 s += j->p == 1 ? fabs(v) : v * v;                               \
             }                                                                   \
+            /* an all-zero slice stays zero (the reference's choice), not 0/0 */ \
             double norm = j->p == 1 ? s : sqrt(s);                              \
             for (int64_t k = 0; k < j->N; k++)                                  \
-                y[k * j->I] = (T)(x[k * j->I] / norm);                          \
+                y[k * j->I] = (T)(norm == 0 ? 0.0 : x[k * j->I] / norm);        \
         }                                                                       \
     }
 DEF_LP(float, f32)

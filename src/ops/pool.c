@@ -277,6 +277,58 @@ NT_DEFINE_POOL_PLANES(pool_planes_f64, double, -INFINITY)
 NT_DEFINE_POOL_PLANES(pool_planes_u8, uint8_t, 0)
 NT_DEFINE_POOL_PLANES(pool_planes_i8, int8_t, INT8_MIN)
 
+/* Fast path for the common case: 2-D, float32, no Indices output, dilation 1,
+ * max or average.  Per output row the vertical tap range is computed once;
+ * interior columns (window fully inside the row) skip the bound checks.
+ * Same arithmetic as the generic path (max, or a double sum divided by the
+ * same count), so results are identical. */
+static void pool2d_f32(void *arg, int64_t b, int64_t e)
+{
+    const pool_job *j = arg;
+    const nt_window *w = &j->w;
+    const int64_t H = w->in[0], W = w->in[1], OH = w->out[0], OW = w->out[1];
+    const int64_t kh = w->kernel[0], kw = w->kernel[1], sh = w->stride[0], sw = w->stride[1];
+    const int64_t ph = w->pad_begin[0], pw = w->pad_begin[1];
+    const bool is_max = j->st->kind == POOL_MAX, inc_pad = j->st->count_include_pad;
+    for (int64_t q = b; q < e; q++) {
+        const float *x = (const float *)j->x + q * j->IN;
+        float *y = (float *)j->y + q * j->OUT;
+        for (int64_t oh = 0; oh < OH; oh++) {
+            /* dilation 1: the valid taps are a clamp, no division needed */
+            int64_t hs = oh * sh - ph;
+            int64_t h0 = hs < 0 ? -hs : 0, h1 = NT_MIN(kh, H - hs);
+            int64_t hpad = inc_pad ? padded_taps(hs, kh, 1, H, ph, w->pad_end[0]) : 0;
+            for (int64_t ow = 0; ow < OW; ow++) {
+                int64_t ws = ow * sw - pw;
+                int64_t w0 = ws < 0 ? -ws : 0, w1 = NT_MIN(kw, W - ws);
+                if (is_max) {
+                    float best = -INFINITY;
+                    bool any = false;
+                    for (int64_t th = h0; th < h1; th++) {
+                        const float *row = x + (hs + th) * W + ws;
+                        for (int64_t tw = w0; tw < w1; tw++) {
+                            if (row[tw] > best || !any)
+                                best = row[tw];
+                            any = true;
+                        }
+                    }
+                    y[oh * OW + ow] = best;
+                } else {
+                    double sum = 0;
+                    for (int64_t th = h0; th < h1; th++) {
+                        const float *row = x + (hs + th) * W + ws;
+                        for (int64_t tw = w0; tw < w1; tw++)
+                            sum += (double)row[tw];
+                    }
+                    int64_t div = inc_pad ? hpad * padded_taps(ws, kw, 1, W, pw, w->pad_end[1])
+                                          : NT_MAX(h1 - h0, 0) * NT_MAX(w1 - w0, 0);
+                    y[oh * OW + ow] = (float)(div > 0 ? sum / (double)div : 0.0);
+                }
+            }
+        }
+    }
+}
+
 static nt_status pool_compute(nt_kernel_ctx *ctx)
 {
     const pool_state *st = ctx->state;
@@ -303,7 +355,10 @@ static nt_status pool_compute(nt_kernel_ctx *ctx)
     int64_t planes = X->dims[0] * X->dims[1];
     if (j.OUT == 0 || planes == 0)
         return NT_OK;
-    nt_range_fn fn = X->dtype == NT_DTYPE_FLOAT    ? pool_planes_f32
+    bool simple2d = X->dtype == NT_DTYPE_FLOAT && j.w.nsp == 2 && !j.idx && j.w.dil[0] == 1 && j.w.dil[1] == 1 &&
+                    (st->kind == POOL_MAX || st->kind == POOL_AVG);
+    nt_range_fn fn = simple2d                      ? pool2d_f32
+                     : X->dtype == NT_DTYPE_FLOAT  ? pool_planes_f32
                      : X->dtype == NT_DTYPE_DOUBLE ? pool_planes_f64
                      : X->dtype == NT_DTYPE_UINT8  ? pool_planes_u8
                                                    : pool_planes_i8;

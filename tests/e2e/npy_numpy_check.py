@@ -3,7 +3,12 @@
 numpy and onnx themselves (an independent implementation, not our own
 reader).
 
-    /usr/bin/python3 tests/e2e/npy_numpy_check.py PATH/TO/npy_tool
+    /usr/bin/python3 tests/e2e/npy_numpy_check.py BUILD_DIR | PATH/TO/npy_tool
+
+Given a build directory, the helper BUILD_DIR/tests/npy_tool is used if it
+is newer than BUILD_DIR/libnntrace.a and npy_tool.c, and otherwise compiled
+here from tests/e2e/npy_tool.c against BUILD_DIR/libnntrace.a (retrying
+with -fsanitize=address,undefined for a sanitizer build's library).
 
 1. nntrace -> numpy: `npy_tool write DIR` saves every dtype in four shapes;
    np.load must read back the expected values and dtype, and the file must
@@ -218,11 +223,44 @@ def check_refused(tool, d):
     check(not os.path.exists(os.path.join(d, "never.npy")), "a refused convert left a file behind")
 
 
+def find_tool(arg):
+    """The npy_tool binary: arg itself, or built inside the build dir arg."""
+    if os.path.isfile(arg) and os.access(arg, os.X_OK):
+        return os.path.abspath(arg)
+    if not os.path.isdir(arg):
+        return None
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(here))
+    src = os.path.join(here, "npy_tool.c")
+    lib = os.path.join(arg, "libnntrace.a")
+    tool = os.path.join(arg, "tests", "npy_tool")
+    if not os.path.exists(lib):
+        print("npy-check: %s not built" % lib, file=sys.stderr)
+        return None
+    if os.path.exists(tool) and os.path.getmtime(tool) >= max(os.path.getmtime(lib), os.path.getmtime(src)):
+        return os.path.abspath(tool)
+    os.makedirs(os.path.dirname(tool), exist_ok=True)
+    pkgs = ["openblas", "libpng", "zlib", "libmicrohttpd", "libgvc", "libedit", "jansson"]
+    libs = subprocess.run(["pkg-config", "--libs"] + pkgs, capture_output=True, text=True).stdout.split()
+    cc = os.environ.get("CC", "cc").split()
+    base = cc + ["-I" + os.path.join(root, "include"), "-I" + os.path.join(root, "src"), "-D_GNU_SOURCE",
+                 "-std=c11", "-O1", "-g", "-pthread", "-o", tool, src, lib] + libs + ["-lm", "-lpthread"]
+    err = ""
+    for extra in ([], ["-fsanitize=address,undefined"]):
+        r = subprocess.run(base + extra, capture_output=True, text=True)
+        if r.returncode == 0:
+            return os.path.abspath(tool)
+        err = r.stderr
+    print("npy-check: cannot build %s:\n%s" % (tool, err[-2000:]), file=sys.stderr)
+    return None
+
+
 def main():
-    if len(sys.argv) != 2 or not os.access(sys.argv[1], os.X_OK):
-        print("usage: npy_numpy_check.py PATH/TO/npy_tool", file=sys.stderr)
+    tool = find_tool(sys.argv[1]) if len(sys.argv) == 2 else None
+    if tool is None:
+        print("usage: npy_numpy_check.py BUILD_DIR | PATH/TO/npy_tool", file=sys.stderr)
+        print("npy-check: 0 passed, 1 failed")
         return 2
-    tool = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="nt_npy_check_") as d:
         check_written(tool, os.path.join(d, "written"))
         check_read(tool, d)

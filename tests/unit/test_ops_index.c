@@ -238,6 +238,25 @@ static void test_scatter(void **st)
     free_all(3, nin);
 }
 
+static void test_tensorscatter(void **st)
+{
+    (void)st;
+    /* past (2, 3, 1), update (2, 2, 1): batch 0 writes at 1, batch 1 wraps */
+    nt_tensor *in[3] = {mk(NT_DTYPE_INT32, 3, (int64_t[]){2, 3, 1}, (int32_t[]){0, 0, 0, 0, 0, 0}),
+                        mk(NT_DTYPE_INT32, 3, (int64_t[]){2, 2, 1}, (int32_t[]){1, 2, 3, 4}),
+                        mk_i64(2, (int64_t[]){1, 2})};
+    nt_tensor *o[1];
+    nt_attr m = a_str("mode", "circular");
+    assert_int_equal(run_op("TensorScatter", 24, &m, 1, 3, in, 1, o, false), NT_OK);
+    int32_t want[6] = {0, 1, 2, 4, 0, 3};
+    assert_memory_equal(o[0]->data, want, sizeof want);
+    free_all(1, o);
+    /* linear mode: 2 + 2 rows do not fit into 3 */
+    assert_int_equal(run_op("TensorScatter", 24, NULL, 0, 3, in, 1, o, false), NT_ERR_SHAPE);
+    free_all(1, o);
+    free_all(3, in);
+}
+
 static void test_topk(void **st)
 {
     (void)st;
@@ -364,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_gather),
         cmocka_unit_test(test_gather_elements_nd),
         cmocka_unit_test(test_scatter),
+        cmocka_unit_test(test_tensorscatter),
         cmocka_unit_test(test_topk),
         cmocka_unit_test(test_nonzero_onehot_compress),
         cmocka_unit_test(test_unique),

@@ -556,6 +556,37 @@ static void test_depth_space(void **st)
     nt_tensor_free(x);
 }
 
+/* Shape data describing more elements than fit in 64 bits must be an
+ * error, not a small wrapped-around allocation. */
+static void test_huge_shapes(void **st)
+{
+    (void)st;
+    nt_tensor *o[1];
+    nt_tensor *shp = mk_i64(3, (int64_t[]){INT64_C(1) << 33, INT64_C(1) << 33, 4});
+    assert_int_equal(run_op("ConstantOfShape", 13, NULL, 0, 1, &shp, 1, o, false), NT_ERR_SHAPE);
+    free_all(1, o);
+    nt_tensor *x = mk(NT_DTYPE_FLOAT, 1, (int64_t[]){1}, (float[]){1});
+    nt_tensor *in[2] = {x, shp};
+    assert_int_equal(run_op("Expand", 13, NULL, 0, 2, in, 1, o, false), NT_ERR_SHAPE);
+    free_all(1, o);
+    nt_tensor *rep = mk_i64(1, (int64_t[]){INT64_MAX});
+    nt_tensor *x2 = mk(NT_DTYPE_FLOAT, 1, (int64_t[]){2}, (float[]){1, 2});
+    nt_tensor *tin[2] = {x2, rep};
+    assert_int_equal(run_op("Tile", 13, NULL, 0, 2, tin, 1, o, false), NT_ERR_SHAPE);
+    free_all(1, o);
+    /* a node without its output is refused instead of dereferenced */
+    nt_node node;
+    memset(&node, 0, sizeof node);
+    node.name = "n";
+    node.op_type = "Identity";
+    node.domain = "";
+    nt_tensor *none = NULL;
+    nt_kernel_ctx ctx = {&node, 13, 1, 1, &x, &none, NULL, false, NULL, NULL};
+    assert_int_equal(nt_op_find("Identity", "", 13)->infer(&ctx), NT_ERR_SHAPE);
+    free_all(2, tin);
+    free_all(2, in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -571,6 +602,7 @@ int main(void)
         cmocka_unit_test(test_constants),
         cmocka_unit_test(test_eyelike_trilu_dropout),
         cmocka_unit_test(test_depth_space),
+        cmocka_unit_test(test_huge_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
