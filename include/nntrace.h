@@ -228,6 +228,9 @@ nt_status nt_session_get_value(nt_session *s, const char *name, nt_tensor **out)
 /* Keep every intermediate value alive for the whole run (debuggers), instead
  * of freeing each after its last use. */
 void nt_session_set_keep_values(nt_session *s, bool keep);
+/* Problems static shape inference found while planning ("node 'x' (Op):
+ * message" lines; "" if none).  Valid until nt_session_free. */
+const char *nt_session_plan_warnings(const nt_session *s);
 /* Peak bytes of intermediate tensors held at once in the last run. */
 size_t nt_session_peak_bytes(const nt_session *s);
 

@@ -182,55 +182,6 @@ static nt_status run_timed(nt_session *s, int n, int *runs, double *median, doub
     return st;
 }
 
-/* One run per sample of --data (axis 0), bound to the first graph input or
- * --data-input; a sample gets a leading 1 when the input's rank asks for it. */
-static int run_dataset(const run_opts *o, nt_model *m, nt_session *s, int *runs, double *total)
-{
-    nt_tensor *x;
-    nt_status st = nt_tensor_load(o->data, &x);
-    if (st != NT_OK)
-        return nt_cli_fail(st);
-    nt_value_info vi;
-    int idx = 0, code = NT_EXIT_OK;
-    if (o->data_input) {
-        idx = -1;
-        for (int i = 0; i < nt_model_input_count(m); i++)
-            if (nt_model_input_info(m, i, &vi) == NT_OK && strcmp(vi.name, o->data_input) == 0)
-                idx = i;
-    }
-    if (idx < 0 || nt_model_input_info(m, idx, &vi) != NT_OK || x->ndim < 1) {
-        nt_tensor_free(x);
-        return nt_cli_usage_error("run", "--data needs a model input (--data-input) and an array of rank >= 1");
-    }
-    int64_t n = x->dims[0];
-    nt_tensor sample = *x;
-    sample.flags = 0;
-    size_t stride = n ? nt_tensor_nbytes(x) / (size_t)n : 0;
-    if (vi.ndim == x->ndim) {
-        sample.dims[0] = 1;
-    } else {
-        sample.ndim = x->ndim - 1;
-        memmove(sample.dims, x->dims + 1, sizeof(int64_t) * (size_t)sample.ndim);
-    }
-    double t0 = nt_now_ms();
-    int64_t step = n >= 20 ? n / 10 : 0;
-    for (int64_t i = 0; i < n && code == NT_EXIT_OK; i++) {
-        sample.data = (char *)x->data + (size_t)i * stride;
-        if ((st = nt_session_set_input(s, vi.name, &sample)) != NT_OK ||
-            (st = nt_session_run(s)) != NT_OK) {
-            fprintf(stderr, "nntrace run: sample %lld of %s: ", (long long)i, o->data);
-            code = nt_cli_fail(st);
-            break;
-        }
-        *runs = (int)(i + 1);
-        if (step && (i + 1) % step == 0)
-            fprintf(stderr, "nntrace run: %lld/%lld samples\n", (long long)(i + 1), (long long)n);
-    }
-    *total = nt_now_ms() - t0;
-    nt_tensor_free(x);
-    return code;
-}
-
 int nt_cmd_run(int argc, char **argv)
 {
     run_opts o = {0};
@@ -268,7 +219,7 @@ int nt_cmd_run(int argc, char **argv)
             st = nt_writer_graph(w, m);
     }
     if (st == NT_OK && o.data)
-        code = run_dataset(&o, m, s, &runs, &total_ms);
+        code = nt_cli_run_dataset("run", m, s, o.data, o.data_input, NULL, NULL, &runs, &total_ms);
     else if (st == NT_OK)
         st = run_timed(s, o.repeat > 0 ? o.repeat : 1, &runs, &median, &min_ms, &total_ms);
     if (st != NT_OK)

@@ -276,7 +276,7 @@ static nt_status parse_binary(parser *ps, int *out, const char *tok, cond_kind k
         if (strncmp(ps->p, tok, 2) != 0)
             break;
         ps->p += 2;
-        int rhs, node;
+        int rhs = 0, node = 0;
         st = kind == COND_AND ? parse_unary(ps, &rhs) : parse_binary(ps, &rhs, "&&", COND_AND);
         if (st == NT_OK && (st = new_node(ps, kind, &node)) == NT_OK) {
             ps->c->nodes[node].a = *out;

@@ -326,10 +326,12 @@ static nt_status infer_node(nt_session *s, nt_plan *p, nt_plan_node *pn, nt_buf 
         static_warning(s, "node '%s' (%s): %s", n->name, n->op_type, nt_last_error());
         nt_ctx_outputs_unknown(&ctx);
     }
-    /* Fold when every input is a known constant and the result is small. */
+    /* Fold when every input is a known constant and the result is small.
+     * Shape and Size need only their input's shape, not its data. */
+    bool shape_only = strcmp(n->op_type, "Shape") == 0 || strcmp(n->op_type, "Size") == 0;
     bool foldable = st == NT_OK && !op_never_folds(n->op_type) && pn->op->compute;
     for (int k = 0; k < n->n_in && foldable; k++)
-        foldable = !in[k] || (in[k]->data && shape_known(in[k]));
+        foldable = !in[k] || ((in[k]->data || shape_only) && shape_known(in[k]));
     int64_t total = 0;
     for (int k = 0; k < n->n_out && foldable; k++) {
         if (!out[k])

@@ -287,3 +287,8 @@ nt_status nt_session_get_value(nt_session *s, const char *name, nt_tensor **out)
 }
 
 size_t nt_session_peak_bytes(const nt_session *s) { return s->peak_bytes; }
+
+const char *nt_session_plan_warnings(const nt_session *s)
+{
+    return s->static_warnings.data ? s->static_warnings.data : "";
+}

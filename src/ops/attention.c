@@ -1,5 +1,6 @@
 /*
- * attention.c — operator family "attention": Attention (opset 23, 24).
+ * attention.c — operator family "attention": Attention (opset 23, 24); the
+ * family also lists FlexAttention (attention_flex.c).
  *
  * Scaled dot-product attention as the ONNX function body defines it, step by
  * step, so every optional output matches:
@@ -26,6 +27,7 @@
  * after each step, where the function body casts.  The softmax itself is
  * float32 with the row maximum subtracted and the sum in double.
  */
+#include "ops/attention_impl.h"
 #include "ops/attention_util.h"
 #include "ops/gemm_util.h"
 
@@ -365,5 +367,6 @@ static nt_status att_compute(nt_kernel_ctx *ctx)
 const nt_op_def nt_ops_attention[] = {
     {"Attention", "", 23, att_prepare, free, att_infer, att_compute},
     {"Attention", "", 24, att_prepare, free, att_infer, att_compute},
+    {"FlexAttention", "ai.onnx.preview", 1, NULL, NULL, nt_flex_infer, nt_flex_compute},
 };
 const size_t nt_ops_attention_count = NT_ARRAY_LEN(nt_ops_attention);

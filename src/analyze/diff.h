@@ -1,0 +1,148 @@
+/*
+ * diff.h — comparing runs layer by layer: two sets of recorded tensors (run
+ * directories with dumps, or plain directories of .npy files), or a live
+ * session against a recorded set.  Answers "which node's output first
+ * diverges?" with per-tensor error statistics.
+ *
+ * Tensors are matched by value name, falling back to node name (a model
+ * re-exported by another tool often keeps node names but renames values).
+ * Only two tensors are held in memory at a time, so dumps of any size diff.
+ *
+ * An element fails when |a-b| > atol and |a-b| > rtol*|b| (B is the
+ * reference, as in numpy.allclose), or when exactly one side is NaN, or when
+ * both are infinite with different signs.  A tensor diverges when any
+ * element fails or its shape cannot be matched.
+ */
+#ifndef NT_DIFF_H
+#define NT_DIFF_H
+
+#include "core/core.h"
+
+/* ---------------------------------------------------------------- tensors */
+
+typedef struct nt_diff_stats {
+    int64_t count;         /* elements compared */
+    double max_abs;        /* max |a-b| over elements where both are finite */
+    double max_rel;        /* max |a-b|/|b| over finite elements with b != 0 */
+    double mean_abs;       /* mean |a-b| over finite pairs */
+    double cosine;         /* cosine similarity of the finite pairs (1 if both all-zero) */
+    int64_t nan_mismatch;  /* elements NaN on exactly one side */
+    int64_t inf_mismatch;  /* elements infinite on one side only, or with different signs */
+    int64_t n_fail;        /* elements failing the tolerance test (mismatches included) */
+    int64_t worst;         /* element index of max_abs (-1 if none) */
+} nt_diff_stats;
+
+/* Compares two numeric tensors of equal element count (shapes may differ
+ * when the counts match: a reference saved squeezed still compares).
+ * NT_ERR_SHAPE when the counts differ, NT_ERR_UNSUPPORTED for non-numeric
+ * dtypes.  Statistics are accumulated in double. */
+nt_status nt_diff_tensors(const nt_tensor *a, const nt_tensor *b, double atol, double rtol, nt_diff_stats *out);
+
+/* ---------------------------------------------------------------- tensor sets */
+
+/* One recorded tensor. */
+typedef struct nt_diff_entry {
+    const char *node;      /* producing node; the file stem for a plain .npy dir */
+    const char *op;        /* "" when unknown */
+    const char *output;    /* value name; the file stem for a plain .npy dir */
+    const char *path;      /* the .npy file */
+    int order;             /* position in execution order (index.json order) */
+    int out_pos;           /* position among the node's outputs in the set */
+} nt_diff_entry;
+
+typedef struct nt_diff_set nt_diff_set;
+
+/* Opens DIR: DIR/tensors/index.json, DIR/index.json, or else every *.npy in
+ * DIR (sorted by name; the stem stands for both value and node name).  Only
+ * the first run's node outputs of an index are taken. */
+nt_status nt_diff_set_open(const char *dir, nt_diff_set **out);
+void nt_diff_set_free(nt_diff_set *s);
+int nt_diff_set_count(const nt_diff_set *s);
+const nt_diff_entry *nt_diff_set_entry(const nt_diff_set *s, int i);
+/* True when the set came from an index.json (it knows the execution order). */
+bool nt_diff_set_indexed(const nt_diff_set *s);
+/* The entry for a value: by value name (or its sanitized form, for .npy
+ * dirs), else by node name and output position.  -1 if none; *by_node tells
+ * which rule matched. */
+int nt_diff_set_find(const nt_diff_set *s, const char *output, const char *node, int out_pos, bool *by_node);
+
+/* ---------------------------------------------------------------- options, report */
+
+#define NT_DIFF_MAX_TOLS 32
+
+typedef struct nt_diff_tol {
+    const char *pattern;   /* glob on output or node name */
+    double atol, rtol;
+} nt_diff_tol;
+
+typedef struct nt_diff_options {
+    double atol, rtol;     /* defaults: 1e-4, 1e-3 */
+    int n_tols;            /* per-output overrides, first match wins */
+    nt_diff_tol tols[NT_DIFF_MAX_TOLS];
+} nt_diff_options;
+
+void nt_diff_options_init(nt_diff_options *o);
+/* The tolerances for one tensor. */
+void nt_diff_options_for(const nt_diff_options *o, const char *output, const char *node, double *atol,
+                         double *rtol);
+
+typedef enum nt_diff_row_status {
+    NT_DIFF_COMPARED = 0,
+    NT_DIFF_SHAPE_MISMATCH,   /* element counts differ */
+    NT_DIFF_UNCOMPARABLE,     /* non-numeric dtype or a file that would not load */
+} nt_diff_row_status;
+
+typedef struct nt_diff_row {
+    char *node, *op, *output;
+    char *other;              /* B's value name when matched by node name, else NULL */
+    nt_diff_row_status status;
+    char shape_a[96], shape_b[96];
+    char *error;              /* why it could not be compared, or NULL */
+    double atol, rtol;
+    nt_diff_stats st;
+    bool ok;
+} nt_diff_row;
+
+typedef struct nt_diff_report {
+    int n, cap;
+    nt_diff_row *rows;        /* in A's execution order (live: the running model's) */
+    int first_divergent;      /* row index, -1 if none */
+    int n_by_node;            /* rows matched by node name */
+    int n_only_a, n_only_b;
+    char **only_a, **only_b;  /* value names found on one side only */
+    char *label_a, *label_b;  /* what was compared, for the text header */
+} nt_diff_report;
+
+void nt_diff_report_init(nt_diff_report *r);
+void nt_diff_report_deinit(nt_diff_report *r);
+/* Number of rows that diverge. */
+int nt_diff_report_diverged(const nt_diff_report *r);
+/* The report as JSON (DESIGN.md: first_divergent, nodes[...]). */
+void nt_diff_report_json(const nt_diff_report *r, const nt_diff_options *o, nt_buf *b);
+/* The report as a text table; all rows, or only failing ones (and the
+ * first divergent) with only_failing. */
+void nt_diff_report_text(const nt_diff_report *r, const nt_diff_options *o, bool only_failing, nt_buf *b);
+
+/* Diffs two sets: every entry of A in order against its match in B,
+ * loading two tensors at a time.  Fills rep (which must be initialized). */
+nt_status nt_diff_sets(const nt_diff_set *a, const nt_diff_set *b, const nt_diff_options *o, nt_diff_report *rep);
+
+/* ---------------------------------------------------------------- live */
+
+/*
+ * A tracer that compares each node output of a running session with its
+ * match in a recorded set as the node finishes (only the first run, each
+ * value once).  live_is_a: the live tensor is A and the recorded one the
+ * reference B (`run --compare`); otherwise the recorded one is A.  Call
+ * nt_diff_live_finish after the run to list what the set had that the run
+ * never produced.  The set, options and report must outlive the tracer.
+ */
+typedef struct nt_diff_live nt_diff_live;
+nt_status nt_diff_live_new(const nt_diff_set *ref, const nt_diff_options *o, nt_diff_report *rep, bool live_is_a,
+                           nt_diff_live **out);
+const nt_tracer *nt_diff_live_tracer(nt_diff_live *l);
+/* The first error a comparison hit that was not a mismatch (NT_OK if none). */
+nt_status nt_diff_live_finish(nt_diff_live *l);
+void nt_diff_live_free(nt_diff_live *l);
+
+#endif /* NT_DIFF_H */

@@ -1,0 +1,577 @@
+/*
+ * diff_set.c — the tensor sets `nntrace diff` compares and how they are
+ * matched: a run directory's tensors/index.json (execution order, node and
+ * value names) or a plain directory of .npy files (names from the file
+ * stems, as `nntrace run -o` writes them); diffing two sets two tensors at a
+ * time; and the live tracer behind `diff MODEL_A MODEL_B` and
+ * `run --compare DIR`, which compares each node output as it is produced.
+ */
+#include "analyze/diff.h"
+
+#include <dirent.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---------------------------------------------------------------- string map */
+
+/* Open addressing from (string, small int) keys to entry indices: sets are
+ * looked up once per tensor of the other side, and a transformer dump has
+ * tens of thousands of entries. */
+typedef struct strmap {
+    int cap;            /* power of two, or 0 */
+    int n;
+    const char **keys;
+    int *tags;
+    int *vals;
+} strmap;
+
+static uint64_t hash_key(const char *s, int tag)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)(uint32_t)tag;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static void strmap_free(strmap *m)
+{
+    free(m->keys);
+    free(m->tags);
+    free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
+/* Sized once for `expected` keys (at most half full). */
+static nt_status strmap_init(strmap *m, int expected)
+{
+    memset(m, 0, sizeof *m);
+    int cap = 16;
+    while (cap < expected * 2 + 2)
+        cap *= 2;
+    m->keys = nt_calloc((size_t)cap, sizeof *m->keys);
+    m->tags = nt_calloc((size_t)cap, sizeof *m->tags);
+    m->vals = nt_calloc((size_t)cap, sizeof *m->vals);
+    if (!m->keys || !m->tags || !m->vals) {
+        strmap_free(m);
+        return NT_ERR_NOMEM;
+    }
+    m->cap = cap;
+    return NT_OK;
+}
+
+static int strmap_get(const strmap *m, const char *key, int tag)
+{
+    if (!m->cap)
+        return -1;
+    for (uint64_t i = hash_key(key, tag) & (uint64_t)(m->cap - 1);; i = (i + 1) & (uint64_t)(m->cap - 1)) {
+        if (!m->keys[i])
+            return -1;
+        if (m->tags[i] == tag && strcmp(m->keys[i], key) == 0)
+            return m->vals[i];
+    }
+}
+
+/* Adds key -> val unless present (the first entry wins); key is borrowed.
+ * Grows when half full. */
+static nt_status strmap_put(strmap *m, const char *key, int tag, int val)
+{
+    if (m->n * 2 + 2 > m->cap) {
+        strmap old = *m;
+        nt_status st = strmap_init(m, old.cap ? old.cap : 8);
+        if (st != NT_OK) {
+            *m = old;
+            return st;
+        }
+        for (int i = 0; i < old.cap; i++)
+            if (old.keys[i])
+                strmap_put(m, old.keys[i], old.tags[i], old.vals[i]);
+        strmap_free(&old);
+    }
+    uint64_t i = hash_key(key, tag) & (uint64_t)(m->cap - 1);
+    for (; m->keys[i]; i = (i + 1) & (uint64_t)(m->cap - 1))
+        if (m->tags[i] == tag && strcmp(m->keys[i], key) == 0)
+            return NT_OK;
+    m->keys[i] = key;
+    m->tags[i] = tag;
+    m->vals[i] = val;
+    m->n++;
+    return NT_OK;
+}
+
+/* ---------------------------------------------------------------- sets */
+
+struct nt_diff_set {
+    nt_arena arena;
+    bool indexed;
+    int n, cap;
+    nt_diff_entry *e;
+    strmap by_output;   /* output name (or stem) -> entry */
+    strmap by_node;     /* (node name, out_pos) -> entry */
+};
+
+/* The `run -o` file-name rule: characters outside [A-Za-z0-9_.-] become '_'. */
+static void sanitize(const char *name, char *out, size_t len)
+{
+    size_t i = 0;
+    for (; name[i] && i + 1 < len; i++) {
+        char c = name[i];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                  c == '.' || c == '-';
+        out[i] = ok ? c : '_';
+    }
+    out[i] = '\0';
+}
+
+static nt_status set_add(nt_diff_set *s, const char *node, const char *op, const char *output, const char *path)
+{
+    if (s->n == s->cap) {
+        int cap = s->cap ? s->cap * 2 : 64;
+        nt_diff_entry *ne = nt_realloc(s->e, (size_t)cap * sizeof *ne);
+        if (!ne)
+            return NT_ERR_NOMEM;
+        s->e = ne;
+        s->cap = cap;
+    }
+    nt_diff_entry *e = &s->e[s->n];
+    e->node = nt_arena_strdup(&s->arena, node);
+    e->op = nt_arena_strdup(&s->arena, op ? op : "");
+    e->output = nt_arena_strdup(&s->arena, output);
+    e->path = nt_arena_strdup(&s->arena, path);
+    if (!e->node || !e->op || !e->output || !e->path)
+        return NT_ERR_NOMEM;
+    e->order = s->n;
+    int pos = 0;
+    while (strmap_get(&s->by_node, e->node, pos) >= 0)
+        pos++;
+    e->out_pos = pos;
+    nt_status st = strmap_put(&s->by_output, e->output, 0, s->n);
+    if (st == NT_OK)
+        st = strmap_put(&s->by_node, e->node, pos, s->n);
+    if (st == NT_OK)
+        s->n++;
+    return st;
+}
+
+static bool is_file(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* Reads an index.json (the dump tracer's) whose files are relative to tdir. */
+static nt_status read_index(nt_diff_set *s, const char *index_path, const char *tdir)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(index_path, 0, &jerr);
+    if (!root)
+        return nt_error(NT_ERR_PARSE, "%s: line %d: %s", index_path, jerr.line, jerr.text);
+    nt_status st = NT_OK;
+    json_t *arr = json_object_get(root, "tensors");
+    if (!json_is_array(arr)) {
+        st = nt_error(NT_ERR_PARSE, "%s: no \"tensors\" array", index_path);
+        goto out;
+    }
+    size_t i;
+    json_t *t;
+    json_array_foreach(arr, i, t) {
+        const char *node = json_string_value(json_object_get(t, "node"));
+        const char *op = json_string_value(json_object_get(t, "op"));
+        const char *output = json_string_value(json_object_get(t, "output"));
+        const char *file = json_string_value(json_object_get(t, "file"));
+        const char *role = json_string_value(json_object_get(t, "role"));
+        json_t *run = json_object_get(t, "run");
+        if (!node || !output || !file) {
+            st = nt_error(NT_ERR_PARSE, "%s: tensors[%zu] lacks node, output or file", index_path, i);
+            goto out;
+        }
+        if ((role && strcmp(role, "output") != 0) || (json_is_integer(run) && json_integer_value(run) != 0))
+            continue;
+        if (strmap_get(&s->by_output, output, 0) >= 0)
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", tdir, file);
+        if ((st = set_add(s, node, op, output, path)) != NT_OK)
+            goto out;
+    }
+out:
+    json_decref(root);
+    return st;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every *.npy in dir, sorted by name (a stable order when nothing better is known). */
+static nt_status read_npy_dir(nt_diff_set *s, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return nt_error(NT_ERR_IO, "%s: cannot open directory", dir);
+    char **names = NULL;
+    int n = 0, cap = 0;
+    nt_status st = NT_OK;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (len <= 4 || strcmp(de->d_name + len - 4, ".npy") != 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **nn = nt_realloc(names, (size_t)cap * sizeof *nn);
+            if (!nn) {
+                st = NT_ERR_NOMEM;
+                break;
+            }
+            names = nn;
+        }
+        if (!(names[n] = nt_strdup(de->d_name))) {
+            st = NT_ERR_NOMEM;
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (st == NT_OK && n > 0)
+        qsort(names, (size_t)n, sizeof *names, cmp_str);
+    for (int i = 0; i < n; i++) {
+        if (st == NT_OK) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+            names[i][strlen(names[i]) - 4] = '\0';
+            st = set_add(s, names[i], "", names[i], path);
+        }
+        free(names[i]);
+    }
+    free(names);
+    if (st == NT_OK && s->n == 0)
+        st = nt_error(NT_ERR_NOT_FOUND, "%s: no tensors/index.json and no .npy files", dir);
+    return st;
+}
+
+nt_status nt_diff_set_open(const char *dir, nt_diff_set **out)
+{
+    *out = NULL;
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return nt_error(NT_ERR_IO, "%s: not a directory", dir);
+    nt_diff_set *s = nt_calloc(1, sizeof *s);
+    if (!s)
+        return NT_ERR_NOMEM;
+    nt_arena_init(&s->arena);
+    nt_status st = strmap_init(&s->by_output, 64);
+    if (st == NT_OK)
+        st = strmap_init(&s->by_node, 64);
+    char idx[4096], tdir[4096];
+    snprintf(tdir, sizeof tdir, "%s/tensors", dir);
+    snprintf(idx, sizeof idx, "%s/tensors/index.json", dir);
+    if (st != NT_OK) {
+    } else if (is_file(idx)) {
+        s->indexed = true;
+        st = read_index(s, idx, tdir);
+    } else {
+        snprintf(idx, sizeof idx, "%s/index.json", dir);
+        if (is_file(idx)) {
+            s->indexed = true;
+            st = read_index(s, idx, dir);
+        } else {
+            st = read_npy_dir(s, dir);
+        }
+    }
+    if (st != NT_OK) {
+        nt_diff_set_free(s);
+        return st;
+    }
+    *out = s;
+    return NT_OK;
+}
+
+void nt_diff_set_free(nt_diff_set *s)
+{
+    if (!s)
+        return;
+    strmap_free(&s->by_output);
+    strmap_free(&s->by_node);
+    free(s->e);
+    nt_arena_deinit(&s->arena);
+    free(s);
+}
+
+int nt_diff_set_count(const nt_diff_set *s) { return s ? s->n : 0; }
+const nt_diff_entry *nt_diff_set_entry(const nt_diff_set *s, int i) { return &s->e[i]; }
+bool nt_diff_set_indexed(const nt_diff_set *s) { return s->indexed; }
+
+int nt_diff_set_find(const nt_diff_set *s, const char *output, const char *node, int out_pos, bool *by_node)
+{
+    char safe[1024];
+    *by_node = false;
+    if (output && output[0]) {
+        int j = strmap_get(&s->by_output, output, 0);
+        if (j >= 0)
+            return j;
+        if (!s->indexed) {
+            sanitize(output, safe, sizeof safe);
+            if ((j = strmap_get(&s->by_output, safe, 0)) >= 0)
+                return j;
+        }
+    }
+    if (!node || !node[0])
+        return -1;
+    *by_node = true;
+    if (s->indexed)
+        return strmap_get(&s->by_node, node, out_pos);
+    /* a plain directory: "<node>.npy" for the first output, "<node>_<k>.npy" after */
+    sanitize(node, safe, sizeof safe);
+    if (out_pos > 0) {
+        size_t len = strlen(safe);
+        snprintf(safe + len, sizeof safe - len, "_%d", out_pos);
+    }
+    int j = strmap_get(&s->by_output, safe, 0);
+    if (j < 0)
+        *by_node = false;
+    return j;
+}
+
+/* ---------------------------------------------------------------- rows */
+
+static nt_status push_name(char ***v, int *n, const char *name)
+{
+    char **nv = nt_realloc(*v, ((size_t)*n + 1) * sizeof *nv);
+    if (!nv)
+        return NT_ERR_NOMEM;
+    *v = nv;
+    if (!(nv[*n] = nt_strdup(name)))
+        return NT_ERR_NOMEM;
+    (*n)++;
+    return NT_OK;
+}
+
+/* Appends a row comparing a with b (either may be NULL when it failed to
+ * load, with `error` saying why) and keeps first_divergent current. */
+static nt_status add_row(nt_diff_report *rep, const nt_diff_options *o, const char *node, const char *op,
+                         const char *output, const char *other, const nt_tensor *a, const nt_tensor *b,
+                         const char *error)
+{
+    if (rep->n == rep->cap) {
+        int cap = rep->cap ? rep->cap * 2 : 64;
+        nt_diff_row *nr = nt_realloc(rep->rows, (size_t)cap * sizeof *nr);
+        if (!nr)
+            return NT_ERR_NOMEM;
+        rep->rows = nr;
+        rep->cap = cap;
+    }
+    nt_diff_row *w = &rep->rows[rep->n];
+    memset(w, 0, sizeof *w);
+    w->st.worst = -1;
+    w->node = nt_strdup(node);
+    w->op = nt_strdup(op ? op : "");
+    w->output = nt_strdup(output);
+    w->other = other ? nt_strdup(other) : NULL;
+    if (!w->node || !w->op || !w->output || (other && !w->other)) {
+        free(w->node);
+        free(w->op);
+        free(w->output);
+        free(w->other);
+        return NT_ERR_NOMEM;
+    }
+    rep->n++;
+    if (other)
+        rep->n_by_node++;
+    nt_diff_options_for(o, output, node, &w->atol, &w->rtol);
+    if (a)
+        nt_tensor_describe(a, w->shape_a, sizeof w->shape_a);
+    if (b)
+        nt_tensor_describe(b, w->shape_b, sizeof w->shape_b);
+    if (a && b) {
+        nt_status st = nt_diff_tensors(a, b, w->atol, w->rtol, &w->st);
+        if (st == NT_OK) {
+            w->status = NT_DIFF_COMPARED;
+            w->ok = w->st.n_fail == 0;
+        } else {
+            w->status = st == NT_ERR_SHAPE ? NT_DIFF_SHAPE_MISMATCH : NT_DIFF_UNCOMPARABLE;
+            w->error = nt_strdup(nt_last_error());
+            nt_error_clear();
+        }
+    } else {
+        w->status = NT_DIFF_UNCOMPARABLE;
+        w->error = nt_strdup(error ? error : "could not be loaded");
+    }
+    if (w->status == NT_DIFF_SHAPE_MISMATCH)
+        w->ok = false;
+    else if (w->status == NT_DIFF_UNCOMPARABLE)
+        w->ok = true;   /* a string tensor or unreadable file is noted, not a divergence */
+    if (!w->ok && rep->first_divergent < 0)
+        rep->first_divergent = rep->n - 1;
+    return NT_OK;
+}
+
+/* Loads an entry's tensor; on failure returns NULL and copies the message. */
+static nt_tensor *load_entry(const nt_diff_entry *e, char *err, size_t len)
+{
+    nt_tensor *t = NULL;
+    if (nt_npy_load(e->path, &t) != NT_OK) {
+        snprintf(err, len, "%s", nt_last_error());
+        nt_error_clear();
+        return NULL;
+    }
+    return t;
+}
+
+nt_status nt_diff_sets(const nt_diff_set *a, const nt_diff_set *b, const nt_diff_options *o, nt_diff_report *rep)
+{
+    /* Walk the side that knows the execution order, so "first" means first to run. */
+    bool drive_b = !a->indexed && b->indexed;
+    const nt_diff_set *drv = drive_b ? b : a, *oth = drive_b ? a : b;
+    char *used = nt_calloc((size_t)oth->n + 1, 1);
+    if (!used)
+        return NT_ERR_NOMEM;
+    nt_status st = NT_OK;
+    for (int i = 0; i < drv->n && st == NT_OK; i++) {
+        const nt_diff_entry *e = &drv->e[i];
+        bool by_node;
+        int j = nt_diff_set_find(oth, e->output, e->node, e->out_pos, &by_node);
+        if (j < 0 || used[j]) {
+            st = drive_b ? push_name(&rep->only_b, &rep->n_only_b, e->output)
+                         : push_name(&rep->only_a, &rep->n_only_a, e->output);
+            continue;
+        }
+        used[j] = 1;
+        const nt_diff_entry *f = &oth->e[j];
+        const nt_diff_entry *ea = drive_b ? f : e, *eb = drive_b ? e : f;
+        char err[512] = "";
+        nt_tensor *ta = load_entry(ea, err, sizeof err);
+        nt_tensor *tb = ta ? load_entry(eb, err, sizeof err) : NULL;
+        /* names and op from the indexed side (B when it drives) */
+        const char *op = e->op[0] ? e->op : f->op;
+        st = add_row(rep, o, e->node, op, ea->output, by_node ? eb->output : NULL, ta, tb, err);
+        nt_tensor_free(ta);
+        nt_tensor_free(tb);
+    }
+    for (int j = 0; j < oth->n && st == NT_OK; j++)
+        if (!used[j])
+            st = drive_b ? push_name(&rep->only_a, &rep->n_only_a, oth->e[j].output)
+                         : push_name(&rep->only_b, &rep->n_only_b, oth->e[j].output);
+    free(used);
+    return st;
+}
+
+/* ---------------------------------------------------------------- live */
+
+struct nt_diff_live {
+    nt_tracer tracer;
+    const nt_diff_set *ref;
+    const nt_diff_options *opt;
+    nt_diff_report *rep;
+    bool live_is_a;
+    int run;
+    char *used;          /* per ref entry */
+    strmap seen;         /* value names already compared (keys owned in names) */
+    char **names;
+    int n_names;
+    nt_status err;
+};
+
+static nt_action live_run_begin(void *user, nt_session *s)
+{
+    nt_diff_live *l = user;
+    l->run++;
+    return NT_ACTION_CONTINUE;
+}
+
+static nt_action live_node_end(void *user, nt_session *s, const nt_node_view *v)
+{
+    nt_diff_live *l = user;
+    if (l->run > 1 || l->err != NT_OK)
+        return NT_ACTION_CONTINUE;
+    for (int k = 0; k < v->n_outputs; k++) {
+        const char *name = v->output_names[k];
+        const nt_tensor *t = v->outputs[k];
+        if (!t || !name || !name[0] || strmap_get(&l->seen, name, 0) >= 0)
+            continue;
+        char *copy = nt_strdup(name);
+        char **nn = copy ? nt_realloc(l->names, ((size_t)l->n_names + 1) * sizeof *nn) : NULL;
+        if (!nn) {
+            free(copy);
+            l->err = NT_ERR_NOMEM;
+            return NT_ACTION_STOP;
+        }
+        l->names = nn;
+        l->names[l->n_names++] = copy;
+        if ((l->err = strmap_put(&l->seen, copy, 0, 0)) != NT_OK)
+            return NT_ACTION_STOP;
+        bool by_node;
+        int j = nt_diff_set_find(l->ref, name, v->name, k, &by_node);
+        if (j < 0 || l->used[j]) {
+            l->err = l->live_is_a ? push_name(&l->rep->only_a, &l->rep->n_only_a, name)
+                                  : push_name(&l->rep->only_b, &l->rep->n_only_b, name);
+            if (l->err != NT_OK)
+                return NT_ACTION_STOP;
+            continue;
+        }
+        l->used[j] = 1;
+        const nt_diff_entry *e = nt_diff_set_entry(l->ref, j);
+        char err[512] = "";
+        nt_tensor *r = load_entry(e, err, sizeof err);
+        const nt_tensor *ta = l->live_is_a ? t : r, *tb = l->live_is_a ? r : t;
+        l->err = add_row(l->rep, l->opt, v->name, v->op_type, l->live_is_a ? name : e->output,
+                         by_node ? (l->live_is_a ? e->output : name) : NULL, r ? ta : NULL, r ? tb : NULL, err);
+        nt_tensor_free(r);
+        if (l->err != NT_OK)
+            return NT_ACTION_STOP;
+    }
+    return NT_ACTION_CONTINUE;
+}
+
+nt_status nt_diff_live_new(const nt_diff_set *ref, const nt_diff_options *o, nt_diff_report *rep, bool live_is_a,
+                           nt_diff_live **out)
+{
+    nt_diff_live *l = nt_calloc(1, sizeof *l);
+    if (!l)
+        return NT_ERR_NOMEM;
+    l->ref = ref;
+    l->opt = o;
+    l->rep = rep;
+    l->live_is_a = live_is_a;
+    l->used = nt_calloc((size_t)nt_diff_set_count(ref) + 1, 1);
+    if (!l->used || strmap_init(&l->seen, 256) != NT_OK) {
+        nt_diff_live_free(l);
+        return NT_ERR_NOMEM;
+    }
+    l->tracer = (nt_tracer){l, NULL, live_run_begin, NULL, live_node_end, NULL};
+    *out = l;
+    return NT_OK;
+}
+
+const nt_tracer *nt_diff_live_tracer(nt_diff_live *l) { return &l->tracer; }
+
+nt_status nt_diff_live_finish(nt_diff_live *l)
+{
+    if (l->err != NT_OK)
+        return l->err;
+    for (int j = 0; j < nt_diff_set_count(l->ref); j++) {
+        if (l->used[j])
+            continue;
+        const char *name = nt_diff_set_entry(l->ref, j)->output;
+        nt_status st = l->live_is_a ? push_name(&l->rep->only_b, &l->rep->n_only_b, name)
+                                    : push_name(&l->rep->only_a, &l->rep->n_only_a, name);
+        if (st != NT_OK)
+            return st;
+        l->used[j] = 1;
+    }
+    return NT_OK;
+}
+
+void nt_diff_live_free(nt_diff_live *l)
+{
+    if (!l)
+        return;
+    for (int i = 0; i < l->n_names; i++)
+        free(l->names[i]);
+    free(l->names);
+    strmap_free(&l->seen);
+    free(l->used);
+    free(l);
+}

@@ -1,0 +1,90 @@
+/*
+ * dbg_internal.h — what the debugger's files share: the debugger object,
+ * the command table, and helpers for naming nodes and values.  Private to
+ * src/debug/.
+ *
+ *   debugger.c   the object, the tracer callbacks, run control commands
+ *   dbg_cmds.c   the command table, breakpoints and inspection commands
+ *   dbg_repl.c   scripts, the terminal loop (libedit), tab completion
+ */
+#ifndef NT_DBG_INTERNAL_H
+#define NT_DBG_INTERNAL_H
+
+#include "debug/debugger.h"
+#include "debug/dbg_break.h"
+#include "debug/dbg_print.h"
+#include "exec/exec.h"
+#include "graph/ir.h"
+
+typedef enum dbg_state {
+    DBG_IDLE,       /* no run yet */
+    DBG_PAUSED,     /* a run is paused at node `pos` */
+    DBG_FINISHED    /* the last run ended (values stay readable) */
+} dbg_state;
+
+/* The original data of a graph input that `set` patched, restored when the
+ * next run begins so each run starts from the inputs the user gave. */
+typedef struct dbg_saved {
+    char *name;
+    nt_tensor *orig;
+} dbg_saved;
+
+struct nt_debugger {
+    nt_model *model;
+    nt_session *sess;
+    const nt_graph *graph;
+    int n_order;
+    const int *order;          /* execution position -> node index */
+    int *pos_of;               /* node index -> execution position */
+    FILE *out, *err;
+    nt_buf ob;                 /* output of the command being run */
+    nt_dbg_bps bps;
+    nt_dbg_print_opts popts;
+    /* run state */
+    dbg_state state;
+    int pos;                   /* current execution position */
+    bool after;                /* paused after node `pos` ran (else before) */
+    bool run_failed;
+    /* requests for the callbacks, set before resuming */
+    int64_t steps;             /* `next N`: stop after N more nodes */
+    bool stop_at_first;        /* `start` */
+    bool ignore_bps;           /* `finish` */
+    bool aborting;             /* `run`/`restart` while paused: stop the old run */
+    nt_buf stop_msg;           /* why the run paused */
+    int n_saved;
+    dbg_saved *saved;
+    char repeat[32];           /* command an empty terminal line repeats */
+};
+
+/* ---- a command: handler gets the text after the command word, trimmed. */
+typedef nt_status (*dbg_handler)(nt_debugger *d, const char *args);
+typedef struct dbg_command {
+    const char *name, *alias;
+    const char *args;          /* argument synopsis for help */
+    const char *summary;       /* one line */
+    const char *help;          /* more detail (may be "") */
+    dbg_handler fn;
+} dbg_command;
+
+extern const dbg_command nt_dbg_commands[];   /* NULL-name terminated */
+const dbg_command *nt_dbg_find_command(const char *word, size_t len);
+/* Sub-commands of `info`, NULL-terminated (for completion). */
+extern const char *const nt_dbg_info_topics[];
+
+/* ---- run control (debugger.c) */
+nt_status nt_dbg_cmd_run(nt_debugger *d, const char *args);
+nt_status nt_dbg_cmd_start(nt_debugger *d, const char *args);
+nt_status nt_dbg_cmd_continue(nt_debugger *d, const char *args);
+nt_status nt_dbg_cmd_next(nt_debugger *d, const char *args);
+nt_status nt_dbg_cmd_finish(nt_debugger *d, const char *args);
+
+/* ---- helpers */
+const nt_node *nt_dbg_node_at(const nt_debugger *d, int pos);
+/* "#3 'name' (Op)" */
+void nt_dbg_describe_node(const nt_debugger *d, int pos, nt_buf *b);
+/* Summaries of the outputs of the node at pos, one indented line each. */
+void nt_dbg_describe_outputs(nt_debugger *d, int pos, nt_buf *b);
+/* Writes the composed output (d->ob) to d->out. */
+void nt_dbg_flush(nt_debugger *d);
+
+#endif /* NT_DBG_INTERNAL_H */

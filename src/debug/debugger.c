@@ -1,0 +1,389 @@
+/*
+ * debugger.c — the debugger object, its tracer and run control: `run`,
+ * `start`, `continue`, `next`, `finish` (and `restart`, an alias of `run`).
+ *
+ * The debugger is one tracer on the session.  Commands that move the run
+ * set a request (stop before the first node, stop after N more nodes,
+ * ignore breakpoints, abort) and call nt_session_run, which starts a run or
+ * resumes the paused one; the callbacks decide where to pause and write why
+ * into stop_msg; report() then prints the stop or the end of the run.
+ *
+ * Node breakpoints pause in node_begin, before the node runs; conditions,
+ * watches and steps pause in node_end, after it ran, so its outputs can be
+ * printed.  Only the top graph is traced: the session ignores a pause
+ * inside If/Loop/Scan bodies, and stepping into them would mean nothing.
+ *
+ * There is no call to abandon a paused run, so `run` while paused resumes
+ * it with `aborting` set and the next callback returns STOP; the session
+ * then resets itself as after any failed run.  At most the paused node
+ * itself executes on the way out.
+ */
+#include "debug/dbg_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const nt_node *nt_dbg_node_at(const nt_debugger *d, int pos)
+{
+    return &d->graph->nodes[d->order[pos]];
+}
+
+void nt_dbg_describe_node(const nt_debugger *d, int pos, nt_buf *b)
+{
+    const nt_node *n = nt_dbg_node_at(d, pos);
+    nt_buf_printf(b, "#%d '%s' (%s)", pos, n->name, n->op_type);
+}
+
+void nt_dbg_describe_outputs(nt_debugger *d, int pos, nt_buf *b)
+{
+    const nt_node *n = nt_dbg_node_at(d, pos);
+    for (int k = 0; k < n->n_out; k++) {
+        if (n->out[k] < 0)
+            continue;
+        const char *name = d->graph->values[n->out[k]].name;
+        nt_tensor *t;
+        nt_buf_printf(b, "  output %d '%s' ", k, name);
+        if (nt_session_get_value(d->sess, name, &t) == NT_OK)
+            nt_dbg_format_summary(b, t);
+        else
+            nt_buf_puts(b, "(not computed)");
+        nt_buf_putc(b, '\n');
+    }
+    nt_error_clear();
+}
+
+void nt_dbg_flush(nt_debugger *d)
+{
+    if (d->ob.len)
+        fwrite(d->ob.data, 1, d->ob.len, d->out);
+    d->ob.len = 0;
+    fflush(d->out);
+}
+
+/* ------------------------------------------------------------ tracer */
+
+static bool cb_wants(void *user, const nt_node_view *node)
+{
+    (void)user;
+    return node->depth == 0;
+}
+
+static void restore_saved(nt_debugger *d)
+{
+    for (int i = 0; i < d->n_saved; i++) {
+        nt_tensor *t;
+        if (nt_session_get_value(d->sess, d->saved[i].name, &t) == NT_OK &&
+            nt_tensor_nbytes(t) == nt_tensor_nbytes(d->saved[i].orig))
+            memcpy(t->data, d->saved[i].orig->data, nt_tensor_nbytes(t));
+        free(d->saved[i].name);
+        nt_tensor_free(d->saved[i].orig);
+    }
+    d->n_saved = 0;
+    nt_error_clear();
+}
+
+static nt_action cb_run_begin(void *user, nt_session *s)
+{
+    (void)s;
+    restore_saved(user);
+    return NT_ACTION_CONTINUE;
+}
+
+/* Records why the run pauses: "<what>, before|after node #i 'name' (Op)". */
+static nt_action pause_for(nt_debugger *d, nt_dbg_bp *bp, const char *what)
+{
+    d->stop_msg.len = 0;
+    if (bp) {
+        bp->hits++;
+        nt_dbg_bp_describe(bp, &d->stop_msg);
+    } else {
+        nt_buf_puts(&d->stop_msg, what);
+    }
+    nt_buf_puts(&d->stop_msg, d->after ? (bp ? " hit after node " : " after node ") : (bp ? ", before node " : " before node "));
+    nt_dbg_describe_node(d, d->pos, &d->stop_msg);
+    nt_buf_putc(&d->stop_msg, '\n');
+    if (bp && bp->temporary)
+        nt_dbg_bps_delete(&d->bps, bp->id);
+    return NT_ACTION_PAUSE;
+}
+
+/* Watches on values no node produces (graph inputs, weights) are tested
+ * once per run, before the first node. */
+static nt_dbg_bp *match_unproduced_watch(nt_debugger *d)
+{
+    for (int i = 0; i < d->bps.n; i++) {
+        nt_dbg_bp *bp = &d->bps.v[i];
+        if (!bp->enabled || bp->kind != NT_DBG_BP_WATCH)
+            continue;
+        int v = nt_graph_find_value(d->graph, bp->target);
+        nt_tensor *t;
+        if (v < 0 || d->graph->values[v].producer >= 0 || nt_session_get_value(d->sess, bp->target, &t) != NT_OK)
+            continue;
+        if (nt_dbg_bps_match_value(&d->bps, bp->target, t) == bp)
+            return bp;
+    }
+    nt_error_clear();
+    return NULL;
+}
+
+static nt_action cb_node_begin(void *user, nt_session *s, const nt_node_view *node)
+{
+    nt_debugger *d = user;
+    (void)s;
+    if (node->depth != 0)
+        return NT_ACTION_CONTINUE;
+    d->pos = node->index;
+    d->after = false;
+    if (d->aborting)
+        return NT_ACTION_STOP;
+    if (d->ignore_bps)
+        return NT_ACTION_CONTINUE;
+    if (d->stop_at_first) {
+        d->stop_at_first = false;
+        return pause_for(d, NULL, "Stopped");
+    }
+    nt_dbg_bp *bp = node->index == 0 ? match_unproduced_watch(d) : NULL;
+    if (!bp)
+        bp = nt_dbg_bps_match_before(&d->bps, node->name, node->op_type);
+    return bp ? pause_for(d, bp, NULL) : NT_ACTION_CONTINUE;
+}
+
+static nt_action cb_node_end(void *user, nt_session *s, const nt_node_view *node)
+{
+    nt_debugger *d = user;
+    (void)s;
+    if (node->depth != 0)
+        return NT_ACTION_CONTINUE;
+    d->pos = node->index;
+    d->after = true;
+    if (d->aborting)
+        return NT_ACTION_STOP;
+    if (d->ignore_bps)
+        return NT_ACTION_CONTINUE;
+    int k;
+    nt_dbg_bp *bp = nt_dbg_bps_match_after(&d->bps, node, &k);
+    if (bp)
+        return pause_for(d, bp, NULL);
+    if (d->steps > 0 && --d->steps == 0)
+        return pause_for(d, NULL, "Stopped");
+    return NT_ACTION_CONTINUE;
+}
+
+/* ------------------------------------------------------------ object */
+
+nt_status nt_debugger_new(nt_model *m, nt_session *s, FILE *out, FILE *err, nt_debugger **out_dbg)
+{
+    *out_dbg = NULL;
+    nt_debugger *d = nt_calloc(1, sizeof *d);
+    if (!d)
+        return NT_ERR_NOMEM;
+    d->model = m;
+    d->sess = s;
+    d->graph = m->graph;
+    d->n_order = s->plan->n_order;
+    d->order = s->plan->order;
+    d->out = out;
+    d->err = err;
+    nt_buf_init(&d->ob);
+    nt_buf_init(&d->stop_msg);
+    nt_dbg_bps_init(&d->bps);
+    nt_dbg_print_opts_default(&d->popts);
+    d->pos_of = nt_calloc((size_t)(d->graph->n_nodes > 0 ? d->graph->n_nodes : 1), sizeof *d->pos_of);
+    if (!d->pos_of) {
+        nt_debugger_free(d);
+        return NT_ERR_NOMEM;
+    }
+    for (int i = 0; i < d->graph->n_nodes; i++)
+        d->pos_of[i] = -1;
+    for (int p = 0; p < d->n_order; p++)
+        d->pos_of[d->order[p]] = p;
+    nt_tracer t = {d, cb_wants, cb_run_begin, cb_node_begin, cb_node_end, NULL};
+    nt_status st = nt_session_add_tracer(s, &t);
+    if (st != NT_OK) {
+        nt_debugger_free(d);
+        return st;
+    }
+    nt_session_set_keep_values(s, true);
+    *out_dbg = d;
+    return NT_OK;
+}
+
+void nt_debugger_free(nt_debugger *d)
+{
+    if (!d)
+        return;
+    for (int i = 0; i < d->n_saved; i++) {
+        free(d->saved[i].name);
+        nt_tensor_free(d->saved[i].orig);
+    }
+    free(d->saved);
+    free(d->pos_of);
+    nt_dbg_bps_deinit(&d->bps);
+    nt_buf_deinit(&d->ob);
+    nt_buf_deinit(&d->stop_msg);
+    free(d);
+}
+
+bool nt_debugger_run_failed(const nt_debugger *d) { return d->run_failed; }
+
+/* ------------------------------------------------------------ run control */
+
+/* Prints where the run stopped, or how it ended. */
+static void report(nt_debugger *d, nt_status st)
+{
+    d->steps = 0;
+    d->stop_at_first = false;
+    d->ignore_bps = false;
+    if (st == NT_OK && nt_session_paused(d->sess)) {
+        d->state = DBG_PAUSED;
+        nt_buf_append(&d->ob, d->stop_msg.data, d->stop_msg.len);
+        if (d->after)
+            nt_dbg_describe_outputs(d, d->pos, &d->ob);
+        return;
+    }
+    d->state = DBG_FINISHED;
+    if (st != NT_OK) {
+        d->run_failed = true;
+        nt_buf_printf(&d->ob, "Run failed: %s\n", nt_last_error());
+        return;
+    }
+    d->run_failed = false;
+    nt_buf_printf(&d->ob, "Run finished (%d nodes)\n", d->n_order);
+    for (int i = 0; i < nt_model_output_count(d->model); i++) {
+        nt_value_info vi;
+        const nt_tensor *t;
+        if (nt_model_output_info(d->model, i, &vi) != NT_OK || nt_session_get_output(d->sess, i, &t) != NT_OK)
+            continue;
+        nt_buf_printf(&d->ob, "  output '%s' ", vi.name);
+        nt_dbg_format_summary(&d->ob, t);
+        nt_buf_putc(&d->ob, '\n');
+    }
+    nt_error_clear();
+}
+
+static void abort_run(nt_debugger *d)
+{
+    if (d->state != DBG_PAUSED)
+        return;
+    d->aborting = true;
+    (void)nt_session_run(d->sess); /* NT_ERR_STOPPED by design */
+    d->aborting = false;
+    d->state = DBG_IDLE;
+    nt_error_clear();
+}
+
+static nt_status no_args(const char *cmd, const char *args)
+{
+    if (*args)
+        return nt_error(NT_ERR_INVALID_ARG, "'%s' takes no arguments", cmd);
+    return NT_OK;
+}
+
+static nt_status need_paused(const nt_debugger *d)
+{
+    if (d->state == DBG_PAUSED)
+        return NT_OK;
+    return nt_error(NT_ERR_INVALID_ARG, "the model is not running (use 'run' or 'start')");
+}
+
+static nt_status begin_run(nt_debugger *d, bool stop_first)
+{
+    if (d->state == DBG_PAUSED) {
+        abort_run(d);
+        nt_buf_puts(&d->ob, "Restarting the run from the beginning.\n");
+    }
+    d->stop_at_first = stop_first;
+    report(d, nt_session_run(d->sess));
+    return NT_OK;
+}
+
+nt_status nt_dbg_cmd_run(nt_debugger *d, const char *args)
+{
+    nt_status st = no_args("run", args);
+    return st != NT_OK ? st : begin_run(d, false);
+}
+
+nt_status nt_dbg_cmd_start(nt_debugger *d, const char *args)
+{
+    nt_status st = no_args("start", args);
+    return st != NT_OK ? st : begin_run(d, true);
+}
+
+nt_status nt_dbg_cmd_continue(nt_debugger *d, const char *args)
+{
+    nt_status st = no_args("continue", args);
+    if (st == NT_OK)
+        st = need_paused(d);
+    if (st == NT_OK)
+        report(d, nt_session_run(d->sess));
+    return st;
+}
+
+nt_status nt_dbg_cmd_next(nt_debugger *d, const char *args)
+{
+    long long n = 1;
+    if (*args) {
+        char *end;
+        n = strtoll(args, &end, 10);
+        if (end == args || *end || n < 1)
+            return nt_error(NT_ERR_INVALID_ARG, "'next' takes a positive count of nodes, not '%s'", args);
+    }
+    nt_status st = need_paused(d);
+    if (st != NT_OK)
+        return st;
+    d->steps = n;
+    report(d, nt_session_run(d->sess));
+    return NT_OK;
+}
+
+nt_status nt_dbg_cmd_finish(nt_debugger *d, const char *args)
+{
+    nt_status st = no_args("finish", args);
+    if (st == NT_OK)
+        st = need_paused(d);
+    if (st != NT_OK)
+        return st;
+    d->ignore_bps = true;
+    report(d, nt_session_run(d->sess));
+    return NT_OK;
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+nt_status nt_debugger_exec(nt_debugger *d, const char *line, bool *quit)
+{
+    *quit = false;
+    while (*line == ' ' || *line == '\t')
+        line++;
+    size_t len = strlen(line);
+    while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t' || line[len - 1] == '\n' || line[len - 1] == '\r'))
+        len--;
+    if (len == 0 || line[0] == '#')
+        return NT_OK;
+    char *copy = nt_strndup(line, len);
+    if (!copy)
+        return NT_ERR_NOMEM;
+    size_t w = 0;
+    while (copy[w] && copy[w] != ' ' && copy[w] != '\t')
+        w++;
+    const char *args = copy + w;
+    while (*args == ' ' || *args == '\t')
+        args++;
+    const dbg_command *c = nt_dbg_find_command(copy, w);
+    nt_status st;
+    if (!c) {
+        st = nt_error(NT_ERR_INVALID_ARG, "unknown command '%.*s' (try 'help')", (int)w, copy);
+    } else if (!c->fn) { /* quit */
+        *quit = true;
+        st = NT_OK;
+    } else {
+        st = c->fn(d, args);
+        if (c->fn == nt_dbg_cmd_next || c->fn == nt_dbg_cmd_continue)
+            snprintf(d->repeat, sizeof d->repeat, "%s", c->name);
+        else
+            d->repeat[0] = '\0';
+    }
+    nt_dbg_flush(d);
+    free(copy);
+    return st;
+}

@@ -1,0 +1,537 @@
+/*
+ * test_ops_misc.c — the misc family through the registry: Det (batched,
+ * pivoting, singular), the window functions, MelWeightMatrix shape and
+ * triangle peaks, GridSample (identity grid, border/reflection padding,
+ * nearest, bicubic on a linear ramp, 5-D), RoiAlign (bilinear samples of a
+ * linear ramp, max mode), NonMaxSuppression (the spec's examples:
+ * suppression by IoU, center-point boxes, per-class limit), DFT (impulse,
+ * rfft/irfft and inverse round trips, opset-20 axis input) and STFT against
+ * a direct sum.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/core.h"
+#include "ops/kernel.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- harness: run a kernel through the registry as the executor does */
+
+static nt_tensor *mk(nt_dtype t, int ndim, const int64_t *dims, const void *data)
+{
+    nt_tensor *x = NULL;
+    assert_int_equal(nt_tensor_new(t, ndim, dims, &x), NT_OK);
+    if (data)
+        memcpy(x->data, data, nt_tensor_nbytes(x));
+    return x;
+}
+
+static NT_UNUSED nt_tensor *mkf(int ndim, const int64_t *dims, const float *data)
+{
+    return mk(NT_DTYPE_FLOAT, ndim, dims, data);
+}
+
+/* A node under construction: attributes are appended with the a_* helpers. */
+typedef struct tnode {
+    nt_node node;
+    nt_attr attrs[12];
+    int ins[10], outs[4];
+} tnode;
+
+static void tn_init(tnode *t, const char *op)
+{
+    memset(t, 0, sizeof *t);
+    t->node.name = "n0";
+    t->node.op_type = op;
+    t->node.domain = "";
+    t->node.in = t->ins;
+    t->node.out = t->outs;
+    t->node.attrs = t->attrs;
+}
+
+static nt_attr *tn_attr(tnode *t, const char *name, nt_attr_type type)
+{
+    nt_attr *a = &t->attrs[t->node.n_attr++];
+    a->name = name;
+    a->type = type;
+    return a;
+}
+
+static NT_UNUSED void a_int(tnode *t, const char *name, int64_t v) { tn_attr(t, name, NT_ATTR_INT)->i = v; }
+static NT_UNUSED void a_float(tnode *t, const char *name, float v) { tn_attr(t, name, NT_ATTR_FLOAT)->f = v; }
+static NT_UNUSED void a_str(tnode *t, const char *name, const char *v)
+{
+    nt_attr *a = tn_attr(t, name, NT_ATTR_STRING);
+    a->s = v;
+    a->s_len = strlen(v);
+}
+static NT_UNUSED void a_strs(tnode *t, const char *name, int n, const char **v)
+{
+    nt_attr *a = tn_attr(t, name, NT_ATTR_STRINGS);
+    a->n = n;
+    a->strings = v;
+}
+static NT_UNUSED void a_floats(tnode *t, const char *name, int n, const float *v)
+{
+    nt_attr *a = tn_attr(t, name, NT_ATTR_FLOATS);
+    a->n = n;
+    a->floats = v;
+}
+
+/* prepare, infer, allocate, compute.  want[i] says whether output i is
+ * requested (NULL = all); out[i] get new tensors or stay NULL.  Returns the
+ * first failing status (outputs freed and NULL then).  Outputs whose infer
+ * left the rank unknown are allocated by compute itself. */
+static nt_status tn_run(tnode *t, int opset, int n_in, nt_tensor **in, int n_out, nt_tensor **out, const bool *want)
+{
+    const nt_op_def *def = nt_op_find(t->node.op_type, "", opset);
+    assert_non_null(def);
+    t->node.n_in = n_in;
+    t->node.n_out = n_out;
+    t->node.opset = opset;
+    void *state = NULL;
+    nt_status s = def->prepare ? def->prepare(&t->node, opset, &state) : NT_OK;
+    if (s != NT_OK)
+        return s;
+    for (int i = 0; i < n_out; i++) {
+        out[i] = NULL;
+        if (want && !want[i])
+            continue;
+        out[i] = nt_calloc(1, sizeof(nt_tensor));
+        assert_non_null(out[i]);
+        out[i]->ndim = -1;
+    }
+    nt_kernel_ctx ctx = {&t->node, opset, n_in, n_out, in, out, state, false, NULL, NULL};
+    s = def->infer(&ctx);
+    for (int i = 0; i < n_out && s == NT_OK; i++)
+        if (out[i] && out[i]->ndim >= 0)
+            s = nt_tensor_reserve(out[i], nt_tensor_nbytes(out[i]));
+    if (s == NT_OK)
+        s = def->compute(&ctx);
+    if (def->release)
+        def->release(state);
+    if (s != NT_OK)
+        for (int i = 0; i < n_out; i++) {
+            nt_tensor_free(out[i]);
+            out[i] = NULL;
+        }
+    return s;
+}
+
+/* Static-mode infer only; outputs are caller storage. */
+static NT_UNUSED nt_status tn_infer_static(tnode *t, int opset, int n_in, nt_tensor **in, int n_out, nt_tensor *outs)
+{
+    const nt_op_def *def = nt_op_find(t->node.op_type, "", opset);
+    assert_non_null(def);
+    t->node.n_in = n_in;
+    t->node.n_out = n_out;
+    t->node.opset = opset;
+    void *state = NULL;
+    nt_status s = def->prepare ? def->prepare(&t->node, opset, &state) : NT_OK;
+    if (s != NT_OK)
+        return s;
+    nt_tensor *out[4];
+    for (int i = 0; i < n_out; i++) {
+        memset(&outs[i], 0, sizeof outs[i]);
+        outs[i].ndim = -1;
+        out[i] = &outs[i];
+    }
+    nt_kernel_ctx ctx = {&t->node, opset, n_in, n_out, in, out, state, true, NULL, NULL};
+    s = def->infer(&ctx);
+    if (def->release)
+        def->release(state);
+    return s;
+}
+
+static void free_all(nt_tensor **t, int n)
+{
+    for (int i = 0; i < n; i++)
+        nt_tensor_free(t[i]);
+}
+
+/* |got - want| <= atol + rtol |want| elementwise, with the shape checked. */
+static NT_UNUSED void expect_close(const nt_tensor *got, int ndim, const int64_t *dims, const float *want, double tol)
+{
+    assert_non_null(got);
+    assert_int_equal(got->ndim, ndim);
+    for (int d = 0; d < ndim; d++)
+        assert_int_equal(got->dims[d], dims[d]);
+    int64_t n = nt_tensor_numel(got);
+    for (int64_t i = 0; i < n; i++) {
+        double g = nt_tensor_get_f64(got, i), w = want[i];
+        if (fabs(g - w) > tol + tol * fabs(w))
+            fail_msg("element %lld: got %.9g, want %.9g", (long long)i, g, w);
+    }
+}
+
+static void test_det(void **st)
+{
+    (void)st;
+    /* [[2,0,1],[1,3,2],[1,1,1]] det = 2*(3-2) - 0 + 1*(1-3) = 0... use a
+     * pivoting case instead: [[0,1],[1,0]] = -1, and a singular matrix */
+    const float x[3 * 9] = {0, 1, 0, 1, 0, 0, 0, 0, 1,     /* permutation: -1 */
+                            2, -1, 0, -1, 2, -1, 0, -1, 2, /* tridiagonal: 4 */
+                            1, 2, 3, 2, 4, 6, 7, 8, 9};    /* singular: 0 */
+    int64_t dx[3] = {3, 3, 3}, dy[1] = {3};
+    nt_tensor *in[1] = {mkf(3, dx, x)};
+    tnode t;
+    tn_init(&t, "Det");
+    nt_tensor *y;
+    assert_int_equal(tn_run(&t, 11, 1, in, 1, &y, NULL), NT_OK);
+    const float want[3] = {-1, 4, 0};
+    expect_close(y, 1, dy, want, 1e-6);
+    nt_tensor_free(y);
+    free_all(in, 1);
+}
+
+static void test_windows(void **st)
+{
+    (void)st;
+    const int64_t n4[1] = {4};
+    nt_tensor *in[1] = {mk(NT_DTYPE_INT64, 0, NULL, n4)};
+    int64_t d4[1] = {4};
+    nt_tensor *y;
+    tnode t;
+    tn_init(&t, "HannWindow");
+    assert_int_equal(tn_run(&t, 17, 1, in, 1, &y, NULL), NT_OK);
+    const float hann[4] = {0, 0.5f, 1, 0.5f};
+    expect_close(y, 1, d4, hann, 1e-6);
+    nt_tensor_free(y);
+    /* symmetric Hamming, size 4 (N = 3), as double */
+    tn_init(&t, "HammingWindow");
+    a_int(&t, "periodic", 0);
+    a_int(&t, "output_datatype", NT_DTYPE_DOUBLE);
+    assert_int_equal(tn_run(&t, 17, 1, in, 1, &y, NULL), NT_OK);
+    assert_int_equal(y->dtype, NT_DTYPE_DOUBLE);
+    float ham[4];
+    for (int n = 0; n < 4; n++)
+        ham[n] = (float)(25.0 / 46 - 21.0 / 46 * cos(2 * M_PI * n / 3));
+    expect_close(y, 1, d4, ham, 1e-6);
+    nt_tensor_free(y);
+    tn_init(&t, "BlackmanWindow");
+    assert_int_equal(tn_run(&t, 17, 1, in, 1, &y, NULL), NT_OK);
+    const float bl[4] = {0, 0.34f, 1, 0.34f}; /* 0.42 - 0.5cos + 0.08cos2 */
+    expect_close(y, 1, d4, bl, 1e-6);
+    nt_tensor_free(y);
+    /* an int8 output type is declined */
+    tn_init(&t, "BlackmanWindow");
+    a_int(&t, "output_datatype", NT_DTYPE_INT8);
+    assert_int_equal(tn_run(&t, 17, 1, in, 1, &y, NULL), NT_ERR_UNSUPPORTED);
+    free_all(in, 1);
+}
+
+/* The corpus parameters: 8 mel bins, dft 16, 8192 Hz, 0..4096 Hz give a
+ * (9, 8) matrix whose every column is a triangle peaking at 1. */
+static void test_mel_weight_matrix(void **st)
+{
+    (void)st;
+    const int32_t bins[1] = {8}, dft[1] = {16}, sr[1] = {8192};
+    const float lo[1] = {0}, hi[1] = {4096};
+    nt_tensor *in[5] = {mk(NT_DTYPE_INT32, 0, NULL, bins), mk(NT_DTYPE_INT32, 0, NULL, dft),
+                        mk(NT_DTYPE_INT32, 0, NULL, sr), mkf(0, NULL, lo), mkf(0, NULL, hi)};
+    tnode t;
+    tn_init(&t, "MelWeightMatrix");
+    nt_tensor *y;
+    assert_int_equal(tn_run(&t, 17, 5, in, 1, &y, NULL), NT_OK);
+    assert_int_equal(y->ndim, 2);
+    assert_int_equal(y->dims[0], 9);
+    assert_int_equal(y->dims[1], 8);
+    for (int m = 0; m < 8; m++) {
+        double mx = 0;
+        for (int k = 0; k < 9; k++) {
+            double v = nt_tensor_get_f64(y, k * 8 + m);
+            assert_true(v >= 0 && v <= 1);
+            mx = v > mx ? v : mx;
+        }
+        assert_float_equal(mx, 1.0, 0);
+    }
+    nt_tensor_free(y);
+    free_all(in, 5);
+}
+
+/* X (1, 1, 3, 4) = 10*y + x; the align_corners identity grid returns X. */
+static void test_gridsample_identity_and_padding(void **st)
+{
+    (void)st;
+    float x[12], grid[24];
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 4; j++) {
+            x[i * 4 + j] = (float)(10 * i + j);
+            grid[(i * 4 + j) * 2 + 0] = -1 + 2.0f * (float)j / 3; /* x first */
+            grid[(i * 4 + j) * 2 + 1] = -1 + 2.0f * (float)i / 2;
+        }
+    int64_t dx[4] = {1, 1, 3, 4}, dg[4] = {1, 3, 4, 2};
+    nt_tensor *in[2] = {mkf(4, dx, x), mkf(4, dg, grid)};
+    const char *modes[3] = {"bilinear", "nearest", "bicubic"};
+    for (int m = 0; m < 3; m++) {
+        tnode t;
+        tn_init(&t, "GridSample");
+        a_int(&t, "align_corners", 1);
+        a_str(&t, "mode", modes[m]);
+        nt_tensor *y;
+        assert_int_equal(tn_run(&t, 16, 2, in, 1, &y, NULL), NT_OK);
+        expect_close(y, 4, dx, x, 1e-5);
+        nt_tensor_free(y);
+    }
+    free_all(in, 2);
+
+    /* points far outside: border clamps to the corner, zeros reads 0,
+     * reflection (align_corners 1) folds 1.5 widths back inside */
+    const float g2[4] = {-3, -3, 2, 0}; /* (x, y) pairs */
+    int64_t dg2[4] = {1, 1, 2, 2}, dy[4] = {1, 1, 1, 2};
+    const float xsmall[4] = {1, 2, 3, 4}; /* (1, 1, 2, 2) */
+    int64_t dxs[4] = {1, 1, 2, 2};
+    nt_tensor *in2[2] = {mkf(4, dxs, xsmall), mkf(4, dg2, g2)};
+    struct {
+        const char *pad;
+        float want[2];
+    } cases[3] = {{"border", {1, 3}}, {"zeros", {0, 0}}, {"reflection", {1, 3}}};
+    /* reflection: x = -3 -> -1 -> ... with align_corners 1, coordinates
+     * (g+1)/2 -> -1 reflects to 1 (x), y -1 -> 1: element (1,1) = 4? see below */
+    for (int c = 0; c < 3; c++) {
+        tnode t;
+        tn_init(&t, "GridSample");
+        a_int(&t, "align_corners", 1);
+        a_str(&t, "padding_mode", cases[c].pad);
+        nt_tensor *y;
+        assert_int_equal(tn_run(&t, 20, 2, in2, 1, &y, NULL), NT_OK);
+        if (c == 2) {
+            /* g = -3 -> pixel coordinate -1 -> reflected to 1 in [0, 1];
+             * the second point g = (2, 0) -> x 1.5 -> 0.5, y 0.5 */
+            const float want[2] = {4, 2.5f};
+            expect_close(y, 4, dy, want, 1e-6);
+        } else {
+            /* border: second point clamps x to 1, y 0.5 -> (2 + 4) / 2 */
+            const float want[2] = {c == 0 ? 1.0f : 0.0f, c == 0 ? 3.0f : 0.0f};
+            expect_close(y, 4, dy, want, 1e-6);
+        }
+        nt_tensor_free(y);
+    }
+    free_all(in2, 2);
+}
+
+/* 5-D (opset 20): sampling the centre of a 2x2x2 cube averages all eight. */
+static void test_gridsample_volumetric(void **st)
+{
+    (void)st;
+    const float x[8] = {1, 2, 3, 4, 5, 6, 7, 8}, g[3] = {0, 0, 0};
+    int64_t dx[5] = {1, 1, 2, 2, 2}, dg[5] = {1, 1, 1, 1, 3}, dy[5] = {1, 1, 1, 1, 1};
+    nt_tensor *in[2] = {mkf(5, dx, x), mkf(5, dg, g)};
+    tnode t;
+    tn_init(&t, "GridSample");
+    nt_tensor *y;
+    assert_int_equal(tn_run(&t, 20, 2, in, 1, &y, NULL), NT_OK);
+    const float want[1] = {4.5f};
+    expect_close(y, 5, dy, want, 1e-6);
+    nt_tensor_free(y);
+    /* before opset 20 only 4-D is accepted */
+    assert_int_equal(tn_run(&t, 16, 2, in, 1, &y, NULL), NT_ERR_SHAPE);
+    free_all(in, 2);
+}
+
+/* X = 10*y + x (8x8): bilinear samples of a linear function are exact, so
+ * an avg bin equals the ramp at the bin centre. */
+static void test_roialign(void **st)
+{
+    (void)st;
+    float x[64];
+    for (int i = 0; i < 64; i++)
+        x[i] = (float)(10 * (i / 8) + i % 8);
+    const float rois[4] = {1, 2, 5, 6}; /* x1 y1 x2 y2 */
+    const int64_t bi[1] = {0};
+    int64_t dx[4] = {1, 1, 8, 8}, dr[2] = {1, 4}, db[1] = {1}, dy[4] = {1, 1, 2, 2};
+    nt_tensor *in[3] = {mkf(4, dx, x), mkf(2, dr, rois), mk(NT_DTYPE_INT64, 1, db, bi)};
+    tnode t;
+    tn_init(&t, "RoiAlign");
+    a_int(&t, "output_height", 2);
+    a_int(&t, "output_width", 2);
+    a_int(&t, "sampling_ratio", 2);
+    nt_tensor *y;
+    /* half_pixel (opset 16 default): roi [0.5, 4.5] x [1.5, 5.5]; bin centres
+     * x 1.5, 3.5 and y 2.5, 4.5 */
+    assert_int_equal(tn_run(&t, 16, 3, in, 1, &y, NULL), NT_OK);
+    const float want[4] = {26.5f, 28.5f, 46.5f, 48.5f};
+    expect_close(y, 4, dy, want, 1e-5);
+    nt_tensor_free(y);
+    /* opset 10 (output_half_pixel): roi [1, 5] x [2, 6]; centres 2, 4 / 3, 5 */
+    assert_int_equal(tn_run(&t, 10, 3, in, 1, &y, NULL), NT_OK);
+    const float want10[4] = {32, 34, 52, 54};
+    expect_close(y, 4, dy, want10, 1e-5);
+    nt_tensor_free(y);
+    free_all(in, 3);
+}
+
+/* The spec's NMS examples. */
+static const float nms_boxes[24] = {0, 0, 1, 1, 0, 0.1f, 1, 1.1f, 0, -0.1f, 1, 0.9f,
+                                    0, 10, 1, 11, 0, 10.1f, 1, 11.1f, 0, 100, 1, 101};
+static const float nms_scores[6] = {0.9f, 0.75f, 0.6f, 0.95f, 0.5f, 0.3f};
+
+static nt_tensor *run_nms(const float *boxes, int64_t max_out, float iou, float score, int cpb)
+{
+    int64_t db[3] = {1, 6, 4}, ds[3] = {1, 1, 6};
+    const int64_t mo[1] = {max_out};
+    const float it[1] = {iou}, sc[1] = {score};
+    nt_tensor *in[5] = {mkf(3, db, boxes), mkf(3, ds, nms_scores), mk(NT_DTYPE_INT64, 1, (int64_t[]){1}, mo),
+                        mkf(1, (int64_t[]){1}, it), mkf(1, (int64_t[]){1}, sc)};
+    tnode t;
+    tn_init(&t, "NonMaxSuppression");
+    if (cpb)
+        a_int(&t, "center_point_box", 1);
+    nt_tensor *y;
+    assert_int_equal(tn_run(&t, 11, 5, in, 1, &y, NULL), NT_OK);
+    free_all(in, 5);
+    return y;
+}
+
+static void expect_sel(const nt_tensor *y, int n, const int64_t *boxes)
+{
+    assert_int_equal(y->dtype, NT_DTYPE_INT64);
+    assert_int_equal(y->ndim, 2);
+    assert_int_equal(y->dims[0], n);
+    assert_int_equal(y->dims[1], 3);
+    const int64_t *v = y->data;
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(v[i * 3], 0);
+        assert_int_equal(v[i * 3 + 1], 0);
+        assert_int_equal(v[i * 3 + 2], boxes[i]);
+    }
+}
+
+static void test_nms(void **st)
+{
+    (void)st;
+    nt_tensor *y = run_nms(nms_boxes, 3, 0.5f, 0.0f, 0);
+    expect_sel(y, 3, (const int64_t[]){3, 0, 5});
+    nt_tensor_free(y);
+    /* score threshold 0.4 drops box 5; limit 2 keeps the first two */
+    y = run_nms(nms_boxes, 3, 0.5f, 0.4f, 0);
+    expect_sel(y, 2, (const int64_t[]){3, 0});
+    nt_tensor_free(y);
+    y = run_nms(nms_boxes, 0, 0.5f, 0.0f, 0);
+    expect_sel(y, 0, NULL);
+    nt_tensor_free(y);
+    /* center-point boxes: (xc, yc, w, h) of the same boxes */
+    float cb[24];
+    for (int i = 0; i < 6; i++) {
+        const float *b = nms_boxes + i * 4; /* y1 x1 y2 x2 */
+        cb[i * 4 + 0] = (b[1] + b[3]) / 2;
+        cb[i * 4 + 1] = (b[0] + b[2]) / 2;
+        cb[i * 4 + 2] = b[3] - b[1];
+        cb[i * 4 + 3] = b[2] - b[0];
+    }
+    y = run_nms(cb, 3, 0.5f, 0.0f, 1);
+    expect_sel(y, 3, (const int64_t[]){3, 0, 5});
+    nt_tensor_free(y);
+}
+
+/* DFT of an impulse at n = 1 is e^{-2 pi i k / N}; rfft then irfft returns
+ * the signal; forward then inverse (complex) returns it too. */
+static void test_dft(void **st)
+{
+    (void)st;
+    const float x[8] = {0, 1, 0, 0, 0, 0, 0, 0};
+    int64_t dx[3] = {1, 8, 1};
+    nt_tensor *in[1] = {mkf(3, dx, x)};
+    tnode t;
+    tn_init(&t, "DFT");
+    nt_tensor *y;
+    assert_int_equal(tn_run(&t, 17, 1, in, 1, &y, NULL), NT_OK);
+    float want[16];
+    for (int k = 0; k < 8; k++) {
+        want[2 * k] = (float)cos(2 * M_PI * k / 8);
+        want[2 * k + 1] = (float)-sin(2 * M_PI * k / 8);
+    }
+    int64_t dy[3] = {1, 8, 2};
+    expect_close(y, 3, dy, want, 1e-6);
+
+    /* inverse of that spectrum gives the impulse back (complex form) */
+    nt_tensor *in2[1] = {y};
+    tnode u;
+    tn_init(&u, "DFT");
+    a_int(&u, "inverse", 1);
+    nt_tensor *z;
+    assert_int_equal(tn_run(&u, 17, 1, in2, 1, &z, NULL), NT_OK);
+    const float back[16] = {0, 0, 1, 0};
+    expect_close(z, 3, dy, back, 1e-6);
+    nt_tensor_free(z);
+    nt_tensor_free(y);
+
+    /* rfft (opset 20, axis input -2) then irfft */
+    const int64_t axis[1] = {-2};
+    const float sig[6] = {1, -2, 3.5f, 0.25f, 7, -1};
+    int64_t ds[3] = {1, 6, 1};
+    nt_tensor *in3[3] = {mkf(3, ds, sig), NULL, mk(NT_DTYPE_INT64, 0, NULL, axis)};
+    tnode r;
+    tn_init(&r, "DFT");
+    a_int(&r, "onesided", 1);
+    assert_int_equal(tn_run(&r, 20, 3, in3, 1, &y, NULL), NT_OK);
+    assert_int_equal(y->dims[1], 4);
+    nt_tensor *in4[3] = {y, NULL, in3[2]};
+    tnode ir;
+    tn_init(&ir, "DFT");
+    a_int(&ir, "onesided", 1);
+    a_int(&ir, "inverse", 1);
+    assert_int_equal(tn_run(&ir, 20, 3, in4, 1, &z, NULL), NT_OK);
+    expect_close(z, 3, ds, sig, 1e-5);
+    nt_tensor_free(z);
+    nt_tensor_free(y);
+    free_all(in3, 3);
+    free_all(in, 1);
+}
+
+/* STFT of a 10-sample ramp, frame 4, step 3, Hann window: 3 frames of 3
+ * bins, against a direct sum. */
+static void test_stft(void **st)
+{
+    (void)st;
+    float x[10], win[4];
+    for (int i = 0; i < 10; i++)
+        x[i] = (float)(i * i % 7) - 2;
+    for (int n = 0; n < 4; n++)
+        win[n] = (float)(0.5 - 0.5 * cos(2 * M_PI * n / 4));
+    const int64_t step[1] = {3};
+    int64_t dx[3] = {1, 10, 1}, dw[1] = {4};
+    nt_tensor *in[3] = {mkf(3, dx, x), mk(NT_DTYPE_INT64, 0, NULL, step), mkf(1, dw, win)};
+    tnode t;
+    tn_init(&t, "STFT");
+    nt_tensor *y;
+    assert_int_equal(tn_run(&t, 17, 3, in, 1, &y, NULL), NT_OK);
+    float want[3 * 3 * 2];
+    for (int f = 0; f < 3; f++)
+        for (int k = 0; k < 3; k++) {
+            double re = 0, im = 0;
+            for (int n = 0; n < 4; n++) {
+                double v = x[f * 3 + n] * win[n], a = -2 * M_PI * k * n / 4;
+                re += v * cos(a);
+                im += v * sin(a);
+            }
+            want[(f * 3 + k) * 2] = (float)re;
+            want[(f * 3 + k) * 2 + 1] = (float)im;
+        }
+    int64_t dy[4] = {1, 3, 3, 2};
+    expect_close(y, 4, dy, want, 1e-5);
+    nt_tensor_free(y);
+    free_all(in, 3);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_det),
+        cmocka_unit_test(test_windows),
+        cmocka_unit_test(test_mel_weight_matrix),
+        cmocka_unit_test(test_gridsample_identity_and_padding),
+        cmocka_unit_test(test_gridsample_volumetric),
+        cmocka_unit_test(test_roialign),
+        cmocka_unit_test(test_nms),
+        cmocka_unit_test(test_dft),
+        cmocka_unit_test(test_stft),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
