@@ -2,6 +2,7 @@
  * cmd_run.c — `nntrace run MODEL ...`: bind inputs, run (optionally many
  * times for timing), write outputs as .npy, print a summary of each output.
  */
+#include "cli/cli_diff.h"
 #include "cli/cli_model.h"
 #include "cli/cli_trace.h"
 #include "trace/tfevents.h"
@@ -26,6 +27,10 @@ const char nt_usage_run[] =
     "  --repeat N         after one warm-up run, run N times and report the median time\n"
     "  --json             print {\"outputs\": [...], \"median_ms\", \"min_ms\", \"runs\"}\n"
     "  -v                 print the first values of each output (and traced tensor)\n"
+    "  --compare DIR      compare every node output with reference tensors in DIR (a run\n"
+    "                     directory with dumps, or .npy files named as -o names them);\n"
+    "                     exit 3 on divergence; writes diff.json into the run directory\n"
+    NT_CLI_DIFF_TOL_HELP
     "\n"
     "exit codes: 0 ok, 1 usage error (also: an input not given), 2 bad model or input\n"
     "file, or a model nntrace declines (the message lists every unsupported node).\n";
@@ -35,6 +40,7 @@ typedef struct run_opts {
     char cmdline[2048];
     nt_cli_inputs in;
     nt_cli_trace trace;
+    nt_cli_compare cmp;
     int repeat;
     bool json, verbose;
 } run_opts;
@@ -48,6 +54,8 @@ static int parse_args(int argc, char **argv, run_opts *o)
         if (r > 0)
             continue;
         r = nt_cli_parse_trace_opt("run", argc, argv, &i, &o->trace);
+        if (r == 0)
+            r = nt_cli_parse_compare_opt("run", argc, argv, &i, &o->cmp);
         if (r < 0)
             return NT_EXIT_USAGE;
         if (r > 0)
@@ -185,6 +193,7 @@ static nt_status run_timed(nt_session *s, int n, int *runs, double *median, doub
 int nt_cmd_run(int argc, char **argv)
 {
     run_opts o = {0};
+    nt_cli_compare_init(&o.cmp);
     size_t off = 0;
     for (int i = 0; i < argc && off + 2 < sizeof o.cmdline; i++) {
         int n = snprintf(o.cmdline + off, sizeof o.cmdline - off, "%s%s", i ? " " : "", argv[i]);
@@ -212,6 +221,11 @@ int nt_cmd_run(int argc, char **argv)
     if (o.repeat > 0) /* warm-up (untraced): first touch of buffers and caches */
         st = nt_session_run(s);
     if (st == NT_OK && (code = nt_cli_trace_start(&o.trace, m, s, false)) != NT_EXIT_OK)
+        goto out;
+    char cmp_rundir[4096] = "";
+    if (o.trace.rd)
+        snprintf(cmp_rundir, sizeof cmp_rundir, "%s", nt_rundir_path(o.trace.rd));
+    if (st == NT_OK && (code = nt_cli_compare_start(&o.cmp, s)) != NT_EXIT_OK)
         goto out;
     if (st == NT_OK && o.trace.rd) {
         nt_writer *w;
@@ -283,7 +297,9 @@ int nt_cmd_run(int argc, char **argv)
                    o.in.threads > 1 ? o.in.threads : 1, o.in.threads > 1 ? "s" : "");
         printf("peak intermediate memory: %.1f KiB\n", (double)nt_session_peak_bytes(s) / 1024.0);
     }
+    code = nt_cli_compare_finish(&o.cmp, o.json ? stderr : stdout, cmp_rundir[0] ? cmp_rundir : NULL);
 out:
+    nt_cli_compare_deinit(&o.cmp);
     nt_session_free(s);
     nt_model_free(m);
     return code;

@@ -173,8 +173,8 @@ static NT_UNUSED void expect_close(const nt_tensor *got, int ndim, const int64_t
 static void test_det(void **st)
 {
     (void)st;
-    /* [[2,0,1],[1,3,2],[1,1,1]] det = 2*(3-2) - 0 + 1*(1-3) = 0... use a
-     * pivoting case instead: [[0,1],[1,0]] = -1, and a singular matrix */
+    /* a permutation (needs pivoting: a zero first pivot), a tridiagonal
+     * matrix and a singular one */
     const float x[3 * 9] = {0, 1, 0, 1, 0, 0, 0, 0, 1,     /* permutation: -1 */
                             2, -1, 0, -1, 2, -1, 0, -1, 2, /* tridiagonal: 4 */
                             1, 2, 3, 2, 4, 6, 7, 8, 9};    /* singular: 0 */
@@ -281,19 +281,20 @@ static void test_gridsample_identity_and_padding(void **st)
     }
     free_all(in, 2);
 
-    /* points far outside: border clamps to the corner, zeros reads 0,
-     * reflection (align_corners 1) folds 1.5 widths back inside */
-    const float g2[4] = {-3, -3, 2, 0}; /* (x, y) pairs */
+    /* two points: g = (-3, -3) lies far outside, g = (2, 0) is pixel
+     * (x 1.5, y 0.5) on the 2x2 input [[1, 2], [3, 4]] (align_corners 1).
+     *   border:     corner 1; x clamped to 1 -> (2 + 4) / 2 = 3
+     *   zeros:      0; taps x = 1 (weight .5) and 2 (zero) -> (2 + 4) / 4
+     *   reflection: -1 folds to 1 -> 4; x 1.5 folds to 0.5 -> mean 2.5 */
+    const float g2[4] = {-3, -3, 2, 0};
     int64_t dg2[4] = {1, 1, 2, 2}, dy[4] = {1, 1, 1, 2};
-    const float xsmall[4] = {1, 2, 3, 4}; /* (1, 1, 2, 2) */
+    const float xsmall[4] = {1, 2, 3, 4};
     int64_t dxs[4] = {1, 1, 2, 2};
     nt_tensor *in2[2] = {mkf(4, dxs, xsmall), mkf(4, dg2, g2)};
     struct {
         const char *pad;
         float want[2];
-    } cases[3] = {{"border", {1, 3}}, {"zeros", {0, 0}}, {"reflection", {1, 3}}};
-    /* reflection: x = -3 -> -1 -> ... with align_corners 1, coordinates
-     * (g+1)/2 -> -1 reflects to 1 (x), y -1 -> 1: element (1,1) = 4? see below */
+    } cases[3] = {{"border", {1, 3}}, {"zeros", {0, 1.5f}}, {"reflection", {4, 2.5f}}};
     for (int c = 0; c < 3; c++) {
         tnode t;
         tn_init(&t, "GridSample");
@@ -301,16 +302,7 @@ static void test_gridsample_identity_and_padding(void **st)
         a_str(&t, "padding_mode", cases[c].pad);
         nt_tensor *y;
         assert_int_equal(tn_run(&t, 20, 2, in2, 1, &y, NULL), NT_OK);
-        if (c == 2) {
-            /* g = -3 -> pixel coordinate -1 -> reflected to 1 in [0, 1];
-             * the second point g = (2, 0) -> x 1.5 -> 0.5, y 0.5 */
-            const float want[2] = {4, 2.5f};
-            expect_close(y, 4, dy, want, 1e-6);
-        } else {
-            /* border: second point clamps x to 1, y 0.5 -> (2 + 4) / 2 */
-            const float want[2] = {c == 0 ? 1.0f : 0.0f, c == 0 ? 3.0f : 0.0f};
-            expect_close(y, 4, dy, want, 1e-6);
-        }
+        expect_close(y, 4, dy, cases[c].want, 1e-6);
         nt_tensor_free(y);
     }
     free_all(in2, 2);

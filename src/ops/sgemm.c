@@ -1,0 +1,550 @@
+/*
+ * sgemm.c — the packed SGEMM driver, its packing routines and the FMA
+ * micro-kernels (see sgemm.h for the contract and the numerics).
+ *
+ * Loop nest (Goto's, with A packed ahead of time):
+ *   for each block of NC columns           (split over threads)
+ *     for each K block of at most KC_MAX
+ *       pack B block (kl x nc) into NR-wide panels   (per-thread buffer, L2)
+ *       for each MR-row panel of A           (kl x MR, stays in L1)
+ *         for each NR-column panel of B      (streams from L2)
+ *           micro-kernel: MR x NR tile of C += A panel . B panel
+ * The micro-kernels keep the whole C tile in registers for the K block and
+ * touch C once per block; edge tiles use masked (AVX-512) or staged (AVX2)
+ * loads and stores so the packed panels can be zero-padded to full width.
+ *
+ * Each kernel is compiled for its own target with a function attribute; the
+ * rest of the project keeps its -march=x86-64-v2 build.
+ */
+#include "ops/sgemm.h"
+
+#include <immintrin.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KC_MAX 256
+
+/* ------------------------------------------------------------ dispatch */
+
+static int g_isa = -1;      /* -1: not detected yet */
+
+static nt_sgemm_isa detect(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f"))
+        return NT_SGEMM_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return NT_SGEMM_AVX2;
+#endif
+    return NT_SGEMM_NONE;
+}
+
+nt_sgemm_isa nt_sgemm_isa_get(void)
+{
+    if (g_isa < 0)
+        g_isa = detect();
+    return (nt_sgemm_isa)g_isa;
+}
+
+nt_sgemm_isa nt_sgemm_isa_force(nt_sgemm_isa isa)
+{
+    nt_sgemm_isa prev = nt_sgemm_isa_get(), best = detect();
+    g_isa = isa > best ? best : isa;
+    return prev;
+}
+
+const char *nt_sgemm_isa_name(nt_sgemm_isa isa)
+{
+    return isa == NT_SGEMM_AVX512 ? "avx512" : isa == NT_SGEMM_AVX2 ? "avx2" : "blas";
+}
+
+/* ------------------------------------------------------------ micro-kernels
+ *
+ * kern(kc, a, b, c, ldc, mr, nr, alpha, beta): the MR x NR tile of C at c
+ * (row-major, ldc) becomes alpha * sum_k a[k*MR + i] * b[k*NR + j]
+ * + beta * C (C unread when beta == 0), for rows i < mr and columns j < nr.
+ */
+typedef void (*kern_fn)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int mr, int nr,
+                        float alpha, float beta);
+
+#if defined(__x86_64__) && defined(__GNUC__)
+
+/* ---- AVX-512: MR = 8, NR = 48; NV = 1..3 vectors of 16 columns used. */
+
+#define K5_ROW(i)                                                              \
+    do {                                                                       \
+        __m512 ai = _mm512_set1_ps(a[i]);                                      \
+        c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);                            \
+        if (NV > 1)                                                            \
+            c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);                        \
+        if (NV > 2)                                                            \
+            c##i##2 = _mm512_fmadd_ps(ai, b2, c##i##2);                        \
+    } while (0)
+
+#define K5_ST(p, m, v)                                                                          \
+    do {                                                                                        \
+        if (beta == 0.0f)                                                                       \
+            _mm512_mask_storeu_ps((p), (m), _mm512_mul_ps(va, (v)));                            \
+        else                                                                                    \
+            _mm512_mask_storeu_ps((p), (m),                                                     \
+                                  _mm512_fmadd_ps(va, (v), _mm512_mul_ps(vb, _mm512_maskz_loadu_ps((m), (p))))); \
+    } while (0)
+
+#define K5_STROW(i)                                \
+    do {                                           \
+        if (i < mr) {                              \
+            float *cr = c + (i) * ldc;             \
+            K5_ST(cr, m0, c##i##0);                \
+            if (NV > 1)                            \
+                K5_ST(cr + 16, m1, c##i##1);       \
+            if (NV > 2)                            \
+                K5_ST(cr + 32, m2, c##i##2);       \
+        }                                          \
+    } while (0)
+
+static inline __attribute__((always_inline)) __mmask16 lane_mask(int n)
+{
+    return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
+}
+
+#define NT_DEFINE_K512(NAME, NV_)                                                                           \
+    __attribute__((target("avx512f"))) static void NAME(int64_t kc, const float *restrict a,               \
+                                                        const float *restrict b, float *c, int64_t ldc,    \
+                                                        int mr, int nr, float alpha, float beta)           \
+    {                                                                                                       \
+        enum { NV = NV_ };                                                                                  \
+        const __m512 z = _mm512_setzero_ps();                                                               \
+        __m512 c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z;             \
+        __m512 c30 = z, c31 = z, c32 = z, c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z;             \
+        __m512 c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;                                        \
+        for (int64_t k = 0; k < kc; k++, a += 8, b += 48) {                                                 \
+            __m512 b0 = _mm512_loadu_ps(b);                                                                 \
+            __m512 b1 = NV > 1 ? _mm512_loadu_ps(b + 16) : z;                                               \
+            __m512 b2 = NV > 2 ? _mm512_loadu_ps(b + 32) : z;                                               \
+            K5_ROW(0);                                                                                      \
+            K5_ROW(1);                                                                                      \
+            K5_ROW(2);                                                                                      \
+            K5_ROW(3);                                                                                      \
+            K5_ROW(4);                                                                                      \
+            K5_ROW(5);                                                                                      \
+            K5_ROW(6);                                                                                      \
+            K5_ROW(7);                                                                                      \
+        }                                                                                                   \
+        const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);                                 \
+        const __mmask16 m0 = lane_mask(nr), m1 = lane_mask(nr - 16), m2 = lane_mask(nr - 32);               \
+        (void)m1;                                                                                           \
+        (void)m2;                                                                                           \
+        K5_STROW(0);                                                                                        \
+        K5_STROW(1);                                                                                        \
+        K5_STROW(2);                                                                                        \
+        K5_STROW(3);                                                                                        \
+        K5_STROW(4);                                                                                        \
+        K5_STROW(5);                                                                                        \
+        K5_STROW(6);                                                                                        \
+        K5_STROW(7);                                                                                        \
+    }
+
+NT_DEFINE_K512(k512_1, 1)
+NT_DEFINE_K512(k512_2, 2)
+NT_DEFINE_K512(k512_3, 3)
+
+static void k512(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int mr, int nr, float alpha,
+                 float beta)
+{
+    if (nr > 32)
+        k512_3(kc, a, b, c, ldc, mr, nr, alpha, beta);
+    else if (nr > 16)
+        k512_2(kc, a, b, c, ldc, mr, nr, alpha, beta);
+    else
+        k512_1(kc, a, b, c, ldc, mr, nr, alpha, beta);
+}
+
+/* ---- AVX2 + FMA: MR = 6, NR = 16 (two ymm per row). */
+
+#define K2_ROW(i)                                                              \
+    do {                                                                       \
+        __m256 ai = _mm256_broadcast_ss(a + (i));                              \
+        c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0);                            \
+        c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1);                            \
+    } while (0)
+
+/* Row i of the tile: full rows go straight to C, partial ones through a
+ * staging row so both use the same formula. */
+#define K2_STROW(i)                                                                            \
+    do {                                                                                       \
+        if (i < mr) {                                                                          \
+            float *cr = c + (i) * ldc, t[16];                                                  \
+            float *p = nr == 16 ? cr : t;                                                      \
+            if (p == t && beta != 0.0f)                                                        \
+                for (int j = 0; j < nr; j++)                                                   \
+                    t[j] = cr[j];                                                              \
+            __m256 r0 = _mm256_mul_ps(va, c##i##0), r1 = _mm256_mul_ps(va, c##i##1);           \
+            if (beta != 0.0f) {                                                                \
+                r0 = _mm256_fmadd_ps(va, c##i##0, _mm256_mul_ps(vb, _mm256_loadu_ps(p)));      \
+                r1 = _mm256_fmadd_ps(va, c##i##1, _mm256_mul_ps(vb, _mm256_loadu_ps(p + 8)));  \
+            }                                                                                  \
+            _mm256_storeu_ps(p, r0);                                                           \
+            _mm256_storeu_ps(p + 8, r1);                                                       \
+            if (p == t)                                                                        \
+                for (int j = 0; j < nr; j++)                                                   \
+                    cr[j] = t[j];                                                              \
+        }                                                                                      \
+    } while (0)
+
+__attribute__((target("avx2,fma"))) static void k256(int64_t kc, const float *restrict a, const float *restrict b,
+                                                     float *c, int64_t ldc, int mr, int nr, float alpha, float beta)
+{
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (int64_t k = 0; k < kc; k++, a += 6, b += 16) {
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        K2_ROW(0);
+        K2_ROW(1);
+        K2_ROW(2);
+        K2_ROW(3);
+        K2_ROW(4);
+        K2_ROW(5);
+    }
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    K2_STROW(0);
+    K2_STROW(1);
+    K2_STROW(2);
+    K2_STROW(3);
+    K2_STROW(4);
+    K2_STROW(5);
+}
+
+#endif /* x86-64 */
+
+typedef struct kernel_set {
+    int mr, nr, nc;         /* tile and column block */
+    kern_fn fn;
+} kernel_set;
+
+static bool kernel_of(nt_sgemm_isa isa, kernel_set *ks)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (isa == NT_SGEMM_AVX512) {
+        *ks = (kernel_set){8, 48, 480, k512};
+        return true;
+    }
+    if (isa == NT_SGEMM_AVX2) {
+        *ks = (kernel_set){6, 16, 384, k256};
+        return true;
+    }
+#endif
+    (void)isa;
+    return false;
+}
+
+/* ------------------------------------------------------------ packing */
+
+/* K splits into equal blocks of at most KC_MAX: block length kc (the last
+ * one shorter). */
+static int64_t k_block(int64_t K)
+{
+    int64_t nb = (K + KC_MAX - 1) / KC_MAX;
+    if (nb < 1)
+        nb = 1;
+    return (K + nb - 1) / nb;
+}
+
+static int64_t round_up(int64_t v, int64_t m)
+{
+    return (v + m - 1) / m * m;
+}
+
+/* Layout: the K block starting at k0 (length kl) lives at k0 * Mp; in it,
+ * panel i (rows i*MR ..) at i * MR * kl, as kl groups of MR values. */
+nt_status nt_sgemm_pack_a(nt_sgemm_pa *pa, nt_sgemm_isa isa, bool trans, int64_t M, int64_t K, const float *A,
+                          int64_t lda)
+{
+    kernel_set ks;
+    if (!kernel_of(isa, &ks))
+        return nt_error(NT_ERR_UNSUPPORTED, "sgemm: no kernel set %d", (int)isa);
+    const int64_t MR = ks.mr, Mp = round_up(M, MR), kc = k_block(K);
+    size_t need;
+    if (!nt_mul_size((size_t)Mp, (size_t)(K > 0 ? K : 1), &need) || need > SIZE_MAX / sizeof(float))
+        return nt_error(NT_ERR_NOMEM, "sgemm: packed A of %lld x %lld is too large", (long long)M, (long long)K);
+    if (pa->cap < need) {
+        nt_aligned_free(pa->p);
+        pa->cap = 0;
+        pa->p = nt_aligned_alloc(need * sizeof(float));
+        if (!pa->p)
+            return nt_error(NT_ERR_NOMEM, "sgemm: no memory for packed A (%lld x %lld)", (long long)M,
+                            (long long)K);
+        pa->cap = need;
+    }
+    pa->M = M;
+    pa->K = K;
+    pa->isa = isa;
+    pa->src = A;
+    for (int64_t k0 = 0; k0 < K; k0 += kc) {
+        const int64_t kl = K - k0 < kc ? K - k0 : kc;
+        for (int64_t i0 = 0; i0 < Mp; i0 += MR) {
+            float *d = pa->p + k0 * Mp + i0 * kl;
+            for (int64_t r = 0; r < MR; r++) {
+                const int64_t row = i0 + r;
+                if (row >= M) {
+                    for (int64_t k = 0; k < kl; k++)
+                        d[k * MR + r] = 0.0f;
+                } else if (trans) {
+                    for (int64_t k = 0; k < kl; k++)
+                        d[k * MR + r] = A[(k0 + k) * lda + row];
+                } else {
+                    const float *src = A + row * lda + k0;
+                    for (int64_t k = 0; k < kl; k++)
+                        d[k * MR + r] = src[k];
+                }
+            }
+        }
+    }
+    return NT_OK;
+}
+
+void nt_sgemm_pa_free(nt_sgemm_pa *pa)
+{
+    nt_aligned_free(pa->p);
+    memset(pa, 0, sizeof *pa);
+}
+
+/* Packs rows [k0, k0+kl) and columns [j0, j0+nc) of a dense B into NR-wide
+ * panels: panel q at dst + q*kl*NR holds kl rows of NR values (zero beyond
+ * the last column). */
+static void pack_b_dense(const nt_sgemm_b *b, int64_t k0, int64_t kl, int64_t j0, int64_t nc, int NR, float *dst)
+{
+    for (int64_t q0 = 0; q0 < nc; q0 += NR) {
+        const int64_t w = nc - q0 < NR ? nc - q0 : NR;
+        float *d = dst + (q0 / NR) * kl * NR;
+        if (!b->trans) {
+            const float *src = b->p + k0 * b->ld + j0 + q0;
+            for (int64_t k = 0; k < kl; k++, d += NR, src += b->ld) {
+                memcpy(d, src, (size_t)w * sizeof(float));
+                for (int64_t j = w; j < NR; j++)
+                    d[j] = 0.0f;
+            }
+        } else {
+            /* B stored (N,K): each source row is one column of the panel. */
+            for (int64_t j = 0; j < NR; j++) {
+                if (j >= w) {
+                    for (int64_t k = 0; k < kl; k++)
+                        d[k * NR + j] = 0.0f;
+                    continue;
+                }
+                const float *src = b->p + (j0 + q0 + j) * b->ld + k0;
+                for (int64_t k = 0; k < kl; k++)
+                    d[k * NR + j] = src[k];
+            }
+        }
+    }
+}
+
+/* Writes the n values of output positions ow .. ow+n-1 along one output row
+ * for one tap: xr is the input row (NULL when it lies in the padding), off
+ * the tap's column offset, [lo, hi) the outputs whose tap is inside. */
+NT_VECTORIZE static void tap_run(float *restrict d, const float *restrict xr, int64_t ow, int64_t n, int64_t SW,
+                                 int64_t off, int64_t lo, int64_t hi)
+{
+    if (!xr) {
+        for (int64_t i = 0; i < n; i++)
+            d[i] = 0.0f;
+        return;
+    }
+    int64_t a = ow, e = ow + n, ca = a > lo ? a : lo, ce = e < hi ? e : hi;
+    if (ce < ca)
+        ce = ca;
+    for (int64_t o = a; o < ca && o < e; o++)
+        d[o - a] = 0.0f;
+    if (SW == 1) {
+        const float *s = xr + off;
+        for (int64_t o = ca; o < ce; o++)
+            d[o - a] = s[o];
+    } else {
+        for (int64_t o = ca; o < ce; o++)
+            d[o - a] = xr[o * SW + off];
+    }
+    for (int64_t o = ce > a ? ce : a; o < e; o++)
+        d[o - a] = 0.0f;
+}
+
+/* The same panels as pack_b_dense for the im2col view of x through a 2-D
+ * window: row k = (c, kh, kw), column j = (oh, ow). */
+static void pack_b_im2col(const nt_sgemm_b *b, int64_t k0, int64_t kl, int64_t j0, int64_t nc, int NR, float *dst)
+{
+    const nt_window *w = b->w;
+    const int64_t IH = w->in[0], IW = w->in[1], OW = w->out[1];
+    const int64_t KH = w->kernel[0], KW = w->kernel[1], KK = KH * KW;
+    const int64_t SH = w->stride[0], SW = w->stride[1], DH = w->dil[0], DW = w->dil[1];
+    const int64_t PT = w->pad_begin[0], PL = w->pad_begin[1];
+    const int64_t pstride = kl * NR;
+    for (int64_t k = 0; k < kl; k++) {
+        const int64_t kk = k0 + k, c = kk / KK, kh = (kk % KK) / KW, kw = kk % KW;
+        const float *xc = b->x + c * IH * IW;
+        const int64_t off = kw * DW - PL;
+        /* Outputs along a row whose tap column lies inside [0, IW). */
+        int64_t lo = off < 0 ? (-off + SW - 1) / SW : 0;
+        int64_t hi = IW - 1 - off < 0 ? 0 : (IW - 1 - off) / SW + 1;
+        if (hi > OW)
+            hi = OW;
+        if (lo > hi)
+            lo = hi;
+        float *drow = dst + k * NR;
+        int64_t j = j0, end = j0 + nc, oh = j0 / OW, ow = j0 % OW, q = 0, lane = 0;
+        while (j < end) {
+            int64_t seg = end - j < OW - ow ? end - j : OW - ow;
+            const int64_t ih = oh * SH - PT + kh * DH;
+            const float *xr = ih >= 0 && ih < IH ? xc + ih * IW : NULL;
+            while (seg > 0) {
+                int64_t n = seg < NR - lane ? seg : NR - lane;
+                tap_run(drow + q * pstride + lane, xr, ow, n, SW, off, lo, hi);
+                lane += n;
+                if (lane == NR) {
+                    lane = 0;
+                    q++;
+                }
+                ow += n;
+                seg -= n;
+                j += n;
+            }
+            if (ow == OW) {
+                ow = 0;
+                oh++;
+            }
+        }
+        if (lane > 0)
+            for (int64_t l = lane; l < NR; l++)
+                drow[q * pstride + l] = 0.0f;
+    }
+}
+
+/* ------------------------------------------------------------ driver */
+
+/* A per-thread buffer that grows and is kept for the thread's lifetime
+ * (pool threads live as long as their session; the main thread's buffer is
+ * reused by every call). */
+static _Thread_local float *tl_bbuf;
+static _Thread_local size_t tl_bcap;
+
+static float *tl_b_get(size_t n)
+{
+    if (tl_bcap >= n)
+        return tl_bbuf;
+    nt_aligned_free(tl_bbuf);
+    tl_bcap = 0;
+    tl_bbuf = nt_aligned_alloc(n * sizeof(float));
+    if (tl_bbuf)
+        tl_bcap = n;
+    return tl_bbuf;
+}
+
+/* Element (k, j) of B. */
+static float b_at(const nt_sgemm_b *b, int64_t k, int64_t j)
+{
+    if (!b->w)
+        return b->trans ? b->p[j * b->ld + k] : b->p[k * b->ld + j];
+    const nt_window *w = b->w;
+    const int64_t KK = w->kernel[0] * w->kernel[1], c = k / KK, kh = (k % KK) / w->kernel[1];
+    const int64_t kw = k % w->kernel[1], oh = j / w->out[1], ow = j % w->out[1];
+    const int64_t ih = oh * w->stride[0] - w->pad_begin[0] + kh * w->dil[0];
+    const int64_t iw = ow * w->stride[1] - w->pad_begin[1] + kw * w->dil[1];
+    if (ih < 0 || ih >= w->in[0] || iw < 0 || iw >= w->in[1])
+        return 0.0f;
+    return b->x[(c * w->in[0] + ih) * w->in[1] + iw];
+}
+
+typedef struct sgemm_job {
+    const nt_sgemm_pa *pa;
+    const nt_sgemm_b *b;
+    kernel_set ks;
+    int64_t N, ldc;
+    float alpha, beta, *C;
+} sgemm_job;
+
+/* Columns [j0, j1) without a packing buffer (only when memory ran out):
+ * the same sums in the same order, one element at a time. */
+static void naive_range(const sgemm_job *jb, int64_t j0, int64_t j1)
+{
+    const nt_sgemm_pa *pa = jb->pa;
+    const int64_t M = pa->M, K = pa->K, MR = jb->ks.mr, Mp = round_up(M, MR), kc = k_block(K);
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = j0; j < j1; j++) {
+            float *c = jb->C + i * jb->ldc + j;
+            for (int64_t k0 = 0; k0 < K; k0 += kc) {
+                const int64_t kl = K - k0 < kc ? K - k0 : kc;
+                const float *ap = pa->p + k0 * Mp + (i / MR) * MR * kl + i % MR;
+                float acc = 0.0f;
+                for (int64_t k = 0; k < kl; k++)
+                    acc = fmaf(ap[k * MR], b_at(jb->b, k0 + k, j), acc);
+                const float beta = k0 == 0 ? jb->beta : 1.0f;
+                *c = beta == 0.0f ? jb->alpha * acc : fmaf(jb->alpha, acc, beta * *c);
+            }
+        }
+}
+
+/* Column blocks [jb0, jb1) of NC columns. */
+static void sgemm_range(void *arg, int64_t jb0, int64_t jb1)
+{
+    sgemm_job *jb = arg;
+    const nt_sgemm_pa *pa = jb->pa;
+    const int64_t M = pa->M, K = pa->K, MR = jb->ks.mr, NR = jb->ks.nr, NC = jb->ks.nc;
+    const int64_t Mp = round_up(M, MR), kc = k_block(K);
+    float *buf = tl_b_get((size_t)(kc * NC));
+    if (!buf) {
+        naive_range(jb, jb0 * NC, jb1 * NC < jb->N ? jb1 * NC : jb->N);
+        return;
+    }
+    for (int64_t blk = jb0; blk < jb1; blk++) {
+        const int64_t j0 = blk * NC, nc = jb->N - j0 < NC ? jb->N - j0 : NC;
+        for (int64_t k0 = 0; k0 < K; k0 += kc) {
+            const int64_t kl = K - k0 < kc ? K - k0 : kc;
+            if (jb->b->w)
+                pack_b_im2col(jb->b, k0, kl, j0, nc, (int)NR, buf);
+            else
+                pack_b_dense(jb->b, k0, kl, j0, nc, (int)NR, buf);
+            const float beta = k0 == 0 ? jb->beta : 1.0f;
+            for (int64_t i0 = 0; i0 < M; i0 += MR) {
+                const float *ap = pa->p + k0 * Mp + i0 * kl;
+                const int mr = (int)(M - i0 < MR ? M - i0 : MR);
+                float *crow = jb->C + i0 * jb->ldc + j0;
+                for (int64_t q0 = 0; q0 < nc; q0 += NR) {
+                    const int nr = (int)(nc - q0 < NR ? nc - q0 : NR);
+                    jb->ks.fn(kl, ap, buf + (q0 / NR) * kl * NR, crow + q0, jb->ldc, mr, nr, jb->alpha, beta);
+                }
+            }
+        }
+    }
+}
+
+nt_status nt_sgemm(nt_exec *exec, const nt_sgemm_pa *pa, int64_t N, const nt_sgemm_b *b, float alpha, float beta,
+                   float *C, int64_t ldc)
+{
+    sgemm_job jb = {.pa = pa, .b = b, .N = N, .ldc = ldc, .alpha = alpha, .beta = beta, .C = C};
+    if (!kernel_of(pa->isa, &jb.ks))
+        return nt_error(NT_ERR_UNSUPPORTED, "sgemm: A packed for no kernel set");
+    if (pa->M <= 0 || N <= 0)
+        return NT_OK;
+    if (pa->K <= 0) {
+        for (int64_t i = 0; i < pa->M; i++)
+            for (int64_t j = 0; j < N; j++)
+                C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+        return NT_OK;
+    }
+    nt_parallel_for(exec, (N + jb.ks.nc - 1) / jb.ks.nc, 1, sgemm_range, &jb);
+    return NT_OK;
+}
+
+static _Thread_local nt_sgemm_pa tl_pa;
+
+bool nt_sgemm_dense(nt_exec *exec, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                    const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+{
+    nt_sgemm_isa isa = nt_sgemm_isa_get();
+    if (isa == NT_SGEMM_NONE || M <= 0 || N <= 0 || K <= 0)
+        return false;
+    if (nt_sgemm_pack_a(&tl_pa, isa, trans_a, M, K, A, lda) != NT_OK)
+        return false;
+    nt_sgemm_b b = {.p = B, .ld = ldb, .trans = trans_b};
+    return nt_sgemm(exec, &tl_pa, N, &b, alpha, beta, C, ldc) == NT_OK;
+}

@@ -1,0 +1,187 @@
+/*
+ * test_tstats.c — value statistics: exact counts and moments against a naive
+ * double-precision reference (float32 fast path and generic dtypes), the
+ * fixed-bucket histogram (every value inside its bucket, counts add up),
+ * merging, and the node filter used by every tracer.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "trace/tracers.h"
+#include "trace/tstats.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static nt_tensor *random_f32(int64_t n, unsigned seed)
+{
+    nt_tensor *t;
+    assert_int_equal(nt_tensor_new(NT_DTYPE_FLOAT, 1, &n, &t), NT_OK);
+    float *x = t->data;
+    srand(seed);
+    for (int64_t i = 0; i < n; i++) {
+        int r = rand() % 100;
+        x[i] = r < 3 ? NAN : r < 5 ? INFINITY : r < 6 ? -INFINITY : r < 20 ? 0.0f
+             : (float)((rand() / (double)RAND_MAX - 0.4) * pow(10, rand() % 12 - 6));
+    }
+    return t;
+}
+
+static void check_against_reference(const nt_tensor *t, const nt_tstats *s)
+{
+    int64_t n = nt_tensor_numel(t), nan = 0, pinf = 0, ninf = 0, zeros = 0, neg = 0, fin = 0;
+    double sum = 0, sq = 0, mn = INFINITY, mx = -INFINITY;
+    for (int64_t i = 0; i < n; i++) {
+        double v = nt_tensor_get_f64(t, i);
+        if (isnan(v)) {
+            nan++;
+            continue;
+        }
+        if (isinf(v)) {
+            v > 0 ? pinf++ : ninf++;
+            neg += v < 0;
+            continue;
+        }
+        fin++;
+        zeros += v == 0;
+        neg += v < 0;
+        sum += v;
+        sq += v * v;
+        mn = fmin(mn, v);
+        mx = fmax(mx, v);
+    }
+    assert_int_equal(s->count, n);
+    assert_int_equal(s->nan, nan);
+    assert_int_equal(s->pinf, pinf);
+    assert_int_equal(s->ninf, ninf);
+    assert_int_equal(s->zeros, zeros);
+    assert_int_equal(s->negatives, neg);
+    assert_int_equal(s->finite, fin);
+    assert_true(s->min == mn && s->max == mx);
+    assert_true(fabs(nt_tstats_mean(s) - sum / (double)fin) <= 1e-6 * (fabs(sum / (double)fin) + 1e-12) + 1e-12);
+    double var = sq / (double)fin - (sum / (double)fin) * (sum / (double)fin);
+    assert_true(fabs(nt_tstats_std(s) - sqrt(var > 0 ? var : 0)) <= 1e-5 * sqrt(var > 0 ? var : 0) + 1e-9);
+}
+
+static void test_f32_against_reference(void **state)
+{
+    for (unsigned seed = 1; seed <= 5; seed++) {
+        nt_tensor *t = random_f32(1000 + seed * 777, seed);
+        nt_tstats s;
+        assert_int_equal(nt_tstats_init(&s, true), NT_OK);
+        nt_tstats_add(&s, t);
+        check_against_reference(t, &s);
+        /* histogram: counts add up to the finite values, each value in its bucket */
+        int64_t total = 0;
+        for (int b = 0; b < NT_HIST_BUCKETS; b++)
+            total += s.hist[b];
+        assert_int_equal(total, s.finite);
+        nt_tstats_deinit(&s);
+        nt_tensor_free(t);
+    }
+}
+
+static void test_generic_dtypes_match_f32(void **state)
+{
+    nt_tensor *f = random_f32(3000, 9), *d;
+    int64_t n = 3000;
+    assert_int_equal(nt_tensor_new(NT_DTYPE_DOUBLE, 1, &n, &d), NT_OK);
+    for (int64_t i = 0; i < n; i++)
+        nt_tensor_set_f64(d, i, nt_tensor_get_f64(f, i));
+    nt_tstats a, b;
+    nt_tstats_init(&a, true);
+    nt_tstats_init(&b, true);
+    nt_tstats_add(&a, f);
+    nt_tstats_add(&b, d);
+    check_against_reference(d, &b);
+    assert_int_equal(a.count, b.count);
+    assert_true(a.min == b.min && a.max == b.max);
+    /* both paths put every value in the same bucket */
+    assert_memory_equal(a.hist, b.hist, NT_HIST_BUCKETS * sizeof(int64_t));
+    nt_tstats_deinit(&a);
+    nt_tstats_deinit(&b);
+    nt_tensor_free(f);
+    nt_tensor_free(d);
+}
+
+static void test_bucket_edges_contain_values(void **state)
+{
+    const double vals[] = {1e-30, 3e-7, 0.1, 0.75, 1.0, 1.2, 5, 1e5, 7e18, 1e30, -1e-30, -0.3, -1, -42, -1e25};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        nt_tensor *t;
+        int64_t one = 1;
+        assert_int_equal(nt_tensor_new(NT_DTYPE_DOUBLE, 1, &one, &t), NT_OK);
+        ((double *)t->data)[0] = vals[i];
+        nt_tstats s;
+        nt_tstats_init(&s, true);
+        nt_tstats_add(&s, t);
+        int b = -1;
+        for (int k = 0; k < NT_HIST_BUCKETS; k++)
+            if (s.hist[k])
+                b = k;
+        double lo, hi;
+        nt_tstats_bucket_edges(b, &lo, &hi);
+        double a = fabs(vals[i]), l = fmin(fabs(lo), fabs(hi)), h = fmax(fabs(lo), fabs(hi));
+        assert_true(a >= l && a <= h);
+        assert_true((vals[i] < 0) == (hi <= 0 && lo < 0));
+        nt_tstats_deinit(&s);
+        nt_tensor_free(t);
+    }
+}
+
+static void test_merge_equals_whole(void **state)
+{
+    nt_tensor *t = random_f32(5000, 3);
+    nt_tensor half = *t;
+    half.flags = 0;
+    half.dims[0] = 2500;
+    nt_tensor rest = half;
+    rest.data = (float *)t->data + 2500;
+    nt_tstats whole, a, b;
+    nt_tstats_init(&whole, true);
+    nt_tstats_init(&a, true);
+    nt_tstats_init(&b, true);
+    nt_tstats_add(&whole, t);
+    nt_tstats_add(&a, &half);
+    nt_tstats_add(&b, &rest);
+    nt_tstats_merge(&a, &b);
+    assert_int_equal(a.count, whole.count);
+    assert_int_equal(a.nan, whole.nan);
+    assert_true(a.min == whole.min && a.max == whole.max);
+    assert_memory_equal(a.hist, whole.hist, NT_HIST_BUCKETS * sizeof(int64_t));
+    nt_buf js;
+    nt_buf_init(&js);
+    nt_tstats_json(&a, &js);
+    assert_non_null(strstr(js.data, "\"histogram\": {\"edges\": ["));
+    nt_buf_deinit(&js);
+    nt_tstats_deinit(&whole);
+    nt_tstats_deinit(&a);
+    nt_tstats_deinit(&b);
+    nt_tensor_free(t);
+}
+
+static void test_node_filter(void **state)
+{
+    nt_node_filter f = {0};
+    assert_true(nt_node_filter_match(&f, "anything", "Conv"));
+    nt_node_filter_add(&f, "layer1/*");
+    nt_node_filter_add(&f, "op:Relu");
+    assert_true(nt_node_filter_match(&f, "layer1/conv", "Conv"));
+    assert_true(nt_node_filter_match(&f, "head", "Relu"));
+    assert_false(nt_node_filter_match(&f, "layer2/conv", "Conv"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_f32_against_reference),
+        cmocka_unit_test(test_generic_dtypes_match_f32),
+        cmocka_unit_test(test_bucket_edges_contain_values),
+        cmocka_unit_test(test_merge_equals_whole),
+        cmocka_unit_test(test_node_filter),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

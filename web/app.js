@@ -1,0 +1,704 @@
+/*
+ * app.js — the nntrace dashboard: runs and tags from /api/runs, one panel
+ * per tab (scalars, histograms, images, text, graph, nodes, heatmaps,
+ * findings), and live updates from the server's event stream (/api/stream,
+ * with a long-poll fallback): when the server reports a new version the
+ * run list and the visible panel are refetched, so new runs, tags and
+ * points appear without reloading.
+ */
+'use strict';
+
+(function () {
+  const NT = window.NT;
+  const $ = sel => document.querySelector(sel);
+  const el = (tag, attrs, ...kids) => {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === 'class') e.className = v;
+      else if (k === 'text') e.textContent = v;
+      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v);
+    }
+    for (const k of kids) if (k !== null && k !== undefined) e.append(k);
+    return e;
+  };
+  const enc = encodeURIComponent;
+
+  const state = {
+    runs: [],            // from /api/runs
+    selected: new Set(), // run names shown
+    known: new Set(),    // run names seen (new ones are selected by default)
+    colors: new Map(),
+    tab: 'scalars',
+    version: 0,
+    smoothing: 0.6,
+    logY: false,
+    showRaw: true,
+    filter: null,
+    charts: new Map(),   // tag -> {chart, zoom}
+    updates: 0,
+    graphRun: null,
+  };
+  window.__nt = state; // for the browser tests
+
+  function showError(msg) {
+    const box = $('#errors');
+    box.hidden = false;
+    box.textContent = msg;
+  }
+
+  async function getJSON(url) {
+    const r = await fetch(url, { cache: 'no-store' });
+    if (r.status === 404) return null;
+    if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+    return r.json();
+  }
+
+  function colorOf(run) {
+    if (!state.colors.has(run)) state.colors.set(run, NT.palette[state.colors.size % NT.palette.length]);
+    return state.colors.get(run);
+  }
+
+  function selectedRuns() { return state.runs.filter(r => state.selected.has(r.name)); }
+
+  function tagMatches(tag) {
+    if (!state.filter) return true;
+    try { return new RegExp(state.filter, 'i').test(tag); } catch (e) { return tag.includes(state.filter); }
+  }
+
+  /* ---------------------------------------------------------------- runs */
+
+  async function loadRuns() {
+    const data = await getJSON('/api/runs');
+    if (!data) return;
+    state.runs = data.runs;
+    state.version = data.version;
+    for (const r of state.runs) {
+      if (!state.known.has(r.name)) { state.known.add(r.name); state.selected.add(r.name); }
+      colorOf(r.name);
+    }
+    renderRuns();
+  }
+
+  function renderRuns() {
+    const box = $('#runs');
+    box.innerHTML = '';
+    if (!state.runs.length) { box.append(el('p', { class: 'muted', text: 'no runs yet — waiting for event files' })); return; }
+    for (const r of state.runs) {
+      const cb = el('input', { type: 'checkbox' });
+      cb.checked = state.selected.has(r.name);
+      cb.addEventListener('change', () => {
+        if (cb.checked) state.selected.add(r.name); else state.selected.delete(r.name);
+        refresh(true);
+      });
+      const sw = el('i', { class: 'swatch' });
+      sw.style.background = colorOf(r.name);
+      const info = [];
+      if (r.truncated) info.push('being written');
+      if (r.bad_records) info.push(`${r.bad_records} bad records`);
+      const label = el('label', { class: 'run', title: r.dir + (r.problem ? '\n' + r.problem : '') }, cb, sw,
+        el('span', { text: r.name }), info.length ? el('small', { class: 'muted', text: ' (' + info.join(', ') + ')' }) : null);
+      box.append(label);
+    }
+  }
+
+  /* ---------------------------------------------------------------- scalars */
+
+  /* TensorBoard's debiased exponential moving average. */
+  function smooth(ys, w) {
+    if (w <= 0) return ys.slice();
+    const out = new Array(ys.length);
+    let last = 0, n = 0;
+    for (let i = 0; i < ys.length; i++) {
+      const v = ys[i];
+      if (v === null || !Number.isFinite(v)) { out[i] = null; continue; }
+      last = last * w + (1 - w) * v;
+      n++;
+      out[i] = last / (1 - Math.pow(w, n));
+    }
+    return out;
+  }
+
+  function groupOf(tag) { const i = tag.indexOf('/'); return i > 0 ? tag.slice(0, i) : tag; }
+
+  async function overfitMarkers() {
+    const marks = [];
+    for (const r of selectedRuns()) {
+      const o = await getJSON('/api/overfit?run=' + enc(r.name));
+      for (const m of (o && o.onsets) || []) marks.push({ run: r.name, ...m, source: 'dashboard' });
+      if (r.files.report) {
+        const rep = await getJSON('/api/report?run=' + enc(r.name));
+        for (const f of (rep && rep.findings) || [])
+          if (f.kind === 'overfitting' && f.step !== undefined && f.step !== null)
+            marks.push({ run: r.name, train: f.tag, val: f.tag, step: f.step, source: 'report' });
+      }
+    }
+    return marks;
+  }
+
+  async function renderScalars(full) {
+    const pane = $('#tab-scalars');
+    const runs = selectedRuns();
+    const tags = new Set();
+    for (const r of runs) for (const t of r.tags.scalars) if (tagMatches(t)) tags.add(t);
+    const sorted = Array.from(tags).sort();
+    if (!sorted.length) {
+      pane.innerHTML = '';
+      state.charts.clear();
+      pane.append(el('p', { class: 'muted empty', text: runs.length ? 'No scalar tags yet.' : 'No runs selected.' }));
+      return;
+    }
+    if (full || pane.querySelector('.empty')) { pane.innerHTML = ''; state.charts.clear(); }
+    // Group cards by the tag's first component, in sorted order.
+    for (const tag of sorted) {
+      if (state.charts.has(tag)) continue;
+      const g = groupOf(tag);
+      let group = pane.querySelector(`.group[data-group="${CSS.escape(g)}"]`);
+      if (!group) {
+        group = el('div', { class: 'group', 'data-group': g }, el('h2', { text: g }), el('div', { class: 'cards' }));
+        const after = Array.from(pane.querySelectorAll('.group')).find(x => x.dataset.group > g);
+        pane.insertBefore(group, after || null);
+      }
+      const body = el('div', { class: 'chart' });
+      const card = el('div', { class: 'card', 'data-tag': tag }, el('h4', { text: tag }), body);
+      const cards = group.querySelector('.cards');
+      const next = Array.from(cards.children).find(x => x.dataset.tag > tag);
+      cards.insertBefore(card, next || null);
+      const entry = { zoom: null, card };
+      entry.chart = new NT.LineChart(body, {
+        onZoom: (min, max) => { entry.zoom = [min, max]; drawScalar(tag, entry, markersCache); },
+        onReset: () => { entry.zoom = null; drawScalar(tag, entry, markersCache); },
+      });
+      state.charts.set(tag, entry);
+    }
+    for (const [tag, entry] of state.charts) {
+      if (!tags.has(tag)) { entry.card.remove(); entry.chart.destroy(); state.charts.delete(tag); }
+    }
+    for (const g of pane.querySelectorAll('.group')) if (!g.querySelector('.card')) g.remove();
+    markersCache = await overfitMarkers();
+    await Promise.all(Array.from(state.charts).map(([tag, entry]) => drawScalar(tag, entry, markersCache)));
+  }
+  let markersCache = [];
+
+  async function drawScalar(tag, entry, marks) {
+    let url = '/api/scalars?tag=' + enc(tag) + '&points=' + Math.max(400, Math.min(4000, 2 * (entry.card.clientWidth || 600)));
+    if (entry.zoom) url += '&min=' + entry.zoom[0] + '&max=' + entry.zoom[1];
+    const data = await getJSON(url);
+    if (!data) return;
+    const series = [];
+    let reduced = false;
+    for (const s of data.series) {
+      if (!state.selected.has(s.run)) continue;
+      const color = colorOf(s.run);
+      reduced = reduced || s.downsampled;
+      if (state.smoothing > 0 && state.showRaw)
+        series.push({ label: s.run + ' (raw)', color, x: s.steps, y: s.values, alpha: 0.3, width: 1 });
+      series.push({ label: s.run, color, x: s.steps, y: smooth(s.values, state.smoothing), width: 1.8 });
+    }
+    const markers = marks.filter(m => (m.train === tag || m.val === tag) && state.selected.has(m.run))
+      .map(m => ({ x: m.step, label: 'overfitting ' + (m.source === 'report' ? '(report) ' : '') + '@' + m.step, color: '#d62728' }));
+    entry.chart.setData(series, { logY: state.logY, markers, keepScale: !!entry.zoom });
+    entry.card.classList.toggle('reduced', reduced);
+    entry.card.title = reduced ? 'downsampled (min/max per bucket); zoom in for full resolution' : '';
+  }
+
+  /* ---------------------------------------------------------------- histograms */
+
+  async function renderHistograms() {
+    const pane = $('#tab-histograms');
+    pane.innerHTML = '';
+    let any = false;
+    for (const r of selectedRuns()) {
+      for (const tag of r.tags.histograms.filter(tagMatches)) {
+        any = true;
+        const d = await getJSON(`/api/histograms?run=${enc(r.name)}&tag=${enc(tag)}&points=100`);
+        if (!d) continue;
+        const dist = el('div', { class: 'canvas' }), hist = el('div', { class: 'canvas' });
+        pane.append(el('div', { class: 'card wide' }, el('h4', { text: `${tag} — ${r.name}` }),
+          el('div', { class: 'pair' }, el('div', {}, el('small', { class: 'muted', text: 'distribution over steps' }), dist),
+            el('div', {}, el('small', { class: 'muted', text: 'histograms (latest in front)' }), hist))));
+        NT.drawDistribution(dist, d.histograms, colorOf(r.name), 420, 200);
+        NT.drawHistograms(hist, d.histograms, colorOf(r.name), 420, 200);
+      }
+    }
+    if (!any) pane.append(el('p', { class: 'muted', text: 'No histogram tags in the selected runs.' }));
+  }
+
+  /* ---------------------------------------------------------------- images, text */
+
+  async function renderImages() {
+    const pane = $('#tab-images');
+    pane.innerHTML = '';
+    let any = false;
+    for (const r of selectedRuns()) {
+      for (const tag of r.tags.images.filter(tagMatches)) {
+        any = true;
+        const d = await getJSON(`/api/images?run=${enc(r.name)}&tag=${enc(tag)}`);
+        if (!d || !d.images.length) continue;
+        const img = el('img', { alt: tag });
+        const cap = el('small', { class: 'muted' });
+        const slider = el('input', { type: 'range', min: 0, max: d.images.length - 1, value: d.images.length - 1 });
+        const show = () => {
+          const it = d.images[+slider.value];
+          img.src = `/api/image?run=${enc(r.name)}&tag=${enc(tag)}&index=${it.index}&v=${state.version}`;
+          cap.textContent = `step ${it.step} · ${it.width}×${it.height}`;
+        };
+        slider.addEventListener('input', show);
+        show();
+        pane.append(el('div', { class: 'card' }, el('h4', { text: `${tag} — ${r.name}` }), img, el('div', {}, slider, cap)));
+      }
+    }
+    if (!any) pane.append(el('p', { class: 'muted', text: 'No image tags in the selected runs.' }));
+  }
+
+  async function renderText() {
+    const pane = $('#tab-text');
+    pane.innerHTML = '';
+    let any = false;
+    for (const r of selectedRuns()) {
+      for (const tag of r.tags.texts.filter(tagMatches)) {
+        any = true;
+        const d = await getJSON(`/api/text?run=${enc(r.name)}&tag=${enc(tag)}`);
+        if (!d) continue;
+        const card = el('div', { class: 'card wide' }, el('h4', { text: `${tag} — ${r.name}` }));
+        for (const t of d.texts.slice(-10).reverse())
+          card.append(el('div', { class: 'text-entry' }, el('small', { class: 'muted', text: 'step ' + t.step }), el('pre', { text: t.text })));
+        pane.append(card);
+      }
+    }
+    if (!any) pane.append(el('p', { class: 'muted', text: 'No text tags in the selected runs.' }));
+  }
+
+  /* ---------------------------------------------------------------- graph and nodes */
+
+  const stripName = n => String(n || '').replace(/^\/+/, '');
+
+  /* Stats per node name (first output), from stats.jsonl. */
+  function statsByNode(stats) {
+    const m = new Map();
+    for (const s of (stats && stats.nodes) || []) {
+      const k = stripName(s.node);
+      if (!m.has(k)) m.set(k, s);
+    }
+    return m;
+  }
+
+  function absmax(s) {
+    if (!s) return null;
+    const a = s.min === null ? null : Math.abs(s.min), b = s.max === null ? null : Math.abs(s.max);
+    if (a === null) return b;
+    if (b === null) return a;
+    return Math.max(a, b);
+  }
+
+  function runPicker(pane, wanted, onPick) {
+    const runs = selectedRuns().filter(wanted);
+    if (!runs.length) return null;
+    if (!runs.find(r => r.name === state.graphRun)) state.graphRun = runs[0].name;
+    const sel = el('select', {});
+    for (const r of runs) {
+      const o = el('option', { value: r.name, text: r.name });
+      if (r.name === state.graphRun) o.selected = true;
+      sel.append(o);
+    }
+    sel.addEventListener('change', () => { state.graphRun = sel.value; onPick(); });
+    pane.append(el('div', { class: 'toolbar' }, el('label', { text: 'Run ' }, sel)));
+    return state.runs.find(r => r.name === state.graphRun);
+  }
+
+  function nodeDetails(box, name, op, s, prof) {
+    box.innerHTML = '';
+    box.append(el('h4', { text: name }), el('div', { class: 'muted', text: op || '' }));
+    if (prof) box.append(el('div', { text: `time: ${NT.fmt(prof.mean_us / 1000)} ms mean over ${prof.calls} call(s)` }));
+    if (!s) { box.append(el('p', { class: 'muted', text: 'no statistics for this node (run with --trace stats)' })); return; }
+    const t = el('table', { class: 'kv' });
+    for (const k of ['output', 'dtype', 'shape', 'count', 'min', 'max', 'mean', 'std', 'nan', 'inf', 'zeros', 'zero_fraction', 'negatives']) {
+      let v = s[k];
+      if (Array.isArray(v)) v = '[' + v.join(', ') + ']';
+      else if (typeof v === 'number') v = NT.fmt(v);
+      t.append(el('tr', {}, el('th', { text: k }), el('td', { text: v === undefined ? '—' : String(v) })));
+    }
+    box.append(t);
+    if (s.histogram && s.histogram.counts && s.histogram.counts.length) {
+      const h = s.histogram, c = el('div', { class: 'canvas' });
+      box.append(el('small', { class: 'muted', text: 'value histogram' }), c);
+      const w = 300, hh = 120, ctx = NT.sizedCanvas(c, w, hh);
+      const mx = Math.max(...h.counts), n = h.counts.length;
+      ctx.fillStyle = '#1f77b4';
+      h.counts.forEach((v, i) => {
+        const bh = mx ? v / mx * (hh - 20) : 0;
+        ctx.fillRect(i * w / n, hh - 16 - bh, Math.max(1, w / n - 1), bh);
+      });
+      ctx.fillStyle = '#555'; ctx.font = '10px sans-serif';
+      ctx.fillText(NT.fmt(h.edges[0]), 0, hh - 3);
+      ctx.fillText(NT.fmt(h.edges[h.edges.length - 1]), w - 50, hh - 3);
+    }
+  }
+
+  /* Layered layout: a node's layer is the longest path from a graph input. */
+  function layoutGraph(nodes) {
+    const byName = new Map(nodes.map(n => [n.name, n]));
+    const layer = new Map();
+    const visiting = new Set();
+    const depth = n => {
+      if (layer.has(n.name)) return layer.get(n.name);
+      if (visiting.has(n.name)) return 0; // a cycle in a hostile file
+      visiting.add(n.name);
+      let d = 0;
+      for (const inp of n.inputs || []) {
+        const src = byName.get(inp.replace(/^\^/, '').replace(/:\d+$/, ''));
+        if (src) d = Math.max(d, depth(src) + 1);
+      }
+      visiting.delete(n.name);
+      layer.set(n.name, d);
+      return d;
+    };
+    // Iterative warm-up in input order avoids deep recursion on long chains.
+    for (const n of nodes) depth(n);
+    const rows = [];
+    for (const n of nodes) { const d = layer.get(n.name); (rows[d] || (rows[d] = [])).push(n); }
+    return { rows: rows.filter(Boolean), byName };
+  }
+
+  async function renderGraph() {
+    const pane = $('#tab-graph');
+    pane.innerHTML = '';
+    const run = runPicker(pane, r => r.files.graph || r.files.stats || r.files.graph_svg, renderGraph);
+    if (!run) { pane.append(el('p', { class: 'muted', text: 'No run with a graph (event-file GraphDef), stats.jsonl or graph.svg.' })); return; }
+    const [g, stats, prof] = await Promise.all([
+      run.files.graph ? getJSON('/api/graph?run=' + enc(run.name)) : null,
+      run.files.stats ? getJSON('/api/stats?run=' + enc(run.name)) : null,
+      run.files.profile ? getJSON('/api/profile?run=' + enc(run.name)) : null,
+    ]);
+    const sm = statsByNode(stats);
+    const pm = new Map(((prof && prof.nodes) || []).map(p => [stripName(p.name), p]));
+    let nodes;
+    if (g && g.nodes.length) {
+      nodes = g.nodes.filter(n => n.op !== 'Const');
+    } else {
+      // No GraphDef: the traced nodes in execution order, as a chain.
+      nodes = Array.from(sm.values()).map((s, i, a) => ({ name: stripName(s.node), op: s.op, inputs: i ? [stripName(a[i - 1].node)] : [] }));
+    }
+    const details = el('div', { class: 'details' }, el('p', { class: 'muted', text: 'Click a node for its statistics and histogram.' }));
+    const view = el('div', { class: 'graph-view' });
+    pane.append(el('div', { class: 'graph-wrap' }, view, details));
+    if (run.files.graph_svg)
+      pane.append(el('div', { class: 'card wide' }, el('h4', { text: 'graph.svg (nntrace graph)' }),
+        el('img', { class: 'svg-graph', src: '/api/file?run=' + enc(run.name) + '&path=graph.svg', alt: 'graph.svg' })));
+    if (!nodes.length) { view.append(el('p', { class: 'muted', text: 'empty graph' })); return; }
+    if (nodes.length > 3000) nodes = nodes.slice(0, 3000);
+    const { rows, byName } = layoutGraph(nodes);
+    const NW = 150, NH = 34, GX = 16, GY = 30;
+    const width = Math.max(...rows.map(r => r.length)) * (NW + GX) + GX;
+    const height = rows.length * (NH + GY) + GY;
+    const pos = new Map();
+    rows.forEach((r, y) => {
+      const off = (width - r.length * (NW + GX)) / 2;
+      r.forEach((n, x) => pos.set(n.name, [off + x * (NW + GX) + GX / 2, GY / 2 + y * (NH + GY)]));
+    });
+    const ns = 'http://www.w3.org/2000/svg';
+    const svg = document.createElementNS(ns, 'svg');
+    svg.setAttribute('width', width); svg.setAttribute('height', height);
+    svg.setAttribute('class', 'graph');
+    const mags = Array.from(sm.values()).map(absmax).filter(v => v !== null && v > 0).map(Math.log10);
+    const lo = mags.length ? Math.min(...mags) : 0, hi = mags.length ? Math.max(...mags) : 1;
+    for (const n of nodes) {
+      const [x, y] = pos.get(n.name);
+      for (const inp of n.inputs || []) {
+        const p = pos.get(inp.replace(/^\^/, '').replace(/:\d+$/, ''));
+        if (!p) continue;
+        const path = document.createElementNS(ns, 'path');
+        const x1 = p[0] + NW / 2, y1 = p[1] + NH, x2 = x + NW / 2, y2 = y;
+        path.setAttribute('d', `M${x1},${y1} C${x1},${y1 + GY / 2} ${x2},${y2 - GY / 2} ${x2},${y2}`);
+        path.setAttribute('class', 'edge');
+        svg.append(path);
+      }
+    }
+    for (const n of nodes) {
+      const [x, y] = pos.get(n.name);
+      const s = sm.get(n.name), p = pm.get(n.name);
+      const gEl = document.createElementNS(ns, 'g');
+      gEl.setAttribute('class', 'node' + (s && (s.nan || s.inf) ? ' bad' : '') + (s && s.zero_fraction === 1 ? ' dead' : ''));
+      gEl.setAttribute('transform', `translate(${x},${y})`);
+      gEl.dataset.name = n.name;
+      const rect = document.createElementNS(ns, 'rect');
+      rect.setAttribute('width', NW); rect.setAttribute('height', NH); rect.setAttribute('rx', 5);
+      const a = absmax(s);
+      rect.setAttribute('fill', a !== null && a > 0 ? NT.ramp(((Math.log10(a) - lo) / (hi - lo || 1)) * 0.8 + 0.2) : '#f4f4f4');
+      const t1 = document.createElementNS(ns, 'text');
+      t1.setAttribute('x', 6); t1.setAttribute('y', 14); t1.setAttribute('class', 'op');
+      t1.textContent = (n.op || '?') + (p ? ` · ${NT.fmt(p.mean_us / 1000)} ms` : '');
+      const t2 = document.createElementNS(ns, 'text');
+      t2.setAttribute('x', 6); t2.setAttribute('y', 28); t2.setAttribute('class', 'name');
+      t2.textContent = n.name.length > 22 ? '…' + n.name.slice(-21) : n.name;
+      const title = document.createElementNS(ns, 'title');
+      title.textContent = n.name + (a !== null ? `\nabsmax ${NT.fmt(a)}` : '') + (n.shapes ? '\nshape ' + JSON.stringify(n.shapes) : '');
+      gEl.append(rect, t1, t2, title);
+      gEl.addEventListener('click', () => {
+        for (const q of svg.querySelectorAll('.node.sel')) q.classList.remove('sel');
+        gEl.classList.add('sel');
+        nodeDetails(details, n.name, n.op, s, p);
+      });
+      svg.append(gEl);
+    }
+    view.append(svg);
+    void byName;
+  }
+
+  const nodeCols = [
+    ['node', 'node', 's'], ['op', 'op', 's'], ['shape', 'shape', 's'], ['time_ms', 'time (ms)', 'n'],
+    ['min', 'min', 'n'], ['max', 'max', 'n'], ['absmax', 'absmax', 'n'], ['mean', 'mean', 'n'], ['std', 'std', 'n'],
+    ['nan', 'NaN', 'n'], ['inf', 'Inf', 'n'], ['zero_fraction', 'zeros %', 'n'],
+  ];
+  let nodeSort = { key: 'time_ms', dir: -1 };
+
+  async function renderNodes() {
+    const pane = $('#tab-nodes');
+    pane.innerHTML = '';
+    const run = runPicker(pane, r => r.files.stats || r.files.profile, renderNodes);
+    if (!run) { pane.append(el('p', { class: 'muted', text: 'No run with stats.jsonl or profile.json (nntrace run --trace stats|profile --run-dir DIR).' })); return; }
+    const [stats, prof] = await Promise.all([
+      run.files.stats ? getJSON('/api/stats?run=' + enc(run.name)) : null,
+      run.files.profile ? getJSON('/api/profile?run=' + enc(run.name)) : null,
+    ]);
+    const pm = new Map(((prof && prof.nodes) || []).map(p => [stripName(p.name), p]));
+    const rows = [];
+    const seen = new Set();
+    for (const s of (stats && stats.nodes) || []) {
+      const name = stripName(s.node), p = pm.get(name);
+      seen.add(name);
+      rows.push({ node: s.node + (s.output && s.output !== s.node ? ` → ${s.output}` : ''), op: s.op, shape: s.shape ? '[' + s.shape.join(',') + ']' : '',
+        time_ms: p ? p.mean_us / 1000 : null, min: s.min, max: s.max, absmax: absmax(s), mean: s.mean, std: s.std,
+        nan: s.nan, inf: s.inf, zero_fraction: s.zero_fraction === null ? null : s.zero_fraction * 100 });
+    }
+    for (const [name, p] of pm) if (!seen.has(name))
+      rows.push({ node: p.name, op: p.op, shape: '', time_ms: p.mean_us / 1000 });
+    const filter = el('input', { type: 'search', placeholder: 'filter nodes / ops' });
+    const table = el('table', { class: 'nodes' });
+    const draw = () => {
+      const f = filter.value.toLowerCase();
+      const k = nodeSort.key, dir = nodeSort.dir;
+      const shown = rows.filter(r => !f || r.node.toLowerCase().includes(f) || String(r.op).toLowerCase().includes(f))
+        .sort((a, b) => {
+          const x = a[k], y = b[k];
+          if (x === y) return 0;
+          if (x === null || x === undefined) return 1;
+          if (y === null || y === undefined) return -1;
+          return (x < y ? -1 : 1) * dir;
+        });
+      table.innerHTML = '';
+      const head = el('tr', {});
+      for (const [key, label] of nodeCols) {
+        const th = el('th', { text: label + (key === k ? (dir > 0 ? ' ▲' : ' ▼') : ''), 'data-key': key });
+        th.addEventListener('click', () => { nodeSort = { key, dir: key === k ? -dir : (key === 'node' || key === 'op' ? 1 : -1) }; draw(); });
+        head.append(th);
+      }
+      table.append(el('thead', {}, head));
+      const body = el('tbody', {});
+      for (const r of shown.slice(0, 5000)) {
+        const tr = el('tr', { class: (r.nan || r.inf) ? 'bad' : (r.zero_fraction === 100 ? 'dead' : '') });
+        for (const [key, , type] of nodeCols) tr.append(el('td', { class: type, text: type === 'n' ? NT.fmt(r[key]) : (r[key] || '') }));
+        body.append(tr);
+      }
+      table.append(body);
+    };
+    filter.addEventListener('input', draw);
+    pane.append(el('div', { class: 'toolbar' }, filter,
+      el('small', { class: 'muted', text: ` ${rows.length} node outputs` + (prof ? ` · total ${NT.fmt(prof.total_us / 1000)} ms profiled` : '') })), table);
+    draw();
+  }
+
+  /* ---------------------------------------------------------------- heatmaps */
+
+  async function renderHeatmaps() {
+    const pane = $('#tab-heatmaps');
+    pane.innerHTML = '';
+    let any = false;
+    for (const r of selectedRuns()) {
+      if (r.files.eval) {
+        const ev = await getJSON('/api/eval?run=' + enc(r.name));
+        if (ev && Array.isArray(ev.confusion) && ev.confusion.length) {
+          any = true;
+          const m = ev.confusion, n = m.length;
+          const flat = [].concat(...m);
+          const labels = Array.isArray(ev.classes) ? ev.classes : m.map((_, i) => i);
+          const c = el('div', { class: 'canvas' });
+          const card = el('div', { class: 'card wide' }, el('h4', { text: `confusion matrix — ${r.name}` }),
+            el('small', { class: 'muted', text: `rows: true class, columns: predicted` + (ev.accuracy !== undefined ? ` · accuracy ${NT.fmt(ev.accuracy)}` : '') }), c);
+          pane.append(card);
+          NT.drawHeatmap(c, { rows: n, cols: m[0].length, data: flat, min: Math.min(...flat), max: Math.max(...flat) },
+            { rowLabels: labels, colLabels: labels, width: 480 });
+          if (Array.isArray(ev.per_class)) {
+            const t = el('table', { class: 'nodes' }, el('tr', {}, ...['class', 'precision', 'recall', 'f1', 'support'].map(h => el('th', { text: h }))));
+            ev.per_class.forEach((p, i) => t.append(el('tr', {}, el('td', { text: String(labels[i]) }),
+              ...['precision', 'recall', 'f1', 'support'].map(k => el('td', { class: 'n', text: NT.fmt(p[k]) })))));
+            card.append(t);
+          }
+        }
+      }
+      const arts = await getJSON('/api/artifacts?run=' + enc(r.name));
+      for (const f of (arts && arts.files) || []) {
+        if (f.kind === 'map') {
+          const m = await getJSON(`/api/heatmap?run=${enc(r.name)}&path=${enc(f.path)}&max=128`);
+          if (!m) continue;
+          any = true;
+          const c = el('div', { class: 'canvas' });
+          pane.append(el('div', { class: 'card' }, el('h4', { text: `${f.path} — ${r.name}` }),
+            el('small', { class: 'muted', text: `shape [${m.shape.join(', ')}]` }), c));
+          NT.drawHeatmap(c, m, { width: 320 });
+        } else if (f.kind === 'image' && /sensitiv|occlu|perturb|sweep|heat|saliency|map/i.test(f.path)) {
+          any = true;
+          pane.append(el('div', { class: 'card' }, el('h4', { text: `${f.path} — ${r.name}` }),
+            el('img', { src: `/api/file?run=${enc(r.name)}&path=${enc(f.path)}`, alt: f.path })));
+        }
+      }
+    }
+    if (!any) pane.append(el('p', { class: 'muted', text: 'No confusion matrix (eval.json) or sensitivity maps (.npy from nntrace analyze) in the selected runs. Confusion-matrix images logged by a program are under Images.' }));
+  }
+
+  /* ---------------------------------------------------------------- findings */
+
+  function findingsTable(list, cols) {
+    const t = el('table', { class: 'nodes' }, el('tr', {}, ...cols.map(c => el('th', { text: c }))));
+    for (const f of list) {
+      const tr = el('tr', { class: f.severity === 'error' ? 'bad' : '' });
+      for (const c of cols) tr.append(el('td', { text: f[c] === undefined || f[c] === null ? '' : String(f[c]) }));
+      t.append(tr);
+    }
+    return t;
+  }
+
+  async function renderFindings() {
+    const pane = $('#tab-findings');
+    pane.innerHTML = '';
+    for (const r of selectedRuns()) {
+      const card = el('div', { class: 'card wide' }, el('h4', { text: r.name }));
+      let n = 0;
+      if (r.bad_records || r.truncated || r.problem)
+        card.append(el('p', { class: 'warn', text: `event files: ${r.bad_records} bad record(s) skipped${r.truncated ? ', last record incomplete (being written?)' : ''}${r.problem ? ' — ' + r.problem : ''}` }));
+      if (r.files.findings) {
+        const d = await getJSON('/api/findings?run=' + enc(r.name));
+        const list = (d && d.findings) || [];
+        card.append(el('h5', { text: `doctor: ${list.length} finding(s)` }), findingsTable(list, ['severity', 'kind', 'node', 'op', 'output', 'detail']));
+        n++;
+      }
+      if (r.files.report) {
+        const d = await getJSON('/api/report?run=' + enc(r.name));
+        const list = (d && d.findings) || [];
+        card.append(el('h5', { text: `report: ${list.length} finding(s)` }), findingsTable(list, ['kind', 'tag', 'step', 'detail']));
+        n++;
+      }
+      const of = await getJSON('/api/overfit?run=' + enc(r.name));
+      for (const o of (of && of.onsets) || []) {
+        card.append(el('p', { text: `overfitting onset at step ${o.step}: ${o.val} stopped improving while ${o.train} kept improving` }));
+        n++;
+      }
+      if (r.files.run) {
+        const d = await getJSON('/api/runinfo?run=' + enc(r.name));
+        if (d) card.append(el('details', {}, el('summary', { text: 'run.json' }), el('pre', { text: JSON.stringify(d, null, 2) })));
+      }
+      if (!n) card.append(el('p', { class: 'muted', text: 'No findings (findings.json from nntrace doctor, report.json from nntrace report).' }));
+      pane.append(card);
+    }
+  }
+
+  /* ---------------------------------------------------------------- refresh, live */
+
+  const renderers = {
+    scalars: renderScalars, histograms: renderHistograms, images: renderImages, text: renderText,
+    graph: renderGraph, nodes: renderNodes, heatmaps: renderHeatmaps, findings: renderFindings,
+  };
+  let busy = false, again = false, againFull = false;
+
+  async function refresh(full) {
+    if (busy) { again = true; againFull = againFull || !!full; return; }
+    busy = true;
+    try {
+      await loadRuns();
+      await renderers[state.tab](full);
+      state.updates++;
+      document.body.dataset.updates = String(state.updates);
+      document.body.dataset.version = String(state.version);
+    } catch (e) {
+      showError(String(e && e.message || e));
+    } finally {
+      busy = false;
+      if (again) { const f = againFull; again = againFull = false; setTimeout(() => refresh(f), 300); }
+    }
+  }
+
+  /* Live updates are coalesced: at most one refresh a second, and one
+   * every five seconds for the heavier panels built from whole files. */
+  let pendingTimer = null, lastRefreshAt = 0;
+  function onVersion(v) {
+    if (v === state.version || pendingTimer) return;
+    const slow = ['graph', 'nodes', 'heatmaps', 'findings'].includes(state.tab);
+    const delay = Math.max(0, (slow ? 5000 : 1000) - (Date.now() - lastRefreshAt));
+    pendingTimer = setTimeout(() => { pendingTimer = null; lastRefreshAt = Date.now(); refresh(false); }, delay);
+  }
+
+  function setLive(on, text) {
+    const l = $('#live');
+    l.className = 'live ' + (on ? 'on' : 'off');
+    l.textContent = '● ' + text;
+  }
+
+  function connectLive() {
+    if (window.EventSource) {
+      const es = new EventSource('/api/stream');
+      es.addEventListener('version', e => {
+        setLive(true, 'live');
+        try { onVersion(JSON.parse(e.data).version); } catch (err) { /* ignore a bad frame */ }
+      });
+      es.onerror = () => setLive(false, 'reconnecting');
+      return;
+    }
+    longPoll();
+  }
+
+  async function longPoll() {
+    for (;;) {
+      try {
+        const d = await getJSON('/api/poll?since=' + state.version + '&timeout=25');
+        setLive(true, 'live (poll)');
+        if (d) onVersion(d.version);
+      } catch (e) {
+        setLive(false, 'offline');
+        await new Promise(r => setTimeout(r, 2000));
+      }
+    }
+  }
+
+  /* ---------------------------------------------------------------- wiring */
+
+  function init() {
+    $('#engine').textContent = window.uPlot ? 'charts: uPlot' : 'charts: built-in (uPlot not bundled)';
+    for (const b of document.querySelectorAll('#tabs button')) {
+      b.addEventListener('click', () => {
+        for (const x of document.querySelectorAll('#tabs button')) x.classList.toggle('active', x === b);
+        for (const t of document.querySelectorAll('.tab')) t.classList.toggle('active', t.id === 'tab-' + b.dataset.tab);
+        state.tab = b.dataset.tab;
+        $('#scalar-opts').hidden = state.tab !== 'scalars';
+        refresh(true);
+      });
+    }
+    const sm = $('#smoothing');
+    sm.addEventListener('input', () => {
+      state.smoothing = +sm.value;
+      $('#smoothing-val').textContent = state.smoothing.toFixed(2);
+      refresh(false);
+    });
+    $('#logscale').addEventListener('change', e => { state.logY = e.target.checked; refresh(false); });
+    $('#showraw').addEventListener('change', e => { state.showRaw = e.target.checked; refresh(false); });
+    let ft = null;
+    $('#tagfilter').addEventListener('input', e => {
+      clearTimeout(ft);
+      ft = setTimeout(() => { state.filter = e.target.value || null; refresh(false); }, 250);
+    });
+    window.addEventListener('resize', () => { clearTimeout(ft); ft = setTimeout(() => refresh(true), 300); });
+    refresh(true).then(connectLive);
+  }
+
+  window.addEventListener('error', e => showError('script error: ' + e.message));
+  init();
+})();
