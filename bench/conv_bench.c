@@ -6,9 +6,11 @@
  * Build by hand:
  *   gcc -O2 -march=x86-64-v2 -Iinclude -Isrc $(pkg-config --cflags openblas) bench/conv_bench.c \
  *       build/libnntrace.a $(pkg-config --libs openblas libpng zlib) -lm -lpthread -o build/conv_bench
- * Run: build/conv_bench [repeats]
+ * Run: build/conv_bench [repeats] [blas|avx2|avx512|best] [LAYER-SUBSTRING]
+ *      (the kernel set, default the CPU's best; only layers whose name has the substring)
  */
 #include "ops/kernel.h"
+#include "ops/sgemm.h"
 
 #include <cblas.h>
 #include <stdio.h>
@@ -52,7 +54,16 @@ static double bench_layer(const layer *L, int reps)
         {.name = "strides", .type = NT_ATTR_INTS, .n = 2, .ints = strides},
         {.name = "group", .type = NT_ATTR_INT, .i = L->group},
     };
-    nt_node node = {.name = "conv", .op_type = "Conv", .domain = "", .n_attr = 3, .attrs = attrs};
+    /* W and B are initializers of a one-node graph, as in a real model, so
+     * kernels may keep prepared weights across calls. */
+    int node_in[3] = {0, 1, 2}, node_out[1] = {3};
+    nt_value values[4] = {{.name = "X", .kind = NT_VALUE_INPUT},
+                          {.name = "W", .kind = NT_VALUE_INITIALIZER, .init = W},
+                          {.name = "B", .kind = NT_VALUE_INITIALIZER, .init = B},
+                          {.name = "Y"}};
+    nt_node node = {.name = "conv", .op_type = "Conv", .domain = "", .n_in = 3, .n_out = 1, .in = node_in,
+                    .out = node_out, .n_attr = 3, .attrs = attrs};
+    nt_graph graph = {.name = "g", .n_nodes = 1, .nodes = &node, .n_values = 4, .values = values};
     const nt_op_def *op = nt_op_find("Conv", "", 17);
     void *state = NULL;
     if (!op || op->prepare(&node, 17, &state) != NT_OK) {
@@ -60,7 +71,7 @@ static double bench_layer(const layer *L, int reps)
         exit(1);
     }
     nt_tensor *in[3] = {X, W, B}, *out[1] = {Y};
-    nt_kernel_ctx ctx = {&node, 17, 3, 1, in, out, state, false, NULL, NULL};
+    nt_kernel_ctx ctx = {&node, 17, 3, 1, in, out, state, false, NULL, &graph};
     if (op->infer(&ctx) != NT_OK || op->compute(&ctx) != NT_OK) { /* warm-up, sizes the scratch */
         fprintf(stderr, "conv failed: %s\n", nt_last_error());
         exit(1);
@@ -87,9 +98,17 @@ int main(int argc, char **argv)
 {
     int reps = argc > 1 ? atoi(argv[1]) : 20;
     openblas_set_num_threads(1);
+    if (argc > 2 && strcmp(argv[2], "best") != 0)
+        nt_sgemm_isa_force(strcmp(argv[2], "avx512") == 0 ? NT_SGEMM_AVX512
+                           : strcmp(argv[2], "avx2") == 0 ? NT_SGEMM_AVX2
+                                                          : NT_SGEMM_NONE);
+    printf("kernels: %s\n", nt_sgemm_isa_name(nt_sgemm_isa_get()));
     printf("single thread, best of %d (OpenBLAS core %s)\n", reps, getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "auto");
     for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++)
-        bench_layer(&layers[i], reps);
+        if (argc <= 3 || strstr(layers[i].name, argv[3]))
+            bench_layer(&layers[i], reps);
+    if (argc > 3)
+        return 0;
     /* The raw sgemm of the main layer, for the ceiling. */
     int M = 64, N = 56 * 56, K = 64 * 9;
     float *a = calloc((size_t)M * K, 4), *b = calloc((size_t)K * N, 4), *c = calloc((size_t)M * N, 4);

@@ -91,7 +91,7 @@ class LineChart {
         stroke: s.alpha ? hexAlpha(s.color, s.alpha) : s.color,
         width: s.width || 1.5,
         spanGaps: true,
-        points: { show: false },
+        points: { show: s.x.length <= 60, size: 4 },
         value: (u, v) => NT.fmt(v),
       }))),
       axes: [{}, { values: (u, vals) => vals.map(NT.fmt), size: 60 }],
@@ -183,6 +183,14 @@ class LineChart {
         pen = true;
       }
       ctx.stroke();
+      if (s.x.length <= 60) { // few points: mark them, a lone point has no line
+        ctx.fillStyle = ctx.strokeStyle;
+        for (let i = 0; i < s.x.length; i++) {
+          const y = s.y[i] === null ? null : tf(s.y[i]);
+          if (y === null || !Number.isFinite(y)) continue;
+          ctx.beginPath(); ctx.arc(px(s.x[i]), py(y), 2.5, 0, 2 * Math.PI); ctx.fill();
+        }
+      }
     }
     for (const m of this.markers) {
       if (m.x < x0 || m.x > x1) continue;
@@ -335,7 +343,7 @@ NT.drawHeatmap = function (el, m, opts) {
   const rows = m.rows, cols = m.cols;
   const L = opts.rowLabels ? 70 : 10, T = opts.colLabels ? 22 : 6;
   const cell = Math.max(2, Math.min(48, Math.floor((opts.width || 480) / Math.max(cols, 1))));
-  const w = L + cols * cell + 70, h = T + rows * cell + 10;
+  const w = L + cols * cell + 100, h = T + rows * cell + 10;
   const ctx = sizedCanvas(el, w, h);
   let lo = m.min, hi = m.max;
   if (lo === null || hi === null) return;

@@ -186,9 +186,11 @@ int nt_diff_report_diverged(const nt_diff_report *r)
     return n;
 }
 
+/* null for a value not computed, and for Inf/NaN too: strict JSON readers
+ * (jansson, browsers) reject bare Infinity. */
 static void json_num_or_null(nt_buf *b, bool have, double v)
 {
-    if (have)
+    if (have && isfinite(v))
         nt_buf_json_double(b, v);
     else
         nt_buf_puts(b, "null");

@@ -157,6 +157,8 @@ static nt_status parse_ref(nt_debugger *d, const char *text, dbg_ref *r)
         return nt_error(NT_ERR_INVALID_ARG, "the model has not run yet: values exist once computed (use 'start' or 'run')");
     if ((st = nt_session_get_value(d->sess, r->name, &r->t)) != NT_OK)
         return st;
+    if (!nt_dbg_value_live(d, r->name, &r->t))
+        return nt_error(NT_ERR_INVALID_ARG, "value '%s' was not computed: the node making it failed", r->name);
     nt_dbg_slice sl;
     if ((st = nt_dbg_slice_parse(slice_text, &sl)) != NT_OK)
         return st;
@@ -342,12 +344,11 @@ static void slot_line(nt_debugger *d, const char *kind, int k, int v, nt_buf *b)
     const char *name = d->graph->values[v].name;
     nt_tensor *t;
     nt_buf_printf(b, "'%s' ", name);
-    if (nt_session_get_value(d->sess, name, &t) == NT_OK)
+    if (nt_dbg_value_live(d, name, &t))
         nt_dbg_format_summary(b, t);
     else
         nt_buf_puts(b, "(not computed yet)");
     nt_buf_putc(b, '\n');
-    nt_error_clear();
 }
 
 static nt_status cmd_where(nt_debugger *d, const char *args)
@@ -399,7 +400,7 @@ static void info_io(nt_debugger *d, bool inputs)
             continue;
         nt_buf_printf(&d->ob, "  %s %d '%s' ", inputs ? "input" : "output", i, vi.name);
         nt_tensor *t;
-        if (d->state != DBG_IDLE && nt_session_get_value(d->sess, vi.name, &t) == NT_OK) {
+        if (d->state != DBG_IDLE && nt_dbg_value_live(d, vi.name, &t)) {
             nt_dbg_format_summary(&d->ob, t);
         } else {
             nt_buf_printf(&d->ob, "%s[", nt_dtype_name(vi.dtype));
@@ -413,7 +414,6 @@ static void info_io(nt_debugger *d, bool inputs)
         }
         nt_buf_putc(&d->ob, '\n');
     }
-    nt_error_clear();
 }
 
 const char *const nt_dbg_info_topics[] = {"breakpoints", "nodes", "inputs", "outputs", NULL};
@@ -618,6 +618,8 @@ static nt_status cmd_set(nt_debugger *d, const char *args)
         end++;
     if (end == xs || *end)
         return nt_error(NT_ERR_INVALID_ARG, "set: '%s' is not a number (numbers, nan, inf and -inf are)", xs);
+    if (isnan(x))
+        x = NAN; /* "-nan" is a NaN like any other */
     dbg_ref r;
     nt_status st = parse_ref(d, ref, &r);
     if (st != NT_OK)
@@ -653,20 +655,21 @@ const dbg_command nt_dbg_commands[] = {
     {"next", "n", "[N]", "run one node (or N) and stop after it",
      "A breakpoint on a node stops before it even while stepping.", nt_dbg_cmd_next},
     {"finish", NULL, "", "run to the end, ignoring breakpoints and watches", "", nt_dbg_cmd_finish},
-    {"break", "b", "NODE | #N | op:TYPE | if COND", "set a breakpoint",
+    {"break", "b", "NODE|#N|op:TYPE|if COND", "set a breakpoint",
      "break NODE      stop before the node of that name runs (#N: position in 'list')\n"
      "break op:TYPE   stop before every node of that op type\n"
      "break if COND   stop after any node with an output that meets COND:\n"
      "  COND tests statistics of one output: nan, inf, pinf, ninf (counts),\n"
-     "  min, max, absmax, mean, std (over finite values), zeros, negatives\n"
-     "  (fractions 0..1), numel, compared with < <= > >= == != to a number;\n"
+     "  min, max, mean, std (over finite values), absmax (Inf if any Inf),\n"
+     "  zeros, negatives (fractions 0..1), numel, compared with < <= > >= ==\n"
+     "  != to a number;\n"
      "  a bare statistic means != 0.  Combine with && || ! and parentheses;\n"
      "  scope with op:TYPE or node:NAME.  Examples:\n"
      "    break if nan > 0 || inf > 0\n"
      "    break if op:Relu && zeros > 0.9\n"
      "    break if (max > 1e4 || min < -1e4) && !op:Softmax",
      cmd_break},
-    {"tbreak", NULL, "NODE | #N | op:TYPE | if COND", "set a breakpoint deleted after it stops once", "",
+    {"tbreak", NULL, "NODE|#N|op:TYPE|if COND", "set a breakpoint deleted after it stops once", "",
      cmd_tbreak},
     {"watch", NULL, "VALUE COND", "stop after VALUE is computed if it meets COND",
      "COND is as for 'break if' (see 'help break').  A watch on a graph input or\n"
@@ -675,7 +678,7 @@ const dbg_command nt_dbg_commands[] = {
     {"delete", "d", "[N...]", "delete breakpoints and watches (all if no number)", "", cmd_delete},
     {"disable", NULL, "N...", "disable breakpoints or watches", "", cmd_disable},
     {"enable", NULL, "N...", "enable breakpoints or watches", "", cmd_enable},
-    {"info", "i", "breakpoints | nodes | inputs | outputs", "list breakpoints, nodes, graph inputs or outputs",
+    {"info", "i", "breakpoints|nodes|inputs|outputs", "list breakpoints, nodes, graph inputs or outputs",
      "Topics may be abbreviated: 'info b'.", cmd_info},
     {"where", "bt", "", "the current node: position, name, op, inputs and outputs", "", cmd_where},
     {"list", "l", "[NODE | #N]", "nodes around the current one (or around NODE)",
@@ -724,13 +727,17 @@ static nt_status cmd_help(nt_debugger *d, const char *args)
             nt_buf_printf(&d->ob, "\n%s\n", c->help);
         return NT_OK;
     }
-    nt_buf_puts(&d->ob, "Commands (short forms in parentheses):\n");
+    nt_buf_puts(&d->ob, "Commands:\n");
     for (const dbg_command *c = nt_dbg_commands; c->name; c++) {
         char head[96];
-        snprintf(head, sizeof head, "%s%s%s%s%s", c->name, c->alias ? " (" : "", c->alias ? c->alias : "",
-                 c->alias ? ")" : "", "");
-        nt_buf_printf(&d->ob, "  %-14s %-38s %s\n", head, c->args, c->summary);
+        snprintf(head, sizeof head, "%s%s%s", c->name, c->args[0] ? " " : "", c->args);
+        nt_buf_printf(&d->ob, "  %-38s %s\n", head, c->summary);
     }
+    nt_buf_puts(&d->ob, "Short forms:");
+    for (const dbg_command *c = nt_dbg_commands; c->name; c++)
+        if (c->alias)
+            nt_buf_printf(&d->ob, " %s (%s)", c->alias, c->name);
+    nt_buf_puts(&d->ob, ".\n");
     nt_buf_puts(&d->ob, "'help COMMAND' tells more; 'help break' describes conditions.\n");
     return NT_OK;
 }

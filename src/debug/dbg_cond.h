@@ -13,8 +13,8 @@
  *              | zeros | negatives | numel
  *
  * nan/inf/pinf/ninf/numel are element counts; zeros and negatives are
- * fractions of all elements (0..1); min/max/absmax/mean/std are over the
- * finite values.  A bare STAT means "STAT != 0".  A statistic that is
+ * fractions of all elements (0..1); min/max/mean/std are over the finite
+ * values; absmax is the largest magnitude, +Inf when there is an Inf.  A bare STAT means "STAT != 0".  A statistic that is
  * undefined (min of a tensor with no finite value, any statistic of a
  * non-numeric tensor) makes its test false whatever the comparison.
  * `op:` and `node:` scope a condition to nodes of one op type or one node

@@ -51,6 +51,7 @@ struct nt_debugger {
     bool ignore_bps;           /* `finish` */
     bool aborting;             /* `run`/`restart` while paused: stop the old run */
     nt_buf stop_msg;           /* why the run paused */
+    bool stop_requested;       /* a callback asked to pause in this resume */
     int n_saved;
     dbg_saved *saved;
     char repeat[32];           /* command an empty terminal line repeats */
@@ -84,6 +85,10 @@ const nt_node *nt_dbg_node_at(const nt_debugger *d, int pos);
 void nt_dbg_describe_node(const nt_debugger *d, int pos, nt_buf *b);
 /* Summaries of the outputs of the node at pos, one indented line each. */
 void nt_dbg_describe_outputs(nt_debugger *d, int pos, nt_buf *b);
+/* The live tensor of a value, if it was computed (a node that failed
+ * leaves its outputs with no shape: those count as not computed).  Clears
+ * the error a missing value records. */
+bool nt_dbg_value_live(nt_debugger *d, const char *name, nt_tensor **t);
 /* Writes the composed output (d->ob) to d->out. */
 void nt_dbg_flush(nt_debugger *d);
 

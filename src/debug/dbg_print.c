@@ -44,7 +44,9 @@ void nt_dbg_format_element(char *out, size_t len, const nt_tensor *t, int64_t fl
         return;
     }
     double v = nt_tensor_get_f64(t, flat);
-    if (nt_dtype_is_float(t->dtype))
+    if (isnan(v))
+        snprintf(out, len, "nan"); /* printf may say "-nan": the sign of a NaN means nothing here */
+    else if (nt_dtype_is_float(t->dtype))
         snprintf(out, len, "%.*g", precision, v);
     else
         snprintf(out, len, "%.0f", v);
@@ -244,7 +246,8 @@ nt_status nt_dbg_format_hist(nt_buf *b, const nt_tensor *t, int bins)
         double f0 = (double)k / bins, f1 = (double)(k + 1) / bins;
         double a = lo * (1 - f0) + hi * f0, z = k == bins - 1 ? hi : lo * (1 - f1) + hi * f1;
         int bar = peak > 0 ? (int)((counts[k] * 40 + peak - 1) / peak) : 0;
-        nt_buf_printf(b, "  [%12.6g, %12.6g%c %10" PRId64 " ", a, z, k == bins - 1 ? ']' : ')', counts[k]);
+        nt_buf_printf(b, "  [%12.6g, %12.6g%c %10" PRId64 "%s", a, z, k == bins - 1 ? ']' : ')', counts[k],
+                      bar ? " " : "");
         for (int j = 0; j < bar; j++)
             nt_buf_putc(b, '#');
         nt_buf_putc(b, '\n');

@@ -275,7 +275,7 @@ static nt_status check_fits(nt_dtype dt, double x)
     if (!nt_dtype_is_numeric(dt) || nt_dtype_size(dt) == 0)
         return nt_error(NT_ERR_UNSUPPORTED, "cannot set elements of a %s tensor", nt_dtype_name(dt));
     if (!isfinite(x) || x != floor(x))
-        return nt_error(NT_ERR_INVALID_ARG, "%g is not an integer: a %s tensor holds integers", x, nt_dtype_name(dt));
+        return nt_error(NT_ERR_INVALID_ARG, "%g is not an integer (the tensor holds %s)", x, nt_dtype_name(dt));
     double lo, hi; /* inclusive */
     switch (dt) {
     case NT_DTYPE_BOOL: lo = 0, hi = 1; break;

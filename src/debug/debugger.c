@@ -4,9 +4,9 @@
  *
  * The debugger is one tracer on the session.  Commands that move the run
  * set a request (stop before the first node, stop after N more nodes,
- * ignore breakpoints, abort) and call nt_session_run, which starts a run or
- * resumes the paused one; the callbacks decide where to pause and write why
- * into stop_msg; report() then prints the stop or the end of the run.
+ * ignore breakpoints, abort) and call resume(): nt_session_run starts a run
+ * or resumes the paused one, the callbacks decide where to pause and write
+ * why into stop_msg, and resume() prints the stop or the end of the run.
  *
  * Node breakpoints pause in node_begin, before the node runs; conditions,
  * watches and steps pause in node_end, after it ran, so its outputs can be
@@ -34,6 +34,15 @@ void nt_dbg_describe_node(const nt_debugger *d, int pos, nt_buf *b)
     nt_buf_printf(b, "#%d '%s' (%s)", pos, n->name, n->op_type);
 }
 
+bool nt_dbg_value_live(nt_debugger *d, const char *name, nt_tensor **t)
+{
+    if (nt_session_get_value(d->sess, name, t) != NT_OK) {
+        nt_error_clear();
+        return false;
+    }
+    return (*t)->ndim >= 0 && ((*t)->data || nt_tensor_numel(*t) == 0);
+}
+
 void nt_dbg_describe_outputs(nt_debugger *d, int pos, nt_buf *b)
 {
     const nt_node *n = nt_dbg_node_at(d, pos);
@@ -43,13 +52,12 @@ void nt_dbg_describe_outputs(nt_debugger *d, int pos, nt_buf *b)
         const char *name = d->graph->values[n->out[k]].name;
         nt_tensor *t;
         nt_buf_printf(b, "  output %d '%s' ", k, name);
-        if (nt_session_get_value(d->sess, name, &t) == NT_OK)
+        if (nt_dbg_value_live(d, name, &t))
             nt_dbg_format_summary(b, t);
         else
             nt_buf_puts(b, "(not computed)");
         nt_buf_putc(b, '\n');
     }
-    nt_error_clear();
 }
 
 void nt_dbg_flush(nt_debugger *d)
@@ -72,14 +80,12 @@ static void restore_saved(nt_debugger *d)
 {
     for (int i = 0; i < d->n_saved; i++) {
         nt_tensor *t;
-        if (nt_session_get_value(d->sess, d->saved[i].name, &t) == NT_OK &&
-            nt_tensor_nbytes(t) == nt_tensor_nbytes(d->saved[i].orig))
+        if (nt_dbg_value_live(d, d->saved[i].name, &t) && nt_tensor_nbytes(t) == nt_tensor_nbytes(d->saved[i].orig))
             memcpy(t->data, d->saved[i].orig->data, nt_tensor_nbytes(t));
         free(d->saved[i].name);
         nt_tensor_free(d->saved[i].orig);
     }
     d->n_saved = 0;
-    nt_error_clear();
 }
 
 static nt_action cb_run_begin(void *user, nt_session *s)
@@ -93,6 +99,7 @@ static nt_action cb_run_begin(void *user, nt_session *s)
 static nt_action pause_for(nt_debugger *d, nt_dbg_bp *bp, const char *what)
 {
     d->stop_msg.len = 0;
+    d->stop_requested = true;
     if (bp) {
         bp->hits++;
         nt_dbg_bp_describe(bp, &d->stop_msg);
@@ -117,12 +124,11 @@ static nt_dbg_bp *match_unproduced_watch(nt_debugger *d)
             continue;
         int v = nt_graph_find_value(d->graph, bp->target);
         nt_tensor *t;
-        if (v < 0 || d->graph->values[v].producer >= 0 || nt_session_get_value(d->sess, bp->target, &t) != NT_OK)
+        if (v < 0 || d->graph->values[v].producer >= 0 || !nt_dbg_value_live(d, bp->target, &t))
             continue;
         if (nt_dbg_bps_match_value(&d->bps, bp->target, t) == bp)
             return bp;
     }
-    nt_error_clear();
     return NULL;
 }
 
@@ -228,17 +234,24 @@ bool nt_debugger_run_failed(const nt_debugger *d) { return d->run_failed; }
 
 /* ------------------------------------------------------------ run control */
 
-/* Prints where the run stopped, or how it ended. */
-static void report(nt_debugger *d, nt_status st)
+/* Starts or resumes the run, then prints where it stopped or how it ended.
+ * A pause asked for after the last node is not a pause to the session (the
+ * run is complete), so that stop is printed just before the end. */
+static void resume(nt_debugger *d)
 {
+    d->stop_requested = false;
+    nt_status st = nt_session_run(d->sess);
     d->steps = 0;
     d->stop_at_first = false;
     d->ignore_bps = false;
-    if (st == NT_OK && nt_session_paused(d->sess)) {
-        d->state = DBG_PAUSED;
+    bool paused = st == NT_OK && nt_session_paused(d->sess);
+    if (paused || (st == NT_OK && d->stop_requested)) {
         nt_buf_append(&d->ob, d->stop_msg.data, d->stop_msg.len);
         if (d->after)
             nt_dbg_describe_outputs(d, d->pos, &d->ob);
+    }
+    if (paused) {
+        d->state = DBG_PAUSED;
         return;
     }
     d->state = DBG_FINISHED;
@@ -293,7 +306,7 @@ static nt_status begin_run(nt_debugger *d, bool stop_first)
         nt_buf_puts(&d->ob, "Restarting the run from the beginning.\n");
     }
     d->stop_at_first = stop_first;
-    report(d, nt_session_run(d->sess));
+    resume(d);
     return NT_OK;
 }
 
@@ -315,7 +328,7 @@ nt_status nt_dbg_cmd_continue(nt_debugger *d, const char *args)
     if (st == NT_OK)
         st = need_paused(d);
     if (st == NT_OK)
-        report(d, nt_session_run(d->sess));
+        resume(d);
     return st;
 }
 
@@ -332,7 +345,7 @@ nt_status nt_dbg_cmd_next(nt_debugger *d, const char *args)
     if (st != NT_OK)
         return st;
     d->steps = n;
-    report(d, nt_session_run(d->sess));
+    resume(d);
     return NT_OK;
 }
 
@@ -344,7 +357,7 @@ nt_status nt_dbg_cmd_finish(nt_debugger *d, const char *args)
     if (st != NT_OK)
         return st;
     d->ignore_bps = true;
-    report(d, nt_session_run(d->sess));
+    resume(d);
     return NT_OK;
 }
 

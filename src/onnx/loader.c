@@ -692,6 +692,8 @@ static nt_status parse_attr(loader *L, nt_graph *g, const nt_pb *nc, const nt_pb
     });
     if (s != NT_OK)
         return s;
+    if (a->type == NT_ATTR_STRING && !a->s)
+        a->s = "";   /* proto3: an absent string is the empty string */
     if ((a->type == NT_ATTR_GRAPH && !a->g) || (a->type == NT_ATTR_TENSOR && !a->t))
         return lerr(L, NT_ERR_PARSE, "a %s attribute without its value", attr_type_name(a->type));
     ctx_pop(L, mark);
@@ -1016,7 +1018,8 @@ static nt_status parse_model(loader *L, const uint8_t *data, size_t len)
     size_t n_opsets = 0, n_graphs = 0;
     m->producer_name = m->producer_version = m->domain = m->doc = "";
     nt_pb it = c;
-    while ((s = nt_pb_next(&it, &f)) == NT_OK && !f.end) {
+    const uint8_t *field_start = it.p;
+    while ((field_start = it.p, s = nt_pb_next(&it, &f)) == NT_OK && !f.end) {
         switch (f.num) {
         case MODEL_IR_VERSION: s = read_int(L, &f, "ir_version", &m->ir_version); break;
         case MODEL_PRODUCER_NAME: s = read_string(L, &f, "producer_name", &m->producer_name); break;
@@ -1033,8 +1036,17 @@ static nt_status parse_model(loader *L, const uint8_t *data, size_t len)
     }
     if (s != NT_OK) {
         /* Garbage usually fails right here: say what the file is not. */
-        if (!L->reported)
-            nt_error_wrap(s, "not a valid ONNX model (truncated or malformed protobuf)");
+        if (!L->reported) {
+            /* Name the ModelProto field whose bytes are broken, when the key was readable. */
+            static const char *names[] = {"", "ir_version", "producer_name", "producer_version", "domain",
+                                          "model_version", "doc_string", "graph", "opset_import"};
+            uint64_t key = 0;
+            const uint8_t *q = field_start;
+            bool known = nt_pb_read_varint(&q, it.end, &key) == NT_OK && (key >> 3) >= 1 &&
+                         (key >> 3) < NT_ARRAY_LEN(names);
+            nt_error_wrap(s, "not a valid ONNX model (truncated or malformed protobuf)%s%s",
+                          known ? ": " : "", known ? names[key >> 3] : "");
+        }
         return lfail(L, s);
     }
     if (n_graphs == 0)

@@ -15,6 +15,8 @@
  * column back into the output.
  */
 #include "ops/conv_geom.h"
+#include "ops/sgemm.h"
+#include "ops/winograd.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +85,10 @@ void nt_conv_release(void *state)
     nt_scratch_free(&st->wbuf);
     nt_scratch_free(&st->xbuf);
     nt_scratch_free(&st->acc);
+    for (int64_t g = 0; g < st->n_wpk; g++)
+        nt_sgemm_pa_free(&st->wpk[g]);
+    free(st->wpk);
+    nt_wino_free(st->wino);
     free(st);
 }
 
@@ -381,9 +387,102 @@ static nt_status check_blas_size(const nt_kernel_ctx *ctx, int64_t a, int64_t b,
 NT_DEFINE_CONV(conv_f32, float, nt_gemm_f32, fill_rows_f32, im2col_f32_range, 1)
 NT_DEFINE_CONV(conv_f64, double, nt_gemm_f64, fill_rows_f64, im2col_f64_range, 0)
 
+/* Whether input i of the node is a constant of the session: an initializer
+ * that is not also a graph input (which a caller could feed). */
+static bool input_is_constant(const nt_kernel_ctx *ctx, int i)
+{
+    if (!ctx->graph || !ctx->node || i >= ctx->node->n_in)
+        return false;
+    int v = ctx->node->in[i];
+    if (v < 0 || v >= ctx->graph->n_values)
+        return false;
+    const nt_value *val = &ctx->graph->values[v];
+    return val->kind == NT_VALUE_INITIALIZER && !val->is_graph_input;
+}
+
+/* Packs each group's W_g (Mg, Cg*K) for the sgemm kernels, unless the
+ * packing kept in the state is still valid. */
+static nt_status pack_weights(nt_kernel_ctx *ctx, nt_conv_state *st, nt_sgemm_isa isa, int64_t G, int64_t Mg,
+                              int64_t CgK, const float *wt)
+{
+    if (st->wpk && st->n_wpk == G && st->wpk_const && st->wpk_src == wt && st->wpk_isa == (int)isa)
+        return NT_OK;
+    if (st->n_wpk != G) {
+        for (int64_t g = 0; g < st->n_wpk; g++)
+            nt_sgemm_pa_free(&st->wpk[g]);
+        free(st->wpk);
+        st->n_wpk = 0;
+        st->wpk = nt_calloc((size_t)G, sizeof *st->wpk);
+        if (!st->wpk)
+            return nt_ctx_error(ctx, NT_ERR_NOMEM, "no memory for packed weights");
+        st->n_wpk = G;
+    }
+    st->wpk_src = NULL;
+    for (int64_t g = 0; g < G; g++) {
+        nt_status s = nt_sgemm_pack_a(&st->wpk[g], isa, false, Mg, CgK, wt + g * Mg * CgK, CgK);
+        if (s != NT_OK)
+            return s;
+    }
+    st->wpk_src = wt;
+    st->wpk_isa = (int)isa;
+    st->wpk_const = input_is_constant(ctx, 1);
+    return NT_OK;
+}
+
+/* Float32 convolution on our own kernels when the CPU has them: 2-D (or
+ * 1-D) windows, not depthwise.  3x3 stride-1 windows go to Winograd when it
+ * pays; the rest to one packed GEMM per image and group whose B operand is
+ * packed straight from the image (no im2col buffer).  *done false means the
+ * caller takes the generic path. */
+static nt_status conv_f32_fast(nt_kernel_ctx *ctx, nt_conv_state *st, const nt_conv_shape *cs, const float *x,
+                               const float *wt, const float *bias, float *y, bool *done)
+{
+    *done = false;
+    const nt_sgemm_isa isa = nt_sgemm_isa_get();
+    const int64_t G = st->group, N = cs->N, C = cs->C, M = cs->M, Cg = C / G, Mg = M / G;
+    if (isa == NT_SGEMM_NONE || cs->w.nsp > 2 || Cg == 1 || N == 0 || M == 0)
+        return NT_OK;
+    const nt_window w2 = promote_2d(&cs->w);
+    const int64_t K = nt_window_kernel_size(&w2), OUT = nt_window_out_size(&w2), IN = nt_window_in_size(&w2);
+    if (OUT == 0)
+        return NT_OK;
+    if (nt_wino_applies(&w2, G, Cg, Mg)) {
+        nt_status s = nt_wino_conv(ctx->exec, &st->wino, input_is_constant(ctx, 1), &w2, N, C, M, x, wt, bias, y);
+        if (s != NT_OK)
+            return s;
+        *done = true;
+        return NT_OK;
+    }
+    nt_status s = pack_weights(ctx, st, isa, G, Mg, Cg * K, wt);
+    if (s != NT_OK)
+        return s;
+    const bool pointwise = is_pointwise(&w2);
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t g = 0; g < G; g++) {
+            const float *xg = x + (n * C + g * Cg) * IN;
+            float *yg = y + (n * M + g * Mg) * OUT;
+            nt_sgemm_b b = {0};
+            if (pointwise) {
+                b.p = xg;
+                b.ld = OUT;
+            } else {
+                b.x = xg;
+                b.w = &w2;
+            }
+            if ((s = nt_sgemm(ctx->exec, &st->wpk[g], OUT, &b, 1.0f, 0.0f, bias ? bias + g * Mg : NULL, yg, OUT)) != NT_OK)
+                return s;
+        }
+    *done = true;
+    return NT_OK;
+}
+
 nt_status nt_conv_f32(nt_kernel_ctx *ctx, nt_conv_state *st, const nt_conv_shape *cs, const float *x,
                       const float *wt, const float *bias, float *y)
 {
+    bool done;
+    nt_status s = conv_f32_fast(ctx, st, cs, x, wt, bias, y, &done);
+    if (s != NT_OK || done)
+        return s;
     return conv_f32(ctx, st, cs, x, wt, bias, y);
 }
 
@@ -399,7 +498,7 @@ static nt_status conv_compute(nt_kernel_ctx *ctx)
     const nt_tensor *X = ctx->in[0], *W = ctx->in[1], *B = nt_ctx_in(ctx, 2);
     nt_tensor *Y = ctx->out[0];
     if (X->dtype == NT_DTYPE_FLOAT)
-        return conv_f32(ctx, ctx->state, &cs, X->data, W->data, B ? B->data : NULL, Y->data);
+        return nt_conv_f32(ctx, ctx->state, &cs, X->data, W->data, B ? B->data : NULL, Y->data);
     return conv_f64(ctx, ctx->state, &cs, X->data, W->data, B ? B->data : NULL, Y->data);
 }
 

@@ -82,6 +82,17 @@ typedef struct nt_conv_state {
     int64_t out_pad[NT_MAX_SPATIAL];
     int64_t out_shape[NT_MAX_DIMS];
     nt_scratch col, wbuf, xbuf, acc;         /* reused across runs */
+    /* Float32 weights prepared for our own kernels (conv.c): packed GEMM
+     * panels per group, or Winograd-transformed filters.  Kept across runs
+     * only while W is a constant of the session (an initializer that is not
+     * a graph input) and still at the same address; otherwise rebuilt per
+     * run. */
+    struct nt_sgemm_pa *wpk;                 /* group entries */
+    int64_t n_wpk;
+    const void *wpk_src;
+    int wpk_isa;
+    bool wpk_const;
+    struct nt_wino *wino;                    /* winograd.c */
 } nt_conv_state;
 
 /* Resolved shapes of a forward convolution: X (N,C,in...), W (M,C/group,k...),

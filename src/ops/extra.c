@@ -1,18 +1,19 @@
 /*
  * extra.c — operator family "extra": recent ONNX operators that belong to no
- * older family.
+ * older family.  (TensorScatter, also recent, lives in the index family.)
  *
  *   BitCast (26)          reinterpret the bytes as another type of equal width
  *   CumProd (26)          cumulative product along an axis (exclusive/reverse)
  *   RotaryEmbedding (23)  rotary position embedding of (B, H, S, D) or (B, S, H*D)
  *   AffineGrid (20)       sampling grid of a batch of 2-D/3-D affine transforms
- *   TensorScatter (24)    KV-cache write of an update along the sequence axis
  *   SwiGLU (28)           swish(a, alpha) * b
  *
- * CausalConvWithState and LinearAttention live in extra_recurrent.c and are
- * listed in this family's table.  Floating kernels compute in float32 (double
- * for double data) and round float16/bfloat16 where the ONNX function body
- * rounds, so results match the reference at the storage precision.
+ * CausalConvWithState and LinearAttention live in extra_recurrent.c,
+ * TfIdfVectorizer, Binarizer and ArrayFeatureExtractor (ai.onnx.ml) in
+ * extra_ml.c; all are listed in this family's table.  Floating kernels
+ * compute in float32 (double for double data) and round float16/bfloat16
+ * where the ONNX function body rounds, so results match the reference at
+ * the storage precision.
  */
 #include "ops/attention_util.h"
 #include "ops/extra_impl.h"
@@ -387,86 +388,6 @@ static nt_status agrid_compute(nt_kernel_ctx *ctx)
     return NT_OK;
 }
 
-/* ------------------------------------------------------------ TensorScatter */
-
-static nt_status tscatter_axis(nt_kernel_ctx *ctx, int *axis)
-{
-    int r = ctx->in[0]->ndim;
-    int64_t a = nt_node_attr_int(ctx->node, "axis", -2);
-    if (a < -r || a >= r)
-        return nt_ctx_error(ctx, NT_ERR_SHAPE, "axis %lld is out of range for rank %d", (long long)a, r);
-    if (a < 0)
-        a += r;
-    if (a == 0)
-        return nt_ctx_error(ctx, NT_ERR_SHAPE, "axis cannot be the batch axis");
-    *axis = (int)a;
-    return NT_OK;
-}
-
-static nt_status tscatter_infer(nt_kernel_ctx *ctx)
-{
-    const nt_tensor *past = ctx->in[0], *up = nt_ctx_in(ctx, 1), *wi = nt_ctx_in(ctx, 2);
-    const char *mode = nt_node_attr_string(ctx->node, "mode", "linear");
-    if (strcmp(mode, "linear") != 0 && strcmp(mode, "circular") != 0)
-        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "mode '%s' is not linear or circular", mode);
-    if (!up)
-        return nt_ctx_error(ctx, NT_ERR_SHAPE, "needs past_cache and update");
-    if (up->dtype != past->dtype || past->dtype == NT_DTYPE_STRING || nt_dtype_size(past->dtype) == 0)
-        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "dtype %s / %s is not supported", nt_dtype_name(past->dtype),
-                            nt_dtype_name(up->dtype));
-    if (wi && wi->dtype != NT_DTYPE_INT64)
-        return nt_ctx_error(ctx, NT_ERR_SHAPE, "write_indices must be int64");
-    ctx->out[0]->dtype = past->dtype;
-    if (nt_ctx_shapes_unknown(ctx)) {
-        nt_ctx_outputs_unknown(ctx);
-        return NT_OK;
-    }
-    int axis;
-    nt_status s = tscatter_axis(ctx, &axis);
-    if (s != NT_OK)
-        return s;
-    if (up->ndim != past->ndim)
-        return nt_ctx_error(ctx, NT_ERR_SHAPE, "update and past_cache ranks differ");
-    for (int d = 0; d < past->ndim; d++)
-        if (d == axis ? up->dims[d] > past->dims[d] : up->dims[d] != past->dims[d])
-            return nt_ctx_error(ctx, NT_ERR_SHAPE, "update does not fit past_cache at dimension %d", d);
-    if (wi && (wi->ndim != 1 || wi->dims[0] != past->dims[0]))
-        return nt_ctx_error(ctx, NT_ERR_SHAPE, "write_indices must be (batch)");
-    return nt_ctx_set_output(ctx, 0, past->dtype, past->ndim, past->dims);
-}
-
-static nt_status tscatter_compute(nt_kernel_ctx *ctx)
-{
-    const nt_tensor *past = ctx->in[0], *up = ctx->in[1], *wi = nt_ctx_in(ctx, 2);
-    nt_tensor *out = ctx->out[0];
-    bool circular = strcmp(nt_node_attr_string(ctx->node, "mode", "linear"), "circular") == 0;
-    int axis;
-    nt_status s = tscatter_axis(ctx, &axis);
-    if (s != NT_OK)
-        return s;
-    size_t es = nt_dtype_size(past->dtype);
-    memcpy(out->data, past->data, nt_tensor_nbytes(past));
-    /* past viewed as (B, O, L, I), update as (B, O, S, I). */
-    int64_t B = past->dims[0], O = 1, L = past->dims[axis], S = up->dims[axis], I = 1;
-    for (int d = 1; d < axis; d++)
-        O *= past->dims[d];
-    for (int d = axis + 1; d < past->ndim; d++)
-        I *= past->dims[d];
-    for (int64_t b = 0; b < B; b++) {
-        int64_t w = wi ? ((const int64_t *)wi->data)[b] : 0;
-        if (w < 0 || (!circular && w + S > L) || (circular && w >= L && L > 0))
-            return nt_ctx_error(ctx, NT_ERR_SHAPE, "write index %lld with %lld new entries does not fit %lld",
-                                (long long)w, (long long)S, (long long)L);
-        for (int64_t o = 0; o < O; o++)
-            for (int64_t k = 0; k < S; k++) {
-                int64_t pos = circular ? (w + k) % L : w + k;
-                memcpy((char *)out->data + (size_t)(((b * O + o) * L + pos) * I) * es,
-                       (const char *)up->data + (size_t)(((b * O + o) * S + k) * I) * es, (size_t)I * es);
-            }
-    }
-    return NT_OK;
-}
-
 /* ------------------------------------------------------------------- SwiGLU */
 
 static nt_status swiglu_infer(nt_kernel_ctx *ctx)
@@ -517,9 +438,11 @@ const nt_op_def nt_ops_extra[] = {
     {"CumProd", "", 26, cumprod_prepare, free, cumprod_infer, cumprod_compute},
     {"RotaryEmbedding", "", 23, rope_prepare, free, rope_infer, rope_compute},
     {"AffineGrid", "", 20, NULL, NULL, agrid_infer, agrid_compute},
-    {"TensorScatter", "", 24, NULL, NULL, tscatter_infer, tscatter_compute},
     {"SwiGLU", "", 28, NULL, NULL, swiglu_infer, swiglu_compute},
     {"CausalConvWithState", "", 27, nt_ccws_prepare, free, nt_ccws_infer, nt_ccws_compute},
     {"LinearAttention", "", 27, nt_linatt_prepare, free, nt_linatt_infer, nt_linatt_compute},
+    {"TfIdfVectorizer", "", 9, nt_tfidf_prepare, free, nt_tfidf_infer, nt_tfidf_compute},
+    {"Binarizer", "ai.onnx.ml", 1, NULL, NULL, nt_binarizer_infer, nt_binarizer_compute},
+    {"ArrayFeatureExtractor", "ai.onnx.ml", 1, NULL, NULL, nt_afe_infer, nt_afe_compute},
 };
 const size_t nt_ops_extra_count = NT_ARRAY_LEN(nt_ops_extra);

@@ -130,10 +130,14 @@ static nt_status window_infer(nt_kernel_ctx *ctx)
     if (s != NT_OK)
         return s;
     int64_t n = -1;
-    if (!misc_scalar_int(ctx, 0, &n, &s) && s != NT_OK)
+    if (misc_scalar_int(ctx, 0, &n, &s)) {
+        if (n < 0)
+            return nt_ctx_error(ctx, NT_ERR_SHAPE, "window size %lld is negative", (long long)n);
+    } else if (s != NT_OK) {
         return s;
-    if (n < -1)
-        return nt_ctx_error(ctx, NT_ERR_SHAPE, "window size %lld is negative", (long long)n);
+    } else if (!ctx->static_mode) {
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "window size must be an integer scalar");
+    }
     return nt_ctx_set_output(ctx, 0, dt, 1, &n);
 }
 

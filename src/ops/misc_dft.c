@@ -13,9 +13,9 @@
  * Y (B, frames, F/2+1 when onesided else F, 2) with frames = (L-F)/step + 1,
  * each frame multiplied by the window then transformed.
  *
- * The transforms are direct O(N^2) sums in double with an exact twiddle
- * table indexed by (k*n mod N): the sizes ONNX models use for these ops
- * are small, and direct sums keep the rounding easy to reason about.
+ * The transforms run in double: direct sums for short lengths, a radix-2
+ * FFT for powers of two and Bluestein's algorithm for other lengths (see
+ * dft_plan), so audio front ends with n_fft 400 or 512 stay O(N log N).
  */
 #include "ops/misc_impl.h"
 
@@ -23,37 +23,175 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* cos/sin of 2*pi*j/N for j in [0, N), in one buffer of 2N doubles. */
-static double *dft_twiddles(int64_t N)
+/* ---------------------------------------------------------------- transforms */
+
+/*
+ * A transform of one length N, reused for every line of a tensor:
+ *   N <= 32          direct sum with an exact twiddle table (k*n mod N)
+ *   N a power of 2   iterative radix-2 FFT
+ *   otherwise        Bluestein's chirp-z: a circular convolution of length
+ *                    M >= 2N-1 (a power of 2) done with two radix-2 FFTs
+ * All in double.
+ */
+typedef struct dft_plan {
+    int64_t N, M;          /* transform length; FFT length (radix-2 / Bluestein) */
+    int kind;              /* 0 direct, 1 radix-2, 2 Bluestein */
+    double *tw;            /* direct: cos, sin of 2 pi j / N (2N); FFT: of 2 pi j / M (M) */
+    double *chirp;         /* Bluestein: w_n = e^{-i pi n^2 / N} as (re, im) pairs, N of them */
+    double *bf;            /* Bluestein: FFT of the conjugate chirp, (re[M], im[M]) */
+    double *work;          /* 4M (or 2N) doubles */
+} dft_plan;
+
+static void dft_plan_free(dft_plan *p)
 {
-    double *t = nt_malloc((size_t)(2 * N + 1) * sizeof(double));
-    if (!t)
-        return NULL;
-    for (int64_t j = 0; j < N; j++) {
-        double a = 2.0 * M_PI * (double)j / (double)N;
-        t[j] = cos(a);
-        t[N + j] = sin(a);
-    }
-    return t;
+    if (!p)
+        return;
+    free(p->tw);
+    free(p->chirp);
+    free(p->bf);
+    free(p->work);
+    free(p);
 }
 
-/* out[k] = sum_n in[n] e^{-+2 pi i k n / N} for k < nout over n < N (in
- * zero beyond n_in); sign -1 forward, +1 inverse (unscaled). */
-static void dft_line(const double *re, const double *im, int64_t n_in, int64_t N, int64_t nout, bool inverse,
-                     const double *tw, double *ore, double *oim)
+/* In-place radix-2 FFT of (re, im)[M] with e^{sign 2 pi i jk / M}; tw holds
+ * cos (M/2) then sin (M/2) of 2 pi j / M. */
+static void fft_radix2(double *re, double *im, int64_t M, const double *tw, double sign)
 {
-    int64_t n_use = n_in < N ? n_in : N;
-    double sg = inverse ? 1.0 : -1.0;
-    for (int64_t k = 0; k < nout; k++) {
-        double sr = 0, si = 0;
-        for (int64_t n = 0; n < n_use; n++) {
-            int64_t j = (k * n) % N;
-            double c = tw[j], s = sg * tw[N + j];
-            sr += re[n] * c - im[n] * s;
-            si += re[n] * s + im[n] * c;
+    for (int64_t i = 1, j = 0; i < M; i++) { /* bit reversal */
+        int64_t bit = M >> 1;
+        for (; j & bit; bit >>= 1)
+            j ^= bit;
+        j ^= bit;
+        if (i < j) {
+            double t = re[i];
+            re[i] = re[j], re[j] = t;
+            t = im[i];
+            im[i] = im[j], im[j] = t;
         }
-        ore[k] = sr;
-        oim[k] = si;
+    }
+    for (int64_t len = 2; len <= M; len <<= 1) {
+        int64_t half = len >> 1, step = M / len;
+        for (int64_t i = 0; i < M; i += len)
+            for (int64_t k = 0; k < half; k++) {
+                double c = tw[k * step], s = sign * tw[M / 2 + k * step];
+                double *ur = re + i + k, *ui = im + i + k, *vr = ur + half, *vi = ui + half;
+                double xr = *vr * c - *vi * s, xi = *vr * s + *vi * c;
+                *vr = *ur - xr, *vi = *ui - xi;
+                *ur += xr, *ui += xi;
+            }
+    }
+}
+
+static dft_plan *dft_plan_new(int64_t N)
+{
+    dft_plan *p = nt_calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->N = N;
+    bool pow2 = N > 0 && (N & (N - 1)) == 0;
+    p->kind = N <= 32 ? 0 : (pow2 ? 1 : 2);
+    if (p->kind == 0) {
+        p->tw = nt_malloc((size_t)(2 * N) * sizeof(double));
+        if (!p->tw)
+            goto fail;
+        for (int64_t j = 0; j < N; j++) {
+            double a = 2.0 * M_PI * (double)j / (double)N;
+            p->tw[j] = cos(a);
+            p->tw[N + j] = sin(a);
+        }
+        return p;
+    }
+    p->M = N;
+    if (p->kind == 2)
+        for (p->M = 1; p->M < 2 * N - 1; p->M <<= 1)
+            ;
+    int64_t M = p->M;
+    p->tw = nt_malloc((size_t)M * sizeof(double));
+    p->work = nt_malloc((size_t)(4 * M) * sizeof(double));
+    if (!p->tw || !p->work)
+        goto fail;
+    for (int64_t j = 0; j < M / 2; j++) {
+        double a = 2.0 * M_PI * (double)j / (double)M;
+        p->tw[j] = cos(a);
+        p->tw[M / 2 + j] = sin(a);
+    }
+    if (p->kind == 2) {
+        p->chirp = nt_malloc((size_t)(2 * N) * sizeof(double));
+        p->bf = nt_calloc((size_t)(2 * M), sizeof(double));
+        if (!p->chirp || !p->bf)
+            goto fail;
+        for (int64_t n = 0; n < N; n++) {
+            /* pi n^2 / N with n^2 reduced mod 2N keeps the angle exact-ish */
+            double a = M_PI * (double)((n * n) % (2 * N)) / (double)N;
+            p->chirp[2 * n] = cos(a);
+            p->chirp[2 * n + 1] = -sin(a);
+        }
+        double *br = p->bf, *bi = p->bf + M;
+        for (int64_t n = 0; n < N; n++) { /* conj(w) at m and M - m */
+            br[n] = p->chirp[2 * n], bi[n] = -p->chirp[2 * n + 1];
+            if (n > 0)
+                br[M - n] = br[n], bi[M - n] = bi[n];
+        }
+        fft_radix2(br, bi, M, p->tw, -1.0);
+    }
+    return p;
+fail:
+    dft_plan_free(p);
+    return NULL;
+}
+
+/* out[k] = sum_{n<N} in[n] e^{-+2 pi i k n / N} for k < nout, in zero past
+ * n_in (truncated past N); forward (-) or inverse (+, unscaled). */
+static void dft_run(dft_plan *p, const double *re, const double *im, int64_t n_in, int64_t nout, bool inverse,
+                    double *ore, double *oim)
+{
+    int64_t N = p->N, n_use = n_in < N ? n_in : N;
+    double sg = inverse ? 1.0 : -1.0;
+    if (p->kind == 0) {
+        for (int64_t k = 0; k < nout; k++) {
+            double sr = 0, si = 0;
+            for (int64_t n = 0; n < n_use; n++) {
+                int64_t j = (k * n) % N;
+                double c = p->tw[j], s = sg * p->tw[N + j];
+                sr += re[n] * c - im[n] * s;
+                si += re[n] * s + im[n] * c;
+            }
+            ore[k] = sr;
+            oim[k] = si;
+        }
+        return;
+    }
+    int64_t M = p->M;
+    double *wr = p->work, *wi = p->work + M;
+    memset(wr, 0, (size_t)(2 * M) * sizeof(double));
+    if (p->kind == 1) {
+        memcpy(wr, re, (size_t)n_use * sizeof(double));
+        memcpy(wi, im, (size_t)n_use * sizeof(double));
+        fft_radix2(wr, wi, M, p->tw, sg);
+        memcpy(ore, wr, (size_t)nout * sizeof(double));
+        memcpy(oim, wi, (size_t)nout * sizeof(double));
+        return;
+    }
+    /* Bluestein: the inverse is the forward transform of the conjugate,
+     * conjugated back */
+    double cj = inverse ? -1.0 : 1.0;
+    for (int64_t n = 0; n < n_use; n++) { /* a_n = x_n w_n */
+        double xr = re[n], xi = cj * im[n], cr = p->chirp[2 * n], ci = p->chirp[2 * n + 1];
+        wr[n] = xr * cr - xi * ci;
+        wi[n] = xr * ci + xi * cr;
+    }
+    fft_radix2(wr, wi, M, p->tw, -1.0);
+    const double *br = p->bf, *bi = p->bf + M;
+    for (int64_t m = 0; m < M; m++) {
+        double xr = wr[m] * br[m] - wi[m] * bi[m], xi = wr[m] * bi[m] + wi[m] * br[m];
+        wr[m] = xr, wi[m] = xi;
+    }
+    fft_radix2(wr, wi, M, p->tw, 1.0);
+    double inv = 1.0 / (double)M;
+    for (int64_t k = 0; k < nout; k++) { /* X_k = w_k C_k / M */
+        double cr = wr[k] * inv, ci = wi[k] * inv, hr = p->chirp[2 * k], hi = p->chirp[2 * k + 1];
+        ore[k] = cr * hr - ci * hi;
+        oim[k] = cj * (cr * hi + ci * hr);
     }
 }
 
@@ -168,10 +306,10 @@ nt_status nt_dft_compute(nt_kernel_ctx *ctx)
         In *= x->dims[d];
     int64_t N = c.N, L = c.L;
     double *buf = nt_malloc((size_t)(2 * N + 2 * (L > N ? L : N) + 2) * sizeof(double));
-    double *tw = dft_twiddles(N);
-    if (!buf || !tw) {
+    dft_plan *plan = dft_plan_new(N);
+    if (!buf || !plan) {
         free(buf);
-        free(tw);
+        dft_plan_free(plan);
         return nt_ctx_error(ctx, NT_ERR_NOMEM, "out of memory");
     }
     int64_t M = L > N ? L : N;
@@ -196,7 +334,7 @@ nt_status nt_dft_compute(nt_kernel_ctx *ctx)
                 }
                 n_in = N;
             }
-            dft_line(re, im, n_in, N, c.nout, c.inverse, tw, ore, oim);
+            dft_run(plan, re, im, n_in, c.nout, c.inverse, ore, oim);
             for (int64_t k = 0; k < c.nout; k++) {
                 int64_t e = ((o * c.nout + k) * In + in) * co;
                 nt_misc_setf(y, e, ore[k] * scale);
@@ -205,7 +343,7 @@ nt_status nt_dft_compute(nt_kernel_ctx *ctx)
             }
         }
     free(buf);
-    free(tw);
+    dft_plan_free(plan);
     return NT_OK;
 }
 
@@ -282,10 +420,10 @@ nt_status nt_stft_compute(nt_kernel_ctx *ctx)
         return nt_ctx_error(ctx, NT_ERR_SHAPE, "frame_step must be an integer scalar");
     int64_t B = x->dims[0], L = x->dims[1], c = x->dims[2], frames = y->dims[1], bins = y->dims[2];
     double *buf = nt_malloc((size_t)(4 * fl + 1) * sizeof(double));
-    double *tw = dft_twiddles(fl);
-    if (!buf || !tw) {
+    dft_plan *plan = dft_plan_new(fl);
+    if (!buf || !plan) {
         free(buf);
-        free(tw);
+        dft_plan_free(plan);
         return nt_ctx_error(ctx, NT_ERR_NOMEM, "out of memory");
     }
     double *re = buf, *im = buf + fl, *ore = buf + 2 * fl, *oim = buf + 3 * fl;
@@ -297,7 +435,7 @@ nt_status nt_stft_compute(nt_kernel_ctx *ctx)
                 re[n] = nt_misc_getf(x, e) * w;
                 im[n] = c == 2 ? nt_misc_getf(x, e + 1) * w : 0.0;
             }
-            dft_line(re, im, fl, fl, bins, false, tw, ore, oim);
+            dft_run(plan, re, im, fl, bins, false, ore, oim);
             for (int64_t k = 0; k < bins; k++) {
                 int64_t e = ((b * frames + f) * bins + k) * 2;
                 nt_misc_setf(y, e, ore[k]);
@@ -305,6 +443,6 @@ nt_status nt_stft_compute(nt_kernel_ctx *ctx)
             }
         }
     free(buf);
-    free(tw);
+    dft_plan_free(plan);
     return NT_OK;
 }

@@ -145,97 +145,120 @@ static void gs_cubic(float t, float w[4])
     w[3] = ((A * u1 - 5 * A) * u1 + 8 * A) * u1 - 4 * A;
 }
 
-nt_status nt_gridsample_compute(nt_kernel_ctx *ctx)
-{
-    const nt_tensor *x = ctx->in[0], *g = ctx->in[1];
-    nt_tensor *y = ctx->out[0];
+/* What each nt_parallel_for chunk of GridSample needs. */
+typedef struct gs_job {
+    const nt_tensor *x, *g;
+    nt_tensor *y;
     gs_attrs a;
-    nt_status s = gs_attrs_read(ctx, &a);
-    if (s != NT_OK)
-        return s;
-    int r = x->ndim - 2;
-    int64_t N = x->dims[0], C = x->dims[1], in_sp = 1, out_sp = 1;
-    for (int i = 0; i < r; i++) {
-        in_sp *= x->dims[2 + i];
-        out_sp *= y->dims[2 + i];
-    }
-    int ntap = a.mode == GS_NEAREST ? 1 : (a.mode == GS_LINEAR ? 2 : 4);
-    int64_t ncomb = 1;
-    for (int i = 0; i < r; i++)
-        ncomb *= ntap;
+    int r, ntap;
+    int64_t C, in_sp, out_sp, ncomb;
+    nt_status status;     /* NT_ERR_NOMEM from a chunk's scratch */
+} gs_job;
+
+/* Output locations [b, e) of the flattened (N, O1..Or) index. */
+static void gs_range(void *arg, int64_t b, int64_t e)
+{
+    gs_job *jb = arg;
+    const nt_tensor *x = jb->x, *g = jb->g;
+    const gs_attrs a = jb->a;
+    int r = jb->r, ntap = jb->ntap;
+    int64_t C = jb->C, in_sp = jb->in_sp, out_sp = jb->out_sp, ncomb = jb->ncomb;
     int64_t *off = nt_malloc((size_t)ncomb * sizeof(int64_t));
     double *wt = nt_malloc((size_t)ncomb * sizeof(double));
     if (!off || !wt) {
         free(off);
         free(wt);
-        return nt_ctx_error(ctx, NT_ERR_NOMEM, "out of memory");
+        jb->status = NT_ERR_NOMEM;
+        return;
     }
-    for (int64_t n = 0; n < N; n++)
-        for (int64_t o = 0; o < out_sp; o++) {
-            /* per spatial dim j (outermost first): taps idx[j][t], w[j][t] */
-            int64_t idx[GS_MAX_R][4];
-            float w[GS_MAX_R][4];
-            for (int j = 0; j < r; j++) {
-                int64_t d = x->dims[2 + j];
-                float gn = (float)nt_misc_getf(g, (n * out_sp + o) * r + (r - 1 - j));
-                float v = a.align ? (gn + 1) / 2.0f * (float)(d - 1) : ((gn + 1) * (float)d - 1) / 2.0f;
-                double lo = a.align ? 0.0 : -0.5, hi = a.align ? (double)d - 1 : (double)d - 0.5;
-                if (a.mode == GS_NEAREST)
-                    v = nearbyintf(v);
-                if (v < lo || v > hi) {
-                    if (a.pad == GS_BORDER)
-                        v = v < 0 ? 0.0f : (v > (float)(d - 1) ? (float)(d - 1) : v);
-                    else if (a.pad == GS_REFLECTION)
-                        v = (float)gs_reflect(v, lo, hi);
-                }
-                if (a.mode == GS_NEAREST) {
-                    idx[j][0] = gs_tap((int64_t)v, d, a.pad, lo, hi);
-                    w[j][0] = 1;
-                    continue;
-                }
-                float fl = floorf(v), t = v - fl;
-                int64_t i0 = (int64_t)fl;
-                if (a.mode == GS_LINEAR) {
-                    w[j][0] = 1 - t, w[j][1] = t;
-                    for (int k = 0; k < 2; k++)
-                        idx[j][k] = gs_tap(i0 + k, d, a.pad, lo, hi);
-                } else {
-                    gs_cubic(t, w[j]);
-                    for (int k = 0; k < 4; k++)
-                        idx[j][k] = gs_tap(i0 - 1 + k, d, a.pad, lo, hi);
-                }
+    for (int64_t no = b; no < e; no++) {
+        int64_t n = no / out_sp, o = no % out_sp;
+        /* per spatial dim j (outermost first): taps idx[j][t], w[j][t] */
+        int64_t idx[GS_MAX_R][4];
+        float w[GS_MAX_R][4];
+        for (int j = 0; j < r; j++) {
+            int64_t d = x->dims[2 + j];
+            float gn = (float)nt_misc_getf(g, no * r + (r - 1 - j));
+            float v = a.align ? (gn + 1) / 2.0f * (float)(d - 1) : ((gn + 1) * (float)d - 1) / 2.0f;
+            double lo = a.align ? 0.0 : -0.5, hi = a.align ? (double)d - 1 : (double)d - 0.5;
+            if (a.mode == GS_NEAREST)
+                v = nearbyintf(v);
+            if (v < lo || v > hi) {
+                if (a.pad == GS_BORDER)
+                    v = v < 0 ? 0.0f : (v > (float)(d - 1) ? (float)(d - 1) : v);
+                else if (a.pad == GS_REFLECTION)
+                    v = (float)gs_reflect(v, lo, hi);
             }
-            /* expand the tap product into (offset, weight) pairs; -1 = zero */
-            for (int64_t c = 0; c < ncomb; c++) {
-                int64_t rem = c, of = 0;
-                double ww = 1;
-                for (int j = r - 1; j >= 0; j--) {
-                    int k = (int)(rem % ntap);
-                    rem /= ntap;
-                    if (idx[j][k] < 0 || of < 0) {
-                        of = -1;
-                        continue;
-                    }
-                    int64_t stride = 1;
-                    for (int q = j + 1; q < r; q++)
-                        stride *= x->dims[2 + q];
-                    of += idx[j][k] * stride;
-                    ww *= w[j][k];
-                }
-                off[c] = of;
-                wt[c] = ww;
+            if (a.mode == GS_NEAREST) {
+                idx[j][0] = gs_tap((int64_t)v, d, a.pad, lo, hi);
+                w[j][0] = 1;
+                continue;
             }
-            for (int64_t ch = 0; ch < C; ch++) {
-                int64_t base = (n * C + ch) * in_sp;
-                double acc = 0;
-                for (int64_t c = 0; c < ncomb; c++)
-                    if (off[c] >= 0)
-                        acc += wt[c] * nt_misc_getf(x, base + off[c]);
-                nt_misc_setf(y, (n * C + ch) * out_sp + o, acc);
+            float fl = floorf(v), t = v - fl;
+            int64_t i0 = (int64_t)fl;
+            if (a.mode == GS_LINEAR) {
+                w[j][0] = 1 - t, w[j][1] = t;
+                for (int k = 0; k < 2; k++)
+                    idx[j][k] = gs_tap(i0 + k, d, a.pad, lo, hi);
+            } else {
+                gs_cubic(t, w[j]);
+                for (int k = 0; k < 4; k++)
+                    idx[j][k] = gs_tap(i0 - 1 + k, d, a.pad, lo, hi);
             }
         }
+        /* expand the tap product into (offset, weight) pairs; -1 = zero */
+        for (int64_t c = 0; c < ncomb; c++) {
+            int64_t rem = c, of = 0, stride = 1;
+            double ww = 1;
+            for (int j = r - 1; j >= 0; j--) {
+                int k = (int)(rem % ntap);
+                rem /= ntap;
+                if (idx[j][k] < 0 || of < 0)
+                    of = -1;
+                else
+                    of += idx[j][k] * stride;
+                ww *= w[j][k];
+                stride *= x->dims[2 + j];
+            }
+            off[c] = of;
+            wt[c] = ww;
+        }
+        for (int64_t ch = 0; ch < C; ch++) {
+            int64_t base = (n * C + ch) * in_sp;
+            double acc = 0;
+            for (int64_t c = 0; c < ncomb; c++)
+                if (off[c] >= 0)
+                    acc += wt[c] * nt_misc_getf(x, base + off[c]);
+            nt_misc_setf(jb->y, (n * C + ch) * out_sp + o, acc);
+        }
+    }
     free(off);
     free(wt);
+}
+
+nt_status nt_gridsample_compute(nt_kernel_ctx *ctx)
+{
+    gs_job jb = {0};
+    jb.x = ctx->in[0], jb.g = ctx->in[1], jb.y = ctx->out[0];
+    nt_status s = gs_attrs_read(ctx, &jb.a);
+    if (s != NT_OK)
+        return s;
+    jb.r = jb.x->ndim - 2;
+    jb.C = jb.x->dims[1];
+    jb.in_sp = jb.out_sp = 1;
+    for (int i = 0; i < jb.r; i++) {
+        jb.in_sp *= jb.x->dims[2 + i];
+        jb.out_sp *= jb.y->dims[2 + i];
+    }
+    jb.ntap = jb.a.mode == GS_NEAREST ? 1 : (jb.a.mode == GS_LINEAR ? 2 : 4);
+    jb.ncomb = 1;
+    for (int i = 0; i < jb.r; i++)
+        jb.ncomb *= jb.ntap;
+    int64_t total = jb.x->dims[0] * jb.out_sp;
+    if (total > 0 && jb.C > 0)
+        nt_parallel_for(ctx->exec, total, NT_MAX(1, 4096 / NT_MAX(1, jb.C * jb.ncomb)), gs_range, &jb);
+    if (jb.status != NT_OK)
+        return nt_ctx_error(ctx, jb.status, "out of memory");
     return NT_OK;
 }
 
@@ -315,6 +338,8 @@ nt_status nt_roialign_compute(nt_kernel_ctx *ctx)
     double scale = nt_node_attr_float(ctx->node, "spatial_scale", 1.0f);
     int64_t N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
     int64_t R = y->dims[0], oh = y->dims[2], ow = y->dims[3];
+    if ((H <= 0 || W <= 0) && R * C > 0)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "X has an empty spatial extent");
     for (int64_t r = 0; r < R; r++) {
         int64_t b = bi->dtype == NT_DTYPE_INT64 ? ((const int64_t *)bi->data)[r] : ((const int32_t *)bi->data)[r];
         if (b < 0 || b >= N)

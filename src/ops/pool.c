@@ -329,6 +329,67 @@ static void pool2d_f32(void *arg, int64_t b, int64_t e)
     }
 }
 
+/* The first NaN wins, otherwise the larger value (the earlier on ties), so
+ * a NaN anywhere in a window reaches the output: a tracer must see it. */
+static inline float max_nan(float a, float b)
+{
+    float m = b > a ? b : a;
+    return b != b ? b : m;
+}
+
+#define MAXPOOL_ROW_MAX 4096
+
+/* MaxPool fast path (2-D, float32, dilation 1, no Indices, input rows of at
+ * most MAXPOOL_ROW_MAX): per output row, the valid input rows of the window
+ * are first reduced column by column into one row (a contiguous loop gcc
+ * vectorizes), then each output takes the max of its kw columns of it. */
+NT_VECTORIZE static void maxpool2d_f32(void *arg, int64_t b, int64_t e)
+{
+    const pool_job *j = arg;
+    const nt_window *w = &j->w;
+    const int64_t H = w->in[0], W = w->in[1], OH = w->out[0], OW = w->out[1];
+    const int64_t kh = w->kernel[0], kw = w->kernel[1], sh = w->stride[0], sw = w->stride[1];
+    const int64_t ph = w->pad_begin[0], pw = w->pad_begin[1];
+    float colmax[MAXPOOL_ROW_MAX];
+    for (int64_t q = b; q < e; q++) {
+        const float *x = (const float *)j->x + q * j->IN;
+        float *y = (float *)j->y + q * j->OUT;
+        for (int64_t oh = 0; oh < OH; oh++) {
+            int64_t hs = oh * sh - ph;
+            int64_t h0 = hs < 0 ? -hs : 0, h1 = NT_MIN(kh, H - hs);
+            if (h1 <= h0) {
+                for (int64_t ow = 0; ow < OW; ow++)
+                    y[oh * OW + ow] = -INFINITY;
+                continue;
+            }
+            const float *r0 = x + (hs + h0) * W;
+            for (int64_t i = 0; i < W; i++)
+                colmax[i] = r0[i];
+            for (int64_t th = h0 + 1; th < h1; th++) {
+                const float *restrict r = x + (hs + th) * W;
+                /* Two selects gcc turns into max and blend (no branches on
+                 * data): a NaN already kept stays, a new NaN is taken. */
+                for (int64_t i = 0; i < W; i++) {
+                    float a = colmax[i], v = r[i];
+                    float m = v > a ? v : a;
+                    colmax[i] = v != v ? v : m;
+                }
+            }
+            for (int64_t ow = 0; ow < OW; ow++) {
+                int64_t ws = ow * sw - pw;
+                int64_t w0 = ws < 0 ? -ws : 0, w1 = NT_MIN(kw, W - ws);
+                float best = -INFINITY;
+                if (w0 < w1) {
+                    best = colmax[ws + w0];
+                    for (int64_t tw = w0 + 1; tw < w1; tw++)
+                        best = max_nan(best, colmax[ws + tw]);
+                }
+                y[oh * OW + ow] = best;
+            }
+        }
+    }
+}
+
 static nt_status pool_compute(nt_kernel_ctx *ctx)
 {
     const pool_state *st = ctx->state;
@@ -357,7 +418,9 @@ static nt_status pool_compute(nt_kernel_ctx *ctx)
         return NT_OK;
     bool simple2d = X->dtype == NT_DTYPE_FLOAT && j.w.nsp == 2 && !j.idx && j.w.dil[0] == 1 && j.w.dil[1] == 1 &&
                     (st->kind == POOL_MAX || st->kind == POOL_AVG);
-    nt_range_fn fn = simple2d                      ? pool2d_f32
+    bool fastmax = simple2d && st->kind == POOL_MAX && j.w.in[1] <= MAXPOOL_ROW_MAX;
+    nt_range_fn fn = fastmax                       ? maxpool2d_f32
+                     : simple2d                    ? pool2d_f32
                      : X->dtype == NT_DTYPE_FLOAT  ? pool_planes_f32
                      : X->dtype == NT_DTYPE_DOUBLE ? pool_planes_f64
                      : X->dtype == NT_DTYPE_UINT8  ? pool_planes_u8

@@ -19,6 +19,7 @@
  * precision (float16 scales round the quotient to float16), as the spec asks.
  */
 #include "ops/kernel.h"
+#include "ops/gemm_util.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -450,7 +451,8 @@ static nt_status qmm_infer(nt_kernel_ctx *ctx)
 }
 
 /* y[m, n] = saturate(rint(acc[m, n] * (a_scale * b_scale / y_scale)) + y_zp)
- * with acc the exact int32 sum over k of (a - a_zp)(b - b_zp); the
+ * with acc the exact int32 sum over k of (a - a_zp)(b - b_zp), computed by
+ * shifting both operands to int16 and one integer GEMM per batch entry; the
  * multiplier is formed in the scales' precision, as the reference does. */
 static nt_status qmm_compute(nt_kernel_ctx *ctx)
 {
@@ -463,20 +465,21 @@ static nt_status qmm_compute(nt_kernel_ctx *ctx)
     if (s != NT_OK)
         return s;
     int64_t M = g.M, K = g.K, N = g.N;
-    int32_t *acc = nt_malloc((size_t)(N > 0 ? N : 1) * sizeof(int32_t));
-    int32_t *bcol = nt_malloc((size_t)(N > 0 ? N : 1) * sizeof(int32_t)); /* b zero point per column */
-    if (!acc || !bcol) {
-        free(acc);
-        free(bcol);
+    /* scratch: a16 (M, K), b16 (K, N), acc (M, N) */
+    size_t na16 = (size_t)(M * K), nb16 = (size_t)(K * N), nacc = (size_t)(M * N);
+    char *buf = nt_malloc((na16 + nb16) * sizeof(int16_t) + nacc * sizeof(int32_t) + 16);
+    if (!buf)
         return nt_ctx_error(ctx, NT_ERR_NOMEM, "out of memory");
-    }
-    int64_t nbz = bz ? nt_tensor_numel(bz) : 0;
-    for (int64_t n = 0; n < N; n++)
-        bcol[n] = bz ? (int32_t)qt_get(bz, nbz == 1 ? 0 : n) : 0;
+    int32_t *acc = (int32_t *)(void *)buf;
+    int16_t *a16 = (int16_t *)(void *)(buf + nacc * sizeof(int32_t));
+    int16_t *b16 = a16 + na16;
     double lo, hi;
     qt_range(y->dtype, &lo, &hi);
     nt_dtype st = as->dtype;
     int64_t nas = nt_tensor_numel(as), nbs = nt_tensor_numel(bs), nys = nt_tensor_numel(ys);
+    int64_t naz = az ? nt_tensor_numel(az) : 0, nbz = bz ? nt_tensor_numel(bz) : 0;
+    bool a_signed = a->dtype == NT_DTYPE_INT8, b_signed = b->dtype == NT_DTYPE_INT8;
+    size_t es = 1; /* uint8 / int8 elements */
     int64_t batches = 1;
     for (int d = 0; d < g.nb; d++)
         batches *= g.bdims[d];
@@ -489,26 +492,31 @@ static nt_status qmm_compute(nt_kernel_ctx *ctx)
             oa += c * g.astr[d];
             ob += c * g.bstr[d];
         }
-        oa *= M * K;
-        ob *= K * N;
+        const char *pa = (const char *)a->data + (size_t)(oa * M * K) * es;
+        const char *pb = (const char *)b->data + (size_t)(ob * K * N) * es;
+        for (int64_t m = 0; m < M; m++) /* per-row zero points of a */
+            nt_shift_u8_s8(pa + (size_t)(m * K) * es, a_signed,
+                           az ? (int32_t)qt_get(az, naz == 1 ? 0 : m) : 0, a16 + m * K, K);
+        if (nbz <= 1) {
+            nt_shift_u8_s8(pb, b_signed, bz ? (int32_t)qt_get(bz, 0) : 0, b16, K * N);
+        } else { /* per-column zero points of b */
+            for (int64_t k = 0; k < K; k++)
+                for (int64_t n = 0; n < N; n++) {
+                    int32_t v = b_signed ? ((const int8_t *)pb)[k * N + n] : ((const uint8_t *)pb)[k * N + n];
+                    b16[k * N + n] = (int16_t)(v - (int32_t)qt_get(bz, n));
+                }
+        }
+        nt_gemm_s16(M, N, K, a16, K, b16, N, acc, N, false);
         for (int64_t m = 0; m < M; m++) {
-            int32_t azp = az ? (int32_t)qt_get(az, nas == 1 ? 0 : m) : 0;
-            memset(acc, 0, (size_t)N * sizeof(int32_t));
-            for (int64_t k = 0; k < K; k++) {
-                int32_t av = (int32_t)qt_get(a, oa + m * K + k) - azp;
-                for (int64_t n = 0; n < N; n++)
-                    acc[n] += av * ((int32_t)qt_get(b, ob + k * N + n) - bcol[n]);
-            }
             double yzp = yz ? qt_get(yz, nys == 1 ? 0 : m) : 0.0;
             float asv = (float)qt_get(as, nas == 1 ? 0 : m), ysv = (float)qt_get(ys, nys == 1 ? 0 : m);
             for (int64_t n = 0; n < N; n++) {
                 float mult = qt_round_to(st, qt_round_to(st, asv * (float)qt_get(bs, nbs == 1 ? 0 : n)) / ysv);
-                qt_put_int(y, (bi * M + m) * N + n, qt_sat((double)acc[n] * mult, yzp, lo, hi));
+                qt_put_int(y, (bi * M + m) * N + n, qt_sat((double)acc[m * N + n] * mult, yzp, lo, hi));
             }
         }
     }
-    free(acc);
-    free(bcol);
+    free(buf);
     return NT_OK;
 }
 

@@ -62,12 +62,13 @@ const char *nt_sgemm_isa_name(nt_sgemm_isa isa)
 
 /* ------------------------------------------------------------ micro-kernels
  *
- * kern(kc, a, b, c, ldc, mr, nr, alpha, beta): the MR x NR tile of C at c
- * (row-major, ldc) becomes alpha * sum_k a[k*MR + i] * b[k*NR + j]
- * + beta * C (C unread when beta == 0), for rows i < mr and columns j < nr.
+ * kern(kc, a, b, c, ldc, mr, nr, alpha, beta, bias): the MR x NR tile of C
+ * at c (row-major, ldc) becomes alpha * sum_k a[k*MR + i] * b[k*NR + j]
+ * + beta * C (C unread when beta == 0) + bias[i] (when bias is not NULL),
+ * for rows i < mr and columns j < nr.
  */
 typedef void (*kern_fn)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int mr, int nr,
-                        float alpha, float beta);
+                        float alpha, float beta, const float *bias);
 
 #if defined(__x86_64__) && defined(__GNUC__)
 
@@ -83,24 +84,28 @@ typedef void (*kern_fn)(int64_t kc, const float *a, const float *b, float *c, in
             c##i##2 = _mm512_fmadd_ps(ai, b2, c##i##2);                        \
     } while (0)
 
-#define K5_ST(p, m, v)                                                                          \
+#define K5_ST(p, m, v, bi)                                                                      \
     do {                                                                                        \
-        if (beta == 0.0f)                                                                       \
-            _mm512_mask_storeu_ps((p), (m), _mm512_mul_ps(va, (v)));                            \
-        else                                                                                    \
-            _mm512_mask_storeu_ps((p), (m),                                                     \
-                                  _mm512_fmadd_ps(va, (v), _mm512_mul_ps(vb, _mm512_maskz_loadu_ps((m), (p))))); \
+        __m512 r_;                                                                              \
+        if (beta == 0.0f) {                                                                     \
+            r_ = bias ? _mm512_fmadd_ps(va, (v), (bi)) : _mm512_mul_ps(va, (v));                \
+        } else {                                                                                \
+            __m512 o_ = _mm512_mul_ps(vb, _mm512_maskz_loadu_ps((m), (p)));                     \
+            r_ = _mm512_fmadd_ps(va, (v), bias ? _mm512_add_ps(o_, (bi)) : o_);                 \
+        }                                                                                       \
+        _mm512_mask_storeu_ps((p), (m), r_);                                                    \
     } while (0)
 
 #define K5_STROW(i)                                \
     do {                                           \
         if (i < mr) {                              \
             float *cr = c + (i) * ldc;             \
-            K5_ST(cr, m0, c##i##0);                \
+            __m512 bi = _mm512_set1_ps(bias ? bias[i] : 0.0f); \
+            K5_ST(cr, m0, c##i##0, bi);            \
             if (NV > 1)                            \
-                K5_ST(cr + 16, m1, c##i##1);       \
+                K5_ST(cr + 16, m1, c##i##1, bi);   \
             if (NV > 2)                            \
-                K5_ST(cr + 32, m2, c##i##2);       \
+                K5_ST(cr + 32, m2, c##i##2, bi);   \
         }                                          \
     } while (0)
 
@@ -112,7 +117,8 @@ static inline __attribute__((always_inline)) __mmask16 lane_mask(int n)
 #define NT_DEFINE_K512(NAME, NV_)                                                                           \
     __attribute__((target("avx512f"))) static void NAME(int64_t kc, const float *restrict a,               \
                                                         const float *restrict b, float *c, int64_t ldc,    \
-                                                        int mr, int nr, float alpha, float beta)           \
+                                                        int mr, int nr, float alpha, float beta,           \
+                                                        const float *bias)                                 \
     {                                                                                                       \
         enum { NV = NV_ };                                                                                  \
         const __m512 z = _mm512_setzero_ps();                                                               \
@@ -151,14 +157,14 @@ NT_DEFINE_K512(k512_2, 2)
 NT_DEFINE_K512(k512_3, 3)
 
 static void k512(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int mr, int nr, float alpha,
-                 float beta)
+                 float beta, const float *bias)
 {
     if (nr > 32)
-        k512_3(kc, a, b, c, ldc, mr, nr, alpha, beta);
+        k512_3(kc, a, b, c, ldc, mr, nr, alpha, beta, bias);
     else if (nr > 16)
-        k512_2(kc, a, b, c, ldc, mr, nr, alpha, beta);
+        k512_2(kc, a, b, c, ldc, mr, nr, alpha, beta, bias);
     else
-        k512_1(kc, a, b, c, ldc, mr, nr, alpha, beta);
+        k512_1(kc, a, b, c, ldc, mr, nr, alpha, beta, bias);
 }
 
 /* ---- AVX2 + FMA: MR = 6, NR = 16 (two ymm per row). */
@@ -180,10 +186,22 @@ static void k512(int64_t kc, const float *a, const float *b, float *c, int64_t l
             if (p == t && beta != 0.0f)                                                        \
                 for (int j = 0; j < nr; j++)                                                   \
                     t[j] = cr[j];                                                              \
-            __m256 r0 = _mm256_mul_ps(va, c##i##0), r1 = _mm256_mul_ps(va, c##i##1);           \
+            __m256 r0, r1, bi = _mm256_set1_ps(bias ? bias[i] : 0.0f);                         \
             if (beta != 0.0f) {                                                                \
-                r0 = _mm256_fmadd_ps(va, c##i##0, _mm256_mul_ps(vb, _mm256_loadu_ps(p)));      \
-                r1 = _mm256_fmadd_ps(va, c##i##1, _mm256_mul_ps(vb, _mm256_loadu_ps(p + 8)));  \
+                __m256 o0 = _mm256_mul_ps(vb, _mm256_loadu_ps(p));                             \
+                __m256 o1 = _mm256_mul_ps(vb, _mm256_loadu_ps(p + 8));                         \
+                if (bias) {                                                                    \
+                    o0 = _mm256_add_ps(o0, bi);                                                \
+                    o1 = _mm256_add_ps(o1, bi);                                                \
+                }                                                                              \
+                r0 = _mm256_fmadd_ps(va, c##i##0, o0);                                         \
+                r1 = _mm256_fmadd_ps(va, c##i##1, o1);                                         \
+            } else if (bias) {                                                                 \
+                r0 = _mm256_fmadd_ps(va, c##i##0, bi);                                         \
+                r1 = _mm256_fmadd_ps(va, c##i##1, bi);                                         \
+            } else {                                                                           \
+                r0 = _mm256_mul_ps(va, c##i##0);                                               \
+                r1 = _mm256_mul_ps(va, c##i##1);                                               \
             }                                                                                  \
             _mm256_storeu_ps(p, r0);                                                           \
             _mm256_storeu_ps(p + 8, r1);                                                       \
@@ -194,7 +212,8 @@ static void k512(int64_t kc, const float *a, const float *b, float *c, int64_t l
     } while (0)
 
 __attribute__((target("avx2,fma"))) static void k256(int64_t kc, const float *restrict a, const float *restrict b,
-                                                     float *c, int64_t ldc, int mr, int nr, float alpha, float beta)
+                                                     float *c, int64_t ldc, int mr, int nr, float alpha, float beta,
+                                                     const float *bias)
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -304,6 +323,21 @@ nt_status nt_sgemm_pack_a(nt_sgemm_pa *pa, nt_sgemm_isa isa, bool trans, int64_t
     return NT_OK;
 }
 
+void nt_sgemm_b_layout(nt_sgemm_isa isa, int64_t K, int *nr, int64_t *kc)
+{
+    kernel_set ks;
+    *nr = kernel_of(isa, &ks) ? ks.nr : 1;
+    *kc = k_block(K);
+}
+
+size_t nt_sgemm_b_size(nt_sgemm_isa isa, int64_t K, int64_t N)
+{
+    int nr;
+    int64_t kc;
+    nt_sgemm_b_layout(isa, K, &nr, &kc);
+    return (size_t)(K * round_up(N, nr));
+}
+
 void nt_sgemm_pa_free(nt_sgemm_pa *pa)
 {
     nt_aligned_free(pa->p);
@@ -344,7 +378,7 @@ static void pack_b_dense(const nt_sgemm_b *b, int64_t k0, int64_t kl, int64_t j0
 /* Writes the n values of output positions ow .. ow+n-1 along one output row
  * for one tap: xr is the input row (NULL when it lies in the padding), off
  * the tap's column offset, [lo, hi) the outputs whose tap is inside. */
-NT_VECTORIZE static void tap_run(float *restrict d, const float *restrict xr, int64_t ow, int64_t n, int64_t SW,
+NT_CLONES NT_VECTORIZE static void tap_run(float *restrict d, const float *restrict xr, int64_t ow, int64_t n, int64_t SW,
                                  int64_t off, int64_t lo, int64_t hi)
 {
     if (!xr) {
@@ -361,6 +395,11 @@ NT_VECTORIZE static void tap_run(float *restrict d, const float *restrict xr, in
         const float *s = xr + off;
         for (int64_t o = ca; o < ce; o++)
             d[o - a] = s[o];
+    } else if (SW == 2) {
+        /* A constant stride lets gcc vectorize with even/odd shuffles. */
+        const float *s = xr + off;
+        for (int64_t o = ca; o < ce; o++)
+            d[o - a] = s[2 * o];
     } else {
         for (int64_t o = ca; o < ce; o++)
             d[o - a] = xr[o * SW + off];
@@ -439,7 +478,7 @@ static float *tl_b_get(size_t n)
     return tl_bbuf;
 }
 
-/* Element (k, j) of B. */
+/* Element (k, j) of an unpacked B (packed ones never need the fallback). */
 static float b_at(const nt_sgemm_b *b, int64_t k, int64_t j)
 {
     if (!b->w)
@@ -460,6 +499,7 @@ typedef struct sgemm_job {
     kernel_set ks;
     int64_t N, ldc;
     float alpha, beta, *C;
+    const float *bias;
 } sgemm_job;
 
 /* Columns [j0, j1) without a packing buffer (only when memory ran out):
@@ -478,7 +518,11 @@ static void naive_range(const sgemm_job *jb, int64_t j0, int64_t j1)
                 for (int64_t k = 0; k < kl; k++)
                     acc = fmaf(ap[k * MR], b_at(jb->b, k0 + k, j), acc);
                 const float beta = k0 == 0 ? jb->beta : 1.0f;
-                *c = beta == 0.0f ? jb->alpha * acc : fmaf(jb->alpha, acc, beta * *c);
+                const bool add_bias = k0 == 0 && jb->bias;
+                if (beta == 0.0f)
+                    *c = add_bias ? fmaf(jb->alpha, acc, jb->bias[i]) : jb->alpha * acc;
+                else
+                    *c = fmaf(jb->alpha, acc, add_bias ? beta * *c + jb->bias[i] : beta * *c);
             }
         }
 }
@@ -490,8 +534,8 @@ static void sgemm_range(void *arg, int64_t jb0, int64_t jb1)
     const nt_sgemm_pa *pa = jb->pa;
     const int64_t M = pa->M, K = pa->K, MR = jb->ks.mr, NR = jb->ks.nr, NC = jb->ks.nc;
     const int64_t Mp = round_up(M, MR), kc = k_block(K);
-    float *buf = tl_b_get((size_t)(kc * NC));
-    if (!buf) {
+    float *buf = jb->b->packed ? NULL : tl_b_get((size_t)(kc * NC));
+    if (!buf && !jb->b->packed) {
         naive_range(jb, jb0 * NC, jb1 * NC < jb->N ? jb1 * NC : jb->N);
         return;
     }
@@ -499,7 +543,10 @@ static void sgemm_range(void *arg, int64_t jb0, int64_t jb1)
         const int64_t j0 = blk * NC, nc = jb->N - j0 < NC ? jb->N - j0 : NC;
         for (int64_t k0 = 0; k0 < K; k0 += kc) {
             const int64_t kl = K - k0 < kc ? K - k0 : kc;
-            if (jb->b->w)
+            const float *bp = buf;
+            if (jb->b->packed)
+                bp = jb->b->p + k0 * round_up(jb->N, NR) + j0 * kl;
+            else if (jb->b->w)
                 pack_b_im2col(jb->b, k0, kl, j0, nc, (int)NR, buf);
             else
                 pack_b_dense(jb->b, k0, kl, j0, nc, (int)NR, buf);
@@ -510,7 +557,8 @@ static void sgemm_range(void *arg, int64_t jb0, int64_t jb1)
                 float *crow = jb->C + i0 * jb->ldc + j0;
                 for (int64_t q0 = 0; q0 < nc; q0 += NR) {
                     const int nr = (int)(nc - q0 < NR ? nc - q0 : NR);
-                    jb->ks.fn(kl, ap, buf + (q0 / NR) * kl * NR, crow + q0, jb->ldc, mr, nr, jb->alpha, beta);
+                    jb->ks.fn(kl, ap, bp + (q0 / NR) * kl * NR, crow + q0, jb->ldc, mr, nr, jb->alpha, beta,
+                              k0 == 0 && jb->bias ? jb->bias + i0 : NULL);
                 }
             }
         }
@@ -518,9 +566,9 @@ static void sgemm_range(void *arg, int64_t jb0, int64_t jb1)
 }
 
 nt_status nt_sgemm(nt_exec *exec, const nt_sgemm_pa *pa, int64_t N, const nt_sgemm_b *b, float alpha, float beta,
-                   float *C, int64_t ldc)
+                   const float *bias, float *C, int64_t ldc)
 {
-    sgemm_job jb = {.pa = pa, .b = b, .N = N, .ldc = ldc, .alpha = alpha, .beta = beta, .C = C};
+    sgemm_job jb = {.pa = pa, .b = b, .N = N, .ldc = ldc, .alpha = alpha, .beta = beta, .C = C, .bias = bias};
     if (!kernel_of(pa->isa, &jb.ks))
         return nt_error(NT_ERR_UNSUPPORTED, "sgemm: A packed for no kernel set");
     if (pa->M <= 0 || N <= 0)
@@ -528,7 +576,7 @@ nt_status nt_sgemm(nt_exec *exec, const nt_sgemm_pa *pa, int64_t N, const nt_sge
     if (pa->K <= 0) {
         for (int64_t i = 0; i < pa->M; i++)
             for (int64_t j = 0; j < N; j++)
-                C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+                C[i * ldc + j] = (beta == 0.0f ? 0.0f : beta * C[i * ldc + j]) + (bias ? bias[i] : 0.0f);
         return NT_OK;
     }
     nt_parallel_for(exec, (N + jb.ks.nc - 1) / jb.ks.nc, 1, sgemm_range, &jb);
@@ -546,5 +594,5 @@ bool nt_sgemm_dense(nt_exec *exec, bool trans_a, bool trans_b, int64_t M, int64_
     if (nt_sgemm_pack_a(&tl_pa, isa, trans_a, M, K, A, lda) != NT_OK)
         return false;
     nt_sgemm_b b = {.p = B, .ld = ldb, .trans = trans_b};
-    return nt_sgemm(exec, &tl_pa, N, &b, alpha, beta, C, ldc) == NT_OK;
+    return nt_sgemm(exec, &tl_pa, N, &b, alpha, beta, NULL, C, ldc) == NT_OK;
 }

@@ -23,6 +23,15 @@
 
 #include "ops/conv_geom.h"
 
+/* Copy and transform loops compiled three times (AVX-512, AVX2, baseline)
+ * with the best chosen at load time (an ifunc); the arithmetic is the same
+ * in every clone (no contraction into FMA in ISO C mode), so are results. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define NT_CLONES
+#endif
+
 typedef enum nt_sgemm_isa {
     NT_SGEMM_NONE = 0,      /* no kernel of ours: use OpenBLAS */
     NT_SGEMM_AVX2,
@@ -56,20 +65,30 @@ void nt_sgemm_pa_free(nt_sgemm_pa *pa);
 
 /* Where B (K,N) comes from: a dense matrix (p, ld, trans: stored (N,K)), or,
  * when w is set, the im2col view of one image group x (C, IH, IW) through
- * the 2-D window w: row k = (c, kh, kw), column = output position. */
+ * the 2-D window w: row k = (c, kh, kw), column = output position, or, when
+ * packed is set, p already in the packed layout (nt_sgemm_b_index). */
 typedef struct nt_sgemm_b {
     const float *p;
     int64_t ld;
     bool trans;
+    bool packed;
     const float *x;
     const nt_window *w;
 } nt_sgemm_b;
 
-/* C (M,N) = alpha * A·B + beta * C, A packed, C row-major with ldc.  With
- * beta == 0, C is not read.  Columns are split over exec's threads (exec may
- * be NULL: one thread).  NT_ERR_NOMEM on allocation failure. */
+/* The packed-B layout of kernel set isa for a (K,N) operand: K splits into
+ * blocks of kc rows (the last shorter); in the block starting at k0 (length
+ * kl), column panel q (columns q*nr ..) starts at k0*round_up(N,nr) +
+ * q*kl*nr and holds kl rows of nr values (zero beyond column N-1). */
+void nt_sgemm_b_layout(nt_sgemm_isa isa, int64_t K, int *nr, int64_t *kc);
+/* Floats a packed (K,N) B operand takes. */
+size_t nt_sgemm_b_size(nt_sgemm_isa isa, int64_t K, int64_t N);
+
+/* C (M,N) = alpha * A·B + beta * C + bias (one value per row, or NULL), A
+ * packed, C row-major with ldc.  With beta == 0, C is not read.  Columns are
+ * split over exec's threads (exec may be NULL: one thread). */
 nt_status nt_sgemm(nt_exec *exec, const nt_sgemm_pa *pa, int64_t N, const nt_sgemm_b *b, float alpha, float beta,
-                   float *C, int64_t ldc);
+                   const float *bias, float *C, int64_t ldc);
 
 /* Same as nt_gemm_f32 but on our kernels (A packed into a per-thread
  * buffer).  Returns false, having done nothing, when no kernel set is in

@@ -212,9 +212,43 @@ static bool host_ok(nt_server *s, struct MHD_Connection *c)
     return strcasecmp(name, "localhost") == 0 || strncmp(name, "127.", 4) == 0 || strcmp(name, "[::1]") == 0;
 }
 
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
 static const char *query_get(void *ctx, const char *key)
 {
     return MHD_lookup_connection_value((struct MHD_Connection *)ctx, MHD_GET_ARGUMENT_KIND, key);
+}
+
+/* Percent-decoding of the path and query values, as libmicrohttpd's own
+ * but an encoded NUL becomes 0x01 instead of ending the string early
+ * ("/app.js%00.html" would otherwise be "/app.js"): every later check
+ * refuses control characters, so such a request matches nothing. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        int hi, lo;
+        if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0) {
+            char v = (char)(hi * 16 + lo);
+            *w++ = v ? v : '\x01';
+            r += 2;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -310,7 +344,8 @@ nt_status nt_server_start(nt_index *ix, const nt_server_options *opt, nt_server 
     s->daemon = MHD_start_daemon(flags, (uint16_t)s->opt.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
                                  (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
                                  (unsigned)s->opt.max_clients, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                                 MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+                                 MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_UNESCAPE_CALLBACK,
+                                 unescape, NULL, MHD_OPTION_END);
     if (!s->daemon) {
         int err = errno;
         nt_server_stop(s);

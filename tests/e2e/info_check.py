@@ -7,7 +7,8 @@ NNTRACE defaults to build/nntrace.  Models checked: every
 <corpus>/*/model.onnx (corpus from $NT_CORPUS or ../shared/onnx-node-tests
 next to the repository), plus models exported here with torch when it is
 installed: a CNN with a dynamic batch axis, and a scripted module whose
-branch becomes an If node with two subgraphs.  Every JSON field is
+branch becomes an If node with two subgraphs; and the loader's fixture
+models in tests/fuzz/corpus/onnx/ (made by scripts/make_fixtures_loader.py).  Every JSON field is
 compared: inputs, outputs (name, dtype, shape), opsets, nodes, ops,
 parameters, parameter_bytes, subgraphs, ir_version, producer.
 
@@ -174,6 +175,9 @@ def main():
             models = models[:limit]
     else:
         print("info-check: corpus not found at %s, corpus models skipped" % corpus)
+    seeds = os.path.join(REPO, "tests", "fuzz", "corpus", "onnx")
+    if os.path.isdir(seeds):
+        models += sorted(os.path.join(seeds, f) for f in os.listdir(seeds) if f.endswith(".onnx"))
     tmp = tempfile.mkdtemp(prefix="nt_info_check_")
     models += export_torch_models(tmp)
 

@@ -1,13 +1,15 @@
 /*
- * test_ops_extra.c — extra.c and extra_recurrent.c through the registry:
+ * test_ops_extra.c — extra.c, extra_recurrent.c and extra_ml.c through the
+ * registry:
  * BitCast (bits kept, width mismatch refused), CumProd (inclusive,
  * exclusive, reverse, an inner axis, int32), RotaryEmbedding (half-split and
  * interleaved, partial rotary_embedding_dim, position ids, 3-D input),
  * AffineGrid (2-D identity with and without align_corners, 3-D shape),
- * TensorScatter (linear and circular), SwiGLU (alpha, float16),
+ * SwiGLU (alpha, float16),
  * CausalConvWithState (state carried across calls equals one long call,
  * silu) and LinearAttention (each update rule against a direct recurrence,
- * state carried across calls, grouped-query heads).
+ * state carried across calls, grouped-query heads), TfIdfVectorizer (TF,
+ * IDF, TFIDF with skips, batched), Binarizer and ArrayFeatureExtractor.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -63,6 +65,18 @@ static nt_attr *tn_attr(tnode *t, const char *name, nt_attr_type type)
 
 static NT_UNUSED void a_int(tnode *t, const char *name, int64_t v) { tn_attr(t, name, NT_ATTR_INT)->i = v; }
 static NT_UNUSED void a_float(tnode *t, const char *name, float v) { tn_attr(t, name, NT_ATTR_FLOAT)->f = v; }
+static NT_UNUSED void a_ints(tnode *t, const char *name, int n, const int64_t *v)
+{
+    nt_attr *a = tn_attr(t, name, NT_ATTR_INTS);
+    a->n = n;
+    a->ints = v;
+}
+static NT_UNUSED void a_floats(tnode *t, const char *name, int n, const float *v)
+{
+    nt_attr *a = tn_attr(t, name, NT_ATTR_FLOATS);
+    a->n = n;
+    a->floats = v;
+}
 static NT_UNUSED void a_str(tnode *t, const char *name, const char *v)
 {
     nt_attr *a = tn_attr(t, name, NT_ATTR_STRING);
@@ -342,40 +356,6 @@ static void test_affine_grid(void **st)
     free_all(1, out);
 }
 
-static void test_tensor_scatter(void **st)
-{
-    (void)st;
-    /* past (2, 4, 1), update (2, 2, 1) along axis 1 (= -2). */
-    float past[8] = {0, 1, 2, 3, 10, 11, 12, 13}, up[4] = {-1, -2, -3, -4};
-    int64_t wi[2] = {1, 3};
-    const int64_t pd[3] = {2, 4, 1}, ud[3] = {2, 2, 1}, wd[1] = {2};
-    nt_tensor *in[3] = {mkf(3, pd, past), mkf(3, ud, up), mk(NT_DTYPE_INT64, 1, wd, wi)};
-    tnode t;
-    tn_init(&t, "TensorScatter");
-    a_str(&t, "mode", "circular");
-    nt_tensor *out[1];
-    assert_int_equal(tn_run(&t, 24, 3, in, 1, out), NT_OK);
-    const float want[8] = {0, -1, -2, 3, -4, 11, 12, -3};
-    expect_close(out[0]->data, want, 8, 0);
-    free_all(1, out);
-    tn_init(&t, "TensorScatter"); /* linear: 3 + 2 > 4 does not fit */
-    assert_int_equal(tn_run(&t, 24, 3, in, 1, out), NT_ERR_SHAPE);
-    wi[1] = 2;
-    memcpy(in[2]->data, wi, sizeof wi);
-    tn_init(&t, "TensorScatter");
-    assert_int_equal(tn_run(&t, 24, 3, in, 1, out), NT_OK);
-    const float want2[8] = {0, -1, -2, 3, 10, 11, -3, -4};
-    expect_close(out[0]->data, want2, 8, 0);
-    free_all(1, out);
-    /* without write_indices: written at 0 */
-    tn_init(&t, "TensorScatter");
-    assert_int_equal(tn_run(&t, 24, 2, in, 1, out), NT_OK);
-    const float want3[8] = {-1, -2, 2, 3, -3, -4, 12, 13};
-    expect_close(out[0]->data, want3, 8, 0);
-    free_all(1, out);
-    free_all(3, in);
-}
-
 static void test_swiglu(void **st)
 {
     (void)st;
@@ -584,6 +564,92 @@ static void test_linear_attention(void **st)
     free_all(3, in);
 }
 
+/* Tokens 1 2 1 2 3; pool unigrams {1, 3}, bigrams {(1, 2), (1, 3)}; with
+ * one skip (1, 3) is found two apart, unigrams are counted once. */
+static void test_tfidf(void **st)
+{
+    (void)st;
+    const int64_t counts[2] = {0, 2}, pool[6] = {1, 3, 1, 2, 1, 3}, idx[4] = {0, 1, 2, 3};
+    const float w[4] = {1, 2, 3, 4};
+    const char *modes[3] = {"TF", "IDF", "TFIDF"};
+    const float want[3][4] = {{2, 1, 2, 1}, {1, 2, 3, 4}, {2, 2, 6, 4}};
+    int32_t x[10] = {1, 2, 1, 2, 3, 3, 3, 3, 0, 0};
+    for (int m = 0; m < 3; m++) {
+        const int64_t xd[2] = {2, 5};
+        nt_tensor *in[1] = {mk(NT_DTYPE_INT32, 2, xd, x)};
+        tnode t;
+        tn_init(&t, "TfIdfVectorizer");
+        a_str(&t, "mode", modes[m]);
+        a_int(&t, "min_gram_length", 1);
+        a_int(&t, "max_gram_length", 2);
+        a_int(&t, "max_skip_count", 1);
+        a_ints(&t, "ngram_counts", 2, counts);
+        a_ints(&t, "pool_int64s", 6, pool);
+        a_ints(&t, "ngram_indexes", 4, idx);
+        if (m)
+            a_floats(&t, "weights", 4, w);
+        nt_tensor *out[1];
+        assert_int_equal(tn_run(&t, 9, 1, in, 1, out), NT_OK);
+        const int64_t od[2] = {2, 4};
+        expect_shape(out[0], 2, od);
+        expect_close(out[0]->data, want[m], 4, 0);
+        /* second row 3 3 3 0 0: unigram 3 three times, no bigrams */
+        const float w2[3][4] = {{0, 3, 0, 0}, {0, 2, 0, 0}, {0, 6, 0, 0}};
+        expect_close((const float *)out[0]->data + 4, w2[m], 4, 0);
+        free_all(1, in);
+        free_all(1, out);
+    }
+    /* ngram_counts that do not split the pool into whole bigrams */
+    const int64_t bad[2] = {0, 3};
+    tnode t;
+    tn_init(&t, "TfIdfVectorizer");
+    a_str(&t, "mode", "TF");
+    a_int(&t, "min_gram_length", 1);
+    a_int(&t, "max_gram_length", 2);
+    a_ints(&t, "ngram_counts", 2, bad);
+    a_ints(&t, "pool_int64s", 6, pool);
+    a_ints(&t, "ngram_indexes", 4, idx);
+    const int64_t xd[1] = {5};
+    nt_tensor *in[1] = {mk(NT_DTYPE_INT32, 1, xd, x)};
+    nt_tensor *out[1];
+    assert_int_equal(tn_run(&t, 9, 1, in, 1, out), NT_ERR_PARSE);
+    free_all(1, in);
+}
+
+static void test_ml_binarizer_afe(void **st)
+{
+    (void)st;
+    float x[6] = {0.5f, 1.0f, 1.5f, -2, 3, 1.01f};
+    const int64_t d[2] = {2, 3};
+    nt_tensor *in[2] = {mkf(2, d, x), NULL};
+    tnode t;
+    tn_init(&t, "Binarizer");
+    t.node.domain = "ai.onnx.ml";
+    a_float(&t, "threshold", 1.0f);
+    nt_tensor *out[1];
+    assert_int_equal(tn_run(&t, 1, 1, in, 1, out), NT_OK);
+    const float wb[6] = {0, 0, 1, 0, 1, 1};
+    expect_close(out[0]->data, wb, 6, 0);
+    free_all(1, out);
+    int64_t idx[3] = {2, 0, 2};
+    const int64_t id[1] = {3};
+    in[1] = mk(NT_DTYPE_INT64, 1, id, idx);
+    tn_init(&t, "ArrayFeatureExtractor");
+    t.node.domain = "ai.onnx.ml";
+    assert_int_equal(tn_run(&t, 1, 2, in, 1, out), NT_OK);
+    const int64_t od[2] = {2, 3};
+    expect_shape(out[0], 2, od);
+    const float wa[6] = {1.5f, 0.5f, 1.5f, 1.01f, -2, 1.01f};
+    expect_close(out[0]->data, wa, 6, 0);
+    free_all(1, out);
+    idx[1] = 3; /* out of range */
+    memcpy(in[1]->data, idx, sizeof idx);
+    tn_init(&t, "ArrayFeatureExtractor");
+    t.node.domain = "ai.onnx.ml";
+    assert_int_equal(tn_run(&t, 1, 2, in, 1, out), NT_ERR_SHAPE);
+    free_all(2, in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -591,10 +657,11 @@ int main(void)
         cmocka_unit_test(test_cumprod),
         cmocka_unit_test(test_rotary),
         cmocka_unit_test(test_affine_grid),
-        cmocka_unit_test(test_tensor_scatter),
         cmocka_unit_test(test_swiglu),
         cmocka_unit_test(test_causal_conv_with_state),
         cmocka_unit_test(test_linear_attention),
+        cmocka_unit_test(test_tfidf),
+        cmocka_unit_test(test_ml_binarizer_afe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

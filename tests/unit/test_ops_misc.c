@@ -477,6 +477,47 @@ static void test_dft(void **st)
     free_all(in, 1);
 }
 
+/* Lengths that take the radix-2 (64) and Bluestein (100, 45) paths, both
+ * directions on complex input, against a direct double sum. */
+static void test_dft_fft_paths(void **st)
+{
+    (void)st;
+    const int64_t lens[3] = {64, 100, 45};
+    for (int li = 0; li < 3; li++)
+        for (int inv = 0; inv < 2; inv++) {
+            int64_t N = lens[li];
+            float *x = malloc((size_t)N * 2 * sizeof(float)), *want = malloc((size_t)N * 2 * sizeof(float));
+            assert_non_null(x);
+            assert_non_null(want);
+            for (int64_t n = 0; n < N; n++) {
+                x[2 * n] = (float)sin(0.37 * (double)(n * n % 17)) + (float)(n % 5);
+                x[2 * n + 1] = (float)cos(1.3 * (double)n) - 0.5f;
+            }
+            for (int64_t k = 0; k < N; k++) {
+                double re = 0, im = 0, sg = inv ? 1 : -1;
+                for (int64_t n = 0; n < N; n++) {
+                    double a = sg * 2 * M_PI * (double)((k * n) % N) / (double)N;
+                    re += x[2 * n] * cos(a) - x[2 * n + 1] * sin(a);
+                    im += x[2 * n] * sin(a) + x[2 * n + 1] * cos(a);
+                }
+                want[2 * k] = (float)(inv ? re / (double)N : re);
+                want[2 * k + 1] = (float)(inv ? im / (double)N : im);
+            }
+            int64_t dx[3] = {1, N, 2};
+            nt_tensor *in[1] = {mkf(3, dx, x)};
+            tnode t;
+            tn_init(&t, "DFT");
+            a_int(&t, "inverse", inv);
+            nt_tensor *y;
+            assert_int_equal(tn_run(&t, 17, 1, in, 1, &y, NULL), NT_OK);
+            expect_close(y, 3, dx, want, 1e-5);
+            nt_tensor_free(y);
+            free_all(in, 1);
+            free(x);
+            free(want);
+        }
+}
+
 /* STFT of a 10-sample ramp, frame 4, step 3, Hann window: 3 frames of 3
  * bins, against a direct sum. */
 static void test_stft(void **st)
@@ -512,6 +553,58 @@ static void test_stft(void **st)
     free_all(in, 3);
 }
 
+/* Plan-time inference: data-dependent shapes stay unknown, known ones are
+ * computed, unsupported dtypes are declined before running. */
+static void test_misc_static_infer(void **st)
+{
+    (void)st;
+    nt_tensor out[1];
+    /* NonMaxSuppression: (num_selected, 3) is only known after running */
+    nt_tensor boxes = {.dtype = NT_DTYPE_FLOAT, .ndim = 3, .dims = {1, 6, 4}};
+    nt_tensor scores = {.dtype = NT_DTYPE_FLOAT, .ndim = 3, .dims = {1, 2, 6}};
+    nt_tensor *nin[2] = {&boxes, &scores};
+    tnode t;
+    tn_init(&t, "NonMaxSuppression");
+    assert_int_equal(tn_infer_static(&t, 11, 2, nin, 1, out), NT_OK);
+    assert_int_equal(out[0].dtype, NT_DTYPE_INT64);
+    assert_int_equal(out[0].ndim, -1);
+    boxes.dtype = NT_DTYPE_DOUBLE;
+    assert_int_equal(tn_infer_static(&t, 11, 2, nin, 1, out), NT_ERR_UNSUPPORTED);
+
+    /* a window whose size is not a constant: rank 1, length unknown */
+    nt_tensor size = {.dtype = NT_DTYPE_INT64, .ndim = 0};
+    nt_tensor *win[1] = {&size};
+    tn_init(&t, "HannWindow");
+    assert_int_equal(tn_infer_static(&t, 17, 1, win, 1, out), NT_OK);
+    assert_int_equal(out[0].ndim, 1);
+    assert_int_equal(out[0].dims[0], -1);
+
+    /* GridSample with an unknown batch and output height */
+    nt_tensor x = {.dtype = NT_DTYPE_FLOAT, .ndim = 4, .dims = {-1, 3, 8, 8}};
+    nt_tensor g = {.dtype = NT_DTYPE_FLOAT, .ndim = 4, .dims = {-1, -1, 5, 2}};
+    nt_tensor *gin[2] = {&x, &g};
+    tn_init(&t, "GridSample");
+    assert_int_equal(tn_infer_static(&t, 16, 2, gin, 1, out), NT_OK);
+    assert_int_equal(out[0].ndim, 4);
+    assert_int_equal(out[0].dims[1], 3);
+    assert_int_equal(out[0].dims[2], -1);
+    assert_int_equal(out[0].dims[3], 5);
+
+    /* DFT (opset 20) whose axis input is not a constant: unknown shape */
+    nt_tensor sig = {.dtype = NT_DTYPE_FLOAT, .ndim = 3, .dims = {2, 16, 1}};
+    nt_tensor axis = {.dtype = NT_DTYPE_INT64, .ndim = 0};
+    nt_tensor *din[3] = {&sig, NULL, &axis};
+    tn_init(&t, "DFT");
+    assert_int_equal(tn_infer_static(&t, 20, 3, din, 1, out), NT_OK);
+    assert_int_equal(out[0].ndim, -1);
+    assert_int_equal(out[0].dtype, NT_DTYPE_FLOAT);
+    /* ... and with the default axis (-2) the shape is known */
+    assert_int_equal(tn_infer_static(&t, 20, 1, din, 1, out), NT_OK);
+    assert_int_equal(out[0].ndim, 3);
+    assert_int_equal(out[0].dims[1], 16);
+    assert_int_equal(out[0].dims[2], 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -523,7 +616,9 @@ int main(void)
         cmocka_unit_test(test_roialign),
         cmocka_unit_test(test_nms),
         cmocka_unit_test(test_dft),
+        cmocka_unit_test(test_dft_fft_paths),
         cmocka_unit_test(test_stft),
+        cmocka_unit_test(test_misc_static_infer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -332,6 +332,30 @@ static void test_qlinear_matmul(void **st)
     free_all(in, 8);
 }
 
+/* int8 with per-row a and per-column b scales/zero points:
+ * a - azp = [[2, 3], [-1, 5]], b - bzp = [[1, 2, 3], [4, 0, -2]],
+ * acc = [[14, 4, 0], [19, -2, -13]], column scales [1, 2, 0.5], y zp 3. */
+static void test_qlinear_matmul_per_channel(void **st)
+{
+    (void)st;
+    const int8_t a[4] = {3, 4, -2, 4}, az[2] = {1, -1};
+    const int8_t b[6] = {1, 3, 5, 4, 1, 0}, bz[3] = {0, 1, 2};
+    const float as[2] = {1, 1}, bs[3] = {1, 2, 0.5f}, ys[1] = {1};
+    const int8_t yz[1] = {3};
+    int64_t d22[2] = {2, 2}, d23[2] = {2, 3}, d2[1] = {2}, d3[1] = {3}, d1[1] = {1};
+    nt_tensor *in[8] = {mk(NT_DTYPE_INT8, 2, d22, a), mkf(1, d2, as), mk(NT_DTYPE_INT8, 1, d2, az),
+                        mk(NT_DTYPE_INT8, 2, d23, b), mkf(1, d3, bs), mk(NT_DTYPE_INT8, 1, d3, bz),
+                        mkf(1, d1, ys), mk(NT_DTYPE_INT8, 1, d1, yz)};
+    tnode t;
+    tn_init(&t, "QLinearMatMul");
+    nt_tensor *y;
+    assert_int_equal(tn_run(&t, 10, 8, in, 1, &y, NULL), NT_OK);
+    const int64_t want[6] = {17, 11, 3, 22, -1, -3}; /* -13 * 0.5 = -6.5 -> -6 (half to even) + 3 */
+    expect_ints(y, NT_DTYPE_INT8, 6, want);
+    nt_tensor_free(y);
+    free_all(in, 8);
+}
+
 /* float8 / int4 zero points and inputs are declined, also at plan time. */
 static void test_quant_declines(void **st)
 {
@@ -365,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_dequantize),
         cmocka_unit_test(test_dynamic_quantize),
         cmocka_unit_test(test_qlinear_matmul),
+        cmocka_unit_test(test_qlinear_matmul_per_channel),
         cmocka_unit_test(test_quant_declines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,325 @@
+/*
+ * winograd.c — Winograd F(4x4, 3x3) convolution (Lavin & Gray's minimal
+ * filtering) for float32 3x3 stride-1 undilated convolutions with one group.
+ *
+ * Per image:
+ *   1. input transform: every 6x6 input tile d (tiles 4 apart, zero outside
+ *      the image) becomes V = B^T d B, 36 values per channel and tile, written
+ *      straight into the packed-B layout of the sgemm kernels: V[p] is a
+ *      (C, T) operand for transform point p (T tiles);
+ *   2. 36 GEMMs: Mo[p] (M, T) = U[p] (M, C) . V[p] (C, T), where U = G g G^T
+ *      are the filters transformed once (in double, rounded to float) and
+ *      kept packed in the node state;
+ *   3. output transform: each 4x4 output tile is A^T Mo A, plus the bias.
+ * The 2-D transforms are done separably (columns, then rows) on whole rows
+ * of tiles so the loops run over tiles with unit stride and vectorize; the
+ * input rows are first split by column phase (x mod 4) so the 6 taps of
+ * every tile are contiguous loads too.
+ *
+ * Cost: 36 multiplications per channel pair and tile for 16 outputs, against
+ * 144 directly; the transforms are additions and small-constant scalings.
+ * Rounding differs from the direct sum by a few ulps of the largest partial
+ * terms, well within the rtol 1e-3 / atol 1e-4 the outputs are held to.
+ * NaN and Inf propagate (a NaN input makes its tiles' outputs NaN).
+ */
+#include "ops/winograd.h"
+#include "ops/sgemm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NP 36           /* transform points (6 x 6) */
+#define MAX_TW 128      /* tiles per row (outputs up to 512 wide) */
+
+struct nt_wino {
+    nt_sgemm_pa U[NP];
+    const void *src;
+    bool is_const;
+    int isa;
+    int64_t M, C;
+    nt_scratch V, Mo;
+};
+
+bool nt_wino_applies(const nt_window *w, int64_t G, int64_t Cg, int64_t Mg)
+{
+    if (w->nsp != 2 || G != 1 || w->kernel[0] != 3 || w->kernel[1] != 3)
+        return false;
+    if (w->stride[0] != 1 || w->stride[1] != 1 || w->dil[0] != 1 || w->dil[1] != 1)
+        return false;
+    const int64_t TH = (w->out[0] + 3) / 4, TW = (w->out[1] + 3) / 4;
+    /* Few tiles make the 36 GEMMs too narrow to beat one im2col GEMM; few
+     * channels make the transforms dominate. */
+    return Cg >= 16 && Mg >= 16 && TW <= MAX_TW && TH * TW >= 12 && nt_sgemm_isa_get() != NT_SGEMM_NONE;
+}
+
+void nt_wino_free(nt_wino *st)
+{
+    if (!st)
+        return;
+    for (int p = 0; p < NP; p++)
+        nt_sgemm_pa_free(&st->U[p]);
+    nt_scratch_free(&st->V);
+    nt_scratch_free(&st->Mo);
+    free(st);
+}
+
+/* U[p] (M, C) = (G g G^T)[p] for every filter g (3x3) of W (M, C, 3, 3). */
+static nt_status transform_filters(nt_wino *st, nt_sgemm_isa isa, int64_t M, int64_t C, const float *wt)
+{
+    static const double G[6][3] = {{1.0 / 4, 0, 0},
+                                   {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                   {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                   {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                   {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                   {0, 0, 1}};
+    size_t n;
+    if (!nt_mul_size((size_t)(M * C), NP * sizeof(float), &n))
+        return nt_error(NT_ERR_NOMEM, "winograd: %lld x %lld filters are too many", (long long)M, (long long)C);
+    float *u = malloc(n);
+    if (!u)
+        return nt_error(NT_ERR_NOMEM, "winograd: no memory to transform %lld x %lld filters", (long long)M,
+                        (long long)C);
+    for (int64_t mc = 0; mc < M * C; mc++) {
+        const float *g = wt + mc * 9;
+        double t[6][3];
+        for (int i = 0; i < 6; i++)
+            for (int k = 0; k < 3; k++)
+                t[i][k] = G[i][0] * g[0 * 3 + k] + G[i][1] * g[1 * 3 + k] + G[i][2] * g[2 * 3 + k];
+        for (int i = 0; i < 6; i++)
+            for (int j = 0; j < 6; j++)
+                u[(size_t)(i * 6 + j) * (size_t)(M * C) + (size_t)mc] =
+                    (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
+    }
+    nt_status s = NT_OK;
+    st->src = NULL;
+    for (int p = 0; p < NP && s == NT_OK; p++)
+        s = nt_sgemm_pack_a(&st->U[p], isa, false, M, C, u + (size_t)p * (size_t)(M * C), C);
+    free(u);
+    return s;
+}
+
+/* ---- input transform */
+
+typedef struct in_job {
+    const float *x;             /* one image (C, IH, IW) */
+    const nt_window *w;
+    int64_t C, TH, TW, T, Tpad, kc, Vs;
+    int nr;
+    float *V;
+    volatile int failed;
+} in_job;
+
+/* B^T applied to the six values d0..d5 (columns of a tile, or rows). */
+#define BT_ROWS(d0, d1, d2, d3, d4, d5, o0, o1, o2, o3, o4, o5) \
+    do {                                                        \
+        o0 = 4.0f * (d0) - 5.0f * (d2) + (d4);                  \
+        o1 = -4.0f * ((d1) + (d2)) + ((d3) + (d4));             \
+        o2 = 4.0f * ((d1) - (d2)) + ((d4) - (d3));              \
+        o3 = 2.0f * ((d3) - (d1)) + ((d4) - (d2));              \
+        o4 = 2.0f * ((d1) - (d3)) + ((d4) - (d2));              \
+        o5 = 4.0f * (d1) - 5.0f * (d3) + (d5);                  \
+    } while (0)
+
+/* Channels [c0, c1): split the padded rows by column phase, transform every
+ * tile, scatter the 36 rows of T values into the packed V operands. */
+NT_VECTORIZE static void input_range(void *arg, int64_t c0, int64_t c1)
+{
+    in_job *j = arg;
+    const nt_window *w = j->w;
+    const int64_t IH = w->in[0], IW = w->in[1], PT = w->pad_begin[0], PL = w->pad_begin[1];
+    const int64_t TH = j->TH, TW = j->TW, T = j->T, TP = TW + 1, R = 4 * TH + 2, LW = 4 * TP;
+    /* xp: R rows x 4 phases x TP; line: one zero-padded input row; vrow:
+     * 36 rows of T; u: the column transform of one tile row (6 x 4 x TP). */
+    size_t nf = (size_t)(R * LW + LW + NP * T + 24 * TP);
+    float *buf = malloc(nf * sizeof(float));
+    if (!buf) {
+        j->failed = 1;
+        return;
+    }
+    float *xp = buf, *line = xp + R * LW, *vrow = line + LW, *u = vrow + NP * T;
+    for (int64_t c = c0; c < c1; c++) {
+        const float *xc = j->x + c * IH * IW;
+        for (int64_t r = 0; r < R; r++) {
+            float *dst = xp + r * LW;
+            const int64_t ih = r - PT;
+            if (ih < 0 || ih >= IH) {
+                memset(dst, 0, (size_t)LW * sizeof(float));
+                continue;
+            }
+            memset(line, 0, (size_t)LW * sizeof(float));
+            const int64_t lo = PL > 0 ? PL : 0, src0 = PL < 0 ? -PL : 0;
+            int64_t n = IW - src0 < LW - lo ? IW - src0 : LW - lo;
+            if (n > 0)
+                memcpy(line + lo, xc + ih * IW + src0, (size_t)n * sizeof(float));
+            for (int64_t t = 0; t < TP; t++) {
+                dst[t] = line[4 * t];
+                dst[TP + t] = line[4 * t + 1];
+                dst[2 * TP + t] = line[4 * t + 2];
+                dst[3 * TP + t] = line[4 * t + 3];
+            }
+        }
+        for (int64_t th = 0; th < TH; th++) {
+            const float *r0 = xp + (4 * th) * LW;
+            /* Columns: u[k][f][t] = sum_i BT[k][i] * row(4th+i)[f][t]. */
+            for (int64_t f = 0; f < 4; f++)
+                for (int64_t t = 0; t < TP; t++) {
+                    const int64_t o = f * TP + t;
+                    float d0 = r0[o], d1 = r0[LW + o], d2 = r0[2 * LW + o], d3 = r0[3 * LW + o];
+                    float d4 = r0[4 * LW + o], d5 = r0[5 * LW + o];
+                    BT_ROWS(d0, d1, d2, d3, d4, d5, u[o], u[4 * TP + o], u[8 * TP + o], u[12 * TP + o],
+                            u[16 * TP + o], u[20 * TP + o]);
+                }
+            /* Rows: the tile at t spans phases 0..3 of t and 0..1 of t+1. */
+            for (int64_t k = 0; k < 6; k++) {
+                const float *uk = u + k * 4 * TP;
+                float *v = vrow + (k * 6) * T + th * TW;
+                for (int64_t t = 0; t < TW; t++) {
+                    float d0 = uk[t], d1 = uk[TP + t], d2 = uk[2 * TP + t], d3 = uk[3 * TP + t];
+                    float d4 = uk[t + 1], d5 = uk[TP + t + 1];
+                    BT_ROWS(d0, d1, d2, d3, d4, d5, v[t], v[T + t], v[2 * T + t], v[3 * T + t], v[4 * T + t],
+                            v[5 * T + t]);
+                }
+            }
+        }
+        /* Scatter: row c of V[p], in runs of nr columns. */
+        const int64_t k0 = c / j->kc * j->kc, kl = j->C - k0 < j->kc ? j->C - k0 : j->kc, nr = j->nr;
+        for (int p = 0; p < NP; p++) {
+            float *vp = j->V + (size_t)p * (size_t)j->Vs + k0 * j->Tpad + (c - k0) * nr;
+            const float *src = vrow + p * T;
+            for (int64_t t0 = 0; t0 < j->Tpad; t0 += nr) {
+                float *d = vp + (t0 / nr) * kl * nr;
+                int64_t n = T - t0 < nr ? T - t0 : nr;
+                memcpy(d, src + t0, (size_t)n * sizeof(float));
+                for (int64_t q = n; q < nr; q++)
+                    d[q] = 0.0f;
+            }
+        }
+    }
+    free(buf);
+}
+
+/* ---- GEMMs */
+
+typedef struct gemm_job {
+    const nt_wino *st;
+    const float *V;
+    float *Mo;
+    int64_t T, Vs;
+    volatile int failed;
+} gemm_job;
+
+static void gemm_range(void *arg, int64_t p0, int64_t p1)
+{
+    gemm_job *j = arg;
+    for (int64_t p = p0; p < p1; p++) {
+        nt_sgemm_b b = {.p = j->V + p * j->Vs, .packed = true};
+        if (nt_sgemm(NULL, &j->st->U[p], j->T, &b, 1.0f, 0.0f, NULL, j->Mo + p * j->st->M * j->T, j->T) != NT_OK)
+            j->failed = 1;
+    }
+}
+
+/* ---- output transform */
+
+typedef struct out_job {
+    const float *Mo, *bias;
+    float *y;                   /* one image (M, OH, OW) */
+    int64_t M, T, TH, TW, OH, OW;
+} out_job;
+
+/* A^T applied to m0..m5, giving four values. */
+#define AT_ROWS(m0, m1, m2, m3, m4, m5, o0, o1, o2, o3)       \
+    do {                                                      \
+        float a12 = (m1) + (m2), s12 = (m1) - (m2);           \
+        float a34 = (m3) + (m4), s34 = (m3) - (m4);           \
+        o0 = (m0) + a12 + a34;                                \
+        o1 = s12 + 2.0f * s34;                                \
+        o2 = a12 + 4.0f * a34;                                \
+        o3 = s12 + 8.0f * s34 + (m5);                         \
+    } while (0)
+
+/* Output channels [m0, m1). */
+NT_VECTORIZE static void output_range(void *arg, int64_t m0, int64_t m1)
+{
+    const out_job *j = arg;
+    const int64_t T = j->T, TW = j->TW, OH = j->OH, OW = j->OW, MT = j->M * T;
+    float s[4 * 6 * MAX_TW], out[4 * 4 * MAX_TW];
+    for (int64_t m = m0; m < m1; m++) {
+        const float bv = j->bias ? j->bias[m] : 0.0f;
+        float *ym = j->y + m * OH * OW;
+        for (int64_t th = 0; th < j->TH; th++) {
+            const float *mo = j->Mo + m * T + th * TW;
+            /* Columns: s[k][jj][t] = sum_i AT[k][i] * Mo[i*6+jj]. */
+            for (int64_t jj = 0; jj < 6; jj++) {
+                const float *r = mo + jj * MT;
+                for (int64_t t = 0; t < TW; t++) {
+                    AT_ROWS(r[t], r[6 * MT + t], r[12 * MT + t], r[18 * MT + t], r[24 * MT + t], r[30 * MT + t],
+                            s[(0 * 6 + jj) * TW + t], s[(1 * 6 + jj) * TW + t], s[(2 * 6 + jj) * TW + t],
+                            s[(3 * 6 + jj) * TW + t]);
+                }
+            }
+            /* Rows: four outputs per tile, interleaved into the output row. */
+            for (int64_t k = 0; k < 4; k++) {
+                const float *sk = s + k * 6 * TW;
+                float *o = out + k * 4 * TW;
+                for (int64_t t = 0; t < TW; t++) {
+                    AT_ROWS(sk[t], sk[TW + t], sk[2 * TW + t], sk[3 * TW + t], sk[4 * TW + t], sk[5 * TW + t],
+                            o[4 * t], o[4 * t + 1], o[4 * t + 2], o[4 * t + 3]);
+                }
+            }
+            for (int64_t k = 0; k < 4 && 4 * th + k < OH; k++) {
+                float *yr = ym + (4 * th + k) * OW;
+                const float *o = out + k * 4 * TW;
+                for (int64_t x = 0; x < OW; x++)
+                    yr[x] = o[x] + bv;
+            }
+        }
+    }
+}
+
+nt_status nt_wino_conv(nt_exec *exec, nt_wino **state, bool w_const, const nt_window *w, int64_t N, int64_t C,
+                       int64_t M, const float *x, const float *wt, const float *bias, float *y)
+{
+    const nt_sgemm_isa isa = nt_sgemm_isa_get();
+    if (isa == NT_SGEMM_NONE)
+        return nt_error(NT_ERR_UNSUPPORTED, "winograd: no sgemm kernels on this CPU");
+    nt_wino *st = *state;
+    if (!st) {
+        st = *state = nt_calloc(1, sizeof *st);
+        if (!st)
+            return nt_error(NT_ERR_NOMEM, "winograd: no memory for the state");
+    }
+    if (!(st->src == wt && st->is_const && w_const && st->isa == (int)isa && st->M == M && st->C == C)) {
+        nt_status s = transform_filters(st, isa, M, C, wt);
+        if (s != NT_OK)
+            return s;
+        st->src = wt;
+        st->is_const = w_const;
+        st->isa = (int)isa;
+        st->M = M;
+        st->C = C;
+    }
+    const int64_t OH = w->out[0], OW = w->out[1], TH = (OH + 3) / 4, TW = (OW + 3) / 4, T = TH * TW;
+    int nr;
+    int64_t kc;
+    nt_sgemm_b_layout(isa, C, &nr, &kc);
+    const int64_t Tpad = (T + nr - 1) / nr * nr, Vs = (int64_t)nt_sgemm_b_size(isa, C, T);
+    float *V = nt_scratch_get(&st->V, (size_t)(NP * Vs) * sizeof(float));
+    float *Mo = nt_scratch_get(&st->Mo, (size_t)(NP * M * T) * sizeof(float));
+    if (!V || !Mo)
+        return nt_error(NT_ERR_NOMEM, "winograd: no memory for %lld tiles", (long long)T);
+    const int64_t IN = w->in[0] * w->in[1];
+    for (int64_t n = 0; n < N; n++) {
+        in_job ij = {.x = x + n * C * IN, .w = w, .C = C, .TH = TH, .TW = TW, .T = T, .Tpad = Tpad, .kc = kc,
+                     .Vs = Vs, .nr = nr, .V = V};
+        nt_parallel_for(exec, C, 4, input_range, &ij);
+        gemm_job gj = {.st = st, .V = V, .Mo = Mo, .T = T, .Vs = Vs};
+        if (!ij.failed)
+            nt_parallel_for(exec, NP, 1, gemm_range, &gj);
+        if (ij.failed || gj.failed)
+            return nt_error(NT_ERR_NOMEM, "winograd: out of memory");
+        out_job oj = {.Mo = Mo, .bias = bias, .y = y + n * M * OH * OW, .M = M, .T = T, .TH = TH, .TW = TW,
+                      .OH = OH, .OW = OW};
+        nt_parallel_for(exec, M, 4, output_range, &oj);
+    }
+    return NT_OK;
+}
