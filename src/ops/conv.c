@@ -15,6 +15,7 @@
  * column back into the output.
  */
 #include "ops/conv_geom.h"
+#include "ops/dwconv.h"
 #include "ops/sgemm.h"
 #include "ops/winograd.h"
 
@@ -266,12 +267,17 @@ NT_VECTORIZE static void dw_range(void *arg, int64_t b, int64_t e)
     }
     if (ihi < ilo)
         ihi = ilo;
+    const bool dw3 = nt_dwconv3x3_applies(w);
     for (int64_t q = b; q < e; q++) {
         int64_t n = q / j->M, m = q % j->M, c = m / j->Mg;
         const float *x = j->x + (n * j->C + c) * IH * IW;
         const float *k = j->wt + m * KH * KW;
         float *y = j->y + q * OH * OW;
         float bv = j->bias ? j->bias[m] : 0.0f;
+        if (dw3) {
+            nt_dwconv3x3_plane(x, k, bv, y, w);
+            continue;
+        }
         for (int64_t oh = 0; oh < OH; oh++) {
             float *restrict yr = y + oh * OW;
             for (int64_t ow = 0; ow < OW; ow++)

@@ -17,6 +17,10 @@
  * declined with NT_ERR_UNSUPPORTED.  Rounding is half to even (rint in the
  * default rounding mode).  The division x / scale runs in the scale's
  * precision (float16 scales round the quotient to float16), as the spec asks.
+ * float32 <-> 8-bit per-tensor/per-axis, the QDQ-model case, runs through
+ * vectorizable loops (qt_fast).  QLinearMatMul accumulates exactly in int32
+ * (nt_gemm_s16) and requantizes with a multiplier formed in the scales'
+ * precision.
  */
 #include "ops/kernel.h"
 #include "ops/gemm_util.h"
@@ -184,6 +188,68 @@ static bool qt_known(const nt_kernel_ctx *ctx)
     return !ctx->static_mode || !nt_ctx_shapes_unknown(ctx);
 }
 
+/* ---------------------------------------------------------------- fast runs */
+
+/* The common QDQ case — float32 data and scale, 8-bit integers, one scale
+ * for a contiguous run of elements — as tight loops the compiler can
+ * vectorize; the generic element-wise paths handle everything else.
+ *   quantize:   y[0..n) = saturate(rint(x / s) + zp)   (NaN -> 0, as qt_sat)
+ *   dequantize: y[0..n) = (x - zp) * s */
+#define QT_RUNS(T, SUF, LO, HI)                                                          \
+    static void qt_quant_run_##SUF(const float *x, T *y, int64_t n, float s, float zp)  \
+    {                                                                                    \
+        for (int64_t i = 0; i < n; i++) {                                                \
+            float v = nearbyintf(x[i] / s) + zp;                                         \
+            v = v != v ? 0.0f : (v < (LO) ? (LO) : (v > (HI) ? (HI) : v));               \
+            y[i] = (T)v;                                                                 \
+        }                                                                                \
+    }                                                                                    \
+    static void qt_dequant_run_##SUF(const T *x, float *y, int64_t n, float s, int32_t zp) \
+    {                                                                                    \
+        for (int64_t i = 0; i < n; i++)                                                  \
+            y[i] = (float)((int32_t)x[i] - zp) * s;                                      \
+    }
+
+QT_RUNS(uint8_t, u8, 0.0f, 255.0f)
+QT_RUNS(int8_t, s8, -128.0f, 127.0f)
+
+/* Whether the fast runs apply: float32 data and scale, 8-bit integers,
+ * per-tensor or per-axis granularity. */
+static bool qt_fast_ok(const qt_grid *g, nt_dtype ft, nt_dtype st, nt_dtype it)
+{
+    return ft == NT_DTYPE_FLOAT && st == NT_DTYPE_FLOAT && (it == NT_DTYPE_UINT8 || it == NT_DTYPE_INT8) &&
+           (g->per_tensor || g->per_axis);
+}
+
+/* Runs of (offset, length, scale index) over the grid: one run per tensor,
+ * or one per (o, a) for per-axis scales.  Calls the fast kernels. */
+static void qt_fast(const qt_grid *g, bool quantize, const nt_tensor *x, const nt_tensor *scale,
+                    const nt_tensor *zp, nt_tensor *y)
+{
+    int64_t nruns = g->per_tensor ? 1 : g->O * g->A;
+    int64_t len = g->per_tensor ? g->A * g->O * g->In : g->In;
+    bool u8 = (quantize ? y->dtype : x->dtype) == NT_DTYPE_UINT8;
+    const float *sv = scale->data;
+    for (int64_t r = 0; r < nruns; r++) {
+        int64_t k = g->per_tensor ? 0 : r % g->A, off = r * len;
+        float s = sv[k];
+        double z = zp ? qt_get(zp, k) : 0.0;
+        if (quantize) {
+            const float *xs = (const float *)x->data + off;
+            if (u8)
+                qt_quant_run_u8(xs, (uint8_t *)y->data + off, len, s, (float)z);
+            else
+                qt_quant_run_s8(xs, (int8_t *)y->data + off, len, s, (float)z);
+        } else {
+            float *ys = (float *)y->data + off;
+            if (u8)
+                qt_dequant_run_u8((const uint8_t *)x->data + off, ys, len, s, (int32_t)z);
+            else
+                qt_dequant_run_s8((const int8_t *)x->data + off, ys, len, s, (int32_t)z);
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- QuantizeLinear */
 
 /* The axis attribute (default 1) and, from opset 21, block_size (default 0). */
@@ -239,6 +305,10 @@ static nt_status quantize_compute(nt_kernel_ctx *ctx)
     nt_status s = qt_make_grid(ctx, x, scale, zp, axis, bs, &g);
     if (s != NT_OK)
         return s;
+    if (qt_fast_ok(&g, x->dtype, scale->dtype, y->dtype)) {
+        qt_fast(&g, true, x, scale, zp, y);
+        return NT_OK;
+    }
     double lo, hi;
     qt_range(y->dtype, &lo, &hi);
     nt_dtype st = scale->dtype;
@@ -296,6 +366,10 @@ static nt_status dequantize_compute(nt_kernel_ctx *ctx)
     nt_status s = qt_make_grid(ctx, x, scale, zp, axis, bs, &g);
     if (s != NT_OK)
         return s;
+    if (qt_fast_ok(&g, y->dtype, scale->dtype, x->dtype)) {
+        qt_fast(&g, false, x, scale, zp, y);
+        return NT_OK;
+    }
     int64_t i = 0;
     for (int64_t o = 0; o < g.O; o++)
         for (int64_t a = 0; a < g.A; a++)

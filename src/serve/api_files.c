@@ -533,9 +533,11 @@ nt_status nt_graphdef_to_json(const uint8_t *data, size_t len, nt_buf *out)
         nt_buf_puts(out, ", \"op\": ");
         nt_buf_append(out, op.data, op.len);
         nt_buf_puts(out, ", \"inputs\": [");
-        nt_buf_append(out, inputs.data, inputs.len);
+        if (inputs.len) /* an empty nt_buf has no data pointer */
+            nt_buf_append(out, inputs.data, inputs.len);
         nt_buf_putc(out, ']');
-        nt_buf_append(out, shapes.data, shapes.len);
+        if (shapes.len)
+            nt_buf_append(out, shapes.data, shapes.len);
         nt_buf_puts(out, "}");
     }
     nt_buf_puts(out, "\n]}\n");

@@ -32,6 +32,7 @@ fi
 [ -f "$here/info_check.py" ] && run_check info-check /usr/bin/python3 "$here/info_check.py" "$nt"
 [ -f "$here/npy_numpy_check.py" ] && run_check npy-check /usr/bin/python3 "$here/npy_numpy_check.py" "$build"
 [ -f "$here/tfevents_check.sh" ] && run_check tfevents-check sh "$here/tfevents_check.sh" "$build"
+[ -f "$here/debug_check.sh" ] && run_check debug-check sh "$here/debug_check.sh" "$build"
 [ -f "$here/doctor_check.py" ] && run_check doctor-check /usr/bin/python3 "$here/doctor_check.py" "$nt"
 [ -f "$here/trace_check.py" ] && run_check trace-check /usr/bin/python3 "$here/trace_check.py" "$nt"
 if [ "$total_fail" -eq 0 ]; then

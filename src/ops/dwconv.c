@@ -1,0 +1,102 @@
+/*
+ * dwconv.c — depthwise 3x3 convolution of one channel plane.
+ *
+ * Each output row is computed in one pass: the outputs whose three taps all
+ * fall inside the input row (the interior) run in a loop with the filter
+ * rows unrolled and a constant stride, which gcc vectorizes (and compiles
+ * for AVX-512, AVX2 and the baseline, picked at load time); the few edge
+ * outputs whose taps reach into the left or right padding run a scalar loop
+ * that skips those taps.  Rows of the filter that fall in the top or bottom
+ * padding are skipped.  The order of operations is the same everywhere, so
+ * results do not depend on the path or the CPU.
+ */
+#include "ops/dwconv.h"
+#include "ops/sgemm.h"
+
+bool nt_dwconv3x3_applies(const nt_window *w)
+{
+    return w->nsp == 2 && w->kernel[0] == 3 && w->kernel[1] == 3 && w->dil[0] == 1 && w->dil[1] == 1 &&
+           (w->stride[1] == 1 || w->stride[1] == 2) && w->stride[0] >= 1;
+}
+
+/* Interior outputs [lo, hi) of one row: nv valid filter rows r[] with
+ * weights kr[] (3 each); taps at columns ow*S + off0 + {0,1,2}. */
+#define DW_ROW_LOOP(S)                                                                                          \
+    do {                                                                                                        \
+        if (nv == 3) {                                                                                          \
+            const float *restrict a = r[0] + off0, *restrict b = r[1] + off0, *restrict c = r[2] + off0;       \
+            for (int64_t o = lo; o < hi; o++) {                                                                 \
+                float acc = bias;                                                                               \
+                acc = ((acc + k0[0] * a[(S)*o]) + k0[1] * a[(S)*o + 1]) + k0[2] * a[(S)*o + 2];                 \
+                acc = ((acc + k1[0] * b[(S)*o]) + k1[1] * b[(S)*o + 1]) + k1[2] * b[(S)*o + 2];                 \
+                acc = ((acc + k2[0] * c[(S)*o]) + k2[1] * c[(S)*o + 1]) + k2[2] * c[(S)*o + 2];                 \
+                yr[o] = acc;                                                                                    \
+            }                                                                                                   \
+        } else if (nv == 2) {                                                                                   \
+            const float *restrict a = r[0] + off0, *restrict b = r[1] + off0;                                   \
+            for (int64_t o = lo; o < hi; o++) {                                                                 \
+                float acc = bias;                                                                               \
+                acc = ((acc + k0[0] * a[(S)*o]) + k0[1] * a[(S)*o + 1]) + k0[2] * a[(S)*o + 2];                 \
+                acc = ((acc + k1[0] * b[(S)*o]) + k1[1] * b[(S)*o + 1]) + k1[2] * b[(S)*o + 2];                 \
+                yr[o] = acc;                                                                                    \
+            }                                                                                                   \
+        } else if (nv == 1) {                                                                                   \
+            const float *restrict a = r[0] + off0;                                                              \
+            for (int64_t o = lo; o < hi; o++) {                                                                 \
+                float acc = bias;                                                                               \
+                acc = ((acc + k0[0] * a[(S)*o]) + k0[1] * a[(S)*o + 1]) + k0[2] * a[(S)*o + 2];                 \
+                yr[o] = acc;                                                                                    \
+            }                                                                                                   \
+        } else {                                                                                                \
+            for (int64_t o = lo; o < hi; o++)                                                                   \
+                yr[o] = bias;                                                                                   \
+        }                                                                                                       \
+    } while (0)
+
+NT_CLONES NT_VECTORIZE void nt_dwconv3x3_plane(const float *x, const float *k, float bias, float *y,
+                                               const nt_window *w)
+{
+    const int64_t IH = w->in[0], IW = w->in[1], OH = w->out[0], OW = w->out[1];
+    const int64_t SH = w->stride[0], SW = w->stride[1], PT = w->pad_begin[0], PL = w->pad_begin[1];
+    const int64_t off0 = -PL;
+    /* [lo, hi): outputs whose taps ow*SW - PL + {0,1,2} are all in [0, IW). */
+    int64_t lo = PL > 0 ? (PL + SW - 1) / SW : 0;
+    int64_t hi = IW - 3 + PL < 0 ? 0 : (IW - 3 + PL) / SW + 1;
+    if (hi > OW)
+        hi = OW;
+    if (lo > hi)
+        lo = hi;
+    for (int64_t oh = 0; oh < OH; oh++) {
+        float *yr = y + oh * OW;
+        const float *r[3] = {x, x, x}, *kr[3] = {k, k, k};
+        int nv = 0;
+        for (int64_t kh = 0; kh < 3; kh++) {
+            int64_t ih = oh * SH - PT + kh;
+            if (ih < 0 || ih >= IH)
+                continue;
+            r[nv] = x + ih * IW;
+            kr[nv] = k + kh * 3;
+            nv++;
+        }
+        const float *k0 = kr[0], *k1 = kr[1], *k2 = kr[2];
+        if (SW == 1)
+            DW_ROW_LOOP(1);
+        else
+            DW_ROW_LOOP(2);
+        /* Edges: taps in the left or right padding are skipped. */
+        for (int64_t o = 0; o < OW; o++) {
+            if (o == lo)
+                o = hi;
+            if (o >= OW)
+                break;
+            float acc = bias;
+            for (int v = 0; v < nv; v++)
+                for (int64_t kw = 0; kw < 3; kw++) {
+                    int64_t iw = o * SW + off0 + kw;
+                    if (iw >= 0 && iw < IW)
+                        acc = acc + kr[v][kw] * r[v][iw];
+                }
+            yr[o] = acc;
+        }
+    }
+}
