@@ -755,6 +755,16 @@ static int64_t *worst_indices(const results *r, int k, int64_t *count)
 
 /* ---------------------------------------------------------------- output */
 
+/* A metric as JSON with every digit (%.17g round-trips a double), NaN and
+ * infinities as nt_buf_json_double writes them. */
+static void json_num(nt_buf *b, double v)
+{
+    if (!isfinite(v) || (v == floor(v) && fabs(v) < 1e15))
+        nt_buf_json_double(b, v);
+    else
+        nt_buf_printf(b, "%.17g", v);
+}
+
 static const char *kind_name(int kind)
 {
     return kind == KIND_PROBS ? "probs" : kind == KIND_LABELS ? "labels" : "logits";
@@ -764,11 +774,11 @@ static const char *kind_name(int kind)
 static void json_fields(nt_buf *b, const nt_class_scores *s)
 {
     nt_buf_puts(b, "\"precision\": ");
-    nt_buf_json_double(b, s->precision);
+    json_num(b, s->precision);
     nt_buf_puts(b, ", \"recall\": ");
-    nt_buf_json_double(b, s->recall);
+    json_num(b, s->recall);
     nt_buf_puts(b, ", \"f1\": ");
-    nt_buf_json_double(b, s->f1);
+    json_num(b, s->f1);
     nt_buf_printf(b, ", \"support\": %lld}", (long long)s->support);
 }
 
@@ -784,7 +794,7 @@ static void json_array(nt_buf *b, const double *v, int64_t n)
     for (int64_t i = 0; i < n; i++) {
         if (i)
             nt_buf_puts(b, ", ");
-        nt_buf_json_double(b, v[i]);
+        json_num(b, v[i]);
     }
     nt_buf_putc(b, ']');
 }
@@ -815,17 +825,17 @@ static void results_json(const eval_opts *o, const gathered *g, const results *r
         double vals[4] = {r->reg.mse, r->reg.mae, r->reg.rmse, r->reg.r2};
         for (int i = 0; i < 4; i++) {
             nt_buf_printf(b, ", \"%s\": ", keys[i]);
-            nt_buf_json_double(b, vals[i]);
+            json_num(b, vals[i]);
         }
         nt_buf_puts(b, ", \"loss\": ");
-        nt_buf_json_double(b, r->mean_loss);
+        json_num(b, r->mean_loss);
     } else {
         nt_buf_printf(b, ", \"task\": \"%s\", \"outputs\": \"%s\"", r->binary || r->k == 2 ? "binary" : "multiclass",
                       kind_name(r->kind));
         nt_buf_puts(b, ", \"accuracy\": ");
-        nt_buf_json_double(b, r->accuracy);
+        json_num(b, r->accuracy);
         nt_buf_puts(b, ", \"loss\": ");
-        nt_buf_json_double(b, r->mean_loss);
+        json_num(b, r->mean_loss);
         nt_buf_puts(b, ", \"classes\": [");
         for (int i = 0; i < r->k; i++) {
             if (i)
@@ -875,12 +885,12 @@ static void results_json(const eval_opts *o, const gathered *g, const results *r
         if (r->pos_score) {
             nt_buf_puts(b, ", \"roc_auc\": ");
             if (r->have_rank)
-                nt_buf_json_double(b, r->auc);
+                json_num(b, r->auc);
             else
                 nt_buf_puts(b, "null");
             nt_buf_puts(b, ", \"average_precision\": ");
             if (r->have_rank)
-                nt_buf_json_double(b, r->ap);
+                json_num(b, r->ap);
             else
                 nt_buf_puts(b, "null");
             if (r->have_rank) {
@@ -906,7 +916,7 @@ static void results_json(const eval_opts *o, const gathered *g, const results *r
             if (r->task != TASK_REGRESSION)
                 nt_buf_printf(b, ", \"true\": %d, \"predicted\": %d", r->truth[i], r->pred[i]);
             nt_buf_puts(b, ", \"loss\": ");
-            nt_buf_json_double(b, r->loss[i]);
+            json_num(b, r->loss[i]);
             nt_buf_putc(b, '}');
         }
         nt_buf_putc(b, ']');

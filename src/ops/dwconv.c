@@ -53,6 +53,7 @@ bool nt_dwconv3x3_applies(const nt_window *w)
         }                                                                                                       \
     } while (0)
 
+
 NT_CLONES NT_VECTORIZE void nt_dwconv3x3_plane(const float *x, const float *k, float bias, float *y,
                                                const nt_window *w)
 {
@@ -66,8 +67,25 @@ NT_CLONES NT_VECTORIZE void nt_dwconv3x3_plane(const float *x, const float *k, f
         hi = OW;
     if (lo > hi)
         lo = hi;
+    /* "Same" stride-1 planes: the rows whose three filter rows are all
+     * inside the image are done as one flat loop over the plane (long enough
+     * to vectorize even for 7x7 or 14x14 planes).  Its first and last column
+     * read across the row boundary and are redone by the edge loop below. */
+    const bool flat = SW == 1 && SH == 1 && PT == 1 && PL == 1 && IH == OH && IW == OW && OH >= 3 && OW >= 3;
+    if (flat) {
+        const float *k0 = k, *k1 = k + 3, *k2 = k + 6;
+        const int64_t W = IW;
+        for (int64_t p = W + 1; p < (OH - 1) * W - 1; p++) {
+            float acc = bias;
+            acc = ((acc + k0[0] * x[p - W - 1]) + k0[1] * x[p - W]) + k0[2] * x[p - W + 1];
+            acc = ((acc + k1[0] * x[p - 1]) + k1[1] * x[p]) + k1[2] * x[p + 1];
+            acc = ((acc + k2[0] * x[p + W - 1]) + k2[1] * x[p + W]) + k2[2] * x[p + W + 1];
+            y[p] = acc;
+        }
+    }
     for (int64_t oh = 0; oh < OH; oh++) {
         float *yr = y + oh * OW;
+        const bool interior_done = flat && oh >= 1 && oh < OH - 1;
         const float *r[3] = {x, x, x}, *kr[3] = {k, k, k};
         int nv = 0;
         for (int64_t kh = 0; kh < 3; kh++) {
@@ -79,7 +97,9 @@ NT_CLONES NT_VECTORIZE void nt_dwconv3x3_plane(const float *x, const float *k, f
             nv++;
         }
         const float *k0 = kr[0], *k1 = kr[1], *k2 = kr[2];
-        if (SW == 1)
+        if (interior_done)
+            ;
+        else if (SW == 1)
             DW_ROW_LOOP(1);
         else
             DW_ROW_LOOP(2);

@@ -191,7 +191,7 @@ static nt_status rnn_prepare(const nt_node *node, int opset, void **state)
     const nt_attr *clip = nt_node_attr(node, "clip");
     if (clip) {
         st->has_clip = true;
-        st->clip = clip->f;
+        st->clip = nt_node_attr_float(node, "clip", 0.0f);
         if (!(st->clip > 0)) {
             s = nt_error(NT_ERR_SHAPE, "node '%s' (%s): clip must be positive", node->name, node->op_type);
             goto fail;
@@ -203,6 +203,11 @@ static nt_status rnn_prepare(const nt_node *node, int opset, void **state)
     /* activations: either one set for all directions or one per direction */
     static const char *const defaults[3][3] = {{"Tanh"}, {"Sigmoid", "Tanh"}, {"Sigmoid", "Tanh", "Tanh"}};
     const nt_attr *acts = nt_node_attr(node, "activations");
+    if (acts && (acts->type != NT_ATTR_STRINGS || !acts->strings)) {
+        s = nt_error(NT_ERR_SHAPE, "node '%s' (%s): activations must be a list of strings", node->name,
+                     node->op_type);
+        goto fail;
+    }
     int nacts = acts ? acts->n : 0;
     if (acts && nacts != st->nacts && nacts != st->nacts * st->ndir) {
         s = nt_error(NT_ERR_SHAPE, "node '%s' (%s): %d activations, expected %d", node->name, node->op_type, nacts,

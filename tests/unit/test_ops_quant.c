@@ -202,6 +202,19 @@ static void test_quantize_per_tensor(void **st)
     expect_ints(y, NT_DTYPE_UINT8, 8, want0);
     nt_tensor_free(y);
     free_all(in, 3);
+
+    /* the generic path: float16 x, uint16 y (opset 21) */
+    const uint16_t xh[4] = {nt_float_to_half(1.5f), nt_float_to_half(2.5f), nt_float_to_half(-3),
+                            nt_float_to_half(60000)};
+    const uint16_t z16[1] = {100};
+    const float s1[1] = {0.5f};
+    int64_t d4[1] = {4};
+    nt_tensor *in2[3] = {mk(NT_DTYPE_FLOAT16, 1, d4, xh), mkf(0, NULL, s1), mk(NT_DTYPE_UINT16, 0, NULL, z16)};
+    assert_int_equal(tn_run(&t, 21, 3, in2, 1, &y, NULL), NT_OK);
+    const int64_t want16[4] = {103, 105, 94, 65535};
+    expect_ints(y, NT_DTYPE_UINT16, 4, want16);
+    nt_tensor_free(y);
+    free_all(in2, 3);
 }
 
 static void test_quantize_per_axis_and_blocked(void **st)
