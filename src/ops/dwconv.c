@@ -109,13 +109,20 @@ NT_CLONES NT_VECTORIZE void nt_dwconv3x3_plane(const float *x, const float *k, f
                 o = hi;
             if (o >= OW)
                 break;
+            const int64_t base = o * SW + off0;
+            const int64_t kw0 = base < 0 ? -base : 0, kw1 = IW - base < 3 ? IW - base : 3;
             float acc = bias;
-            for (int v = 0; v < nv; v++)
-                for (int64_t kw = 0; kw < 3; kw++) {
-                    int64_t iw = o * SW + off0 + kw;
-                    if (iw >= 0 && iw < IW)
-                        acc = acc + kr[v][kw] * r[v][iw];
-                }
+            /* Unrolled by hand: a three-trip loop with run-time bounds is
+             * not worth the vectorizer's prologue and epilogue. */
+            for (int v = 0; v < nv; v++) {
+                const float *rv = r[v], *kv = kr[v];
+                if (kw0 <= 0 && kw1 > 0)
+                    acc = acc + kv[0] * rv[base];
+                if (kw0 <= 1 && kw1 > 1)
+                    acc = acc + kv[1] * rv[base + 1];
+                if (kw0 <= 2 && kw1 > 2)
+                    acc = acc + kv[2] * rv[base + 2];
+            }
             yr[o] = acc;
         }
     }

@@ -40,6 +40,18 @@ static const char *const result_names[] = {"pass", "fail", "declined"};
 
 static double g_rtol = 1e-3, g_atol = 1e-7;
 
+/* Cases whose reference data need a looser tolerance (the corpus README
+ * allows it), each with the reason. */
+static const struct {
+    const char *glob;
+    double atol;
+    const char *why;
+} looser[] = {
+    /* The reference computed the inverse DFT in float32: imaginary parts that
+     * are exactly 0 hold ~1.9e-7 of rounding residue; ours (double) are ~1e-15. */
+    {"test_dft_inverse*", 1e-6, "float32 FFT residue in the reference"},
+};
+
 static bool file_exists(const char *p)
 {
     struct stat st;
@@ -139,6 +151,10 @@ static bool compare(const nt_tensor *got, const nt_tensor *want, char *why, size
 
 static void run_case_child(const char *dir, int fd)
 {
+    const char *base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+    for (size_t i = 0; i < sizeof looser / sizeof looser[0]; i++)
+        if (fnmatch(looser[i].glob, base, 0) == 0)
+            g_atol = looser[i].atol;
     char path[4096];
     snprintf(path, sizeof path, "%s/model.onnx", dir);
     nt_model *m;
