@@ -69,6 +69,14 @@ $(BUILD)/web_assets.c: scripts/embed.sh $(shell find web -type f ! -path '*/node
 	@mkdir -p $(dir $@)
 	$(Q)sh scripts/embed.sh web $@
 
+# The dashboard's npm libraries (uPlot), installed into web/vendor/ before embedding.
+$(BUILD)/web_vendor.stamp: web/package.json scripts/web_vendor.sh
+	@mkdir -p $(dir $@)
+	$(Q)sh scripts/web_vendor.sh
+	@touch $@
+
+$(BUILD)/web_assets.c: $(BUILD)/web_vendor.stamp
+
 $(WEB_OBJ): $(BUILD)/web_assets.c
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 

@@ -24,8 +24,10 @@ for a in "$@"; do
 done
 pkgs="build-essential pkg-config libopenblas-dev zlib1g-dev libpng-dev libmicrohttpd-dev
       libgraphviz-dev libedit-dev libjansson-dev libcmocka-dev"
+# npm installs the dashboard's chart library at build time (web/package.json)
+command -v npm >/dev/null || pkgs="$pkgs nodejs npm"
 if [ $test_deps = 1 ]; then
-    pkgs="$pkgs clang libclang-rt-14-dev protobuf-compiler python3-numpy python3-onnx"
+    pkgs="$pkgs clang libclang-rt-14-dev protobuf-compiler python3-numpy python3-onnx chromium"
 fi
 if [ $test_deps = 1 ] || [ $bench_deps = 1 ]; then
     pkgs="$pkgs python3-numpy python3-onnx python3-torch python3-torchvision"
@@ -48,6 +50,12 @@ if [ $test_deps = 1 ] || [ $bench_deps = 1 ]; then
     # onnxruntime-node ships its CPU library in the package: no install scripts needed.
     if [ ! -d bench/node_modules/onnxruntime-node ]; then
         (cd bench && npm install --no-audit --no-fund --ignore-scripts --loglevel=error)
+    fi
+fi
+if [ $test_deps = 1 ]; then
+    # playwright-core drives Debian's Chromium in the dashboard's browser tests
+    if [ ! -d tests/e2e/browser/node_modules/playwright-core ]; then
+        (cd tests/e2e/browser && npm install --no-audit --no-fund --ignore-scripts --loglevel=error)
     fi
 fi
 echo "setup: done"

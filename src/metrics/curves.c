@@ -474,7 +474,9 @@ nt_status nt_curve_analyze_single(const nt_series *s, bool trends, nt_curve_find
      *    around its final value */
     if (!rising) {
         double fin = p.s[p.n - 1];
-        double band = NT_MAX(0.05 * progress, 2 * p.sigma / sqrt((double)(2 * p.half + 1)));
+        /* the smoothed noise wanders about sigma/sqrt(window) each way, and
+         * its extremes over a long curve reach three times that */
+        double band = NT_MAX(0.05 * progress, 6 * p.sigma / sqrt((double)(2 * p.half + 1)));
         band = NT_MAX(band, 1e-9 * fabs(fin));
         int64_t start = p.n - 1;
         while (start > 0 && fabs(p.s[start - 1] - fin) <= band)

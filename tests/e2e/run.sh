@@ -35,6 +35,12 @@ fi
 [ -f "$here/debug_check.sh" ] && run_check debug-check sh "$here/debug_check.sh" "$build"
 [ -f "$here/doctor_check.py" ] && run_check doctor-check /usr/bin/python3 "$here/doctor_check.py" "$nt"
 [ -f "$here/trace_check.py" ] && run_check trace-check /usr/bin/python3 "$here/trace_check.py" "$nt"
+[ -f "$here/serve_check.py" ] && run_check serve-check /usr/bin/python3 "$here/serve_check.py" "$build"
+if [ -x /usr/bin/chromium ] && [ -d "$here/browser/node_modules/playwright-core" ]; then
+    run_check browser node "$here/browser/dashboard.test.js" "$build"
+else
+    echo "== browser skipped: needs chromium and playwright-core (scripts/setup.sh --test)"
+fi
 if [ "$total_fail" -eq 0 ]; then
     echo "e2e: all checks passed"
 else
