@@ -135,14 +135,22 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libnntrace.a
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
-FUZZ_CFLAGS := -std=c11 -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer $(WARN) -pthread
+# (clang has no -Wno-format-truncation; the objects are kept between builds
+# and track their headers like the main build's.)
+FUZZ_CFLAGS := -std=c11 -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+               $(filter-out -Wno-format-truncation,$(WARN)) -pthread
+.SECONDARY: $(FUZZ_LIB_OBJ)
 build-fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)clang $(CPPFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
-	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS)
 fuzz: $(FUZZ_BIN)
 	@echo "run e.g.: build-fuzz/fuzz_onnx -max_total_time=600 tests/fuzz/corpus/onnx"
+	@echo "          sh tests/fuzz/run_fuzz_run.sh 300   (models that load, plan and run)"
+-include $(FUZZ_LIB_OBJ:.o=.d)
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -321,8 +321,10 @@ static int load_labels(const eval_opts *o, double **out, int64_t *n, int64_t *d)
     }
     nt_tensor *t;
     nt_status st = nt_tensor_load(o->labels, &t);
-    if (st != NT_OK)
-        return nt_cli_fail(st) == NT_EXIT_USAGE ? NT_EXIT_BAD_INPUT : NT_EXIT_BAD_INPUT;
+    if (st != NT_OK) {
+        nt_cli_fail(st);
+        return NT_EXIT_BAD_INPUT;
+    }
     if (!nt_dtype_is_numeric(t->dtype) || t->ndim > 2 || nt_tensor_numel(t) < 1) {
         fprintf(stderr, "nntrace eval: %s: labels must be a numeric array of shape (N,) or (N, K)\n", o->labels);
         nt_tensor_free(t);
@@ -755,14 +757,22 @@ static int64_t *worst_indices(const results *r, int k, int64_t *count)
 
 /* ---------------------------------------------------------------- output */
 
-/* A metric as JSON with every digit (%.17g round-trips a double), NaN and
+/* A metric as JSON with every digit needed to read back the same double, NaN and
  * infinities as nt_buf_json_double writes them. */
 static void json_num(nt_buf *b, double v)
 {
-    if (!isfinite(v) || (v == floor(v) && fabs(v) < 1e15))
+    if (!isfinite(v) || (v == floor(v) && fabs(v) < 1e15)) {
         nt_buf_json_double(b, v);
-    else
-        nt_buf_printf(b, "%.17g", v);
+        return;
+    }
+    /* the shortest of 15, 16 or 17 digits that reads back as the same double */
+    char tmp[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    nt_buf_puts(b, tmp);
 }
 
 static const char *kind_name(int kind)

@@ -3,6 +3,7 @@
  * recorded as an NT_ERR_NOMEM message so callers can simply return it.
  */
 #include "core.h"
+#include "core/limits.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,21 @@ bool nt_mul_size(size_t a, size_t b, size_t *out)
     return true;
 }
 
+/* A request past the memory limit (limits.h) fails like an allocation
+ * failure, so a malicious shape cannot make the OOM killer end the process. */
+static bool over_limit(size_t n)
+{
+    if (n <= nt_limit_memory_bytes())
+        return false;
+    nt_error(NT_ERR_NOMEM, "allocation of %zu bytes exceeds the memory limit of %zu bytes (NNTRACE_MEMORY_LIMIT)",
+             n, nt_limit_memory_bytes());
+    return true;
+}
+
 void *nt_malloc(size_t n)
 {
+    if (over_limit(n))
+        return NULL;
     void *p = malloc(n ? n : 1);
     if (!p)
         nt_error(NT_ERR_NOMEM, "out of memory allocating %zu bytes", n);
@@ -30,6 +44,8 @@ void *nt_calloc(size_t count, size_t size)
         nt_error(NT_ERR_NOMEM, "allocation size overflow (%zu x %zu)", count, size);
         return NULL;
     }
+    if (over_limit(n))
+        return NULL;
     void *p = calloc(n ? n : 1, 1);
     if (!p)
         nt_error(NT_ERR_NOMEM, "out of memory allocating %zu bytes", n);
@@ -38,6 +54,8 @@ void *nt_calloc(size_t count, size_t size)
 
 void *nt_realloc(void *p, size_t n)
 {
+    if (over_limit(n))
+        return NULL;
     void *q = realloc(p, n ? n : 1);
     if (!q)
         nt_error(NT_ERR_NOMEM, "out of memory allocating %zu bytes", n);
@@ -49,6 +67,8 @@ void *nt_aligned_alloc(size_t n)
     void *p = NULL;
     /* Round up so SIMD loops may read whole vectors past the last element. */
     size_t rounded = (n + 63) & ~(size_t)63;
+    if (over_limit(n))
+        return NULL;
     if (rounded < n || posix_memalign(&p, 64, rounded ? rounded : 64) != 0) {
         nt_error(NT_ERR_NOMEM, "out of memory allocating %zu bytes", n);
         return NULL;

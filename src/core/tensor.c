@@ -14,12 +14,18 @@ int64_t nt_tensor_numel(const nt_tensor *t)
     if (t->ndim < 0)
         return -1;
     int64_t n = 1;
+    bool overflow = false;
     for (int i = 0; i < t->ndim; i++) {
         if (t->dims[i] < 0)
             return -1;
-        n *= t->dims[i];
+        /* A malicious shape may overflow: saturate so size checks refuse it
+         * (a zero dim still makes the tensor empty). */
+        if (t->dims[i] > 0 && n > INT64_MAX / t->dims[i])
+            overflow = true;
+        else
+            n *= t->dims[i];
     }
-    return n;
+    return n == 0 ? 0 : overflow ? INT64_MAX : n;
 }
 
 size_t nt_tensor_nbytes(const nt_tensor *t)
@@ -28,8 +34,10 @@ size_t nt_tensor_nbytes(const nt_tensor *t)
     if (n <= 0)
         return 0;
     if (t->dtype == NT_DTYPE_INT4 || t->dtype == NT_DTYPE_UINT4 || t->dtype == NT_DTYPE_FLOAT4E2M1)
-        return (size_t)(n + 1) / 2;
-    return (size_t)n * nt_dtype_size(t->dtype);
+        return (size_t)(n / 2 + n % 2);
+    size_t nbytes;
+    /* Saturates (allocation then fails) rather than wrapping to a small size. */
+    return nt_mul_size((size_t)n, nt_dtype_size(t->dtype), &nbytes) ? nbytes : SIZE_MAX;
 }
 
 void nt_tensor_set_shape(nt_tensor *t, int ndim, const int64_t *dims)

@@ -5,6 +5,7 @@
  * Scan bodies for the control-flow kernels (nt_exec_subgraph).
  */
 #include "exec/exec.h"
+#include "core/limits.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -106,9 +107,16 @@ static nt_status alloc_outputs(nt_session *s, const nt_node *n, nt_tensor **out)
             return nt_error(NT_ERR_UNSUPPORTED, "node '%s' (%s): output dtype %s cannot be stored", n->name,
                             n->op_type, nt_dtype_name(t->dtype));
         size_t nbytes;
-        if (!nt_mul_size((size_t)numel, esz, &nbytes) || nbytes > ((size_t)1 << 40))
-            return nt_error(NT_ERR_SHAPE, "node '%s' (%s): output %d would need %lld elements", n->name,
-                            n->op_type, k, (long long)numel);
+        size_t limit = nt_limit_memory_bytes();
+        if (!nt_mul_size((size_t)numel, esz, &nbytes) || nbytes > limit)
+            return nt_error(NT_ERR_SHAPE, "node '%s' (%s): output %d would need %lld elements, more than the "
+                            "memory limit of %zu bytes (NNTRACE_MEMORY_LIMIT)", n->name, n->op_type, k,
+                            (long long)numel, limit);
+        /* The run's live intermediates together stay under the same limit. */
+        if (nbytes > limit - NT_MIN(limit, nt_pool_in_use(s->pool)))
+            return nt_error(NT_ERR_NOMEM, "node '%s' (%s): output %d (%zu bytes) would take the run's live "
+                            "tensors past the memory limit of %zu bytes (NNTRACE_MEMORY_LIMIT)", n->name,
+                            n->op_type, k, nbytes, limit);
         t->data = nt_pool_get(s->pool, nbytes, &t->capacity);
         if (!t->data)
             return nt_error(NT_ERR_NOMEM, "node '%s' (%s): out of memory for a %zu-byte output", n->name,

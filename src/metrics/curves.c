@@ -302,30 +302,35 @@ nt_status nt_curve_analyze_pair(const nt_series *train, const nt_series *val, nt
         int64_t onset_step = v.steps[r.best];
         int64_t ta = index_at_step(&t, onset_step);
         if (val_up && ta < t.n - 1) {
-            int64_t c2;
-            int64_t k = NT_MAX((int64_t)3, (int64_t)t.half + 1);
-            double t_at = t.s[ta], t_end = t.s[t.n - 1];
-            double t_end_raw = mean_range(&t, t.n - k, t.n - 1, &c2);
+            int64_t ce;
+            double t_at = t.s[ta], t_end = mean_range(&t, t.n - 1 - 2 * (int64_t)t.half, t.n - 1, &ce);
             double t_se = t.sigma / sqrt((double)(2 * t.half + 1));
-            /* training keeps improving: no significant rise after the onset */
-            if (t_end - t_at <= 3 * t_se) {
-                nt_curve_finding *f = nt_curve_findings_add(out, "overfitting", NT_CURVE_WARNING, val->tag);
-                if (!f) {
-                    st = NT_ERR_NOMEM;
-                    goto done;
-                }
-                snprintf(f->train_tag, sizeof f->train_tag, "%s", train->tag);
-                f->has_step = true;
-                f->step = onset_step;
-                f->value = sign * rise;
+            /* overfitting needs training to keep improving after the onset;
+             * validation rising while training stalls is a different story */
+            bool train_falls = t_at - t_end > NT_MAX(t_se, 0.01 * fabs(t_at));
+            nt_curve_finding *f = nt_curve_findings_add(out, train_falls ? "overfitting" : "rising",
+                                                        NT_CURVE_WARNING, val->tag);
+            if (!f) {
+                st = NT_ERR_NOMEM;
+                goto done;
+            }
+            snprintf(f->train_tag, sizeof f->train_tag, "%s", train->tag);
+            f->has_step = true;
+            f->step = onset_step;
+            f->value = sign * rise;
+            if (train_falls)
                 snprintf(f->detail, sizeof f->detail,
                          "%s %s from %.4g (best, step %lld) to %.4g at the end while %s %s from %.4g to %.4g; "
                          "the best checkpoint is at step %lld",
                          what, kind == NT_TAG_SCORE ? "fell" : "rose", sign * r.lo, (long long)onset_step,
-                         sign * r.hi, train->tag, t_end < t_at ? (kind == NT_TAG_SCORE ? "rose" : "fell")
-                                                              : "stayed flat",
-                         sign * t_at, sign * t_end_raw, (long long)onset_step);
-            }
+                         sign * r.hi, train->tag, kind == NT_TAG_SCORE ? "rose" : "fell", sign * t_at,
+                         sign * t_end, (long long)onset_step);
+            else
+                snprintf(f->detail, sizeof f->detail,
+                         "%s %s from %.4g (best, step %lld) to %.4g at the end while %s did not improve (%.4g to "
+                         "%.4g): training has stalled or is unstable",
+                         what, kind == NT_TAG_SCORE ? "fell" : "rose", sign * r.lo, (long long)onset_step,
+                         sign * r.hi, train->tag, sign * t_at, sign * t_end);
         }
     }
 
@@ -473,12 +478,16 @@ nt_status nt_curve_analyze_single(const nt_series *s, bool trends, nt_curve_find
     /* -- plateau: from some step on, the smoothed curve stays within a band
      *    around its final value */
     if (!rising) {
-        double fin = p.s[p.n - 1];
+        /* the final level from the last window of raw points, and only
+         * fully smoothed points compared with it: the shrunk windows at the
+         * very end are as noisy as raw values */
+        int64_t cf;
+        double fin = mean_range(&p, p.n - 1 - 2 * (int64_t)p.half, p.n - 1, &cf);
         /* the smoothed noise wanders about sigma/sqrt(window) each way, and
          * its extremes over a long curve reach three times that */
         double band = NT_MAX(0.05 * progress, 6 * p.sigma / sqrt((double)(2 * p.half + 1)));
         band = NT_MAX(band, 1e-9 * fabs(fin));
-        int64_t start = p.n - 1;
+        int64_t start = p.n - 1 - p.half;
         while (start > 0 && fabs(p.s[start - 1] - fin) <= band)
             start--;
         int64_t len = p.n - start;

@@ -6,6 +6,7 @@
  * allocates them.
  */
 #include "ops/kernel.h"
+#include "core/limits.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -96,15 +97,26 @@ static nt_status if_compute(nt_kernel_ctx *ctx)
 typedef struct stack_list {
     nt_tensor **items;
     int n, cap;
+    size_t bytes;    /* held so far, bounded by the memory limit */
 } stack_list;
 
+/* Takes ownership of t (freed here on failure). */
 static nt_status stack_push(stack_list *l, nt_tensor *t)
 {
+    size_t nb = nt_tensor_nbytes(t) + sizeof *t;
+    if (l->n == INT32_MAX / 2 || nb > nt_limit_memory_bytes() - NT_MIN(l->bytes, nt_limit_memory_bytes())) {
+        nt_tensor_free(t);
+        return nt_error(NT_ERR_NOMEM, "scan outputs of %d iterations exceed the memory limit of %zu bytes "
+                        "(NNTRACE_MEMORY_LIMIT)", l->n, nt_limit_memory_bytes());
+    }
+    l->bytes += nb;
     if (l->n == l->cap) {
         int cap = l->cap ? l->cap * 2 : 16;
         nt_tensor **ni = realloc(l->items, (size_t)cap * sizeof *ni);
-        if (!ni)
+        if (!ni) {
+            nt_tensor_free(t);
             return nt_error(NT_ERR_NOMEM, "out of memory collecting scan outputs");
+        }
         l->items = ni;
         l->cap = cap;
     }
@@ -216,8 +228,12 @@ static nt_status loop_compute(nt_kernel_ctx *ctx)
     if (max_trip) {
         if (nt_tensor_numel(max_trip) < 1)
             return nt_ctx_error(ctx, NT_ERR_SHAPE, "M must hold one value");
-        trips = (int64_t)nt_tensor_get_f64(max_trip, 0);
+        /* Read as an integer: a double round trip of 2^63-1 would overflow. */
+        if (nt_tensor_read_ints(max_trip, &trips, 1) != 1)
+            return nt_ctx_error(ctx, NT_ERR_SHAPE, "M must be one int64 value, not %s with %lld elements",
+                                nt_dtype_name(max_trip->dtype), (long long)nt_tensor_numel(max_trip));
     }
+    int64_t max_iters = nt_limit_iterations();
     bool cond = cond_in ? scalar_true(cond_in) : true;
     nt_tensor *carried[64] = {0};
     stack_list scans[64];
@@ -234,6 +250,11 @@ static nt_status loop_compute(nt_kernel_ctx *ctx)
     }
     for (int64_t i = 0; st == NT_OK && i < trips && cond; i++) {
         nt_tensor *ins[66], *outs[128];
+        if (i >= max_iters) {
+            st = nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "the loop did not end after %lld iterations, the "
+                              "interpreter's limit (NNTRACE_MAX_ITERATIONS)", (long long)max_iters);
+            break;
+        }
         ((int64_t *)iter->data)[0] = i;
         ((uint8_t *)cflag->data)[0] = cond;
         ins[0] = iter;
@@ -360,6 +381,9 @@ static nt_status scan_compute(nt_kernel_ctx *ctx)
                                 (long long)T, (long long)x->dims[ax]);
         T = x->dims[ax];
     }
+    if (T > nt_limit_iterations())
+        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "%lld iterations exceed the interpreter's limit of %lld "
+                            "(NNTRACE_MAX_ITERATIONS)", (long long)T, (long long)nt_limit_iterations());
     nt_tensor *state[64] = {0};
     stack_list scans[64];
     memset(scans, 0, sizeof scans);

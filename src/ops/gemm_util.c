@@ -1,8 +1,10 @@
 /*
- * gemm_util.c — GEMM wrappers over OpenBLAS and the exact integer GEMM used
- * by the quantized kernels.  See gemm_util.h.
+ * gemm_util.c — GEMM wrappers (our sgemm kernels where the CPU has them,
+ * OpenBLAS otherwise) and the exact integer GEMM used by the quantized
+ * kernels.  See gemm_util.h.
  */
 #include "ops/gemm_util.h"
+#include "ops/sgemm.h"
 
 #include <cblas.h>
 #include <stdlib.h>
@@ -37,8 +39,35 @@ static int ld_ok(int64_t ld)
                (int)N, (int)K, alpha, A, ld_ok(lda), B, ld_ok(ldb), beta, C, ld_ok(ldc));                        \
     }
 
-NT_DEFINE_BLAS_GEMM(nt_gemm_f32, float, cblas_sgemm)
+NT_DEFINE_BLAS_GEMM(blas_gemm_f32, float, cblas_sgemm)
 NT_DEFINE_BLAS_GEMM(nt_gemm_f64, double, cblas_dgemm)
+
+/* Our kernels pay off once there are a few rows to share each packed B
+ * panel; thinner products (matrix-vector like) stay with OpenBLAS. */
+static bool own_sgemm_fits(int64_t M, int64_t N, int64_t K, float alpha)
+{
+    return M >= 4 && N >= 1 && K >= 1 && alpha != 0 && M * N * K >= 4096;
+}
+
+void nt_gemm_f32_exec(nt_exec *exec, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                      const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+{
+    if (own_sgemm_fits(M, N, K, alpha) &&
+        nt_sgemm_dense(exec, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+        return;
+    blas_gemm_f32(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void nt_gemm_f32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                 int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+{
+    /* Without an executor our kernels run on this thread only: keep
+     * OpenBLAS when the session gave it several threads. */
+    if (openblas_get_num_threads() == 1 && own_sgemm_fits(M, N, K, alpha) &&
+        nt_sgemm_dense(NULL, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+        return;
+    blas_gemm_f32(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
 
 void nt_gemm_s16(int64_t M, int64_t N, int64_t K, const int16_t *A, int64_t lda, const int16_t *B, int64_t ldb,
                  int32_t *C, int64_t ldc, bool accumulate)

@@ -15,7 +15,13 @@
 #include "ops/kernel.h"
 
 /* C (M,N) = alpha * op(A) * op(B) + beta * C, op(A) (M,K), op(B) (K,N).
- * With beta == 0, C need not be initialized (NaNs in it are not propagated). */
+ * With beta == 0, C need not be initialized (NaNs in it are not propagated).
+ * Float32 runs on our own kernels (sgemm.h) when the CPU has them and the
+ * product is not too thin, else on OpenBLAS; nt_gemm_f32 uses one thread
+ * unless OpenBLAS was given more (then it is OpenBLAS), nt_gemm_f32_exec
+ * splits our kernels over exec's threads. */
+void nt_gemm_f32_exec(nt_exec *exec, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                      const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
 void nt_gemm_f32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                  int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
 void nt_gemm_f64(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double *A,

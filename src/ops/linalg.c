@@ -2,7 +2,8 @@
  * linalg.c — operator family "linalg": Gemm, MatMul, MatMulInteger, and the
  * table entry of Einsum (gemm_einsum.c).
  *
- * Float32 and float64 products go to OpenBLAS; integer products run a plain
+ * Float32 products go to our sgemm kernels (OpenBLAS on CPUs without AVX2
+ * or for thin products), float64 ones to OpenBLAS; integer products run a plain
  * i-k-j loop (contiguous inner loop over the output row, which gcc
  * vectorizes) with wrap-around arithmetic, as the spec's fixed-width types
  * do.  MatMul follows numpy: 1-D operands gain and then lose a unit dim, and
@@ -75,12 +76,12 @@ static nt_status check_same_dtype(const nt_kernel_ctx *ctx, int n, nt_dtype *dt)
 
 /* Runs the GEMM for dtype dt: C = alpha*op(A)op(B) + (acc ? C : 0); alpha is
  * only honoured for float types (integer Gemm scales afterwards). */
-static void gemm_any(nt_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const void *A,
-                     int64_t lda, const void *B, int64_t ldb, void *C, int64_t ldc, bool acc)
+static void gemm_any(nt_exec *exec, nt_dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha,
+                     const void *A, int64_t lda, const void *B, int64_t ldb, void *C, int64_t ldc, bool acc)
 {
     switch (dt) {
     case NT_DTYPE_FLOAT:
-        nt_gemm_f32(ta, tb, M, N, K, (float)alpha, A, lda, B, ldb, acc ? 1.0f : 0.0f, C, ldc);
+        nt_gemm_f32_exec(exec, ta, tb, M, N, K, (float)alpha, A, lda, B, ldb, acc ? 1.0f : 0.0f, C, ldc);
         break;
     case NT_DTYPE_DOUBLE: nt_gemm_f64(ta, tb, M, N, K, alpha, A, lda, B, ldb, acc ? 1.0 : 0.0, C, ldc); break;
     case NT_DTYPE_INT32: gemm_i32(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc); break;
@@ -216,10 +217,10 @@ static nt_status gemm_compute(nt_kernel_ctx *ctx)
     }
     int64_t lda = A->dims[1], ldb = B->dims[1];
     if (is_float) {
-        gemm_any(dt, st->ta, st->tb, M, N, K, st->alpha, A->data, lda, B->data, ldb, Y->data, N, with_c);
+        gemm_any(ctx->exec, dt, st->ta, st->tb, M, N, K, st->alpha, A->data, lda, B->data, ldb, Y->data, N, with_c);
         return NT_OK;
     }
-    gemm_any(dt, st->ta, st->tb, M, N, K, 1.0, A->data, lda, B->data, ldb, Y->data, N, false);
+    gemm_any(ctx->exec, dt, st->ta, st->tb, M, N, K, 1.0, A->data, lda, B->data, ldb, Y->data, N, false);
     if (st->alpha != 1.0f) {
         switch (dt) {
         case NT_DTYPE_INT32: scale_i32(Y->data, M * N, st->alpha); break;
@@ -375,7 +376,7 @@ static nt_status matmul_compute(nt_kernel_ctx *ctx)
         const char *a = (const char *)A->data + (size_t)(ao * M * K) * esz;
         const char *b = (const char *)B->data + (size_t)(bo * K * N) * esz;
         char *y = (char *)Y->data + (size_t)(i * M * N) * esz;
-        gemm_any(A->dtype, false, false, M, N, K, 1.0, a, K, b, N, y, N, false);
+        gemm_any(ctx->exec, A->dtype, false, false, M, N, K, 1.0, a, K, b, N, y, N, false);
     }
     return NT_OK;
 }

@@ -1,6 +1,10 @@
 /*
- * winograd.c — Winograd F(4x4, 3x3) convolution (Lavin & Gray's minimal
- * filtering) for float32 3x3 stride-1 undilated convolutions with one group.
+ * winograd.c — Winograd F(4x4, 3x3) and F(2x2, 3x3) convolution (Lavin &
+ * Gray's minimal filtering) for float32 3x3 stride-1 undilated convolutions
+ * with one group.  F(4x4) is used when the output has enough 4x4 tiles;
+ * small planes (7x7) take F(2x2), whose 2x2 tiles waste less of the edge
+ * and give the GEMMs enough columns.  Below, the F(4x4) case is described;
+ * F(2x2) is the same with 4x4 input tiles and 16 transform points.
  *
  * Per image:
  *   1. input transform: every 6x6 input tile d (tiles 4 apart, zero outside
@@ -28,11 +32,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NP 36           /* transform points (6 x 6) */
-#define MAX_TW 128      /* tiles per row (outputs up to 512 wide) */
+#define NP 36           /* transform points of F(4x4): 6 x 6 (F(2x2) uses 16) */
+#define MAX_TW 128      /* tiles per row */
 
 struct nt_wino {
     nt_sgemm_pa U[NP];
+    int tile;               /* output tile size the filters were transformed for */
     const void *src;
     bool is_const;
     int isa;
@@ -40,16 +45,35 @@ struct nt_wino {
     nt_scratch V, Mo;
 };
 
+/* Output tile size for the window: 4, 2, or 0 when Winograd does not pay.
+ * Few tiles make the GEMMs too narrow to beat one im2col GEMM; few channels
+ * make the transforms dominate. */
+static int tile_for(const nt_window *w, int64_t Cg, int64_t Mg)
+{
+    const int64_t OH = w->out[0], OW = w->out[1];
+    if (Cg < 16 || Mg < 16)
+        return 0;
+    if (((OH + 3) / 4) * ((OW + 3) / 4) >= 12 && (OW + 3) / 4 <= MAX_TW)
+        return 4;
+    if (((OH + 1) / 2) * ((OW + 1) / 2) >= 12 && (OW + 1) / 2 <= MAX_TW)
+        return 2;
+    return 0;
+}
+
+static bool g_wino_off = false;
+
+void nt_wino_enable(bool on)
+{
+    g_wino_off = !on;
+}
+
 bool nt_wino_applies(const nt_window *w, int64_t G, int64_t Cg, int64_t Mg)
 {
-    if (w->nsp != 2 || G != 1 || w->kernel[0] != 3 || w->kernel[1] != 3)
+    if (g_wino_off || w->nsp != 2 || G != 1 || w->kernel[0] != 3 || w->kernel[1] != 3)
         return false;
     if (w->stride[0] != 1 || w->stride[1] != 1 || w->dil[0] != 1 || w->dil[1] != 1)
         return false;
-    const int64_t TH = (w->out[0] + 3) / 4, TW = (w->out[1] + 3) / 4;
-    /* Few tiles make the 36 GEMMs too narrow to beat one im2col GEMM; few
-     * channels make the transforms dominate. */
-    return Cg >= 16 && Mg >= 16 && TW <= MAX_TW && TH * TW >= 12 && nt_sgemm_isa_get() != NT_SGEMM_NONE;
+    return tile_for(w, Cg, Mg) != 0 && nt_sgemm_isa_get() != NT_SGEMM_NONE;
 }
 
 void nt_wino_free(nt_wino *st)
@@ -63,17 +87,21 @@ void nt_wino_free(nt_wino *st)
     free(st);
 }
 
-/* U[p] (M, C) = (G g G^T)[p] for every filter g (3x3) of W (M, C, 3, 3). */
-static nt_status transform_filters(nt_wino *st, nt_sgemm_isa isa, int64_t M, int64_t C, const float *wt)
+/* U[p] (M, C) = (G g G^T)[p] for every filter g (3x3) of W (M, C, 3, 3),
+ * for output tiles of size tile (4: 6x6 points, 2: 4x4 points). */
+static nt_status transform_filters(nt_wino *st, nt_sgemm_isa isa, int tile, int64_t M, int64_t C, const float *wt)
 {
-    static const double G[6][3] = {{1.0 / 4, 0, 0},
-                                   {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                   {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                   {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                   {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                                   {0, 0, 1}};
+    static const double G4[6][3] = {{1.0 / 4, 0, 0},
+                                    {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                    {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                    {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                    {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                    {0, 0, 1}};
+    static const double G2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    const int T = tile + 2, np = T * T;
+    const double(*G)[3] = tile == 4 ? G4 : G2;
     size_t n;
-    if (!nt_mul_size((size_t)(M * C), NP * sizeof(float), &n))
+    if (!nt_mul_size((size_t)(M * C), (size_t)np * sizeof(float), &n))
         return nt_error(NT_ERR_NOMEM, "winograd: %lld x %lld filters are too many", (long long)M, (long long)C);
     float *u = malloc(n);
     if (!u)
@@ -82,17 +110,18 @@ static nt_status transform_filters(nt_wino *st, nt_sgemm_isa isa, int64_t M, int
     for (int64_t mc = 0; mc < M * C; mc++) {
         const float *g = wt + mc * 9;
         double t[6][3];
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < T; i++)
             for (int k = 0; k < 3; k++)
                 t[i][k] = G[i][0] * g[0 * 3 + k] + G[i][1] * g[1 * 3 + k] + G[i][2] * g[2 * 3 + k];
-        for (int i = 0; i < 6; i++)
-            for (int j = 0; j < 6; j++)
-                u[(size_t)(i * 6 + j) * (size_t)(M * C) + (size_t)mc] =
+        for (int i = 0; i < T; i++)
+            for (int j = 0; j < T; j++)
+                u[(size_t)(i * T + j) * (size_t)(M * C) + (size_t)mc] =
                     (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
     }
     nt_status s = NT_OK;
     st->src = NULL;
-    for (int p = 0; p < NP && s == NT_OK; p++)
+    st->tile = tile;
+    for (int p = 0; p < np && s == NT_OK; p++)
         s = nt_sgemm_pack_a(&st->U[p], isa, false, M, C, u + (size_t)p * (size_t)(M * C), C);
     free(u);
     return s;
@@ -108,6 +137,8 @@ typedef struct in_job {
     float *V;
     volatile int failed;
 } in_job;
+
+static void scatter_rows(const in_job *j, int64_t c, const float *vrow, int np);
 
 /* B^T applied to the six values d0..d5 (columns of a tile, or rows). */
 #define BT_ROWS(d0, d1, d2, d3, d4, d5, o0, o1, o2, o3, o4, o5) \
@@ -181,19 +212,86 @@ NT_VECTORIZE static void input_range(void *arg, int64_t c0, int64_t c1)
                 }
             }
         }
-        /* Scatter: row c of V[p], in runs of nr columns. */
-        const int64_t k0 = c / j->kc * j->kc, kl = j->C - k0 < j->kc ? j->C - k0 : j->kc, nr = j->nr;
-        for (int p = 0; p < NP; p++) {
-            float *vp = j->V + (size_t)p * (size_t)j->Vs + k0 * j->Tpad + (c - k0) * nr;
-            const float *src = vrow + p * T;
-            for (int64_t t0 = 0; t0 < j->Tpad; t0 += nr) {
-                float *d = vp + (t0 / nr) * kl * nr;
-                int64_t n = T - t0 < nr ? T - t0 : nr;
+        scatter_rows(j, c, vrow, NP);
+    }
+    free(buf);
+}
+
+/* Scatters row c of the np transformed rows (vrow, np x T) into the packed
+ * V operands (see in_job). */
+static void scatter_rows(const in_job *j, int64_t c, const float *vrow, int np)
+{
+    const int64_t T = j->T, k0 = c / j->kc * j->kc, kl = j->C - k0 < j->kc ? j->C - k0 : j->kc, nr = j->nr;
+    for (int p = 0; p < np; p++) {
+        float *vp = j->V + (size_t)p * (size_t)j->Vs + k0 * j->Tpad + (c - k0) * nr;
+        const float *src = vrow + p * T;
+        for (int64_t t0 = 0; t0 < j->Tpad; t0 += nr) {
+            float *d = vp + (t0 / nr) * kl * nr;
+            int64_t n = T - t0 < nr ? T - t0 : nr;
+            if (n > 0)
                 memcpy(d, src + t0, (size_t)n * sizeof(float));
-                for (int64_t q = n; q < nr; q++)
-                    d[q] = 0.0f;
+            for (int64_t q = n > 0 ? n : 0; q < nr; q++)
+                d[q] = 0.0f;
+        }
+    }
+}
+
+/* F(2x2, 3x3) input transform of channels [c0, c1): 4x4 tiles 2 apart,
+ * rows split by column parity, V = B^T d B with
+ * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. */
+NT_VECTORIZE static void input2_range(void *arg, int64_t c0, int64_t c1)
+{
+    in_job *j = arg;
+    const nt_window *w = j->w;
+    const int64_t IH = w->in[0], IW = w->in[1], PT = w->pad_begin[0], PL = w->pad_begin[1];
+    const int64_t TH = j->TH, TW = j->TW, T = j->T, TP = TW + 1, R = 2 * TH + 2, LW = 2 * TP;
+    size_t nf = (size_t)(R * LW + LW + 16 * T + 8 * TP);
+    float *buf = malloc(nf * sizeof(float));
+    if (!buf) {
+        j->failed = 1;
+        return;
+    }
+    float *xp = buf, *line = xp + R * LW, *vrow = line + LW, *u = vrow + 16 * T;
+    for (int64_t c = c0; c < c1; c++) {
+        const float *xc = j->x + c * IH * IW;
+        for (int64_t r = 0; r < R; r++) {
+            float *dst = xp + r * LW;
+            const int64_t ih = r - PT;
+            if (ih < 0 || ih >= IH) {
+                memset(dst, 0, (size_t)LW * sizeof(float));
+                continue;
+            }
+            memset(line, 0, (size_t)LW * sizeof(float));
+            int64_t n = IW < LW - PL ? IW : LW - PL;
+            if (n > 0)
+                memcpy(line + PL, xc + ih * IW, (size_t)n * sizeof(float));
+            for (int64_t t = 0; t < TP; t++) {
+                dst[t] = line[2 * t];
+                dst[TP + t] = line[2 * t + 1];
             }
         }
+        for (int64_t th = 0; th < TH; th++) {
+            const float *r0 = xp + (2 * th) * LW;
+            for (int64_t o = 0; o < 2 * TP; o++) {
+                float d0 = r0[o], d1 = r0[LW + o], d2 = r0[2 * LW + o], d3 = r0[3 * LW + o];
+                u[o] = d0 - d2;
+                u[2 * TP + o] = d1 + d2;
+                u[4 * TP + o] = d2 - d1;
+                u[6 * TP + o] = d1 - d3;
+            }
+            for (int64_t k = 0; k < 4; k++) {
+                const float *uk = u + k * 2 * TP;
+                float *v = vrow + (k * 4) * T + th * TW;
+                for (int64_t t = 0; t < TW; t++) {
+                    float d0 = uk[t], d1 = uk[TP + t], d2 = uk[t + 1], d3 = uk[TP + t + 1];
+                    v[t] = d0 - d2;
+                    v[T + t] = d1 + d2;
+                    v[2 * T + t] = d2 - d1;
+                    v[3 * T + t] = d1 - d3;
+                }
+            }
+        }
+        scatter_rows(j, c, vrow, 16);
     }
     free(buf);
 }
@@ -276,6 +374,45 @@ NT_VECTORIZE static void output_range(void *arg, int64_t m0, int64_t m1)
     }
 }
 
+/* F(2x2, 3x3) output transform of channels [m0, m1): each 2x2 output
+ * tile is A^T Mo A + bias with A^T = [1 1 1 0; 0 1 -1 -1]. */
+NT_VECTORIZE static void output2_range(void *arg, int64_t m0, int64_t m1)
+{
+    const out_job *j = arg;
+    const int64_t T = j->T, TW = j->TW, OH = j->OH, OW = j->OW, MT = j->M * T;
+    float s[2 * 4 * MAX_TW], out[2 * 2 * MAX_TW];
+    for (int64_t m = m0; m < m1; m++) {
+        const float bv = j->bias ? j->bias[m] : 0.0f;
+        float *ym = j->y + m * OH * OW;
+        for (int64_t th = 0; th < j->TH; th++) {
+            const float *mo = j->Mo + m * T + th * TW;
+            for (int64_t jj = 0; jj < 4; jj++) {
+                const float *r = mo + jj * MT;
+                for (int64_t t = 0; t < TW; t++) {
+                    float a0 = r[t], a1 = r[4 * MT + t], a2 = r[8 * MT + t], a3 = r[12 * MT + t];
+                    s[jj * TW + t] = (a0 + a1) + a2;
+                    s[(4 + jj) * TW + t] = (a1 - a2) - a3;
+                }
+            }
+            for (int64_t k = 0; k < 2; k++) {
+                const float *sk = s + k * 4 * TW;
+                float *o = out + k * 2 * TW;
+                for (int64_t t = 0; t < TW; t++) {
+                    float a0 = sk[t], a1 = sk[TW + t], a2 = sk[2 * TW + t], a3 = sk[3 * TW + t];
+                    o[2 * t] = (a0 + a1) + a2;
+                    o[2 * t + 1] = (a1 - a2) - a3;
+                }
+            }
+            for (int64_t k = 0; k < 2 && 2 * th + k < OH; k++) {
+                float *yr = ym + (2 * th + k) * OW;
+                const float *o = out + k * 2 * TW;
+                for (int64_t x = 0; x < OW; x++)
+                    yr[x] = o[x] + bv;
+            }
+        }
+    }
+}
+
 nt_status nt_wino_conv(nt_exec *exec, nt_wino **state, bool w_const, const nt_window *w, int64_t N, int64_t C,
                        int64_t M, const float *x, const float *wt, const float *bias, float *y)
 {
@@ -288,8 +425,12 @@ nt_status nt_wino_conv(nt_exec *exec, nt_wino **state, bool w_const, const nt_wi
         if (!st)
             return nt_error(NT_ERR_NOMEM, "winograd: no memory for the state");
     }
-    if (!(st->src == wt && st->is_const && w_const && st->isa == (int)isa && st->M == M && st->C == C)) {
-        nt_status s = transform_filters(st, isa, M, C, wt);
+    const int tile = tile_for(w, C, M), np = (tile + 2) * (tile + 2);
+    if (tile == 0)
+        return nt_error(NT_ERR_UNSUPPORTED, "winograd: window not handled");
+    if (!(st->src == wt && st->is_const && w_const && st->isa == (int)isa && st->M == M && st->C == C &&
+          st->tile == tile)) {
+        nt_status s = transform_filters(st, isa, tile, M, C, wt);
         if (s != NT_OK)
             return s;
         st->src = wt;
@@ -298,28 +439,29 @@ nt_status nt_wino_conv(nt_exec *exec, nt_wino **state, bool w_const, const nt_wi
         st->M = M;
         st->C = C;
     }
-    const int64_t OH = w->out[0], OW = w->out[1], TH = (OH + 3) / 4, TW = (OW + 3) / 4, T = TH * TW;
+    const int64_t OH = w->out[0], OW = w->out[1], TH = (OH + tile - 1) / tile, TW = (OW + tile - 1) / tile;
+    const int64_t T = TH * TW;
     int nr;
     int64_t kc;
     nt_sgemm_b_layout(isa, C, &nr, &kc);
     const int64_t Tpad = (T + nr - 1) / nr * nr, Vs = (int64_t)nt_sgemm_b_size(isa, C, T);
-    float *V = nt_scratch_get(&st->V, (size_t)(NP * Vs) * sizeof(float));
-    float *Mo = nt_scratch_get(&st->Mo, (size_t)(NP * M * T) * sizeof(float));
+    float *V = nt_scratch_get(&st->V, (size_t)(np * Vs) * sizeof(float));
+    float *Mo = nt_scratch_get(&st->Mo, (size_t)(np * M * T) * sizeof(float));
     if (!V || !Mo)
         return nt_error(NT_ERR_NOMEM, "winograd: no memory for %lld tiles", (long long)T);
     const int64_t IN = w->in[0] * w->in[1];
     for (int64_t n = 0; n < N; n++) {
         in_job ij = {.x = x + n * C * IN, .w = w, .C = C, .TH = TH, .TW = TW, .T = T, .Tpad = Tpad, .kc = kc,
                      .Vs = Vs, .nr = nr, .V = V};
-        nt_parallel_for(exec, C, 4, input_range, &ij);
+        nt_parallel_for(exec, C, 4, tile == 4 ? input_range : input2_range, &ij);
         gemm_job gj = {.st = st, .V = V, .Mo = Mo, .T = T, .Vs = Vs};
         if (!ij.failed)
-            nt_parallel_for(exec, NP, 1, gemm_range, &gj);
+            nt_parallel_for(exec, np, 1, gemm_range, &gj);
         if (ij.failed || gj.failed)
             return nt_error(NT_ERR_NOMEM, "winograd: out of memory");
         out_job oj = {.Mo = Mo, .bias = bias, .y = y + n * M * OH * OW, .M = M, .T = T, .TH = TH, .TW = TW,
                       .OH = OH, .OW = OW};
-        nt_parallel_for(exec, M, 4, output_range, &oj);
+        nt_parallel_for(exec, M, 4, tile == 4 ? output_range : output2_range, &oj);
     }
     return NT_OK;
 }

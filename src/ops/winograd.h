@@ -1,6 +1,6 @@
 /*
- * winograd.h — Winograd F(m x m, 3 x 3) convolution for float32 3x3
- * stride-1 undilated windows (winograd.c).
+ * winograd.h — Winograd F(4x4, 3x3) and F(2x2, 3x3) convolution for float32
+ * 3x3 stride-1 undilated windows (winograd.c).
  *
  * A convolution Y = W * X over a tile of (m+2)x(m+2) inputs becomes, after
  * transforming filters (G g G^T, once per weight) and input tiles
@@ -27,5 +27,10 @@ nt_status nt_wino_conv(nt_exec *exec, nt_wino **state, bool w_const, const nt_wi
                        int64_t M, const float *x, const float *wt, const float *bias, float *y);
 
 void nt_wino_free(nt_wino *st);
+
+/* Turns Winograd off (false) or back on for every node, e.g. to tell its
+ * rounding from a model's own numerics; on by default.  Not thread-safe:
+ * call before running sessions. */
+void nt_wino_enable(bool on);
 
 #endif /* NT_WINOGRAD_H */

@@ -631,7 +631,8 @@ nt_status nt_graph_dot(const nt_model *m, const nt_graph_options *o, nt_buf *out
             if (w.have_range && o->color == NT_GRAPH_COLOR_ZEROS)
                 nt_buf_puts(out, " (white 0% .. red 100%)");
             else if (w.have_range)
-                nt_buf_printf(out, " (white %.3g .. red %.3g, log scale)", pow(10, w.lo), pow(10, w.hi));
+                nt_buf_printf(out, " (white %.3g .. red %.3g, log scale)", w.lo < -11 ? 0.0 : pow(10, w.lo),
+                              pow(10, w.hi));
             else
                 nt_buf_puts(out, " (the run has no such records)");
         } else {

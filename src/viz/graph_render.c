@@ -10,9 +10,21 @@
 #include <gvc.h>
 #include <string.h>
 
+/* One Graphviz context for the life of the process, never freed: Graphviz
+ * 2.42's text-layout plugin caches font names across contexts, and a second
+ * context after freeing the first reads freed memory (seen under ASan).
+ * Not thread-safe, like Graphviz itself. */
+static GVC_t *shared_context(void)
+{
+    static GVC_t *gvc;
+    if (!gvc)
+        gvc = gvContext();
+    return gvc;
+}
+
 nt_status nt_graph_svg(const char *dot, nt_buf *out)
 {
-    GVC_t *gvc = gvContext();
+    GVC_t *gvc = shared_context();
     if (!gvc)
         return nt_error(NT_ERR_NOMEM, "graphviz: cannot create a context");
     nt_status st = NT_OK;
@@ -40,7 +52,6 @@ nt_status nt_graph_svg(const char *dot, nt_buf *out)
 out:
     if (g)
         agclose(g);
-    gvFreeContext(gvc);
     return st;
 }
 

@@ -35,6 +35,9 @@ fi
 [ -f "$here/debug_check.sh" ] && run_check debug-check sh "$here/debug_check.sh" "$build"
 [ -f "$here/doctor_check.py" ] && run_check doctor-check /usr/bin/python3 "$here/doctor_check.py" "$nt"
 [ -f "$here/trace_check.py" ] && run_check trace-check /usr/bin/python3 "$here/trace_check.py" "$nt"
+[ -f "$here/diff_check.py" ] && run_check diff-check /usr/bin/python3 "$here/diff_check.py" "$nt"
+[ -f "$here/graph_check.py" ] && run_check graph-check /usr/bin/python3 "$here/graph_check.py" "$nt"
+[ -f "$here/extract_check.py" ] && run_check extract-check /usr/bin/python3 "$here/extract_check.py" "$nt"
 [ -f "$here/serve_check.py" ] && run_check serve-check /usr/bin/python3 "$here/serve_check.py" "$build"
 if [ -x /usr/bin/chromium ] && [ -d "$here/browser/node_modules/playwright-core" ]; then
     run_check browser node "$here/browser/dashboard.test.js" "$build"

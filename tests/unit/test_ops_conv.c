@@ -6,6 +6,10 @@
  * AveragePool, LpPool, the global pools, MaxUnpool; plus attribute
  * validation, declined dtypes and static shape inference with unknown dims.
  * Kernels are called through nt_op_find with hand-built nodes (exec NULL).
+ * The float32 Conv paths of our own kernels (packed sgemm with im2col fused
+ * into packing, Winograd F(4x4,3x3), depthwise 3x3) run under every kernel
+ * set the CPU has (AVX-512, AVX2, none = OpenBLAS), with NaN propagation
+ * and the weight cache checked too.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +22,7 @@
 #include <string.h>
 
 #include "ops/kernel.h"
+#include "ops/sgemm.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -764,6 +769,266 @@ static void test_static_infer(void **unused)
     op->release(state);
 }
 
+/* ------------------------------------------------------------ our kernels */
+
+/* The kernel sets to run under: each one the CPU supports, and NONE. */
+static int kernel_sets(nt_sgemm_isa *sets)
+{
+    nt_sgemm_isa prev = nt_sgemm_isa_force(NT_SGEMM_AVX512), n = 0;
+    const nt_sgemm_isa all[3] = {NT_SGEMM_NONE, NT_SGEMM_AVX2, NT_SGEMM_AVX512};
+    for (int i = 0; i < 3; i++) {
+        nt_sgemm_isa_force(all[i]);
+        if (nt_sgemm_isa_get() == all[i])
+            sets[n++] = all[i];
+    }
+    nt_sgemm_isa_force(prev);
+    return (int)n;
+}
+
+/* Random 1-D/2-D convolutions with channel counts that fill several
+ * register tiles (and leave ragged edges), groups, strides, dilations and
+ * pads, under every kernel set. */
+static void test_conv_kernel_sets(void **unused)
+{
+    (void)unused;
+    nt_sgemm_isa sets[3], prev = nt_sgemm_isa_get();
+    int n = kernel_sets(sets);
+    for (int si = 0; si < n; si++) {
+        nt_sgemm_isa_force(sets[si]);
+        for (int iter = 0; iter < 30; iter++) {
+            geo g;
+            random_geo(&g, (int)rnd(1, 2));
+            int64_t G = rnd(1, 2), Cg = rnd(2, 13), Mg = rnd(1, 21);
+            check_conv_case(&g, rnd(1, 2), Cg * G, Mg * G, G, rnd(0, 1), NT_DTYPE_FLOAT);
+        }
+        /* Wide outputs: several column blocks and panels; 7x7/2 like conv1. */
+        geo w = {.nsp = 2, .in = {23, 61}, .k = {7, 7}, .s = {2, 2}, .d = {1, 1}, .pb = {3, 3}, .pe = {3, 3}};
+        geo_out(&w);
+        check_conv_case(&w, 1, 3, 10, 1, true, NT_DTYPE_FLOAT);
+        geo p = {.nsp = 2, .in = {31, 33}, .k = {1, 1}, .s = {1, 1}, .d = {1, 1}};
+        geo_out(&p);
+        check_conv_case(&p, 2, 17, 9, 1, true, NT_DTYPE_FLOAT);
+        /* K beyond one block (300 = 3 x 100 > 256). */
+        geo k = {.nsp = 2, .in = {6, 9}, .k = {3, 10}, .s = {1, 1}, .d = {1, 1}, .pb = {1, 0}, .pe = {1, 2}};
+        geo_out(&k);
+        check_conv_case(&k, 1, 10, 11, 1, false, NT_DTYPE_FLOAT);
+    }
+    nt_sgemm_isa_force(prev);
+}
+
+/* Like check_conv_case for a 2-D, one-group conv, but the tolerance is
+ * relative to the sum of |x*w| terms of each output (plus |bias|): the
+ * rounding of Winograd's transforms scales with the terms, not with the
+ * possibly cancelling sum.  Returns nothing; fails the test. */
+static void check_conv_terms(const geo *g, int64_t N, int64_t C, int64_t M, bool bias, double tol)
+{
+    int64_t xd[4] = {N, C, g->in[0], g->in[1]}, wd[4] = {M, C, g->k[0], g->k[1]}, bd[1] = {M};
+    nt_tensor *X = tensor_rand(NT_DTYPE_FLOAT, 4, xd), *W = tensor_rand(NT_DTYPE_FLOAT, 4, wd);
+    nt_tensor *B = bias ? tensor_rand(NT_DTYPE_FLOAT, 1, bd) : NULL;
+    attrs at = {0};
+    add_geo_attrs(&at, g, false);
+    nt_tensor *in[3] = {X, W, B}, *out[1];
+    assert_int_equal(run_op("Conv", 17, &at, 3, in, 1, out), NT_OK);
+    double *ref = ref_conv(g, N, C, M, 1, X, W, B, 0, NULL);
+    /* sum of |terms|: the same conv of |X| by |W| (+ |B|) */
+    nt_tensor *AX = tensor_rand(NT_DTYPE_FLOAT, 4, xd), *AW = tensor_rand(NT_DTYPE_FLOAT, 4, wd);
+    nt_tensor *AB = bias ? tensor_rand(NT_DTYPE_FLOAT, 1, bd) : NULL;
+    for (int64_t i = 0; i < nt_tensor_numel(X); i++)
+        ((float *)AX->data)[i] = fabsf(((float *)X->data)[i]);
+    for (int64_t i = 0; i < nt_tensor_numel(W); i++)
+        ((float *)AW->data)[i] = fabsf(((float *)W->data)[i]);
+    for (int64_t i = 0; bias && i < M; i++)
+        ((float *)AB->data)[i] = fabsf(((float *)B->data)[i]);
+    double *mag = ref_conv(g, N, C, M, 1, AX, AW, AB, 0, NULL);
+    for (int64_t i = 0; i < nt_tensor_numel(out[0]); i++) {
+        double v = ((float *)out[0]->data)[i];
+        if (!(fabs(v - ref[i]) <= tol * (1.0 + mag[i]))) {
+            print_error("element %lld: got %.9g expected %.9g (terms %.3g)\n", (long long)i, v, ref[i], mag[i]);
+            fail();
+        }
+    }
+    free(ref);
+    free(mag);
+    free_all(1, out);
+    nt_tensor *all[6] = {X, W, B, AX, AW, AB};
+    for (int i = 0; i < 6; i++)
+        nt_tensor_free(all[i]);
+}
+
+/* 3x3 stride-1 convolutions big enough for Winograd (>= 16 channels each
+ * way, >= 12 tiles of 4x4), with every pad combination up to 2, ragged
+ * output sizes, bias or not, two images.  F(4x4,3x3) rounds at about
+ * 1e-6 of the sum of |terms| (direct summation at about 1e-7); a wrong
+ * transform would be off by whole terms. */
+static void test_conv_winograd(void **unused)
+{
+    (void)unused;
+    nt_sgemm_isa sets[3], prev = nt_sgemm_isa_get();
+    int n = kernel_sets(sets);
+    for (int si = 0; si < n; si++) {
+        nt_sgemm_isa_force(sets[si]);
+        for (int iter = 0; iter < 6; iter++) {
+            geo g = {.nsp = 2, .k = {3, 3}, .s = {1, 1}, .d = {1, 1}};
+            g.in[0] = rnd(13, 21);
+            g.in[1] = rnd(11, 26);
+            for (int i = 0; i < 2; i++) {
+                g.pb[i] = rnd(0, 2);
+                g.pe[i] = rnd(0, 2);
+            }
+            geo_out(&g);
+            check_conv_terms(&g, rnd(1, 2), rnd(16, 35), rnd(16, 40), iter % 2 == 0, 1e-5);
+        }
+        /* Many channels: two K blocks in the transformed GEMMs. */
+        geo big = {.nsp = 2, .in = {14, 14}, .k = {3, 3}, .s = {1, 1}, .d = {1, 1}, .pb = {1, 1}, .pe = {1, 1}};
+        geo_out(&big);
+        check_conv_terms(&big, 1, 300, 24, true, 1e-5);
+    }
+    nt_sgemm_isa_force(prev);
+}
+
+/* Depthwise 3x3 (stride 1 and 2, "same" and other pads, planes from 1 wide
+ * to wider than one vector) against the reference. */
+static void test_conv_depthwise3x3(void **unused)
+{
+    (void)unused;
+    for (int iter = 0; iter < 40; iter++) {
+        geo g = {.nsp = 2, .k = {3, 3}, .d = {1, 1}};
+        for (int i = 0; i < 2; i++) {
+            g.in[i] = rnd(1, 40);
+            g.s[i] = rnd(1, 2);
+            g.pb[i] = rnd(0, 1);
+            g.pe[i] = rnd(0, 1);
+            if (g.in[i] + g.pb[i] + g.pe[i] < 3)
+                g.pb[i] = g.pe[i] = 1, g.in[i] = g.in[i] < 1 ? 1 : g.in[i];
+        }
+        if (iter % 4 == 0) { /* the flat "same" stride-1 path */
+            g.s[0] = g.s[1] = 1;
+            g.pb[0] = g.pb[1] = g.pe[0] = g.pe[1] = 1;
+            g.in[0] = rnd(3, 15);
+            g.in[1] = rnd(3, 15);
+        }
+        geo_out(&g);
+        int64_t C = rnd(1, 6);
+        check_conv_case(&g, rnd(1, 2), C, C * rnd(1, 2), C, rnd(0, 1), NT_DTYPE_FLOAT);
+    }
+}
+
+/* Y of a conv of X with one NaN (and W with one NaN in the second run)
+ * against the reference: every output that reads the NaN must be NaN; the
+ * others must match.  Extra NaNs are allowed where a path legitimately
+ * makes them: Winograd spreads a NaN input over whole 4x4 tiles
+ * (x_extra_ok), and GEMM paths multiply a NaN weight by the zeros of the
+ * padding, which the reference skips (w_extra_ok). */
+static void check_conv_nan(const geo *g, int64_t C, int64_t M, int64_t G, bool x_extra_ok, bool w_extra_ok)
+{
+    int64_t xd[4] = {1, C, g->in[0], g->in[1]}, wd[4] = {M, C / G, g->k[0], g->k[1]};
+    for (int which = 0; which < 2; which++) {
+        const bool extra_nan_ok = which == 0 ? x_extra_ok : w_extra_ok;
+        nt_tensor *X = tensor_rand(NT_DTYPE_FLOAT, 4, xd), *W = tensor_rand(NT_DTYPE_FLOAT, 4, wd);
+        nt_tensor *T = which == 0 ? X : W;
+        ((float *)T->data)[rnd(0, nt_tensor_numel(T) - 1)] = NAN;
+        attrs at = {0};
+        add_geo_attrs(&at, g, false);
+        at_int(&at, "group", G);
+        nt_tensor *in[3] = {X, W, NULL}, *out[1];
+        assert_int_equal(run_op("Conv", 17, &at, 3, in, 1, out), NT_OK);
+        double *ref = ref_conv(g, 1, C, M, G, X, W, NULL, 0, NULL);
+        int64_t nn = nt_tensor_numel(out[0]), nan_seen = 0;
+        for (int64_t i = 0; i < nn; i++) {
+            double v = ((float *)out[0]->data)[i];
+            if (isnan(ref[i])) {
+                nan_seen++;
+                if (!isnan(v)) {
+                    print_error("element %lld: NaN lost (got %g)\n", (long long)i, v);
+                    fail();
+                }
+            } else if (isnan(v)) {
+                if (!extra_nan_ok) {
+                    print_error("element %lld: NaN from nowhere\n", (long long)i);
+                    fail();
+                }
+            } else if (!(fabs(v - ref[i]) <= 1e-4 * (1 + fabs(ref[i])))) {
+                print_error("element %lld: got %g expected %g\n", (long long)i, v, ref[i]);
+                fail();
+            }
+        }
+        assert_true(nan_seen > 0 || which == 0); /* a NaN weight always reaches some output */
+        free(ref);
+        free_all(1, out);
+        nt_tensor_free(X);
+        nt_tensor_free(W);
+    }
+}
+
+static void test_conv_nan_propagation(void **unused)
+{
+    (void)unused;
+    nt_sgemm_isa sets[3], prev = nt_sgemm_isa_get();
+    int n = kernel_sets(sets);
+    for (int si = 0; si < n; si++) {
+        nt_sgemm_isa_force(sets[si]);
+        geo g3 = {.nsp = 2, .in = {15, 17}, .k = {3, 3}, .s = {1, 1}, .d = {1, 1}, .pb = {1, 1}, .pe = {1, 1}};
+        geo_out(&g3);
+        check_conv_nan(&g3, 16, 16, 1, sets[si] != NT_SGEMM_NONE, true); /* Winograd */
+        check_conv_nan(&g3, 5, 7, 1, false, true);                      /* im2col packing */
+        check_conv_nan(&g3, 6, 6, 6, false, false);                     /* depthwise */
+        geo g1 = {.nsp = 2, .in = {9, 10}, .k = {1, 1}, .s = {1, 1}, .d = {1, 1}};
+        geo_out(&g1);
+        check_conv_nan(&g1, 8, 12, 1, false, false);                    /* pointwise */
+        geo g5 = {.nsp = 2, .in = {12, 11}, .k = {5, 3}, .s = {2, 1}, .d = {1, 2}, .pb = {2, 0}, .pe = {1, 2}};
+        geo_out(&g5);
+        check_conv_nan(&g5, 6, 8, 2, false, true);
+    }
+    nt_sgemm_isa_force(prev);
+}
+
+/* Prepared weights are reused only while W is a constant of the session: a
+ * W that is an initializer gives the same result on every run; a W that is
+ * not (a graph input here) is re-read on every run, so changing it in
+ * place changes the result. */
+static void test_conv_weight_cache(void **unused)
+{
+    (void)unused;
+    for (int winograd = 0; winograd < 2; winograd++)
+        for (int is_init = 0; is_init < 2; is_init++) {
+            int64_t C = winograd ? 16 : 5, M = winograd ? 16 : 6, H = 14;
+            geo g = {.nsp = 2, .in = {H, H}, .k = {3, 3}, .s = {1, 1}, .d = {1, 1}, .pb = {1, 1}, .pe = {1, 1}};
+            geo_out(&g);
+            int64_t xd[4] = {1, C, H, H}, wd[4] = {M, C, 3, 3};
+            nt_tensor *X = tensor_rand(NT_DTYPE_FLOAT, 4, xd), *W = tensor_rand(NT_DTYPE_FLOAT, 4, wd), *Y;
+            assert_int_equal(nt_tensor_new(NT_DTYPE_FLOAT, 4, (int64_t[]){1, M, H, H}, &Y), NT_OK);
+            attrs at = {0};
+            add_geo_attrs(&at, &g, false);
+            int node_in[2] = {0, 1}, node_out[1] = {2};
+            nt_value values[3] = {{.name = "X", .kind = NT_VALUE_INPUT},
+                                  {.name = "W", .kind = is_init ? NT_VALUE_INITIALIZER : NT_VALUE_INPUT,
+                                   .init = is_init ? W : NULL, .is_graph_input = !is_init},
+                                  {.name = "Y"}};
+            nt_node node = {.name = "t", .op_type = "Conv", .domain = "", .n_in = 2, .n_out = 1, .in = node_in,
+                            .out = node_out, .n_attr = at.n, .attrs = at.a};
+            nt_graph graph = {.name = "g", .n_nodes = 1, .nodes = &node, .n_values = 3, .values = values};
+            const nt_op_def *op = nt_op_find("Conv", "", 17);
+            void *state = NULL;
+            assert_int_equal(op->prepare(&node, 17, &state), NT_OK);
+            nt_tensor *in[2] = {X, W}, *out[1] = {Y};
+            nt_kernel_ctx ctx = {&node, 17, 2, 1, in, out, state, false, NULL, &graph};
+            for (int run = 0; run < 3; run++) {
+                assert_int_equal(op->infer(&ctx), NT_OK);
+                assert_int_equal(op->compute(&ctx), NT_OK);
+                double *ref = ref_conv(&g, 1, C, M, 1, X, W, NULL, 0, NULL);
+                expect_close(Y, ref, nt_tensor_numel(Y), 1e-4);
+                free(ref);
+                if (!is_init) /* a fed input may change between runs */
+                    for (int64_t i = 0; i < nt_tensor_numel(W); i++)
+                        ((float *)W->data)[i] = (float)rndf();
+            }
+            op->release(state);
+            nt_tensor_free(X);
+            nt_tensor_free(W);
+            nt_tensor_free(Y);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -778,6 +1043,11 @@ int main(void)
         cmocka_unit_test(test_maxunpool_roundtrip),
         cmocka_unit_test(test_conv_errors),
         cmocka_unit_test(test_static_infer),
+        cmocka_unit_test(test_conv_kernel_sets),
+        cmocka_unit_test(test_conv_winograd),
+        cmocka_unit_test(test_conv_depthwise3x3),
+        cmocka_unit_test(test_conv_nan_propagation),
+        cmocka_unit_test(test_conv_weight_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "ops/kernel.h"
+#include "ops/sgemm.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -126,6 +127,16 @@ static void expect_close(const nt_tensor *t, const double *ref, int64_t n, doubl
             fail();
         }
     }
+}
+
+/* Compares n floats with ref values, tolerance relative to magnitude. */
+static void expect_close_raw(const float *v, const double *ref, int64_t n, double tol)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (!(fabs(v[i] - ref[i]) <= tol * (1.0 + fabs(ref[i])))) {
+            print_error("element %lld: got %.9g expected %.9g\n", (long long)i, v[i], ref[i]);
+            fail();
+        }
 }
 
 static void free_all(int n, nt_tensor **t)
@@ -502,6 +513,183 @@ static void test_linalg_errors(void **unused)
     nt_tensor_free(B);
 }
 
+/* ------------------------------------------------------------ sgemm kernels */
+
+/* The kernel sets the CPU supports (AVX-512, AVX2), to force in turn. */
+static int sgemm_sets(nt_sgemm_isa *sets)
+{
+    nt_sgemm_isa prev = nt_sgemm_isa_get();
+    int n = 0;
+    const nt_sgemm_isa all[2] = {NT_SGEMM_AVX2, NT_SGEMM_AVX512};
+    for (int i = 0; i < 2; i++) {
+        nt_sgemm_isa_force(all[i]);
+        if (nt_sgemm_isa_get() == all[i])
+            sets[n++] = all[i];
+    }
+    nt_sgemm_isa_force(prev);
+    return n;
+}
+
+/* C = alpha * op(A) op(B) + beta * C (+ bias) in double, row-major. */
+static void ref_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const float *A, int64_t lda,
+                      const float *B, int64_t ldb, double beta, const float *bias, const float *C0, int64_t ldc,
+                      double *out)
+{
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            double acc = 0;
+            for (int64_t k = 0; k < K; k++)
+                acc += (double)(ta ? A[k * lda + i] : A[i * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
+            double c = alpha * acc + (bias ? bias[i] : 0.0);
+            if (beta != 0)
+                c += beta * C0[i * ldc + j];
+            out[i * N + j] = c;
+        }
+}
+
+static float *rand_floats(int64_t n)
+{
+    float *p = malloc((size_t)(n > 0 ? n : 1) * sizeof *p);
+    assert_non_null(p);
+    for (int64_t i = 0; i < n; i++)
+        p[i] = (float)rndf();
+    return p;
+}
+
+/* Our kernels on random shapes: ragged tiles (M, N not multiples of the
+ * register tile), K over several blocks, both transposes, alpha and beta
+ * values, leading dimensions wider than the matrices, and a C full of NaN
+ * that beta == 0 must not read. */
+static void test_sgemm_kernels(void **unused)
+{
+    (void)unused;
+    nt_sgemm_isa sets[2], prev = nt_sgemm_isa_get();
+    int nsets = sgemm_sets(sets);
+    for (int si = 0; si < nsets; si++) {
+        nt_sgemm_isa_force(sets[si]);
+        for (int iter = 0; iter < 60; iter++) {
+            int64_t M = rnd(1, 40), N = rnd(1, 130), K = rnd(1, 90);
+            if (iter % 10 == 0)
+                K = rnd(257, 600); /* several K blocks */
+            if (iter % 15 == 1)
+                N = rnd(481, 1100); /* several column blocks */
+            bool ta = rnd(0, 1), tb = rnd(0, 1);
+            int64_t lda = (ta ? M : K) + rnd(0, 3), ldb = (tb ? K : N) + rnd(0, 3), ldc = N + rnd(0, 3);
+            float *A = rand_floats((ta ? K : M) * lda), *B = rand_floats((tb ? N : K) * ldb);
+            float *C = rand_floats(M * ldc), *C0 = malloc((size_t)(M * ldc) * sizeof *C0);
+            const float alphas[3] = {1.0f, 0.5f, -2.0f}, betas[3] = {0.0f, 1.0f, 0.25f};
+            float alpha = alphas[iter % 3], beta = betas[(iter / 3) % 3];
+            if (beta == 0)
+                for (int64_t i = 0; i < M * ldc; i++)
+                    C[i] = NAN;
+            memcpy(C0, C, (size_t)(M * ldc) * sizeof *C0);
+            double *ref = malloc((size_t)(M * N) * sizeof *ref);
+            ref_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, NULL, C0, ldc, ref);
+            assert_true(nt_sgemm_dense(NULL, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc));
+            for (int64_t i = 0; i < M; i++)
+                for (int64_t j = 0; j < N; j++) {
+                    double r = ref[i * N + j], v = C[i * ldc + j];
+                    if (!(fabs(v - r) <= 1e-5 * (1.0 + (double)K + fabs(r)))) {
+                        print_error("%s M=%lld N=%lld K=%lld ta=%d tb=%d: C[%lld,%lld] = %.9g, expected %.9g\n",
+                                    nt_sgemm_isa_name(sets[si]), (long long)M, (long long)N, (long long)K, ta, tb,
+                                    (long long)i, (long long)j, v, r);
+                        fail();
+                    }
+                }
+            /* Columns past N in each row of C are untouched. */
+            for (int64_t i = 0; i < M; i++)
+                for (int64_t j = N; j < ldc; j++)
+                    assert_memory_equal(&C[i * ldc + j], &C0[i * ldc + j], sizeof(float));
+            free(A);
+            free(B);
+            free(C);
+            free(C0);
+            free(ref);
+        }
+    }
+    nt_sgemm_isa_force(prev);
+}
+
+/* nt_sgemm with A packed once and used for several B, with a row bias, and
+ * with B already in the packed layout; NaN in A or B reaches exactly the
+ * outputs that read it. */
+static void test_sgemm_packed_bias_nan(void **unused)
+{
+    (void)unused;
+    nt_sgemm_isa sets[2], prev = nt_sgemm_isa_get();
+    int nsets = sgemm_sets(sets);
+    for (int si = 0; si < nsets; si++) {
+        nt_sgemm_isa isa = sets[si];
+        nt_sgemm_isa_force(isa);
+        const int64_t M = 13, N = 70, K = 300;
+        float *A = rand_floats(M * K), *B = rand_floats(K * N), *bias = rand_floats(M);
+        float *C = malloc((size_t)(M * N) * sizeof *C);
+        double *ref = malloc((size_t)(M * N) * sizeof *ref);
+        nt_sgemm_pa pa = {0};
+        assert_int_equal(nt_sgemm_pack_a(&pa, isa, false, M, K, A, K), NT_OK);
+        for (int rep = 0; rep < 2; rep++) {
+            nt_sgemm_b b = {.p = B, .ld = N};
+            assert_int_equal(nt_sgemm(NULL, &pa, N, &b, 1.0f, 0.0f, bias, C, N), NT_OK);
+            ref_sgemm(false, false, M, N, K, 1.0, A, K, B, N, 0.0, bias, NULL, N, ref);
+            expect_close_raw(C, ref, M * N, 1e-5 * K);
+        }
+        /* B in the packed layout (nt_sgemm_b_layout), built by hand. */
+        int nr;
+        int64_t kc;
+        nt_sgemm_b_layout(isa, K, &nr, &kc);
+        const int64_t Np = (N + nr - 1) / nr * nr;
+        assert_int_equal(nt_sgemm_b_size(isa, K, N), (size_t)(K * Np));
+        float *Bp = calloc((size_t)(K * Np), sizeof *Bp);
+        assert_non_null(Bp);
+        for (int64_t k = 0; k < K; k++)
+            for (int64_t j = 0; j < N; j++) {
+                int64_t k0 = k / kc * kc, kl = K - k0 < kc ? K - k0 : kc;
+                Bp[k0 * Np + (j / nr) * kl * nr + (k - k0) * nr + j % nr] = B[k * N + j];
+            }
+        nt_sgemm_b bp = {.p = Bp, .packed = true};
+        assert_int_equal(nt_sgemm(NULL, &pa, N, &bp, 1.0f, 0.0f, NULL, C, N), NT_OK);
+        ref_sgemm(false, false, M, N, K, 1.0, A, K, B, N, 0.0, NULL, NULL, N, ref);
+        expect_close_raw(C, ref, M * N, 1e-5 * K);
+        /* NaN in A[i][k] -> row i; NaN in B[k][j] -> column j; nothing else. */
+        int64_t ni = 5, nk = 123, nj = 47;
+        A[ni * K + nk] = NAN;
+        B[nk * N + nj] = NAN;
+        assert_int_equal(nt_sgemm_pack_a(&pa, isa, false, M, K, A, K), NT_OK);
+        nt_sgemm_b b = {.p = B, .ld = N};
+        assert_int_equal(nt_sgemm(NULL, &pa, N, &b, 1.0f, 0.0f, NULL, C, N), NT_OK);
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++)
+                assert_int_equal(isnan(C[i * N + j]) != 0, i == ni || j == nj);
+        nt_sgemm_pa_free(&pa);
+        free(A);
+        free(B);
+        free(Bp);
+        free(bias);
+        free(C);
+        free(ref);
+    }
+    nt_sgemm_isa_force(prev);
+}
+
+/* Gemm and MatMul through the operator table agree under every kernel set
+ * (OpenBLAS included) with the double reference. */
+static void test_gemm_kernel_sets(void **unused)
+{
+    (void)unused;
+    nt_sgemm_isa sets[3], prev = nt_sgemm_isa_get();
+    int nsets = sgemm_sets(sets);
+    sets[nsets++] = NT_SGEMM_NONE;
+    for (int si = 0; si < nsets; si++) {
+        nt_sgemm_isa_force(sets[si]);
+        for (int iter = 0; iter < 8; iter++) {
+            int64_t M = rnd(4, 70), K = rnd(16, 300), N = rnd(8, 200);
+            int64_t ad[3] = {2, M, K}, bd[2] = {K, N};
+            check_matmul(NT_DTYPE_FLOAT, 3, ad, 2, bd);
+        }
+    }
+    nt_sgemm_isa_force(prev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -511,6 +699,9 @@ int main(void)
         cmocka_unit_test(test_einsum_equations),
         cmocka_unit_test(test_einsum_ellipsis_and_implicit),
         cmocka_unit_test(test_linalg_errors),
+        cmocka_unit_test(test_sgemm_kernels),
+        cmocka_unit_test(test_sgemm_packed_bias_nan),
+        cmocka_unit_test(test_gemm_kernel_sets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

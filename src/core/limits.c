@@ -1,0 +1,66 @@
+/*
+ * limits.c — resource limits against malicious models (see limits.h).
+ * The environment is read once; a malformed value is ignored (the default
+ * stays) because the library never fails on its own configuration.
+ */
+#include "core/limits.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static size_t memory_limit;
+static int64_t iteration_limit;
+static pthread_once_t limits_once = PTHREAD_ONCE_INIT;
+
+/* "123", "64M", "2G" into bytes; 0 if malformed. */
+static uint64_t parse_bytes(const char *s)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s)
+        return 0;
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    default: break;
+    }
+    if (*end || v > (UINT64_MAX >> shift))
+        return 0;
+    return (uint64_t)v << shift;
+}
+
+static void read_limits(void)
+{
+    /* Half the physical memory: a model that needs more than that for one
+     * tensor would thrash the machine anyway. */
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    uint64_t phys = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : (uint64_t)8 << 30;
+    uint64_t mem = phys / 2;
+    const char *e = getenv("NNTRACE_MEMORY_LIMIT");
+    if (e && parse_bytes(e))
+        mem = parse_bytes(e);
+    memory_limit = mem > SIZE_MAX ? SIZE_MAX : (size_t)mem;
+    iteration_limit = (int64_t)1 << 24;
+    e = getenv("NNTRACE_MAX_ITERATIONS");
+    if (e) {
+        char *end;
+        long long v = strtoll(e, &end, 10);
+        if (end != e && !*end && v > 0)
+            iteration_limit = v;
+    }
+}
+
+size_t nt_limit_memory_bytes(void)
+{
+    pthread_once(&limits_once, read_limits);
+    return memory_limit;
+}
+
+int64_t nt_limit_iterations(void)
+{
+    pthread_once(&limits_once, read_limits);
+    return iteration_limit;
+}

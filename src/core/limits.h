@@ -1,0 +1,27 @@
+/*
+ * limits.h — the interpreter's resource limits against malicious models.
+ *
+ * A model that parses can still ask for absurd work: a 10^12-element
+ * Expand, a Loop whose trip count is 2^63.  Rather than let the process be
+ * killed by the OOM killer or spin forever, allocations of tensor storage
+ * and Loop iterations are bounded, and exceeding a bound is an ordinary
+ * error naming the node.  The bounds default to generous values (half the
+ * machine's memory, 2^24 iterations) and can be changed by environment
+ * variables, read once:
+ *
+ *   NNTRACE_MEMORY_LIMIT     bytes (suffix K, M or G allowed) for one tensor
+ *                            and for the intermediates of a run together
+ *   NNTRACE_MAX_ITERATIONS   Loop/Scan iterations of one node per run
+ */
+#ifndef NT_LIMITS_H
+#define NT_LIMITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest number of bytes one tensor (and a run's live intermediates) may take. */
+size_t nt_limit_memory_bytes(void);
+/* Largest number of iterations one Loop or Scan node may run. */
+int64_t nt_limit_iterations(void);
+
+#endif /* NT_LIMITS_H */

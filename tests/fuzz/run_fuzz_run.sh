@@ -1,0 +1,34 @@
+#!/bin/sh
+# run_fuzz_run.sh [SECONDS] — fuzz models that load, plan and run
+# (tests/fuzz/fuzz_run.c).  Seeds: the tiny models in tests/fuzz/corpus/run/
+# (written by tests/e2e/malicious_models.py --corpus) and the ONNX node-test
+# models in ../shared/onnx-node-tests/*/model.onnx, read in place.  New
+# inputs go to build-fuzz/corpus-run/, crashes to build-fuzz/crashes-run/.
+# Build first with `make fuzz`.
+set -e
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+secs=${1:-300}
+bin=$root/build-fuzz/fuzz_run
+[ -x "$bin" ] || { echo "run_fuzz_run.sh: build $bin first with 'make fuzz'" >&2; exit 1; }
+work=$root/build-fuzz/corpus-run
+crashes=$root/build-fuzz/crashes-run
+mkdir -p "$work" "$crashes"
+shared=${NT_ONNX_TESTS:-$root/../shared/onnx-node-tests}
+# libFuzzer takes seed directories and reads every file in them, so link each
+# node test's model.onnx (small ones only) into one seed directory.
+seeds=$root/build-fuzz/seeds-run
+rm -rf "$seeds"
+mkdir -p "$seeds"
+if [ -d "$shared" ]; then
+    for f in "$shared"/*/model.onnx; do
+        [ -f "$f" ] || continue
+        [ "$(wc -c <"$f")" -le 65536 ] || continue
+        ln -s "$f" "$seeds/$(basename "$(dirname "$f")").onnx"
+    done
+fi
+# -timeout: seconds per input (a hang); -malloc_limit_mb: any one allocation
+# past the library's own 256 MB limit is a bug; -rss_limit_mb: the total.
+exec "$bin" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 -max_len=65536 \
+    -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$crashes/" \
+    "$work" "$here/corpus/run" "$seeds"
