@@ -60,16 +60,21 @@ static int tile_for(const nt_window *w, int64_t Cg, int64_t Mg)
     return 0;
 }
 
-static bool g_wino_off = false;
+/* -1: not decided yet (NNTRACE_WINOGRAD=0 in the environment turns it off). */
+static int g_wino_on = -1;
 
 void nt_wino_enable(bool on)
 {
-    g_wino_off = !on;
+    g_wino_on = on;
 }
 
 bool nt_wino_applies(const nt_window *w, int64_t G, int64_t Cg, int64_t Mg)
 {
-    if (g_wino_off || w->nsp != 2 || G != 1 || w->kernel[0] != 3 || w->kernel[1] != 3)
+    if (g_wino_on < 0) {
+        const char *e = getenv("NNTRACE_WINOGRAD");
+        g_wino_on = !(e && strcmp(e, "0") == 0);
+    }
+    if (!g_wino_on || w->nsp != 2 || G != 1 || w->kernel[0] != 3 || w->kernel[1] != 3)
         return false;
     if (w->stride[0] != 1 || w->stride[1] != 1 || w->dil[0] != 1 || w->dil[1] != 1)
         return false;

@@ -23,6 +23,7 @@
 
 #include "ops/kernel.h"
 #include "ops/sgemm.h"
+#include "ops/winograd.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -882,6 +883,18 @@ static void test_conv_winograd(void **unused)
         geo big = {.nsp = 2, .in = {14, 14}, .k = {3, 3}, .s = {1, 1}, .d = {1, 1}, .pb = {1, 1}, .pe = {1, 1}};
         geo_out(&big);
         check_conv_terms(&big, 1, 300, 24, true, 1e-5);
+        /* Small planes (F(2x2)): 7x7 like ResNet's last stage, and others. */
+        for (int iter = 0; iter < 6; iter++) {
+            geo g = {.nsp = 2, .k = {3, 3}, .s = {1, 1}, .d = {1, 1}};
+            g.in[0] = iter == 0 ? 7 : rnd(5, 9);
+            g.in[1] = iter == 0 ? 7 : rnd(5, 9);
+            for (int i = 0; i < 2; i++) {
+                g.pb[i] = iter == 0 ? 1 : rnd(0, 2);
+                g.pe[i] = iter == 0 ? 1 : rnd(0, 2);
+            }
+            geo_out(&g);
+            check_conv_terms(&g, rnd(1, 2), rnd(16, 40), rnd(16, 30), iter % 2 == 1, 1e-5);
+        }
     }
     nt_sgemm_isa_force(prev);
 }
@@ -978,6 +991,11 @@ static void test_conv_nan_propagation(void **unused)
         geo g5 = {.nsp = 2, .in = {12, 11}, .k = {5, 3}, .s = {2, 1}, .d = {1, 2}, .pb = {2, 0}, .pe = {1, 2}};
         geo_out(&g5);
         check_conv_nan(&g5, 6, 8, 2, false, true);
+        /* Winograd switched off: the same conv keeps NaN to the receptive
+         * field exactly. */
+        nt_wino_enable(false);
+        check_conv_nan(&g3, 16, 16, 1, false, true);
+        nt_wino_enable(true);
     }
     nt_sgemm_isa_force(prev);
 }
