@@ -27,7 +27,7 @@ pkgs="build-essential pkg-config libopenblas-dev zlib1g-dev libpng-dev libmicroh
 # npm installs the dashboard's chart library at build time (web/package.json)
 command -v npm >/dev/null || pkgs="$pkgs nodejs npm"
 if [ $test_deps = 1 ]; then
-    pkgs="$pkgs clang libclang-rt-14-dev protobuf-compiler python3-numpy python3-onnx chromium graphviz"
+    pkgs="$pkgs clang libclang-rt-14-dev protobuf-compiler python3-numpy python3-onnx chromium graphviz python3-sklearn"
 fi
 if [ $test_deps = 1 ] || [ $bench_deps = 1 ]; then
     pkgs="$pkgs python3-numpy python3-onnx python3-torch python3-torchvision"

@@ -160,7 +160,20 @@ static int write_outputs(const run_opts *o, nt_model *m, nt_session *s)
         char safe[512], path[4096];
         nt_cli_sanitize_name(vi.name, safe, sizeof safe);
         snprintf(path, sizeof path, "%s/%s.npy", o->outdir, safe);
-        if ((st = nt_npy_save(path, t)) != NT_OK)
+        if (t->dtype == NT_DTYPE_BFLOAT16) {
+            /* .npy has no bfloat16: widen (exactly) to float32 and say so */
+            nt_tensor *wide;
+            if ((st = nt_tensor_new(NT_DTYPE_FLOAT, t->ndim, t->dims, &wide)) != NT_OK)
+                return nt_cli_fail(st);
+            for (int64_t k = 0; k < nt_tensor_numel(t); k++)
+                nt_tensor_set_f64(wide, k, nt_tensor_get_f64(t, k));
+            st = nt_npy_save(path, wide);
+            nt_tensor_free(wide);
+            fprintf(stderr, "nntrace run: output '%s' is bfloat16; %s holds it as float32\n", vi.name, path);
+        } else {
+            st = nt_npy_save(path, t);
+        }
+        if (st != NT_OK)
             return nt_cli_fail(st);
     }
     return NT_EXIT_OK;

@@ -193,13 +193,8 @@ static enum MHD_Result send_stream(nt_server *s, struct MHD_Connection *c)
 
 /* ---------------------------------------------------------------- routing */
 
-/* With a loopback bind, a Host header naming anything but this machine is
- * a page elsewhere reaching in through DNS rebinding. */
-static bool host_ok(nt_server *s, struct MHD_Connection *c)
+bool nt_serve_host_allowed(const char *host)
 {
-    if (!s->loopback)
-        return true;
-    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
     if (!host)
         return true;
     char name[256];
@@ -210,6 +205,15 @@ static bool host_ok(nt_server *s, struct MHD_Connection *c)
     else if (colon)
         *colon = '\0';
     return strcasecmp(name, "localhost") == 0 || strncmp(name, "127.", 4) == 0 || strcmp(name, "[::1]") == 0;
+}
+
+/* With a loopback bind, a Host header naming anything but this machine is
+ * a page elsewhere reaching in through DNS rebinding. */
+static bool host_ok(nt_server *s, struct MHD_Connection *c)
+{
+    if (!s->loopback)
+        return true;
+    return nt_serve_host_allowed(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host"));
 }
 
 static int hexval(char ch)
@@ -228,14 +232,8 @@ static const char *query_get(void *ctx, const char *key)
     return MHD_lookup_connection_value((struct MHD_Connection *)ctx, MHD_GET_ARGUMENT_KIND, key);
 }
 
-/* Percent-decoding of the path and query values, as libmicrohttpd's own
- * but an encoded NUL becomes 0x01 instead of ending the string early
- * ("/app.js%00.html" would otherwise be "/app.js"): every later check
- * refuses control characters, so such a request matches nothing. */
-static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+size_t nt_serve_unescape(char *s)
 {
-    (void)cls;
-    (void)c;
     char *w = s;
     for (const char *r = s; *r; r++) {
         int hi, lo;
@@ -249,6 +247,15 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
     }
     *w = '\0';
     return (size_t)(w - s);
+}
+
+/* libmicrohttpd's unescape callback: the path and every query key and
+ * value go through nt_serve_unescape. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return nt_serve_unescape(s);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,

@@ -260,4 +260,19 @@ int nt_server_port(const nt_server *s);
 /* Stops the threads and frees the server (not the index). */
 void nt_server_stop(nt_server *s);
 
+/* The request-parsing steps of http.c that see attacker bytes, exposed so
+ * tests/fuzz/fuzz_http.c drives exactly what the server runs:
+ *
+ * Percent-decodes s in place (the URL path, and every query key and value
+ * after libmicrohttpd split them), as libmicrohttpd's own decoding but with
+ * an encoded NUL turned into 0x01 instead of ending the string early
+ * ("/app.js%00.html" would otherwise be "/app.js"): every later check
+ * refuses control characters, so such a request matches nothing.  Returns
+ * the new length. */
+size_t nt_serve_unescape(char *s);
+/* The DNS-rebinding check of a loopback-bound server: true when the Host
+ * header (NULL: absent) names this machine (localhost, 127.x, [::1]), with
+ * or without a port. */
+bool nt_serve_host_allowed(const char *host);
+
 #endif /* NT_SERVE_H */
