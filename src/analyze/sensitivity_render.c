@@ -171,8 +171,9 @@ nt_status nt_sweep_write_svg(const char *path, const nt_sweep_result *r, const c
         ns++;
     }
     snprintf(names[ns], sizeof names[ns], "target %s[%lld]", out_name, (long long)target);
-    series[ns++] = (nt_plot_series){.name = names[ns - 1], .n = r->n, .x = r->values, .y = r->target,
-                                    .color = "#d62728", .width = 2.5};
+    series[ns] = (nt_plot_series){.name = names[ns], .n = r->n, .x = r->values, .y = r->target,
+                                  .color = "#d62728", .width = 2.5};
+    ns++;
     nt_plot_marker mk = {.x = r->original, .y = NAN, .label = "input value", .color = "#555555"};
     char title[256];
     snprintf(title, sizeof title, "sweep of input feature %s", feature_label);

@@ -85,6 +85,15 @@ int nt_cli_parse_input_opt(const char *cmd, int argc, char **argv, int *i, nt_cl
     return 0;
 }
 
+void nt_cli_inputs_deinit(nt_cli_inputs *in)
+{
+    for (int i = 0; i < in->n; i++)
+        free((char *)in->names[i]);
+    for (int i = 0; i < in->n_dims; i++)
+        free((char *)in->dim_names[i]);
+    in->n = in->n_dims = 0;
+}
+
 int nt_cli_open_model(const char *model_path, const nt_cli_inputs *in, nt_model **m, nt_session **s)
 {
     *m = NULL;

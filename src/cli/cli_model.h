@@ -38,6 +38,9 @@ typedef struct nt_cli_inputs {
  * value prints a usage error and returns -1. */
 int nt_cli_parse_input_opt(const char *cmd, int argc, char **argv, int *i, nt_cli_inputs *in);
 
+/* Frees the names nt_cli_parse_input_opt copied (-i NAME=FILE, --dim NAME=N). */
+void nt_cli_inputs_deinit(nt_cli_inputs *in);
+
 /* Loads the model and plans a session; prints the error and returns the exit
  * code on failure (2 for bad or declined models), 0 on success. */
 int nt_cli_open_model(const char *model_path, const nt_cli_inputs *in, nt_model **m, nt_session **s);

@@ -575,8 +575,8 @@ static int do_perturb(ctx *c, nt_buf *b)
             printf("  features ranked by exact central finite differences (step %.4g, 2 runs per feature)\n",
                    r.fd_step);
         else
-            printf("  features ranked by a noise-correlation estimate from the %d trials (input has %lld "
-                   "elements; noisy: use --trials or --ranking exact for precision)\n",
+            printf("  features ranked by a noise-correlation estimate from the %d trials (the input has %lld\n"
+                   "  elements, too many for finite differences; the estimate sharpens with more --trials)\n",
                    r.n_scales * c->o->pert.trials, (long long)r.numel);
         if (top > 0)
             printf("  %4s %10s %-20s %13s %13s\n", "rank", "index", "coords", "d target/dx", "value");
@@ -662,17 +662,21 @@ static int do_sweep(ctx *c, nt_buf *b)
     nt_buf_json_double(b, tmin);
     nt_buf_puts(b, ", \"target_max\": ");
     nt_buf_json_double(b, tmax);
-    nt_buf_puts(b, ", \"values\": [");
-    for (int k = 0; k < r.n && r.n <= 200; k++) {
-        nt_buf_puts(b, k ? ", " : "");
-        nt_buf_json_double(b, r.values[k]);
+    /* the curve itself when it is short; sweep.csv always has it */
+    if (r.n <= 200) {
+        nt_buf_puts(b, ", \"values\": [");
+        for (int k = 0; k < r.n; k++) {
+            nt_buf_puts(b, k ? ", " : "");
+            nt_buf_json_double(b, r.values[k]);
+        }
+        nt_buf_puts(b, "], \"target\": [");
+        for (int k = 0; k < r.n; k++) {
+            nt_buf_puts(b, k ? ", " : "");
+            nt_buf_json_double(b, r.target[k]);
+        }
+        nt_buf_puts(b, "]");
     }
-    nt_buf_puts(b, "], \"target\": [");
-    for (int k = 0; k < r.n && r.n <= 200; k++) {
-        nt_buf_puts(b, k ? ", " : "");
-        nt_buf_json_double(b, r.target[k]);
-    }
-    nt_buf_puts(b, "]},\n");
+    nt_buf_puts(b, "},\n");
     if (!c->o->json) {
         text_common(c);
         printf("  feature %s = %.6g, swept over [%.6g, %.6g] in %d points\n", label, r.original, so.lo, so.hi, r.n);
@@ -769,8 +773,10 @@ int nt_cmd_analyze(int argc, char **argv)
 {
     analyze_opts o = {0};
     int code = parse_args(argc, argv, &o);
-    if (code != NT_EXIT_OK)
+    if (code != NT_EXIT_OK) {
+        nt_cli_inputs_deinit(&o.in);
         return code;
+    }
     ctx c = {0};
     c.o = &o;
     nt_buf_init(&c.files);
@@ -837,5 +843,6 @@ out:
     nt_buf_deinit(&json);
     nt_session_free(c.s);
     nt_model_free(c.m);
+    nt_cli_inputs_deinit(&o.in);
     return code;
 }

@@ -206,6 +206,7 @@ int nt_cmd_doctor(int argc, char **argv)
         if (f[i].severity == NT_SEV_ERROR)
             code = NT_EXIT_FOUND;
 out:
+    nt_cli_inputs_deinit(&o.in);
     nt_doctor_free(d);
     nt_session_free(s);
     nt_model_free(m);

@@ -313,6 +313,7 @@ int nt_cmd_run(int argc, char **argv)
     code = nt_cli_compare_finish(&o.cmp, o.json ? stderr : stdout, cmp_rundir[0] ? cmp_rundir : NULL);
 out:
     nt_cli_compare_deinit(&o.cmp);
+    nt_cli_inputs_deinit(&o.in);
     nt_session_free(s);
     nt_model_free(m);
     return code;

@@ -138,10 +138,16 @@ void nt_dbg_view_whole(const nt_tensor *t, nt_dbg_view *out)
     }
 }
 
-/* Python's slice.indices(): clamps start/stop to the axis and counts. */
-static int64_t range_length(const nt_dbg_index *ix, int64_t n, int64_t *start_out)
+/* Python's slice.indices(): clamps start/stop to the axis and counts.
+ * *step_out is the step to use for the stride: a step of magnitude n or
+ * more selects at most one element, so it is clamped to n, which keeps
+ * the count and the stride (step * axis stride) from overflowing on
+ * "[::9223372036854775807]" while selecting the same element. */
+static int64_t range_length(const nt_dbg_index *ix, int64_t n, int64_t *start_out, int64_t *step_out)
 {
-    int64_t step = ix->step, start, stop;
+    int64_t lim = n > 0 ? n : 1;
+    int64_t step = ix->step > lim ? lim : ix->step < -lim ? -lim : ix->step, start, stop;
+    *step_out = step;
     if (step > 0) {
         start = ix->has_start ? ix->start : 0;
         stop = ix->has_stop ? ix->stop : n;
@@ -199,12 +205,12 @@ nt_status nt_dbg_view_make(const nt_tensor *t, const nt_dbg_slice *s, nt_dbg_vie
                                 (long long)ix->start, axis, (long long)n);
             out->offset += k * whole.strides[axis];
         } else {
-            int64_t start;
-            int64_t len = range_length(ix, n, &start);
+            int64_t start, step;
+            int64_t len = range_length(ix, n, &start, &step);
             if (len > 0)
                 out->offset += start * whole.strides[axis];
             out->dims[out->ndim] = len;
-            out->strides[out->ndim++] = whole.strides[axis] * ix->step;
+            out->strides[out->ndim++] = whole.strides[axis] * step;
         }
         axis++;
     }

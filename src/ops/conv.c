@@ -3,14 +3,23 @@
  * plus the table entries of ConvInteger and QLinearConv (conv_quant.c).
  *
  * Layout is NCHW throughout: X is (N, C, in...), W is (M, C/group, k...).
- * Float32 Conv picks one of three paths per node and run:
- *   - pointwise (every kernel size 1, stride 1, no pads): Y_g = W_g · X_g, a
- *     single GEMM per image and group, no copy of the input;
+ * Float32 Conv picks one of these paths per node and run:
  *   - depthwise (one input channel per group, 1-D or 2-D): a direct loop per
- *     channel whose inner loop runs along an output row (vectorized for
- *     stride 1), parallel over channels;
- *   - otherwise im2col into a scratch buffer kept in the node state, then one
- *     GEMM per image and group (OpenBLAS; its own threads).
+ *     channel, parallel over channels; 3x3 windows of stride 1 or 2 go to
+ *     dwconv.c (rows vectorized, compiled per CPU);
+ *   - with our own kernels (sgemm.h: AVX-512 or AVX2+FMA, chosen at run
+ *     time) and a 1-D or 2-D window:
+ *       3x3 stride 1, one group, >= 16 channels each way: Winograd
+ *       F(4x4,3x3) or F(2x2,3x3) (winograd.c), filters transformed once;
+ *       pointwise (1x1, stride 1, no pads): one packed GEMM per image and
+ *       group straight on X;
+ *       anything else: one packed GEMM whose B panels are packed straight
+ *       from the image (im2col fused into the packing, no column buffer);
+ *     the weights are packed once and kept while W is a constant of the
+ *     session (an initializer that is not a graph input);
+ *   - otherwise (no AVX2, 3-D windows, float64): im2col into a scratch
+ *     buffer kept in the node state, then one GEMM per image and group
+ *     (OpenBLAS; its own threads); pointwise without the im2col.
  * ConvTranspose is the adjoint: col = W_g^T · X_g, then col2im adds each
  * column back into the output.
  */

@@ -134,6 +134,15 @@ nt_status nt_qlinearconv_compute(nt_kernel_ctx *ctx);
 #define NT_VECTORIZE
 #endif
 
+/* Copy and transform loops compiled three times (AVX-512, AVX2, baseline)
+ * with the best chosen at load time (an ifunc); the arithmetic is the same
+ * in every clone (no contraction into FMA in ISO C mode), so are results. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define NT_CLONES
+#endif
+
 /* Floor division for possibly negative numerators (C's / truncates). */
 static inline int64_t nt_floordiv(int64_t a, int64_t b)
 {

@@ -13,6 +13,9 @@
 #include "ops/dwconv.h"
 #include "ops/sgemm.h"
 
+/* Floats of the padded copy of a small plane (on the stack). */
+#define SMALL_PLANE 1600
+
 bool nt_dwconv3x3_applies(const nt_window *w)
 {
     return w->nsp == 2 && w->kernel[0] == 3 && w->kernel[1] == 3 && w->dil[0] == 1 && w->dil[1] == 1 &&
@@ -67,6 +70,38 @@ NT_CLONES NT_VECTORIZE void nt_dwconv3x3_plane(const float *x, const float *k, f
         hi = OW;
     if (lo > hi)
         lo = hi;
+    /* Small "same" stride-1 planes (14x14, 7x7): a quarter or more of the
+     * outputs touch the padding, too many for the scalar edge loop.  The
+     * plane is copied into a zero-bordered buffer and every output computed
+     * by one flat vectorized loop (the two border columns of each padded
+     * row are computed and dropped).  This adds w*0 terms where the edge
+     * loop skips taps: the same sums, except that a NaN or infinite weight
+     * then makes NaN at the border too, as the GEMM paths do. */
+    if (SW == 1 && SH == 1 && PT == 1 && PL == 1 && IH == OH && IW == OW && OW < 32 &&
+        (IH + 2) * (IW + 2) <= SMALL_PLANE) {
+        const int64_t PW = IW + 2, PH = IH + 2;
+        float xp[SMALL_PLANE], yp[SMALL_PLANE];
+        for (int64_t i = 0; i < PW; i++)
+            xp[i] = xp[(PH - 1) * PW + i] = 0.0f;
+        for (int64_t r = 0; r < IH; r++) {
+            float *d = xp + (r + 1) * PW;
+            d[0] = d[PW - 1] = 0.0f;
+            for (int64_t i = 0; i < IW; i++)
+                d[i + 1] = x[r * IW + i];
+        }
+        const float *k0 = k, *k1 = k + 3, *k2 = k + 6;
+        for (int64_t p = PW + 1; p < IH * PW + IW + 1; p++) {
+            float acc = bias;
+            acc = ((acc + k0[0] * xp[p - PW - 1]) + k0[1] * xp[p - PW]) + k0[2] * xp[p - PW + 1];
+            acc = ((acc + k1[0] * xp[p - 1]) + k1[1] * xp[p]) + k1[2] * xp[p + 1];
+            acc = ((acc + k2[0] * xp[p + PW - 1]) + k2[1] * xp[p + PW]) + k2[2] * xp[p + PW + 1];
+            yp[p] = acc;
+        }
+        for (int64_t r = 0; r < OH; r++)
+            for (int64_t i = 0; i < OW; i++)
+                y[r * OW + i] = yp[(r + 1) * PW + i + 1];
+        return;
+    }
     /* "Same" stride-1 planes: the rows whose three filter rows are all
      * inside the image are done as one flat loop over the plane (long enough
      * to vectorize even for 7x7 or 14x14 planes).  Its first and last column

@@ -343,7 +343,7 @@ static inline float max_nan(float a, float b)
  * most MAXPOOL_ROW_MAX): per output row, the valid input rows of the window
  * are first reduced column by column into one row (a contiguous loop gcc
  * vectorizes), then each output takes the max of its kw columns of it. */
-NT_VECTORIZE static void maxpool2d_f32(void *arg, int64_t b, int64_t e)
+NT_CLONES NT_VECTORIZE static void maxpool2d_f32(void *arg, int64_t b, int64_t e)
 {
     const pool_job *j = arg;
     const nt_window *w = &j->w;
@@ -375,7 +375,30 @@ NT_VECTORIZE static void maxpool2d_f32(void *arg, int64_t b, int64_t e)
                     colmax[i] = v != v ? v : m;
                 }
             }
+            /* [olo, ohi): windows wholly inside the row; the common 3-wide
+             * ones get a loop with constant offsets that vectorizes. */
+            int64_t olo = (pw + sw - 1) / sw, ohi = W - kw + pw < 0 ? 0 : (W - kw + pw) / sw + 1;
+            ohi = NT_MIN(ohi, OW);
+            olo = NT_MIN(olo, ohi);
+            float *yr = y + oh * OW;
+            if (kw == 3 && sw == 2) {
+                for (int64_t ow = olo; ow < ohi; ow++) {
+                    const float *c = colmax + 2 * ow - pw;
+                    yr[ow] = max_nan(max_nan(c[0], c[1]), c[2]);
+                }
+            } else if (kw == 3 && sw == 1) {
+                for (int64_t ow = olo; ow < ohi; ow++) {
+                    const float *c = colmax + ow - pw;
+                    yr[ow] = max_nan(max_nan(c[0], c[1]), c[2]);
+                }
+            } else {
+                olo = ohi = 0;
+            }
             for (int64_t ow = 0; ow < OW; ow++) {
+                if (ow == olo && olo < ohi)
+                    ow = ohi;
+                if (ow >= OW)
+                    break;
                 int64_t ws = ow * sw - pw;
                 int64_t w0 = ws < 0 ? -ws : 0, w1 = NT_MIN(kw, W - ws);
                 float best = -INFINITY;
@@ -384,7 +407,7 @@ NT_VECTORIZE static void maxpool2d_f32(void *arg, int64_t b, int64_t e)
                     for (int64_t tw = w0 + 1; tw < w1; tw++)
                         best = max_nan(best, colmax[ws + tw]);
                 }
-                y[oh * OW + ow] = best;
+                yr[ow] = best;
             }
         }
     }

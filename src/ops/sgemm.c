@@ -378,7 +378,7 @@ static void pack_b_dense(const nt_sgemm_b *b, int64_t k0, int64_t kl, int64_t j0
 /* Writes the n values of output positions ow .. ow+n-1 along one output row
  * for one tap: xr is the input row (NULL when it lies in the padding), off
  * the tap's column offset, [lo, hi) the outputs whose tap is inside. */
-NT_CLONES NT_VECTORIZE static void tap_run(float *restrict d, const float *restrict xr, int64_t ow, int64_t n, int64_t SW,
+static inline __attribute__((always_inline)) void tap_run(float *restrict d, const float *restrict xr, int64_t ow, int64_t n, int64_t SW,
                                  int64_t off, int64_t lo, int64_t hi)
 {
     if (!xr) {
@@ -410,7 +410,7 @@ NT_CLONES NT_VECTORIZE static void tap_run(float *restrict d, const float *restr
 
 /* The same panels as pack_b_dense for the im2col view of x through a 2-D
  * window: row k = (c, kh, kw), column j = (oh, ow). */
-static void pack_b_im2col(const nt_sgemm_b *b, int64_t k0, int64_t kl, int64_t j0, int64_t nc, int NR, float *dst)
+NT_CLONES NT_VECTORIZE static void pack_b_im2col(const nt_sgemm_b *b, int64_t k0, int64_t kl, int64_t j0, int64_t nc, int NR, float *dst)
 {
     const nt_window *w = b->w;
     const int64_t IH = w->in[0], IW = w->in[1], OW = w->out[1];

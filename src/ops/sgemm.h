@@ -23,15 +23,6 @@
 
 #include "ops/conv_geom.h"
 
-/* Copy and transform loops compiled three times (AVX-512, AVX2, baseline)
- * with the best chosen at load time (an ifunc); the arithmetic is the same
- * in every clone (no contraction into FMA in ISO C mode), so are results. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define NT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define NT_CLONES
-#endif
-
 typedef enum nt_sgemm_isa {
     NT_SGEMM_NONE = 0,      /* no kernel of ours: use OpenBLAS */
     NT_SGEMM_AVX2,

@@ -86,12 +86,15 @@ void nt_api_json_file(const char *dir, const char *name, nt_api_response *r)
         return;
     nt_json_sanitize(&r->body, data, len);
     free(data);
+    if (!r->body.failed && !nt_json_valid(r->body.data ? r->body.data : "", r->body.len))
+        return nt_api_error(r, 422, "%s is not valid JSON", name);
     r->status = 200;
     r->content_type = "application/json";
 }
 
 /* stats.jsonl as {"nodes": [...]}: complete lines only (a file being
- * rewritten may end mid-line). */
+ * rewritten may end mid-line), and only those that are JSON objects: one
+ * corrupt line costs that line, not the whole answer. */
 void nt_api_stats(const char *dir, nt_api_response *r)
 {
     size_t len;
@@ -112,8 +115,14 @@ void nt_api_stats(const char *dir, nt_api_response *r)
         while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
             e--;
         if (e > s && *s == '{' && e[-1] == '}') {
-            nt_buf_puts(b, n++ ? ",\n" : "\n");
+            size_t mark = b->len;
+            nt_buf_puts(b, n ? ",\n" : "\n");
+            size_t start = b->len;
             nt_json_sanitize(b, s, (size_t)(e - s));
+            if (!b->failed && nt_json_valid(b->data + start, b->len - start))
+                n++;
+            else if (!b->failed)
+                b->len = mark;
         }
         line = nl + 1;
     }

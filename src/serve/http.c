@@ -204,7 +204,12 @@ bool nt_serve_host_allowed(const char *host)
         colon[1] = '\0';
     else if (colon)
         *colon = '\0';
-    return strcasecmp(name, "localhost") == 0 || strncmp(name, "127.", 4) == 0 || strcmp(name, "[::1]") == 0;
+    /* An address literal, not a prefix: "127.attacker.example" is a DNS
+     * name the attacker controls and exactly what rebinding uses. */
+    struct in_addr a4;
+    if (inet_pton(AF_INET, name, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    return strcasecmp(name, "localhost") == 0 || strcmp(name, "[::1]") == 0;
 }
 
 /* With a loopback bind, a Host header naming anything but this machine is

@@ -84,6 +84,12 @@ void nt_json_num(nt_buf *b, double v);
  * string literals replaced by null, so browsers' JSON.parse accepts files
  * written by Python's json or nt_buf_json_double. */
 void nt_json_sanitize(nt_buf *b, const char *text, size_t len);
+/* True if text is one JSON value (RFC 8259) and nothing else but white
+ * space, as a browser's JSON.parse reads it: bytes >= 0x80 inside strings
+ * are accepted as they are, numbers of any size, \u escapes unpaired.
+ * Nesting deeper than NT_JSON_MAX_DEPTH is refused. */
+#define NT_JSON_MAX_DEPTH 4096
+bool nt_json_valid(const char *text, size_t len);
 
 /* ---------------------------------------------------------------- index */
 

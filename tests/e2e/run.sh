@@ -40,6 +40,7 @@ fi
 [ -f "$here/extract_check.py" ] && run_check extract-check /usr/bin/python3 "$here/extract_check.py" "$nt"
 [ -f "$here/eval_check.py" ] && run_check eval-check /usr/bin/python3 "$here/eval_check.py" "$nt"
 [ -f "$here/report_check.py" ] && run_check report-check /usr/bin/python3 "$here/report_check.py" "$nt"
+[ -f "$here/analyze_check.py" ] && run_check analyze-check /usr/bin/python3 "$here/analyze_check.py" "$nt"
 [ -f "$here/serve_check.py" ] && run_check serve-check /usr/bin/python3 "$here/serve_check.py" "$build"
 if [ -x /usr/bin/chromium ] && [ -d "$here/browser/node_modules/playwright-core" ]; then
     run_check browser node "$here/browser/dashboard.test.js" "$build"

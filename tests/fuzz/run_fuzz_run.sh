@@ -17,14 +17,13 @@ mkdir -p "$work" "$crashes"
 shared=${NT_ONNX_TESTS:-$root/../shared/onnx-node-tests}
 # libFuzzer takes seed directories and reads every file in them, so link each
 # node test's model.onnx (small ones only) into one seed directory.
+# (made once: delete build-fuzz/seeds-run to refresh it)
 seeds=$root/build-fuzz/seeds-run
-rm -rf "$seeds"
-mkdir -p "$seeds"
-if [ -d "$shared" ]; then
-    for f in "$shared"/*/model.onnx; do
-        [ -f "$f" ] || continue
-        [ "$(wc -c <"$f")" -le 65536 ] || continue
-        ln -s "$f" "$seeds/$(basename "$(dirname "$f")").onnx"
+if [ -d "$shared" ] && [ ! -d "$seeds" ]; then
+    mkdir -p "$seeds"
+    find "$shared" -mindepth 2 -maxdepth 2 -name model.onnx -size -65k | while read -r f; do
+        d=${f%/model.onnx}
+        ln -s "$f" "$seeds/${d##*/}.onnx"
     done
 fi
 # -timeout: seconds per input (a hang); -malloc_limit_mb: any one allocation

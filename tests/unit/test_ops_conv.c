@@ -984,7 +984,10 @@ static void test_conv_nan_propagation(void **unused)
         geo_out(&g3);
         check_conv_nan(&g3, 16, 16, 1, sets[si] != NT_SGEMM_NONE, true); /* Winograd */
         check_conv_nan(&g3, 5, 7, 1, false, true);                      /* im2col packing */
-        check_conv_nan(&g3, 6, 6, 6, false, false);                     /* depthwise */
+        check_conv_nan(&g3, 6, 6, 6, false, true); /* depthwise, small plane: w*0 at the border */
+        geo gw = {.nsp = 2, .in = {9, 40}, .k = {3, 3}, .s = {1, 1}, .d = {1, 1}, .pb = {1, 1}, .pe = {1, 1}};
+        geo_out(&gw);
+        check_conv_nan(&gw, 4, 4, 4, false, false); /* depthwise, wide plane: padding taps skipped */
         geo g1 = {.nsp = 2, .in = {9, 10}, .k = {1, 1}, .s = {1, 1}, .d = {1, 1}};
         geo_out(&g1);
         check_conv_nan(&g1, 8, 12, 1, false, false);                    /* pointwise */
@@ -998,6 +1001,55 @@ static void test_conv_nan_propagation(void **unused)
         nt_wino_enable(true);
     }
     nt_sgemm_isa_force(prev);
+}
+
+/* MaxPool's 2-D float path: a NaN anywhere in a window makes that output
+ * NaN (a tracer must see it); every other output is the window's max. */
+static void test_maxpool_nan(void **unused)
+{
+    (void)unused;
+    for (int iter = 0; iter < 20; iter++) {
+        geo g = {.nsp = 2, .d = {1, 1}};
+        for (int i = 0; i < 2; i++) {
+            g.in[i] = rnd(3, 30);
+            g.k[i] = rnd(1, 3);
+            g.s[i] = rnd(1, 2);
+            g.pb[i] = rnd(0, g.k[i] - 1);
+            g.pe[i] = rnd(0, g.k[i] - 1);
+        }
+        geo_out(&g);
+        int64_t xd[4] = {1, 2, g.in[0], g.in[1]};
+        nt_tensor *X = tensor_rand(NT_DTYPE_FLOAT, 4, xd);
+        for (int k = 0; k < 3; k++)
+            ((float *)X->data)[rnd(0, nt_tensor_numel(X) - 1)] = NAN;
+        attrs at = {0};
+        add_geo_attrs(&at, &g, true);
+        nt_tensor *in[1] = {X}, *out[1];
+        assert_int_equal(run_op("MaxPool", 12, &at, 1, in, 1, out), NT_OK);
+        const float *x = X->data, *y = out[0]->data;
+        for (int64_t c = 0; c < 2; c++)
+            for (int64_t oh = 0; oh < g.out[0]; oh++)
+                for (int64_t ow = 0; ow < g.out[1]; ow++) {
+                    bool nan = false;
+                    double best = -INFINITY;
+                    for (int64_t kh = 0; kh < g.k[0]; kh++)
+                        for (int64_t kw = 0; kw < g.k[1]; kw++) {
+                            int64_t ih = oh * g.s[0] - g.pb[0] + kh, iw = ow * g.s[1] - g.pb[1] + kw;
+                            if (ih < 0 || ih >= g.in[0] || iw < 0 || iw >= g.in[1])
+                                continue;
+                            float v = x[(c * g.in[0] + ih) * g.in[1] + iw];
+                            nan = nan || isnan(v);
+                            best = v > best ? v : best;
+                        }
+                    float got = y[(c * g.out[0] + oh) * g.out[1] + ow];
+                    if (nan)
+                        assert_true(isnan(got));
+                    else
+                        assert_true(got == (float)best);
+                }
+        free_all(1, out);
+        nt_tensor_free(X);
+    }
 }
 
 /* Prepared weights are reused only while W is a constant of the session: a
@@ -1066,6 +1118,7 @@ int main(void)
         cmocka_unit_test(test_conv_depthwise3x3),
         cmocka_unit_test(test_conv_nan_propagation),
         cmocka_unit_test(test_conv_weight_cache),
+        cmocka_unit_test(test_maxpool_nan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
