@@ -715,7 +715,8 @@ nt_status nt_doctor_finish(nt_doctor *d, const nt_finding **findings, int *n)
 {
     if (d->err != NT_OK)
         return d->err;
-    qsort(d->recs, (size_t)d->n_recs, sizeof *d->recs, cmp_rec_order);
+    if (d->n_recs > 1) /* recs is NULL when nothing was recorded */
+        qsort(d->recs, (size_t)d->n_recs, sizeof *d->recs, cmp_rec_order);
     findings_nonfinite(d);
     findings_dead(d);
     findings_saturation(d);

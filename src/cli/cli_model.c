@@ -166,7 +166,7 @@ nt_status nt_cli_synth_input(const nt_model *m, int idx, const nt_cli_inputs *in
     }
     nt_dtype dt = vi.dtype == NT_DTYPE_UNDEFINED ? NT_DTYPE_FLOAT : vi.dtype;
     if ((st = nt_tensor_new(dt, vi.ndim, dims, out)) != NT_OK)
-        return st;
+        return nt_error_wrap(st, "%s: input '%s'", nt_model_path(m), vi.name);
     if (in->random) {
         int64_t n = nt_tensor_numel(*out);
         for (int64_t i = 0; i < n; i++) {

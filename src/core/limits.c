@@ -4,6 +4,7 @@
  * stays) because the library never fails on its own configuration.
  */
 #include "core/limits.h"
+#include "core/core.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -34,16 +35,17 @@ static uint64_t parse_bytes(const char *s)
 
 static void read_limits(void)
 {
-    /* Half the physical memory: a model that needs more than that for one
-     * tensor would thrash the machine anyway. */
+    /* 4 GiB, or half the physical memory if that is less: far above what
+     * inference on real models holds at once (weights stay in the mapped
+     * file), far below what would let one model take the machine down. */
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     uint64_t phys = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : (uint64_t)8 << 30;
-    uint64_t mem = phys / 2;
+    uint64_t mem = NT_MIN(phys / 2, (uint64_t)4 << 30);
     const char *e = getenv("NNTRACE_MEMORY_LIMIT");
     if (e && parse_bytes(e))
         mem = parse_bytes(e);
     memory_limit = mem > SIZE_MAX ? SIZE_MAX : (size_t)mem;
-    iteration_limit = (int64_t)1 << 24;
+    iteration_limit = (int64_t)1 << 20;
     e = getenv("NNTRACE_MAX_ITERATIONS");
     if (e) {
         char *end;

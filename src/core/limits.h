@@ -5,9 +5,9 @@
  * Expand, a Loop whose trip count is 2^63.  Rather than let the process be
  * killed by the OOM killer or spin forever, allocations of tensor storage
  * and Loop iterations are bounded, and exceeding a bound is an ordinary
- * error naming the node.  The bounds default to generous values (half the
- * machine's memory, 2^24 iterations) and can be changed by environment
- * variables, read once:
+ * error naming the node.  The bounds default to generous values (4 GiB or
+ * half the machine's memory if less, 2^20 iterations) and can be changed by
+ * environment variables, read once:
  *
  *   NNTRACE_MEMORY_LIMIT     bytes (suffix K, M or G allowed) for one tensor
  *                            and for the intermediates of a run together

@@ -111,6 +111,48 @@ static nt_status collect_implicit(const nt_graph *g, const nt_node *n, nt_plan_n
     return NT_OK;
 }
 
+/* Attributes whose type is the same in every operator of the default
+ * domain.  Kernels read them with nt_node_attr_int & co., which fall back to
+ * the default on a type mismatch; a model that gives `axis` as a string is
+ * malformed, and saying so beats running it with the default axis. */
+static const struct {
+    const char *name;
+    nt_attr_type type;
+} fixed_attr_types[] = {
+    {"axis", NT_ATTR_INT},           {"keepdims", NT_ATTR_INT},      {"to", NT_ATTR_INT},
+    {"group", NT_ATTR_INT},          {"blocksize", NT_ATTR_INT},     {"transA", NT_ATTR_INT},
+    {"transB", NT_ATTR_INT},         {"ceil_mode", NT_ATTR_INT},     {"batch_dims", NT_ATTR_INT},
+    {"largest", NT_ATTR_INT},        {"sorted", NT_ATTR_INT},        {"hidden_size", NT_ATTR_INT},
+    {"num_scan_inputs", NT_ATTR_INT}, {"perm", NT_ATTR_INTS},        {"kernel_shape", NT_ATTR_INTS},
+    {"strides", NT_ATTR_INTS},       {"pads", NT_ATTR_INTS},         {"dilations", NT_ATTR_INTS},
+    {"epsilon", NT_ATTR_FLOAT},      {"alpha", NT_ATTR_FLOAT},       {"beta", NT_ATTR_FLOAT},
+    {"mode", NT_ATTR_STRING},        {"auto_pad", NT_ATTR_STRING},   {"equation", NT_ATTR_STRING},
+    {"body", NT_ATTR_GRAPH},         {"then_branch", NT_ATTR_GRAPH}, {"else_branch", NT_ATTR_GRAPH},
+};
+
+static const char *attr_type_name(nt_attr_type t)
+{
+    static const char *const names[] = {"UNDEFINED", "FLOAT",  "INT",     "STRING",        "TENSOR",
+                                        "GRAPH",     "FLOATS", "INTS",    "STRINGS",       "TENSORS",
+                                        "GRAPHS",    "SPARSE_TENSOR",     "SPARSE_TENSORS", "TYPE_PROTO",
+                                        "TYPE_PROTOS"};
+    return (unsigned)t < NT_ARRAY_LEN(names) ? names[t] : "unknown";
+}
+
+static nt_status check_attr_types(const nt_node *n, const char *what)
+{
+    if (n->domain[0])
+        return NT_OK;
+    for (int a = 0; a < n->n_attr; a++)
+        for (size_t k = 0; k < NT_ARRAY_LEN(fixed_attr_types); k++)
+            if (n->attrs[a].name && strcmp(n->attrs[a].name, fixed_attr_types[k].name) == 0 &&
+                n->attrs[a].type != fixed_attr_types[k].type)
+                return nt_error(NT_ERR_PARSE, "%s: node '%s' (%s): attribute '%s' is %s, it must be %s", what,
+                                n->name, n->op_type, n->attrs[a].name, attr_type_name(n->attrs[a].type),
+                                attr_type_name(fixed_attr_types[k].type));
+    return NT_OK;
+}
+
 static bool value_defined_at_start(const nt_value *v)
 {
     return v->kind == NT_VALUE_INPUT || v->kind == NT_VALUE_INITIALIZER || v->kind == NT_VALUE_OUTER ||
@@ -412,7 +454,7 @@ nt_status nt_plan_build(nt_session *s, const nt_graph *g, nt_plan *parent, int d
             pn->in_names[k] = n->in[k] >= 0 ? g->values[n->in[k]].name : "";
         for (int k = 0; k < n->n_out; k++)
             pn->out_names[k] = n->out[k] >= 0 ? g->values[n->out[k]].name : "";
-        if ((st = collect_implicit(g, n, pn)) != NT_OK)
+        if ((st = collect_implicit(g, n, pn)) != NT_OK || (st = check_attr_types(n, what)) != NT_OK)
             goto fail;
         pn->op = nt_op_find(n->op_type, n->domain, pn->opset);
         if (!pn->op) {

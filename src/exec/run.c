@@ -13,6 +13,10 @@
 nt_status nt_node_error_wrap(const nt_node *n, nt_status st)
 {
     const char *msg = nt_last_error();
+    /* A kernel's "invalid argument" (wrong arity, missing input) is a fault
+     * of the model, not of the caller: report it as a malformed model. */
+    if (st == NT_ERR_INVALID_ARG)
+        st = NT_ERR_PARSE;
     /* Kernels using nt_ctx_error already named the node. */
     if (strncmp(msg, "node '", 6) == 0)
         return st;

@@ -131,17 +131,45 @@ static void stack_free(stack_list *l)
     memset(l, 0, sizeof *l);
 }
 
+/* The body's declared output `k` (NULL past the end): dtype and, when the
+ * body declares it fully, the shape an empty scan output is given. */
+static const nt_value *body_output_decl(const nt_graph *g, int k)
+{
+    return k < g->n_outputs ? &g->values[g->outputs[k]] : NULL;
+}
+
 /* Output i = the items stacked along a new axis `axis` (reversed if asked).
- * Each item is (d0..dk); the output is (d0..d[axis-1], n, d[axis]..dk). */
+ * Each item is (d0..dk); the output is (d0..d[axis-1], n, d[axis]..dk).
+ * With no items (a loop that ran zero times) the per-iteration shape comes
+ * from the body's declared output `decl` when every dim of it is static,
+ * as ONNX Runtime does (a tf.while_loop that never runs still yields
+ * (0, d0..dk)); otherwise the output is 1-D of length 0. */
 static nt_status stack_emit(nt_kernel_ctx *ctx, int i, const stack_list *l, int axis, bool reverse,
-                            nt_dtype dtype_if_empty)
+                            const nt_value *decl)
 {
     if (!nt_ctx_out(ctx, i))
         return NT_OK;
     if (l->n == 0) {
-        int64_t zero = 0;
-        return nt_ctx_alloc_output(ctx, i, dtype_if_empty == NT_DTYPE_UNDEFINED ? NT_DTYPE_FLOAT : dtype_if_empty,
-                                   1, &zero);
+        nt_dtype dt = decl && decl->dtype != NT_DTYPE_UNDEFINED ? decl->dtype : NT_DTYPE_FLOAT;
+        int64_t edims[NT_MAX_DIMS] = {0};
+        int end = 1;
+        bool known = decl && decl->ndim >= 0 && decl->ndim < NT_MAX_DIMS;
+        for (int d = 0; known && d < decl->ndim; d++)
+            known = decl->dims[d] >= 0;
+        if (known) {
+            int ax = axis < 0 ? axis + decl->ndim + 1 : axis;
+            if (ax >= 0 && ax <= decl->ndim) {
+                end = 0;
+                for (int d = 0; d < decl->ndim; d++) {
+                    if (d == ax)
+                        edims[end++] = 0;
+                    edims[end++] = decl->dims[d];
+                }
+                if (ax == decl->ndim)
+                    edims[end++] = 0;
+            }
+        }
+        return nt_ctx_alloc_output(ctx, i, dt, end, edims);
     }
     const nt_tensor *first = l->items[0];
     if (first->ndim + 1 > NT_MAX_DIMS)
@@ -279,7 +307,7 @@ static nt_status loop_compute(nt_kernel_ctx *ctx)
     for (int k = 0; st == NT_OK && k < n_carried && k < ctx->n_out; k++)
         st = emit(ctx, k, carried[k]);
     for (int k = 0; st == NT_OK && k < n_scan && n_carried + k < ctx->n_out; k++)
-        st = stack_emit(ctx, n_carried + k, &scans[k], 0, false, body_output_dtype(body, 1 + n_carried + k));
+        st = stack_emit(ctx, n_carried + k, &scans[k], 0, false, body_output_decl(body, 1 + n_carried + k));
     free_all(carried, n_carried);
     for (int k = 0; k < n_scan; k++)
         stack_free(&scans[k]);
@@ -420,7 +448,7 @@ static nt_status scan_compute(nt_kernel_ctx *ctx)
     for (int k = 0; st == NT_OK && k < n_scan_out; k++) {
         int ax = k < a.n_out_axes ? (int)a.out_axes[k] : 0;
         bool rev = k < a.n_out_dirs && a.out_dirs[k] == 1;
-        st = stack_emit(ctx, n_state + k, &scans[k], ax, rev, body_output_dtype(body, n_state + k));
+        st = stack_emit(ctx, n_state + k, &scans[k], ax, rev, body_output_decl(body, n_state + k));
     }
     free_all(state, n_state);
     for (int k = 0; k < n_scan_out; k++)

@@ -7,11 +7,14 @@
  * for AVX-512, AVX2 and the baseline, picked at load time); the few edge
  * outputs whose taps reach into the left or right padding run a scalar loop
  * that skips those taps.  Rows of the filter that fall in the top or bottom
- * padding are skipped.  The order of operations is the same everywhere, so
- * results do not depend on the path or the CPU.
+ * padding are skipped.  "Same" stride-1 planes run one flat loop over the
+ * rows that are wholly inside, and small ones (under 32 wide) over a
+ * zero-bordered copy.  The order of operations is the same everywhere (no
+ * FMA contraction in ISO C mode), so results do not depend on the CPU; the
+ * bordered copy adds w*0 terms, which change nothing unless a weight is
+ * NaN or infinite (then the border is NaN, as on the GEMM paths).
  */
 #include "ops/dwconv.h"
-#include "ops/sgemm.h"
 
 /* Floats of the padded copy of a small plane (on the stack). */
 #define SMALL_PLANE 1600

@@ -66,6 +66,18 @@ static inline int64_t red_f2i(double v)
     return (int64_t)v;
 }
 
+/* Integer accumulators wrap on overflow (as two's complement hardware does)
+ * instead of being undefined behaviour: a model may sum anything.  Chosen
+ * by the accumulator's type, so float reductions stay plain adds. */
+static inline int64_t red_wadd_i64(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }
+static inline int64_t red_wmul_i64(int64_t a, int64_t b) { return (int64_t)((uint64_t)a * (uint64_t)b); }
+static inline uint64_t red_add_u64(uint64_t a, uint64_t b) { return a + b; }
+static inline uint64_t red_mul_u64(uint64_t a, uint64_t b) { return a * b; }
+static inline double red_add_f64(double a, double b) { return a + b; }
+static inline double red_mul_f64(double a, double b) { return a * b; }
+#define RED_ADD(a, b) _Generic((a), int64_t: red_wadd_i64, uint64_t: red_add_u64, default: red_add_f64)((a), (b))
+#define RED_MUL(a, b) _Generic((a), int64_t: red_wmul_i64, uint64_t: red_mul_u64, default: red_mul_f64)((a), (b))
+
 /*
  * DEF_RED(T, SUF, ACC, LOAD, STORE, LOWEST, HIGHEST, FLT)
  *   T        element type in memory
@@ -88,11 +100,11 @@ static inline int64_t red_f2i(double v)
         switch (k) {                                                                          \
         case RK_MAX: return (v > a || v != v) ? v : a;                                        \
         case RK_MIN: return (v < a || v != v) ? v : a;                                        \
-        case RK_PROD: return a * v;                                                           \
-        case RK_L1: return a + ABS(v);                                                        \
+        case RK_PROD: return RED_MUL(a, v);                                                   \
+        case RK_L1: return RED_ADD(a, ABS(v));                                                \
         case RK_L2:                                                                           \
-        case RK_SUMSQUARE: return a + v * v;                                                  \
-        default: return a + v;                                                                \
+        case RK_SUMSQUARE: return RED_ADD(a, RED_MUL(v, v));                                  \
+        default: return RED_ADD(a, v);                                                        \
         }                                                                                     \
     }                                                                                         \
     static inline void red_store_##SUF(red_kind k, T *y, ACC a, ACC mx, int64_t R)            \
@@ -133,10 +145,10 @@ static inline int64_t red_f2i(double v)
                     a = 0;                                                                    \
                     if (!FLT || !isinf((double)mx))                                           \
                         for (int64_t r = 0; r < R; r++)                                       \
-                            a += (ACC)exp((double)(LOAD(p[r]) - mx));                         \
+                            a += (ACC)exp((double)LOAD(p[r]) - (double)mx);                   \
                 } else if (k == RK_SUM || k == RK_MEAN || k == RK_LOGSUM) {                   \
                     for (int64_t r = 0; r < R; r++)                                           \
-                        a += LOAD(p[r]);                                                      \
+                        a = RED_ADD(a, (ACC)LOAD(p[r]));                                      \
                 } else {                                                                      \
                     for (int64_t r = 0; r < R; r++)                                           \
                         a = red_step_##SUF(k, a, LOAD(p[r]));                                 \
@@ -162,11 +174,11 @@ static inline int64_t red_f2i(double v)
                 for (int64_t r = 0; r < R; r++)                                               \
                     for (int64_t i = 0; i < n; i++)                                           \
                         if (!FLT || !isinf((double)mxv[i]))                                   \
-                            acc[i] += (ACC)exp((double)(LOAD(p[r * I + i]) - mxv[i]));        \
+                            acc[i] += (ACC)exp((double)LOAD(p[r * I + i]) - (double)mxv[i]);  \
             } else if (k == RK_SUM || k == RK_MEAN || k == RK_LOGSUM) {                       \
                 for (int64_t r = 0; r < R; r++)                                               \
                     for (int64_t i = 0; i < n; i++)                                           \
-                        acc[i] += LOAD(p[r * I + i]);                                         \
+                        acc[i] = RED_ADD(acc[i], (ACC)LOAD(p[r * I + i]));                    \
             } else {                                                                          \
                 for (int64_t r = 0; r < R; r++)                                               \
                     for (int64_t i = 0; i < n; i++)                                           \
@@ -178,7 +190,7 @@ static inline int64_t red_f2i(double v)
     }
 
 #define LD_ID(v) (v)
-#define RED_ABS_I(v) ((v) < 0 ? -(v) : (v))
+#define RED_ABS_I(v) ((v) < 0 ? (int64_t)(0 - (uint64_t)(v)) : (v))
 #define LD_F16(v) ((double)nt_half_to_float(v))
 #define LD_BF16(v) ((double)nt_bf16_to_float(v))
 #define LD_BOOL(v) ((int64_t)((v) != 0))

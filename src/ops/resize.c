@@ -318,7 +318,14 @@ static double rs_coord(const rs_params *p, const rs_geom *g, int d, int64_t o)
     case CT_PYTORCH_HALF_PIXEL: return out > 1 ? (o + 0.5) / s - 0.5 : 0;
     case CT_ALIGN_CORNERS: return of != 1 ? (double)o * (L - 1) / (of - 1) : 0;
     case CT_ASYMMETRIC: return o / s;
-    case CT_TF_HALF_PIXEL_NN: return (o + 0.5) / s;
+    case CT_TF_HALF_PIXEL_NN:
+        /* tf2onnx writes this mode for TF's half-pixel nearest resize with
+         * sizes covering N and C too; an axis kept at scale 1 is not resized
+         * in TF (nor in ONNX Runtime), though the formula alone would move
+         * every index by +0.5 and round_prefer_ceil would shift it by one. */
+        if (s == 1 && out == g->in[d])
+            return (double)o;
+        return (o + 0.5) / s;
     case CT_TF_CROP:
         if (of != 1)
             return g->roi0[d] * (L - 1) + (double)o * (g->roi1[d] - g->roi0[d]) * (L - 1) / (of - 1);

@@ -156,14 +156,43 @@ static void scatter_rows(const in_job *j, int64_t c, const float *vrow, int np);
         o5 = 4.0f * (d1) - 5.0f * (d3) + (d5);                  \
     } while (0)
 
+/* The transform loops take each row they read or write as its own
+ * restrict pointer: without that gcc must assume the rows (all in one
+ * buffer) overlap and leaves the loops scalar. */
+
+/* u_k[o] = (B^T d)[k] for the six rows d_i = r[i*ld + o], o < n. */
+static inline __attribute__((always_inline)) void bt_cols(const float *restrict r0, const float *restrict r1,
+                                                          const float *restrict r2, const float *restrict r3,
+                                                          const float *restrict r4, const float *restrict r5,
+                                                          int64_t n, float *restrict u0, float *restrict u1,
+                                                          float *restrict u2, float *restrict u3,
+                                                          float *restrict u4, float *restrict u5)
+{
+    for (int64_t o = 0; o < n; o++)
+        BT_ROWS(r0[o], r1[o], r2[o], r3[o], r4[o], r5[o], u0[o], u1[o], u2[o], u3[o], u4[o], u5[o]);
+}
+
+/* v_j[t] = (d B)[j] for the tiles t < n of one transformed row split in
+ * phases p0..p3: tile t reads p0..p3[t] and p0, p1[t+1]. */
+static inline __attribute__((always_inline)) void bt_rows(const float *restrict p0, const float *restrict p1,
+                                                          const float *restrict p2, const float *restrict p3,
+                                                          int64_t n, float *restrict v0, float *restrict v1,
+                                                          float *restrict v2, float *restrict v3,
+                                                          float *restrict v4, float *restrict v5)
+{
+    for (int64_t t = 0; t < n; t++)
+        BT_ROWS(p0[t], p1[t], p2[t], p3[t], p0[t + 1], p1[t + 1], v0[t], v1[t], v2[t], v3[t], v4[t], v5[t]);
+}
+
 /* Channels [c0, c1): split the padded rows by column phase, transform every
  * tile, scatter the 36 rows of T values into the packed V operands. */
-NT_VECTORIZE static void input_range(void *arg, int64_t c0, int64_t c1)
+NT_CLONES NT_VECTORIZE static void input_range(void *arg, int64_t c0, int64_t c1)
 {
     in_job *j = arg;
     const nt_window *w = j->w;
     const int64_t IH = w->in[0], IW = w->in[1], PT = w->pad_begin[0], PL = w->pad_begin[1];
-    const int64_t TH = j->TH, TW = j->TW, T = j->T, TP = TW + 1, R = 4 * TH + 2, LW = 4 * TP;
+    /* TP >= TW + 1 phases per row, rounded so rows are whole vectors. */
+    const int64_t TH = j->TH, TW = j->TW, T = j->T, TP = (TW + 4) / 4 * 4, R = 4 * TH + 2, LW = 4 * TP;
     /* xp: R rows x 4 phases x TP; line: one zero-padded input row; vrow:
      * 36 rows of T; u: the column transform of one tile row (6 x 4 x TP). */
     size_t nf = (size_t)(R * LW + LW + NP * T + 24 * TP);
@@ -197,24 +226,17 @@ NT_VECTORIZE static void input_range(void *arg, int64_t c0, int64_t c1)
         for (int64_t th = 0; th < TH; th++) {
             const float *r0 = xp + (4 * th) * LW;
             /* Columns: u[k][f][t] = sum_i BT[k][i] * row(4th+i)[f][t]. */
-            for (int64_t f = 0; f < 4; f++)
-                for (int64_t t = 0; t < TP; t++) {
-                    const int64_t o = f * TP + t;
-                    float d0 = r0[o], d1 = r0[LW + o], d2 = r0[2 * LW + o], d3 = r0[3 * LW + o];
-                    float d4 = r0[4 * LW + o], d5 = r0[5 * LW + o];
-                    BT_ROWS(d0, d1, d2, d3, d4, d5, u[o], u[4 * TP + o], u[8 * TP + o], u[12 * TP + o],
-                            u[16 * TP + o], u[20 * TP + o]);
-                }
-            /* Rows: the tile at t spans phases 0..3 of t and 0..1 of t+1. */
+            bt_cols(r0, r0 + LW, r0 + 2 * LW, r0 + 3 * LW, r0 + 4 * LW, r0 + 5 * LW, LW, u, u + LW, u + 2 * LW,
+                    u + 3 * LW, u + 4 * LW, u + 5 * LW);
+            /* Rows: the tile at t spans phases 0..3 of t and 0..1 of t+1.
+             * (Written to a local row buffer, then copied into the packed
+             * operands: writing the 36 far-apart rows of V directly was
+             * much slower, the strides alias in the cache.) */
             for (int64_t k = 0; k < 6; k++) {
-                const float *uk = u + k * 4 * TP;
+                const float *uk = u + k * LW;
                 float *v = vrow + (k * 6) * T + th * TW;
-                for (int64_t t = 0; t < TW; t++) {
-                    float d0 = uk[t], d1 = uk[TP + t], d2 = uk[2 * TP + t], d3 = uk[3 * TP + t];
-                    float d4 = uk[t + 1], d5 = uk[TP + t + 1];
-                    BT_ROWS(d0, d1, d2, d3, d4, d5, v[t], v[T + t], v[2 * T + t], v[3 * T + t], v[4 * T + t],
-                            v[5 * T + t]);
-                }
+                bt_rows(uk, uk + TP, uk + 2 * TP, uk + 3 * TP, TW, v, v + T, v + 2 * T, v + 3 * T, v + 4 * T,
+                        v + 5 * T);
             }
         }
         scatter_rows(j, c, vrow, NP);
@@ -244,7 +266,7 @@ static void scatter_rows(const in_job *j, int64_t c, const float *vrow, int np)
 /* F(2x2, 3x3) input transform of channels [c0, c1): 4x4 tiles 2 apart,
  * rows split by column parity, V = B^T d B with
  * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. */
-NT_VECTORIZE static void input2_range(void *arg, int64_t c0, int64_t c1)
+NT_CLONES NT_VECTORIZE static void input2_range(void *arg, int64_t c0, int64_t c1)
 {
     in_job *j = arg;
     const nt_window *w = j->w;
@@ -327,6 +349,7 @@ typedef struct out_job {
     const float *Mo, *bias;
     float *y;                   /* one image (M, OH, OW) */
     int64_t M, T, TH, TW, OH, OW;
+    volatile int failed;        /* a worker ran out of memory */
 } out_job;
 
 /* A^T applied to m0..m5, giving four values. */
@@ -340,48 +363,71 @@ typedef struct out_job {
         o3 = s12 + 8.0f * s34 + (m5);                         \
     } while (0)
 
-/* Output channels [m0, m1). */
-NT_VECTORIZE static void output_range(void *arg, int64_t m0, int64_t m1)
+/* s_k[t] = (A^T m)[k] for the six rows m_i, t < n. */
+static inline __attribute__((always_inline)) void at_cols(const float *restrict m0, const float *restrict m1,
+                                                          const float *restrict m2, const float *restrict m3,
+                                                          const float *restrict m4, const float *restrict m5,
+                                                          int64_t n, float *restrict s0, float *restrict s1,
+                                                          float *restrict s2, float *restrict s3)
 {
-    const out_job *j = arg;
+    for (int64_t t = 0; t < n; t++)
+        AT_ROWS(m0[t], m1[t], m2[t], m3[t], m4[t], m5[t], s0[t], s1[t], s2[t], s3[t]);
+}
+
+/* o[4t + l] = (m A)[l] for the six rows m_i, t < n. */
+static inline __attribute__((always_inline)) void at_rows(const float *restrict m0, const float *restrict m1,
+                                                          const float *restrict m2, const float *restrict m3,
+                                                          const float *restrict m4, const float *restrict m5,
+                                                          int64_t n, float *restrict o)
+{
+    for (int64_t t = 0; t < n; t++)
+        AT_ROWS(m0[t], m1[t], m2[t], m3[t], m4[t], m5[t], o[4 * t], o[4 * t + 1], o[4 * t + 2], o[4 * t + 3]);
+}
+
+/* Output channels [m0, m1). */
+NT_CLONES NT_VECTORIZE static void output_range(void *arg, int64_t m0, int64_t m1)
+{
+    out_job *j = arg;
     const int64_t T = j->T, TW = j->TW, OH = j->OH, OW = j->OW, MT = j->M * T;
-    float s[4 * 6 * MAX_TW], out[4 * 4 * MAX_TW];
+    /* s: the column transform of every tile (24 rows of T); out: the four
+     * output rows of every tile row, interleaved (4 rows of 4T).  Both are
+     * flat over all tiles (tile q = th*TW + t), so the loops are long. */
+    float *buf = malloc((size_t)(40 * T) * sizeof(float));
+    if (!buf) {
+        j->failed = 1;
+        return;
+    }
+    float *s = buf, *out = buf + 24 * T;
     for (int64_t m = m0; m < m1; m++) {
         const float bv = j->bias ? j->bias[m] : 0.0f;
         float *ym = j->y + m * OH * OW;
-        for (int64_t th = 0; th < j->TH; th++) {
-            const float *mo = j->Mo + m * T + th * TW;
-            /* Columns: s[k][jj][t] = sum_i AT[k][i] * Mo[i*6+jj]. */
-            for (int64_t jj = 0; jj < 6; jj++) {
-                const float *r = mo + jj * MT;
-                for (int64_t t = 0; t < TW; t++) {
-                    AT_ROWS(r[t], r[6 * MT + t], r[12 * MT + t], r[18 * MT + t], r[24 * MT + t], r[30 * MT + t],
-                            s[(0 * 6 + jj) * TW + t], s[(1 * 6 + jj) * TW + t], s[(2 * 6 + jj) * TW + t],
-                            s[(3 * 6 + jj) * TW + t]);
-                }
-            }
-            /* Rows: four outputs per tile, interleaved into the output row. */
-            for (int64_t k = 0; k < 4; k++) {
-                const float *sk = s + k * 6 * TW;
-                float *o = out + k * 4 * TW;
-                for (int64_t t = 0; t < TW; t++) {
-                    AT_ROWS(sk[t], sk[TW + t], sk[2 * TW + t], sk[3 * TW + t], sk[4 * TW + t], sk[5 * TW + t],
-                            o[4 * t], o[4 * t + 1], o[4 * t + 2], o[4 * t + 3]);
-                }
-            }
+        const float *mo = j->Mo + m * T;
+        /* Columns: s[k][jj][q] = sum_i AT[k][i] * Mo[i*6+jj][q]. */
+        for (int64_t jj = 0; jj < 6; jj++) {
+            const float *r = mo + jj * MT;
+            at_cols(r, r + 6 * MT, r + 12 * MT, r + 18 * MT, r + 24 * MT, r + 30 * MT, T, s + jj * T,
+                    s + (6 + jj) * T, s + (12 + jj) * T, s + (18 + jj) * T);
+        }
+        /* Rows: four outputs per tile, out[k][4q + l]. */
+        for (int64_t k = 0; k < 4; k++) {
+            const float *sk = s + k * 6 * T;
+            at_rows(sk, sk + T, sk + 2 * T, sk + 3 * T, sk + 4 * T, sk + 5 * T, T, out + k * 4 * T);
+        }
+        /* Output row 4th+k is out[k][4*th*TW ..][0, OW). */
+        for (int64_t th = 0; th < j->TH; th++)
             for (int64_t k = 0; k < 4 && 4 * th + k < OH; k++) {
                 float *yr = ym + (4 * th + k) * OW;
-                const float *o = out + k * 4 * TW;
+                const float *o = out + k * 4 * T + th * 4 * TW;
                 for (int64_t x = 0; x < OW; x++)
                     yr[x] = o[x] + bv;
             }
-        }
     }
+    free(buf);
 }
 
 /* F(2x2, 3x3) output transform of channels [m0, m1): each 2x2 output
  * tile is A^T Mo A + bias with A^T = [1 1 1 0; 0 1 -1 -1]. */
-NT_VECTORIZE static void output2_range(void *arg, int64_t m0, int64_t m1)
+NT_CLONES NT_VECTORIZE static void output2_range(void *arg, int64_t m0, int64_t m1)
 {
     const out_job *j = arg;
     const int64_t T = j->T, TW = j->TW, OH = j->OH, OW = j->OW, MT = j->M * T;
@@ -467,6 +513,8 @@ nt_status nt_wino_conv(nt_exec *exec, nt_wino **state, bool w_const, const nt_wi
         out_job oj = {.Mo = Mo, .bias = bias, .y = y + n * M * OH * OW, .M = M, .T = T, .TH = TH, .TW = TW,
                       .OH = OH, .OW = OW};
         nt_parallel_for(exec, M, 4, tile == 4 ? output_range : output2_range, &oj);
+        if (oj.failed)
+            return nt_error(NT_ERR_NOMEM, "winograd: out of memory");
     }
     return NT_OK;
 }

@@ -189,7 +189,7 @@ def _():
     return range_model(F, 0.0, float("inf"), 1.0)
 
 
-@case("range_int_overflow")
+@case("range_int_overflow", expect="either")
 def _():
     return range_model(I64, -(1 << 63), (1 << 63) - 1, 1 << 62)
 
@@ -209,7 +209,7 @@ def _():
     return unary_model("Pad", [2, 2], consts=[("p", np.array([-100, 0, 0, 0], np.int64))])
 
 
-@case("pad_reflect_too_wide")
+@case("pad_reflect_too_wide", expect="either")
 def _():
     return unary_model("Pad", [2, 2], attrs={"mode": "reflect"},
                        consts=[("p", np.array([0, 50, 0, 50], np.int64))])
@@ -275,7 +275,7 @@ def _():
     return model([node], [vi("x", F, [100000, 100000, 100])], [vi("y", F, None)])
 
 
-@case("input_negative_dim", names=("x", "evil"))
+@case("input_negative_dim", expect="either", names=("x", "evil"))
 def _():
     node = helper.make_node("Relu", ["x"], ["y"], name="evil")
     return model([node], [vi("x", F, [-5, 2])], [vi("y", F, None)])
@@ -543,7 +543,7 @@ def _():
 def _():
     node = helper.make_node("Conv", ["x", "w"], ["y"], name="evil")
     return model([node], [vi("x", F, [1, 2, 4, 4])], [vi("y", F, None)],
-                 [const("w", np.ones((3, 5, 9, 9), np.float32))])
+                 [const("w", np.ones((3, 5, 3, 3), np.float32))])
 
 
 @case("conv_huge_pads")
@@ -648,7 +648,7 @@ def _():
     return unary_model("Reshape", [2, 3], consts=[("s", np.array([3.0, 2.0], np.float32))])
 
 
-@case("div_int_by_zero")
+@case("div_int_by_zero", expect="either")
 def _():
     node = helper.make_node("Div", ["a", "b"], ["y"], name="evil")
     return model([node], [], [vi("y", I64, None)],
@@ -662,7 +662,7 @@ def _():
                  [const("a", np.array([-(1 << 63)], np.int64)), const("b", np.array([-1], np.int64))])
 
 
-@case("mod_int_by_zero")
+@case("mod_int_by_zero", expect="either")
 def _():
     node = helper.make_node("Mod", ["a", "b"], ["y"], name="evil")
     return model([node], [], [vi("y", I32, None)],
@@ -774,7 +774,7 @@ def _():
     return model([a], [vi("x", F, [2])], [vi("y", F, None)])
 
 
-@case("relu_too_many_inputs")
+@case("relu_too_many_inputs", expect="either")
 def _():
     a = helper.make_node("Relu", ["x", "x", "x"], ["y"], name="evil")
     return model([a], [vi("x", F, [2])], [vi("y", F, None)])
@@ -959,11 +959,12 @@ def _():
 
 @case("nested_if_deep", expect="either", names=("evil",))
 def _():
-    inner = body_graph("leaf", [helper.make_node("Identity", ["x"], ["t"], name="leaf")], [], [vi("t", F, None)])
-    for d in range(40):
-        node = helper.make_node("If", ["c"], ["t"], name="if%d" % d, then_branch=inner, else_branch=inner)
+    leaf = body_graph("leaf", [helper.make_node("Identity", ["x"], ["t"], name="leaf")], [], [vi("t", F, None)])
+    inner = leaf
+    for d in range(24):   # else is always the leaf: the file grows linearly
+        node = helper.make_node("If", ["c"], ["t"], name="if%d" % d, then_branch=inner, else_branch=leaf)
         inner = body_graph("lvl%d" % d, [node], [], [vi("t", F, None)])
-    node = helper.make_node("If", ["c"], ["y"], name="evil", then_branch=inner, else_branch=inner)
+    node = helper.make_node("If", ["c"], ["y"], name="evil", then_branch=inner, else_branch=leaf)
     return model([node], [vi("x", F, [2])], [vi("y", F, None)], [const("c", np.array(True))])
 
 

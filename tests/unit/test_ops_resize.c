@@ -4,8 +4,8 @@
  * rounding, Resize-11 inputs (empty roi/scales, sizes), half_pixel bilinear,
  * 3-D trilinear align_corners and 2-D bicubic against PyTorch's
  * interpolate (which shares those formulas), 1-D resize, nearest on int8
- * with tf_crop_and_resize extrapolation, declined modes/dtypes and
- * static-mode inference.
+ * with tf_crop_and_resize extrapolation, tf_half_pixel_for_nn leaving the
+ * unscaled axes alone, declined modes/dtypes and static-mode inference.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -257,6 +257,32 @@ static void test_resize11_bilinear(void **unused)
     free_all(2, in2 + 2);
 }
 
+/* tf2onnx's nearest resize with half_pixel_centers: tf_half_pixel_for_nn,
+ * round_prefer_ceil, sizes covering N and C.  The kept axes (scale 1) must
+ * map each index to itself, not (o + 0.5) rounded up; the resized axis
+ * picks round((o + 0.5) / s) as TF and ONNX Runtime do. */
+static void test_resize11_tf_half_pixel_nn(void **unused)
+{
+    (void)unused;
+    int64_t d[4] = {2, 2, 1, 2};
+    float xv[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    nt_tensor *x = mkf(4, d, xv);
+    nt_tensor *roi = mkf(1, (int64_t[]){0}, NULL), *esc = mkf(1, (int64_t[]){0}, NULL);
+    nt_tensor *sz = mki64(4, (int64_t[]){2, 2, 1, 3});
+    nt_tensor *in[4] = {x, roi, esc, sz};
+    tnode t;
+    tn_init(&t, "Resize");
+    a_str(&t, "coordinate_transformation_mode", "tf_half_pixel_for_nn");
+    a_str(&t, "nearest_mode", "round_prefer_ceil");
+    nt_tensor *y = tn_run1(&t, 11, 4, in, NT_OK);
+    expect_shape(y, 4, (int64_t[]){2, 2, 1, 3});
+    /* width 2 -> 3, s = 1.5: x = 1/3, 1, 5/3 -> 0, 1, 1 (clamped) */
+    float w[12] = {1, 2, 2, 3, 4, 4, 5, 6, 6, 7, 8, 8};
+    expect_close(y->data, w, 12, 0);
+    nt_tensor_free(y);
+    free_all(4, in);
+}
+
 static void test_trilinear_bicubic(void **unused)
 {
     (void)unused;
@@ -373,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_upsample_7_9),
         cmocka_unit_test(test_resize10_nearest),
         cmocka_unit_test(test_resize11_bilinear),
+        cmocka_unit_test(test_resize11_tf_half_pixel_nn),
         cmocka_unit_test(test_trilinear_bicubic),
         cmocka_unit_test(test_1d_and_int8),
         cmocka_unit_test(test_resize_static_and_declined),

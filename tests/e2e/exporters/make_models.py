@@ -24,10 +24,6 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 IR_FOR_OPSET = {9: 4, 10: 5, 11: 6, 12: 7, 13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8}
-NP2ONNX = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE,
-           np.dtype(np.int64): TensorProto.INT64, np.dtype(np.int32): TensorProto.INT32,
-           np.dtype(np.int8): TensorProto.INT8, np.dtype(np.uint8): TensorProto.UINT8,
-           np.dtype(np.bool_): TensorProto.BOOL}
 F, I64, I32, BOOL = TensorProto.FLOAT, TensorProto.INT64, TensorProto.INT32, TensorProto.BOOL
 I64MAX = np.iinfo(np.int64).max
 
@@ -40,6 +36,7 @@ class Graph:
         self.prefix = prefix
         self.nodes, self.inits, self.inputs, self.outputs = [], [], [], []
         self.count = 0
+        self.used = set()
 
     def fresh(self, hint):
         self.count += 1
@@ -59,8 +56,12 @@ class Graph:
         return out
 
     def op(self, op_type, inputs, n_out=1, name=None, outputs=None, **attrs):
-        name = name or self.fresh(op_type)
-        outs = outputs or ["%s:%d" % (name, i) for i in range(n_out)]
+        """Appends a node; its outputs are named after `name` (a fresh one
+        when None) unless given.  name="" leaves the node unnamed."""
+        base = name if name and name not in self.used else self.fresh(op_type)
+        self.used.add(base)
+        name = base if name is None else name
+        outs = outputs or ["%s:%d" % (base, i) for i in range(n_out)]
         self.nodes.append(helper.make_node(op_type, list(inputs), outs, name=name, **attrs))
         return outs[0] if len(outs) == 1 else outs
 
@@ -81,11 +82,13 @@ class Graph:
 
 
 def fill_output_shapes(m):
-    """Exporters write a shape on every graph output: take the ones left
-    unset (None) from onnx shape inference, as converters do."""
+    """Exporters write a shape on most graph outputs: take the ones left
+    unset (None) from onnx shape inference, as converters do.  False when
+    some output's rank is unknown even to shape inference (then the onnx
+    checker, which wants a shape on every output, cannot be used)."""
     todo = [o for o in m.graph.output if not o.type.tensor_type.HasField("shape")]
     if not todo:
-        return
+        return True
     inferred = onnx.shape_inference.infer_shapes(m)
     known = {v.name: v for v in list(inferred.graph.value_info) + list(inferred.graph.output)}
     for o in todo:
@@ -93,7 +96,8 @@ def fill_output_shapes(m):
         if v is not None and v.type.tensor_type.HasField("shape"):
             o.type.tensor_type.shape.CopyFrom(v.type.tensor_type.shape)
         else:
-            raise ValueError("%s: give output %s a shape" % (m.graph.name, o.name))
+            return False
+    return True
 
 
 class Maker:
@@ -114,8 +118,7 @@ class Maker:
                               opset_imports=[helper.make_opsetid("", opset)] + list(extra_opsets))
         m.ir_version = ir or IR_FOR_OPSET[opset]
         if opset <= 17:  # this onnx (1.12) knows opsets up to 17
-            if check:
-                fill_output_shapes(m)
+            if check and fill_output_shapes(m):
                 onnx.checker.check_model(m)
         path = os.path.join(self.outdir, name + ".onnx")
         if external:
@@ -124,13 +127,22 @@ class Maker:
             onnx.save_model(m, path)
         return name + ".onnx"
 
-    def case(self, name, model, feeds):
+    def case(self, name, model, feeds, ort_model=None, known=None):
+        """One run: `model` in nntrace, `ort_model` (an equivalent model, when
+        ONNX Runtime rejects a valid idiom of `model`) or `model` in ONNX
+        Runtime.  `known` names an nntrace limitation tracked elsewhere: the
+        checker reports the case without counting it as a failure."""
         files = []
         for k, (iname, arr) in enumerate(feeds):
             f = "%s.%d.npy" % (name, k)
             np.save(os.path.join(self.outdir, f), arr)
             files.append([iname, f])
-        self.cases.append({"name": name, "model": model, "inputs": files})
+        c = {"name": name, "model": model, "inputs": files}
+        if ort_model:
+            c["ort_model"] = ort_model
+        if known:
+            c["known"] = known
+        self.cases.append(c)
 
     def finish(self):
         with open(os.path.join(self.outdir, "manifest.json"), "w") as f:
@@ -987,7 +999,8 @@ def opset18(mk):
     g.op("ReduceMean", [x, c([1, 2])], keepdims=0, outputs=["rmean:0"])
     g.op("ReduceMax", [x, c([-1])], keepdims=1, outputs=["rmax:0"])
     g.op("ReduceSumSquare", [x, c([1])], keepdims=0, outputs=["rss:0"])
-    g.op("ReduceL1", [x, c(np.zeros(0, np.int64))], keepdims=0, noop_with_empty_axes=1, outputs=["rl1_noop:0"])
+    # (ReduceL1 with noop would differ: ONNX Runtime applies |x|, the spec says identity)
+    g.op("ReduceSum", [x, c(np.zeros(0, np.int64))], keepdims=0, noop_with_empty_axes=1, outputs=["rsum_noop:0"])
     g.op("ReduceLogSumExp", [x], keepdims=0, outputs=["rlse_all:0"])
     s = g.op("Split", [x], n_out=3, axis=2, num_outputs=3)
     for k, o in enumerate(s):
@@ -998,7 +1011,7 @@ def opset18(mk):
          axis=2, reduction="max", outputs=["scatter_max:0"])
     xi = g.op("Cast", [g.op("Mul", [x, g.const(np.float32(100))])], to=I32)
     g.op("BitwiseAnd", [xi, g.const(np.int32(0x5a))], outputs=["band:0"])
-    for n, et in [("rmean:0", F), ("rmax:0", F), ("rss:0", F), ("rl1_noop:0", F), ("rlse_all:0", F),
+    for n, et in [("rmean:0", F), ("rmax:0", F), ("rss:0", F), ("rsum_noop:0", F), ("rlse_all:0", F),
                   ("split0:0", F), ("split1:0", F), ("split2:0", F), ("pad_axes:0", F),
                   ("scatter_max:0", F), ("band:0", I32)]:
         g.out(n, et, None)
@@ -1023,7 +1036,7 @@ def symbolic_dims(mk):
     d = g.inp("d", I64, [PDIM, 0 + 3])
     y = g.op("Add", [g.op("Mul", [a, "b"]), "c"])
     g.op("MatMul", [y, g.const(mk.rand(4, 2))], outputs=["y"])
-    g.op("ReduceSum", [d], axes=[1], keepdims=0, outputs=["dsum"])
+    g.op("ReduceSum", [d, g.const([1], dtype=np.int64)], keepdims=0, outputs=["dsum"])
     g.op("Identity", ["c"], outputs=["c_copy"])
     g.out("y", F, ["unk__123", "N", 2])
     g.out("dsum", I64, [None])
@@ -1061,6 +1074,482 @@ def external_data(mk, one_file):
                     t, location="%s_weights/%s.bin" % (name, t.name))
         onnx.save_model(m, os.path.join(mk.outdir, model))
     mk.case(name, model, [("x", mk.rand(2, 2048))])
+
+
+# ------------------------------------------------ control-flow edge cases
+
+def tf_loop_edges(mk):
+    """See _tf_loop_edges; ONNX Runtime refuses a subgraph output that is an
+    outer-scope value, so it runs a twin with an Identity in between."""
+    model = _tf_loop_edges(mk, False)
+    twin = _tf_loop_edges(mk, True)
+    xv = mk.rand(3, 4)
+    name = model[:-5]
+    mk.case(name, model, [("x:0", xv), ("n:0", np.array(5, np.int64))], ort_model=twin)
+    mk.case(name + "_zero_iter", model, [("x:0", xv), ("n:0", np.array(0, np.int64))], ort_model=twin)
+
+
+def _tf_loop_edges(mk, identity):
+    """Loop bodies as tf2onnx and others write them: a carried value passed
+    straight through (body output = body input, no node), a body output that
+    is an outer-scope value, the cond passed through unchanged in a for-loop,
+    an If inside the body capturing two scopes up, and a trip count from the
+    input so that one case runs zero iterations (empty scan outputs)."""
+    opset = 13
+    g = Graph("tf2onnx")
+    x = g.inp("x:0", F, [3, 4])
+    n = g.inp("n:0", I64, [])
+    g.op("Mul", [x, g.const(np.float32(0.5))], outputs=["half:0"])
+    inner_t = Graph("it", prefix="loop/if_t/")
+    inner_t.op("Add", ["loop/acc_in", "half:0"], outputs=["loop/if_t/y"])
+    inner_t.out("loop/if_t/y", F, [3, 4])
+    inner_e = Graph("ie", prefix="loop/if_e/")
+    inner_e.op("Sub", ["loop/acc_in", "x:0"], outputs=["loop/if_e/y"])
+    inner_e.out("loop/if_e/y", F, [3, 4])
+    b = Graph("body", prefix="loop/")
+    b.inp("loop/iter", I64, [])
+    b.inp("loop/cond_in", BOOL, [])
+    b.inp("loop/keep_in", F, [3, 4])
+    b.inp("loop/acc_in", F, [3, 4])
+    even = b.op("Equal", [b.op("Mod", ["loop/iter", b.const(np.int64(2))]), b.const(np.int64(0))])
+    b.op("If", [even], outputs=["loop/acc_out"], then_branch=inner_t.graph(), else_branch=inner_e.graph())
+    b.op("ReduceSum", ["loop/acc_out"], keepdims=0, outputs=["loop/scan"])
+    b.out("loop/cond_in", BOOL, [])          # for-loop: cond passed through
+    b.out("loop/keep_in", F, [3, 4])         # carried unchanged, no node
+    b.out("loop/acc_out", F, [3, 4])
+    b.out("loop/scan", F, [])
+    if identity:
+        b.op("Identity", ["half:0"], outputs=["loop/half"])
+    b.out("loop/half" if identity else "half:0", F, [3, 4])  # scan output straight from the outer scope
+    g.op("Loop", [n, "", x, g.op("Identity", [x])], outputs=["keep:0", "acc:0", "sums:0", "halves:0"],
+         body=b.graph())
+    g.out("keep:0", F, [3, 4])
+    g.out("acc:0", F, [3, 4])
+    g.out("sums:0", F, ["N"])
+    g.out("halves:0", F, ["N", 3, 4])
+    name = "tf_loop_edges_op13" + ("_ort" if identity else "")
+    return mk.save(g, name, opset, TF)
+
+
+def tf_if_shapes(mk):
+    """See _tf_if_shapes; ONNX Runtime runs a twin with an Identity where the
+    else-branch returns an outer value."""
+    model = _tf_if_shapes(mk, False)
+    twin = _tf_if_shapes(mk, True)
+    xv = mk.rand(5, 6)
+    name = model[:-5]
+    mk.case(name + "_then", model, [("x:0", xv), ("flag:0", np.array(True))], ort_model=twin)
+    mk.case(name + "_else", model, [("x:0", xv), ("flag:0", np.array(False))], ort_model=twin)
+
+
+def _tf_if_shapes(mk, identity):
+    """tf.cond whose branches give different shapes (allowed when the If
+    output has no fixed shape), and If with an empty-node branch that returns
+    an outer value; also a Scan-9 (keras2onnx's loops) over a reversed axis."""
+    opset = 11
+    g = Graph("tf2onnx")
+    x = g.inp("x:0", F, ["unk__80", 6])
+    pred = g.inp("flag:0", BOOL, [])
+    t = Graph("t", prefix="t/")
+    t.op("Slice", [x, t.const([0], dtype=np.int64), t.const([3], dtype=np.int64),
+                   t.const([1], dtype=np.int64)], outputs=["t/y"])
+    t.out("t/y", F, None)
+    e = Graph("e", prefix="e/")
+    if identity:
+        e.op("Identity", ["x:0"], outputs=["e/y"])
+    e.out("e/y" if identity else "x:0", F, None)  # returns the outer value itself
+    g.op("If", [pred], outputs=["y:0"], then_branch=t.graph(), else_branch=e.graph())
+    # Scan: cumulative state over the rows, scanning backwards
+    sb = Graph("scan_body", prefix="scan/")
+    sb.inp("scan/state_in", F, [6])
+    sb.inp("scan/row", F, [6])
+    sb.op("Add", [sb.op("Mul", ["scan/state_in", sb.const(np.float32(0.5))]), "scan/row"],
+          outputs=["scan/state_out"])
+    sb.op("Identity", ["scan/state_out"], outputs=["scan/out"])
+    sb.out("scan/state_out", F, [6])
+    sb.out("scan/out", F, [6])
+    g.op("Scan", [g.const(np.zeros(6, np.float32)), x], outputs=["scan_state:0", "scan_out:0"],
+         body=sb.graph(), num_scan_inputs=1, scan_input_directions=[1], scan_output_directions=[1])
+    g.out("y:0", F, None)
+    g.out("scan_state:0", F, [6])
+    g.out("scan_out:0", F, ["unk__80", 6])
+    name = "tf_if_shapes_op11" + ("_ort" if identity else "")
+    return mk.save(g, name, opset, TF, check=False)
+
+
+def tf_dynamic_same(mk):
+    """Conv with padding='SAME' on dynamic H and W: tf2onnx computes the pads
+    at run time (ceil division, Max with 0, begin = total // 2) and feeds them
+    to Pad-11, then a Conv without pads; uint8 image input scaled by 1/255;
+    DepthToSpace in TF's DCR order; Concat with an empty piece."""
+    opset = 13
+    g = Graph("tf2onnx")
+    img = g.inp("image:0", TensorProto.UINT8, ["unk__90", "unk__91", "unk__92", 3])
+    x = g.op("Div", [g.op("Cast", [img], to=F), g.const(np.float32(255.0))])
+    x = g.op("Transpose", [x], perm=[0, 3, 1, 2])
+    hw = g.op("Slice", [g.op("Shape", [x]), g.const([2], dtype=np.int64), g.const([4], dtype=np.int64)])
+    k, st = 3, 2
+    outhw = g.op("Div", [g.op("Add", [hw, g.const(np.int64(st - 1))]), g.const(np.int64(st))])
+    total = g.op("Sub", [g.op("Add", [g.op("Mul", [g.op("Sub", [outhw, g.const(np.int64(1))]),
+                                                   g.const(np.int64(st))]), g.const(np.int64(k))]), hw])
+    total = g.op("Max", [total, g.const(np.zeros(2, np.int64))])
+    beg = g.op("Div", [total, g.const(np.int64(2))])
+    end = g.op("Sub", [total, beg])
+    empty = g.const(np.zeros(0, np.int64))
+    pads = g.op("Concat", [g.const([0, 0], dtype=np.int64), beg, empty, g.const([0, 0], dtype=np.int64), end],
+                axis=0)
+    p = g.op("Pad", [x, pads, g.const(np.float32(0.0))], mode="constant")
+    c = g.op("Conv", [p, g.const(mk.rand(8, 3, k, k, scale=0.3)), g.const(mk.rand(8, scale=0.1))],
+             kernel_shape=[k, k], strides=[st, st])
+    c = g.op("Elu", [c], alpha=1.0)
+    d2s = g.op("DepthToSpace", [c], blocksize=2, mode="DCR")
+    g.op("Transpose", [d2s], perm=[0, 2, 3, 1], outputs=["d2s:0"])
+    s2d = g.op("SpaceToDepth", [d2s], blocksize=2)
+    g.op("Transpose", [s2d], perm=[0, 2, 3, 1], outputs=["s2d:0"])
+    g.op("Identity", [pads], outputs=["pads:0"])
+    g.out("d2s:0", F, ["unk__90", None, None, 2])
+    g.out("s2d:0", F, ["unk__90", None, None, 8])
+    g.out("pads:0", I64, [8])
+    name = "tf_dynamic_same_pad_op13"
+    model = mk.save(g, name, opset, TF)
+    r = np.random.default_rng(21)
+    mk.case(name + "_9x12", model, [("image:0", r.integers(0, 256, (1, 9, 12, 3)).astype(np.uint8))])
+    mk.case(name + "_8x7", model, [("image:0", r.integers(0, 256, (2, 8, 7, 3)).astype(np.uint8))])
+
+
+def tf_optional_io(mk):
+    """Optional inputs and outputs left empty ("") as tf2onnx writes them:
+    LSTM with B and sequence_lens skipped and only Y_h wanted, Clip with only
+    a max, Dropout with its mask output, Constant nodes with value_float /
+    value_ints, a Sum of three broadcast inputs, divide_no_nan as
+    Where(Equal(y, 0), 0, x / y), Squeeze with no axes."""
+    opset = 13
+    g = Graph("tf2onnx")
+    x = g.inp("x:0", F, [5, "unk__100", 3])
+    y = g.inp("y:0", F, [5, "unk__100", 3])
+    hd = 4
+    r = np.random.default_rng(31)
+    W = g.const((r.standard_normal((1, 4 * hd, 3)) * 0.5).astype(np.float32))
+    R = g.const((r.standard_normal((1, 4 * hd, hd)) * 0.5).astype(np.float32))
+    h0 = g.const((r.standard_normal((1, 1, hd)) * 0.5).astype(np.float32))
+    h0b = g.op("Expand", [h0, g.op("Concat", [g.const([1], dtype=np.int64),
+                                              g.op("Slice", [g.op("Shape", [x]), g.const([1], dtype=np.int64),
+                                                             g.const([2], dtype=np.int64)]),
+                                              g.const([hd], dtype=np.int64)], axis=0)])
+    g.nodes.append(helper.make_node("LSTM", [x, W, R, "", "", h0b], ["", "lstm_h"], hidden_size=hd,
+                                    name="lstm"))
+    g.op("Squeeze", ["lstm_h"], outputs=["lstm_h:0"])
+    g.op("Clip", [x, "", g.const_node(np.float32(0.3))], outputs=["clip_max:0"])
+    d, mask = g.op("Dropout", [x], n_out=2)
+    g.op("Cast", [mask], to=F, outputs=["mask:0"])
+    g.op("Identity", [d], outputs=["dropout:0"])
+    cf = g.fresh("Constant")
+    g.nodes.append(helper.make_node("Constant", [], [cf], value_float=2.5, name=cf))
+    ci = g.fresh("Constant")
+    g.nodes.append(helper.make_node("Constant", [], [ci], value_ints=[1, 1, 3], name=ci))
+    g.op("Sum", [x, g.op("Reshape", [g.const(np.arange(3, dtype=np.float32)), ci]), cf], outputs=["sum3:0"])
+    zero = g.op("Equal", [y, g.const(np.float32(0.0))])
+    g.op("Where", [zero, g.const(np.float32(0.0)), g.op("Div", [x, y])], outputs=["div_no_nan:0"])
+    g.op("Div", [x, y], outputs=["div_raw:0"])
+    for n, shp in [("lstm_h:0", None), ("clip_max:0", None), ("mask:0", None), ("dropout:0", None),
+                   ("sum3:0", None), ("div_no_nan:0", None), ("div_raw:0", None)]:
+        g.out(n, F, shp)
+    name = "tf_optional_io_op13"
+    model = mk.save(g, name, opset, TF)
+    yv = mk.rand(5, 1, 3)
+    yv[0, 0, :] = 0.0
+    yv[1, 0, 0] = -0.0
+    xv = mk.rand(5, 1, 3)
+    xv[0, 0, 1] = 0.0  # 0/0 -> NaN in the raw division
+    mk.case(name, model, [("x:0", xv), ("y:0", yv)])
+
+
+def unsorted_nodes(mk):
+    """Nodes not in topological order (some converters and graph editors
+    write them so; ONNX Runtime sorts them itself)."""
+    g = Graph("unsorted")
+    x = g.inp("x", F, ["N", 4])
+    a = g.op("Relu", [x], outputs=["a"])
+    b = g.op("Mul", ["a", g.const(np.float32(2.0))], outputs=["b"])
+    c = g.op("Add", ["b", "a"], outputs=["c"])
+    g.op("Softmax", ["c"], axis=1, outputs=["y"])
+    del a, b, c
+    g.nodes.reverse()
+    g.out("y", F, ["N", 4])
+    name = "unsorted_nodes_op11"
+    model = mk.save(g, name, 11, ("onnx-helper", "1"), check=False)
+    mk.case(name, model, [("x", mk.rand(3, 4))])
+
+
+def misc_shapes(mk):
+    """Shape idioms from every converter: MatMul with 1-D operands, Gemm with
+    transA and a scalar C, Flatten at axis 0 and at the last axis, Reshape
+    of an empty batch, Unsqueeze with unsorted negative axes, Expand to a
+    shape holding 1s, Tile with repeats from Shape, Gather with int32
+    indices, float Range with a fractional step, TopK with ties, DepthToSpace
+    CRD, float64 arithmetic."""
+    opset = 13
+    g = Graph("misc")
+    x = g.inp("x", F, ["N", 4])
+    v = g.inp("v", F, [4])
+    e = g.inp("empty", F, [0, 3, 2])
+    g.op("MatMul", [v, g.const(mk.rand(4, 3))], outputs=["vecmat"])
+    g.op("MatMul", [x, v], outputs=["matvec"])
+    g.op("MatMul", [v, v], outputs=["dot"])
+    g.op("Gemm", [x, g.const(mk.rand(3, 4))], outputs=["gemm_noc"], transB=1, alpha=0.5)
+    g.op("Gemm", [g.op("Transpose", [x]), g.const(mk.rand(4, 2)), g.const(np.float32(1.5))], transA=1,
+         beta=2.0, outputs=["gemm_ta"])
+    g.op("Flatten", [x], axis=0, outputs=["flat0"])
+    g.op("Flatten", [e], axis=3, outputs=["flat_empty"])
+    g.op("Reshape", [e, g.const([0, 3, 1, 2], dtype=np.int64)], outputs=["reshape_empty"])
+    g.op("Reshape", [e, g.const([0, 0, 2], dtype=np.int64)], outputs=["reshape_copy0"])
+    g.op("Unsqueeze", [x, g.const([-1, 0], dtype=np.int64)], outputs=["unsq"])
+    g.op("Expand", [g.op("Reshape", [v, g.const([4, 1], dtype=np.int64)]), g.const([1, 1, 3], dtype=np.int64)],
+         outputs=["expand1"])
+    g.op("Tile", [x, g.op("Concat", [g.const([1], dtype=np.int64), g.op("Shape", [v])], axis=0)],
+         outputs=["tile_dyn"])
+    g.op("Gather", [x, g.const(np.array([[3, 0], [1, 1]], np.int32))], axis=1, outputs=["gather_i32"])
+    g.op("Range", [g.const(np.float32(0.1)), g.const(np.float32(1.0)), g.const(np.float32(0.3))],
+         outputs=["range_f"])
+    tv, ti = g.op("TopK", [g.const(np.array([[3, 1, 3, 2, 3, 1]], np.float32)), g.const([4], dtype=np.int64)],
+                  n_out=2, axis=1)
+    g.op("Identity", [tv], outputs=["topk_ties_v"])
+    g.op("Identity", [ti], outputs=["topk_ties_i"])
+    sv, si = g.op("TopK", [g.const(np.array([5, 1, 5, 2, 1, 0], np.int64)), g.const([3], dtype=np.int64)],
+                  n_out=2, largest=0)
+    g.op("Identity", [sv], outputs=["topk_small_v"])
+    g.op("Identity", [si], outputs=["topk_small_i"])
+    g.op("DepthToSpace", [g.op("Reshape", [g.op("Tile", [x, g.const([1, 2], dtype=np.int64)]),
+                                           g.const([-1, 8, 1, 1], dtype=np.int64)])],
+         blocksize=2, mode="CRD", outputs=["d2s_crd"])
+    xd = g.op("Cast", [x], to=TensorProto.DOUBLE)
+    g.op("Sqrt", [g.op("Add", [g.op("Mul", [xd, xd]), g.const(np.float64(1e-300))])], outputs=["f64"])
+    outs = [("vecmat", F), ("matvec", F), ("dot", F), ("gemm_noc", F), ("gemm_ta", F), ("flat0", F),
+            ("flat_empty", F), ("reshape_empty", F), ("reshape_copy0", F), ("unsq", F), ("expand1", F),
+            ("tile_dyn", F), ("gather_i32", F), ("range_f", F), ("topk_ties_v", F), ("topk_ties_i", I64),
+            ("topk_small_v", I64), ("topk_small_i", I64), ("d2s_crd", F), ("f64", TensorProto.DOUBLE)]
+    for n, et in outs:
+        g.out(n, et, None)
+    name = "misc_shapes_op13"
+    model = mk.save(g, name, opset, ("onnx-helper", "1"))
+    mk.case(name, model, [("x", mk.rand(2, 4)), ("v", mk.rand(4)), ("empty", np.zeros((0, 3, 2), np.float32))])
+
+
+def keras_upsample_scales(mk):
+    """Keras UpSampling2D and tf.image.resize with scales (not sizes) at
+    opset 13: nearest asymmetric floor and bilinear half_pixel with scales
+    (2, 2) and a non-integer (1.7, 2.5), output size floor(in * scale);
+    ConvTranspose as Conv2DTranspose with SAME (asymmetric) pads."""
+    opset = 13
+    g = Graph("keras")
+    x = g.inp("input_1", F, ["N", 3, 5, 6])
+    for n, sc, attrs in [("up_nearest", [1, 1, 2, 2], dict(mode="nearest", nearest_mode="floor",
+                                                           coordinate_transformation_mode="asymmetric")),
+                         ("up_bilinear", [1, 1, 2, 2], dict(mode="linear",
+                                                            coordinate_transformation_mode="half_pixel")),
+                         ("up_frac", [1, 1, 1.7, 2.5], dict(mode="linear",
+                                                            coordinate_transformation_mode="half_pixel")),
+                         ("down_frac", [1, 1, 0.6, 0.5], dict(mode="nearest",
+                                                              coordinate_transformation_mode="asymmetric",
+                                                              nearest_mode="floor"))]:
+        g.op("Resize", [x, "", g.const(np.array(sc, np.float32))], outputs=[n], **attrs)
+        g.out(n, F, None)
+    g.op("ConvTranspose", [x, g.const(mk.rand(3, 4, 3, 3, scale=0.3)), g.const(mk.rand(4))],
+         kernel_shape=[3, 3], strides=[2, 2], pads=[0, 0, 1, 1], outputs=["deconv_same"])
+    g.op("ConvTranspose", [x, g.const(mk.rand(3, 2, 3, 3, scale=0.3))], kernel_shape=[3, 3], strides=[2, 2],
+         output_shape=[10, 12], outputs=["deconv_outshape"])
+    g.out("deconv_same", F, None)
+    g.out("deconv_outshape", F, None)
+    name = "keras_upsample_scales_op13"
+    model = mk.save(g, name, opset, K2O)
+    mk.case(name, model, [("input_1", mk.rand(2, 3, 5, 6))])
+
+
+def paddle_nms_flipped(mk):
+    """NonMaxSuppression fed TF-style [y1, x1, y2, x2] boxes whose corners are
+    given in either diagonal order (the spec allows any), with per-class
+    limits and a score threshold that removes some classes entirely."""
+    g = Graph("paddle")
+    boxes = g.inp("boxes", F, [2, "num_boxes", 4])
+    scores = g.inp("scores", F, [2, 2, "num_boxes"])
+    g.op("NonMaxSuppression", [boxes, scores, g.const([3], dtype=np.int64), g.const([0.4], dtype=np.float32),
+                               g.const([0.5], dtype=np.float32)], outputs=["selected"])
+    g.out("selected", I64, ["num_selected", 3])
+    name = "paddle_nms_flipped_op11"
+    model = mk.save(g, name, 11, PD)
+    r = np.random.default_rng(41)
+    a = r.random((2, 20, 2)).astype(np.float32) * 3
+    b = a + r.random((2, 20, 2)).astype(np.float32) + 0.5
+    flip = r.random((2, 20, 1)) < 0.5
+    bx = np.where(flip, np.concatenate([b, a], 2), np.concatenate([a, b], 2)).astype(np.float32)
+    sc = r.random((2, 2, 20)).astype(np.float32)
+    sc[1, 1] *= 0.4  # that class never reaches the threshold
+    mk.case(name, model, [("boxes", bx), ("scores", sc)])
+
+
+def fp16_converted(mk):
+    """A model after onnxconverter-common's float16 conversion: float32 I/O
+    with Cast to float16 at the input and back at the output, float16
+    weights, MatMul/Add/Relu/Softmax/ReduceMean/LayerNorm-by-hand in half."""
+    opset = 13
+    g = Graph("fp16")
+    x = g.inp("x", F, ["N", 8])
+    H = TensorProto.FLOAT16
+    t = g.op("Cast", [x], to=H)
+    t = g.op("Add", [g.op("MatMul", [t, g.const(mk.rand(8, 8, scale=0.3).astype(np.float16))]),
+                     g.const(mk.rand(8, scale=0.1).astype(np.float16))])
+    t = g.op("Relu", [t])
+    mu = g.op("ReduceMean", [t], axes=[1], keepdims=1)
+    t = g.op("Sub", [t, mu])
+    t = g.op("Softmax", [t], axis=-1)
+    g.op("Cast", [t], to=F, outputs=["y"])
+    g.out("y", F, ["N", 8])
+    name = "fp16_converted_op13"
+    model = mk.save(g, name, opset, ("onnxconverter-common", "1.13"))
+    mk.case(name, model, [("x", mk.rand(3, 8))],
+            known="float16 MatMul/Gemm/Conv/pooling/Einsum are declined (linalg.c, gemm_*, conv*, pool.c; "
+                  "src/ops/f16_bridge.c is not wired into them yet)")
+
+
+def tf_layers_misc(mk):
+    """More Keras layers as tf2onnx writes them at opset 13: Embedding as
+    Gather with int32 ids, Conv1D on NWC (Transpose, Conv with dilation and
+    causal left padding), BatchNormalization on (N, C), LRN, PReLU with an
+    NHWC slope, Selu, Softsign, Average/Maximum of three tensors,
+    GlobalMaxPool, tf.boolean_mask as Compress, tf.reverse_sequence,
+    tf.einsum with an ellipsis and a transpose, Softmax on axis 1."""
+    opset = 13
+    g = Graph("tf2onnx")
+    ids = g.inp("ids:0", I32, ["unk__110", 7])
+    x = g.inp("x:0", F, ["unk__110", 5, 6, 4])
+    lens = g.inp("lens:0", I64, ["unk__110"])
+    emb = g.op("Gather", [g.const(mk.rand(20, 6)), ids], axis=0)
+    g.op("Identity", [emb], outputs=["embed:0"])
+    t = g.op("Transpose", [emb], perm=[0, 2, 1])
+    t = g.op("Conv", [t, g.const(mk.rand(5, 6, 3, scale=0.3)), g.const(mk.rand(5, scale=0.1))], kernel_shape=[3],
+             dilations=[2], pads=[4, 0])
+    g.op("Transpose", [t], perm=[0, 2, 1], outputs=["conv1d_causal:0"])
+    rs = g.op("ReverseSequence", [emb, lens], batch_axis=0, time_axis=1)
+    g.op("Identity", [rs], outputs=["revseq:0"])
+    flat = g.op("ReduceMean", [emb], axes=[1], keepdims=0)
+    g.op("BatchNormalization", [flat, g.const(np.abs(mk.rand(6)) + 0.5), g.const(mk.rand(6)), g.const(mk.rand(6)),
+                                g.const(np.abs(mk.rand(6)) + 0.5)], epsilon=1e-3, outputs=["bn2d:0"])
+    xt = g.op("Transpose", [x], perm=[0, 3, 1, 2])
+    lrn = g.op("LRN", [xt], size=3, alpha=1e-2, beta=0.75, bias=1.0)
+    g.op("Transpose", [lrn], perm=[0, 2, 3, 1], outputs=["lrn:0"])
+    g.op("PRelu", [x, g.const(np.abs(mk.rand(1, 1, 4)) * 0.3)], outputs=["prelu:0"])
+    g.op("Selu", [x], outputs=["selu:0"])
+    g.op("Softsign", [x], outputs=["softsign:0"])
+    g.op("Mean", [x, g.op("Sigmoid", [x]), g.const(mk.rand(4))], outputs=["average:0"])
+    g.op("Max", [x, g.op("Neg", [x]), g.const(np.float32(0.5))], outputs=["maximum:0"])
+    g.op("GlobalMaxPool", [xt], outputs=["gmp:0"])
+    keep = g.op("Greater", [g.op("ReduceSum", [x, g.const([1, 2, 3], dtype=np.int64)], keepdims=0),
+                            g.const(np.float32(0.0))])
+    g.op("Compress", [x, g.op("Reshape", [keep, g.const([-1], dtype=np.int64)])], axis=0,
+         outputs=["boolean_mask:0"])
+    g.op("Compress", [x, g.const(np.array([1, 0, 0, 1, 1], bool))], outputs=["compress_flat:0"])
+    g.op("Einsum", [x, g.const(mk.rand(4, 3))], equation="...c,cd->...d", outputs=["einsum_ell:0"])
+    g.op("Einsum", [x], equation="bhwc->bchw", outputs=["einsum_tr:0"])
+    g.op("Softmax", [x], axis=1, outputs=["softmax_ax1:0"])
+    outs = ["embed:0", "conv1d_causal:0", "revseq:0", "bn2d:0", "lrn:0", "prelu:0", "selu:0", "softsign:0",
+            "average:0", "maximum:0", "gmp:0", "boolean_mask:0", "compress_flat:0", "einsum_ell:0", "einsum_tr:0",
+            "softmax_ax1:0"]
+    for n in outs:
+        g.out(n, F, None)
+    name = "tf_layers_misc_op13"
+    model = mk.save(g, name, opset, TF)
+    r = np.random.default_rng(51)
+    mk.case(name, model, [("ids:0", r.integers(0, 20, (3, 7)).astype(np.int32)), ("x:0", mk.rand(3, 5, 6, 4)),
+                          ("lens:0", np.array([7, 2, 5], np.int64))])
+
+
+def paddle_vision16(mk):
+    """paddle2onnx at opset 16 for detection and segmentation heads:
+    RoiAlign-16 with half_pixel (and output_half_pixel), GridSample-16,
+    pixel_shuffle as DepthToSpace CRD, ScatterND with reduction add,
+    LeakyRelu, Where with int64 broadcasting."""
+    opset = 16
+    g = Graph("paddle")
+    x = g.inp("x", F, [1, 4, 10, 12])
+    rois = g.inp("rois", F, ["num_rois", 4])
+    bidx = g.inp("batch_idx", I64, ["num_rois"])
+    grid = g.inp("grid", F, [1, 5, 6, 2])
+    for n, ctm, mode in [("roi_hp", "half_pixel", "avg"), ("roi_ohp", "output_half_pixel", "avg"),
+                         ("roi_max", "half_pixel", "max")]:
+        g.op("RoiAlign", [x, rois, bidx], output_height=3, output_width=4, sampling_ratio=2, spatial_scale=0.5,
+             coordinate_transformation_mode=ctm, mode=mode, outputs=[n])
+    g.op("GridSample", [x, grid], mode="bilinear", padding_mode="zeros", align_corners=0, outputs=["gs_bilinear"])
+    g.op("GridSample", [x, grid], mode="nearest", padding_mode="border", align_corners=1, outputs=["gs_nearest"])
+    g.op("GridSample", [x, grid], mode="bicubic", padding_mode="reflection", align_corners=0, outputs=["gs_bicubic"])
+    g.op("DepthToSpace", [x], blocksize=2, mode="CRD", outputs=["pixel_shuffle"])
+    g.op("ScatterND", [x, g.const(np.array([[0, 1], [0, 1], [0, 3]], np.int64)), g.const(mk.rand(3, 10, 12))],
+         reduction="add", outputs=["scatter_add"])
+    g.op("LeakyRelu", [x], alpha=0.1, outputs=["leaky"])
+    g.op("Where", [g.op("Greater", [bidx, g.const(np.int64(0))]), bidx, g.const(np.array([[-1], [-2]], np.int64))],
+         outputs=["where_i64"])
+    for n, et in [("roi_hp", F), ("roi_ohp", F), ("roi_max", F), ("gs_bilinear", F), ("gs_nearest", F),
+                  ("gs_bicubic", F), ("pixel_shuffle", F), ("scatter_add", F), ("leaky", F), ("where_i64", I64)]:
+        g.out(n, et, None)
+    name = "paddle_vision_op16"
+    model = mk.save(g, name, opset, PD)
+    r = np.random.default_rng(61)
+    xy = r.random((5, 2)).astype(np.float32) * 14
+    rv = np.concatenate([xy, xy + r.random((5, 2)).astype(np.float32) * 8 + 1], 1)
+    mk.case(name, model, [("x", mk.rand(1, 4, 10, 12)), ("rois", rv), ("batch_idx", np.zeros(5, np.int64)),
+                          ("grid", (r.random((1, 5, 6, 2)) * 2.4 - 1.2).astype(np.float32))])
+
+
+def loader_idioms(mk):
+    """What older converters put in the file rather than in the graph:
+    initializers in typed fields (float_data, int64_data, int32_data for
+    int32/int8/uint8/bool/float16 bit patterns, double_data) instead of
+    raw_data; nodes with no name and nodes sharing one name; stale
+    value_info shapes (batch 1) for intermediates of a dynamic-batch graph;
+    extra opset imports (ai.onnx.ml, com.microsoft) and a node whose domain
+    is written "ai.onnx"; doc strings and metadata."""
+    g = Graph("old")
+    x = g.inp("input", F, ["N", 4])
+    T = TensorProto
+    r = np.random.default_rng(71)
+    w = (r.standard_normal((4, 3)) * 0.5).astype(np.float32)
+    g.inits.append(helper.make_tensor("w", T.FLOAT, [4, 3], w.flatten().tolist()))
+    g.inits.append(helper.make_tensor("shape", T.INT64, [2], [-1, 3]))
+    g.inits.append(helper.make_tensor("i32", T.INT32, [3], [1, -2, 3]))
+    g.inits.append(helper.make_tensor("i8", T.INT8, [3], [-7, 0, 5]))
+    g.inits.append(helper.make_tensor("u8", T.UINT8, [3], [0, 200, 255]))
+    g.inits.append(helper.make_tensor("b", T.BOOL, [3], [True, False, True]))
+    h = np.array([0.5, -1.25, 3.0], np.float16)
+    g.inits.append(helper.make_tensor("f16", T.FLOAT16, [3], h.view(np.uint16).astype(np.int32).tolist()))
+    g.inits.append(helper.make_tensor("f64", T.DOUBLE, [3], [0.1, 0.2, -0.3]))
+    y = g.op("MatMul", [x, "w"], name="")  # (output names stay unique: see Graph.op)
+    y = g.op("Reshape", [y, "shape"], name="dup")
+    y = g.op("Add", [y, g.op("Cast", ["i32"], to=F, name="dup")], name="")
+    y = g.op("Add", [y, g.op("Cast", ["i8"], to=F, name="")], name="dup")
+    y = g.op("Add", [y, g.op("Cast", ["u8"], to=F, name="")], name="")
+    y = g.op("Where", ["b", y, g.op("Cast", ["f16"], to=F, name="")], name="")
+    g.nodes.append(helper.make_node("Relu", [y], ["relu_out"], name="relu", domain="ai.onnx"))
+    g.op("Add", ["relu_out", g.op("Cast", ["f64"], to=F)], outputs=["out"], name="")
+    g.op("Cast", ["f16"], to=F, outputs=["f16_out"])
+    g.out("out", F, ["N", 3])
+    g.out("f16_out", F, [3])
+    graph = g.graph()
+    graph.doc_string = "converted by an old converter"
+    graph.value_info.extend([helper.make_tensor_value_info(y, F, [1, 3]),
+                             helper.make_tensor_value_info("relu_out", F, [1, 3])])
+    m = helper.make_model(graph, producer_name="onnxmltools", producer_version="1.6.0",
+                          opset_imports=[helper.make_opsetid("", 11), helper.make_opsetid("ai.onnx.ml", 2),
+                                         helper.make_opsetid("com.microsoft", 1)])
+    m.ir_version = 6
+    m.doc_string = "typed-field initializers"
+    helper.set_model_props(m, {"author": "someone", "framework": "keras"})
+    name = "loader_idioms_op11"
+    onnx.save_model(m, os.path.join(mk.outdir, name + ".onnx"))
+    # ONNX Runtime refuses repeated node names: its twin numbers them
+    for k, nd in enumerate(m.graph.node):
+        if nd.name == "dup":
+            nd.name = "dup_%d" % k
+    onnx.save_model(m, os.path.join(mk.outdir, name + "_ort.onnx"))
+    mk.case(name, name + ".onnx", [("input", mk.rand(5, 4))], ort_model=name + "_ort.onnx")
 
 
 def main():
@@ -1104,6 +1593,18 @@ def main():
     opset15_17(mk)
     opset18(mk)
     symbolic_dims(mk)
+    tf_loop_edges(mk)
+    tf_if_shapes(mk)
+    tf_dynamic_same(mk)
+    tf_optional_io(mk)
+    unsorted_nodes(mk)
+    misc_shapes(mk)
+    keras_upsample_scales(mk)
+    paddle_nms_flipped(mk)
+    fp16_converted(mk)
+    tf_layers_misc(mk)
+    loader_idioms(mk)
+    paddle_vision16(mk)
     external_data(mk, True)
     external_data(mk, False)
     mk.finish()
