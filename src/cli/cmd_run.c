@@ -217,8 +217,10 @@ int nt_cmd_run(int argc, char **argv)
         return code;
     nt_model *m;
     nt_session *s;
-    if ((code = nt_cli_open_model(o.model, &o.in, &m, &s)) != NT_EXIT_OK)
+    if ((code = nt_cli_open_model(o.model, &o.in, &m, &s)) != NT_EXIT_OK) {
+        nt_cli_inputs_deinit(&o.in);
         return code;
+    }
     if (o.data) {
         nt_value_info first;
         o.in.bound_later = o.data_input;

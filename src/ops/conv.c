@@ -25,6 +25,7 @@
  */
 #include "ops/conv_geom.h"
 #include "ops/dwconv.h"
+#include "ops/f16_bridge.h"
 #include "ops/sgemm.h"
 #include "ops/winograd.h"
 
@@ -192,6 +193,8 @@ static nt_status check_float_inputs(nt_kernel_ctx *ctx, int n, nt_dtype *dt)
 
 static nt_status conv_infer(nt_kernel_ctx *ctx)
 {
+    if (nt_f16_bridge_applies(ctx))
+        return nt_f16_bridge(ctx, conv_infer, NULL);
     nt_dtype dt;
     nt_status s = check_float_inputs(ctx, 3, &dt);
     if (s != NT_OK)
@@ -503,6 +506,8 @@ nt_status nt_conv_f32(nt_kernel_ctx *ctx, nt_conv_state *st, const nt_conv_shape
 
 static nt_status conv_compute(nt_kernel_ctx *ctx)
 {
+    if (nt_f16_bridge_applies(ctx))
+        return nt_f16_bridge(ctx, conv_infer, conv_compute);
     nt_conv_shape cs;
     bool known;
     nt_status s = nt_conv_resolve(ctx, ctx->state, 0, 1, 2, &cs, &known);
@@ -610,6 +615,8 @@ static nt_status convt_resolve(const nt_kernel_ctx *ctx, const nt_conv_state *st
 
 static nt_status convt_infer(nt_kernel_ctx *ctx)
 {
+    if (nt_f16_bridge_applies(ctx))
+        return nt_f16_bridge(ctx, convt_infer, NULL);
     nt_dtype dt;
     nt_status s = check_float_inputs(ctx, 3, &dt);
     if (s != NT_OK)
@@ -683,6 +690,8 @@ NT_DEFINE_CONVT(convt_f64, double, nt_gemm_f64, fill_rows_f64, col2im_f64_range)
 
 static nt_status convt_compute(nt_kernel_ctx *ctx)
 {
+    if (nt_f16_bridge_applies(ctx))
+        return nt_f16_bridge(ctx, convt_infer, convt_compute);
     nt_conv_shape cs;
     bool known;
     nt_status s = convt_resolve(ctx, ctx->state, &cs, &known);

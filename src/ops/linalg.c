@@ -12,6 +12,7 @@
  * GEMM of (batch*M, K) x (K, N).
  */
 #include "ops/gemm_util.h"
+#include "ops/f16_bridge.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,8 @@ static void free_state(void *state)
 /* A is (M,K) or transposed (K,M); B is (K,N) or (N,K); C broadcasts to (M,N). */
 static nt_status gemm_infer(nt_kernel_ctx *ctx)
 {
+    if (nt_f16_bridge_applies(ctx))
+        return nt_f16_bridge(ctx, gemm_infer, NULL);
     const gemm_state *st = ctx->state;
     const nt_tensor *A = nt_ctx_in(ctx, 0), *B = nt_ctx_in(ctx, 1), *C = nt_ctx_in(ctx, 2);
     nt_dtype dt;
@@ -195,6 +198,8 @@ NT_DEFINE_SCALE(scale_u64, uint64_t)
 
 static nt_status gemm_compute(nt_kernel_ctx *ctx)
 {
+    if (nt_f16_bridge_applies(ctx))
+        return nt_f16_bridge(ctx, gemm_infer, gemm_compute);
     const gemm_state *st = ctx->state;
     const nt_tensor *A = ctx->in[0], *B = ctx->in[1], *C = nt_ctx_in(ctx, 2);
     nt_tensor *Y = ctx->out[0];
@@ -336,6 +341,8 @@ static bool mm_foldable(const mm_geom *g)
 
 static nt_status matmul_infer(nt_kernel_ctx *ctx)
 {
+    if (nt_f16_bridge_applies(ctx))
+        return nt_f16_bridge(ctx, matmul_infer, NULL);
     const nt_tensor *A = nt_ctx_in(ctx, 0), *B = nt_ctx_in(ctx, 1);
     if (!A || !B)
         return nt_ctx_error(ctx, NT_ERR_SHAPE, "inputs A and B are required");
@@ -356,6 +363,8 @@ static nt_status matmul_infer(nt_kernel_ctx *ctx)
 
 static nt_status matmul_compute(nt_kernel_ctx *ctx)
 {
+    if (nt_f16_bridge_applies(ctx))
+        return nt_f16_bridge(ctx, matmul_infer, matmul_compute);
     const nt_tensor *A = ctx->in[0], *B = ctx->in[1];
     nt_tensor *Y = ctx->out[0];
     mm_geom g;

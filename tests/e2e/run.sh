@@ -33,6 +33,7 @@ fi
 [ -f "$here/npy_numpy_check.py" ] && run_check npy-check /usr/bin/python3 "$here/npy_numpy_check.py" "$build"
 [ -f "$here/tfevents_check.sh" ] && run_check tfevents-check sh "$here/tfevents_check.sh" "$build"
 [ -f "$here/debug_check.sh" ] && run_check debug-check sh "$here/debug_check.sh" "$build"
+[ -f "$here/exporters_check.py" ] && run_check exporters /usr/bin/python3 "$here/exporters_check.py" "$nt"
 [ -f "$here/doctor_check.py" ] && run_check doctor-check /usr/bin/python3 "$here/doctor_check.py" "$nt"
 [ -f "$here/trace_check.py" ] && run_check trace-check /usr/bin/python3 "$here/trace_check.py" "$nt"
 [ -f "$here/diff_check.py" ] && run_check diff-check /usr/bin/python3 "$here/diff_check.py" "$nt"

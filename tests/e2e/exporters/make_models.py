@@ -1406,9 +1406,7 @@ def fp16_converted(mk):
     g.out("y", F, ["N", 8])
     name = "fp16_converted_op13"
     model = mk.save(g, name, opset, ("onnxconverter-common", "1.13"))
-    mk.case(name, model, [("x", mk.rand(3, 8))],
-            known="float16 MatMul/Gemm/Conv/pooling/Einsum are declined (linalg.c, gemm_*, conv*, pool.c; "
-                  "src/ops/f16_bridge.c is not wired into them yet)")
+    mk.case(name, model, [("x", mk.rand(3, 8))])
 
 
 def tf_layers_misc(mk):
