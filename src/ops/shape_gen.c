@@ -168,13 +168,12 @@ static nt_status range_count(const nt_kernel_ctx *ctx, int64_t *count)
         if (nt_tensor_numel(ctx->in[i]) != 1 || !ctx->in[i]->data)
             return nt_ctx_error(ctx, NT_ERR_SHAPE, "input %d must be a scalar", i);
     if (nt_dtype_is_int(s->dtype)) {
-        __int128 a = (int64_t)nt_tensor_get_f64(s, 0), b = (int64_t)nt_tensor_get_f64(l, 0);
-        __int128 k = (int64_t)nt_tensor_get_f64(d, 0);
-        if (s->dtype == NT_DTYPE_INT64) {
-            a = ((const int64_t *)s->data)[0];
-            b = ((const int64_t *)l->data)[0];
-            k = ((const int64_t *)d->data)[0];
-        }
+        /* Read as integers: int64 extremes do not survive a double. */
+        int64_t v[3];
+        for (int i = 0; i < 3; i++)
+            if (nt_tensor_read_ints(ctx->in[i], &v[i], 1) != 1)
+                return nt_ctx_error(ctx, NT_ERR_SHAPE, "input %d: %s", i, nt_last_error());
+        __int128 a = v[0], b = v[1], k = v[2];
         if (k == 0)
             return nt_ctx_error(ctx, NT_ERR_SHAPE, "delta is 0");
         __int128 span = b - a, n;

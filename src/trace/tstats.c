@@ -9,6 +9,10 @@
  */
 #include "trace/tstats.h"
 
+/* The 32-byte vector helpers below are always inlined into the clones that
+ * use them; gcc's note about their (never used) out-of-line ABI is noise. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,14 +116,23 @@ static inline int float_bucket(uint32_t u)
     return absu == 0 ? NT_HIST_SIDE : b;
 }
 
-/* GCC/clang vector extensions: explicit 4-wide lanes, portable C (no
- * intrinsics), and independent per-lane sums so nothing is reassociated. */
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
+/* GCC/clang vector extensions: explicit 8-wide lanes, portable C (no
+ * intrinsics), and independent per-lane sums so nothing is reassociated.
+ * The hot function is compiled for AVX-512, AVX2 and the baseline and the
+ * best is picked at load time; ISO C mode does not contract a*b+c into
+ * FMA, so every clone computes the same bits. */
+typedef float v4f __attribute__((vector_size(32)));
+typedef int32_t v4i __attribute__((vector_size(32)));
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NT_STATS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define NT_STATS_CLONES
+#endif
+#define VL 8
 
 static inline v4f vsel(v4i m, v4f a, v4f b) { return (v4f)(((v4i)a & m) | ((v4i)b & ~m)); }
 
-/* Histogram bucket indices of 4 floats (finite or not: callers skip
+/* Histogram bucket indices of VL floats (finite or not: callers skip
  * non-finite ones), the vector form of float_bucket. */
 static inline v4i vbucket(v4i u)
 {
@@ -134,16 +147,16 @@ static inline v4i vbucket(v4i u)
     return (b & ~zero) | (NT_HIST_SIDE & zero);
 }
 
-/* The float32 path, the hot one: two 4-lane accumulators per statistic,
+/* The float32 path, the hot one: two VL-lane accumulators per statistic,
  * each block's float partial sums folded into double.  NaN/Inf are masked
  * to 0 for the moments and counted apart.  Histogram counts go to four
  * interleaved sub-histograms so consecutive equal buckets do not wait on
  * each other's increments. */
-static void add_f32(nt_tstats *s, const float *x, int64_t n)
+NT_STATS_CLONES static void add_f32(nt_tstats *s, const float *x, int64_t n)
 {
     double mn = s->finite ? s->min : INFINITY, mx = s->finite ? s->max : -INFINITY;
     int64_t specials = 0, zeros = 0, neg = 0;
-    const v4i expmask = {0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000};
+    const v4i expmask = (v4i){0} + 0x7f800000;
     /* without scratch memory (small tensors, or calloc failing) blocks
      * count straight into s->hist: slower, same result */
     uint32_t *sub = NULL;
@@ -153,14 +166,14 @@ static void add_f32(nt_tstats *s, const float *x, int64_t n)
     for (int64_t i0 = 0; i0 < n; i0 += BLOCK) {
         int64_t m = n - i0 < BLOCK ? n - i0 : BLOCK;
         const float *p = x + i0;
-        v4f vmin = {INFINITY, INFINITY, INFINITY, INFINITY}, vmax = -vmin;
-        v4f vsum0 = {0, 0, 0, 0}, vsum1 = vsum0, vsq0 = vsum0, vsq1 = vsum0;
-        v4i vspec = {0, 0, 0, 0}, vzero = vspec, vneg = vspec;
-        int64_t full = m & ~(int64_t)7;
-        for (int64_t i = 0; i < full; i += 8) {
+        v4f vmin = (v4f){0} + INFINITY, vmax = -vmin;
+        v4f vsum0 = {0}, vsum1 = vsum0, vsq0 = vsum0, vsq1 = vsum0;
+        v4i vspec = {0}, vzero = vspec, vneg = vspec;
+        int64_t full = m & ~(int64_t)(2 * VL - 1);
+        for (int64_t i = 0; i < full; i += 2 * VL) {
             v4f a, b;
-            memcpy(&a, p + i, 16);
-            memcpy(&b, p + i + 4, 16);
+            memcpy(&a, p + i, sizeof a);
+            memcpy(&b, p + i + VL, sizeof b);
             v4i sa = ((v4i)a & expmask) == expmask, sb = ((v4i)b & expmask) == expmask;
             v4f fa = (v4f)((v4i)a & ~sa), fb = (v4f)((v4i)b & ~sb);
             vspec -= sa + sb;
@@ -177,7 +190,7 @@ static void add_f32(nt_tstats *s, const float *x, int64_t n)
         }
         double bsum = 0, bsq = 0;
         int64_t bspecial = 0;
-        for (int l = 0; l < 4; l++) {
+        for (int l = 0; l < VL; l++) {
             bsum += (double)vsum0[l] + (double)vsum1[l];
             bsq += (double)vsq0[l] + (double)vsq1[l];
             bspecial += vspec[l];
@@ -185,7 +198,7 @@ static void add_f32(nt_tstats *s, const float *x, int64_t n)
             neg += vneg[l];
         }
         float tmin = INFINITY, tmax = -INFINITY;
-        for (int l = 0; l < 4; l++) {
+        for (int l = 0; l < VL; l++) {
             tmin = vmin[l] < tmin ? vmin[l] : tmin;
             tmax = vmax[l] > tmax ? vmax[l] : tmax;
         }
@@ -233,14 +246,16 @@ static void add_f32(nt_tstats *s, const float *x, int64_t n)
         if (!s->hist)
             continue;
         if (sub && !bspecial && full == m) {
-            for (int64_t i = 0; i < m; i += 4) {
+            for (int64_t i = 0; i < m; i += VL) {
                 v4i u;
-                memcpy(&u, p + i, 16);
+                memcpy(&u, p + i, sizeof u);
                 v4i b = vbucket(u);
-                sub[b[0]]++;
-                sub[NT_HIST_BUCKETS + b[1]]++;
-                sub[2 * NT_HIST_BUCKETS + b[2]]++;
-                sub[3 * NT_HIST_BUCKETS + b[3]]++;
+                for (int l = 0; l < VL; l += 4) {
+                    sub[b[l]]++;
+                    sub[NT_HIST_BUCKETS + b[l + 1]]++;
+                    sub[2 * NT_HIST_BUCKETS + b[l + 2]]++;
+                    sub[3 * NT_HIST_BUCKETS + b[l + 3]]++;
+                }
             }
         } else {
             for (int64_t i = 0; i < m; i++) {
