@@ -137,7 +137,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
 # (clang has no -Wno-format-truncation; the objects are kept between builds
 # and track their headers like the main build's.)
-FUZZ_CFLAGS := -std=c11 -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+FUZZ_CFLAGS := -std=c11 -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
                $(filter-out -Wno-format-truncation,$(WARN)) -pthread
 .SECONDARY: $(FUZZ_LIB_OBJ)
 build-fuzz/obj/%.o: %.c
