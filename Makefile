@@ -94,7 +94,7 @@ $(BUILD)/nntrace: $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libnntrace.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libnntrace.a $(LDLIBS)
 
 # ---- tests
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libnntrace.a
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(BUILD)/libnntrace.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(BUILD)/libnntrace.a $(LDFLAGS) $(LDLIBS) -lcmocka

@@ -251,6 +251,9 @@ int nt_cmd_run(int argc, char **argv)
         code = nt_cli_run_dataset("run", m, s, o.data, o.data_input, NULL, NULL, &runs, &total_ms);
     else if (st == NT_OK)
         st = run_timed(s, o.repeat > 0 ? o.repeat : 1, &runs, &median, &min_ms, &total_ms);
+    /* Run-time errors name the node; add the file, as load errors do. */
+    if (st != NT_OK && st != NT_ERR_STOPPED && strncmp(nt_last_error(), o.model, strlen(o.model)) != 0)
+        nt_error_wrap(st, "%s", o.model);
     if (st != NT_OK)
         code = nt_cli_fail(st);
     {

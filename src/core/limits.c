@@ -12,6 +12,7 @@
 
 static size_t memory_limit;
 static int64_t iteration_limit;
+static uint64_t run_bytes_limit;
 static pthread_once_t limits_once = PTHREAD_ONCE_INIT;
 
 /* "123", "64M", "2G" into bytes; 0 if malformed. */
@@ -45,6 +46,10 @@ static void read_limits(void)
     if (e && parse_bytes(e))
         mem = parse_bytes(e);
     memory_limit = mem > SIZE_MAX ? SIZE_MAX : (size_t)mem;
+    run_bytes_limit = (uint64_t)512 << 30;
+    e = getenv("NNTRACE_WORK_LIMIT");
+    if (e && parse_bytes(e))
+        run_bytes_limit = parse_bytes(e);
     iteration_limit = (int64_t)1 << 20;
     e = getenv("NNTRACE_MAX_ITERATIONS");
     if (e) {
@@ -65,4 +70,10 @@ int64_t nt_limit_iterations(void)
 {
     pthread_once(&limits_once, read_limits);
     return iteration_limit;
+}
+
+uint64_t nt_limit_run_bytes(void)
+{
+    pthread_once(&limits_once, read_limits);
+    return run_bytes_limit;
 }

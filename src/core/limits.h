@@ -12,6 +12,9 @@
  *   NNTRACE_MEMORY_LIMIT     bytes (suffix K, M or G allowed) for one tensor
  *                            and for the intermediates of a run together
  *   NNTRACE_MAX_ITERATIONS   Loop/Scan iterations of one node per run
+ *   NNTRACE_WORK_LIMIT       bytes (K, M, G allowed) all node outputs of one
+ *                            run may add up to (default 512 GiB: minutes of
+ *                            work, far beyond a real model's inference)
  */
 #ifndef NT_LIMITS_H
 #define NT_LIMITS_H
@@ -23,5 +26,8 @@
 size_t nt_limit_memory_bytes(void);
 /* Largest number of iterations one Loop or Scan node may run. */
 int64_t nt_limit_iterations(void);
+/* Largest number of bytes the nodes of one run may write to their outputs
+ * together: bounds the work of a model that loops over big tensors. */
+uint64_t nt_limit_run_bytes(void);
 
 #endif /* NT_LIMITS_H */

@@ -84,6 +84,7 @@ struct nt_session {
     int pc;                      /* next position in plan->order */
     double run_start_ms;
     size_t peak_bytes;
+    uint64_t run_bytes;          /* bytes of node outputs written so far in this run (work limit) */
     size_t copied_init_bytes;    /* initializers copied because misaligned in the file */
     /* warnings found by static shape inference (for doctor) */
     nt_buf static_warnings;
@@ -107,6 +108,9 @@ void nt_threads_free(nt_threads *t);
 nt_status nt_plan_build(nt_session *s, const nt_graph *g, nt_plan *parent, int depth, nt_plan **out,
                         nt_buf *unsupported, int *n_unsupported);
 void nt_plan_free(nt_plan *p);
+/* NT_ERR_PARSE naming the node when it has fewer inputs or outputs than its
+ * operator's schema requires (arity.c); NT_OK for operators not listed. */
+nt_status nt_plan_check_arity(const nt_node *n, int opset, const char *what);
 const nt_plan *nt_plan_find_sub(const nt_plan *p, const nt_graph *g);
 
 /* ---- running (run.c) */

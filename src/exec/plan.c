@@ -341,7 +341,8 @@ static nt_status infer_node(nt_session *s, nt_plan *p, nt_plan_node *pn, nt_buf 
 {
     const nt_node *n = pn->node;
     const nt_graph *g = p->graph;
-    nt_tensor *in[64], *out[64];
+    /* Zeroed: a kernel reading past its node's inputs finds NULL, not garbage. */
+    nt_tensor *in[64] = {0}, *out[64] = {0};
     nt_tensor scratch_out[64];
     if (n->n_in > 64 || n->n_out > 64) {
         add_unsupported(unsup, n_unsup, "%s at node '%s': more than 64 inputs or outputs", n->op_type, n->name);
@@ -454,7 +455,8 @@ nt_status nt_plan_build(nt_session *s, const nt_graph *g, nt_plan *parent, int d
             pn->in_names[k] = n->in[k] >= 0 ? g->values[n->in[k]].name : "";
         for (int k = 0; k < n->n_out; k++)
             pn->out_names[k] = n->out[k] >= 0 ? g->values[n->out[k]].name : "";
-        if ((st = collect_implicit(g, n, pn)) != NT_OK || (st = check_attr_types(n, what)) != NT_OK)
+        if ((st = collect_implicit(g, n, pn)) != NT_OK || (st = check_attr_types(n, what)) != NT_OK ||
+            (st = nt_plan_check_arity(n, pn->opset, what)) != NT_OK)
             goto fail;
         pn->op = nt_op_find(n->op_type, n->domain, pn->opset);
         if (!pn->op) {

@@ -121,6 +121,12 @@ static nt_status alloc_outputs(nt_session *s, const nt_node *n, nt_tensor **out)
             return nt_error(NT_ERR_NOMEM, "node '%s' (%s): output %d (%zu bytes) would take the run's live "
                             "tensors past the memory limit of %zu bytes (NNTRACE_MEMORY_LIMIT)", n->name,
                             n->op_type, k, nbytes, limit);
+        /* A model looping over big tensors is refused after a bounded amount of work. */
+        s->run_bytes += nbytes;
+        if (s->run_bytes > nt_limit_run_bytes())
+            return nt_error(NT_ERR_UNSUPPORTED, "node '%s' (%s): the run has written more than %llu bytes of "
+                            "outputs, the interpreter's work limit (NNTRACE_WORK_LIMIT)", n->name, n->op_type,
+                            (unsigned long long)nt_limit_run_bytes());
         t->data = nt_pool_get(s->pool, nbytes, &t->capacity);
         if (!t->data)
             return nt_error(NT_ERR_NOMEM, "node '%s' (%s): out of memory for a %zu-byte output", n->name,
@@ -135,12 +141,23 @@ nt_status nt_frame_run(nt_session *s, nt_frame *f, int from, int *stopped_at)
     const nt_plan *p = f->plan;
     const nt_graph *g = p->graph;
     nt_exec exec = {s, f, p->depth};
-    nt_tensor *in[64], *out[64];
+    /* Zeroed: a kernel reading past its node's inputs finds NULL, not garbage. */
+    nt_tensor *in[64] = {0}, *out[64] = {0};
     nt_status st = NT_OK;
-    int pos;
+    int pos, used_in = 0, used_out = 0;
     for (pos = from; pos < p->n_order; pos++) {
         const nt_plan_node *pn = &p->nodes[p->order[pos]];
         const nt_node *n = pn->node;
+        if (n->n_in > 64 || n->n_out > 64) /* planning refuses these; never index past the arrays */
+            return nt_error(NT_ERR_UNSUPPORTED, "node '%s' (%s): more than 64 inputs or outputs", n->name,
+                            n->op_type);
+        /* Slots past this node's counts hold NULL, not the previous node's tensors. */
+        for (int k = n->n_in; k < used_in; k++)
+            in[k] = NULL;
+        for (int k = n->n_out; k < used_out; k++)
+            out[k] = NULL;
+        used_in = n->n_in;
+        used_out = n->n_out;
         for (int k = 0; k < n->n_in; k++) {
             in[k] = n->in[k] >= 0 ? f->vals[n->in[k]] : NULL;
             if (n->in[k] >= 0 && !in[k])
@@ -176,8 +193,8 @@ nt_status nt_frame_run(nt_session *s, nt_frame *f, int from, int *stopped_at)
         }
         if (p->depth == 0)
             s->skip_begin = false;
-        st = n->n_in > 64 || n->n_out > 64 ? NT_ERR_UNSUPPORTED : NT_OK;
-        if (st == NT_OK && pn->op->infer)
+        st = NT_OK;
+        if (pn->op->infer)
             st = pn->op->infer(&ctx);
         if (st == NT_OK)
             st = alloc_outputs(s, n, out);

@@ -228,6 +228,7 @@ nt_status nt_session_run(nt_session *s)
             else if (g->values[v].kind == NT_VALUE_INITIALIZER)
                 s->top.vals[v] = &s->plan->inits[v];
         nt_pool_reset_peak(s->pool);
+        s->run_bytes = 0;
         s->running = true;
         s->skip_begin = false;
         from = 0;

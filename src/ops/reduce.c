@@ -204,9 +204,16 @@ static inline double red_mul_f64(double a, double b) { return a * b; }
 #define ST_U8(p, v) (*(p) = (uint8_t)red_f2i((double)(v)))
 #define ST_U16(p, v) (*(p) = (uint16_t)red_f2i((double)(v)))
 #define ST_U32(p, v) (*(p) = (uint32_t)red_f2i((double)(v)))
-/* 64-bit results are stored directly so large sums keep every bit */
-#define ST_I64(p, v) (*(p) = (int64_t)(v))
-#define ST_U64(p, v) (*(p) = (uint64_t)(v))
+/* 64-bit results are stored directly so large sums keep every bit; double
+ * results (log, sqrt: maybe -inf or NaN) saturate like the narrower types. */
+static inline int64_t red_id_i64(int64_t v) { return v; }
+static inline uint64_t red_id_u64(uint64_t v) { return v; }
+static inline uint64_t red_f2u(double v)
+{
+    return !(v > 0) ? 0 : v >= 1.8446744073709552e19 ? UINT64_MAX : (uint64_t)v;
+}
+#define ST_I64(p, v) (*(p) = _Generic((v), double: red_f2i, default: red_id_i64)(v))
+#define ST_U64(p, v) (*(p) = _Generic((v), double: red_f2u, default: red_id_u64)(v))
 #define ST_BOOL(p, v) (*(p) = (uint8_t)((v) != 0))
 
 DEF_RED(float, f32, double, LD_ID, ST_F32, -INFINITY, INFINITY, 1, fabs)

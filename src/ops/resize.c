@@ -167,6 +167,16 @@ typedef struct rs_geom {
 } rs_geom;
 
 /* Computes the output shape (and scales) from the scales or sizes data. */
+/* An output extent computed in double (scales, roi from the model): refused
+ * unless finite and in range, so the conversion to int64 is defined. */
+static nt_status rs_extent(const nt_kernel_ctx *ctx, double v, int64_t *out)
+{
+    if (!(v >= 0 && v < 9.2e18))
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "output size %g is out of range", v);
+    *out = (int64_t)v;
+    return NT_OK;
+}
+
 static nt_status rs_geometry(const nt_kernel_ctx *ctx, const rs_params *p, const nt_tensor *x, rs_geom *g)
 {
     rs_inputs in;
@@ -200,7 +210,9 @@ static nt_status rs_geometry(const nt_kernel_ctx *ctx, const rs_params *p, const
             return nt_ctx_error(ctx, NT_ERR_SHAPE, "scales attribute has %d values for rank %d", n, r);
         for (int d = 0; d < r; d++) {
             g->scale[d] = sc[d];
-            g->out[d] = (int64_t)floor(g->in[d] * (double)sc[d]);
+            nt_status st = rs_extent(ctx, floor((double)g->in[d] * (double)sc[d]), &g->out[d]);
+            if (st != NT_OK)
+                return st;
         }
     } else if (in.scales) {
         if (nt_tensor_numel(in.scales) != na)
@@ -215,7 +227,9 @@ static nt_status rs_geometry(const nt_kernel_ctx *ctx, const rs_params *p, const
                 return nt_ctx_error(ctx, NT_ERR_SHAPE, "scale %g must be positive", s);
             g->scale[d] = s;
             double roi = p->ctm == CT_TF_CROP ? g->roi1[d] - g->roi0[d] : 1.0;
-            g->out[d] = (int64_t)floor((double)g->in[d] * roi * s);
+            nt_status st = rs_extent(ctx, floor((double)g->in[d] * roi * s), &g->out[d]);
+            if (st != NT_OK)
+                return st;
         }
     } else if (in.sizes) {
         int64_t sz[NT_MAX_DIMS];
@@ -236,7 +250,9 @@ static nt_status rs_geometry(const nt_kernel_ctx *ctx, const rs_params *p, const
             for (int i = 0; i < na; i++) {
                 int d = (int)axes[i];
                 g->scale[d] = s;
-                g->out[d] = (int64_t)(s * (double)g->in[d] + 0.5);
+                nt_status st = rs_extent(ctx, s * (double)g->in[d] + 0.5, &g->out[d]);
+                if (st != NT_OK)
+                    return st;
             }
         }
     } else {
@@ -356,6 +372,12 @@ static bool rs_taps_build(const rs_params *p, const rs_geom *g, int d, rs_taps *
     t->identity = out == L;
     for (int64_t o = 0; o < out; o++) {
         double x = rs_coord(p, g, d, o);
+        /* A malicious roi can make x NaN or huge: clamp, so the integer
+         * conversions below stay defined (the taps are clamped anyway). */
+        if (!(x > -1e15))
+            x = x != x ? 0 : -1e15;
+        else if (x > 1e15)
+            x = 1e15;
         int64_t *ix = t->idx + o * n;
         double *w = t->w + o * n;
         if (p->ctm == CT_TF_CROP && (x < 0 || x > (double)(L - 1))) {

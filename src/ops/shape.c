@@ -163,7 +163,8 @@ nt_status nt_shape_reshape_infer(nt_kernel_ctx *ctx)
         n = nt_node_attr_ints(ctx->node, "shape", &a);
         if (n > NT_MAX_DIMS)
             return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "rank %lld exceeds %d", (long long)n, NT_MAX_DIMS);
-        memcpy(sv, a, (size_t)n * sizeof *sv);
+        if (n > 0) /* a is NULL when the attribute is absent */
+            memcpy(sv, a, (size_t)n * sizeof *sv);
         if (x->ndim < 0) {
             nt_mv_unknown(ctx, 0, x->dtype);
             return NT_OK;

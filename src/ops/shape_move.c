@@ -198,16 +198,19 @@ static nt_status slice_params(const nt_kernel_ctx *ctx, const nt_tensor *x, slic
         ns = nt_node_attr_ints(ctx->node, "starts", &a);
         if (ns > NT_MAX_DIMS)
             return nt_ctx_error(ctx, NT_ERR_SHAPE, "too many starts");
-        memcpy(starts, a, (size_t)ns * sizeof *a);
+        if (ns > 0) /* a is NULL when the attribute is absent */
+            memcpy(starts, a, (size_t)ns * sizeof *a);
         ne = nt_node_attr_ints(ctx->node, "ends", &a);
         if (ne > NT_MAX_DIMS)
             return nt_ctx_error(ctx, NT_ERR_SHAPE, "too many ends");
-        memcpy(ends, a, (size_t)ne * sizeof *a);
+        if (ne > 0) /* a is NULL when the attribute is absent */
+            memcpy(ends, a, (size_t)ne * sizeof *a);
         if (nt_node_attr(ctx->node, "axes")) {
             na = nt_node_attr_ints(ctx->node, "axes", &a);
             if (na > NT_MAX_DIMS)
                 return nt_ctx_error(ctx, NT_ERR_SHAPE, "too many axes");
-            memcpy(axes, a, (size_t)na * sizeof *a);
+            if (na > 0)
+                memcpy(axes, a, (size_t)na * sizeof *a);
         }
     }
     if (ns != ne || (na >= 0 && na != ns) || (nst >= 0 && nst != ns))
@@ -355,7 +358,8 @@ static nt_status pad_params(const nt_kernel_ctx *ctx, const nt_tensor *x, pad_pl
         np = nt_node_attr_ints(ctx->node, ctx->opset < 2 ? "paddings" : "pads", &a);
         if (np > 2 * NT_MAX_DIMS)
             return nt_ctx_error(ctx, NT_ERR_SHAPE, "too many pads");
-        memcpy(pads, a, (size_t)np * sizeof *a);
+        if (np > 0) /* a is NULL when the attribute is absent */
+            memcpy(pads, a, (size_t)np * sizeof *a);
         if (x->dtype != NT_DTYPE_UNDEFINED)
             nt_mv_scalar(x->dtype, nt_node_attr_float(ctx->node, "value", 0.0f), p->fill);
     }

@@ -11,9 +11,10 @@
  * timeout or a large allocation is a bug.  A tracer checks on every node
  * that each output's bytes fit its storage.
  *
- * Limits: the library's own memory limit is set to 256 MB and its Loop limit
- * to 100000 iterations (NNTRACE_MEMORY_LIMIT / NNTRACE_MAX_ITERATIONS, set in
- * LLVMFuzzerInitialize), so a refused model fails cleanly; libFuzzer's
+ * Limits: the library's own memory limit is set to 256 MB, its Loop limit
+ * to 100000 iterations and its work limit to 256 MB of outputs per run
+ * (NNTRACE_MEMORY_LIMIT / NNTRACE_MAX_ITERATIONS / NNTRACE_WORK_LIMIT, set
+ * in LLVMFuzzerInitialize), so a refused model fails cleanly; libFuzzer's
  * -malloc_limit_mb catches any allocation that bypasses that limit and
  * -timeout any input that takes too long.
  *
@@ -50,6 +51,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     /* Read once by the library on first use: set before anything runs. */
     setenv("NNTRACE_MEMORY_LIMIT", "256M", 0);
     setenv("NNTRACE_MAX_ITERATIONS", "100000", 0);
+    setenv("NNTRACE_WORK_LIMIT", "256M", 0);
     /* OpenBLAS threads would multiply the run time under ASan. */
     setenv("OPENBLAS_NUM_THREADS", "1", 0);
     return 0;

@@ -23,125 +23,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- helpers */
+/* ---- helpers: op_harness.h runs a kernel through the registry as the
+ * executor does; run_op and infer_static keep this file's call shapes. */
 
-static nt_tensor *mk(nt_dtype t, int ndim, const int64_t *dims, const void *data)
-{
-    nt_tensor *x = NULL;
-    assert_int_equal(nt_tensor_new(t, ndim, dims, &x), NT_OK);
-    if (data)
-        memcpy(x->data, data, nt_tensor_nbytes(x));
-    return x;
-}
-
-static nt_tensor *mkf(int ndim, const int64_t *dims, const float *data) { return mk(NT_DTYPE_FLOAT, ndim, dims, data); }
-
-static nt_attr attr_f(const char *name, float v)
-{
-    nt_attr a = {0};
-    a.name = name;
-    a.type = NT_ATTR_FLOAT;
-    a.f = v;
-    return a;
-}
-
-static nt_attr attr_i(const char *name, int64_t v)
-{
-    nt_attr a = {0};
-    a.name = name;
-    a.type = NT_ATTR_INT;
-    a.i = v;
-    return a;
-}
-
-static nt_attr attr_s(const char *name, const char *v)
-{
-    nt_attr a = {0};
-    a.name = name;
-    a.type = NT_ATTR_STRING;
-    a.s = v;
-    a.s_len = strlen(v);
-    return a;
-}
+#include "op_harness.h"
 
 /* Runs op (prepare, infer, compute) on inputs; *out gets a new tensor.
  * Returns the first failing status. */
 static nt_status run_op(const char *op, int opset, nt_attr *attrs, int n_attr, int n_in, nt_tensor **in,
                         nt_tensor **out, nt_exec *exec)
 {
-    const nt_op_def *def = nt_op_find(op, "", opset);
-    assert_non_null(def);
-    int ins[8] = {0}, outs[1] = {0};
-    nt_node node = {0};
-    node.name = "n0";
-    node.op_type = op;
-    node.domain = "";
-    node.n_in = n_in;
-    node.in = ins;
-    node.n_out = 1;
-    node.out = outs;
-    node.n_attr = n_attr;
-    node.attrs = attrs;
-    node.opset = opset;
-    void *state = NULL;
-    nt_status s = def->prepare ? def->prepare(&node, opset, &state) : NT_OK;
-    if (s != NT_OK)
-        return s;
-    nt_tensor *y = nt_calloc(1, sizeof *y);
-    assert_non_null(y);
-    y->ndim = -1;
-    nt_tensor *outv[1] = {y};
-    nt_kernel_ctx ctx = {&node, opset, n_in, 1, in, outv, state, false, exec, NULL};
-    s = def->infer(&ctx);
-    if (s == NT_OK)
-        s = nt_tensor_reserve(y, nt_tensor_nbytes(y));
-    if (s == NT_OK)
-        s = def->compute(&ctx);
-    if (def->release)
-        def->release(state);
-    if (s != NT_OK) {
-        nt_tensor_free(y);
-        y = NULL;
-    }
-    *out = y;
-    return s;
+    tnode t;
+    tn_init(&t, op);
+    t.node.attrs = attrs;
+    t.node.n_attr = n_attr;
+    return oh_run(&t, opset, n_in, in, 1, out, NULL, exec);
 }
 
 /* Static-mode infer only: returns the status, fills *y's dtype and shape. */
 static nt_status infer_static(const char *op, int opset, nt_attr *attrs, int n_attr, int n_in, nt_tensor **in,
                               nt_tensor *y)
 {
-    const nt_op_def *def = nt_op_find(op, "", opset);
-    assert_non_null(def);
-    int ins[8] = {0}, outs[1] = {0};
-    nt_node node = {0};
-    node.name = "n0";
-    node.op_type = op;
-    node.domain = "";
-    node.n_in = n_in;
-    node.in = ins;
-    node.n_out = 1;
-    node.out = outs;
-    node.n_attr = n_attr;
-    node.attrs = attrs;
-    void *state = NULL;
-    nt_status s = def->prepare ? def->prepare(&node, opset, &state) : NT_OK;
-    if (s != NT_OK)
-        return s;
+    tnode t;
+    tn_init(&t, op);
+    t.node.attrs = attrs;
+    t.node.n_attr = n_attr;
     memset(y, 0, sizeof *y);
     y->ndim = -1;
     nt_tensor *outv[1] = {y};
-    nt_kernel_ctx ctx = {&node, opset, n_in, 1, in, outv, state, true, NULL, NULL};
-    s = def->infer(&ctx);
-    if (def->release)
-        def->release(state);
-    return s;
-}
-
-static void free_all(int n, nt_tensor **t)
-{
-    for (int i = 0; i < n; i++)
-        nt_tensor_free(t[i]);
+    return oh_infer_static(&t, opset, n_in, in, 1, outv);
 }
 
 static void assert_shape(const nt_tensor *t, int ndim, const int64_t *dims)
@@ -299,7 +209,7 @@ static void test_int_edge_cases(void **unused)
     const int32_t pymod[5] = {0, 0, 1, 0, -1};
     assert_memory_equal(y->data, pymod, sizeof pymod);
     nt_tensor_free(y);
-    nt_attr fm = attr_i("fmod", 1);
+    nt_attr fm = attr_int("fmod", 1);
     assert_int_equal(run_op("Mod", 13, &fm, 1, 2, in, &y, NULL), NT_OK);
     const int32_t cmod[5] = {0, 0, -1, 0, 2};
     assert_memory_equal(y->data, cmod, sizeof cmod);
@@ -309,7 +219,7 @@ static void test_int_edge_cases(void **unused)
     /* BitShift on uint8, by the width or more gives 0 */
     uint8_t x[4] = {1, 0x80, 0xff, 3}, s[4] = {3, 1, 8, 0};
     nt_tensor *in2[2] = {mk(NT_DTYPE_UINT8, 1, (int64_t[]){4}, x), mk(NT_DTYPE_UINT8, 1, (int64_t[]){4}, s)};
-    nt_attr left = attr_s("direction", "LEFT"), right = attr_s("direction", "RIGHT");
+    nt_attr left = attr_str("direction", "LEFT"), right = attr_str("direction", "RIGHT");
     assert_int_equal(run_op("BitShift", 11, &left, 1, 2, in2, &y, NULL), NT_OK);
     const uint8_t l[4] = {8, 0, 0, 3};
     assert_memory_equal(y->data, l, 4);
@@ -419,7 +329,7 @@ static void test_unary_float(void **unused)
     assert_close(((float *)y->data)[5], 1000, 1e-3); /* no overflow */
     assert_close(((float *)y->data)[0], 0, 1e-30);
     nt_tensor_free(y);
-    nt_attr ap = attr_s("approximate", "tanh");
+    nt_attr ap = attr_str("approximate", "tanh");
     assert_int_equal(run_op("Gelu", 20, &ap, 1, 1, in, &y, NULL), NT_OK);
     double g = 0.5 * 2.5 * (1 + tanh(sqrt(2 / M_PI) * (2.5 + 0.044715 * 2.5 * 2.5 * 2.5)));
     assert_close(((float *)y->data)[4], g, 1e-6);
@@ -427,11 +337,11 @@ static void test_unary_float(void **unused)
     assert_int_equal(run_op("Gelu", 20, NULL, 0, 1, in, &y, NULL), NT_OK);
     assert_close(((float *)y->data)[4], 0.5 * 2.5 * (1 + erf(2.5 / sqrt(2))), 1e-6);
     nt_tensor_free(y);
-    nt_attr al = attr_f("alpha", 0.1f);
+    nt_attr al = attr_float("alpha", 0.1f);
     assert_int_equal(run_op("LeakyRelu", 16, &al, 1, 1, in, &y, NULL), NT_OK);
     assert_close(((float *)y->data)[1], -0.1, 1e-7);
     nt_tensor_free(y);
-    nt_attr bad = attr_s("approximate", "cubic");
+    nt_attr bad = attr_str("approximate", "cubic");
     assert_int_equal(run_op("Gelu", 20, &bad, 1, 1, in, &y, NULL), NT_ERR_UNSUPPORTED);
     free_all(1, in);
 }
@@ -479,7 +389,7 @@ static void test_clip(void **unused)
     assert_true(isnan(o[3]));
     nt_tensor_free(y);
     /* opset 6: attributes */
-    nt_attr at[2] = {attr_f("min", -2), attr_f("max", 2)};
+    nt_attr at[2] = {attr_float("min", -2), attr_float("max", 2)};
     assert_int_equal(run_op("Clip", 6, at, 2, 1, in, &y, NULL), NT_OK);
     assert_close(((float *)y->data)[0], -2, 0);
     assert_close(((float *)y->data)[2], 2, 0);
@@ -529,7 +439,7 @@ static void test_unary_int_bool(void **unused)
 
     float f[4] = {INFINITY, -INFINITY, NAN, 1};
     nt_tensor *fin[1] = {mkf(1, d, f)};
-    nt_attr neg_only = attr_i("detect_positive", 0);
+    nt_attr neg_only = attr_int("detect_positive", 0);
     assert_int_equal(run_op("IsInf", 20, &neg_only, 1, 1, fin, &y, NULL), NT_OK);
     const uint8_t iw[4] = {0, 1, 0, 0};
     assert_memory_equal(y->data, iw, 4);
@@ -573,24 +483,24 @@ static void test_cast(void **unused)
     float x[5] = {1.9f, -1.9f, NAN, 3e10f, -3e10f};
     int64_t d[1] = {5};
     nt_tensor *in[2] = {mkf(1, d, x), NULL}, *y;
-    nt_attr to = attr_i("to", NT_DTYPE_INT32);
+    nt_attr to = attr_int("to", NT_DTYPE_INT32);
     assert_int_equal(run_op("Cast", 19, &to, 1, 1, in, &y, NULL), NT_OK);
     const int32_t iw[5] = {1, -1, 0, INT32_MAX, INT32_MIN}; /* truncate, NaN 0, saturate */
     assert_memory_equal(y->data, iw, sizeof iw);
     nt_tensor_free(y);
-    to = attr_i("to", NT_DTYPE_BOOL);
+    to = attr_int("to", NT_DTYPE_BOOL);
     assert_int_equal(run_op("Cast", 19, &to, 1, 1, in, &y, NULL), NT_OK);
     const uint8_t bw[5] = {1, 1, 1, 1, 1};
     assert_memory_equal(y->data, bw, 5);
     nt_tensor_free(y);
-    to = attr_i("to", NT_DTYPE_FLOAT16);
+    to = attr_int("to", NT_DTYPE_FLOAT16);
     assert_int_equal(run_op("Cast", 13, &to, 1, 1, in, &y, NULL), NT_OK);
     assert_close(nt_half_to_float(((uint16_t *)y->data)[0]), 1.900390625, 0);
     assert_true(isinf(nt_half_to_float(((uint16_t *)y->data)[3])));
     nt_tensor_free(y);
-    to = attr_i("to", NT_DTYPE_STRING);
+    to = attr_int("to", NT_DTYPE_STRING);
     assert_int_equal(run_op("Cast", 19, &to, 1, 1, in, &y, NULL), NT_ERR_UNSUPPORTED);
-    to = attr_i("to", NT_DTYPE_FLOAT8E4M3FN);
+    to = attr_int("to", NT_DTYPE_FLOAT8E4M3FN);
     assert_int_equal(run_op("Cast", 19, &to, 1, 1, in, &y, NULL), NT_ERR_UNSUPPORTED);
 
     /* CastLike: the target's dtype; integers wrap */
@@ -648,7 +558,7 @@ static void test_static_infer(void **unused)
     assert_int_equal(infer_static("Add", 14, NULL, 0, 2, in, &y), NT_ERR_SHAPE);
     /* Cast from an unknown dtype is not declined */
     a.dtype = NT_DTYPE_UNDEFINED;
-    nt_attr to = attr_i("to", NT_DTYPE_INT64);
+    nt_attr to = attr_int("to", NT_DTYPE_INT64);
     assert_int_equal(infer_static("Cast", 13, &to, 1, 1, in, &y), NT_OK);
     assert_int_equal(y.dtype, NT_DTYPE_INT64);
 }

@@ -18,94 +18,26 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static nt_tensor *mk(nt_dtype dt, int ndim, const int64_t *dims, const void *data)
-{
-    nt_tensor *t;
-    assert_int_equal(nt_tensor_new(dt, ndim, dims, &t), NT_OK);
-    if (data && nt_tensor_nbytes(t))
-        memcpy(t->data, data, nt_tensor_nbytes(t));
-    return t;
-}
-
-static nt_tensor *mk_i64(int n, const int64_t *v)
-{
-    int64_t d = n;
-    return mk(NT_DTYPE_INT64, 1, &d, v);
-}
-
-static nt_attr a_int(const char *name, int64_t v)
-{
-    nt_attr a;
-    memset(&a, 0, sizeof a);
-    a.name = name;
-    a.type = NT_ATTR_INT;
-    a.i = v;
-    return a;
-}
-
-static nt_attr a_ints(const char *name, int n, const int64_t *v)
-{
-    nt_attr a;
-    memset(&a, 0, sizeof a);
-    a.name = name;
-    a.type = NT_ATTR_INTS;
-    a.n = n;
-    a.ints = v;
-    return a;
-}
-
-static nt_attr a_str(const char *name, const char *s)
-{
-    nt_attr a;
-    memset(&a, 0, sizeof a);
-    a.name = name;
-    a.type = NT_ATTR_STRING;
-    a.s = s;
-    a.s_len = strlen(s);
-    return a;
-}
+/* op_harness.h runs a kernel through the registry as the executor does;
+ * run_op keeps this file's call shape on top of it. */
+#include "op_harness.h"
 
 /* Runs infer (static or not) and, unless static, compute, allocating the
  * outputs infer shaped.  Outputs are new tensors in out[] (caller frees). */
 static nt_status run_op(const char *op, int opset, nt_attr *attrs, int n_attr, int n_in, nt_tensor **in, int n_out,
                         nt_tensor **out, bool static_mode)
 {
-    nt_node node;
-    memset(&node, 0, sizeof node);
-    node.name = "n";
-    node.op_type = op;
-    node.domain = "";
-    node.n_in = n_in;
-    node.n_out = n_out;
-    node.attrs = attrs;
-    node.n_attr = n_attr;
-    const nt_op_def *d = nt_op_find(op, "", opset);
-    assert_non_null(d);
+    tnode t;
+    tn_init(&t, op);
+    t.node.attrs = attrs;
+    t.node.n_attr = n_attr;
+    if (!static_mode)
+        return oh_run(&t, opset, n_in, in, n_out, out, NULL, NULL);
     for (int i = 0; i < n_out; i++) {
-        out[i] = calloc(1, sizeof(nt_tensor));
+        out[i] = nt_calloc(1, sizeof(nt_tensor));
         assert_non_null(out[i]);
     }
-    nt_kernel_ctx ctx = {&node, opset, n_in, n_out, in, out, NULL, static_mode, NULL, NULL};
-    nt_status s = d->infer(&ctx);
-    if (s != NT_OK || static_mode)
-        return s;
-    for (int i = 0; i < n_out; i++)
-        if (out[i]->ndim >= 0)
-            assert_int_equal(nt_tensor_reserve(out[i], nt_tensor_nbytes(out[i])), NT_OK);
-    return d->compute(&ctx);
-}
-
-static void free_all(int n, nt_tensor **t)
-{
-    for (int i = 0; i < n; i++)
-        nt_tensor_free(t[i]);
-}
-
-static void expect_shape(const nt_tensor *t, int ndim, const int64_t *dims)
-{
-    assert_int_equal(t->ndim, ndim);
-    for (int d = 0; d < ndim; d++)
-        assert_int_equal(t->dims[d], dims[d]);
+    return oh_infer_static(&t, opset, n_in, in, n_out, out);
 }
 
 static void expect_f32(const nt_tensor *t, int n, const float *v)
@@ -135,16 +67,16 @@ static void test_gather(void **st)
     expect_f32(o[0], 8, (float[]){1, 2, 5, 6, 3, 4, 5, 6});
     free_all(1, o);
     /* axis 1 */
-    nt_attr ax = a_int("axis", 1);
+    nt_attr ax = attr_int("axis", 1);
     nt_tensor_free(in[1]);
-    in[1] = mk_i64(1, (int64_t[]){1});
+    in[1] = mki64(1, (int64_t[]){1});
     assert_int_equal(run_op("Gather", 13, &ax, 1, 2, in, 1, o, false), NT_OK);
     expect_shape(o[0], 2, (int64_t[]){3, 1});
     expect_f32(o[0], 3, (float[]){2, 4, 6});
     free_all(1, o);
     /* out of range: an error naming the index, never a read */
     nt_tensor_free(in[1]);
-    in[1] = mk_i64(2, (int64_t[]){0, 3});
+    in[1] = mki64(2, (int64_t[]){0, 3});
     assert_int_equal(run_op("Gather", 13, NULL, 0, 2, in, 1, o, false), NT_ERR_SHAPE);
     assert_non_null(strstr(nt_last_error(), "index 3"));
     free_all(1, o);
@@ -165,7 +97,7 @@ static void test_gather_elements_nd(void **st)
     (void)st;
     nt_tensor *x = mk(NT_DTYPE_INT64, 2, (int64_t[]){2, 2}, (int64_t[]){1, 2, 3, 4}), *o[1];
     nt_tensor *in[2] = {x, mk(NT_DTYPE_INT64, 2, (int64_t[]){2, 2}, (int64_t[]){0, 0, -1, 0})};
-    nt_attr ax = a_int("axis", 1);
+    nt_attr ax = attr_int("axis", 1);
     assert_int_equal(run_op("GatherElements", 13, &ax, 1, 2, in, 1, o, false), NT_OK);
     expect_i64(o[0], 4, (int64_t[]){1, 1, 4, 3});
     free_all(1, o);
@@ -176,7 +108,7 @@ static void test_gather_elements_nd(void **st)
     /* GatherND with batch_dims 1: data (2,2,2), indices (2,1,1) */
     nt_tensor *d3 = mk(NT_DTYPE_INT64, 3, (int64_t[]){2, 2, 2}, (int64_t[]){0, 1, 2, 3, 4, 5, 6, 7});
     nt_tensor *in3[2] = {d3, mk(NT_DTYPE_INT64, 3, (int64_t[]){2, 1, 1}, (int64_t[]){1, 0})};
-    nt_attr bd = a_int("batch_dims", 1);
+    nt_attr bd = attr_int("batch_dims", 1);
     assert_int_equal(run_op("GatherND", 13, &bd, 1, 2, in3, 1, o, false), NT_OK);
     expect_shape(o[0], 3, (int64_t[]){2, 1, 2});
     expect_i64(o[0], 4, (int64_t[]){2, 3, 4, 5});
@@ -199,19 +131,19 @@ static void test_scatter(void **st)
 {
     (void)st;
     nt_tensor *x = mk(NT_DTYPE_FLOAT, 2, (int64_t[]){2, 3}, (float[]){1, 1, 1, 1, 1, 1}), *o[1];
-    nt_tensor *in[3] = {x, mk_i64(2, (int64_t[]){1, 1}), mk(NT_DTYPE_FLOAT, 2, (int64_t[]){1, 2}, (float[]){2, 3})};
+    nt_tensor *in[3] = {x, mki64(2, (int64_t[]){1, 1}), mk(NT_DTYPE_FLOAT, 2, (int64_t[]){1, 2}, (float[]){2, 3})};
     nt_tensor_free(in[1]);
     in[1] = mk(NT_DTYPE_INT64, 2, (int64_t[]){1, 2}, (int64_t[]){1, -2});
-    nt_attr at[2] = {a_int("axis", 1), a_str("reduction", "add")};
+    nt_attr at[2] = {attr_int("axis", 1), attr_str("reduction", "add")};
     assert_int_equal(run_op("ScatterElements", 18, at, 2, 3, in, 1, o, false), NT_OK);
     expect_f32(o[0], 6, (float[]){1, 6, 1, 1, 1, 1}); /* duplicates accumulate */
     free_all(1, o);
-    at[1] = a_str("reduction", "none");
+    at[1] = attr_str("reduction", "none");
     assert_int_equal(run_op("ScatterElements", 18, at, 2, 3, in, 1, o, false), NT_OK);
     expect_f32(o[0], 6, (float[]){1, 3, 1, 1, 1, 1}); /* last write wins */
     free_all(1, o);
     /* reduction max needs opset 18 */
-    at[1] = a_str("reduction", "max");
+    at[1] = attr_str("reduction", "max");
     assert_int_equal(run_op("ScatterElements", 16, at, 2, 3, in, 1, o, true), NT_ERR_UNSUPPORTED);
     free_all(1, o);
     ((int64_t *)in[1]->data)[0] = 3;
@@ -227,7 +159,7 @@ static void test_scatter(void **st)
     nt_tensor *d = mk(NT_DTYPE_INT32, 2, (int64_t[]){3, 2}, (int32_t[]){1, 2, 3, 4, 5, 6});
     nt_tensor *nin[3] = {d, mk(NT_DTYPE_INT64, 2, (int64_t[]){2, 1}, (int64_t[]){2, 2}),
                          mk(NT_DTYPE_INT32, 2, (int64_t[]){2, 2}, (int32_t[]){2, 3, 10, 10})};
-    nt_attr red = a_str("reduction", "mul");
+    nt_attr red = attr_str("reduction", "mul");
     assert_int_equal(run_op("ScatterND", 18, &red, 1, 3, nin, 1, o, false), NT_OK);
     int32_t want[6] = {1, 2, 3, 4, 100, 180};
     assert_memory_equal(o[0]->data, want, sizeof want);
@@ -244,9 +176,9 @@ static void test_tensorscatter(void **st)
     /* past (2, 3, 1), update (2, 2, 1): batch 0 writes at 1, batch 1 wraps */
     nt_tensor *in[3] = {mk(NT_DTYPE_INT32, 3, (int64_t[]){2, 3, 1}, (int32_t[]){0, 0, 0, 0, 0, 0}),
                         mk(NT_DTYPE_INT32, 3, (int64_t[]){2, 2, 1}, (int32_t[]){1, 2, 3, 4}),
-                        mk_i64(2, (int64_t[]){1, 2})};
+                        mki64(2, (int64_t[]){1, 2})};
     nt_tensor *o[1];
-    nt_attr m = a_str("mode", "circular");
+    nt_attr m = attr_str("mode", "circular");
     assert_int_equal(run_op("TensorScatter", 24, &m, 1, 3, in, 1, o, false), NT_OK);
     int32_t want[6] = {0, 1, 2, 4, 0, 3};
     assert_memory_equal(o[0]->data, want, sizeof want);
@@ -261,12 +193,12 @@ static void test_topk(void **st)
 {
     (void)st;
     nt_tensor *x = mk(NT_DTYPE_FLOAT, 2, (int64_t[]){2, 4}, (float[]){3, 1, 3, 2, 0, 5, 5, 5}), *o[2];
-    nt_tensor *in[2] = {x, mk_i64(1, (int64_t[]){3})};
+    nt_tensor *in[2] = {x, mki64(1, (int64_t[]){3})};
     assert_int_equal(run_op("TopK", 11, NULL, 0, 2, in, 2, o, false), NT_OK);
     expect_f32(o[0], 6, (float[]){3, 3, 2, 5, 5, 5});
     expect_i64(o[1], 6, (int64_t[]){0, 2, 3, 1, 2, 3}); /* ties: smaller index first */
     free_all(2, o);
-    nt_attr sm = a_int("largest", 0);
+    nt_attr sm = attr_int("largest", 0);
     assert_int_equal(run_op("TopK", 11, &sm, 1, 2, in, 2, o, false), NT_OK);
     expect_f32(o[0], 6, (float[]){1, 2, 3, 0, 5, 5});
     expect_i64(o[1], 6, (int64_t[]){1, 3, 0, 0, 1, 2});
@@ -279,7 +211,7 @@ static void test_topk(void **st)
     /* opset 1: k attribute; uint64 values beyond double precision */
     nt_tensor *u = mk(NT_DTYPE_UINT64, 1, (int64_t[]){3},
                       (uint64_t[]){UINT64_MAX - 1, UINT64_MAX, UINT64_MAX - 2});
-    nt_attr k = a_int("k", 2);
+    nt_attr k = attr_int("k", 2);
     assert_int_equal(run_op("TopK", 1, &k, 1, 1, &u, 2, o, false), NT_OK);
     expect_i64(o[1], 2, (int64_t[]){1, 0});
     free_all(2, o);
@@ -299,9 +231,9 @@ static void test_nonzero_onehot_compress(void **st)
     expect_shape(o[0], 2, (int64_t[]){2, -1});
     free_all(1, o);
     /* OneHot: negative and out-of-range indices, axis 0 */
-    nt_tensor *in[3] = {mk_i64(3, (int64_t[]){-1, 1, 7}), mk(NT_DTYPE_FLOAT, 0, NULL, (float[]){3}),
+    nt_tensor *in[3] = {mki64(3, (int64_t[]){-1, 1, 7}), mk(NT_DTYPE_FLOAT, 0, NULL, (float[]){3}),
                         mk(NT_DTYPE_INT32, 1, (int64_t[]){2}, (int32_t[]){0, 5})};
-    nt_attr ax = a_int("axis", 0);
+    nt_attr ax = attr_int("axis", 0);
     assert_int_equal(run_op("OneHot", 11, &ax, 1, 3, in, 1, o, false), NT_OK);
     expect_shape(o[0], 2, (int64_t[]){3, 3});
     int32_t want[9] = {0, 0, 0, 0, 5, 0, 5, 0, 0};
@@ -311,7 +243,7 @@ static void test_nonzero_onehot_compress(void **st)
     /* Compress along axis 1, and flattened */
     nt_tensor *c = mk(NT_DTYPE_BOOL, 1, (int64_t[]){2}, (uint8_t[]){0, 1});
     nt_tensor *cin[2] = {x, c};
-    nt_attr a1 = a_int("axis", 1);
+    nt_attr a1 = attr_int("axis", 1);
     assert_int_equal(run_op("Compress", 11, &a1, 1, 2, cin, 1, o, false), NT_OK);
     expect_shape(o[0], 2, (int64_t[]){2, 1});
     expect_f32(o[0], 2, (float[]){-0.0f, 2});
@@ -339,7 +271,7 @@ static void test_unique(void **st)
     expect_i64(o[2], 6, (int64_t[]){1, 0, 0, 2, 3, 2});
     expect_i64(o[3], 4, (int64_t[]){2, 1, 2, 1});
     free_all(4, o);
-    nt_attr ns = a_int("sorted", 0);
+    nt_attr ns = attr_int("sorted", 0);
     assert_int_equal(run_op("Unique", 11, &ns, 1, 1, &x, 4, o, false), NT_OK);
     expect_f32(o[0], 4, (float[]){2, 1, 3, 4});
     expect_i64(o[1], 4, (int64_t[]){0, 1, 3, 4});
@@ -349,7 +281,7 @@ static void test_unique(void **st)
     nt_tensor_free(x);
     /* along axis 1: columns (1,0) (1,0) (0,1) -> (0,1) (1,0) */
     nt_tensor *m = mk(NT_DTYPE_INT32, 2, (int64_t[]){2, 3}, (int32_t[]){1, 1, 0, 0, 0, 1});
-    nt_attr ax = a_int("axis", 1);
+    nt_attr ax = attr_int("axis", 1);
     assert_int_equal(run_op("Unique", 11, &ax, 1, 1, &m, 4, o, false), NT_OK);
     expect_shape(o[0], 2, (int64_t[]){2, 2});
     int32_t want[4] = {0, 1, 1, 0};
@@ -365,8 +297,8 @@ static void test_reverse_sequence(void **st)
 {
     (void)st;
     nt_tensor *x = mk(NT_DTYPE_INT64, 2, (int64_t[]){2, 4}, (int64_t[]){0, 1, 2, 3, 4, 5, 6, 7}), *o[1];
-    nt_tensor *in[2] = {x, mk_i64(2, (int64_t[]){3, 4})};
-    nt_attr at[2] = {a_int("batch_axis", 0), a_int("time_axis", 1)};
+    nt_tensor *in[2] = {x, mki64(2, (int64_t[]){3, 4})};
+    nt_attr at[2] = {attr_int("batch_axis", 0), attr_int("time_axis", 1)};
     assert_int_equal(run_op("ReverseSequence", 10, at, 2, 2, in, 1, o, false), NT_OK);
     expect_i64(o[0], 8, (int64_t[]){2, 1, 0, 3, 7, 6, 5, 4});
     free_all(1, o);
