@@ -156,6 +156,10 @@ nt_status nt_mv_map_init(nt_mv_map *m, int ndim, const int64_t *dims)
     int64_t total = 0;
     m->ndim = ndim;
     for (int d = 0; d < ndim; d++) {
+        /* An empty tensor may still have a huge dim ([0, 2^60]): bound the sum
+         * so the offsets below stay inside the allocation. */
+        if (dims[d] < 0 || dims[d] > ((int64_t)1 << 40) - total)
+            return nt_error(NT_ERR_SHAPE, "dimension %lld is out of range", (long long)dims[d]);
         m->dims[d] = dims[d];
         total += dims[d];
     }

@@ -29,6 +29,7 @@ else
     echo "== compare-ort skipped: needs python3-torch and onnxruntime-node (scripts/setup.sh --test)"
 fi
 [ -f "$here/corrupt_models.sh" ] && run_check corrupt sh "$here/corrupt_models.sh" "$nt"
+[ -f "$here/malicious_models.py" ] && run_check malicious /usr/bin/python3 "$here/malicious_models.py" "$nt"
 [ -f "$here/info_check.py" ] && run_check info-check /usr/bin/python3 "$here/info_check.py" "$nt"
 [ -f "$here/npy_numpy_check.py" ] && run_check npy-check /usr/bin/python3 "$here/npy_numpy_check.py" "$build"
 [ -f "$here/tfevents_check.sh" ] && run_check tfevents-check sh "$here/tfevents_check.sh" "$build"
