@@ -243,7 +243,9 @@ nt_status nt_qlinearconv_compute(nt_kernel_ctx *ctx)
         const int32_t *a = acc + q * OUT;
         for (int64_t i = 0; i < OUT; i++) {
             double v = nearbyint((double)((int64_t)a[i] + b) * (double)mult) + yzp;
-            int32_t r = v < lo ? lo : v > hi ? hi : (int32_t)v;
+            /* a zero output scale makes the multiplier Inf/NaN: saturate, and
+             * NaN (0 * Inf) becomes the zero point rather than undefined */
+            int32_t r = isnan(v) ? (int32_t)NT_MIN(NT_MAX(yzp, lo), hi) : v < lo ? lo : v > hi ? hi : (int32_t)v;
             if (Y->dtype == NT_DTYPE_INT8)
                 ((int8_t *)Y->data)[q * OUT + i] = (int8_t)r;
             else
