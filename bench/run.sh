@@ -41,15 +41,28 @@ for m in resnet18 mobilenet_v2 squeezenet transformer ocr_det lstm gru; do
 done
 
 echo
-echo "tracer overhead on resnet18 (median ms; hooks idle = a tracer attached that wants no node)"
-base=$($nt run "$models/resnet18.onnx" -i "$models/resnet18.input.npy" --repeat "$repeat" --json 2>/dev/null | median)
-idle=$($nt run "$models/resnet18.onnx" -i "$models/resnet18.input.npy" --repeat "$repeat" --json --trace 'print:no-such-node' 2>/dev/null | median)
-stats=$($nt run "$models/resnet18.onnx" -i "$models/resnet18.input.npy" --repeat "$repeat" --json --trace stats --run-dir "$build/bench-run" 2>/dev/null | median)
-/usr/bin/python3 - "$base" "$idle" "$stats" <<'PY'
+echo "tracer overhead (median ms; hooks idle = a tracer attached that wants no node; target for stats: +10 %)"
+# timed MODEL THREADS [nntrace options]: the median run time in ms
+timed() {
+    local m=$1 th=$2
+    shift 2
+    $nt run "$models/$m.onnx" -i "$models/$m.input.npy" --threads "$th" --repeat "$repeat" --json "$@" 2>/dev/null | median
+}
+for m in resnet18 mobilenet_v2 transformer; do
+    [ -f "$models/$m.onnx" ] || continue
+    for th in 1 2; do
+        base=$(timed $m $th)
+        idle=$(timed $m $th --trace 'print:no-such-node')
+        stats=$(timed $m $th --trace stats --run-dir "$build/bench-run")
+        /usr/bin/python3 - "$m" "$th" "$base" "$idle" "$stats" <<'PY'
 import sys
-b, i, s = map(float, sys.argv[1:])
-print(f"untraced {b:.3f}   hooks idle {i:.3f} ({100*(i/b-1):+.1f}%)   stats {s:.3f} ({100*(s/b-1):+.1f}%)")
+m, th = sys.argv[1:3]
+b, i, s = map(float, sys.argv[3:])
+print(f"{m:<13} {th} thread{'s' if th != '1' else ' '}  untraced {b:8.3f}   hooks idle {i:8.3f} ({100*(i/b-1):+5.1f}%)   "
+      f"stats {s:8.3f} ({100*(s/b-1):+5.1f}%)")
 PY
+    done
+done
 
 if [ -x "$build/bench/writer_bench" ]; then
     echo

@@ -540,7 +540,7 @@ nt_status nt_diff_live_new(const nt_diff_set *ref, const nt_diff_options *o, nt_
         nt_diff_live_free(l);
         return NT_ERR_NOMEM;
     }
-    l->tracer = (nt_tracer){l, NULL, live_run_begin, NULL, live_node_end, NULL};
+    l->tracer = (nt_tracer){.user = l, .run_begin = live_run_begin, .node_end = live_node_end};
     *out = l;
     return NT_OK;
 }

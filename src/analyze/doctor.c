@@ -746,7 +746,7 @@ nt_status nt_doctor_new(const nt_model *m, const nt_doctor_options *opt, nt_doct
         d->opt.explode_threshold = 1e4;
     if (d->opt.saturation_fraction <= 0)
         d->opt.saturation_fraction = 0.5;
-    d->tracer = (nt_tracer){d, NULL, doctor_run_begin, NULL, doctor_node_end, NULL};
+    d->tracer = (nt_tracer){.user = d, .run_begin = doctor_run_begin, .node_end = doctor_node_end};
     *out = d;
     return NT_OK;
 }

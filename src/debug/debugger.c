@@ -203,7 +203,8 @@ nt_status nt_debugger_new(nt_model *m, nt_session *s, FILE *out, FILE *err, nt_d
         d->pos_of[i] = -1;
     for (int p = 0; p < d->n_order; p++)
         d->pos_of[d->order[p]] = p;
-    nt_tracer t = {d, cb_wants, cb_run_begin, cb_node_begin, cb_node_end, NULL};
+    nt_tracer t = {.user = d, .wants_node = cb_wants, .run_begin = cb_run_begin, .node_begin = cb_node_begin,
+        .node_end = cb_node_end};
     nt_status st = nt_session_add_tracer(s, &t);
     if (st != NT_OK) {
         nt_debugger_free(d);

@@ -446,7 +446,7 @@ nt_status nt_extract(nt_model *m, nt_session *s, const char *from, const char *t
         cap.names[i] = g->values[inputs.v[i]].name;
     for (int i = 0; i < outputs.n; i++)
         cap.names[inputs.n + i] = g->values[outputs.v[i]].name;
-    nt_tracer tr = {&cap, NULL, NULL, capture_begin, capture_end, NULL};
+    nt_tracer tr = {.user = &cap, .node_begin = capture_begin, .node_end = capture_end};
     if ((st = nt_session_add_tracer(s, &tr)) != NT_OK)
         goto out;
     if ((st = nt_session_run(s)) != NT_OK) {

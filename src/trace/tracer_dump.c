@@ -191,7 +191,8 @@ nt_status nt_dump_tracer_new(const nt_trace_config *cfg, nt_trace_obj **out)
     d->limit = cfg->dump_limit ? cfg->dump_limit : DEFAULT_DUMP_LIMIT;
     nt_buf_init(&d->index);
     d->base.kind = "dump";
-    d->base.tracer = (nt_tracer){d, dump_wants, dump_run_begin, NULL, dump_node_end, NULL};
+    d->base.tracer = (nt_tracer){.user = d, .wants_node = dump_wants, .run_begin = dump_run_begin,
+        .node_end = dump_node_end};
     d->base.finish = dump_finish;
     d->base.destroy = dump_destroy;
     *out = &d->base;

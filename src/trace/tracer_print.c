@@ -99,7 +99,8 @@ nt_status nt_print_tracer_new(const nt_trace_config *cfg, nt_trace_obj **out)
     p->cfg = *cfg;
     p->out = cfg->out ? cfg->out : stdout;
     p->base.kind = "print";
-    p->base.tracer = (nt_tracer){p, print_wants, print_run_begin, NULL, print_node_end, NULL};
+    p->base.tracer = (nt_tracer){.user = p, .wants_node = print_wants, .run_begin = print_run_begin,
+        .node_end = print_node_end};
     p->base.finish = print_finish;
     p->base.destroy = print_destroy;
     *out = &p->base;

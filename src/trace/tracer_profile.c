@@ -180,7 +180,8 @@ nt_status nt_profile_tracer_new(const nt_trace_config *cfg, nt_trace_obj **out)
     p->cfg = *cfg;
     nt_buf_init(&p->events);
     p->base.kind = "profile";
-    p->base.tracer = (nt_tracer){p, profile_wants, profile_run_begin, NULL, profile_node_end, NULL};
+    p->base.tracer = (nt_tracer){.user = p, .wants_node = profile_wants, .run_begin = profile_run_begin,
+        .node_end = profile_node_end};
     p->base.finish = profile_finish;
     p->base.destroy = profile_destroy;
     *out = &p->base;

@@ -8,6 +8,7 @@
 #include "trace/tstats.h"
 #include "trace/tfevents.h"
 #include "onnx/pbw.h"
+#include "exec/exec.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -102,7 +103,8 @@ static nt_action stats_node_end(void *user, nt_session *s, const nt_node_view *v
         } else if (e->ndim != x->ndim || memcmp(e->dims, x->dims, sizeof(int64_t) * (size_t)x->ndim) != 0) {
             e->shape_varies = true;
         }
-        nt_tstats_add(&e->st, x);
+        nt_exec exec = {s, NULL, 0}; /* the session's threads scan big outputs */
+        nt_tstats_add_threads(&e->st, x, &exec);
     }
     return NT_ACTION_CONTINUE;
 }
@@ -249,7 +251,8 @@ nt_status nt_stats_tracer_new(const nt_trace_config *cfg, nt_trace_obj **out)
         return NT_ERR_NOMEM;
     t->cfg = *cfg;
     t->base.kind = "stats";
-    t->base.tracer = (nt_tracer){t, stats_wants, stats_run_begin, NULL, stats_node_end, NULL};
+    t->base.tracer = (nt_tracer){.user = t, .wants_node = stats_wants, .run_begin = stats_run_begin,
+        .node_end = stats_node_end};
     t->base.finish = stats_finish;
     t->base.destroy = stats_destroy;
     *out = &t->base;

@@ -1,17 +1,10 @@
 /*
  * tstats.c — value statistics and the fixed-bucket histogram (tstats.h).
  *
- * The float32 path is the hot one (the stats tracer runs it on every node
- * output): it sums in float over short blocks and folds each block into
- * double, which keeps the inner loop vectorizable while the totals stay
- * accurate.  The histogram bucket comes straight from the float's exponent
- * and top two mantissa bits.
+ * The float32 path, the hot one, is in tstats_f32.c; this file has the
+ * generic path (any dtype, through double), the buckets and the output.
  */
 #include "trace/tstats.h"
-
-/* The 32-byte vector helpers below are always inlined into the clones that
- * use them; gcc's note about their (never used) out-of-line ABI is noise. */
-#pragma GCC diagnostic ignored "-Wpsabi"
 
 #include <math.h>
 #include <stdlib.h>
@@ -102,10 +95,10 @@ void nt_tstats_bucket_edges(int b, double *lo, double *hi)
     }
 }
 
-/* Histogram bucket of a finite float from its bits: exponent and the top
- * two mantissa bits give the quarter-octave directly (no log).  Written
- * without branches (random signs would mispredict). */
-static inline int float_bucket(uint32_t u)
+/* The exponent and the top two mantissa bits give the quarter-octave
+ * directly (no log).  Written without branches (random signs would
+ * mispredict). */
+int nt_tstats_float_bucket(uint32_t u)
 {
     uint32_t absu = u & 0x7fffffffu;
     int e = (int)(absu >> 23) - 127; /* |v| in [2^e, 2^(e+1)) for normals */
@@ -116,179 +109,15 @@ static inline int float_bucket(uint32_t u)
     return absu == 0 ? NT_HIST_SIDE : b;
 }
 
-/* GCC/clang vector extensions: explicit 8-wide lanes, portable C (no
- * intrinsics), and independent per-lane sums so nothing is reassociated.
- * The hot function is compiled for AVX-512, AVX2 and the baseline and the
- * best is picked at load time; ISO C mode does not contract a*b+c into
- * FMA, so every clone computes the same bits. */
-typedef float v4f __attribute__((vector_size(32)));
-typedef int32_t v4i __attribute__((vector_size(32)));
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define NT_STATS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define NT_STATS_CLONES
-#endif
-#define VL 8
+void nt_tstats_add(nt_tstats *s, const nt_tensor *t) { nt_tstats_add_threads(s, t, NULL); }
 
-static inline v4f vsel(v4i m, v4f a, v4f b) { return (v4f)(((v4i)a & m) | ((v4i)b & ~m)); }
-
-/* Histogram bucket indices of VL floats (finite or not: callers skip
- * non-finite ones), the vector form of float_bucket. */
-static inline v4i vbucket(v4i u)
-{
-    v4i absu = u & 0x7fffffff;
-    v4i e = ((absu >> 23) & 0xff) - 127;
-    v4i k = 1 + (e - NT_HIST_MIN_EXP) * NT_HIST_PER_OCTAVE + ((absu >> 21) & 3);
-    v4i tiny = e < NT_HIST_MIN_EXP, huge = e >= NT_HIST_MAX_EXP;
-    k = (k & ~tiny & ~huge) | ((NT_HIST_SIDE - 1) & huge);
-    v4i negative = u < 0;
-    v4i b = ((NT_HIST_SIDE - 1 - k) & negative) | ((NT_HIST_SIDE + 1 + k) & ~negative);
-    v4i zero = absu == 0;
-    return (b & ~zero) | (NT_HIST_SIDE & zero);
-}
-
-/* The float32 path, the hot one: two VL-lane accumulators per statistic,
- * each block's float partial sums folded into double.  NaN/Inf are masked
- * to 0 for the moments and counted apart.  Histogram counts go to four
- * interleaved sub-histograms so consecutive equal buckets do not wait on
- * each other's increments. */
-NT_STATS_CLONES static void add_f32(nt_tstats *s, const float *x, int64_t n)
-{
-    double mn = s->finite ? s->min : INFINITY, mx = s->finite ? s->max : -INFINITY;
-    int64_t specials = 0, zeros = 0, neg = 0;
-    const v4i expmask = (v4i){0} + 0x7f800000;
-    /* without scratch memory (small tensors, or calloc failing) blocks
-     * count straight into s->hist: slower, same result */
-    uint32_t *sub = NULL;
-    if (s->hist && n >= 4096 && n < ((int64_t)1 << 31))
-        sub = calloc(4 * NT_HIST_BUCKETS, sizeof *sub);
-    enum { BLOCK = 512 };
-    for (int64_t i0 = 0; i0 < n; i0 += BLOCK) {
-        int64_t m = n - i0 < BLOCK ? n - i0 : BLOCK;
-        const float *p = x + i0;
-        v4f vmin = (v4f){0} + INFINITY, vmax = -vmin;
-        v4f vsum0 = {0}, vsum1 = vsum0, vsq0 = vsum0, vsq1 = vsum0;
-        v4i vspec = {0}, vzero = vspec, vneg = vspec;
-        int64_t full = m & ~(int64_t)(2 * VL - 1);
-        for (int64_t i = 0; i < full; i += 2 * VL) {
-            v4f a, b;
-            memcpy(&a, p + i, sizeof a);
-            memcpy(&b, p + i + VL, sizeof b);
-            v4i sa = ((v4i)a & expmask) == expmask, sb = ((v4i)b & expmask) == expmask;
-            v4f fa = (v4f)((v4i)a & ~sa), fb = (v4f)((v4i)b & ~sb);
-            vspec -= sa + sb;
-            vzero -= (a == 0) + (b == 0);
-            vneg -= (a < 0) + (b < 0);
-            vsum0 += fa;
-            vsum1 += fb;
-            vsq0 += fa * fa;
-            vsq1 += fb * fb;
-            vmin = vsel(fa < vmin, fa, vmin);
-            vmin = vsel(fb < vmin, fb, vmin);
-            vmax = vsel(fa > vmax, fa, vmax);
-            vmax = vsel(fb > vmax, fb, vmax);
-        }
-        double bsum = 0, bsq = 0;
-        int64_t bspecial = 0;
-        for (int l = 0; l < VL; l++) {
-            bsum += (double)vsum0[l] + (double)vsum1[l];
-            bsq += (double)vsq0[l] + (double)vsq1[l];
-            bspecial += vspec[l];
-            zeros += vzero[l];
-            neg += vneg[l];
-        }
-        float tmin = INFINITY, tmax = -INFINITY;
-        for (int l = 0; l < VL; l++) {
-            tmin = vmin[l] < tmin ? vmin[l] : tmin;
-            tmax = vmax[l] > tmax ? vmax[l] : tmax;
-        }
-        for (int64_t i = full; i < m; i++) { /* tail */
-            float v = p[i];
-            bool special = !isfinite(v);
-            float f = special ? 0.0f : v;
-            bspecial += special;
-            zeros += v == 0.0f;
-            neg += v < 0.0f;
-            bsum += f;
-            bsq += (double)f * f;
-            tmin = f < tmin ? f : tmin;
-            tmax = f > tmax ? f : tmax;
-        }
-        if (!isfinite(bsum) || !isfinite(bsq) || fmaxf(-tmin, tmax) > 1e18f) {
-            /* squares of magnitudes past ~1e19 overflow float: redo this block in double */
-            bsum = bsq = 0;
-            for (int64_t i = 0; i < m; i++)
-                if (isfinite(p[i])) {
-                    bsum += p[i];
-                    bsq += (double)p[i] * p[i];
-                }
-        }
-        s->sum += bsum;
-        s->sumsq += bsq;
-        specials += bspecial;
-        if (bspecial) {
-            /* the masked zeros must not count as min/max: recompute over finite values */
-            for (int64_t i = 0; i < m; i++) {
-                float v = p[i];
-                if (isnan(v))
-                    s->nan++;
-                else if (isinf(v))
-                    *(v > 0 ? &s->pinf : &s->ninf) += 1;
-                else {
-                    mn = v < mn ? v : mn;
-                    mx = v > mx ? v : mx;
-                }
-            }
-        } else {
-            mn = tmin < mn ? tmin : mn;
-            mx = tmax > mx ? tmax : mx;
-        }
-        if (!s->hist)
-            continue;
-        if (sub && !bspecial && full == m) {
-            for (int64_t i = 0; i < m; i += VL) {
-                v4i u;
-                memcpy(&u, p + i, sizeof u);
-                v4i b = vbucket(u);
-                for (int l = 0; l < VL; l += 4) {
-                    sub[b[l]]++;
-                    sub[NT_HIST_BUCKETS + b[l + 1]]++;
-                    sub[2 * NT_HIST_BUCKETS + b[l + 2]]++;
-                    sub[3 * NT_HIST_BUCKETS + b[l + 3]]++;
-                }
-            }
-        } else {
-            for (int64_t i = 0; i < m; i++) {
-                uint32_t u;
-                memcpy(&u, &p[i], 4);
-                if ((u & 0x7f800000u) != 0x7f800000u)
-                    s->hist[float_bucket(u)]++;
-            }
-        }
-    }
-    if (sub) {
-        for (int b = 0; b < NT_HIST_BUCKETS; b++)
-            s->hist[b] += (int64_t)sub[b] + sub[NT_HIST_BUCKETS + b] + sub[2 * NT_HIST_BUCKETS + b] +
-                          sub[3 * NT_HIST_BUCKETS + b];
-        free(sub);
-    }
-    s->count += n;
-    s->finite += n - specials;
-    s->zeros += zeros;
-    s->negatives += neg; /* -Inf included, as in the generic path */
-    if (s->finite > 0) {
-        s->min = mn;
-        s->max = mx;
-    }
-}
-
-void nt_tstats_add(nt_tstats *s, const nt_tensor *t)
+void nt_tstats_add_threads(nt_tstats *s, const nt_tensor *t, nt_exec *exec)
 {
     int64_t n = nt_tensor_numel(t);
     if (n <= 0 || !t->data)
         return;
     if (t->dtype == NT_DTYPE_FLOAT) {
-        add_f32(s, t->data, n);
+        nt_tstats_add_f32(s, t->data, n, exec);
         return;
     }
     for (int64_t i = 0; i < n; i++) {

@@ -34,8 +34,18 @@ typedef struct nt_tstats {
 nt_status nt_tstats_init(nt_tstats *s, bool with_hist);
 void nt_tstats_deinit(nt_tstats *s);
 void nt_tstats_reset(nt_tstats *s);
+typedef struct nt_exec nt_exec;
+
 /* Adds every element of t (any numeric dtype). */
 void nt_tstats_add(nt_tstats *s, const nt_tensor *t);
+/* The same, with a large float32 t scanned by exec's session threads (exec
+ * may be NULL).  The result does not depend on the thread count. */
+void nt_tstats_add_threads(nt_tstats *s, const nt_tensor *t, nt_exec *exec);
+/* The float32 scan behind both (tstats_f32.c). */
+void nt_tstats_add_f32(nt_tstats *s, const float *x, int64_t n, nt_exec *exec);
+/* Histogram bucket of a float from its bits (finite values; zero has its
+ * own bucket). */
+int nt_tstats_float_bucket(uint32_t bits);
 void nt_tstats_merge(nt_tstats *into, const nt_tstats *from);
 double nt_tstats_mean(const nt_tstats *s);
 double nt_tstats_std(const nt_tstats *s);          /* population std */

@@ -8,6 +8,8 @@
    every node output of a model is made a graph output with the onnx library,
    run in ORT, and compared with nntrace's dump of the same tensors.
 3. profile.json is valid Chrome trace JSON with one complete event per node.
+4. big tensors (several scan pieces, NaN/Inf/-0 inside): stats.jsonl matches
+   numpy and is byte-identical with --threads 1 and --threads 2.
 
 Prints "trace-check: N passed, N failed"; exits 1 on any failure.
 """
@@ -77,6 +79,65 @@ def stats_vs_dump(nt, tmp):
     check(len(info["model"]["sha256"]) == 64 and info["runs"] == 1, "run.json")
 
 
+def big_tensors(nt, tmp):
+    from onnx import TensorProto, helper
+    shape = [1, 4, 300, 300]  # 360,000 floats: six pieces of the scan
+    nodes = [helper.make_node("Relu", ["x"], ["r"], name="relu"),
+             helper.make_node("Neg", ["x"], ["n"], name="neg"),
+             helper.make_node("Mul", ["n", "x"], ["m"], name="mul")]
+    g = helper.make_graph(nodes, "big", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+                          [helper.make_tensor_value_info(o, TensorProto.FLOAT, shape) for o in ("r", "m")])
+    model = os.path.join(tmp, "big.onnx")
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), model)
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal(shape) * np.exp2(rng.integers(-40, 40, shape))).astype(np.float32)
+    flat = x.reshape(-1)
+    for v, k in ((np.nan, 101), (np.inf, 202), (-np.inf, 303), (-0.0, 404), (0.0, 505), (1e-42, 606)):
+        flat[rng.choice(flat.size, k, replace=False)] = v
+    np.save(os.path.join(tmp, "big_x.npy"), x)
+    out = {}
+    for threads in ("1", "2"):
+        rd = os.path.join(tmp, "big_run" + threads)
+        r = run([nt, "run", model, "-i", os.path.join(tmp, "big_x.npy"), "--threads", threads, "--trace", "stats",
+                 "--run-dir", rd])
+        check(r.returncode == 0, f"big model, stats, {threads} thread(s)")
+        if r.returncode:
+            return
+        out[threads] = open(os.path.join(rd, "stats.jsonl"), "rb").read()
+    check(out["1"] == out["2"], "stats.jsonl is the same with 1 and 2 threads")
+    with np.errstate(invalid="ignore", over="ignore"):
+        ref = {"x": x, "r": np.maximum(x, 0), "n": -x, "m": -x * x}
+    for line in out["1"].decode().splitlines():
+        s = json.loads(line)
+        a = ref[s["output"]].astype(np.float64).reshape(-1)
+        fin = a[np.isfinite(a)]
+        name = s["output"]
+        check(s["count"] == a.size and s["nan"] == int(np.isnan(a).sum()), f"big {name}: count/nan")
+        check(s["pinf"] == int((a == np.inf).sum()) and s["ninf"] == int((a == -np.inf).sum()), f"big {name}: inf")
+        check(s["zeros"] == int((a == 0).sum()) and s["negatives"] == int((a < 0).sum()), f"big {name}: zeros/negatives")
+        f32 = np.float32  # the JSON carries 9 significant digits: exact for float32
+        check(f32(s["min"]) == f32(fin.min()) and f32(s["max"]) == f32(fin.max()),
+              f"big {name}: min/max {s['min']!r} {s['max']!r} vs {fin.min()!r} {fin.max()!r}")
+        check(np.isclose(s["mean"], fin.mean(), rtol=1e-6), f"big {name}: mean {s['mean']} vs {fin.mean()}")
+        check(np.isclose(s["std"], fin.std(), rtol=1e-5), f"big {name}: std {s['std']} vs {fin.std()}")
+        h = s["histogram"]
+        edges = np.array(h["edges"])
+        counts = np.array(h["counts"])
+        check(counts.sum() == fin.size, f"big {name}: histogram total")
+        # each positive bucket holds [lo, hi), each negative one (lo, hi]; zero has its own
+        pos, neg = fin[fin > 0], fin[fin < 0]
+        want = np.zeros(len(counts), dtype=np.int64)
+        for i in range(len(counts)):
+            lo, hi = edges[i], edges[i + 1]
+            if lo == 0 and hi == 0:
+                want[i] = int((fin == 0).sum())
+            elif hi <= 0:
+                want[i] = int(((neg > lo) & (neg <= hi)).sum())
+            else:
+                want[i] = int(((pos >= lo) & (pos < hi)).sum())
+        check(np.array_equal(want, counts), f"big {name}: every histogram bucket count matches numpy")
+
+
 def intermediates_vs_ort(nt, tmp, model_path, inputs):
     ort_run = os.path.join(ROOT, "bench", "ort_run.js")
     if not os.path.isdir(os.path.join(ROOT, "bench", "node_modules", "onnxruntime-node")):
@@ -119,6 +180,7 @@ def main():
     nt = sys.argv[1]
     with tempfile.TemporaryDirectory() as tmp:
         stats_vs_dump(nt, tmp)
+        big_tensors(nt, tmp)
         intermediates_vs_ort(nt, tmp, os.path.join(DEMO, "model.onnx"), [os.path.join(DEMO, "digit.npy")])
         models = os.environ.get("NT_MODELS")
         if models and os.path.isdir(models):

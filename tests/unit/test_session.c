@@ -210,8 +210,10 @@ static void test_tracers_pause_resume_stop(void **state)
     assert_int_equal(nt_session_set_input(s, "x", x), NT_OK);
     rec_tracer a = {0}, all = {0};
     a.pause_before = "add";
-    nt_tracer ta = {&a, want_relu_add, rec_run_begin, rec_node_begin, rec_node_end, rec_run_end};
-    nt_tracer tall = {&all, NULL, rec_run_begin, rec_node_begin, rec_node_end, rec_run_end};
+    nt_tracer ta = {.user = &a, .wants_node = want_relu_add, .run_begin = rec_run_begin,
+        .node_begin = rec_node_begin, .node_end = rec_node_end, .run_end = rec_run_end};
+    nt_tracer tall = {.user = &all, .run_begin = rec_run_begin, .node_begin = rec_node_begin,
+        .node_end = rec_node_end, .run_end = rec_run_end};
     assert_int_equal(nt_session_add_tracer(s, &ta), NT_OK);
     assert_int_equal(nt_session_add_tracer(s, &tall), NT_OK);
     assert_int_equal(nt_session_run(s), NT_OK);

@@ -138,6 +138,44 @@ static void test_vector_path_matches_scalar(void **state)
     nt_tensor_free(d);
 }
 
+/* The keyed histogram (large arrays, several pieces) with every special
+ * kind of float: ±0 share their keys with the smallest subnormals, NaN and
+ * Inf must be left out, and the totals must match the double path. */
+static void test_keyed_path_special_values(void **state)
+{
+    int64_t n = 3 * 65536 + 12345;
+    nt_tensor *f, *d;
+    assert_int_equal(nt_tensor_new(NT_DTYPE_FLOAT, 1, &n, &f), NT_OK);
+    assert_int_equal(nt_tensor_new(NT_DTYPE_DOUBLE, 1, &n, &d), NT_OK);
+    static const float specials[] = {0.0f, -0.0f, 1e-42f, -1e-42f, 1e-45f, -1e-45f, NAN, INFINITY, -INFINITY,
+                                     3e38f, -3e38f, 1e-30f};
+    srand(12);
+    for (int64_t i = 0; i < n; i++) {
+        float v = (float)((rand() / (double)RAND_MAX - 0.5) * pow(2, rand() % 60 - 30));
+        if (rand() % 5 == 0)
+            v = specials[rand() % (int)NT_ARRAY_LEN(specials)];
+        ((float *)f->data)[i] = v;
+        nt_tensor_set_f64(d, i, v);
+    }
+    nt_tstats a, b;
+    nt_tstats_init(&a, true);
+    nt_tstats_init(&b, true);
+    nt_tstats_add(&a, f);
+    nt_tstats_add(&b, d);
+    check_against_reference(d, &a);
+    assert_memory_equal(a.hist, b.hist, NT_HIST_BUCKETS * sizeof(int64_t));
+    /* adding twice accumulates (a data set) */
+    nt_tstats_add(&a, f);
+    nt_tstats_add(&b, d);
+    assert_int_equal(a.count, 2 * n);
+    assert_int_equal(a.finite, b.finite);
+    assert_memory_equal(a.hist, b.hist, NT_HIST_BUCKETS * sizeof(int64_t));
+    nt_tstats_deinit(&a);
+    nt_tstats_deinit(&b);
+    nt_tensor_free(f);
+    nt_tensor_free(d);
+}
+
 static void test_bucket_edges_contain_values(void **state)
 {
     const double vals[] = {1e-30, 3e-7, 0.1, 0.75, 1.0, 1.2, 5, 1e5, 7e18, 1e30, -1e-30, -0.3, -1, -42, -1e25};
@@ -211,6 +249,7 @@ int main(void)
         cmocka_unit_test(test_f32_against_reference),
         cmocka_unit_test(test_generic_dtypes_match_f32),
         cmocka_unit_test(test_vector_path_matches_scalar),
+        cmocka_unit_test(test_keyed_path_special_values),
         cmocka_unit_test(test_bucket_edges_contain_values),
         cmocka_unit_test(test_merge_equals_whole),
         cmocka_unit_test(test_node_filter),

@@ -1,0 +1,302 @@
+/*
+ * tstats_f32.c — the float32 statistics scan, the hot path of the stats
+ * tracer (it runs over every node output).
+ *
+ * One pass over the data, in blocks that stay in L1: the moments are
+ * computed on 16-lane vectors (float partial sums folded into double at
+ * every block), then the same block is histogrammed.  The histogram does
+ * not compute buckets per element: the bucket depends only on the sign, the
+ * exponent and the top two mantissa bits, i.e. on the 11 top bits, so each
+ * element increments a counter indexed by (bits >> 21) and the 2,048
+ * counters are mapped to buckets once at the end.  Four interleaved counter
+ * tables keep runs of equal values (the zeros after a ReLU) from waiting on
+ * each other's increments.
+ *
+ * Large arrays are cut into fixed pieces scanned by the session's threads.
+ * Each piece's sums are kept apart and added in piece order, and the
+ * counts are integers, so the result is the same bits whatever the thread
+ * count or the instruction set the scan was compiled for.
+ */
+#include "trace/tstats.h"
+#include "ops/kernel.h" /* nt_parallel_for */
+
+/* The vector helpers are always inlined into the clones that use them;
+ * gcc's note about their (never used) out-of-line ABI is noise. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    PIECE = 1 << 16,  /* elements per piece: the unit of threading and of summation order */
+    BLOCK = 2048,     /* elements per block: moments then histogram while in L1 */
+    KEYS = 2048,      /* 11-bit keys: sign, exponent, two mantissa bits */
+    KEYED_MIN = 8192, /* below this, bucket each element directly (no table to fold) */
+    VL = 16
+};
+
+typedef float vf __attribute__((vector_size(VL * 4)));
+typedef int32_t vi __attribute__((vector_size(VL * 4)));
+
+/* gcc clones the scan for AVX-512, AVX2 and the baseline and picks one at
+ * load time.  ISO C mode does not contract a*b+c into FMA and the lanes are
+ * summed in a fixed order, so every clone computes the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NT_SCAN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define NT_SCAN_CLONES
+#endif
+
+static inline vf vsel(vi m, vf a, vf b) { return (vf)(((vi)a & m) | ((vi)b & ~m)); }
+
+/* What one thread gathers over its pieces (sums are per piece, apart). */
+typedef struct scan_acc {
+    int64_t nan, pinf, ninf, zeros, poszeros, neg;
+    int64_t folded_zeros, folded_poszeros; /* of those, already taken out of the keys */
+    float mn, mx;
+    uint32_t *keys;  /* 4 x KEYS counters, or NULL: count into hist directly */
+    int64_t *hist;   /* direct counting target (the caller's own, or under the lock) */
+    int64_t keyed;   /* elements counted into keys since the last fold */
+} scan_acc;
+
+typedef struct piece_sums {
+    double sum, sumsq;
+} piece_sums;
+
+/* Adds the keys table of a into hist (finite values only) and clears it. */
+static void fold_keys(scan_acc *a, int64_t *hist)
+{
+    uint32_t *k0 = a->keys, *k1 = k0 + KEYS, *k2 = k1 + KEYS, *k3 = k2 + KEYS;
+    /* the zeros are keys 0 (+0) and 1024 (-0), shared with the smallest
+     * subnormals: take them out, they have their own bucket */
+    int64_t zeros = a->zeros - a->folded_zeros, poszeros = a->poszeros - a->folded_poszeros;
+    int64_t negzeros = zeros - poszeros;
+    for (int key = 0; key < KEYS; key++) {
+        int64_t c = (int64_t)k0[key] + k1[key] + k2[key] + k3[key];
+        if (key == 0)
+            c -= poszeros;
+        else if (key == KEYS / 2)
+            c -= negzeros;
+        if (((key >> 2) & 0xff) == 0xff || c == 0) /* Inf/NaN: counted apart */
+            continue;
+        /* a representative of the key; |1 keeps a subnormal key off zero */
+        uint32_t u = (uint32_t)key << 21 | 1u;
+        hist[nt_tstats_float_bucket(u)] += c;
+    }
+    hist[NT_HIST_SIDE] += zeros;
+    a->folded_zeros = a->zeros;
+    a->folded_poszeros = a->poszeros;
+    a->keyed = 0;
+    memset(a->keys, 0, 4 * KEYS * sizeof *a->keys);
+}
+
+NT_SCAN_CLONES static void scan_piece(scan_acc *a, const float *x, int64_t n, piece_sums *out)
+{
+    const vi expmask = (vi){0} + 0x7f800000;
+    double sum = 0, sumsq = 0;
+    for (int64_t i0 = 0; i0 < n; i0 += BLOCK) {
+        int64_t m = n - i0 < BLOCK ? n - i0 : BLOCK;
+        const float *p = x + i0;
+        vf vmin = (vf){0} + INFINITY, vmax = -vmin, vsum = {0}, vsq = {0};
+        vi vspec = {0}, vzero = vspec, vposzero = vspec, vneg = vspec;
+        int64_t full = m & ~(int64_t)(VL - 1);
+        for (int64_t i = 0; i < full; i += VL) {
+            vf v;
+            memcpy(&v, p + i, sizeof v);
+            vi special = ((vi)v & expmask) == expmask;
+            vf f = (vf)((vi)v & ~special); /* NaN/Inf count as 0 in the moments */
+            vspec -= special;
+            vzero -= v == 0;
+            vposzero -= (vi)v == 0;
+            vneg -= v < 0;
+            vsum += f;
+            vsq += f * f;
+            vmin = vsel(f < vmin, f, vmin);
+            vmax = vsel(f > vmax, f, vmax);
+        }
+        double bsum = 0, bsq = 0;
+        int64_t bspecial = 0;
+        float tmin = INFINITY, tmax = -INFINITY;
+        for (int l = 0; l < VL; l++) {
+            bsum += (double)vsum[l];
+            bsq += (double)vsq[l];
+            bspecial += vspec[l];
+            a->zeros += vzero[l];
+            a->poszeros += vposzero[l];
+            a->neg += vneg[l];
+            tmin = vmin[l] < tmin ? vmin[l] : tmin;
+            tmax = vmax[l] > tmax ? vmax[l] : tmax;
+        }
+        for (int64_t i = full; i < m; i++) { /* tail */
+            float v = p[i];
+            uint32_t u;
+            memcpy(&u, &v, 4);
+            bool special = !isfinite(v);
+            float f = special ? 0.0f : v;
+            bspecial += special;
+            a->zeros += v == 0.0f;
+            a->poszeros += u == 0;
+            a->neg += v < 0.0f;
+            bsum += f;
+            bsq += (double)f * f;
+            tmin = f < tmin ? f : tmin;
+            tmax = f > tmax ? f : tmax;
+        }
+        if (!isfinite(bsum) || !isfinite(bsq) || fmaxf(-tmin, tmax) > 1e18f) {
+            /* squares of magnitudes past ~1e19 overflow float: redo this block in double */
+            bsum = bsq = 0;
+            for (int64_t i = 0; i < m; i++)
+                if (isfinite(p[i])) {
+                    bsum += p[i];
+                    bsq += (double)p[i] * p[i];
+                }
+        }
+        sum += bsum;
+        sumsq += bsq;
+        if (bspecial) {
+            /* the masked zeros must not count as min/max: redo over the finite values */
+            for (int64_t i = 0; i < m; i++) {
+                float v = p[i];
+                if (isnan(v))
+                    a->nan++;
+                else if (isinf(v))
+                    *(v > 0 ? &a->pinf : &a->ninf) += 1;
+                else {
+                    a->mn = v < a->mn ? v : a->mn;
+                    a->mx = v > a->mx ? v : a->mx;
+                }
+            }
+        } else {
+            a->mn = tmin < a->mn ? tmin : a->mn;
+            a->mx = tmax > a->mx ? tmax : a->mx;
+        }
+        if (a->keys) {
+            uint32_t *k0 = a->keys, *k1 = k0 + KEYS, *k2 = k1 + KEYS, *k3 = k2 + KEYS;
+            const uint32_t *u = (const uint32_t *)(const void *)p;
+            int64_t i = 0;
+            for (; i + 4 <= m; i += 4) {
+                k0[u[i] >> 21]++;
+                k1[u[i + 1] >> 21]++;
+                k2[u[i + 2] >> 21]++;
+                k3[u[i + 3] >> 21]++;
+            }
+            for (; i < m; i++)
+                k0[u[i] >> 21]++;
+            a->keyed += m;
+        } else if (a->hist) {
+            for (int64_t i = 0; i < m; i++) {
+                uint32_t u;
+                memcpy(&u, &p[i], 4);
+                if ((u & 0x7f800000u) != 0x7f800000u)
+                    a->hist[nt_tstats_float_bucket(u)]++;
+            }
+        }
+    }
+    out->sum = sum;
+    out->sumsq = sumsq;
+}
+
+typedef struct scan_job {
+    const float *x;
+    int64_t n;
+    nt_tstats *s;
+    piece_sums *sums;  /* one per piece */
+    pthread_mutex_t mu; /* guards s's counts and histogram */
+} scan_job;
+
+static void scan_acc_init(scan_acc *a)
+{
+    memset(a, 0, sizeof *a);
+    a->mn = INFINITY;
+    a->mx = -INFINITY;
+}
+
+/* Adds a's counts (and its keys, folded) into s; the caller holds the lock
+ * if several threads share s. */
+static void scan_acc_merge(nt_tstats *s, scan_acc *a)
+{
+    if (a->keys && a->keyed)
+        fold_keys(a, s->hist);
+    s->nan += a->nan;
+    s->pinf += a->pinf;
+    s->ninf += a->ninf;
+    s->zeros += a->zeros;
+    s->negatives += a->neg; /* -Inf included, as in the generic path */
+    if (a->mn <= a->mx) {   /* some finite value */
+        bool first = isnan(s->min); /* no finite value before */
+        s->min = first || a->mn < s->min ? a->mn : s->min;
+        s->max = first || a->mx > s->max ? a->mx : s->max;
+    }
+}
+
+static void scan_range(void *arg, int64_t p0, int64_t p1)
+{
+    scan_job *job = arg;
+    nt_tstats *s = job->s;
+    scan_acc a;
+    scan_acc_init(&a);
+    int64_t n = (p1 - p0) * (int64_t)PIECE;
+    if (p1 * (int64_t)PIECE > job->n)
+        n = job->n - p0 * (int64_t)PIECE;
+    bool locked = false;
+    if (s->hist) {
+        a.keys = n >= KEYED_MIN ? calloc(4 * KEYS, sizeof *a.keys) : NULL;
+        if (!a.keys) {
+            /* bucket directly into s->hist: under the lock if threads share it */
+            pthread_mutex_lock(&job->mu);
+            locked = true;
+            a.hist = s->hist;
+        }
+    }
+    for (int64_t p = p0; p < p1; p++) {
+        int64_t b = p * (int64_t)PIECE;
+        int64_t m = job->n - b < PIECE ? job->n - b : PIECE;
+        scan_piece(&a, job->x + b, m, &job->sums[p]);
+        if (a.keys && a.keyed >= ((int64_t)1 << 31)) { /* before a 32-bit counter could wrap */
+            pthread_mutex_lock(&job->mu);
+            fold_keys(&a, s->hist);
+            pthread_mutex_unlock(&job->mu);
+        }
+    }
+    if (!locked)
+        pthread_mutex_lock(&job->mu);
+    scan_acc_merge(s, &a);
+    pthread_mutex_unlock(&job->mu);
+    free(a.keys);
+}
+
+void nt_tstats_add_f32(nt_tstats *s, const float *x, int64_t n, nt_exec *exec)
+{
+    if (n <= 0)
+        return;
+    int64_t pieces = (n + PIECE - 1) / PIECE;
+    piece_sums one, *sums = pieces == 1 ? &one : malloc((size_t)pieces * sizeof *sums);
+    scan_job job = {x, n, s, sums, PTHREAD_MUTEX_INITIALIZER};
+    int64_t specials_before = s->nan + s->pinf + s->ninf;
+    if (!sums) { /* no room for per-piece sums: one piece at a time, in order, alone */
+        for (int64_t p = 0; p < pieces; p++) {
+            job.x = x + p * (int64_t)PIECE;
+            job.n = n - p * (int64_t)PIECE < PIECE ? n - p * (int64_t)PIECE : PIECE;
+            job.sums = &one;
+            scan_range(&job, 0, 1);
+            s->sum += one.sum;
+            s->sumsq += one.sumsq;
+        }
+    } else {
+        if (pieces >= 2 && exec)
+            nt_parallel_for(exec, pieces, 1, scan_range, &job);
+        else
+            scan_range(&job, 0, pieces);
+        for (int64_t p = 0; p < pieces; p++) {
+            s->sum += sums[p].sum;
+            s->sumsq += sums[p].sumsq;
+        }
+        if (sums != &one)
+            free(sums);
+    }
+    s->count += n;
+    s->finite += n - (s->nan + s->pinf + s->ninf - specials_before);
+    pthread_mutex_destroy(&job.mu);
+}
