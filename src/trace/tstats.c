@@ -95,20 +95,6 @@ void nt_tstats_bucket_edges(int b, double *lo, double *hi)
     }
 }
 
-/* The exponent and the top two mantissa bits give the quarter-octave
- * directly (no log).  Written without branches (random signs would
- * mispredict). */
-int nt_tstats_float_bucket(uint32_t u)
-{
-    uint32_t absu = u & 0x7fffffffu;
-    int e = (int)(absu >> 23) - 127; /* |v| in [2^e, 2^(e+1)) for normals */
-    int k = 1 + (e - NT_HIST_MIN_EXP) * NT_HIST_PER_OCTAVE + (int)((absu >> 21) & 3);
-    k = e < NT_HIST_MIN_EXP ? 0 : k; /* subnormals and tiny values */
-    k = e >= NT_HIST_MAX_EXP ? NT_HIST_SIDE - 1 : k;
-    int b = (u >> 31) ? NT_HIST_SIDE - 1 - k : NT_HIST_SIDE + 1 + k;
-    return absu == 0 ? NT_HIST_SIDE : b;
-}
-
 void nt_tstats_add(nt_tstats *s, const nt_tensor *t) { nt_tstats_add_threads(s, t, NULL); }
 
 void nt_tstats_add_threads(nt_tstats *s, const nt_tensor *t, nt_exec *exec)

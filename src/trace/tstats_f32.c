@@ -9,8 +9,9 @@
  * exponent and the top two mantissa bits, i.e. on the 11 top bits, so each
  * element increments a counter indexed by (bits >> 21) and the 2,048
  * counters are mapped to buckets once at the end.  Four interleaved counter
- * tables keep runs of equal values (the zeros after a ReLU) from waiting on
- * each other's increments.
+ * tables keep equal neighbours from waiting on each other's increments, and
+ * a vector of 16 equal keys (runs of zeros after a ReLU, saturated values)
+ * is counted with one add.
  *
  * Large arrays are cut into fixed pieces scanned by the session's threads.
  * Each piece's sums are kept apart and added in piece order, and the
@@ -33,12 +34,13 @@ enum {
     PIECE = 1 << 16,  /* elements per piece: the unit of threading and of summation order */
     BLOCK = 2048,     /* elements per block: moments then histogram while in L1 */
     KEYS = 2048,      /* 11-bit keys: sign, exponent, two mantissa bits */
-    KEYED_MIN = 8192, /* below this, bucket each element directly (no table to fold) */
+    KEYED_MIN = 4096, /* below this, bucket each element directly (no table to fold) */
     VL = 16
 };
 
 typedef float vf __attribute__((vector_size(VL * 4)));
 typedef int32_t vi __attribute__((vector_size(VL * 4)));
+typedef uint32_t vu __attribute__((vector_size(VL * 4)));
 
 /* gcc clones the scan for AVX-512, AVX2 and the baseline and picks one at
  * load time.  ISO C mode does not contract a*b+c into FMA and the lanes are
@@ -56,7 +58,7 @@ typedef struct scan_acc {
     int64_t nan, pinf, ninf, zeros, poszeros, neg;
     int64_t folded_zeros, folded_poszeros; /* of those, already taken out of the keys */
     float mn, mx;
-    uint32_t *keys;  /* 4 x KEYS counters, or NULL: count into hist directly */
+    uint32_t *keys;  /* 4 x KEYS counters (thread_keys), or NULL: count into hist directly */
     int64_t *hist;   /* direct counting target (the caller's own, or under the lock) */
     int64_t keyed;   /* elements counted into keys since the last fold */
 } scan_acc;
@@ -65,31 +67,48 @@ typedef struct piece_sums {
     double sum, sumsq;
 } piece_sums;
 
-/* Adds the keys table of a into hist (finite values only) and clears it. */
-static void fold_keys(scan_acc *a, int64_t *hist)
+/* Each thread's key counters, kept all zero between scans (fold_keys
+ * clears what it reads): no allocation and no clearing pass per scan. */
+static _Thread_local uint32_t thread_keys[4 * KEYS];
+
+/* Adds the keys table of a into hist (finite values only) and clears it.
+ * Tensors touch few keys: the tables are summed 64 keys at a time (vector
+ * code) and only chunks with a count are looked at key by key. */
+NT_SCAN_CLONES static void fold_keys(scan_acc *a, int64_t *hist)
 {
-    uint32_t *k0 = a->keys, *k1 = k0 + KEYS, *k2 = k1 + KEYS, *k3 = k2 + KEYS;
+    uint32_t *k = a->keys;
     /* the zeros are keys 0 (+0) and 1024 (-0), shared with the smallest
      * subnormals: take them out, they have their own bucket */
     int64_t zeros = a->zeros - a->folded_zeros, poszeros = a->poszeros - a->folded_poszeros;
     int64_t negzeros = zeros - poszeros;
-    for (int key = 0; key < KEYS; key++) {
-        int64_t c = (int64_t)k0[key] + k1[key] + k2[key] + k3[key];
-        if (key == 0)
-            c -= poszeros;
-        else if (key == KEYS / 2)
-            c -= negzeros;
-        if (((key >> 2) & 0xff) == 0xff || c == 0) /* Inf/NaN: counted apart */
-            continue;
-        /* a representative of the key; |1 keeps a subnormal key off zero */
-        uint32_t u = (uint32_t)key << 21 | 1u;
-        hist[nt_tstats_float_bucket(u)] += c;
-    }
     hist[NT_HIST_SIDE] += zeros;
+    for (int c = 0; c < KEYS; c += 64) {
+        uint32_t any = 0;
+        for (int key = c; key < c + 64; key++) {
+            /* a fold comes before 2^31 elements: the sum fits */
+            uint32_t v = k[key] + k[KEYS + key] + k[2 * KEYS + key] + k[3 * KEYS + key];
+            k[KEYS + key] = k[2 * KEYS + key] = k[3 * KEYS + key] = 0;
+            k[key] = v;
+            any |= v;
+        }
+        for (int key = c; any && key < c + 64; key++) {
+            if (!k[key])
+                continue;
+            int64_t n = k[key];
+            k[key] = 0;
+            if (key == 0)
+                n -= poszeros;
+            else if (key == KEYS / 2)
+                n -= negzeros;
+            if (((key >> 2) & 0xff) == 0xff) /* Inf/NaN: counted apart */
+                continue;
+            /* a representative of the key; |1 keeps a subnormal key off zero */
+            hist[nt_tstats_float_bucket((uint32_t)key << 21 | 1u)] += n;
+        }
+    }
     a->folded_zeros = a->zeros;
     a->folded_poszeros = a->poszeros;
     a->keyed = 0;
-    memset(a->keys, 0, 4 * KEYS * sizeof *a->keys);
 }
 
 NT_SCAN_CLONES static void scan_piece(scan_acc *a, const float *x, int64_t n, piece_sums *out)
@@ -176,11 +195,23 @@ NT_SCAN_CLONES static void scan_piece(scan_acc *a, const float *x, int64_t n, pi
             uint32_t *k0 = a->keys, *k1 = k0 + KEYS, *k2 = k1 + KEYS, *k3 = k2 + KEYS;
             const uint32_t *u = (const uint32_t *)(const void *)p;
             int64_t i = 0;
-            for (; i + 4 <= m; i += 4) {
-                k0[u[i] >> 21]++;
-                k1[u[i + 1] >> 21]++;
-                k2[u[i + 2] >> 21]++;
-                k3[u[i + 3] >> 21]++;
+            for (; i + VL <= m; i += VL) {
+                vu v;
+                memcpy(&v, p + i, sizeof v);
+                vu key = v >> 21, differ = key ^ key[0];
+                uint32_t any = 0;
+                for (int l = 0; l < VL; l++)
+                    any |= differ[l];
+                if (!any) { /* runs of one key (zeros, saturation) are common: one add */
+                    k0[key[0]] += VL;
+                    continue;
+                }
+                for (int l = 0; l < VL; l += 4) {
+                    k0[u[i + l] >> 21]++;
+                    k1[u[i + l + 1] >> 21]++;
+                    k2[u[i + l + 2] >> 21]++;
+                    k3[u[i + l + 3] >> 21]++;
+                }
             }
             for (; i < m; i++)
                 k0[u[i] >> 21]++;
@@ -242,7 +273,7 @@ static void scan_range(void *arg, int64_t p0, int64_t p1)
         n = job->n - p0 * (int64_t)PIECE;
     bool locked = false;
     if (s->hist) {
-        a.keys = n >= KEYED_MIN ? calloc(4 * KEYS, sizeof *a.keys) : NULL;
+        a.keys = n >= KEYED_MIN ? thread_keys : NULL;
         if (!a.keys) {
             /* bucket directly into s->hist: under the lock if threads share it */
             pthread_mutex_lock(&job->mu);
@@ -264,7 +295,6 @@ static void scan_range(void *arg, int64_t p0, int64_t p1)
         pthread_mutex_lock(&job->mu);
     scan_acc_merge(s, &a);
     pthread_mutex_unlock(&job->mu);
-    free(a.keys);
 }
 
 void nt_tstats_add_f32(nt_tstats *s, const float *x, int64_t n, nt_exec *exec)
