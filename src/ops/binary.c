@@ -187,8 +187,8 @@ static inline double ew_pymodd(double x, double y)
     } while (0)
 
 #define BIN_FN(NAME, KIND, SUF, ST, CT, LD, OT, SV)                                                 \
-    static void bin_##NAME##_##SUF(void *o_, const void *const *in, const int64_t *step, int64_t n, \
-                                   const nt_ew_params *p)                                           \
+    NT_EW_ATTR_##SUF static void bin_##NAME##_##SUF(void *o_, const void *const *in, const int64_t *step, \
+                                                    int64_t n, const nt_ew_params *p)              \
     {                                                                                               \
         const ST *a = in[0], *b = in[1];                                                            \
         OT *o = o_;                                                                                 \
@@ -498,6 +498,43 @@ static nt_status bin_apply(nt_kernel_ctx *ctx, nt_ew_fn fn, int n, const nt_tens
     return NT_OK;
 }
 
+/* Pow(x, 2), how exported LayerNorms compute the variance: x*x is the
+ * correctly rounded square, the same bits as pow, without its cost. */
+NT_EW_ATTR_FLOAT static void square_f32(void *o_, const void *const *in, const int64_t *step, int64_t n,
+                                        const nt_ew_params *p)
+{
+    const float *a = in[0];
+    float *o = o_;
+    (void)p;
+    if (!step[0]) {
+        float v = a[0] * a[0];
+        for (int64_t i = 0; i < n; i++)
+            o[i] = v;
+        return;
+    }
+    int64_t i = 0;
+    for (; i + NT_EW_BLOCK <= n; i += NT_EW_BLOCK) { /* a fixed trip count: vectorized */
+        float t[NT_EW_BLOCK];
+        for (int j = 0; j < NT_EW_BLOCK; j++)
+            t[j] = a[i + j] * a[i + j];
+        memcpy(o + i, t, sizeof t);
+    }
+    for (; i < n; i++)
+        o[i] = a[i] * a[i];
+}
+
+/* Whether t is a single float32 or float64 holding 2. */
+static bool is_float_two(const nt_tensor *t)
+{
+    if (!t || !t->data || nt_tensor_numel(t) != 1)
+        return false;
+    if (t->dtype == NT_DTYPE_FLOAT)
+        return *(const float *)t->data == 2.0f;
+    if (t->dtype == NT_DTYPE_DOUBLE)
+        return *(const double *)t->data == 2.0;
+    return false;
+}
+
 static nt_status bin_compute(nt_kernel_ctx *ctx)
 {
     const bin_state *st = ctx->state;
@@ -520,7 +557,9 @@ static nt_status bin_compute(nt_kernel_ctx *ctx)
         return s;
     }
     nt_ew_fn fn = bin_table[par.op][t];
-    if (par.op == BOP_Pow && ctx->in[1]->dtype != t) {
+    if (par.op == BOP_Pow && is_float_two(ctx->in[1]) && t == NT_DTYPE_FLOAT)
+        fn = square_f32;
+    else if (par.op == BOP_Pow && ctx->in[1]->dtype != t) {
         fn = pow_mixed;
         par.to = t;
         par.from = ctx->in[1]->dtype;

@@ -52,6 +52,29 @@
     X(A, UINT64, uint64_t, uint64_t, NT_EW_ID, NT_EW_ID)
 #define NT_EW_BOOLS(X, A) X(A, BOOL, uint8_t, uint8_t, NT_EW_ID, NT_EW_ID)
 
+/* NT_EW_ATTR_<SUF>: attributes of a dtype's generated loops.  The float32
+ * loops, the ones real models spend their time in, are compiled for
+ * AVX-512, AVX2 and the baseline with the best picked at load time; the
+ * arithmetic is the same in every clone (ISO C mode does not contract into
+ * FMA), so are the results. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NT_EW_ATTR_FLOAT __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define NT_EW_ATTR_FLOAT
+#endif
+#define NT_EW_ATTR_DOUBLE
+#define NT_EW_ATTR_FLOAT16
+#define NT_EW_ATTR_BFLOAT16
+#define NT_EW_ATTR_INT8
+#define NT_EW_ATTR_INT16
+#define NT_EW_ATTR_INT32
+#define NT_EW_ATTR_INT64
+#define NT_EW_ATTR_UINT8
+#define NT_EW_ATTR_UINT16
+#define NT_EW_ATTR_UINT32
+#define NT_EW_ATTR_UINT64
+#define NT_EW_ATTR_BOOL
+
 /* Parameters of an element-wise node, parsed once by prepare.  Which fields
  * mean what depends on the op (documented at each op's expression). */
 typedef struct nt_ew_params {

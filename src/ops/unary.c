@@ -43,19 +43,20 @@ static const char *const un_names[UOP_COUNT] = {
 #undef UN_NAME
 };
 
-/* ---- helpers the expressions call, chosen by type like <tgmath.h> does */
-static inline float ew_clamp01f(float v) { return v < 0 ? 0.0f : v > 1 ? 1.0f : v; }
-static inline double ew_clamp01d(double v) { return v < 0 ? 0.0 : v > 1 ? 1.0 : v; }
-#define EW_CLAMP01(v) _Generic((v), float: ew_clamp01f, default: ew_clamp01d)(v)
-
 /* gcc only if-converts (and so vectorizes) the selects in ew_expf and the
  * clamps when told comparisons raise no trapping exceptions; nntrace never
- * enables FP traps, so results are the same bits either way. */
+ * enables FP traps, so results are the same bits either way.  The helpers
+ * carry the attribute too: gcc does not inline across different ones. */
 #if defined(__GNUC__) && !defined(__clang__)
 #define UN_NO_TRAP __attribute__((optimize("no-trapping-math")))
 #else
 #define UN_NO_TRAP
 #endif
+
+/* ---- helpers the expressions call, chosen by type like <tgmath.h> does */
+UN_NO_TRAP static inline float ew_clamp01f(float v) { return v < 0 ? 0.0f : v > 1 ? 1.0f : v; }
+UN_NO_TRAP static inline double ew_clamp01d(double v) { return v < 0 ? 0.0 : v > 1 ? 1.0 : v; }
+#define EW_CLAMP01(v) _Generic((v), float: ew_clamp01f, default: ew_clamp01d)(v)
 
 /* e^x in float with a branch-free body the vectorizer can take: k = round(x
  * log2 e) by the 1.5*2^23 trick, r = x - k ln2 (ln2 split in two for
@@ -92,13 +93,25 @@ UN_NO_TRAP static inline float ew_expf(float x)
     y = x < -87.3f ? 0.0f : y;
     return x != x ? x : y;
 }
-static inline double ew_expd(double x) { return exp(x); }
+UN_NO_TRAP static inline double ew_expd(double x) { return exp(x); }
 #define EW_EXP(v) _Generic((v), float: ew_expf, default: ew_expd)(v)
 
 /* log(1 + e^x) without overflow for large x or loss for very negative x */
-static inline float ew_softplusf(float x) { return x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x)); }
-static inline double ew_softplusd(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
+UN_NO_TRAP static inline float ew_softplusf(float x) { return x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x)); }
+UN_NO_TRAP static inline double ew_softplusd(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
 #define EW_SOFTPLUS(v) _Generic((v), float: ew_softplusf, default: ew_softplusd)(v)
+/* Two selects the vectorizer turns into min/max-like blends; NaN stays NaN. */
+UN_NO_TRAP static inline float ew_clipf(float x, float lo, float hi)
+{
+    x = x < lo ? lo : x;
+    return x > hi ? hi : x;
+}
+UN_NO_TRAP static inline double ew_clipd(double x, double lo, double hi)
+{
+    x = x < lo ? lo : x;
+    return x > hi ? hi : x;
+}
+#define EW_CLIP(v, lo, hi) _Generic((v), float: ew_clipf, default: ew_clipd)(v, lo, hi)
 
 /* ---- float-like expressions (CT is float or double).
  * Parameters: alpha, beta, gamma are the ONNX attributes of the same name
@@ -146,9 +159,9 @@ static inline double ew_softplusd(double x) { return x > 0 ? x + log1p(exp(-x)) 
 #define UF_ThresholdedRelu(CT, x, p) ((x) > (CT)(p)->alpha ? (x) : (CT)0)
 #define UF_Shrink(CT, x, p) \
     ((x) < -(CT)(p)->alpha ? (x) + (CT)(p)->beta : (x) > (CT)(p)->alpha ? (x) - (CT)(p)->beta : (CT)0)
-/* min(max(x, lo), hi): when lo > hi everything becomes hi, as the spec says */
-#define UF_Clip(CT, x, p) \
-    ((x) < (CT)(p)->lo ? ((p)->lo > (p)->hi ? (CT)(p)->hi : (CT)(p)->lo) : (x) > (CT)(p)->hi ? (CT)(p)->hi : (x))
+/* min(max(x, lo), hi); un_compute makes lo <= hi (when lo > hi everything
+ * becomes hi, as the spec says, which lo = hi gives) */
+#define UF_Clip(CT, x, p) EW_CLIP(x, (CT)(p)->lo, (CT)(p)->hi)
 /* x * sigmoid(alpha * x) */
 #define UF_Swish(CT, x, p) ((x) * UF_Sigmoid(CT, (CT)(p)->alpha * (x), p))
 #define UF_IsNaN(CT, x, p) isnan(x)
@@ -160,8 +173,7 @@ static inline double ew_softplusd(double x) { return x > 0 ? x + log1p(exp(-x)) 
 #define US_Neg(CT, x, p) ((CT)(0 - (uint64_t)(x)))
 #define US_Sign(CT, x, p) ((CT)(((x) > 0) - ((x) < 0)))
 #define US_Relu(CT, x, p) ((x) < 0 ? (CT)0 : (x))
-#define US_Clip(CT, x, p) \
-    ((x) < (p)->ilo ? ((p)->ilo > (p)->ihi ? (CT)(p)->ihi : (CT)(p)->ilo) : (x) > (p)->ihi ? (CT)(p)->ihi : (x))
+#define US_Clip(CT, x, p) ((x) < (p)->ilo ? (CT)(p)->ilo : (x) > (p)->ihi ? (CT)(p)->ihi : (x))
 /* Shrink on integers: compared and offset in double, then converted back */
 #define US_Shrink(CT, x, p)                                                              \
     ((double)(x) < -(double)(p)->alpha ? (CT)((double)(x) + (double)(p)->beta)           \
@@ -171,8 +183,7 @@ static inline double ew_softplusd(double x) { return x > 0 ? x + log1p(exp(-x)) 
 /* ---- unsigned integers */
 #define UU_Abs(CT, x, p) (x)
 #define UU_Sign(CT, x, p) ((CT)((x) != 0))
-#define UU_Clip(CT, x, p) \
-    ((x) < (p)->ulo ? ((p)->ulo > (p)->uhi ? (CT)(p)->uhi : (CT)(p)->ulo) : (x) > (p)->uhi ? (CT)(p)->uhi : (x))
+#define UU_Clip(CT, x, p) ((x) < (p)->ulo ? (CT)(p)->ulo : (x) > (p)->uhi ? (CT)(p)->uhi : (x))
 #define UU_Shrink US_Shrink
 #define UU_BitwiseNot(CT, x, p) ((CT)~(x))
 
@@ -195,7 +206,7 @@ static inline double ew_softplusd(double x) { return x > 0 ? x + log1p(exp(-x)) 
  * A block is computed into a local array before it is stored, so the loads
  * need no alias check against y (which may be x itself when run in place). */
 #define UN_FN(NAME, KIND, SUF, ST, CT, LD, OT, SV)                                                  \
-    UN_NO_TRAP static void un_##NAME##_##SUF(void *o_, const void *const *in, const int64_t *step, int64_t n, \
+    UN_NO_TRAP NT_EW_ATTR_##SUF static void un_##NAME##_##SUF(void *o_, const void *const *in, const int64_t *step, int64_t n, \
                                   const nt_ew_params *p)                                           \
     {                                                                                              \
         const ST *a = in[0];                                                                       \
@@ -396,6 +407,10 @@ static nt_status un_compute(nt_kernel_ctx *ctx)
             if (s != NT_OK)
                 return s;
         }
+        /* lo > hi: everything becomes hi */
+        par.lo = par.lo > par.hi ? par.hi : par.lo;
+        par.ilo = par.ilo > par.ihi ? par.ihi : par.ilo;
+        par.ulo = par.ulo > par.uhi ? par.uhi : par.ulo;
     }
     nt_ew_fn fn = (unsigned)x->dtype < NT_DTYPE_COUNT ? un_table[par.op][x->dtype] : NULL;
     if (!fn)
