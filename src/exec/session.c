@@ -82,7 +82,7 @@ nt_status nt_session_new(nt_model *m, const nt_session_options *opt, nt_session 
         goto fail;
     }
 #ifdef NT_HAVE_OPENBLAS_THREADS
-    openblas_set_num_threads(threads);
+    openblas_set_num_threads(1);
 #endif
     nt_buf unsup;
     nt_buf_init(&unsup);
