@@ -82,6 +82,8 @@ nt_status nt_session_new(nt_model *m, const nt_session_options *opt, nt_session 
         goto fail;
     }
 #ifdef NT_HAVE_OPENBLAS_THREADS
+    /* Parallelism is ours (the session's threads); OpenBLAS's own threads
+     * would spin between calls on the cores our workers need. */
     openblas_set_num_threads(1);
 #endif
     nt_buf unsup;

@@ -63,9 +63,9 @@ void nt_gemm_f32_exec(nt_exec *exec, bool trans_a, bool trans_b, int64_t M, int6
 void nt_gemm_f32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                  int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
 {
-    /* Without an executor our kernels run on this thread only: keep
-     * OpenBLAS when the session gave it several threads. */
-    if (openblas_get_num_threads() == 1 && own_sgemm_fits(M, N, K, alpha) &&
+    /* No executor: our kernel on this thread (OpenBLAS is kept at one
+     * thread by the session, see session.c). */
+    if (own_sgemm_fits(M, N, K, alpha) &&
         nt_sgemm_dense(NULL, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
         return;
     blas_gemm_f32(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
