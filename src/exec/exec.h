@@ -64,6 +64,10 @@ typedef struct nt_tracer_slot {
     nt_tracer t;
 } nt_tracer_slot;
 
+/* Tells the tracers that read tensors in the background that t (NULL: every
+ * tensor) is about to be freed, reused or handed back to the caller. */
+void nt_session_release_to_tracers(nt_session *s, const nt_tensor *t);
+
 struct nt_session {
     nt_model *model;
     nt_session_options opt;
@@ -76,6 +80,7 @@ struct nt_session {
     nt_threads *threads;
     int n_tracers;
     nt_tracer_slot *tracers;
+    int n_releasing;             /* tracers with a release callback */
     bool any_traced;
     bool keep_values;            /* debugger: never free intermediates during a run */
     /* run state (pause/resume) */

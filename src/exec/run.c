@@ -50,6 +50,8 @@ void nt_frame_release_value(nt_session *s, nt_frame *f, int v)
 {
     nt_tensor *t = &f->store[v];
     if (f->vals[v] == t) {
+        if (s->n_releasing && t->data)
+            nt_session_release_to_tracers(s, t);
         if (t->flags & NT_TENSOR_OWNS_DATA)
             nt_aligned_free(t->data);
         else if (t->data)

@@ -28,6 +28,8 @@ void nt_session_free(nt_session *s)
 {
     if (!s)
         return;
+    /* nothing is pending once a run returned, and the tracers may be gone */
+    s->n_releasing = 0;
     nt_frame_deinit(s, &s->top);
     session_release_inputs(s);
     free(s->bound);
@@ -161,6 +163,8 @@ nt_status nt_session_add_tracer(nt_session *s, const nt_tracer *tracer)
         return nt_error(NT_ERR_NOMEM, "out of memory attaching a tracer");
     s->tracers = nt;
     s->tracers[s->n_tracers].t = *tracer;
+    if (tracer->release)
+        s->n_releasing++;
     uint32_t bit = 1u << s->n_tracers;
     s->n_tracers++;
     /* Ask once per node (at every depth) whether the tracer wants it. */
@@ -208,6 +212,13 @@ static nt_status check_inputs(nt_session *s)
     return st;
 }
 
+void nt_session_release_to_tracers(nt_session *s, const nt_tensor *t)
+{
+    for (int i = 0; s->n_releasing && i < s->n_tracers; i++)
+        if (s->tracers[i].t.release)
+            s->tracers[i].t.release(s->tracers[i].t.user, s, t);
+}
+
 static void call_run_end(nt_session *s, nt_status st)
 {
     for (int i = 0; i < s->n_tracers; i++)
@@ -247,6 +258,7 @@ nt_status nt_session_run(nt_session *s)
     s->paused = false;
     int stopped;
     st = nt_frame_run(s, &s->top, from, &stopped);
+    nt_session_release_to_tracers(s, NULL); /* the caller may now read or change any value */
     if (st == NT_OK && stopped < s->plan->n_order) {
         s->paused = true;
         s->pc = stopped;

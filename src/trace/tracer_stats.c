@@ -3,16 +3,26 @@
  * accumulated over every run the tracer sees (a whole data set), written as
  * DIR/stats.jsonl (one line per node output, in execution order) and to the
  * event file as TensorBoard histograms and scalars.
+ *
+ * Scanning the outputs is the tracer's whole cost.  When the session runs
+ * on one thread and the machine has another core, a background thread
+ * scans each output while the next nodes compute; the session asks
+ * (stats_release) before it frees a tensor, and the tracer waits if that
+ * tensor is still queued.  With several session threads, large outputs are
+ * split among them instead.  Either way the statistics are the same bits.
+ * NNTRACE_STATS_INLINE=1 scans on the calling thread only.
  */
 #include "trace/tracers.h"
 #include "trace/tstats.h"
 #include "trace/tfevents.h"
 #include "onnx/pbw.h"
 #include "exec/exec.h"
+#include "trace/stats_worker.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct stat_entry {
     char *node, *op, *output;
@@ -31,6 +41,8 @@ typedef struct stats_tracer {
     int n, cap;
     int runs;
     nt_status err;          /* first allocation failure */
+    nt_stats_worker *worker; /* background scans, if any */
+    bool background;        /* this run scans in the background */
 } stats_tracer;
 
 static bool stats_wants(void *user, const nt_node_view *v)
@@ -39,10 +51,34 @@ static bool stats_wants(void *user, const nt_node_view *v)
     return nt_node_filter_match(&t->cfg.filter, v->name, v->op_type);
 }
 
+/* A background thread only when it has a core of its own: the session
+ * runs on one thread and the machine has more than one core. */
+static bool want_background(nt_session *s)
+{
+    const char *env = getenv("NNTRACE_STATS_INLINE");
+    if (env && *env && strcmp(env, "0") != 0)
+        return false;
+    nt_exec exec = {s, NULL, 0};
+    return nt_exec_threads(&exec) <= 1 && sysconf(_SC_NPROCESSORS_ONLN) > 1;
+}
+
 static nt_action stats_run_begin(void *user, nt_session *s)
 {
-    ((stats_tracer *)user)->runs++;
+    stats_tracer *t = user;
+    t->runs++;
+    t->background = want_background(s);
+    if (t->background && !t->worker)
+        t->worker = nt_stats_worker_new();
+    t->background = t->background && t->worker;
     return NT_ACTION_CONTINUE;
+}
+
+static void stats_release(void *user, nt_session *s, const nt_tensor *x)
+{
+    stats_tracer *t = user;
+    (void)s;
+    if (t->worker)
+        nt_stats_worker_wait_for(t->worker, x);
 }
 
 /* The entry of (depth, node, output); entries are looked up from the last
@@ -58,6 +94,8 @@ static stat_entry *find_entry(stats_tracer *t, const nt_node_view *v, int k, int
         }
     }
     if (t->n == t->cap) {
+        if (t->worker) /* queued scans point into the array about to move */
+            nt_stats_worker_drain(t->worker);
         int cap = t->cap ? t->cap * 2 : 256;
         stat_entry *ne = realloc(t->entries, (size_t)cap * sizeof *ne);
         if (!ne)
@@ -103,8 +141,12 @@ static nt_action stats_node_end(void *user, nt_session *s, const nt_node_view *v
         } else if (e->ndim != x->ndim || memcmp(e->dims, x->dims, sizeof(int64_t) * (size_t)x->ndim) != 0) {
             e->shape_varies = true;
         }
-        nt_exec exec = {s, NULL, 0}; /* the session's threads scan big outputs */
-        nt_tstats_add_threads(&e->st, x, &exec);
+        if (t->background) {
+            nt_stats_worker_submit(t->worker, &e->st, x);
+        } else {
+            nt_exec exec = {s, NULL, 0}; /* the session's threads scan big outputs */
+            nt_tstats_add_threads(&e->st, x, &exec);
+        }
     }
     return NT_ACTION_CONTINUE;
 }
@@ -207,6 +249,8 @@ static nt_status write_events(stats_tracer *t, nt_rundir *rd)
 static nt_status stats_finish(nt_trace_obj *self, nt_rundir *rd)
 {
     stats_tracer *t = (stats_tracer *)self;
+    if (t->worker) /* runs return with nothing queued; this is for a caller that stopped one */
+        nt_stats_worker_drain(t->worker);
     if (t->err != NT_OK)
         return t->err;
     if (!rd)
@@ -234,6 +278,7 @@ static nt_status stats_finish(nt_trace_obj *self, nt_rundir *rd)
 static void stats_destroy(nt_trace_obj *self)
 {
     stats_tracer *t = (stats_tracer *)self;
+    nt_stats_worker_free(t->worker);
     for (int i = 0; i < t->n; i++) {
         free(t->entries[i].node);
         free(t->entries[i].op);
@@ -252,7 +297,7 @@ nt_status nt_stats_tracer_new(const nt_trace_config *cfg, nt_trace_obj **out)
     t->cfg = *cfg;
     t->base.kind = "stats";
     t->base.tracer = (nt_tracer){.user = t, .wants_node = stats_wants, .run_begin = stats_run_begin,
-        .node_end = stats_node_end};
+        .node_end = stats_node_end, .release = stats_release};
     t->base.finish = stats_finish;
     t->base.destroy = stats_destroy;
     *out = &t->base;

@@ -58,6 +58,7 @@ typedef struct scan_acc {
     int64_t nan, pinf, ninf, zeros, poszeros, neg;
     int64_t folded_zeros, folded_poszeros; /* of those, already taken out of the keys */
     float mn, mx;
+    float amin, amax; /* smallest nonzero and largest finite |x| since the last fold */
     uint32_t *keys;  /* 4 x KEYS counters (thread_keys), or NULL: count into hist directly */
     int64_t *hist;   /* direct counting target (the caller's own, or under the lock) */
     int64_t keyed;   /* elements counted into keys since the last fold */
@@ -71,44 +72,51 @@ typedef struct piece_sums {
  * clears what it reads): no allocation and no clearing pass per scan. */
 static _Thread_local uint32_t thread_keys[4 * KEYS];
 
+/* Adds keys [from, to] of the four tables into hist and clears them;
+ * `zero` is how many of the key-0 or key-1024 counts are zeros. */
+static void fold_range(uint32_t *k, int from, int to, int64_t zero, int64_t *hist)
+{
+    for (int key = from; key <= to; key++) {
+        int64_t n = (int64_t)k[key] + k[KEYS + key] + k[2 * KEYS + key] + k[3 * KEYS + key];
+        k[key] = k[KEYS + key] = k[2 * KEYS + key] = k[3 * KEYS + key] = 0;
+        if (key == 0 || key == KEYS / 2)
+            n -= zero;
+        if (n == 0 || ((key >> 2) & 0xff) == 0xff) /* Inf/NaN: counted apart */
+            continue;
+        /* a representative of the key; |1 keeps a subnormal key off zero */
+        hist[nt_tstats_float_bucket((uint32_t)key << 21 | 1u)] += n;
+    }
+}
+
 /* Adds the keys table of a into hist (finite values only) and clears it.
- * Tensors touch few keys: the tables are summed 64 keys at a time (vector
- * code) and only chunks with a count are looked at key by key. */
-NT_SCAN_CLONES static void fold_keys(scan_acc *a, int64_t *hist)
+ * Only the keys the values since the last fold can have are visited: those
+ * between the smallest and the largest magnitude, on both signs, the zeros'
+ * and the Inf/NaN ones (cleared, not counted). */
+static void fold_keys(scan_acc *a, int64_t *hist)
 {
     uint32_t *k = a->keys;
     /* the zeros are keys 0 (+0) and 1024 (-0), shared with the smallest
-     * subnormals: take them out, they have their own bucket */
+     * subnormals: taken out there, they have their own bucket */
     int64_t zeros = a->zeros - a->folded_zeros, poszeros = a->poszeros - a->folded_poszeros;
-    int64_t negzeros = zeros - poszeros;
     hist[NT_HIST_SIDE] += zeros;
-    for (int c = 0; c < KEYS; c += 64) {
-        uint32_t any = 0;
-        for (int key = c; key < c + 64; key++) {
-            /* a fold comes before 2^31 elements: the sum fits */
-            uint32_t v = k[key] + k[KEYS + key] + k[2 * KEYS + key] + k[3 * KEYS + key];
-            k[KEYS + key] = k[2 * KEYS + key] = k[3 * KEYS + key] = 0;
-            k[key] = v;
-            any |= v;
-        }
-        for (int key = c; any && key < c + 64; key++) {
-            if (!k[key])
-                continue;
-            int64_t n = k[key];
-            k[key] = 0;
-            if (key == 0)
-                n -= poszeros;
-            else if (key == KEYS / 2)
-                n -= negzeros;
-            if (((key >> 2) & 0xff) == 0xff) /* Inf/NaN: counted apart */
-                continue;
-            /* a representative of the key; |1 keeps a subnormal key off zero */
-            hist[nt_tstats_float_bucket((uint32_t)key << 21 | 1u)] += n;
-        }
+    fold_range(k, 0, 0, poszeros, hist);
+    fold_range(k, KEYS / 2, KEYS / 2, zeros - poszeros, hist);
+    if (a->amin <= a->amax) {
+        uint32_t lo, hi;
+        memcpy(&lo, &a->amin, 4);
+        memcpy(&hi, &a->amax, 4);
+        lo = lo >> 21 > 1 ? lo >> 21 : 1; /* key 0 is done */
+        hi >>= 21;
+        fold_range(k, (int)lo, (int)hi, 0, hist);
+        fold_range(k, KEYS / 2 + (int)lo, KEYS / 2 + (int)hi, 0, hist);
     }
+    fold_range(k, KEYS / 2 - 4, KEYS / 2 - 1, 0, hist); /* +Inf, NaN */
+    fold_range(k, KEYS - 4, KEYS - 1, 0, hist);         /* -Inf, -NaN */
     a->folded_zeros = a->zeros;
     a->folded_poszeros = a->poszeros;
     a->keyed = 0;
+    a->amin = INFINITY;
+    a->amax = 0;
 }
 
 NT_SCAN_CLONES static void scan_piece(scan_acc *a, const float *x, int64_t n, piece_sums *out)
@@ -118,7 +126,7 @@ NT_SCAN_CLONES static void scan_piece(scan_acc *a, const float *x, int64_t n, pi
     for (int64_t i0 = 0; i0 < n; i0 += BLOCK) {
         int64_t m = n - i0 < BLOCK ? n - i0 : BLOCK;
         const float *p = x + i0;
-        vf vmin = (vf){0} + INFINITY, vmax = -vmin, vsum = {0}, vsq = {0};
+        vf vmin = (vf){0} + INFINITY, vmax = -vmin, vamin = vmin, vsum = {0}, vsq = {0};
         vi vspec = {0}, vzero = vspec, vposzero = vspec, vneg = vspec;
         int64_t full = m & ~(int64_t)(VL - 1);
         for (int64_t i = 0; i < full; i += VL) {
@@ -134,11 +142,15 @@ NT_SCAN_CLONES static void scan_piece(scan_acc *a, const float *x, int64_t n, pi
             vsq += f * f;
             vmin = vsel(f < vmin, f, vmin);
             vmax = vsel(f > vmax, f, vmax);
+            vf af = (vf)((vi)f & 0x7fffffff);
+            af = vsel(af == 0, vamin, af); /* zeros (and the masked NaN/Inf) do not count */
+            vamin = vsel(af < vamin, af, vamin);
         }
         double bsum = 0, bsq = 0;
         int64_t bspecial = 0;
-        float tmin = INFINITY, tmax = -INFINITY;
+        float tmin = INFINITY, tmax = -INFINITY, tamin = INFINITY;
         for (int l = 0; l < VL; l++) {
+            tamin = vamin[l] < tamin ? vamin[l] : tamin;
             bsum += (double)vsum[l];
             bsq += (double)vsq[l];
             bspecial += vspec[l];
@@ -162,7 +174,10 @@ NT_SCAN_CLONES static void scan_piece(scan_acc *a, const float *x, int64_t n, pi
             bsq += (double)f * f;
             tmin = f < tmin ? f : tmin;
             tmax = f > tmax ? f : tmax;
+            tamin = f != 0 && fabsf(f) < tamin ? fabsf(f) : tamin;
         }
+        a->amin = tamin < a->amin ? tamin : a->amin;
+        a->amax = fmaxf(a->amax, fmaxf(-tmin, tmax));
         if (!isfinite(bsum) || !isfinite(bsq) || fmaxf(-tmin, tmax) > 1e18f) {
             /* squares of magnitudes past ~1e19 overflow float: redo this block in double */
             bsum = bsq = 0;
@@ -242,6 +257,7 @@ static void scan_acc_init(scan_acc *a)
     memset(a, 0, sizeof *a);
     a->mn = INFINITY;
     a->mx = -INFINITY;
+    a->amin = INFINITY;
 }
 
 /* Adds a's counts (and its keys, folded) into s; the caller holds the lock

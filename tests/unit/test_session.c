@@ -248,6 +248,58 @@ static void test_tracers_pause_resume_stop(void **state)
     nt_model_free(m);
 }
 
+/* A tracer reading outputs after node_end (a background scan) is told
+ * before each such tensor is freed, while its data is still there, and
+ * once more (NULL) before the run returns. */
+typedef struct release_tracer {
+    const nt_tensor *seen[8];
+    int n_seen, released_seen, released_all;
+} release_tracer;
+
+static nt_action rel_node_end(void *u, nt_session *s, const nt_node_view *v)
+{
+    release_tracer *r = u;
+    if (r->n_seen < 8)
+        r->seen[r->n_seen++] = v->outputs[0];
+    return NT_ACTION_CONTINUE;
+}
+
+static void rel_release(void *u, nt_session *s, const nt_tensor *t)
+{
+    release_tracer *r = u;
+    if (!t) {
+        r->released_all++;
+        return;
+    }
+    for (int i = 0; i < r->n_seen; i++)
+        if (r->seen[i] == t) {
+            assert_non_null(t->data); /* told before, not after */
+            r->released_seen++;
+        }
+}
+
+static void test_release_callback(void **state)
+{
+    nt_model *m = chain_model(false);
+    nt_session *s;
+    assert_int_equal(nt_session_new(m, NULL, &s), NT_OK);
+    float xv[] = {-1, 0.5f, 2, -3};
+    nt_tensor *x = vec(xv, 4);
+    assert_int_equal(nt_session_set_input(s, "x", x), NT_OK);
+    release_tracer r = {0};
+    nt_tracer t = {.user = &r, .node_end = rel_node_end, .release = rel_release};
+    assert_int_equal(nt_session_add_tracer(s, &t), NT_OK);
+    assert_int_equal(nt_session_run(s), NT_OK);
+    /* m and r die inside the run; y, the output, outlives it */
+    assert_int_equal(r.n_seen, 3);
+    assert_int_equal(r.released_seen, 2);
+    assert_int_equal(r.released_all, 1);
+    nt_tensor_free(x);
+    nt_session_free(s); /* the tracer is not called from here */
+    assert_int_equal(r.released_all, 1);
+    nt_model_free(m);
+}
+
 /* If with branches that read an outer value computed before the If. */
 static void test_if_captures_outer_value(void **state)
 {
@@ -321,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_unsupported_listed_together),
         cmocka_unit_test(test_input_checks),
         cmocka_unit_test(test_tracers_pause_resume_stop),
+        cmocka_unit_test(test_release_callback),
         cmocka_unit_test(test_if_captures_outer_value),
         cmocka_unit_test(test_threads_deterministic),
     };

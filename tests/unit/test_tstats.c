@@ -11,6 +11,7 @@
 
 #include "trace/tracers.h"
 #include "trace/tstats.h"
+#include "trace/stats_worker.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -176,6 +177,46 @@ static void test_keyed_path_special_values(void **state)
     nt_tensor_free(d);
 }
 
+/* The background worker gives the same statistics, in submission order,
+ * and wait_for returns only once the tensor asked for is done. */
+static void test_worker_matches_inline(void **state)
+{
+    enum { N_T = 40 };
+    nt_tensor *ts[N_T];
+    nt_tstats bg[3], in[3];
+    for (int i = 0; i < 3; i++) {
+        nt_tstats_init(&bg[i], true);
+        nt_tstats_init(&in[i], true);
+    }
+    for (int i = 0; i < N_T; i++)
+        ts[i] = random_f32(1000 + 3000 * (i % 7), 100 + (unsigned)i);
+    nt_stats_worker *w = nt_stats_worker_new();
+    assert_non_null(w);
+    for (int i = 0; i < N_T; i++) { /* more than the queue holds */
+        nt_stats_worker_submit(w, &bg[i % 3], ts[i]);
+        nt_tstats_add(&in[i % 3], ts[i]);
+    }
+    nt_stats_worker_wait_for(w, ts[N_T - 1]);
+    nt_stats_worker_drain(w);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(bg[i].count, in[i].count);
+        assert_true(bg[i].sum == in[i].sum && bg[i].sumsq == in[i].sumsq);
+        assert_true(bg[i].min == in[i].min && bg[i].max == in[i].max);
+        assert_memory_equal(bg[i].hist, in[i].hist, NT_HIST_BUCKETS * sizeof(int64_t));
+    }
+    /* a tensor submitted and waited for is done: free it and go on */
+    nt_stats_worker_submit(w, &bg[0], ts[0]);
+    nt_stats_worker_wait_for(w, ts[0]);
+    assert_int_equal(bg[0].count, in[0].count + nt_tensor_numel(ts[0]));
+    nt_stats_worker_free(w);
+    for (int i = 0; i < N_T; i++)
+        nt_tensor_free(ts[i]);
+    for (int i = 0; i < 3; i++) {
+        nt_tstats_deinit(&bg[i]);
+        nt_tstats_deinit(&in[i]);
+    }
+}
+
 static void test_bucket_edges_contain_values(void **state)
 {
     const double vals[] = {1e-30, 3e-7, 0.1, 0.75, 1.0, 1.2, 5, 1e5, 7e18, 1e30, -1e-30, -0.3, -1, -42, -1e25};
@@ -250,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_generic_dtypes_match_f32),
         cmocka_unit_test(test_vector_path_matches_scalar),
         cmocka_unit_test(test_keyed_path_special_values),
+        cmocka_unit_test(test_worker_matches_inline),
         cmocka_unit_test(test_bucket_edges_contain_values),
         cmocka_unit_test(test_merge_equals_whole),
         cmocka_unit_test(test_node_filter),

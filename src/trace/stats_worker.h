@@ -1,0 +1,30 @@
+/*
+ * stats_worker.h — a thread that adds tensors to statistics (tstats) in the
+ * background, in submission order, so that a stats tracer lets the next
+ * nodes compute while earlier outputs are scanned.
+ *
+ * The owner (one thread) submits (statistics, tensor) pairs.  A tensor must
+ * stay unchanged until the worker is done with it: the owner asks
+ * nt_stats_worker_wait_for(t) before the tensor is freed or reused (the
+ * session's release callback), and nt_stats_worker_drain before it reads or
+ * moves the statistics.
+ */
+#ifndef NT_STATS_WORKER_H
+#define NT_STATS_WORKER_H
+
+#include "trace/tstats.h"
+
+typedef struct nt_stats_worker nt_stats_worker;
+
+/* NULL if the thread cannot be started (the caller then scans inline). */
+nt_stats_worker *nt_stats_worker_new(void);
+/* Drains the queue and ends the thread. */
+void nt_stats_worker_free(nt_stats_worker *w);
+/* Queues nt_tstats_add(st, t); waits for room if the queue is full. */
+void nt_stats_worker_submit(nt_stats_worker *w, nt_tstats *st, const nt_tensor *t);
+/* Returns once no queued scan reads t (t == NULL: once the queue is empty). */
+void nt_stats_worker_wait_for(nt_stats_worker *w, const nt_tensor *t);
+/* Returns once the queue is empty. */
+void nt_stats_worker_drain(nt_stats_worker *w);
+
+#endif /* NT_STATS_WORKER_H */
