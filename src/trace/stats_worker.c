@@ -138,7 +138,7 @@ static void wait_past(nt_stats_worker *w, uint64_t index)
     pthread_mutex_unlock(&w->mu);
 }
 
-void nt_stats_worker_submit(nt_stats_worker *w, nt_tstats *st, const nt_tensor *t)
+uint64_t nt_stats_worker_submit(nt_stats_worker *w, nt_tstats *st, const nt_tensor *t)
 {
     uint64_t tail = w->tail; /* only this thread writes it */
     if (tail - LOAD(w->head) >= QUEUE)
@@ -146,7 +146,10 @@ void nt_stats_worker_submit(nt_stats_worker *w, nt_tstats *st, const nt_tensor *
     w->q[tail % QUEUE] = (item){st, t};
     STORE(w->tail, tail + 1);
     wake_worker(w);
+    return tail;
 }
+
+bool nt_stats_worker_done(nt_stats_worker *w, uint64_t index) { return LOAD(w->head) > index; }
 
 void nt_stats_worker_wait_for(nt_stats_worker *w, const nt_tensor *t)
 {

@@ -20,8 +20,11 @@ typedef struct nt_stats_worker nt_stats_worker;
 nt_stats_worker *nt_stats_worker_new(void);
 /* Drains the queue and ends the thread. */
 void nt_stats_worker_free(nt_stats_worker *w);
-/* Queues nt_tstats_add(st, t); waits for room if the queue is full. */
-void nt_stats_worker_submit(nt_stats_worker *w, nt_tstats *st, const nt_tensor *t);
+/* Queues nt_tstats_add(st, t); waits for room if the queue is full.
+ * Returns the item's number (for nt_stats_worker_done). */
+uint64_t nt_stats_worker_submit(nt_stats_worker *w, nt_tstats *st, const nt_tensor *t);
+/* Whether item number `index` has been scanned. */
+bool nt_stats_worker_done(nt_stats_worker *w, uint64_t index);
 /* Returns once no queued scan reads t (t == NULL: once the queue is empty). */
 void nt_stats_worker_wait_for(nt_stats_worker *w, const nt_tensor *t);
 /* Returns once the queue is empty. */

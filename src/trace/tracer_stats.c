@@ -24,6 +24,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Smaller outputs are scanned inline: handing them over costs about as
+ * much as scanning them, and they are the ones the session frees soonest. */
+enum { BACKGROUND_MIN_ELEMENTS = 16384 };
+
 typedef struct stat_entry {
     char *node, *op, *output;
     int index, depth;
@@ -32,6 +36,7 @@ typedef struct stat_entry {
     int64_t dims[NT_MAX_DIMS];
     bool shape_varies;
     nt_tstats st;
+    uint64_t queued;        /* 1 + the worker item last queued for st, or 0 */
 } stat_entry;
 
 typedef struct stats_tracer {
@@ -141,8 +146,9 @@ static nt_action stats_node_end(void *user, nt_session *s, const nt_node_view *v
         } else if (e->ndim != x->ndim || memcmp(e->dims, x->dims, sizeof(int64_t) * (size_t)x->ndim) != 0) {
             e->shape_varies = true;
         }
-        if (t->background) {
-            nt_stats_worker_submit(t->worker, &e->st, x);
+        bool in_flight = t->worker && e->queued && !nt_stats_worker_done(t->worker, e->queued - 1);
+        if (t->background && (nt_tensor_numel(x) >= BACKGROUND_MIN_ELEMENTS || in_flight)) {
+            e->queued = 1 + nt_stats_worker_submit(t->worker, &e->st, x);
         } else {
             nt_exec exec = {s, NULL, 0}; /* the session's threads scan big outputs */
             nt_tstats_add_threads(&e->st, x, &exec);

@@ -119,93 +119,122 @@ static void fold_keys(scan_acc *a, int64_t *hist)
     a->amax = 0;
 }
 
+/* One set of per-lane accumulators of the moments.  NaN and Inf are not
+ * looked for element by element: they make the block's sums non-finite,
+ * and such a block is redone in scalar code (scan_block_slow). */
+typedef struct lanes {
+    vf min, max, amin, sum, sq;
+    vi zero, poszero, neg;
+} lanes;
+
+static inline void lanes_init(lanes *L)
+{
+    L->min = L->amin = (vf){0} + INFINITY;
+    L->max = -L->min;
+    L->sum = L->sq = (vf){0};
+    L->zero = L->poszero = L->neg = (vi){0};
+}
+
+static inline void lanes_add(lanes *L, const float *p)
+{
+    const vf inf = (vf){0} + INFINITY;
+    vf v;
+    memcpy(&v, p, sizeof v);
+    L->zero -= v == 0;
+    L->poszero -= (vi)v == 0;
+    L->neg -= v < 0; /* -Inf included, NaN not */
+    L->sum += v;
+    L->sq += v * v;
+    L->min = vsel(v < L->min, v, L->min);
+    L->max = vsel(v > L->max, v, L->max);
+    vf av = (vf)((vi)v & 0x7fffffff);
+    av = vsel(av == 0, inf, av); /* the smallest nonzero magnitude */
+    L->amin = vsel(av < L->amin, av, L->amin);
+}
+
+/* A block with NaN/Inf, or magnitudes whose squares overflow float: the
+ * sums in double over the finite values, the specials counted, min, max
+ * and magnitudes over the finite values. */
+static void scan_block_slow(scan_acc *a, const float *p, int64_t m, double *bsum, double *bsq)
+{
+    *bsum = *bsq = 0;
+    for (int64_t i = 0; i < m; i++) {
+        float v = p[i];
+        if (isnan(v)) {
+            a->nan++;
+        } else if (isinf(v)) {
+            *(v > 0 ? &a->pinf : &a->ninf) += 1;
+        } else {
+            *bsum += v;
+            *bsq += (double)v * v;
+            a->mn = v < a->mn ? v : a->mn;
+            a->mx = v > a->mx ? v : a->mx;
+            float av = fabsf(v);
+            a->amax = av > a->amax ? av : a->amax;
+            a->amin = av != 0 && av < a->amin ? av : a->amin;
+        }
+    }
+}
+
 NT_SCAN_CLONES static void scan_piece(scan_acc *a, const float *x, int64_t n, piece_sums *out)
 {
-    const vi expmask = (vi){0} + 0x7f800000;
     double sum = 0, sumsq = 0;
     for (int64_t i0 = 0; i0 < n; i0 += BLOCK) {
         int64_t m = n - i0 < BLOCK ? n - i0 : BLOCK;
         const float *p = x + i0;
-        vf vmin = (vf){0} + INFINITY, vmax = -vmin, vamin = vmin, vsum = {0}, vsq = {0};
-        vi vspec = {0}, vzero = vspec, vposzero = vspec, vneg = vspec;
-        int64_t full = m & ~(int64_t)(VL - 1);
-        for (int64_t i = 0; i < full; i += VL) {
-            vf v;
-            memcpy(&v, p + i, sizeof v);
-            vi special = ((vi)v & expmask) == expmask;
-            vf f = (vf)((vi)v & ~special); /* NaN/Inf count as 0 in the moments */
-            vspec -= special;
-            vzero -= v == 0;
-            vposzero -= (vi)v == 0;
-            vneg -= v < 0;
-            vsum += f;
-            vsq += f * f;
-            vmin = vsel(f < vmin, f, vmin);
-            vmax = vsel(f > vmax, f, vmax);
-            vf af = (vf)((vi)f & 0x7fffffff);
-            af = vsel(af == 0, vamin, af); /* zeros (and the masked NaN/Inf) do not count */
-            vamin = vsel(af < vamin, af, vamin);
+        /* two sets of accumulators, so the compare-and-select chains of
+         * min/max overlap instead of waiting on each other */
+        lanes A, B;
+        lanes_init(&A);
+        lanes_init(&B);
+        int64_t full = m & ~(int64_t)(2 * VL - 1);
+        for (int64_t i = 0; i < full; i += 2 * VL) {
+            lanes_add(&A, p + i);
+            lanes_add(&B, p + i + VL);
         }
         double bsum = 0, bsq = 0;
-        int64_t bspecial = 0;
         float tmin = INFINITY, tmax = -INFINITY, tamin = INFINITY;
         for (int l = 0; l < VL; l++) {
-            tamin = vamin[l] < tamin ? vamin[l] : tamin;
-            bsum += (double)vsum[l];
-            bsq += (double)vsq[l];
-            bspecial += vspec[l];
-            a->zeros += vzero[l];
-            a->poszeros += vposzero[l];
-            a->neg += vneg[l];
-            tmin = vmin[l] < tmin ? vmin[l] : tmin;
-            tmax = vmax[l] > tmax ? vmax[l] : tmax;
+            bsum += (double)A.sum[l];
+            bsum += (double)B.sum[l];
+            bsq += (double)A.sq[l];
+            bsq += (double)B.sq[l];
+            a->zeros += A.zero[l] + B.zero[l];
+            a->poszeros += A.poszero[l] + B.poszero[l];
+            a->neg += A.neg[l] + B.neg[l];
+            tmin = A.min[l] < tmin ? A.min[l] : tmin;
+            tmin = B.min[l] < tmin ? B.min[l] : tmin;
+            tmax = A.max[l] > tmax ? A.max[l] : tmax;
+            tmax = B.max[l] > tmax ? B.max[l] : tmax;
+            tamin = A.amin[l] < tamin ? A.amin[l] : tamin;
+            tamin = B.amin[l] < tamin ? B.amin[l] : tamin;
         }
         for (int64_t i = full; i < m; i++) { /* tail */
             float v = p[i];
             uint32_t u;
             memcpy(&u, &v, 4);
-            bool special = !isfinite(v);
-            float f = special ? 0.0f : v;
-            bspecial += special;
             a->zeros += v == 0.0f;
             a->poszeros += u == 0;
             a->neg += v < 0.0f;
-            bsum += f;
-            bsq += (double)f * f;
-            tmin = f < tmin ? f : tmin;
-            tmax = f > tmax ? f : tmax;
-            tamin = f != 0 && fabsf(f) < tamin ? fabsf(f) : tamin;
+            bsum += v;
+            bsq += (double)v * v;
+            tmin = v < tmin ? v : tmin;
+            tmax = v > tmax ? v : tmax;
+            tamin = v != 0 && fabsf(v) < tamin ? fabsf(v) : tamin;
         }
-        a->amin = tamin < a->amin ? tamin : a->amin;
-        a->amax = fmaxf(a->amax, fmaxf(-tmin, tmax));
-        if (!isfinite(bsum) || !isfinite(bsq) || fmaxf(-tmin, tmax) > 1e18f) {
-            /* squares of magnitudes past ~1e19 overflow float: redo this block in double */
-            bsum = bsq = 0;
-            for (int64_t i = 0; i < m; i++)
-                if (isfinite(p[i])) {
-                    bsum += p[i];
-                    bsq += (double)p[i] * p[i];
-                }
-        }
-        sum += bsum;
-        sumsq += bsq;
-        if (bspecial) {
-            /* the masked zeros must not count as min/max: redo over the finite values */
-            for (int64_t i = 0; i < m; i++) {
-                float v = p[i];
-                if (isnan(v))
-                    a->nan++;
-                else if (isinf(v))
-                    *(v > 0 ? &a->pinf : &a->ninf) += 1;
-                else {
-                    a->mn = v < a->mn ? v : a->mn;
-                    a->mx = v > a->mx ? v : a->mx;
-                }
-            }
+        /* NaN or Inf make a sum non-finite; a float square past ~1e38
+         * (magnitudes past ~1e19) would too: such blocks are redone */
+        if (!isfinite(bsum) || !isfinite(bsq) || !(-tmin <= 1e18f && tmax <= 1e18f)) {
+            scan_block_slow(a, p, m, &bsum, &bsq);
         } else {
             a->mn = tmin < a->mn ? tmin : a->mn;
             a->mx = tmax > a->mx ? tmax : a->mx;
+            a->amin = tamin < a->amin ? tamin : a->amin;
+            a->amax = -tmin > a->amax ? -tmin : a->amax;
+            a->amax = tmax > a->amax ? tmax : a->amax;
         }
+        sum += bsum;
+        sumsq += bsq;
         if (a->keys) {
             uint32_t *k0 = a->keys, *k1 = k0 + KEYS, *k2 = k1 + KEYS, *k3 = k2 + KEYS;
             const uint32_t *u = (const uint32_t *)(const void *)p;
