@@ -108,53 +108,19 @@ static void test_generic_dtypes_match_f32(void **state)
     nt_tensor_free(d);
 }
 
-/* All-finite data of many magnitudes takes the vector histogram path: it
- * must put every value in the same bucket as the scalar double path. */
-static void test_vector_path_matches_scalar(void **state)
-{
-    int64_t n = 100003;
-    nt_tensor *f, *d;
-    assert_int_equal(nt_tensor_new(NT_DTYPE_FLOAT, 1, &n, &f), NT_OK);
-    assert_int_equal(nt_tensor_new(NT_DTYPE_DOUBLE, 1, &n, &d), NT_OK);
-    srand(11);
-    for (int64_t i = 0; i < n; i++) {
-        float v = (float)((rand() / (double)RAND_MAX - 0.5) * pow(2, rand() % 200 - 100));
-        if (i % 97 == 0)
-            v = 0;
-        if (i % 1013 == 0)
-            v = 1e-42f; /* subnormal */
-        ((float *)f->data)[i] = v;
-        nt_tensor_set_f64(d, i, v);
-    }
-    nt_tstats a, b;
-    nt_tstats_init(&a, true);
-    nt_tstats_init(&b, true);
-    nt_tstats_add(&a, f);
-    nt_tstats_add(&b, d);
-    check_against_reference(d, &a);
-    assert_memory_equal(a.hist, b.hist, NT_HIST_BUCKETS * sizeof(int64_t));
-    nt_tstats_deinit(&a);
-    nt_tstats_deinit(&b);
-    nt_tensor_free(f);
-    nt_tensor_free(d);
-}
+/* Value i of a test array. */
+typedef float (*value_fn)(int64_t i);
 
-/* The keyed histogram (large arrays, several pieces) with every special
- * kind of float: ±0 share their keys with the smallest subnormals, NaN and
- * Inf must be left out, and the totals must match the double path. */
-static void test_keyed_path_special_values(void **state)
+/* The float32 path against the double path on the same n values: exact
+ * counts against the reference, the same bucket for every value, and the
+ * same again after adding the values a second time (a data set). */
+static void check_f32_path(int64_t n, value_fn value)
 {
-    int64_t n = 3 * 65536 + 12345;
     nt_tensor *f, *d;
     assert_int_equal(nt_tensor_new(NT_DTYPE_FLOAT, 1, &n, &f), NT_OK);
     assert_int_equal(nt_tensor_new(NT_DTYPE_DOUBLE, 1, &n, &d), NT_OK);
-    static const float specials[] = {0.0f, -0.0f, 1e-42f, -1e-42f, 1e-45f, -1e-45f, NAN, INFINITY, -INFINITY,
-                                     3e38f, -3e38f, 1e-30f};
-    srand(12);
     for (int64_t i = 0; i < n; i++) {
-        float v = (float)((rand() / (double)RAND_MAX - 0.5) * pow(2, rand() % 60 - 30));
-        if (rand() % 5 == 0)
-            v = specials[rand() % (int)NT_ARRAY_LEN(specials)];
+        float v = value(i);
         ((float *)f->data)[i] = v;
         nt_tensor_set_f64(d, i, v);
     }
@@ -165,7 +131,6 @@ static void test_keyed_path_special_values(void **state)
     nt_tstats_add(&b, d);
     check_against_reference(d, &a);
     assert_memory_equal(a.hist, b.hist, NT_HIST_BUCKETS * sizeof(int64_t));
-    /* adding twice accumulates (a data set) */
     nt_tstats_add(&a, f);
     nt_tstats_add(&b, d);
     assert_int_equal(a.count, 2 * n);
@@ -176,6 +141,50 @@ static void test_keyed_path_special_values(void **state)
     nt_tensor_free(f);
     nt_tensor_free(d);
 }
+
+static float many_magnitudes(int64_t i)
+{
+    if (i % 97 == 0)
+        return 0;
+    if (i % 1013 == 0)
+        return 1e-42f; /* subnormal */
+    return (float)((rand() / (double)RAND_MAX - 0.5) * pow(2, rand() % 200 - 100));
+}
+
+/* All-finite data of many magnitudes: every value in the same bucket as
+ * the double path puts it. */
+static void test_vector_path_matches_scalar(void **state)
+{
+    srand(11);
+    check_f32_path(100003, many_magnitudes);
+}
+
+static float with_specials(int64_t i)
+{
+    static const float specials[] = {0.0f, -0.0f, 1e-42f, -1e-42f, 1e-45f, -1e-45f, NAN, INFINITY, -INFINITY,
+                                     3e38f, -3e38f, 1e-30f};
+    float v = (float)((rand() / (double)RAND_MAX - 0.5) * pow(2, rand() % 60 - 30));
+    return rand() % 5 == 0 ? specials[rand() % (int)NT_ARRAY_LEN(specials)] : v;
+}
+
+/* The keyed histogram (large arrays, several pieces) with every special
+ * kind of float: ±0 share their keys with the smallest subnormals, NaN and
+ * Inf must be left out, and the totals must match the double path. */
+static void test_keyed_path_special_values(void **state)
+{
+    srand(12);
+    check_f32_path(3 * 65536 + 12345, with_specials);
+}
+
+/* Long runs of one value (a ReLU's zeros, a saturated activation) take the
+ * one-add path for 16 equal keys; a run may start or stop anywhere. */
+static float runs(int64_t i)
+{
+    int64_t r = (i / 37) % 4;
+    return r == 0 ? 0.0f : r == 1 ? 6.0f : r == 2 ? -0.0f : (float)(i % 11) - 5.0f;
+}
+
+static void test_runs_of_equal_values(void **state) { check_f32_path(2 * 65536 + 999, runs); }
 
 /* The background worker gives the same statistics, in submission order,
  * and wait_for returns only once the tensor asked for is done. */
@@ -291,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_generic_dtypes_match_f32),
         cmocka_unit_test(test_vector_path_matches_scalar),
         cmocka_unit_test(test_keyed_path_special_values),
+        cmocka_unit_test(test_runs_of_equal_values),
         cmocka_unit_test(test_worker_matches_inline),
         cmocka_unit_test(test_bucket_edges_contain_values),
         cmocka_unit_test(test_merge_equals_whole),
