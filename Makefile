@@ -17,6 +17,8 @@ SANFLAGS :=
 else
 BUILD    ?= build-san
 SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+# leaks of system libraries nntrace cannot free (see the file)
+export LSAN_OPTIONS := suppressions=$(CURDIR)/tests/lsan.supp
 endif
 
 PKGS     := openblas libpng zlib libmicrohttpd libgvc libedit jansson

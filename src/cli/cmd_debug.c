@@ -30,12 +30,11 @@ const char nt_usage_debug[] =
     "exit codes: 0 ok, 1 usage error or a failed command in a script (or piped\n"
     "stdin), 2 bad model or input file, or the last run failed in a kernel.\n";
 
-int nt_cmd_debug(int argc, char **argv)
+static int debug_main(int argc, char **argv, nt_cli_inputs *in)
 {
-    nt_cli_inputs in = {0};
     const char *model = NULL, *script = NULL;
     for (int i = 1; i < argc; i++) {
-        int r = nt_cli_parse_input_opt("debug", argc, argv, &i, &in);
+        int r = nt_cli_parse_input_opt("debug", argc, argv, &i, in);
         if (r < 0)
             return NT_EXIT_USAGE;
         if (r > 0)
@@ -62,10 +61,10 @@ int nt_cmd_debug(int argc, char **argv)
     }
     nt_model *m;
     nt_session *s;
-    int code = nt_cli_open_model(model, &in, &m, &s);
+    int code = nt_cli_open_model(model, in, &m, &s);
     if (code != NT_EXIT_OK)
         goto close_script;
-    if ((code = nt_cli_bind_inputs("debug", m, s, &in)) != NT_EXIT_OK)
+    if ((code = nt_cli_bind_inputs("debug", m, s, in)) != NT_EXIT_OK)
         goto out;
     nt_debugger *d;
     nt_status st = nt_debugger_new(m, s, stdout, stderr, &d);
@@ -94,5 +93,13 @@ out:
 close_script:
     if (sf)
         fclose(sf);
+    return code;
+}
+
+int nt_cmd_debug(int argc, char **argv)
+{
+    nt_cli_inputs in = {0};
+    int code = debug_main(argc, argv, &in);
+    nt_cli_inputs_deinit(&in);
     return code;
 }

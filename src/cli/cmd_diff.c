@@ -320,42 +320,41 @@ static int diff_models(const diff_opts *o, nt_diff_report *rep)
     return code;
 }
 
-int nt_cmd_diff(int argc, char **argv)
+static int diff_main(int argc, char **argv, diff_opts *o)
 {
-    diff_opts o = {0};
-    nt_diff_options_init(&o.opt);
-    int code = parse_args(argc, argv, &o);
+    nt_diff_options_init(&o->opt);
+    int code = parse_args(argc, argv, o);
     if (code != NT_EXIT_OK)
         return code;
     nt_diff_report rep;
     nt_diff_report_init(&rep);
-    rep.label_a = nt_strdup(o.a);
-    rep.label_b = nt_strdup(o.b);
-    bool da = is_dir(o.a), db = is_dir(o.b);
+    rep.label_a = nt_strdup(o->a);
+    rep.label_b = nt_strdup(o->b);
+    bool da = is_dir(o->a), db = is_dir(o->b);
     nt_diff_set *sa = NULL, *sb = NULL;
     nt_status st = NT_OK;
     if (da && db) {
-        if ((st = nt_diff_set_open(o.a, &sa)) == NT_OK && (st = nt_diff_set_open(o.b, &sb)) == NT_OK)
-            st = nt_diff_sets(sa, sb, &o.opt, &rep);
+        if ((st = nt_diff_set_open(o->a, &sa)) == NT_OK && (st = nt_diff_set_open(o->b, &sb)) == NT_OK)
+            st = nt_diff_sets(sa, sb, &o->opt, &rep);
         if (st != NT_OK)
             code = nt_cli_fail(st);
     } else if (da || db) {
-        if ((st = nt_diff_set_open(da ? o.a : o.b, &sa)) != NT_OK)
+        if ((st = nt_diff_set_open(da ? o->a : o->b, &sa)) != NT_OK)
             code = nt_cli_fail(st);
         else
-            code = compare_model(&o, da ? o.b : o.a, sa, !da, &rep);
+            code = compare_model(o, da ? o->b : o->a, sa, !da, &rep);
     } else {
-        code = diff_models(&o, &rep);
+        code = diff_models(o, &rep);
     }
     if (code == NT_EXIT_OK) {
         nt_buf b;
         nt_buf_init(&b);
-        nt_diff_report_json(&rep, &o.opt, &b);
-        if (o.out && (b.failed || (st = nt_write_file(o.out, b.data, b.len)) != NT_OK))
+        nt_diff_report_json(&rep, &o->opt, &b);
+        if (o->out && (b.failed || (st = nt_write_file(o->out, b.data, b.len)) != NT_OK))
             code = nt_cli_fail(b.failed ? NT_ERR_NOMEM : st);
-        if (!o.json) {
+        if (!o->json) {
             b.len = 0;
-            nt_diff_report_text(&rep, &o.opt, o.failing, &b);
+            nt_diff_report_text(&rep, &o->opt, o->failing, &b);
         }
         if (code == NT_EXIT_OK && b.data)
             fputs(b.data, stdout);
@@ -366,7 +365,15 @@ int nt_cmd_diff(int argc, char **argv)
     nt_diff_set_free(sa);
     nt_diff_set_free(sb);
     nt_diff_report_deinit(&rep);
-    for (int i = 0; i < o.opt.n_tols; i++)
-        free((char *)o.opt.tols[i].pattern);
+    for (int i = 0; i < o->opt.n_tols; i++)
+        free((char *)o->opt.tols[i].pattern);
+    return code;
+}
+
+int nt_cmd_diff(int argc, char **argv)
+{
+    diff_opts o = {0};
+    int code = diff_main(argc, argv, &o);
+    nt_cli_inputs_deinit(&o.in);
     return code;
 }

@@ -1140,37 +1140,36 @@ static int write_rundir(const eval_opts *o, const gathered *g, const results *r,
     return st == NT_OK ? NT_EXIT_OK : nt_cli_fail(st);
 }
 
-int nt_cmd_eval(int argc, char **argv)
+static int eval_main(int argc, char **argv, eval_opts *o)
 {
-    eval_opts o = {0};
     size_t off = 0;
-    for (int i = 0; i < argc && off + 2 < sizeof o.cmdline; i++) {
-        int n = snprintf(o.cmdline + off, sizeof o.cmdline - off, "%s%s", i ? " " : "", argv[i]);
+    for (int i = 0; i < argc && off + 2 < sizeof o->cmdline; i++) {
+        int n = snprintf(o->cmdline + off, sizeof o->cmdline - off, "%s%s", i ? " " : "", argv[i]);
         off += n > 0 ? (size_t)n : 0;
     }
-    int code = parse_args(argc, argv, &o);
+    int code = parse_args(argc, argv, o);
     if (code != NT_EXIT_OK)
         return code;
     double *labels = NULL;
     int64_t n_labels = 0, d_labels = 1;
-    if ((code = load_labels(&o, &labels, &n_labels, &d_labels)) != NT_EXIT_OK)
+    if ((code = load_labels(o, &labels, &n_labels, &d_labels)) != NT_EXIT_OK)
         return code;
     nt_tensor *x = NULL;
-    nt_status st = nt_tensor_load(o.data, &x);
+    nt_status st = nt_tensor_load(o->data, &x);
     if (st != NT_OK) {
         free(labels);
         nt_cli_fail(st);
         return NT_EXIT_BAD_INPUT;
     }
     if (x->ndim < 1 || x->dims[0] != n_labels) {
-        fprintf(stderr, "nntrace eval: %s has %lld samples but %s has %lld labels\n", o.data,
-                (long long)(x->ndim ? x->dims[0] : 0), o.labels, (long long)n_labels);
+        fprintf(stderr, "nntrace eval: %s has %lld samples but %s has %lld labels\n", o->data,
+                (long long)(x->ndim ? x->dims[0] : 0), o->labels, (long long)n_labels);
         free(labels);
         nt_tensor_free(x);
         return NT_EXIT_BAD_INPUT;
     }
     if (n_labels < 1) {
-        fprintf(stderr, "nntrace eval: %s has no samples\n", o.data);
+        fprintf(stderr, "nntrace eval: %s has no samples\n", o->data);
         free(labels);
         nt_tensor_free(x);
         return NT_EXIT_BAD_INPUT;
@@ -1179,50 +1178,50 @@ int nt_cmd_eval(int argc, char **argv)
     nt_session *s = NULL;
     gathered g = {0};
     results r = {0};
-    if ((code = nt_cli_open_model(o.model, &o.in, &m, &s)) != NT_EXIT_OK)
+    if ((code = nt_cli_open_model(o->model, &o->in, &m, &s)) != NT_EXIT_OK)
         goto out;
     {
         nt_value_info first;
-        o.in.bound_later = o.data_input;
-        if (!o.data_input && nt_model_input_count(m) > 0 && nt_model_input_info(m, 0, &first) == NT_OK)
-            o.in.bound_later = first.name;
+        o->in.bound_later = o->data_input;
+        if (!o->data_input && nt_model_input_count(m) > 0 && nt_model_input_info(m, 0, &first) == NT_OK)
+            o->in.bound_later = first.name;
     }
-    if ((code = nt_cli_bind_inputs("eval", m, s, &o.in)) != NT_EXIT_OK)
+    if ((code = nt_cli_bind_inputs("eval", m, s, &o->in)) != NT_EXIT_OK)
         goto out;
-    if ((code = pick_output(&o, m, &g)) != NT_EXIT_OK)
+    if ((code = pick_output(o, m, &g)) != NT_EXIT_OK)
         goto out;
-    if ((code = nt_cli_trace_start(&o.trace, m, s, o.trace.run_dir != NULL)) != NT_EXIT_OK)
+    if ((code = nt_cli_trace_start(&o->trace, m, s, o->trace.run_dir != NULL)) != NT_EXIT_OK)
         goto out;
-    code = run_all(&o, m, s, x, &g);
+    code = run_all(o, m, s, x, &g);
     if (code == NT_EXIT_OK)
-        code = o.task == TASK_REGRESSION ? compute_regression(&o, &g, labels, d_labels, &r)
-                                         : compute_classification(&o, &g, labels, &r);
-    if (code == NT_EXIT_OK && o.trace.rd)
-        code = write_rundir(&o, &g, &r, o.trace.rd);
+        code = o->task == TASK_REGRESSION ? compute_regression(o, &g, labels, d_labels, &r)
+                                         : compute_classification(o, &g, labels, &r);
+    if (code == NT_EXIT_OK && o->trace.rd)
+        code = write_rundir(o, &g, &r, o->trace.rd);
     {
         const char *names[NT_CLI_MAX_INPUTS + 1];
         const char *files[NT_CLI_MAX_INPUTS + 1];
         int k = 0;
-        names[k] = o.in.bound_later ? o.in.bound_later : "";
-        files[k++] = o.data;
-        for (int j = 0; j < o.in.n && k <= NT_CLI_MAX_INPUTS; j++, k++) {
-            names[k] = o.in.names[j] ? o.in.names[j] : "";
-            files[k] = o.in.files[j];
+        names[k] = o->in.bound_later ? o->in.bound_later : "";
+        files[k++] = o->data;
+        for (int j = 0; j < o->in.n && k <= NT_CLI_MAX_INPUTS; j++, k++) {
+            names[k] = o->in.names[j] ? o->in.names[j] : "";
+            files[k] = o->in.files[j];
         }
-        nt_runinfo info = {"eval", o.model, k, names, files, NULL, o.cmdline,
-                           o.in.threads > 0 ? o.in.threads : 1, g.runs, g.ms,
+        nt_runinfo info = {"eval", o->model, k, names, files, NULL, o->cmdline,
+                           o->in.threads > 0 ? o->in.threads : 1, g.runs, g.ms,
                            code == NT_EXIT_OK ? "ok" : nt_last_error()};
-        int c2 = nt_cli_trace_finish(&o.trace, &info);
+        int c2 = nt_cli_trace_finish(&o->trace, &info);
         if (code == NT_EXIT_OK)
             code = c2;
     }
     if (code == NT_EXIT_OK) {
         nt_buf b;
         nt_buf_init(&b);
-        if (o.json)
-            results_json(&o, &g, &r, &b);
+        if (o->json)
+            results_json(o, &g, &r, &b);
         else
-            results_text(&o, &g, &r, &b);
+            results_text(o, &g, &r, &b);
         if (b.failed)
             code = nt_cli_fail(nt_error(NT_ERR_NOMEM, "out of memory"));
         else
@@ -1236,5 +1235,13 @@ out:
     nt_tensor_free(x);
     nt_session_free(s);
     nt_model_free(m);
+    return code;
+}
+
+int nt_cmd_eval(int argc, char **argv)
+{
+    eval_opts o = {0};
+    int code = eval_main(argc, argv, &o);
+    nt_cli_inputs_deinit(&o.in);
     return code;
 }

@@ -29,12 +29,11 @@ const char nt_usage_extract[] =
     "\n"
     "exit codes: 0 ok, 1 usage error (also: unknown node), 2 bad model or input.\n";
 
-int nt_cmd_extract(int argc, char **argv)
+static int extract_main(int argc, char **argv, nt_cli_inputs *in)
 {
     const char *model = NULL, *node = NULL, *to = NULL, *dir = NULL;
-    nt_cli_inputs in = {0};
     for (int i = 1; i < argc; i++) {
-        int r = nt_cli_parse_input_opt("extract", argc, argv, &i, &in);
+        int r = nt_cli_parse_input_opt("extract", argc, argv, &i, in);
         if (r < 0)
             return NT_EXIT_USAGE;
         if (r > 0)
@@ -62,10 +61,10 @@ int nt_cmd_extract(int argc, char **argv)
         return nt_cli_usage_error("extract", "needs MODEL, --node NAME and -o DIR");
     nt_model *m;
     nt_session *s;
-    int code = nt_cli_open_model(model, &in, &m, &s);
+    int code = nt_cli_open_model(model, in, &m, &s);
     if (code != NT_EXIT_OK)
         return code;
-    if ((code = nt_cli_bind_inputs("extract", m, s, &in)) == NT_EXIT_OK) {
+    if ((code = nt_cli_bind_inputs("extract", m, s, in)) == NT_EXIT_OK) {
         nt_extract_result res;
         nt_status st = nt_extract(m, s, node, to, dir, &res);
         if (st == NT_ERR_NOT_FOUND || st == NT_ERR_INVALID_ARG) {
@@ -83,5 +82,13 @@ int nt_cmd_extract(int argc, char **argv)
     }
     nt_session_free(s);
     nt_model_free(m);
+    return code;
+}
+
+int nt_cmd_extract(int argc, char **argv)
+{
+    nt_cli_inputs in = {0};
+    int code = extract_main(argc, argv, &in);
+    nt_cli_inputs_deinit(&in);
     return code;
 }

@@ -93,13 +93,12 @@ static const char *asset(const char *path)
     return NULL;
 }
 
-int nt_cmd_graph(int argc, char **argv)
+static int graph_main(int argc, char **argv, nt_cli_inputs *in)
 {
     const char *model = NULL, *outp = NULL, *run_dir = NULL, *diff = NULL, *title = NULL;
     nt_graph_color color = NT_GRAPH_COLOR_OP;
-    nt_cli_inputs in = {0};
     for (int i = 1; i < argc; i++) {
-        int r = nt_cli_parse_input_opt("graph", argc, argv, &i, &in);
+        int r = nt_cli_parse_input_opt("graph", argc, argv, &i, in);
         if (r < 0)
             return NT_EXIT_USAGE;
         if (r > 0)
@@ -156,7 +155,7 @@ int nt_cmd_graph(int argc, char **argv)
         goto fail;
     /* Shape inference is a help, not a need: a model nntrace cannot run
      * still draws. */
-    nt_session_options so = {in.threads, in.n_dims, in.dim_names, in.dim_values};
+    nt_session_options so = {in->threads, in->n_dims, in->dim_names, in->dim_values};
     if (nt_session_new(m, &so, &s) != NT_OK) {
         s = NULL;
         nt_error_clear();
@@ -195,5 +194,13 @@ done:
     nt_graph_overlay_free(ov);
     nt_session_free(s);
     nt_model_free(m);
+    return code;
+}
+
+int nt_cmd_graph(int argc, char **argv)
+{
+    nt_cli_inputs in = {0};
+    int code = graph_main(argc, argv, &in);
+    nt_cli_inputs_deinit(&in);
     return code;
 }
