@@ -36,6 +36,7 @@ typedef struct stat_entry {
     int64_t dims[NT_MAX_DIMS];
     bool shape_varies;
     nt_tstats st;
+    int64_t seen;           /* tensors seen (st may still be catching up in the background) */
     uint64_t queued;        /* 1 + the worker item last queued for st, or 0 */
 } stat_entry;
 
@@ -139,7 +140,7 @@ static nt_action stats_node_end(void *user, nt_session *s, const nt_node_view *v
             t->err = nt_error(NT_ERR_NOMEM, "out of memory gathering statistics");
             return NT_ACTION_STOP;
         }
-        if (e->st.count == 0 && !e->shape_varies) {
+        if (e->seen++ == 0) {
             e->dtype = x->dtype;
             e->ndim = x->ndim;
             memcpy(e->dims, x->dims, sizeof e->dims);

@@ -8,8 +8,9 @@
    every node output of a model is made a graph output with the onnx library,
    run in ORT, and compared with nntrace's dump of the same tensors.
 3. profile.json is valid Chrome trace JSON with one complete event per node.
-4. big tensors (several scan pieces, NaN/Inf/-0 inside): stats.jsonl matches
-   numpy and is byte-identical with --threads 1 and --threads 2.
+4. big tensors (several scan pieces, NaN/Inf/-0 inside) and a Loop whose body
+   makes big tensors: stats.jsonl matches numpy and is the same bytes scanned
+   in the background, inline (NNTRACE_STATS_INLINE=1) and on 2 threads.
 
 Prints "trace-check: N passed, N failed"; exits 1 on any failure.
 """
@@ -79,6 +80,65 @@ def stats_vs_dump(nt, tmp):
     check(len(info["model"]["sha256"]) == 64 and info["runs"] == 1, "run.json")
 
 
+def same_stats_every_way(nt, tmp, model, x, what, repeat=1):
+    """Runs --trace stats on one thread (background scans), on one thread
+    with NNTRACE_STATS_INLINE=1 and on two threads; the three stats.jsonl
+    must be the same bytes.  Returns them, or None."""
+    out = {}
+    for way, threads, env in (("background", "1", {}), ("inline", "1", {"NNTRACE_STATS_INLINE": "1"}),
+                              ("2 threads", "2", {})):
+        rd = os.path.join(tmp, what.replace(" ", "_") + "_" + way.replace(" ", "_"))
+        r = subprocess.run([nt, "run", model, "-i", x, "--threads", threads, "--trace", "stats", "--repeat", str(repeat),
+                            "--run-dir", rd], capture_output=True, text=True, env={**os.environ, **env})
+        check(r.returncode == 0, f"{what}, stats, {way}: {r.stderr[-300:]}")
+        if r.returncode:
+            return None
+        out[way] = open(os.path.join(rd, "stats.jsonl"), "rb").read()
+    check(out["background"] == out["inline"] == out["2 threads"],
+          f"{what}: stats.jsonl is the same scanned in the background, inline and on 2 threads")
+    return out["inline"]
+
+
+def loop_model(nt, tmp):
+    """A Loop whose body makes big tensors: the same node output is scanned
+    once per iteration, possibly while the previous one is still queued."""
+    from onnx import TensorProto, helper
+    shape = [64, 512]
+    body = helper.make_graph(
+        [helper.make_node("Add", ["acc_in", "one"], ["acc_out"], name="body_add"),
+         helper.make_node("Mul", ["acc_out", "acc_out"], ["sq"], name="body_sq"),
+         helper.make_node("Identity", ["cond_in"], ["cond_out"], name="body_cond")],
+        "body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("acc_in", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("acc_out", TensorProto.FLOAT, shape),
+         helper.make_tensor_value_info("sq", TensorProto.FLOAT, shape)],
+        [helper.make_tensor("one", TensorProto.FLOAT, [], [1.0])])
+    g = helper.make_graph(
+        [helper.make_node("Loop", ["n", "", "x"], ["y", "sqs"], name="loop", body=body)],
+        "loop", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape),
+         helper.make_tensor_value_info("sqs", TensorProto.FLOAT, [6] + shape)],
+        [helper.make_tensor("n", TensorProto.INT64, [], [6])])
+    model = os.path.join(tmp, "loop.onnx")
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), model)
+    x = np.random.default_rng(9).standard_normal(shape).astype(np.float32)
+    np.save(os.path.join(tmp, "loop_x.npy"), x)
+    out = same_stats_every_way(nt, tmp, model, os.path.join(tmp, "loop_x.npy"), "loop model", repeat=2)
+    if not out:
+        return
+    lines = {json.loads(l)["output"]: json.loads(l) for l in out.decode().splitlines()}
+    # two runs of six iterations: the body's Add saw x+1 ... x+6, twice
+    want = np.concatenate([x + k for k in range(1, 7)] * 2).astype(np.float64)
+    got = lines.get("acc_out")
+    check(got is not None and got["count"] == want.size, "loop model: the body output counts every iteration")
+    if got:
+        check(np.isclose(got["mean"], want.mean(), rtol=1e-6) and np.isclose(got["std"], want.std(), rtol=1e-5),
+              f"loop model: body output mean/std {got['mean']} {got['std']} vs {want.mean()} {want.std()}")
+
+
 def big_tensors(nt, tmp):
     from onnx import TensorProto, helper
     shape = [1, 4, 300, 300]  # 360,000 floats: six pieces of the scan
@@ -95,19 +155,12 @@ def big_tensors(nt, tmp):
     for v, k in ((np.nan, 101), (np.inf, 202), (-np.inf, 303), (-0.0, 404), (0.0, 505), (1e-42, 606)):
         flat[rng.choice(flat.size, k, replace=False)] = v
     np.save(os.path.join(tmp, "big_x.npy"), x)
-    out = {}
-    for threads in ("1", "2"):
-        rd = os.path.join(tmp, "big_run" + threads)
-        r = run([nt, "run", model, "-i", os.path.join(tmp, "big_x.npy"), "--threads", threads, "--trace", "stats",
-                 "--run-dir", rd])
-        check(r.returncode == 0, f"big model, stats, {threads} thread(s)")
-        if r.returncode:
-            return
-        out[threads] = open(os.path.join(rd, "stats.jsonl"), "rb").read()
-    check(out["1"] == out["2"], "stats.jsonl is the same with 1 and 2 threads")
+    out = same_stats_every_way(nt, tmp, model, os.path.join(tmp, "big_x.npy"), "big model")
+    if not out:
+        return
     with np.errstate(invalid="ignore", over="ignore"):
         ref = {"x": x, "r": np.maximum(x, 0), "n": -x, "m": -x * x}
-    for line in out["1"].decode().splitlines():
+    for line in out.decode().splitlines():
         s = json.loads(line)
         a = ref[s["output"]].astype(np.float64).reshape(-1)
         fin = a[np.isfinite(a)]
@@ -181,6 +234,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         stats_vs_dump(nt, tmp)
         big_tensors(nt, tmp)
+        loop_model(nt, tmp)
         intermediates_vs_ort(nt, tmp, os.path.join(DEMO, "model.onnx"), [os.path.join(DEMO, "digit.npy")])
         models = os.environ.get("NT_MODELS")
         if models and os.path.isdir(models):
