@@ -4,7 +4,9 @@
 # overhead and event-writer throughput.
 #
 # The machines are shared and noisy: compare the ratios printed here, from one
-# run, not absolute times across runs.  Models come from scripts/make_models.py
+# run, not absolute times across runs.  Each figure is the least of
+# BENCH_ROUNDS (3) medians of BENCH_REPEAT (20) runs, the rounds alternating
+# between the things compared so that a slow spell hits them alike.  Models come from scripts/make_models.py
 # (PyTorch export, random weights) into BUILD/models; ONNX Runtime from npm
 # (scripts/setup.sh --bench).
 set -u
@@ -26,22 +28,33 @@ if [ ! -f "$models/resnet18.onnx" ]; then
 fi
 median() { /usr/bin/python3 -c 'import json,sys; print("%.3f" % json.load(sys.stdin)["median_ms"])'; }
 
-echo "inference, 1 thread, median of $repeat runs after a warm-up (ms); ratio = nntrace / onnxruntime"
+rounds=${BENCH_ROUNDS:-3}
+least() { /usr/bin/python3 -c "import sys; print(min(map(float, sys.argv[1:])))" "$@"; }
+echo "inference, 1 thread: median of $repeat runs after a warm-up, the best of $rounds alternating rounds (ms)"
+echo "ratio = nntrace / onnxruntime"
 printf '%-14s %12s %12s %8s\n' model nntrace onnxruntime ratio
 for m in resnet18 mobilenet_v2 squeezenet transformer ocr_det lstm gru; do
     [ -f "$models/$m.onnx" ] || continue
     in="-i $models/$m.input.npy"
-    a=$($nt run "$models/$m.onnx" $in --repeat "$repeat" --json 2>/dev/null | median)
-    b=$(node "$here/ort_run.js" "$models/$m.onnx" $in --repeat "$repeat" --json 2>/dev/null | median)
-    if [ -z "$a" ] || [ -z "$b" ]; then
-        printf '%-14s %12s %12s %8s\n' "$m" "${a:-error}" "${b:-error}" "-"
+    a=inf b=inf
+    for _ in $(seq "$rounds"); do
+        x=$($nt run "$models/$m.onnx" $in --repeat "$repeat" --json 2>/dev/null | median)
+        y=$(node "$here/ort_run.js" "$models/$m.onnx" $in --repeat "$repeat" --json 2>/dev/null | median)
+        if [ -z "$x" ] || [ -z "$y" ]; then
+            a=error b=error
+            break
+        fi
+        a=$(least "$a" "$x")
+        b=$(least "$b" "$y")
+    done
+    if [ "$a" = error ]; then
+        printf '%-14s %12s %12s %8s\n' "$m" "${x:-error}" "${y:-error}" "-"
         continue
     fi
     printf '%-14s %12s %12s %8s\n' "$m" "$a" "$b" "$(/usr/bin/python3 -c "print('%.2f' % ($a / $b))")"
 done
 
 echo
-rounds=${BENCH_ROUNDS:-3}
 echo "tracer overhead: median ms, the best of $rounds alternating rounds (target for stats: +10 %)"
 echo "  idle = a tracer attached that wants no node; stats = --trace stats as run by default (1 thread:"
 echo "  scanned by a background thread when a core is free); inline = NNTRACE_STATS_INLINE=1"
@@ -53,7 +66,6 @@ timed() {
     $pre $nt run "$models/$m.onnx" -i "$models/$m.input.npy" --threads "$th" --repeat "$repeat" --json "$@" \
         2>/dev/null | median
 }
-least() { /usr/bin/python3 -c "import sys; print(min(map(float, sys.argv[1:])))" "$@"; }
 for m in resnet18 mobilenet_v2 squeezenet transformer; do
     [ -f "$models/$m.onnx" ] || continue
     for th in 1 2; do

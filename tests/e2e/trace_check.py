@@ -103,7 +103,7 @@ def loop_model(nt, tmp):
     """A Loop whose body makes big tensors: the same node output is scanned
     once per iteration, possibly while the previous one is still queued."""
     from onnx import TensorProto, helper
-    shape = [64, 512]
+    shape = [128, 1024]  # above the background threshold (65,536 elements)
     body = helper.make_graph(
         [helper.make_node("Add", ["acc_in", "one"], ["acc_out"], name="body_add"),
          helper.make_node("Mul", ["acc_out", "acc_out"], ["sq"], name="body_sq"),
