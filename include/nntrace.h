@@ -200,10 +200,10 @@ typedef struct nt_tracer {
     nt_action (*node_end)(void *user, nt_session *s, const nt_node_view *node);
     void (*run_end)(void *user, nt_session *s, nt_status result);
     /* Only for a tracer that keeps reading node_end's tensors after
-     * node_end returned (on a thread of its own): called before the session
-     * frees or reuses t, and with t == NULL before nt_session_run returns;
-     * the tracer must be done with t (with every tensor, for NULL) when it
-     * returns. */
+     * node_end returned (on a thread of its own): called with every tensor
+     * the session is about to free or reuse (ones this tracer never saw
+     * too), and with t == NULL before nt_session_run returns; the tracer
+     * must be done with t (with every tensor, for NULL) when it returns. */
     void (*release)(void *user, nt_session *s, const nt_tensor *t);
 } nt_tracer;
 
