@@ -158,6 +158,19 @@ static NT_UNUSED nt_attr attr_str(const char *name, const char *v)
 
 /* ---- running an op */
 
+/* Finds t's op, sets the node's counts and opset and runs prepare. */
+static NT_UNUSED nt_status oh_prepare(tnode *t, int opset, int n_in, int n_out, const nt_op_def **def,
+                                      void **state)
+{
+    *def = nt_op_find(t->node.op_type, t->node.domain, opset);
+    assert_non_null(*def);
+    t->node.n_in = n_in;
+    t->node.n_out = n_out;
+    t->node.opset = opset;
+    *state = NULL;
+    return (*def)->prepare ? (*def)->prepare(&t->node, opset, state) : NT_OK;
+}
+
 /* prepare, infer, allocate, compute, release for t's op in t's domain.
  * want[i] says whether output i is requested (NULL = all); out[i] get new
  * tensors or stay NULL for an omitted optional output.  Outputs whose infer
@@ -167,13 +180,9 @@ static NT_UNUSED nt_attr attr_str(const char *name, const char *v)
 static NT_UNUSED nt_status oh_run(tnode *t, int opset, int n_in, nt_tensor **in, int n_out, nt_tensor **out,
                                   const bool *want, nt_exec *exec)
 {
-    const nt_op_def *def = nt_op_find(t->node.op_type, t->node.domain, opset);
-    assert_non_null(def);
-    t->node.n_in = n_in;
-    t->node.n_out = n_out;
-    t->node.opset = opset;
-    void *state = NULL;
-    nt_status s = def->prepare ? def->prepare(&t->node, opset, &state) : NT_OK;
+    const nt_op_def *def;
+    void *state;
+    nt_status s = oh_prepare(t, opset, n_in, n_out, &def, &state);
     if (s != NT_OK)
         return s;
     for (int i = 0; i < n_out; i++) {
@@ -206,13 +215,9 @@ static NT_UNUSED nt_status oh_run(tnode *t, int opset, int n_in, nt_tensor **in,
 static NT_UNUSED nt_status oh_infer_static(tnode *t, int opset, int n_in, nt_tensor **in, int n_out,
                                            nt_tensor **out)
 {
-    const nt_op_def *def = nt_op_find(t->node.op_type, t->node.domain, opset);
-    assert_non_null(def);
-    t->node.n_in = n_in;
-    t->node.n_out = n_out;
-    t->node.opset = opset;
-    void *state = NULL;
-    nt_status s = def->prepare ? def->prepare(&t->node, opset, &state) : NT_OK;
+    const nt_op_def *def;
+    void *state;
+    nt_status s = oh_prepare(t, opset, n_in, n_out, &def, &state);
     if (s != NT_OK)
         return s;
     nt_kernel_ctx ctx = {&t->node, opset, n_in, n_out, in, out, state, true, NULL, NULL};
@@ -220,6 +225,25 @@ static NT_UNUSED nt_status oh_infer_static(tnode *t, int opset, int n_in, nt_ten
     if (def->release)
         def->release(state);
     return s;
+}
+
+/* op with the given attributes: infer then compute (oh_run), or with
+ * static_mode infer only, on new rank-unknown out[] tensors.  Outputs are
+ * new tensors in out[] (caller frees). */
+static NT_UNUSED nt_status oh_run_node(const char *op, int opset, nt_attr *attrs, int n_attr, int n_in,
+                                       nt_tensor **in, int n_out, nt_tensor **out, bool static_mode)
+{
+    tnode t;
+    tn_init(&t, op);
+    t.node.attrs = attrs;
+    t.node.n_attr = n_attr;
+    if (!static_mode)
+        return oh_run(&t, opset, n_in, in, n_out, out, NULL, NULL);
+    for (int i = 0; i < n_out; i++) {
+        out[i] = nt_calloc(1, sizeof(nt_tensor));
+        assert_non_null(out[i]);
+    }
+    return oh_infer_static(&t, opset, n_in, in, n_out, out);
 }
 
 /* A session with a 2-thread pool, for the parallel paths; pool_free

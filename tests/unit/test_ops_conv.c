@@ -61,13 +61,7 @@ static void at_str(attrs *at, const char *name, const char *s)
 static nt_status run_op(const char *op_type, int opset, const attrs *at, int n_in, nt_tensor **in, int n_out,
                         nt_tensor **out)
 {
-    tnode t;
-    tn_init(&t, op_type);
-    if (at) {
-        t.node.attrs = (nt_attr *)at->a;
-        t.node.n_attr = at->n;
-    }
-    return oh_run(&t, opset, n_in, in, n_out, out, NULL, NULL);
+    return oh_run_node(op_type, opset, at ? (nt_attr *)at->a : NULL, at ? at->n : 0, n_in, in, n_out, out, false);
 }
 
 static uint64_t rng = 88172645463325252ull;
