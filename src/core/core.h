@@ -97,6 +97,9 @@ double nt_now_ms(void);   /* monotonic milliseconds */
 nt_status nt_write_file(const char *path, const void *data, size_t len);
 /* Reads a whole file (NUL-terminated for convenience). */
 nt_status nt_read_file(const char *path, char **data, size_t *len);
+/* The same from a stream already open (a pipe: not reopened), to its end;
+ * path names it in errors.  Does not close f. */
+nt_status nt_read_stream(FILE *f, const char *path, char **data, size_t *len);
 /* mkdir -p. */
 nt_status nt_mkdirs(const char *path);
 

@@ -19,22 +19,17 @@ double nt_now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-nt_status nt_read_file(const char *path, char **data, size_t *len)
+nt_status nt_read_stream(FILE *f, const char *path, char **data, size_t *len)
 {
     *data = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return nt_error(NT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     nt_buf b;
     nt_buf_init(&b);
     char chunk[65536];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
         nt_buf_append(&b, chunk, n);
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
+    if (ferror(f)) {
         nt_buf_deinit(&b);
         return nt_error(NT_ERR_IO, "%s: read error", path);
     }
@@ -50,6 +45,18 @@ nt_status nt_read_file(const char *path, char **data, size_t *len)
     *data = b.data;
     *len = b.len;
     return NT_OK;
+}
+
+nt_status nt_read_file(const char *path, char **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return nt_error(NT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    nt_status s = nt_read_stream(f, path, data, len);
+    fclose(f);
+    return s;
 }
 
 nt_status nt_write_file(const char *path, const void *data, size_t len)

@@ -528,18 +528,13 @@ nt_status nt_npy_load(const char *path, nt_tensor **out)
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         /* Read from the stream already open: reopening a FIFO would lose
          * what the writer sent to this reader, or wait for a new writer. */
-        nt_buf b;
-        nt_buf_init(&b);
-        char chunk[65536];
-        size_t n;
-        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-            nt_buf_append(&b, chunk, n);
-        int err = ferror(f);
+        char *data;
+        size_t len;
+        nt_status s = nt_read_stream(f, path, &data, &len);
         fclose(f);
-        nt_status s = err ? nt_error(NT_ERR_IO, "%s: read error", path)
-                      : b.failed ? nt_error(NT_ERR_NOMEM, "%s: out of memory reading the file", path)
-                                 : nt_npy_parse(b.data ? b.data : "", b.len, path, out);
-        nt_buf_deinit(&b);
+        if (s == NT_OK)
+            s = nt_npy_parse(data, len, path, out);
+        free(data);
         return s;
     }
     size_t size = (size_t)st.st_size;
