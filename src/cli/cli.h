@@ -28,6 +28,9 @@ typedef struct nt_command {
 /* Prints "nntrace: <message>" for the last library error and returns the
  * exit code for that status (usage errors 1, everything else 2). */
 int nt_cli_fail(nt_status s);
+/* The same for an error of running the model in `file`: run-time messages
+ * name the node, so the file is put in front unless already there. */
+int nt_cli_fail_in(nt_status s, const char *file);
 /* Prints "nntrace <cmd>: <message>\n" plus a hint to --help; returns 1. */
 int nt_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* True if arg is -h or --help. */

@@ -178,10 +178,7 @@ int nt_cmd_doctor(int argc, char **argv)
         double ms;
         code = nt_cli_run_dataset("doctor", m, s, o.data, o.data_input, NULL, NULL, &runs, &ms);
     } else if ((st = nt_session_run(s)) != NT_OK) {
-        /* Run-time errors name the node; add the file, as load errors do. */
-        if (strncmp(nt_last_error(), o.model, strlen(o.model)) != 0)
-            nt_error_wrap(st, "%s", o.model);
-        code = nt_cli_fail(st);
+        code = nt_cli_fail_in(st, o.model);
     }
     if (code != NT_EXIT_OK)
         goto out;

@@ -251,11 +251,8 @@ int nt_cmd_run(int argc, char **argv)
         code = nt_cli_run_dataset("run", m, s, o.data, o.data_input, NULL, NULL, &runs, &total_ms);
     else if (st == NT_OK)
         st = run_timed(s, o.repeat > 0 ? o.repeat : 1, &runs, &median, &min_ms, &total_ms);
-    /* Run-time errors name the node; add the file, as load errors do. */
-    if (st != NT_OK && st != NT_ERR_STOPPED && strncmp(nt_last_error(), o.model, strlen(o.model)) != 0)
-        nt_error_wrap(st, "%s", o.model);
-    if (st != NT_OK)
-        code = nt_cli_fail(st);
+    if (st != NT_OK) /* a tracer's stop is not the model's fault: its message as it is */
+        code = st == NT_ERR_STOPPED ? nt_cli_fail(st) : nt_cli_fail_in(st, o.model);
     {
         const char *names[NT_CLI_MAX_INPUTS];
         for (int k = 0; k < o.in.n; k++)

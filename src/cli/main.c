@@ -50,6 +50,13 @@ int nt_cli_fail(nt_status s)
     return s == NT_ERR_INVALID_ARG ? NT_EXIT_USAGE : NT_EXIT_BAD_INPUT;
 }
 
+int nt_cli_fail_in(nt_status s, const char *file)
+{
+    if (strncmp(nt_last_error(), file, strlen(file)) != 0)
+        nt_error_wrap(s, "%s", file);
+    return nt_cli_fail(s);
+}
+
 int nt_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
