@@ -50,6 +50,7 @@ typedef struct stats_tracer {
     nt_status err;          /* first allocation failure */
     nt_stats_worker *worker; /* background scans, if any */
     bool background;        /* this run scans in the background */
+    bool background_allowed; /* several cores, NNTRACE_STATS_INLINE unset */
 } stats_tracer;
 
 static bool stats_wants(void *user, const nt_node_view *v)
@@ -58,22 +59,24 @@ static bool stats_wants(void *user, const nt_node_view *v)
     return nt_node_filter_match(&t->cfg.filter, v->name, v->op_type);
 }
 
-/* A background thread only when it has a core of its own: the session
- * runs on one thread and the machine has more than one core. */
-static bool want_background(nt_session *s)
+/* Whether background scanning is allowed at all: more than one core, and
+ * not turned off.  Asked once, when the tracer is made (sysconf reads a
+ * file; run_begin comes once per sample of a data set). */
+static bool background_allowed(void)
 {
     const char *env = getenv("NNTRACE_STATS_INLINE");
     if (env && *env && strcmp(env, "0") != 0)
         return false;
-    nt_exec exec = {s, NULL, 0};
-    return nt_exec_threads(&exec) <= 1 && sysconf(_SC_NPROCESSORS_ONLN) > 1;
+    return sysconf(_SC_NPROCESSORS_ONLN) > 1;
 }
 
 static nt_action stats_run_begin(void *user, nt_session *s)
 {
     stats_tracer *t = user;
     t->runs++;
-    t->background = want_background(s);
+    /* the background thread needs a core of its own: a one-thread session */
+    nt_exec exec = {s, NULL, 0};
+    t->background = t->background_allowed && nt_exec_threads(&exec) <= 1;
     if (t->background && !t->worker)
         t->worker = nt_stats_worker_new();
     t->background = t->background && t->worker;
@@ -303,6 +306,7 @@ nt_status nt_stats_tracer_new(const nt_trace_config *cfg, nt_trace_obj **out)
     if (!t)
         return NT_ERR_NOMEM;
     t->cfg = *cfg;
+    t->background_allowed = background_allowed();
     t->base.kind = "stats";
     t->base.tracer = (nt_tracer){.user = t, .wants_node = stats_wants, .run_begin = stats_run_begin,
         .node_end = stats_node_end, .release = stats_release};
