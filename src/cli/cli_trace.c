@@ -4,6 +4,7 @@
  */
 #include "cli/cli_trace.h"
 #include "core/core.h"
+#include "graph/node_pattern.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,12 @@ int nt_cli_trace_start(nt_cli_trace *t, const nt_model *m, nt_session *s, bool w
     for (int k = 0; k < 4; k++) {
         if (!t->enabled[k])
             continue;
+        /* a filter that picks nothing is almost always a typo: say so, run anyway */
+        for (int i = 0; i < t->filters[k].n; i++)
+            if (nt_node_pattern_count(m->graph, t->filters[k].pats[i]) == 0)
+                fprintf(stderr, "nntrace: warning: --trace %s filter '%s' matches no node%s\n", kinds[k],
+                        t->filters[k].pats[i],
+                        nt_node_pattern_is_op(t->filters[k].pats[i]) ? " (no node has that op type)" : "");
         nt_trace_config cfg = {0};
         cfg.model = m;
         cfg.filter = t->filters[k];

@@ -6,6 +6,7 @@
  * reported, which keeps stop messages deterministic.
  */
 #include "debug/dbg_break.h"
+#include "graph/node_pattern.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -88,8 +89,9 @@ nt_dbg_bp *nt_dbg_bps_match_before(nt_dbg_bps *b, const char *node_name, const c
         nt_dbg_bp *bp = &b->v[i];
         if (!bp->enabled)
             continue;
-        if ((bp->kind == NT_DBG_BP_NODE && strcmp(bp->target, node_name) == 0) ||
-            (bp->kind == NT_DBG_BP_OP && strcmp(bp->target, op_type) == 0))
+        /* the same patterns as --trace filters: a name or a glob, op:TYPE */
+        if ((bp->kind == NT_DBG_BP_NODE && nt_node_pattern_match(bp->target, node_name, op_type)) ||
+            (bp->kind == NT_DBG_BP_OP && nt_node_op_match(bp->target, op_type)))
             return bp;
     }
     return NULL;

@@ -10,6 +10,7 @@
  * "#N", their position in execution order (what `list` shows).
  */
 #include "debug/dbg_internal.h"
+#include "graph/node_pattern.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -20,6 +21,15 @@
 #define DBG_NAME_MAX 1024
 
 /* ------------------------------------------------------------ nodes */
+
+/* The position of the node named exactly ref, or -1 (no message). */
+static int find_node_quiet(const nt_debugger *d, const char *ref)
+{
+    for (int p = 0; p < d->n_order; p++)
+        if (strcmp(nt_dbg_node_at(d, p)->name, ref) == 0)
+            return p;
+    return -1;
+}
 
 /* A node by "#N" or name, as its execution position; -1 with a message. */
 static int find_node(const nt_debugger *d, const char *ref)
@@ -194,7 +204,7 @@ static nt_status add_break(nt_debugger *d, const char *args, bool temporary)
     int id;
     nt_status st;
     if (*args == '\0')
-        return nt_error(NT_ERR_INVALID_ARG, "usage: %s NODE | #N | op:TYPE | if COND", temporary ? "tbreak" : "break");
+        return nt_error(NT_ERR_INVALID_ARG, "usage: %s NODE | #N | GLOB | op:TYPE | if COND", temporary ? "tbreak" : "break");
     if (strncmp(args, "if", 2) == 0 && (isspace((unsigned char)args[2]) || args[2] == '(' || args[2] == '\0')) {
         nt_dbg_cond *c;
         if ((st = nt_dbg_cond_parse(args + 2, &c)) != NT_OK)
@@ -205,18 +215,26 @@ static nt_status add_break(nt_debugger *d, const char *args, bool temporary)
                       temporary ? "Temporary condition" : "Condition", id, nt_dbg_cond_text(c));
         return NT_OK;
     }
-    if (strncmp(args, "op:", 3) == 0) {
-        const char *type = args + 3;
-        if (*type == '\0' || strpbrk(type, " \t"))
-            return nt_error(NT_ERR_INVALID_ARG, "expected one op type after 'op:' (e.g. op:Conv)");
+    /* op:TYPE and globs mean what they mean in --trace filters (node_pattern.h) */
+    bool is_op = nt_node_pattern_is_op(args);
+    if (is_op || (nt_node_pattern_is_glob(args) && find_node_quiet(d, args) < 0)) {
+        const char *target = is_op ? args + 3 : args;
+        if (*target == '\0' || strpbrk(target, " \t"))
+            return nt_error(NT_ERR_INVALID_ARG, is_op ? "expected one op type after 'op:' (e.g. op:Conv)"
+                                                      : "expected one node-name pattern (e.g. /layer4/*)");
         int count = 0;
-        for (int p = 0; p < d->n_order; p++)
-            count += strcmp(nt_dbg_node_at(d, p)->op_type, type) == 0;
-        if ((st = nt_dbg_bps_add(&d->bps, NT_DBG_BP_OP, temporary, type, NULL, &id)) != NT_OK)
+        for (int p = 0; p < d->n_order; p++) {
+            const nt_node *n = nt_dbg_node_at(d, p);
+            count += nt_node_pattern_match(args, n->name, n->op_type);
+        }
+        if ((st = nt_dbg_bps_add(&d->bps, is_op ? NT_DBG_BP_OP : NT_DBG_BP_NODE, temporary, target, NULL, &id)) !=
+            NT_OK)
             return st;
-        nt_buf_printf(&d->ob, "%s %d at op:%s (%d node%s)\n", what, id, type, count, count == 1 ? "" : "s");
-        if (count == 0)
-            nt_buf_printf(&d->ob, "Note: the model has no %s node; this breakpoint will not stop.\n", type);
+        nt_buf_printf(&d->ob, "%s %d at %s (%d node%s)\n", what, id, args, count, count == 1 ? "" : "s");
+        if (count == 0) { /* on stderr, as for a --trace filter that matches nothing */
+            fflush(d->out);
+            fprintf(d->err, "warning: '%s' matches no node; breakpoint %d will not stop\n", args, id);
+        }
         return NT_OK;
     }
     int pos = find_node(d, args);
@@ -655,9 +673,10 @@ const dbg_command nt_dbg_commands[] = {
     {"next", "n", "[N]", "run one node (or N) and stop after it",
      "A breakpoint on a node stops before it even while stepping.", nt_dbg_cmd_next},
     {"finish", NULL, "", "run to the end, ignoring breakpoints and watches", "", nt_dbg_cmd_finish},
-    {"break", "b", "NODE|#N|op:TYPE|if COND", "set a breakpoint",
+    {"break", "b", "NODE|#N|GLOB|op:TYPE|if COND", "set a breakpoint",
      "break NODE      stop before the node of that name runs (#N: position in 'list')\n"
-     "break op:TYPE   stop before every node of that op type\n"
+     "break GLOB      stop before every node whose name matches (break /layer4/*)\n"
+     "break op:TYPE   stop before every node of that op type (any case; a glob)\n"
      "break if COND   stop after any node with an output that meets COND:\n"
      "  COND tests statistics of one output: nan, inf, pinf, ninf (counts),\n"
      "  min, max, mean, std (over finite values), absmax (Inf if any Inf),\n"
@@ -669,7 +688,7 @@ const dbg_command nt_dbg_commands[] = {
      "    break if op:Relu && zeros > 0.9\n"
      "    break if (max > 1e4 || min < -1e4) && !op:Softmax",
      cmd_break},
-    {"tbreak", NULL, "NODE|#N|op:TYPE|if COND", "set a breakpoint deleted after it stops once", "",
+    {"tbreak", NULL, "NODE|#N|GLOB|op:TYPE|if COND", "set a breakpoint deleted after it stops once", "",
      cmd_tbreak},
     {"watch", NULL, "VALUE COND", "stop after VALUE is computed if it meets COND",
      "COND is as for 'break if' (see 'help break').  A watch on a graph input or\n"

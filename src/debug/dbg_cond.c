@@ -10,6 +10,7 @@
  * tensor are computed only when a test is reached.
  */
 #include "debug/dbg_cond.h"
+#include "graph/node_pattern.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -370,7 +371,7 @@ static bool eval_node(const nt_dbg_cond *c, int i, nt_dbg_subject *s)
     case COND_OR: return eval_node(c, n->a, s) || eval_node(c, n->b, s);
     case COND_AND: return eval_node(c, n->a, s) && eval_node(c, n->b, s);
     case COND_NOT: return !eval_node(c, n->a, s);
-    case COND_OP: return s->op_type && strcmp(s->op_type, n->str) == 0;
+    case COND_OP: return nt_node_op_match(n->str, s->op_type); /* as break op:TYPE does */
     case COND_NODE: return s->node_name && strcmp(s->node_name, n->str) == 0;
     case COND_TEST: return compare(stat_value(s, n->stat), n->cmp, n->num);
     }

@@ -5,8 +5,8 @@
  */
 #include "trace/tracers.h"
 #include "core/sha256.h"
+#include "graph/node_pattern.h"
 
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -17,15 +17,9 @@ bool nt_node_filter_match(const nt_node_filter *f, const char *name, const char 
 {
     if (f->n == 0)
         return true;
-    for (int i = 0; i < f->n; i++) {
-        const char *p = f->pats[i];
-        if (strncmp(p, "op:", 3) == 0) {
-            if (fnmatch(p + 3, op_type, 0) == 0)
-                return true;
-        } else if (fnmatch(p, name, 0) == 0) {
+    for (int i = 0; i < f->n; i++)
+        if (nt_node_pattern_match(f->pats[i], name, op_type))
             return true;
-        }
-    }
     return false;
 }
 

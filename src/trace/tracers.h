@@ -16,8 +16,9 @@
 
 /* ---------------------------------------------------------------- filters */
 
-/* A node filter: patterns that are globs on the node name ("conv*") or
- * "op:TYPE" (a glob on the op type).  An empty filter matches every node. */
+/* A node filter: node patterns (graph/node_pattern.h): globs on the node
+ * name ("conv*") or "op:TYPE" (a glob on the op type, any case).  An empty
+ * filter matches every node. */
 typedef struct nt_node_filter {
     int n;
     const char *pats[32];

@@ -172,6 +172,16 @@ echo run | (cd "$tmp" && "$nt" debug reshape.onnx -i x.npy -i s.npy >fail.out 2>
 rc=$?
 if [ $rc = 2 ] && grep -q "^Run failed: node 'rs'" "$tmp/fail.out"; then ok; else bad "a failed last run: exit $rc, expected 2"; fi
 
+# ---- break takes --trace filter patterns: globs, op:TYPE in any case; no match said on stderr
+session break_glob demo.onnx digit.npy
+rc_is break_glob 0
+has break_glob "Breakpoint 1 at /[3-9]/* (5 nodes)"
+has break_glob "Breakpoint 2 at op:relu (2 nodes)"
+has break_glob "warning: 'no-such-*' matches no node; breakpoint 3 will not stop"
+has break_glob "Breakpoint 2, before node #1 '/1/Relu' (Relu)"
+has break_glob "Breakpoint 1, before node #3 '/3/Conv' (Conv)"
+has break_glob "Breakpoint 1, before node #4 '/4/Relu' (Relu)"
+
 # ---- the demo CNN: summarization, hist, dump (numpy reads it), next N, help
 session demo demo.onnx digit.npy
 rc_is demo 0

@@ -8,6 +8,7 @@
    every node output of a model is made a graph output with the onnx library,
    run in ORT, and compared with nntrace's dump of the same tensors.
 3. profile.json is valid Chrome trace JSON with one complete event per node.
+   Filters: op types in any case, unmatched patterns named on stderr.
 4. big tensors (several scan pieces, NaN/Inf/-0 inside) and a Loop whose body
    makes big tensors: stats.jsonl matches numpy and is the same bytes scanned
    in the background, inline (NNTRACE_STATS_INLINE=1) and on 2 threads.
@@ -78,6 +79,20 @@ def stats_vs_dump(nt, tmp):
     check(len(ev) == 8 and all("flops" in e["args"] and e["dur"] >= 0 for e in ev), "profile.json events")
     info = json.load(open(os.path.join(rd, "run.json")))
     check(len(info["model"]["sha256"]) == 64 and info["runs"] == 1, "run.json")
+
+
+def filter_patterns(nt, tmp):
+    """--trace filters: op types match in any case; a pattern that matches no
+    node is named on stderr and the run still succeeds."""
+    model, x = os.path.join(DEMO, "model.onnx"), os.path.join(DEMO, "digit.npy")
+    r = run([nt, "run", model, "-i", x, "--trace", "print:op:conv"])
+    convs = [l for l in r.stdout.splitlines() if l.startswith("[") and "(Conv)" in l]
+    check(r.returncode == 0 and len(convs) == 2 and "(Relu)" not in r.stdout, "op:conv traces both Conv nodes only")
+    r = run([nt, "run", model, "-i", x, "--trace", "print:/[12]/*", "--trace", "print:nosuch*", "--trace",
+             "print:op:LSTM"])
+    check(r.returncode == 0, "a filter that matches nothing does not change the exit code")
+    check("'nosuch*' matches no node" in r.stderr and "'op:LSTM' matches no node" in r.stderr
+          and "/[12]/*" not in r.stderr, f"unmatched filters are named on stderr: {r.stderr!r}")
 
 
 def same_stats_every_way(nt, tmp, model, x, what, repeat=1):
@@ -233,6 +248,7 @@ def main():
     nt = sys.argv[1]
     with tempfile.TemporaryDirectory() as tmp:
         stats_vs_dump(nt, tmp)
+        filter_patterns(nt, tmp)
         big_tensors(nt, tmp)
         loop_model(nt, tmp)
         intermediates_vs_ort(nt, tmp, os.path.join(DEMO, "model.onnx"), [os.path.join(DEMO, "digit.npy")])
