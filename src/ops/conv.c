@@ -6,7 +6,8 @@
  * Float32 Conv picks one of these paths per node and run:
  *   - depthwise (one input channel per group, 1-D or 2-D): a direct loop per
  *     channel, parallel over channels; 3x3 windows of stride 1 or 2 go to
- *     dwconv.c (rows vectorized, compiled per CPU);
+ *     dwconv.c, any other window to dwconv_any.c (rows vectorized, kernel
+ *     set chosen at run time);
  *   - with our own kernels (sgemm.h: AVX-512 or AVX2+FMA, chosen at run
  *     time) and a 1-D or 2-D window:
  *       3x3 stride 1, one group, >= 16 channels each way: Winograd
@@ -251,85 +252,59 @@ static void im2col_f64_range(void *arg, int64_t b, int64_t e)
 
 /* Depthwise: channel q of the N*M output planes reads input plane
  * (n, q_m / (M/group)) with its own (KH,KW) filter.  x plane is (IH,IW),
- * y plane is (OH,OW). */
+ * y plane is (OH,OW).  Work is split into one part per thread, each with
+ * its own slice of scratch (the padded copy of dwconv_any.c). */
 typedef struct dw_job {
     const float *x, *wt, *bias;
     float *y;
     nt_window w;            /* 2-D */
-    int64_t C, M, Mg;
+    int64_t C, M, Mg, NM, parts;
+    float *scratch;
+    size_t scratch_floats;  /* per part */
 } dw_job;
 
-NT_VECTORIZE static void dw_range(void *arg, int64_t b, int64_t e)
+static void dw_range(void *arg, int64_t b, int64_t e)
 {
     const dw_job *j = arg;
     const nt_window *w = &j->w;
-    const int64_t IH = w->in[0], IW = w->in[1], OH = w->out[0], OW = w->out[1];
-    const int64_t KH = w->kernel[0], KW = w->kernel[1], SH = w->stride[0], SW = w->stride[1];
-    /* off[kw]: input column of tap kw for output 0; [ilo, ihi): outputs whose
-     * taps are all inside the row. */
-    int64_t off[64], ilo = 0, ihi = OW;
-    if (KW > 64)
-        return;
-    for (int64_t kw = 0; kw < KW; kw++) {
-        off[kw] = kw * w->dil[1] - w->pad_begin[1];
-        int64_t lo = off[kw] < 0 ? (-off[kw] + SW - 1) / SW : 0;
-        int64_t hi = IW - 1 - off[kw] < 0 ? 0 : (IW - 1 - off[kw]) / SW + 1;
-        ilo = lo > ilo ? lo : ilo;
-        ihi = hi < ihi ? hi : ihi;
-    }
-    if (ihi < ilo)
-        ihi = ilo;
+    const int64_t IN = w->in[0] * w->in[1], OUT = w->out[0] * w->out[1], KK = w->kernel[0] * w->kernel[1];
     const bool dw3 = nt_dwconv3x3_applies(w);
-    for (int64_t q = b; q < e; q++) {
-        int64_t n = q / j->M, m = q % j->M, c = m / j->Mg;
-        const float *x = j->x + (n * j->C + c) * IH * IW;
-        const float *k = j->wt + m * KH * KW;
-        float *y = j->y + q * OH * OW;
-        float bv = j->bias ? j->bias[m] : 0.0f;
-        if (dw3) {
-            nt_dwconv3x3_plane(x, k, bv, y, w);
-            continue;
-        }
-        for (int64_t oh = 0; oh < OH; oh++) {
-            float *restrict yr = y + oh * OW;
-            for (int64_t ow = 0; ow < OW; ow++)
-                yr[ow] = bv;
-            for (int64_t kh = 0; kh < KH; kh++) {
-                int64_t ih = oh * SH - w->pad_begin[0] + kh * w->dil[0];
-                if (ih < 0 || ih >= IH)
-                    continue;
-                const float *restrict xr = x + ih * IW;
-                const float *kr = k + kh * KW;
-                /* Edges: outputs where some horizontal tap is in the padding. */
-                for (int64_t ow = 0; ow < OW; ow++) {
-                    if (ow == ilo)
-                        ow = ihi > ilo ? ihi : ilo;
-                    if (ow >= OW)
-                        break;
-                    float a = yr[ow];
-                    for (int64_t kw = 0; kw < KW; kw++) {
-                        int64_t iw = ow * SW + off[kw];
-                        if (iw >= 0 && iw < IW)
-                            a += kr[kw] * xr[iw];
-                    }
-                    yr[ow] = a;
-                }
-                /* Interior: every tap valid; one pass over the row with the
-                 * taps unrolled (same summation order as the edges). */
-                if (KW == 3 && SW == 1)
-                    for (int64_t ow = ilo; ow < ihi; ow++)
-                        yr[ow] = ((yr[ow] + kr[0] * xr[ow + off[0]]) + kr[1] * xr[ow + off[1]]) + kr[2] * xr[ow + off[2]];
-                else if (KW == 3 && SW == 2)
-                    for (int64_t ow = ilo; ow < ihi; ow++)
-                        yr[ow] = ((yr[ow] + kr[0] * xr[2 * ow + off[0]]) + kr[1] * xr[2 * ow + off[1]]) +
-                                 kr[2] * xr[2 * ow + off[2]];
-                else
-                    for (int64_t kw = 0; kw < KW; kw++)
-                        for (int64_t ow = ilo; ow < ihi; ow++)
-                            yr[ow] += kr[kw] * xr[ow * SW + off[kw]];
+    for (int64_t part = b; part < e; part++) {
+        float *scratch = j->scratch ? j->scratch + part * j->scratch_floats : NULL;
+        const float *copied = NULL;
+        for (int64_t q = part * j->NM / j->parts; q < (part + 1) * j->NM / j->parts; q++) {
+            int64_t n = q / j->M, m = q % j->M, c = m / j->Mg;
+            const float *x = j->x + (n * j->C + c) * IN;
+            const float *k = j->wt + m * KK;
+            float bv = j->bias ? j->bias[m] : 0.0f;
+            if (dw3) {
+                nt_dwconv3x3_plane(x, k, bv, j->y + q * OUT, w);
+                continue;
             }
+            nt_dwconv_plane(x, k, bv, j->y + q * OUT, w, scratch, copied);
+            copied = x;
         }
     }
+}
+
+/* Runs the depthwise planes of X into Y (float32, 1-D or 2-D windows). */
+static nt_status conv_depthwise_f32(nt_kernel_ctx *ctx, nt_conv_state *st, const nt_conv_shape *cs,
+                                    const float *x, const float *wt, const float *bias, float *y)
+{
+    dw_job j = {x, wt, bias, y, promote_2d(&cs->w), cs->C, cs->M, cs->M / st->group, cs->N * cs->M, 1, NULL, 0};
+    j.parts = nt_exec_threads(ctx->exec);
+    if (j.parts > j.NM)
+        j.parts = j.NM;
+    if (!nt_dwconv3x3_applies(&j.w) && (j.scratch_floats = nt_dwconv_scratch_floats(&j.w)) > 0) {
+        /* rounded to whole cache lines so parts do not share one */
+        j.scratch_floats = (j.scratch_floats + 15) / 16 * 16;
+        size_t nbytes;
+        if (!nt_mul_size(j.scratch_floats * sizeof(float), (size_t)j.parts, &nbytes) ||
+            !(j.scratch = nt_scratch_get(&st->xbuf, nbytes)))
+            return nt_ctx_error(ctx, NT_ERR_NOMEM, "no memory for the depthwise padded planes");
+    }
+    nt_parallel_for(ctx->exec, j.parts, 1, dw_range, &j);
+    return NT_OK;
 }
 
 /* Fills each of the n rows of length len with bias[r] (0 without bias). */
@@ -369,11 +344,11 @@ static nt_status check_blas_size(const nt_kernel_ctx *ctx, int64_t a, int64_t b,
         nt_status s = check_blas_size(ctx, Mg, OUT, Cg * K);                                                  \
         if (s != NT_OK)                                                                                       \
             return s;                                                                                         \
-        if (HAS_DW && Cg == 1 && w->nsp <= 2 && w->kernel[w->nsp - 1] <= 64) {                                                               \
-            dw_job j = {(const float *)x, (const float *)wt, (const float *)bias, (float *)y,                 \
-                        promote_2d(w), C, M, Mg};                                                             \
-            nt_parallel_for(ctx->exec, N * M, 1, dw_range, &j);                                               \
-            return NT_OK;                                                                                     \
+        if (HAS_DW && Cg == 1 && w->nsp <= 2) {                                                               \
+            nt_window w2_ = promote_2d(w);                                                                    \
+            if (nt_dwconv3x3_applies(&w2_) || nt_dwconv_applies(&w2_))                                        \
+                return conv_depthwise_f32(ctx, st, cs, (const float *)x, (const float *)wt,                   \
+                                          (const float *)bias, (float *)y);                                   \
         }                                                                                                     \
         bool pointwise = is_pointwise(w);                                                                     \
         T *col = NULL;                                                                                        \
