@@ -8,6 +8,9 @@
 #   make fuzz                 libFuzzer harnesses (clang) in build-fuzz/
 #   make SANITIZE=address,undefined check    the same under ASan+UBSan (in build-san/)
 #   make WERROR=1             warnings are errors (CI)
+#   make layers               no source file includes a layer above its own
+#   make install PREFIX=DIR   bin/, lib/ (.a, .so with soname), include/, lib/pkgconfig/nntrace.pc
+#   make uninstall PREFIX=DIR
 
 CC       ?= cc
 SANITIZE ?=
@@ -49,7 +52,7 @@ EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 CORPUS   ?= ../shared/onnx-node-tests
 
-.PHONY: all lib check unit conformance conformance-update e2e examples bench fuzz clean
+.PHONY: all lib check unit conformance conformance-update e2e examples bench fuzz clean layers install uninstall
 all: $(BUILD)/nntrace $(BUILD)/libnntrace.a $(BUILD)/libnntrace.so
 
 lib: $(BUILD)/libnntrace.a $(BUILD)/libnntrace.so
@@ -65,6 +68,11 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# The library's own objects hide every symbol that include/nntrace.h does not
+# mark NT_API, so libnntrace.so exports exactly the public header (the static
+# library and the CLI, linked statically, still see everything).
+$(LIB_OBJ): CFLAGS += -fvisibility=hidden
 
 # The dashboard's front end is embedded into the binary (see scripts/embed.sh).
 $(BUILD)/web_assets.c: scripts/embed.sh $(shell find web -type f ! -path '*/node_modules/*' 2>/dev/null)
@@ -87,9 +95,19 @@ $(BUILD)/libnntrace.a: $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)ar rcs $@ $^
 
-$(BUILD)/libnntrace.so: $(LIB_OBJ)
+# The soname carries the ABI's major version (NT_SOVERSION); bump it when a
+# public struct or signature changes incompatibly.
+NT_VERSION   := $(shell sed -n 's/^\#define NT_VERSION_STRING "\(.*\)"/\1/p' include/nntrace.h)
+NT_SOVERSION := 0
+# The version script lists the NT_API functions of the header, and hides the
+# rest too (the resolvers gcc emits for target_clones ignore -fvisibility).
+$(BUILD)/libnntrace.map: include/nntrace.h
+	@mkdir -p $(dir $@)
+	$(Q){ echo "{ global:"; sed -n 's/^NT_API .*[ *]\(nt_[a-z_0-9]*\)(.*/  \1;/p' $<; echo "  local: *; };"; } > $@
+$(BUILD)/libnntrace.so: $(LIB_OBJ) $(BUILD)/libnntrace.map
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) -shared $(LDFLAGS) -Wl,-soname,libnntrace.so.$(NT_SOVERSION) -Wl,--version-script,$(BUILD)/libnntrace.map \
+	    -o $@ $(LIB_OBJ) $(LDLIBS)
 
 $(BUILD)/nntrace: $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libnntrace.a
 	@$(if $(Q),echo "  LD      $@")
@@ -115,7 +133,10 @@ conformance: $(BUILD)/tests/conformance
 e2e: all examples
 	@sh tests/e2e/run.sh $(BUILD)
 
-check: all unit conformance e2e
+check: layers all unit conformance e2e
+
+layers:
+	@sh scripts/check_layers.sh src
 
 # ---- examples
 examples: $(EXAMPLE_BIN)
@@ -156,6 +177,26 @@ fuzz: $(FUZZ_BIN)
 
 clean:
 	rm -rf build build-san build-fuzz
+
+# ---- install (PREFIX=/usr/local; DESTDIR for staging)
+PREFIX ?= /usr/local
+LIBDIR := $(DESTDIR)$(PREFIX)/lib
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(BUILD)/nntrace $(DESTDIR)$(PREFIX)/bin/nntrace
+	install -m 644 $(BUILD)/libnntrace.a $(LIBDIR)/libnntrace.a
+	install -m 755 $(BUILD)/libnntrace.so $(LIBDIR)/libnntrace.so.$(NT_VERSION)
+	ln -sf libnntrace.so.$(NT_VERSION) $(LIBDIR)/libnntrace.so.$(NT_SOVERSION)
+	ln -sf libnntrace.so.$(NT_SOVERSION) $(LIBDIR)/libnntrace.so
+	install -m 644 include/nntrace.h $(DESTDIR)$(PREFIX)/include/nntrace.h
+	sh scripts/make_pc.sh "$(PREFIX)" "$(NT_VERSION)" "$(PKGS)" > $(LIBDIR)/pkgconfig/nntrace.pc
+	sh scripts/make_pc.sh "$(PREFIX)" "$(NT_VERSION)" "$(PKGS)" static > $(LIBDIR)/pkgconfig/nntrace-static.pc
+	@echo "installed into $(DESTDIR)$(PREFIX); build against it with: pkg-config --cflags --libs nntrace"
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/nntrace $(LIBDIR)/libnntrace.a $(LIBDIR)/libnntrace.so \
+	      $(LIBDIR)/libnntrace.so.$(NT_SOVERSION) $(LIBDIR)/libnntrace.so.$(NT_VERSION) \
+	      $(DESTDIR)$(PREFIX)/include/nntrace.h $(LIBDIR)/pkgconfig/nntrace.pc $(LIBDIR)/pkgconfig/nntrace-static.pc
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 

@@ -24,6 +24,14 @@ extern "C" {
 
 #define NT_VERSION_STRING "0.1.0"
 
+/* Marks the library's exported functions: libnntrace is built with
+ * -fvisibility=hidden, so the shared library exports exactly this header. */
+#if defined(__GNUC__) || defined(__clang__)
+#define NT_API __attribute__((visibility("default")))
+#else
+#define NT_API
+#endif
+
 /* ---------------------------------------------------------------- status */
 
 typedef enum nt_status {
@@ -40,9 +48,9 @@ typedef enum nt_status {
 } nt_status;
 
 /* The message of the last failure on this thread ("" when none). */
-const char *nt_last_error(void);
+NT_API const char *nt_last_error(void);
 /* A short fixed name for a status ("parse error", ...). */
-const char *nt_status_name(nt_status s);
+NT_API const char *nt_status_name(nt_status s);
 
 /* ---------------------------------------------------------------- dtypes */
 
@@ -76,13 +84,13 @@ typedef enum nt_dtype {
 } nt_dtype;
 
 /* Bytes per element; 0 for STRING, sub-byte and unknown types. */
-size_t nt_dtype_size(nt_dtype t);
+NT_API size_t nt_dtype_size(nt_dtype t);
 /* numpy-style name: "float32", "int64", "bool", ...; "undefined" if unknown. */
-const char *nt_dtype_name(nt_dtype t);
+NT_API const char *nt_dtype_name(nt_dtype t);
 /* ONNX-style name: "FLOAT", "INT64", ... */
-const char *nt_dtype_onnx_name(nt_dtype t);
+NT_API const char *nt_dtype_onnx_name(nt_dtype t);
 /* Inverse of nt_dtype_name (also accepts ONNX names); UNDEFINED if unknown. */
-nt_dtype nt_dtype_from_name(const char *name);
+NT_API nt_dtype nt_dtype_from_name(const char *name);
 
 /* ---------------------------------------------------------------- tensors */
 
@@ -108,32 +116,32 @@ enum {
 };
 
 /* Product of dims (1 for a scalar); -1 if any dim is unknown. */
-int64_t nt_tensor_numel(const nt_tensor *t);
+NT_API int64_t nt_tensor_numel(const nt_tensor *t);
 /* numel * element size. */
-size_t nt_tensor_nbytes(const nt_tensor *t);
+NT_API size_t nt_tensor_nbytes(const nt_tensor *t);
 /* A new tensor with zeroed, owned, 64-byte aligned data. */
-nt_status nt_tensor_new(nt_dtype dtype, int ndim, const int64_t *dims, nt_tensor **out);
+NT_API nt_status nt_tensor_new(nt_dtype dtype, int ndim, const int64_t *dims, nt_tensor **out);
 /* Deep copy (owned data). */
-nt_status nt_tensor_clone(const nt_tensor *src, nt_tensor **out);
-void nt_tensor_free(nt_tensor *t);
+NT_API nt_status nt_tensor_clone(const nt_tensor *src, nt_tensor **out);
+NT_API void nt_tensor_free(nt_tensor *t);
 /* "float32[1,3,224,224]" into buf (always NUL-terminated). */
-void nt_tensor_describe(const nt_tensor *t, char *buf, size_t len);
+NT_API void nt_tensor_describe(const nt_tensor *t, char *buf, size_t len);
 
 /* Element i (row-major) of any numeric tensor as a double; NaN for
  * non-numeric dtypes.  Convenience for printing and tests, not for speed. */
-double nt_tensor_get_f64(const nt_tensor *t, int64_t i);
+NT_API double nt_tensor_get_f64(const nt_tensor *t, int64_t i);
 /* Stores v into element i, converting to the tensor's dtype. */
-void nt_tensor_set_f64(nt_tensor *t, int64_t i, double v);
+NT_API void nt_tensor_set_f64(nt_tensor *t, int64_t i, double v);
 
 /* Tensor files: .npy (v1/v2/v3) and ONNX TensorProto .pb, chosen by suffix. */
-nt_status nt_tensor_load(const char *path, nt_tensor **out);
-nt_status nt_tensor_save(const char *path, const nt_tensor *t);
-nt_status nt_npy_load(const char *path, nt_tensor **out);
-nt_status nt_npy_save(const char *path, const nt_tensor *t);
-nt_status nt_npy_parse(const void *buf, size_t len, const char *what, nt_tensor **out);
-nt_status nt_pb_tensor_load(const char *path, nt_tensor **out, char **name);
-nt_status nt_pb_tensor_save(const char *path, const nt_tensor *t, const char *name);
-nt_status nt_pb_tensor_parse(const void *buf, size_t len, const char *what,
+NT_API nt_status nt_tensor_load(const char *path, nt_tensor **out);
+NT_API nt_status nt_tensor_save(const char *path, const nt_tensor *t);
+NT_API nt_status nt_npy_load(const char *path, nt_tensor **out);
+NT_API nt_status nt_npy_save(const char *path, const nt_tensor *t);
+NT_API nt_status nt_npy_parse(const void *buf, size_t len, const char *what, nt_tensor **out);
+NT_API nt_status nt_pb_tensor_load(const char *path, nt_tensor **out, char **name);
+NT_API nt_status nt_pb_tensor_save(const char *path, const nt_tensor *t, const char *name);
+NT_API nt_status nt_pb_tensor_parse(const void *buf, size_t len, const char *what,
                              nt_tensor **out, char **name);
 
 /* ---------------------------------------------------------------- models */
@@ -142,9 +150,9 @@ typedef struct nt_model nt_model;
 typedef struct nt_session nt_session;
 
 /* Maps the file and parses it in place; initializer data stays in the map. */
-nt_status nt_model_load(const char *path, nt_model **out);
-nt_status nt_model_load_buffer(const void *buf, size_t len, const char *what, nt_model **out);
-void nt_model_free(nt_model *m);
+NT_API nt_status nt_model_load(const char *path, nt_model **out);
+NT_API nt_status nt_model_load_buffer(const void *buf, size_t len, const char *what, nt_model **out);
+NT_API void nt_model_free(nt_model *m);
 
 /* Describes one graph input or output. dims[i] == -1 with dim_names[i]
  * set is symbolic; -1 with NULL name is unknown; ndim == -1 unknown rank. */
@@ -156,12 +164,12 @@ typedef struct nt_value_info {
     const char *const *dim_names;
 } nt_value_info;
 
-int nt_model_input_count(const nt_model *m);
-int nt_model_output_count(const nt_model *m);
-nt_status nt_model_input_info(const nt_model *m, int i, nt_value_info *out);
-nt_status nt_model_output_info(const nt_model *m, int i, nt_value_info *out);
-int nt_model_node_count(const nt_model *m);
-const char *nt_model_path(const nt_model *m);
+NT_API int nt_model_input_count(const nt_model *m);
+NT_API int nt_model_output_count(const nt_model *m);
+NT_API nt_status nt_model_input_info(const nt_model *m, int i, nt_value_info *out);
+NT_API nt_status nt_model_output_info(const nt_model *m, int i, nt_value_info *out);
+NT_API int nt_model_node_count(const nt_model *m);
+NT_API const char *nt_model_path(const nt_model *m);
 
 /* ---------------------------------------------------------------- tracers */
 
@@ -218,52 +226,52 @@ typedef struct nt_session_options {
 
 /* Plans the model: operator lookup (every unsupported node reported at once),
  * topological order, static shape inference. */
-nt_status nt_session_new(nt_model *m, const nt_session_options *opt, nt_session **out);
-void nt_session_free(nt_session *s);
+NT_API nt_status nt_session_new(nt_model *m, const nt_session_options *opt, nt_session **out);
+NT_API void nt_session_free(nt_session *s);
 
 /* Binds a graph input by name (copied into the session). */
-nt_status nt_session_set_input(nt_session *s, const char *name, const nt_tensor *t);
-nt_status nt_session_add_tracer(nt_session *s, const nt_tracer *tracer);
+NT_API nt_status nt_session_set_input(nt_session *s, const char *name, const nt_tensor *t);
+NT_API nt_status nt_session_add_tracer(nt_session *s, const nt_tracer *tracer);
 /* Runs from the start, or resumes a paused run. */
-nt_status nt_session_run(nt_session *s);
-bool nt_session_paused(const nt_session *s);
+NT_API nt_status nt_session_run(nt_session *s);
+NT_API bool nt_session_paused(const nt_session *s);
 /* Borrowed; valid until the next run or nt_session_free. */
-nt_status nt_session_get_output(nt_session *s, int i, const nt_tensor **out);
+NT_API nt_status nt_session_get_output(nt_session *s, int i, const nt_tensor **out);
 /* Any live value by tensor name (graph input, initializer, node output). */
-nt_status nt_session_get_value(nt_session *s, const char *name, nt_tensor **out);
+NT_API nt_status nt_session_get_value(nt_session *s, const char *name, nt_tensor **out);
 /* Keep every intermediate value alive for the whole run (debuggers), instead
  * of freeing each after its last use. */
-void nt_session_set_keep_values(nt_session *s, bool keep);
+NT_API void nt_session_set_keep_values(nt_session *s, bool keep);
 /* Problems static shape inference found while planning ("node 'x' (Op):
  * message" lines; "" if none).  Valid until nt_session_free. */
-const char *nt_session_plan_warnings(const nt_session *s);
+NT_API const char *nt_session_plan_warnings(const nt_session *s);
 /* Peak bytes of intermediate tensors held at once in the last run. */
-size_t nt_session_peak_bytes(const nt_session *s);
+NT_API size_t nt_session_peak_bytes(const nt_session *s);
 
 /* ---------------------------------------------------------------- events */
 
 /* A TensorBoard event-file writer (events.out.tfevents.<time>.<host>...). */
 typedef struct nt_writer nt_writer;
 
-nt_status nt_writer_open(const char *dir, nt_writer **out);
-nt_status nt_writer_scalar(nt_writer *w, const char *tag, int64_t step, double value);
-nt_status nt_writer_histogram(nt_writer *w, const char *tag, int64_t step,
+NT_API nt_status nt_writer_open(const char *dir, nt_writer **out);
+NT_API nt_status nt_writer_scalar(nt_writer *w, const char *tag, int64_t step, double value);
+NT_API nt_status nt_writer_histogram(nt_writer *w, const char *tag, int64_t step,
                               const float *values, size_t n);
 /* 8-bit images, channels 1 (gray), 3 (RGB) or 4 (RGBA), row-major HWC. */
-nt_status nt_writer_image(nt_writer *w, const char *tag, int64_t step, const uint8_t *pixels,
+NT_API nt_status nt_writer_image(nt_writer *w, const char *tag, int64_t step, const uint8_t *pixels,
                           int height, int width, int channels);
-nt_status nt_writer_text(nt_writer *w, const char *tag, int64_t step, const char *text);
-nt_status nt_writer_flush(nt_writer *w);
+NT_API nt_status nt_writer_text(nt_writer *w, const char *tag, int64_t step, const char *text);
+NT_API nt_status nt_writer_flush(nt_writer *w);
 /* Flushes and closes; returns the first write error seen, if any. */
-nt_status nt_writer_close(nt_writer *w);
+NT_API nt_status nt_writer_close(nt_writer *w);
 
 /*
  * NT_TRACE(name, tensor_ptr): print-statement tracing of a user's own
  * tensor (name, shape, min/max/mean/NaN count) to stderr.  Compiles to
  * nothing unless NT_TRACE_ENABLED is defined non-zero.
  */
-void nt_trace_tensor(const char *file, int line, const char *name, const nt_tensor *t);
-void nt_trace_floats(const char *file, int line, const char *name, const float *v, size_t n);
+NT_API void nt_trace_tensor(const char *file, int line, const char *name, const nt_tensor *t);
+NT_API void nt_trace_floats(const char *file, int line, const char *name, const float *v, size_t n);
 #if defined(NT_TRACE_ENABLED) && NT_TRACE_ENABLED
 #define NT_TRACE(name, t) nt_trace_tensor(__FILE__, __LINE__, (name), (t))
 #define NT_TRACE_FLOATS(name, v, n) nt_trace_floats(__FILE__, __LINE__, (name), (v), (n))

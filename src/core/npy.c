@@ -23,7 +23,7 @@
  * axis), so the two can be compared byte for byte in tests.
  */
 #include "core/core.h"
-#include "onnx/writer.h"
+#include "core/npy.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -3,6 +3,7 @@
  * tracers, run / pause / resume, read outputs and live values.
  */
 #include "exec/exec.h"
+#include "core/vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -167,12 +168,13 @@ nt_status nt_session_add_tracer(nt_session *s, const nt_tracer *tracer)
         s->n_releasing++;
     uint32_t bit = 1u << s->n_tracers;
     s->n_tracers++;
-    /* Ask once per node (at every depth) whether the tracer wants it. */
-    nt_plan *stack[64];
-    int top = 0;
-    stack[top++] = s->plan;
-    while (top > 0) {
-        nt_plan *p = stack[--top];
+    /* Ask once per node (at every depth) whether the tracer wants it.  The
+     * worklist grows on the heap: a model may hold any number of bodies. */
+    nt_vec work;
+    nt_vec_init(&work, sizeof(nt_plan *));
+    nt_status st = nt_vec_push(&work, &s->plan);
+    nt_plan *p;
+    while (st == NT_OK && nt_vec_pop(&work, &p)) {
         for (int pos = 0; pos < p->n_order; pos++) {
             nt_plan_node *pn = &p->nodes[p->order[pos]];
             const nt_node *n = pn->node;
@@ -181,9 +183,12 @@ nt_status nt_session_add_tracer(nt_session *s, const nt_tracer *tracer)
             if (!tracer->wants_node || tracer->wants_node(tracer->user, &view))
                 pn->traced |= bit;
         }
-        for (int i = 0; i < p->n_sub && top < 64; i++)
-            stack[top++] = p->subs[i];
+        for (int i = 0; i < p->n_sub && st == NT_OK; i++)
+            st = nt_vec_push(&work, &p->subs[i]);
     }
+    nt_vec_deinit(&work);
+    if (st != NT_OK)
+        return st;
     return NT_OK;
 }
 

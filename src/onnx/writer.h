@@ -24,6 +24,7 @@
 #define NT_ONNX_WRITER_H
 
 #include "core/core.h"
+#include "core/npy.h"   /* nt_npy_encode, nt_swap_bytes: writers of tensors use both */
 
 /* ---------------------------------------------------------------- tensors */
 
@@ -33,15 +34,6 @@
  * dtype with a fixed element layout is accepted (bfloat16, float8 and the
  * packed 4-bit types included); STRING and UNDEFINED are NT_ERR_UNSUPPORTED. */
 nt_status nt_onnx_encode_tensor(nt_buf *b, uint32_t field, const nt_tensor *t, const char *name);
-
-/* Appends t as a .npy file (format 1.0, or 2.0 for a header past 64 KiB),
- * byte-identical to numpy's np.save of the same array.  `what` names the
- * file in messages.  bfloat16, float8, 4-bit, string and undefined dtypes are
- * NT_ERR_UNSUPPORTED: numpy has no such dtype. */
-nt_status nt_npy_encode(nt_buf *b, const nt_tensor *t, const char *what);
-
-/* Reverses the byte order of `count` units of `width` bytes each, in place. */
-void nt_swap_bytes(void *data, size_t count, size_t width);
 
 /* ---------------------------------------------------------------- models */
 

@@ -43,6 +43,8 @@ fi
 [ -f "$here/eval_check.py" ] && run_check eval-check /usr/bin/python3 "$here/eval_check.py" "$nt"
 [ -f "$here/report_check.py" ] && run_check report-check /usr/bin/python3 "$here/report_check.py" "$nt"
 [ -f "$here/analyze_check.py" ] && run_check analyze-check /usr/bin/python3 "$here/analyze_check.py" "$nt"
+run_check many-bodies /usr/bin/python3 "$here/many_bodies_check.py" "$nt"
+run_check install sh "$here/install_check.sh" "$build"
 [ -f "$here/serve_check.py" ] && run_check serve-check /usr/bin/python3 "$here/serve_check.py" "$build"
 if [ -x /usr/bin/chromium ] && [ -d "$here/browser/node_modules/playwright-core" ]; then
     run_check browser node "$here/browser/dashboard.test.js" "$build"
