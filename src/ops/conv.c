@@ -18,6 +18,8 @@
  *       from the image (im2col fused into the packing, no column buffer);
  *     the weights are packed once and kept while W is a constant of the
  *     session (an initializer that is not a graph input);
+ *   before either, taps that only ever read padding (dilated 3x3 on small
+ *     maps) are cut from the window and the weights (conv_taps.c);
  *   - otherwise (no AVX2, 3-D windows, float64): im2col into a scratch
  *     buffer kept in the node state, then one GEMM per image and group
  *     (OpenBLAS; its own threads); pointwise without the im2col.
@@ -97,6 +99,7 @@ void nt_conv_release(void *state)
     nt_scratch_free(&st->wbuf);
     nt_scratch_free(&st->xbuf);
     nt_scratch_free(&st->acc);
+    nt_scratch_free(&st->slice);
     for (int64_t g = 0; g < st->n_wpk; g++)
         nt_sgemm_pa_free(&st->wpk[g]);
     free(st->wpk);
@@ -469,9 +472,54 @@ static nt_status conv_f32_fast(nt_kernel_ctx *ctx, nt_conv_state *st, const nt_c
     return NT_OK;
 }
 
-nt_status nt_conv_f32(nt_kernel_ctx *ctx, nt_conv_state *st, const nt_conv_shape *cs, const float *x,
+/* Narrows a grouped or dense convolution to its live taps (conv_taps.c)
+ * when some taps only read padding: *cs and *wt then describe the narrowed
+ * convolution.  The cut weights are kept while W stays the same constant
+ * and the box the same; cutting anew invalidates the packed caches that
+ * key on their address. */
+static nt_status narrow_to_live_taps(nt_kernel_ctx *ctx, nt_conv_state *st, nt_conv_shape *cs, const float **wt)
+{
+    nt_window live;
+    int64_t k0[NT_MAX_SPATIAL], key[2 * NT_MAX_SPATIAL] = {0};
+    if (!nt_window_live_taps(&cs->w, &live, k0))
+        return NT_OK;
+    for (int i = 0; i < live.nsp; i++) {
+        key[2 * i] = k0[i];
+        key[2 * i + 1] = live.kernel[i];
+    }
+    const int64_t MC = cs->M * (cs->C / st->group), KL = nt_window_kernel_size(&live);
+    size_t nbytes;
+    if (!nt_mul_size((size_t)(MC * KL), sizeof(float), &nbytes))
+        return nt_ctx_error(ctx, NT_ERR_NOMEM, "weights too large");
+    const void *old = st->slice.p;
+    float *wr = nt_scratch_get(&st->slice, nbytes);
+    if (!wr)
+        return nt_ctx_error(ctx, NT_ERR_NOMEM, "no memory for the narrowed weights");
+    if (!(wr == old && st->slice_src == *wt && input_is_constant(ctx, 1) &&
+          memcmp(st->slice_key, key, sizeof key) == 0)) {
+        nt_kernel_slice_f32(*wt, MC, &cs->w, &live, k0, wr);
+        st->slice_src = *wt;
+        memcpy(st->slice_key, key, sizeof key);
+        st->wpk_src = NULL;
+        nt_wino_free(st->wino);
+        st->wino = NULL;
+    }
+    cs->w = live;
+    *wt = wr;
+    return NT_OK;
+}
+
+nt_status nt_conv_f32(nt_kernel_ctx *ctx, nt_conv_state *st, const nt_conv_shape *cs_in, const float *x,
                       const float *wt, const float *bias, float *y)
 {
+    nt_conv_shape narrowed = *cs_in;
+    const nt_conv_shape *cs = cs_in;
+    if (cs->C / st->group > 1 && nt_window_out_size(&cs->w) > 0) {
+        nt_status s = narrow_to_live_taps(ctx, st, &narrowed, &wt);
+        if (s != NT_OK)
+            return s;
+        cs = &narrowed;
+    }
     bool done;
     nt_status s = conv_f32_fast(ctx, st, cs, x, wt, bias, y, &done);
     if (s != NT_OK || done)

@@ -66,6 +66,18 @@ void nt_im2col_s16(const int16_t *x, const nt_window *w, int16_t *col, int64_t r
 void nt_col2im_f32(const float *col, const nt_window *w, float *y, int64_t c0, int64_t c1);
 void nt_col2im_f64(const double *col, const nt_window *w, double *y, int64_t c0, int64_t c1);
 
+/* ---- live taps (conv_taps.c)
+ *
+ * Narrows w to the sub-box of kernel positions that read the input for at
+ * least one output (the rest only ever read padding).  Returns false when
+ * every tap is live (*live is then a copy of w).  k0[i] is the first live
+ * tap on axis i; the narrowed window has the same output size. */
+bool nt_window_live_taps(const nt_window *w, nt_window *live, int64_t *k0);
+/* Copies the live sub-box (from nt_window_live_taps) of each of the MC
+ * filters wt (MC, full kernel) into wr (MC, live kernel). */
+void nt_kernel_slice_f32(const float *wt, int64_t MC, const nt_window *full, const nt_window *live,
+                         const int64_t *k0, float *wr);
+
 /* Products of the window's kernel, out and in sizes. */
 int64_t nt_window_kernel_size(const nt_window *w);
 int64_t nt_window_out_size(const nt_window *w);
@@ -93,6 +105,11 @@ typedef struct nt_conv_state {
     int wpk_isa;
     bool wpk_const;
     struct nt_wino *wino;                    /* winograd.c */
+    /* Float32 weights narrowed to the live taps (conv_taps.c), with what
+     * they were cut from: the W address and the live box. */
+    nt_scratch slice;
+    const void *slice_src;
+    int64_t slice_key[2 * NT_MAX_SPATIAL];
 } nt_conv_state;
 
 /* Resolved shapes of a forward convolution: X (N,C,in...), W (M,C/group,k...),

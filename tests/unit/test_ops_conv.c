@@ -1067,6 +1067,83 @@ static void test_conv_weight_cache(void **unused)
         }
 }
 
+/* Taps that only ever read padding are dropped (conv_taps.c): ASPP-like
+ * dilated 3x3 on small maps (at dilation >= the map only the centre tap is
+ * left: a 1x1 conv), strided, asymmetric and 1-D/3-D windows whose edge
+ * taps die, under every kernel set; then one node with a constant W run on
+ * maps where the live taps differ (the cut and packed weights must follow). */
+static void test_conv_dead_taps(void **unused)
+{
+    (void)unused;
+    nt_sgemm_isa sets[3], prev = nt_sgemm_isa_get();
+    int n = kernel_sets(sets);
+    for (int si = 0; si < n; si++) {
+        nt_sgemm_isa_force(sets[si]);
+        static const int64_t aspp[][2] = {{16, 12}, {16, 24}, {16, 36}, {9, 6}, {5, 8}};
+        for (size_t i = 0; i < sizeof aspp / sizeof aspp[0]; i++) {
+            geo g = {.nsp = 2, .in = {aspp[i][0], aspp[i][0] + 1}, .k = {3, 3}, .s = {1, 1},
+                     .d = {aspp[i][1], aspp[i][1]}, .pb = {aspp[i][1], aspp[i][1]}, .pe = {aspp[i][1], aspp[i][1]}};
+            geo_out(&g);
+            check_conv_case(&g, 1, 20, 18, 1, i % 2 == 0, NT_DTYPE_FLOAT);
+            check_conv_case(&g, 1, 8, 6, 2, i % 2 == 1, NT_DTYPE_FLOAT);
+        }
+        for (int iter = 0; iter < 30; iter++) {
+            geo g = {.nsp = (int)rnd(1, 3)};
+            for (int a = 0; a < g.nsp; a++) {
+                g.in[a] = rnd(1, g.nsp == 3 ? 4 : 9);
+                g.k[a] = rnd(1, 5);
+                g.s[a] = rnd(1, 3);
+                g.d[a] = rnd(1, 6);
+                g.pb[a] = rnd(0, 12);
+                g.pe[a] = rnd(0, 12);
+                if ((g.k[a] - 1) * g.d[a] + 1 > g.in[a] + g.pb[a] + g.pe[a])
+                    g.pe[a] += (g.k[a] - 1) * g.d[a] + 1 - g.in[a] - g.pb[a] - g.pe[a];
+            }
+            geo_out(&g);
+            int64_t G = rnd(1, 2);
+            check_conv_case(&g, 1, G * rnd(2, 6), G * rnd(1, 5), G, rnd(0, 1), NT_DTYPE_FLOAT);
+        }
+    }
+    nt_sgemm_isa_force(prev);
+
+    /* one node state over maps of 10, 25, 10 and 40, W a constant: pads
+     * 30 and 18 at dilation 24 leave tap 1, taps 1-2, tap 1, all taps */
+    const int64_t C = 6, M = 5, sizes[4] = {10, 25, 10, 40};
+    int64_t wd[4] = {M, C, 3, 3};
+    nt_tensor *W = tensor_rand(NT_DTYPE_FLOAT, 4, wd);
+    geo g = {.nsp = 2, .k = {3, 3}, .s = {1, 1}, .d = {24, 24}, .pb = {30, 30}, .pe = {18, 18}};
+    attrs at = {0};
+    add_geo_attrs(&at, &g, false);
+    int node_in[2] = {0, 1}, node_out[1] = {2};
+    nt_value values[3] = {{.name = "X", .kind = NT_VALUE_INPUT},
+                          {.name = "W", .kind = NT_VALUE_INITIALIZER, .init = W},
+                          {.name = "Y"}};
+    nt_node node = {.name = "t", .op_type = "Conv", .domain = "", .n_in = 2, .n_out = 1, .in = node_in,
+                    .out = node_out, .n_attr = at.n, .attrs = at.a};
+    nt_graph graph = {.name = "g", .n_nodes = 1, .nodes = &node, .n_values = 3, .values = values};
+    const nt_op_def *op = nt_op_find("Conv", "", 17);
+    void *state = NULL;
+    assert_int_equal(op->prepare(&node, 17, &state), NT_OK);
+    for (int run = 0; run < 4; run++) {
+        g.in[0] = g.in[1] = sizes[run];
+        geo_out(&g);
+        int64_t xd[4] = {1, C, g.in[0], g.in[1]};
+        nt_tensor *X = tensor_rand(NT_DTYPE_FLOAT, 4, xd), *Y;
+        assert_int_equal(nt_tensor_new(NT_DTYPE_FLOAT, 4, (int64_t[]){1, M, g.out[0], g.out[1]}, &Y), NT_OK);
+        nt_tensor *in[2] = {X, W}, *out[1] = {Y};
+        nt_kernel_ctx ctx = {&node, 17, 2, 1, in, out, state, false, NULL, &graph};
+        assert_int_equal(op->infer(&ctx), NT_OK);
+        assert_int_equal(op->compute(&ctx), NT_OK);
+        double *ref = ref_conv(&g, 1, C, M, 1, X, W, NULL, 0, NULL);
+        expect_close(Y, ref, nt_tensor_numel(Y), 1e-4);
+        free(ref);
+        nt_tensor_free(X);
+        nt_tensor_free(Y);
+    }
+    op->release(state);
+    nt_tensor_free(W);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1087,6 +1164,7 @@ int main(void)
         cmocka_unit_test(test_conv_nan_propagation),
         cmocka_unit_test(test_conv_weight_cache),
         cmocka_unit_test(test_maxpool_nan),
+        cmocka_unit_test(test_conv_dead_taps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
