@@ -131,7 +131,7 @@ conformance: $(BUILD)/tests/conformance
 	@$(BUILD)/tests/conformance --corpus $(CORPUS) --expect tests/conformance/expected.txt
 
 e2e: all examples
-	@sh tests/e2e/run.sh $(BUILD)
+	@NT_CORPUS=$(CORPUS) sh tests/e2e/run.sh $(BUILD)
 
 check: layers all unit conformance e2e
 

@@ -113,4 +113,6 @@ async function main() {
   else for (const o of outs) console.log(`${o.name} ${o.dtype}[${o.shape.join(',')}]`);
 }
 
-main().catch(e => { console.error(`ort_run: ${e.message}`); process.exit(2); });
+if (require.main === module)
+  main().catch(e => { console.error(`ort_run: ${e.message}`); process.exit(2); });
+module.exports = { ort, readNpy, writeNpy };

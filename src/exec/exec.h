@@ -30,6 +30,7 @@ typedef struct nt_plan_node {
     uint32_t traced;             /* bit i: attached tracer i wants this node */
     int n_implicit;              /* outer-scope values the node's subgraphs read */
     int *implicit;
+    bool half_bridge;            /* the kernel declines half inputs: run it through ops/f16_bridge */
 } nt_plan_node;
 
 struct nt_plan {
@@ -129,6 +130,14 @@ nt_status nt_frame_run(nt_session *s, nt_frame *f, int from, int *stopped_at);
 void nt_frame_release_value(nt_session *s, nt_frame *f, int v);
 
 /* An error prefixed with the node: "node 'x' (Op): ..." (keeps the message). */
+/* A node's infer and compute as the plan and the run loop call them: a
+ * kernel that declines float16/bfloat16 inputs runs through the half bridge
+ * (see dispatch.c).  nt_dispatch_infer tells in *bridged whether compute must
+ * be bridged too; nt_dispatch_infer_plan records that choice in pn. */
+nt_status nt_dispatch_infer(const nt_plan_node *pn, nt_kernel_ctx *ctx, bool *bridged);
+nt_status nt_dispatch_compute(const nt_plan_node *pn, nt_kernel_ctx *ctx, bool bridged);
+nt_status nt_dispatch_infer_plan(nt_plan_node *pn, nt_kernel_ctx *ctx);
+
 nt_status nt_node_error_wrap(const nt_node *n, nt_status st);
 
 #endif /* NT_EXEC_H */

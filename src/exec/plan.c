@@ -357,7 +357,7 @@ static nt_status infer_node(nt_session *s, nt_plan *p, nt_plan_node *pn, nt_buf 
     }
     nt_exec exec = {s, NULL, p->depth};
     nt_kernel_ctx ctx = {n, pn->opset, n->n_in, n->n_out, in, out, pn->state, true, &exec, g};
-    nt_status st = pn->op->infer ? pn->op->infer(&ctx) : NT_OK;
+    nt_status st = nt_dispatch_infer_plan(pn, &ctx);
     if (st == NT_ERR_UNSUPPORTED) {
         add_unsupported(unsup, n_unsup, "%s (domain '%s', opset %d) at node '%s': %s", n->op_type,
                         n->domain[0] ? n->domain : "ai.onnx", pn->opset, n->name, nt_last_error());
@@ -388,7 +388,7 @@ static nt_status infer_node(nt_session *s, nt_plan *p, nt_plan_node *pn, nt_buf 
             if (out[k])
                 ok = nt_tensor_reserve(out[k], nt_tensor_nbytes(out[k])) == NT_OK;
         ctx.static_mode = false;
-        if (ok && pn->op->compute(&ctx) == NT_OK) {
+        if (ok && nt_dispatch_compute(pn, &ctx, pn->half_bridge) == NT_OK) {
             /* folded: keep data */
         } else {
             for (int k = 0; k < n->n_out; k++)

@@ -195,14 +195,13 @@ nt_status nt_frame_run(nt_session *s, nt_frame *f, int from, int *stopped_at)
         }
         if (p->depth == 0)
             s->skip_begin = false;
-        st = NT_OK;
-        if (pn->op->infer)
-            st = pn->op->infer(&ctx);
+        bool bridged = false;
+        st = nt_dispatch_infer(pn, &ctx, &bridged);
         if (st == NT_OK)
             st = alloc_outputs(s, n, out);
         double t0 = traced ? nt_now_ms() : 0.0;
         if (st == NT_OK)
-            st = pn->op->compute(&ctx);
+            st = nt_dispatch_compute(pn, &ctx, bridged);
         for (int k = 0; k < n->n_out; k++)
             if (out[k])
                 f->vals[n->out[k]] = out[k];

@@ -90,6 +90,24 @@ static void shadow_free(shadow *sh)
     free(sh->out);
 }
 
+/* Inputs the spec types float32 whatever the data type (Resize's scales,
+ * BatchNormalization's statistics since opset 15...): a float32 tensor there
+ * next to half data is a valid model, not a type mix-up. */
+static bool float_input_allowed(const nt_node *n, int i)
+{
+    const char *op = n->op_type;
+    if (n->domain[0] != '\0')
+        return true;  /* contrib ops type their own inputs (e.g. float32 norms of half data) */
+    if (strcmp(op, "Resize") == 0)
+        return i == 1 || i == 2;
+    if (strcmp(op, "Upsample") == 0)
+        return i == 1;
+    if (strcmp(op, "BatchNormalization") == 0 || strcmp(op, "LayerNormalization") == 0 ||
+        strcmp(op, "GroupNormalization") == 0)
+        return i >= 1;
+    return false;
+}
+
 /* Finds the half dtype of ctx's inputs and checks the mix is allowed. */
 static nt_status half_dtype(const nt_kernel_ctx *ctx, nt_dtype *hd)
 {
@@ -109,7 +127,7 @@ static nt_status half_dtype(const nt_kernel_ctx *ctx, nt_dtype *hd)
     }
     for (int i = 0; first >= 0 && i < ctx->n_in; i++) {
         const nt_tensor *t = ctx->in[i];
-        if (t && t->dtype == NT_DTYPE_FLOAT)
+        if (t && t->dtype == NT_DTYPE_FLOAT && !(ctx->node && float_input_allowed(ctx->node, i)))
             return nt_ctx_error(ctx, NT_ERR_SHAPE, "input %d is float32 but input %d is %s", i, first,
                                 nt_dtype_name(*hd));
     }
@@ -164,10 +182,18 @@ static nt_status shadow_init(shadow *sh, const nt_kernel_ctx *ctx, nt_dtype hd, 
     return NT_OK;
 }
 
-/* The caller-side dtype of a shadow output. */
-static nt_dtype outer_dtype(nt_dtype inner, nt_dtype hd)
+/* The caller-side dtype of shadow output i: a float32 output becomes the
+ * half type, unless the model declares that output float32 (the statistics
+ * outputs of LayerNormalization over half data...). */
+static nt_dtype outer_dtype(const nt_kernel_ctx *ctx, int i, nt_dtype inner, nt_dtype hd)
 {
-    return inner == NT_DTYPE_FLOAT ? hd : inner;
+    if (inner != NT_DTYPE_FLOAT)
+        return inner;
+    const nt_node *n = ctx->node;
+    if (n && ctx->graph && i < n->n_out && n->out[i] >= 0 &&
+        ctx->graph->values[n->out[i]].dtype == NT_DTYPE_FLOAT)
+        return NT_DTYPE_FLOAT;
+    return hd;
 }
 
 static bool same_shape(const nt_tensor *a, const nt_tensor *b)
@@ -196,7 +222,7 @@ static nt_status bridge_infer(nt_kernel_ctx *ctx, nt_dtype hd, nt_kernel_fn infe
         if (!o)
             continue;
         const nt_tensor *so = &sh.out_hdr[i];
-        o->dtype = outer_dtype(so->dtype, hd);
+        o->dtype = outer_dtype(ctx, i, so->dtype, hd);
         o->ndim = so->ndim;
         for (int d = 0; d < so->ndim && d < NT_MAX_DIMS; d++) {
             o->dims[d] = so->dims[d];
@@ -238,7 +264,7 @@ static nt_status store_output(nt_kernel_ctx *ctx, const nt_tensor *so, int i, nt
     nt_tensor *o = ctx->out[i];
     if (so->ndim < 0)
         return nt_ctx_error(ctx, NT_ERR_INTERNAL, "output %d was not produced by the float32 kernel", i);
-    nt_dtype dt = outer_dtype(so->dtype, hd);
+    nt_dtype dt = outer_dtype(ctx, i, so->dtype, hd);
     nt_status s = NT_OK;
     if (o->ndim < 0 || !o->data)
         s = nt_ctx_alloc_output(ctx, i, dt, so->ndim, so->dims);
@@ -249,7 +275,7 @@ static nt_status store_output(nt_kernel_ctx *ctx, const nt_tensor *so, int i, nt
     int64_t n = nt_tensor_numel(so);
     if (n <= 0)
         return NT_OK;
-    if (so->dtype == NT_DTYPE_FLOAT)
+    if (so->dtype == NT_DTYPE_FLOAT && dt != NT_DTYPE_FLOAT)
         nt_f32_to_f16(ctx->exec, hd, so->data, o->data, n);
     else
         memcpy(o->data, so->data, nt_tensor_nbytes(so));

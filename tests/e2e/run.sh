@@ -37,6 +37,12 @@ fi
 [ -f "$here/exporters_check.py" ] && run_check exporters /usr/bin/python3 "$here/exporters_check.py" "$nt"
 [ -f "$here/doctor_check.py" ] && run_check doctor-check /usr/bin/python3 "$here/doctor_check.py" "$nt"
 [ -f "$here/trace_check.py" ] && run_check trace-check /usr/bin/python3 "$here/trace_check.py" "$nt"
+corpus=${NT_CORPUS:-$here/../../../shared/onnx-node-tests}
+if [ -d "$here/../../bench/node_modules/onnxruntime-node" ] && [ -d "$corpus" ]; then
+    run_check half-check /usr/bin/python3 "$here/half_check.py" "$nt" "$corpus"
+else
+    echo "== half-check skipped: needs onnxruntime-node and the ONNX node-test corpus ($corpus)"
+fi
 [ -f "$here/diff_check.py" ] && run_check diff-check /usr/bin/python3 "$here/diff_check.py" "$nt"
 [ -f "$here/graph_check.py" ] && run_check graph-check /usr/bin/python3 "$here/graph_check.py" "$nt"
 [ -f "$here/extract_check.py" ] && run_check extract-check /usr/bin/python3 "$here/extract_check.py" "$nt"
