@@ -42,6 +42,10 @@ int nt_cli_parse_trace_opt(const char *cmd, int argc, char **argv, int *i, nt_cl
         t->verbose = true;
         return 1;
     }
+    if (strcmp(a, "--exact-hist") == 0) {
+        t->exact_hist = true;
+        return 1;
+    }
     if (strcmp(a, "--dump-inputs") == 0) {
         t->dump_inputs = true;
         return 1;
@@ -92,6 +96,7 @@ int nt_cli_trace_start(nt_cli_trace *t, const nt_model *m, nt_session *s, bool w
         cfg.verbose = t->verbose;
         cfg.out = t->reports_to_stderr ? stderr : stdout;
         cfg.dump_inputs = t->dump_inputs;
+        cfg.exact_hist = t->exact_hist;
         cfg.dump_limit = t->dump_limit;
         cfg.rundir = t->rd;
         nt_status st = nt_trace_obj_new(kinds[k], &cfg, &t->objs[k]);

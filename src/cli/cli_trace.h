@@ -16,6 +16,9 @@
     "  --run-dir DIR      record the run (run.json, events, stats.jsonl, tensors/,\n"        \
     "                     profile.json) in DIR; default for stats/dump/profile:\n"           \
     "                     nntrace-runs/<date>-<time>\n"                                      \
+    "  --exact-hist       stats: exact histograms (by default a tensor of n > 131072\n"    \
+    "                     elements is histogrammed from every (n/65536)-th element,\n"     \
+    "                     recorded as hist_stride; counts, min, max, mean, std are exact)\n" \
     "  --dump-inputs      dump: also write each node's inputs\n"                             \
     "  --dump-limit MB    dump: stop after this many MiB (default 2048)\n"
 
@@ -23,7 +26,7 @@ typedef struct nt_cli_trace {
     nt_node_filter filters[4];    /* per kind: print, stats, dump, profile */
     bool enabled[4];
     const char *run_dir;
-    bool verbose, dump_inputs;
+    bool verbose, dump_inputs, exact_hist;
     uint64_t dump_limit;
     bool reports_to_stderr;       /* stdout is machine-readable (--json) */
     /* set up by nt_cli_trace_start */

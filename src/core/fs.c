@@ -61,11 +61,15 @@ nt_status nt_read_file(const char *path, char **data, size_t *len)
 
 nt_status nt_write_file(const char *path, const void *data, size_t len)
 {
+    /* the temporary is DIR/.NAME.tmp-PID: hidden, and named so that no
+     * reader takes it for data (a killed writer may leave it behind) */
     size_t plen = strlen(path);
-    char *tmp = nt_malloc(plen + 16);
+    char *tmp = nt_malloc(plen + 32);
     if (!tmp)
         return NT_ERR_NOMEM;
-    snprintf(tmp, plen + 16, "%s.tmp%ld", path, (long)getpid());
+    const char *slash = strrchr(path, '/');
+    size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
+    snprintf(tmp, plen + 32, "%.*s.%s.tmp-%ld", (int)dlen, path, path + dlen, (long)getpid());
     FILE *f = fopen(tmp, "wb");
     if (!f) {
         nt_status s = nt_error(NT_ERR_IO, "%s: cannot create: %s", path, strerror(errno));

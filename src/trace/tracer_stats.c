@@ -11,6 +11,15 @@
  * tensor is still queued.  With several session threads, large outputs are
  * split among them instead.  Either way the statistics are the same bits.
  * NNTRACE_STATS_INLINE=1 scans on the calling thread only.
+ *
+ * Histograms of big outputs come from every k-th element (tstats.h; the
+ * stride is in stats.jsonl and the event file) unless --exact-hist.
+ *
+ * Entries are found by a hash of (depth, node index, output name), so
+ * tracing a graph of N nodes costs O(N), not O(N^2).  stats.jsonl is
+ * rewritten whole (write to a hidden temporary, rename) after the first
+ * run and then whenever a second has passed, so a killed run leaves the
+ * statistics of all but its last second.
  */
 #include "trace/tracers.h"
 #include "trace/tstats.h"
@@ -28,6 +37,9 @@
  * over and the wait when the session frees them soon after cost (measured
  * on a transformer encoder, whose outputs are 8-32 K elements). */
 enum { BACKGROUND_MIN_ELEMENTS = 65536 };
+/* stats.jsonl is rewritten at most this often during long runs (and at
+ * least 20 times as long as the last rewrite took, so it stays cheap). */
+static const double SNAPSHOT_MS = 1000.0;
 
 typedef struct stat_entry {
     char *node, *op, *output;
@@ -47,10 +59,16 @@ typedef struct stats_tracer {
     stat_entry *entries;
     int n, cap;
     int runs;
-    nt_status err;          /* first allocation failure */
+    nt_status err;          /* first failure (allocation, writing a snapshot) */
+    char errmsg[1024];      /* its message */
     nt_stats_worker *worker; /* background scans, if any */
     bool background;        /* this run scans in the background */
     bool background_allowed; /* several cores, NNTRACE_STATS_INLINE unset */
+    int *slots;             /* hash of entries: entry index + 1, 0 = empty */
+    int n_slots;            /* a power of two, at least twice n */
+    double last_snapshot, snapshot_every; /* nt_now_ms times */
+    unsigned nodes_since_check;
+    bool snapshots;         /* stats.jsonl written while running (a run directory) */
 } stats_tracer;
 
 static bool stats_wants(void *user, const nt_node_view *v)
@@ -91,18 +109,67 @@ static void stats_release(void *user, nt_session *s, const nt_tensor *x)
         nt_stats_worker_wait_for(t->worker, x);
 }
 
-/* The entry of (depth, node, output); entries are looked up from the last
- * position used, so a run in the same order as the previous one is O(1). */
+static uint32_t entry_hash(int index, int depth, const char *output)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)index * 0x9e3779b1u ^ (uint32_t)depth * 0x85ebca6bu;
+    for (const unsigned char *c = (const unsigned char *)output; *c; c++)
+        h = (h ^ *c) * 16777619u;
+    return h ^ (h >> 15);
+}
+
+static bool entry_is(const stat_entry *e, const nt_node_view *v, int k)
+{
+    return e->index == v->index && e->depth == v->depth && strcmp(e->output, v->output_names[k]) == 0;
+}
+
+/* Puts entry i into the hash (room is there). */
+static void slot_insert(stats_tracer *t, int i)
+{
+    const stat_entry *e = &t->entries[i];
+    uint32_t mask = (uint32_t)t->n_slots - 1;
+    for (uint32_t h = entry_hash(e->index, e->depth, e->output) & mask;; h = (h + 1) & mask)
+        if (!t->slots[h]) {
+            t->slots[h] = i + 1;
+            return;
+        }
+}
+
+/* Keeps the hash at most half full. */
+static bool slots_reserve(stats_tracer *t)
+{
+    if (2 * (t->n + 1) <= t->n_slots)
+        return true;
+    int n = t->n_slots ? 2 * t->n_slots : 1024;
+    int *slots = nt_calloc((size_t)n, sizeof *slots);
+    if (!slots)
+        return false;
+    free(t->slots);
+    t->slots = slots;
+    t->n_slots = n;
+    for (int i = 0; i < t->n; i++)
+        slot_insert(t, i);
+    return true;
+}
+
+/* The entry of (depth, node, output): the one after the last found when a
+ * run goes in the same order as the previous one, else from the hash. */
 static stat_entry *find_entry(stats_tracer *t, const nt_node_view *v, int k, int *hint)
 {
-    for (int j = 0; j < t->n; j++) {
-        int i = (*hint + j) % t->n;
-        stat_entry *e = &t->entries[i];
-        if (e->index == v->index && e->depth == v->depth && strcmp(e->output, v->output_names[k]) == 0) {
-            *hint = i + 1;
-            return e;
+    if (*hint < t->n && entry_is(&t->entries[*hint], v, k))
+        return &t->entries[(*hint)++];
+    if (t->n_slots) {
+        uint32_t mask = (uint32_t)t->n_slots - 1;
+        for (uint32_t h = entry_hash(v->index, v->depth, v->output_names[k]) & mask; t->slots[h];
+             h = (h + 1) & mask) {
+            int i = t->slots[h] - 1;
+            if (entry_is(&t->entries[i], v, k)) {
+                *hint = i + 1;
+                return &t->entries[i];
+            }
         }
     }
+    if (!slots_reserve(t))
+        return NULL;
     if (t->n == t->cap) {
         if (t->worker) /* queued scans point into the array about to move */
             nt_stats_worker_drain(t->worker);
@@ -126,9 +193,45 @@ static stat_entry *find_entry(stats_tracer *t, const nt_node_view *v, int k, int
         free(e->output);
         return NULL;
     }
+    e->st.sample_hist = !t->cfg.exact_hist;
+    slot_insert(t, t->n);
     t->n++;
     *hint = t->n;
     return e;
+}
+
+static nt_status write_snapshot(stats_tracer *t, nt_rundir *rd);
+
+/* Rewrites stats.jsonl when a snapshot is due (run ends, and every so many
+ * nodes of a long run).  A failure stops the run: its message names the file. */
+static nt_action maybe_snapshot(stats_tracer *t, bool run_ended)
+{
+    if (!t->snapshots)
+        return NT_ACTION_CONTINUE;
+    double now = nt_now_ms();
+    if (!(run_ended && t->last_snapshot == 0) && now - t->last_snapshot < t->snapshot_every)
+        return NT_ACTION_CONTINUE;
+    if (t->worker)
+        nt_stats_worker_drain(t->worker);
+    nt_status st = write_snapshot(t, t->cfg.rundir);
+    double took = nt_now_ms() - now;
+    t->last_snapshot = nt_now_ms();
+    t->snapshot_every = took * 20 > SNAPSHOT_MS ? took * 20 : SNAPSHOT_MS;
+    if (st != NT_OK) {
+        t->err = st; /* the message is kept for finish: the session's stop replaces it */
+        snprintf(t->errmsg, sizeof t->errmsg, "%s", nt_last_error());
+        return NT_ACTION_STOP;
+    }
+    return NT_ACTION_CONTINUE;
+}
+
+static void stats_run_end(void *user, nt_session *s, nt_status result)
+{
+    stats_tracer *t = user;
+    (void)s;
+    (void)result;
+    if (t->err == NT_OK)
+        maybe_snapshot(t, true);
 }
 
 static nt_action stats_node_end(void *user, nt_session *s, const nt_node_view *v)
@@ -142,6 +245,7 @@ static nt_action stats_node_end(void *user, nt_session *s, const nt_node_view *v
         stat_entry *e = find_entry(t, v, k, &hint);
         if (!e) {
             t->err = nt_error(NT_ERR_NOMEM, "out of memory gathering statistics");
+            snprintf(t->errmsg, sizeof t->errmsg, "%s", nt_last_error());
             return NT_ACTION_STOP;
         }
         if (e->seen++ == 0) {
@@ -158,6 +262,11 @@ static nt_action stats_node_end(void *user, nt_session *s, const nt_node_view *v
             nt_exec exec = {s, NULL, 0}; /* the session's threads scan big outputs */
             nt_tstats_add_threads(&e->st, x, &exec);
         }
+    }
+    /* a long run: look at the clock every so many nodes */
+    if (t->snapshots && ++t->nodes_since_check >= 64) {
+        t->nodes_since_check = 0;
+        return maybe_snapshot(t, false);
     }
     return NT_ACTION_CONTINUE;
 }
@@ -186,19 +295,29 @@ static void entry_json(const stat_entry *e, nt_buf *b)
 }
 
 /* HistogramProto from the fixed buckets: bucket_limit = right edges of the
- * non-empty span, bucket = counts. */
+ * non-empty span, bucket = counts; num is the histogram's own count (the
+ * sample's, when sampled).  A sampled histogram says so in its
+ * SummaryMetadata.summary_description, which TensorBoard shows. */
 static void encode_histo_value(const stat_entry *e, nt_buf *b)
 {
     const nt_tstats *st = &e->st;
     nt_pbw_string(b, 1, e->output); /* Summary.Value.tag */
+    if (st->hist_stride > 1) {
+        char desc[160];
+        snprintf(desc, sizeof desc, "histogram of every %lld-th element (hist_stride %lld); counts, min, max, "
+                 "mean and std are exact", (long long)st->hist_stride, (long long)st->hist_stride);
+        size_t m = nt_pbw_begin(b, 9); /* metadata */
+        nt_pbw_string(b, 3, desc);      /* summary_description */
+        nt_pbw_end(b, m);
+    }
     size_t h = nt_pbw_begin(b, 5);  /* histo */
     nt_pbw_double(b, 1, st->finite ? st->min : 0);
     nt_pbw_double(b, 2, st->finite ? st->max : 0);
-    nt_pbw_double(b, 3, (double)st->finite);
+    nt_pbw_double(b, 3, (double)nt_tstats_hist_total(st));
     nt_pbw_double(b, 4, st->sum);
     nt_pbw_double(b, 5, st->sumsq);
     int lo = -1, hi = -1;
-    for (int k = 0; k < NT_HIST_BUCKETS; k++)
+    for (int k = 0; k < st->hist_n; k++)
         if (st->hist[k]) {
             if (lo < 0)
                 lo = k;
@@ -210,7 +329,7 @@ static void encode_histo_value(const stat_entry *e, nt_buf *b)
         nt_buf_init(&cnt);
         for (int k = lo; k <= hi; k++) {
             double e0, e1;
-            nt_tstats_bucket_edges(k, &e0, &e1);
+            nt_tstats_bucket_edges(st->hist_lo + k, &e0, &e1);
             double c = (double)st->hist[k];
             if (isinf(e1))
                 e1 = 1.7976931348623157e308;
@@ -242,10 +361,12 @@ static nt_status write_events(stats_tracer *t, nt_rundir *rd)
             st = b.failed ? NT_ERR_NOMEM : nt_writer_summary_value(w, 0, b.data, b.len);
             nt_buf_deinit(&b);
         }
-        static const char *const names[] = {"min", "max", "mean", "std", "nan", "inf", "zero_fraction"};
+        static const char *const names[] = {"min", "max", "mean", "std", "nan", "inf", "zero_fraction",
+                                            "hist_stride"};
         double vals[] = {e->st.min, e->st.max, nt_tstats_mean(&e->st), nt_tstats_std(&e->st), (double)e->st.nan,
                          (double)(e->st.pinf + e->st.ninf),
-                         e->st.count ? (double)e->st.zeros / (double)e->st.count : 0};
+                         e->st.count ? (double)e->st.zeros / (double)e->st.count : 0,
+                         e->st.hist_stride > 1 ? (double)e->st.hist_stride : NAN}; /* only when sampled */
         for (size_t k = 0; k < NT_ARRAY_LEN(names) && st == NT_OK; k++) {
             if (isnan(vals[k]))
                 continue;
@@ -257,27 +378,39 @@ static nt_status write_events(stats_tracer *t, nt_rundir *rd)
     return st;
 }
 
+/* Writes stats.jsonl whole (a hidden temporary renamed into place). */
+static nt_status write_snapshot(stats_tracer *t, nt_rundir *rd)
+{
+    nt_buf b;
+    nt_buf_init(&b);
+    for (int i = 0; i < t->n; i++)
+        entry_json(&t->entries[i], &b);
+    char path[4096];
+    nt_rundir_file(rd, "stats.jsonl", path, sizeof path);
+    if (b.failed) {
+        nt_buf_deinit(&b);
+        return nt_error(NT_ERR_NOMEM, "%s: out of memory", path);
+    }
+    nt_status st = nt_write_file(path, b.data ? b.data : "", b.len);
+    nt_buf_deinit(&b);
+    return st;
+}
+
 static nt_status stats_finish(nt_trace_obj *self, nt_rundir *rd)
 {
     stats_tracer *t = (stats_tracer *)self;
     if (t->worker) /* runs return with nothing queued; this is for a caller that stopped one */
         nt_stats_worker_drain(t->worker);
     if (t->err != NT_OK)
-        return t->err;
+        return nt_error(t->err, "%s", t->errmsg);
     if (!rd)
         return NT_OK;
-    nt_buf b;
-    nt_buf_init(&b);
     for (int i = 0; i < t->n; i++)
-        entry_json(&t->entries[i], &b);
-    if (b.failed) {
-        nt_buf_deinit(&b);
-        return nt_error(NT_ERR_NOMEM, "out of memory writing stats.jsonl");
-    }
+        if (t->entries[i].st.hist_nomem)
+            return nt_error(NT_ERR_NOMEM, "out of memory gathering the histogram of '%s'", t->entries[i].output);
+    nt_status st = write_snapshot(t, rd);
     char path[4096];
     nt_rundir_file(rd, "stats.jsonl", path, sizeof path);
-    nt_status st = nt_write_file(path, b.data ? b.data : "", b.len);
-    nt_buf_deinit(&b);
     if (st == NT_OK)
         st = write_events(t, rd);
     if (st == NT_OK && !t->cfg.quiet)
@@ -297,6 +430,7 @@ static void stats_destroy(nt_trace_obj *self)
         nt_tstats_deinit(&t->entries[i].st);
     }
     free(t->entries);
+    free(t->slots);
     free(t);
 }
 
@@ -307,9 +441,11 @@ nt_status nt_stats_tracer_new(const nt_trace_config *cfg, nt_trace_obj **out)
         return NT_ERR_NOMEM;
     t->cfg = *cfg;
     t->background_allowed = background_allowed();
+    t->snapshots = cfg->rundir != NULL;
+    t->snapshot_every = SNAPSHOT_MS;
     t->base.kind = "stats";
     t->base.tracer = (nt_tracer){.user = t, .wants_node = stats_wants, .run_begin = stats_run_begin,
-        .node_end = stats_node_end, .release = stats_release};
+        .node_end = stats_node_end, .run_end = stats_run_end, .release = stats_release};
     t->base.finish = stats_finish;
     t->base.destroy = stats_destroy;
     *out = &t->base;

@@ -71,6 +71,7 @@ typedef struct nt_trace_config {
     bool dump_inputs;             /* dump: also each node's inputs */
     uint64_t dump_limit;          /* dump: bytes before dumping stops (0 = 2 GiB) */
     bool quiet;                   /* no text report at finish */
+    bool exact_hist;              /* stats: every histogram exact (no sampling) */
     nt_rundir *rundir;            /* where tracers that write while running (dump) write */
 } nt_trace_config;
 

@@ -15,11 +15,7 @@ nt_status nt_tstats_init(nt_tstats *s, bool with_hist)
     memset(s, 0, sizeof *s);
     s->min = NAN;
     s->max = NAN;
-    if (with_hist) {
-        s->hist = nt_calloc(NT_HIST_BUCKETS, sizeof *s->hist);
-        if (!s->hist)
-            return NT_ERR_NOMEM;
-    }
+    s->with_hist = with_hist; /* the span is allocated when counts come */
     return NT_OK;
 }
 
@@ -27,18 +23,86 @@ void nt_tstats_deinit(nt_tstats *s)
 {
     free(s->hist);
     s->hist = NULL;
+    s->hist_n = 0;
 }
 
 void nt_tstats_reset(nt_tstats *s)
 {
-    int64_t *h = s->hist;
+    bool with = s->with_hist, sample = s->sample_hist;
+    free(s->hist);
     memset(s, 0, sizeof *s);
     s->min = NAN;
     s->max = NAN;
-    s->hist = h;
-    if (h)
-        memset(h, 0, NT_HIST_BUCKETS * sizeof *h);
+    s->with_hist = with;
+    s->sample_hist = sample;
 }
+
+int64_t nt_tstats_hist_stride(const nt_tstats *s, int64_t n)
+{
+    if (!s->sample_hist || n < 2 * (int64_t)NT_HIST_SAMPLE_MIN)
+        return 1;
+    return n / NT_HIST_SAMPLE_MIN;
+}
+
+int64_t nt_tstats_hist_count(const nt_tstats *s, int b)
+{
+    return s->hist && b >= s->hist_lo && b < s->hist_lo + s->hist_n ? s->hist[b - s->hist_lo] : 0;
+}
+
+int64_t nt_tstats_hist_total(const nt_tstats *s)
+{
+    int64_t t = 0;
+    for (int k = 0; k < s->hist_n; k++)
+        t += s->hist[k];
+    return t;
+}
+
+/* Widens the stored span to cover [lo, hi]; false if out of memory. */
+static bool hist_cover(nt_tstats *s, int lo, int hi)
+{
+    if (s->hist && lo >= s->hist_lo && hi < s->hist_lo + s->hist_n)
+        return true;
+    int nlo = s->hist ? (lo < s->hist_lo ? lo : s->hist_lo) : lo;
+    int nhi = s->hist ? (hi > s->hist_lo + s->hist_n - 1 ? hi : s->hist_lo + s->hist_n - 1) : hi;
+    int64_t *h = nt_calloc((size_t)(nhi - nlo + 1), sizeof *h);
+    if (!h)
+        return false;
+    if (s->hist)
+        memcpy(h + (s->hist_lo - nlo), s->hist, (size_t)s->hist_n * sizeof *h);
+    free(s->hist);
+    s->hist = h;
+    s->hist_lo = nlo;
+    s->hist_n = nhi - nlo + 1;
+    return true;
+}
+
+void nt_tstats_hist_take(nt_tstats *s, int64_t *full, int lo, int hi)
+{
+    if (lo < 0)
+        lo = 0;
+    if (hi >= NT_HIST_BUCKETS)
+        hi = NT_HIST_BUCKETS - 1;
+    while (lo <= hi && full[lo] == 0) /* the span actually counted */
+        lo++;
+    while (hi >= lo && full[hi] == 0)
+        hi--;
+    if (lo > hi)
+        return;
+    if (!s->with_hist || !hist_cover(s, lo, hi)) {
+        s->hist_nomem = s->hist_nomem || s->with_hist;
+        memset(full + lo, 0, (size_t)(hi - lo + 1) * sizeof *full);
+        return;
+    }
+    int64_t *h = s->hist + (lo - s->hist_lo);
+    for (int b = lo; b <= hi; b++) {
+        h[b - lo] += full[b];
+        full[b] = 0;
+    }
+}
+
+static _Thread_local int64_t thread_hist[NT_HIST_BUCKETS];
+
+int64_t *nt_tstats_thread_hist(void) { return thread_hist; }
 
 /* Index among one sign's buckets of |v| > 0 (finite). */
 static int side_index(double a)
@@ -102,10 +166,15 @@ void nt_tstats_add_threads(nt_tstats *s, const nt_tensor *t, nt_exec *exec)
     int64_t n = nt_tensor_numel(t);
     if (n <= 0 || !t->data)
         return;
+    int64_t stride = nt_tstats_hist_stride(s, n);
+    if (stride > s->hist_stride)
+        s->hist_stride = stride;
     if (t->dtype == NT_DTYPE_FLOAT) {
         nt_tstats_add_f32(s, t->data, n, exec);
         return;
     }
+    int64_t *h = s->with_hist ? thread_hist : NULL;
+    int hlo = NT_HIST_BUCKETS, hhi = -1;
     for (int64_t i = 0; i < n; i++) {
         double v = nt_tensor_get_f64(t, i);
         s->count++;
@@ -131,9 +200,15 @@ void nt_tstats_add_threads(nt_tstats *s, const nt_tensor *t, nt_exec *exec)
         if (s->finite == 0 || v > s->max)
             s->max = v;
         s->finite++;
-        if (s->hist)
-            s->hist[bucket_of(v)]++;
+        if (h && (stride == 1 || i % stride == 0)) { /* by index, as in the float32 scan */
+            int b = bucket_of(v);
+            h[b]++;
+            hlo = b < hlo ? b : hlo;
+            hhi = b > hhi ? b : hhi;
+        }
     }
+    if (h)
+        nt_tstats_hist_take(s, h, hlo, hhi);
 }
 
 void nt_tstats_merge(nt_tstats *into, const nt_tstats *from)
@@ -153,9 +228,14 @@ void nt_tstats_merge(nt_tstats *into, const nt_tstats *from)
     into->sum += from->sum;
     into->sumsq += from->sumsq;
     into->finite += from->finite;
-    if (into->hist && from->hist)
-        for (int b = 0; b < NT_HIST_BUCKETS; b++)
-            into->hist[b] += from->hist[b];
+    if (from->hist_stride > into->hist_stride)
+        into->hist_stride = from->hist_stride;
+    into->hist_nomem = into->hist_nomem || from->hist_nomem;
+    if (into->with_hist && from->hist) {
+        for (int k = 0; k < from->hist_n; k++)
+            thread_hist[from->hist_lo + k] += from->hist[k];
+        nt_tstats_hist_take(into, thread_hist, from->hist_lo, from->hist_lo + from->hist_n - 1);
+    }
 }
 
 double nt_tstats_mean(const nt_tstats *s) { return s->finite ? s->sum / (double)s->finite : NAN; }
@@ -194,10 +274,11 @@ void nt_tstats_json(const nt_tstats *s, nt_buf *b)
                   (long long)s->zeros);
     nt_buf_json_double(b, s->count ? (double)s->zeros / (double)s->count : NAN);
     nt_buf_printf(b, ", \"negatives\": %lld", (long long)s->negatives);
-    if (!s->hist)
+    if (!s->with_hist)
         return;
+    nt_buf_printf(b, ", \"hist_stride\": %lld", (long long)(s->hist_stride > 1 ? s->hist_stride : 1));
     int lo = -1, hi = -1;
-    for (int k = 0; k < NT_HIST_BUCKETS; k++)
+    for (int k = 0; k < s->hist_n; k++)
         if (s->hist[k]) {
             if (lo < 0)
                 lo = k;
@@ -206,7 +287,7 @@ void nt_tstats_json(const nt_tstats *s, nt_buf *b)
     nt_buf_puts(b, ", \"histogram\": {\"edges\": [");
     for (int k = lo; lo >= 0 && k <= hi; k++) {
         double e0, e1;
-        nt_tstats_bucket_edges(k, &e0, &e1);
+        nt_tstats_bucket_edges(s->hist_lo + k, &e0, &e1);
         if (k == lo) {
             nt_buf_json_double(b, e0);
             nt_buf_puts(b, ", ");

@@ -6,7 +6,18 @@
  * The histogram has fixed, data-independent buckets so it can be merged
  * without knowing the range up front: one bucket for zero, and for each sign
  * four buckets per power of two (edges 2^(e + k/4)), from 2^-64 to 2^64 with
- * one underflow and one overflow bucket per sign.  Bucket counts are exact.
+ * one underflow and one overflow bucket per sign.
+ *
+ * Everything but the histogram is exact.  The histogram is exact too unless
+ * sample_hist is set: then a tensor of n elements is histogrammed from
+ * every k-th element, k = max(1, n / NT_HIST_SAMPLE_MIN) (so at least
+ * NT_HIST_SAMPLE_MIN of them, and tensors below 2 * NT_HIST_SAMPLE_MIN
+ * exactly), and hist_stride records the largest k used.  Which elements
+ * are taken depends only on n, never on threads or timing.
+ *
+ * The histogram is stored as the span of buckets that have counts, so a
+ * tracer that keeps statistics for 100,000 node outputs keeps 100,000
+ * small arrays, not 100,000 full ones.
  */
 #ifndef NT_TSTATS_H
 #define NT_TSTATS_H
@@ -20,6 +31,8 @@
 #define NT_HIST_SIDE (2 + (NT_HIST_MAX_EXP - NT_HIST_MIN_EXP) * NT_HIST_PER_OCTAVE)
 /* negatives (most negative first), zero, positives */
 #define NT_HIST_BUCKETS (2 * NT_HIST_SIDE + 1)
+/* Sampled histograms take at least this many elements of each tensor. */
+#define NT_HIST_SAMPLE_MIN 65536
 
 typedef struct nt_tstats {
     int64_t count;          /* elements seen (including NaN/Inf) */
@@ -27,10 +40,17 @@ typedef struct nt_tstats {
     double min, max;        /* over finite values; NaN if none */
     double sum, sumsq;      /* over finite values */
     int64_t finite;
-    int64_t *hist;          /* NT_HIST_BUCKETS counts (finite values), NULL if not kept */
+    /* histogram of finite values: counts of buckets hist_lo .. hist_lo +
+     * hist_n - 1 (NULL while empty); read with nt_tstats_hist_count */
+    int64_t *hist;
+    int hist_lo, hist_n;
+    bool with_hist;         /* keep a histogram */
+    bool sample_hist;       /* histogram big tensors from a fixed stride */
+    bool hist_nomem;        /* the histogram could not grow: it lacks counts */
+    int64_t hist_stride;    /* largest stride used (1: every element; 0: nothing seen) */
 } nt_tstats;
 
-/* with_hist: keep the histogram (allocates it). */
+/* with_hist: keep the histogram (exact unless s->sample_hist is set after). */
 nt_status nt_tstats_init(nt_tstats *s, bool with_hist);
 void nt_tstats_deinit(nt_tstats *s);
 void nt_tstats_reset(nt_tstats *s);
@@ -56,6 +76,18 @@ static inline int nt_tstats_float_bucket(uint32_t u)
     int b = (u >> 31) ? NT_HIST_SIDE - 1 - k : NT_HIST_SIDE + 1 + k;
     return absu == 0 ? NT_HIST_SIDE : b;
 }
+/* The stride a tensor of n elements is histogrammed with (1 = exact). */
+int64_t nt_tstats_hist_stride(const nt_tstats *s, int64_t n);
+/* Count of histogram bucket b (0 <= b < NT_HIST_BUCKETS). */
+int64_t nt_tstats_hist_count(const nt_tstats *s, int b);
+/* Sum of the histogram's counts. */
+int64_t nt_tstats_hist_total(const nt_tstats *s);
+/* Adds full[lo..hi] (a whole-range count array) into s's histogram and
+ * clears those entries of full. */
+void nt_tstats_hist_take(nt_tstats *s, int64_t *full, int lo, int hi);
+/* A thread's whole-range count array, all zero between uses (callers
+ * clear what they set, as nt_tstats_hist_take does). */
+int64_t *nt_tstats_thread_hist(void);
 void nt_tstats_merge(nt_tstats *into, const nt_tstats *from);
 double nt_tstats_mean(const nt_tstats *s);
 double nt_tstats_std(const nt_tstats *s);          /* population std */
@@ -64,8 +96,8 @@ double nt_tstats_absmax(const nt_tstats *s);
  * negatives (magnitudes [|hi|, |lo|)); the zero bucket is [0, 0]. */
 void nt_tstats_bucket_edges(int b, double *lo, double *hi);
 /* Appends the stats as JSON object members (no braces):
- * "count": .., "min": .., ..., "histogram": {"edges": [...], "counts": [...]}
- * with only the non-empty span of buckets. */
+ * "count": .., "min": .., ..., "hist_stride": k, "histogram": {"edges":
+ * [...], "counts": [...]} with only the non-empty span of buckets. */
 void nt_tstats_json(const nt_tstats *s, nt_buf *b);
 
 #endif /* NT_TSTATS_H */

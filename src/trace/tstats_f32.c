@@ -60,8 +60,9 @@ typedef struct scan_acc {
     float mn, mx;
     float amin, amax; /* smallest nonzero and largest finite |x| since the last fold */
     uint32_t *keys;  /* 4 x KEYS counters (thread_keys), or NULL: count into hist directly */
-    int64_t *hist;   /* direct counting target (the caller's own, or under the lock) */
+    int64_t *hist;   /* this thread's whole-range counts (nt_tstats_thread_hist), or NULL */
     int64_t keyed;   /* elements counted into keys since the last fold */
+    int64_t stride;  /* histogram every stride-th element (by index in the whole array) */
 } scan_acc;
 
 typedef struct piece_sums {
@@ -176,7 +177,19 @@ static void scan_block_slow(scan_acc *a, const float *p, int64_t m, double *bsum
     }
 }
 
-NT_SCAN_CLONES static void scan_piece(scan_acc *a, const float *x, int64_t n, piece_sums *out)
+/* Buckets the elements of p[0..m) whose index base+i is a multiple of
+ * the stride straight into a->hist (small or sampled: no key table). */
+static void hist_direct(scan_acc *a, const float *p, int64_t m, int64_t base)
+{
+    int64_t st = a->stride, i = (st - base % st) % st;
+    const uint32_t *u = (const uint32_t *)(const void *)p;
+    for (; i < m; i += st)
+        if ((u[i] & 0x7f800000u) != 0x7f800000u)
+            a->hist[nt_tstats_float_bucket(u[i])]++;
+}
+
+/* x[0..n) is elements base.. of the whole array. */
+NT_SCAN_CLONES static void scan_piece(scan_acc *a, const float *x, int64_t n, int64_t base, piece_sums *out)
 {
     double sum = 0, sumsq = 0;
     for (int64_t i0 = 0; i0 < n; i0 += BLOCK) {
@@ -261,12 +274,7 @@ NT_SCAN_CLONES static void scan_piece(scan_acc *a, const float *x, int64_t n, pi
                 k0[u[i] >> 21]++;
             a->keyed += m;
         } else if (a->hist) {
-            for (int64_t i = 0; i < m; i++) {
-                uint32_t u;
-                memcpy(&u, &p[i], 4);
-                if ((u & 0x7f800000u) != 0x7f800000u)
-                    a->hist[nt_tstats_float_bucket(u)]++;
-            }
+            hist_direct(a, p, m, base + i0);
         }
     }
     out->sum = sum;
@@ -276,6 +284,8 @@ NT_SCAN_CLONES static void scan_piece(scan_acc *a, const float *x, int64_t n, pi
 typedef struct scan_job {
     const float *x;
     int64_t n;
+    int64_t base;      /* index of x[0] in the whole array (sampling is by that index) */
+    int64_t stride;    /* histogram stride */
     nt_tstats *s;
     piece_sums *sums;  /* one per piece */
     pthread_mutex_t mu; /* guards s's counts and histogram */
@@ -289,12 +299,21 @@ static void scan_acc_init(scan_acc *a)
     a->amin = INFINITY;
 }
 
-/* Adds a's counts (and its keys, folded) into s; the caller holds the lock
- * if several threads share s. */
+/* The bucket of a finite float. */
+static int bucket_of_float(float v)
+{
+    uint32_t u;
+    memcpy(&u, &v, 4);
+    return nt_tstats_float_bucket(u);
+}
+
+/* Adds a's counts (its keys already folded into a->hist) into s; the
+ * caller holds the lock if several threads share s. */
 static void scan_acc_merge(nt_tstats *s, scan_acc *a)
 {
-    if (a->keys && a->keyed)
-        fold_keys(a, s->hist);
+    /* buckets are ordered by value: every count lies between min's and max's */
+    if (a->hist && a->mn <= a->mx)
+        nt_tstats_hist_take(s, a->hist, bucket_of_float(a->mn), bucket_of_float(a->mx));
     s->nan += a->nan;
     s->pinf += a->pinf;
     s->ninf += a->ninf;
@@ -316,28 +335,23 @@ static void scan_range(void *arg, int64_t p0, int64_t p1)
     int64_t n = (p1 - p0) * (int64_t)PIECE;
     if (p1 * (int64_t)PIECE > job->n)
         n = job->n - p0 * (int64_t)PIECE;
-    bool locked = false;
-    if (s->hist) {
-        a.keys = n >= KEYED_MIN ? thread_keys : NULL;
-        if (!a.keys) {
-            /* bucket directly into s->hist: under the lock if threads share it */
-            pthread_mutex_lock(&job->mu);
-            locked = true;
-            a.hist = s->hist;
-        }
+    if (s->with_hist) {
+        /* counts go to this thread's own array, so no lock while scanning;
+         * a key table pays when every element of enough of them is counted */
+        a.hist = nt_tstats_thread_hist();
+        a.stride = job->stride;
+        a.keys = a.stride == 1 && n >= KEYED_MIN ? thread_keys : NULL;
     }
     for (int64_t p = p0; p < p1; p++) {
         int64_t b = p * (int64_t)PIECE;
         int64_t m = job->n - b < PIECE ? job->n - b : PIECE;
-        scan_piece(&a, job->x + b, m, &job->sums[p]);
-        if (a.keys && a.keyed >= ((int64_t)1 << 31)) { /* before a 32-bit counter could wrap */
-            pthread_mutex_lock(&job->mu);
-            fold_keys(&a, s->hist);
-            pthread_mutex_unlock(&job->mu);
-        }
+        scan_piece(&a, job->x + b, m, job->base + b, &job->sums[p]);
+        if (a.keys && a.keyed >= ((int64_t)1 << 31)) /* before a 32-bit counter could wrap */
+            fold_keys(&a, a.hist);
     }
-    if (!locked)
-        pthread_mutex_lock(&job->mu);
+    if (a.keys && a.keyed)
+        fold_keys(&a, a.hist);
+    pthread_mutex_lock(&job->mu);
     scan_acc_merge(s, &a);
     pthread_mutex_unlock(&job->mu);
 }
@@ -348,11 +362,12 @@ void nt_tstats_add_f32(nt_tstats *s, const float *x, int64_t n, nt_exec *exec)
         return;
     int64_t pieces = (n + PIECE - 1) / PIECE;
     piece_sums one, *sums = pieces == 1 ? &one : malloc((size_t)pieces * sizeof *sums);
-    scan_job job = {x, n, s, sums, PTHREAD_MUTEX_INITIALIZER};
+    scan_job job = {x, n, 0, nt_tstats_hist_stride(s, n), s, sums, PTHREAD_MUTEX_INITIALIZER};
     int64_t specials_before = s->nan + s->pinf + s->ninf;
     if (!sums) { /* no room for per-piece sums: one piece at a time, in order, alone */
         for (int64_t p = 0; p < pieces; p++) {
             job.x = x + p * (int64_t)PIECE;
+            job.base = p * (int64_t)PIECE;
             job.n = n - p * (int64_t)PIECE < PIECE ? n - p * (int64_t)PIECE : PIECE;
             job.sums = &one;
             scan_range(&job, 0, 1);

@@ -11,7 +11,9 @@
    Filters: op types in any case, unmatched patterns named on stderr.
 4. big tensors (several scan pieces, NaN/Inf/-0 inside) and a Loop whose body
    makes big tensors: stats.jsonl matches numpy and is the same bytes scanned
-   in the background, inline (NNTRACE_STATS_INLINE=1) and on 2 threads.
+   in the background, inline (NNTRACE_STATS_INLINE=1) and on 2 threads; the
+   histogram is that of every hist_stride-th element, all of them with
+   --exact-hist.
 
 Prints "trace-check: N passed, N failed"; exits 1 on any failure.
 """
@@ -173,37 +175,54 @@ def big_tensors(nt, tmp):
     out = same_stats_every_way(nt, tmp, model, os.path.join(tmp, "big_x.npy"), "big model")
     if not out:
         return
+    rd = os.path.join(tmp, "big_exact")
+    r = run([nt, "run", model, "-i", os.path.join(tmp, "big_x.npy"), "--trace", "stats", "--exact-hist",
+             "--run-dir", rd])
+    check(r.returncode == 0, "big model, stats --exact-hist")
+    exact = open(os.path.join(rd, "stats.jsonl"), "rb").read() if r.returncode == 0 else b""
     with np.errstate(invalid="ignore", over="ignore"):
         ref = {"x": x, "r": np.maximum(x, 0), "n": -x, "m": -x * x}
-    for line in out.decode().splitlines():
-        s = json.loads(line)
-        a = ref[s["output"]].astype(np.float64).reshape(-1)
-        fin = a[np.isfinite(a)]
-        name = s["output"]
-        check(s["count"] == a.size and s["nan"] == int(np.isnan(a).sum()), f"big {name}: count/nan")
-        check(s["pinf"] == int((a == np.inf).sum()) and s["ninf"] == int((a == -np.inf).sum()), f"big {name}: inf")
-        check(s["zeros"] == int((a == 0).sum()) and s["negatives"] == int((a < 0).sum()), f"big {name}: zeros/negatives")
-        f32 = np.float32  # the JSON carries 9 significant digits: exact for float32
-        check(f32(s["min"]) == f32(fin.min()) and f32(s["max"]) == f32(fin.max()),
-              f"big {name}: min/max {s['min']!r} {s['max']!r} vs {fin.min()!r} {fin.max()!r}")
-        check(np.isclose(s["mean"], fin.mean(), rtol=1e-6), f"big {name}: mean {s['mean']} vs {fin.mean()}")
-        check(np.isclose(s["std"], fin.std(), rtol=1e-5), f"big {name}: std {s['std']} vs {fin.std()}")
-        h = s["histogram"]
-        edges = np.array(h["edges"])
-        counts = np.array(h["counts"])
-        check(counts.sum() == fin.size, f"big {name}: histogram total")
-        # each positive bucket holds [lo, hi), each negative one (lo, hi]; zero has its own
-        pos, neg = fin[fin > 0], fin[fin < 0]
-        want = np.zeros(len(counts), dtype=np.int64)
-        for i in range(len(counts)):
-            lo, hi = edges[i], edges[i + 1]
-            if lo == 0 and hi == 0:
-                want[i] = int((fin == 0).sum())
-            elif hi <= 0:
-                want[i] = int(((neg > lo) & (neg <= hi)).sum())
-            else:
-                want[i] = int(((pos >= lo) & (pos < hi)).sum())
-        check(np.array_equal(want, counts), f"big {name}: every histogram bucket count matches numpy")
+    for mode, text in (("sampled", out), ("exact", exact)):
+        for line in text.decode().splitlines():
+            big_line_vs_numpy(json.loads(line), ref, mode)
+
+
+def big_line_vs_numpy(s, ref, mode):
+    """One stats.jsonl line against numpy: everything exact; the histogram
+    exactly that of every hist_stride-th element (1 with --exact-hist)."""
+    a = ref[s["output"]].astype(np.float64).reshape(-1)
+    fin = a[np.isfinite(a)]
+    name = f"{s['output']} ({mode})"
+    k = s.get("hist_stride")
+    # 360,000 elements: sampled every 360000 // 65536 = 5th by default
+    check(k == (1 if mode == "exact" else a.size // 65536), f"big {name}: hist_stride {k}")
+    k = k or 1
+    check(s["count"] == a.size and s["nan"] == int(np.isnan(a).sum()), f"big {name}: count/nan")
+    check(s["pinf"] == int((a == np.inf).sum()) and s["ninf"] == int((a == -np.inf).sum()), f"big {name}: inf")
+    check(s["zeros"] == int((a == 0).sum()) and s["negatives"] == int((a < 0).sum()), f"big {name}: zeros/negatives")
+    f32 = np.float32  # the JSON carries 9 significant digits: exact for float32
+    check(f32(s["min"]) == f32(fin.min()) and f32(s["max"]) == f32(fin.max()),
+          f"big {name}: min/max {s['min']!r} {s['max']!r} vs {fin.min()!r} {fin.max()!r}")
+    check(np.isclose(s["mean"], fin.mean(), rtol=1e-6), f"big {name}: mean {s['mean']} vs {fin.mean()}")
+    check(np.isclose(s["std"], fin.std(), rtol=1e-5), f"big {name}: std {s['std']} vs {fin.std()}")
+    h = s["histogram"]
+    edges = np.array(h["edges"])
+    counts = np.array(h["counts"])
+    sample = a[::k]
+    sample = sample[np.isfinite(sample)]
+    check(counts.sum() == sample.size, f"big {name}: histogram total {counts.sum()} vs {sample.size}")
+    # each positive bucket holds [lo, hi), each negative one (lo, hi]; zero has its own
+    pos, neg = sample[sample > 0], sample[sample < 0]
+    want = np.zeros(len(counts), dtype=np.int64)
+    for i in range(len(counts)):
+        lo, hi = edges[i], edges[i + 1]
+        if lo == 0 and hi == 0:
+            want[i] = int((sample == 0).sum())
+        elif hi <= 0:
+            want[i] = int(((neg > lo) & (neg <= hi)).sum())
+        else:
+            want[i] = int(((pos >= lo) & (pos < hi)).sum())
+    check(np.array_equal(want, counts), f"big {name}: every histogram bucket count matches numpy")
 
 
 def intermediates_vs_ort(nt, tmp, model_path, inputs):

@@ -67,6 +67,13 @@ static void check_against_reference(const nt_tensor *t, const nt_tstats *s)
     assert_true(fabs(nt_tstats_std(s) - sqrt(var > 0 ? var : 0)) <= 1e-5 * sqrt(var > 0 ? var : 0) + 1e-9);
 }
 
+/* Every bucket of a's histogram equals b's. */
+static void assert_hist_equal(const nt_tstats *a, const nt_tstats *b)
+{
+    for (int k = 0; k < NT_HIST_BUCKETS; k++)
+        assert_int_equal(nt_tstats_hist_count(a, k), nt_tstats_hist_count(b, k));
+}
+
 static void test_f32_against_reference(void **state)
 {
     for (unsigned seed = 1; seed <= 5; seed++) {
@@ -78,7 +85,7 @@ static void test_f32_against_reference(void **state)
         /* histogram: counts add up to the finite values, each value in its bucket */
         int64_t total = 0;
         for (int b = 0; b < NT_HIST_BUCKETS; b++)
-            total += s.hist[b];
+            total += nt_tstats_hist_count(&s, b);
         assert_int_equal(total, s.finite);
         nt_tstats_deinit(&s);
         nt_tensor_free(t);
@@ -101,7 +108,7 @@ static void test_generic_dtypes_match_f32(void **state)
     assert_int_equal(a.count, b.count);
     assert_true(a.min == b.min && a.max == b.max);
     /* both paths put every value in the same bucket */
-    assert_memory_equal(a.hist, b.hist, NT_HIST_BUCKETS * sizeof(int64_t));
+    assert_hist_equal(&a, &b);
     nt_tstats_deinit(&a);
     nt_tstats_deinit(&b);
     nt_tensor_free(f);
@@ -130,12 +137,12 @@ static void check_f32_path(int64_t n, value_fn value)
     nt_tstats_add(&a, f);
     nt_tstats_add(&b, d);
     check_against_reference(d, &a);
-    assert_memory_equal(a.hist, b.hist, NT_HIST_BUCKETS * sizeof(int64_t));
+    assert_hist_equal(&a, &b);
     nt_tstats_add(&a, f);
     nt_tstats_add(&b, d);
     assert_int_equal(a.count, 2 * n);
     assert_int_equal(a.finite, b.finite);
-    assert_memory_equal(a.hist, b.hist, NT_HIST_BUCKETS * sizeof(int64_t));
+    assert_hist_equal(&a, &b);
     nt_tstats_deinit(&a);
     nt_tstats_deinit(&b);
     nt_tensor_free(f);
@@ -211,7 +218,7 @@ static void test_worker_matches_inline(void **state)
         assert_int_equal(bg[i].count, in[i].count);
         assert_true(bg[i].sum == in[i].sum && bg[i].sumsq == in[i].sumsq);
         assert_true(bg[i].min == in[i].min && bg[i].max == in[i].max);
-        assert_memory_equal(bg[i].hist, in[i].hist, NT_HIST_BUCKETS * sizeof(int64_t));
+        assert_hist_equal(&bg[i], &in[i]);
     }
     /* a tensor submitted and waited for is done: free it and go on */
     nt_stats_worker_submit(w, &bg[0], ts[0]);
@@ -239,7 +246,7 @@ static void test_bucket_edges_contain_values(void **state)
         nt_tstats_add(&s, t);
         int b = -1;
         for (int k = 0; k < NT_HIST_BUCKETS; k++)
-            if (s.hist[k])
+            if (nt_tstats_hist_count(&s, k))
                 b = k;
         double lo, hi;
         nt_tstats_bucket_edges(b, &lo, &hi);
@@ -270,7 +277,7 @@ static void test_merge_equals_whole(void **state)
     assert_int_equal(a.count, whole.count);
     assert_int_equal(a.nan, whole.nan);
     assert_true(a.min == whole.min && a.max == whole.max);
-    assert_memory_equal(a.hist, whole.hist, NT_HIST_BUCKETS * sizeof(int64_t));
+    assert_hist_equal(&a, &whole);
     nt_buf js;
     nt_buf_init(&js);
     nt_tstats_json(&a, &js);
@@ -291,6 +298,68 @@ static void test_node_filter(void **state)
     assert_true(nt_node_filter_match(&f, "layer1/conv", "Conv"));
     assert_true(nt_node_filter_match(&f, "head", "Relu"));
     assert_false(nt_node_filter_match(&f, "layer2/conv", "Conv"));
+    /* op types match in any case; names do not */
+    assert_true(nt_node_filter_match(&f, "x", "RELU"));
+    assert_false(nt_node_filter_match(&f, "Layer1/conv", "Conv"));
+}
+
+/* A sampled histogram: every moment and count exactly as the exact run's;
+ * the histogram is exactly the histogram of elements 0, k, 2k, ... with
+ * k = n / NT_HIST_SAMPLE_MIN, whether float32 or generic, and the stride
+ * is recorded.  Small tensors stay exact. */
+static void test_sampled_histogram(void **state)
+{
+    int64_t n = 5 * NT_HIST_SAMPLE_MIN + 12345, k = n / NT_HIST_SAMPLE_MIN;
+    nt_tensor *t = random_f32(n, 77), *every, *d;
+    int64_t m = (n + k - 1) / k;
+    assert_int_equal(nt_tensor_new(NT_DTYPE_FLOAT, 1, &m, &every), NT_OK);
+    assert_int_equal(nt_tensor_new(NT_DTYPE_DOUBLE, 1, &n, &d), NT_OK);
+    for (int64_t i = 0; i < n; i++) {
+        if (i % k == 0)
+            ((float *)every->data)[i / k] = ((float *)t->data)[i];
+        nt_tensor_set_f64(d, i, nt_tensor_get_f64(t, i));
+    }
+    nt_tstats exact, sampled, gen, ref;
+    nt_tstats_init(&exact, true);
+    nt_tstats_init(&sampled, true);
+    nt_tstats_init(&gen, true);
+    nt_tstats_init(&ref, true);
+    sampled.sample_hist = gen.sample_hist = true;
+    nt_tstats_add(&exact, t);
+    nt_tstats_add(&sampled, t);
+    nt_tstats_add(&gen, d);
+    nt_tstats_add(&ref, every);
+    assert_int_equal(exact.hist_stride, 1);
+    assert_int_equal(sampled.hist_stride, k);
+    assert_int_equal(gen.hist_stride, k);
+    assert_true(sampled.count == exact.count && sampled.nan == exact.nan && sampled.zeros == exact.zeros);
+    assert_true(sampled.sum == exact.sum && sampled.sumsq == exact.sumsq);
+    assert_true(sampled.min == exact.min && sampled.max == exact.max);
+    assert_hist_equal(&sampled, &ref);
+    assert_hist_equal(&gen, &ref);
+    assert_true(nt_tstats_hist_total(&sampled) == ref.finite && ref.finite < exact.finite);
+    nt_buf js;
+    nt_buf_init(&js);
+    nt_tstats_json(&sampled, &js);
+    char want[64];
+    snprintf(want, sizeof want, "\"hist_stride\": %lld", (long long)k);
+    assert_non_null(strstr(js.data, want));
+    nt_buf_deinit(&js);
+    /* below 2 * NT_HIST_SAMPLE_MIN elements: exact even when sampling */
+    nt_tstats small;
+    nt_tstats_init(&small, true);
+    small.sample_hist = true;
+    nt_tstats_add(&small, every);
+    assert_int_equal(small.hist_stride, 1);
+    assert_hist_equal(&small, &ref);
+    nt_tstats_deinit(&small);
+    nt_tstats_deinit(&exact);
+    nt_tstats_deinit(&sampled);
+    nt_tstats_deinit(&gen);
+    nt_tstats_deinit(&ref);
+    nt_tensor_free(t);
+    nt_tensor_free(every);
+    nt_tensor_free(d);
 }
 
 int main(void)
@@ -305,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_bucket_edges_contain_values),
         cmocka_unit_test(test_merge_equals_whole),
         cmocka_unit_test(test_node_filter),
+        cmocka_unit_test(test_sampled_histogram),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
