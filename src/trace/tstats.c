@@ -7,6 +7,8 @@
 #include "trace/tstats.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -258,9 +260,53 @@ double nt_tstats_absmax(const nt_tstats *s)
     return fmax(fabs(s->min), fabs(s->max));
 }
 
+/* The JSON text of every bucket's edges (lo at 2b, hi at 2b+1), made once:
+ * formatting them per node was most of the cost of writing stats.jsonl. */
+static char edge_store[2 * NT_HIST_BUCKETS][32];
+static const char *edge_ptrs[2 * NT_HIST_BUCKETS];
+static pthread_once_t edge_once = PTHREAD_ONCE_INIT;
+
+static void edge_init(void)
+{
+    for (int k = 0; k < NT_HIST_BUCKETS; k++) {
+        double e[2];
+        nt_tstats_bucket_edges(k, &e[0], &e[1]);
+        for (int j = 0; j < 2; j++) {
+            nt_buf t;
+            nt_buf_init(&t);
+            nt_buf_json_double(&t, e[j]);
+            snprintf(edge_store[2 * k + j], sizeof edge_store[0], "%s", t.data && !t.failed ? t.data : "null");
+            nt_buf_deinit(&t);
+            edge_ptrs[2 * k + j] = edge_store[2 * k + j];
+        }
+    }
+}
+
+static const char *const *edge_texts(void)
+{
+    pthread_once(&edge_once, edge_init);
+    return edge_ptrs;
+}
+
+/* Decimal text of v (printf costs several times more, per count). */
+static void put_i64(nt_buf *b, int64_t v)
+{
+    char d[24], *p = d + sizeof d;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    nt_buf_append(b, p, (size_t)(d + sizeof d - p));
+}
+
 void nt_tstats_json(const nt_tstats *s, nt_buf *b)
 {
-    nt_buf_printf(b, "\"count\": %lld, \"min\": ", (long long)s->count);
+    nt_buf_puts(b, "\"count\": ");
+    put_i64(b, s->count);
+    nt_buf_puts(b, ", \"min\": ");
     nt_buf_json_double(b, s->finite ? s->min : NAN);
     nt_buf_puts(b, ", \"max\": ");
     nt_buf_json_double(b, s->finite ? s->max : NAN);
@@ -268,15 +314,21 @@ void nt_tstats_json(const nt_tstats *s, nt_buf *b)
     nt_buf_json_double(b, nt_tstats_mean(s));
     nt_buf_puts(b, ", \"std\": ");
     nt_buf_json_double(b, nt_tstats_std(s));
-    nt_buf_printf(b, ", \"nan\": %lld, \"pinf\": %lld, \"ninf\": %lld, \"inf\": %lld, \"zeros\": %lld, "
-                     "\"zero_fraction\": ",
-                  (long long)s->nan, (long long)s->pinf, (long long)s->ninf, (long long)(s->pinf + s->ninf),
-                  (long long)s->zeros);
+    static const char *const names[] = {", \"nan\": ", ", \"pinf\": ", ", \"ninf\": ", ", \"inf\": ",
+                                        ", \"zeros\": "};
+    int64_t counts[] = {s->nan, s->pinf, s->ninf, s->pinf + s->ninf, s->zeros};
+    for (int k = 0; k < 5; k++) {
+        nt_buf_puts(b, names[k]);
+        put_i64(b, counts[k]);
+    }
+    nt_buf_puts(b, ", \"zero_fraction\": ");
     nt_buf_json_double(b, s->count ? (double)s->zeros / (double)s->count : NAN);
-    nt_buf_printf(b, ", \"negatives\": %lld", (long long)s->negatives);
+    nt_buf_puts(b, ", \"negatives\": ");
+    put_i64(b, s->negatives);
     if (!s->with_hist)
         return;
-    nt_buf_printf(b, ", \"hist_stride\": %lld", (long long)(s->hist_stride > 1 ? s->hist_stride : 1));
+    nt_buf_puts(b, ", \"hist_stride\": ");
+    put_i64(b, s->hist_stride > 1 ? s->hist_stride : 1);
     int lo = -1, hi = -1;
     for (int k = 0; k < s->hist_n; k++)
         if (s->hist[k]) {
@@ -285,19 +337,22 @@ void nt_tstats_json(const nt_tstats *s, nt_buf *b)
             hi = k;
         }
     nt_buf_puts(b, ", \"histogram\": {\"edges\": [");
+    const char *const *text = edge_texts();
     for (int k = lo; lo >= 0 && k <= hi; k++) {
-        double e0, e1;
-        nt_tstats_bucket_edges(s->hist_lo + k, &e0, &e1);
+        int bk = s->hist_lo + k;
         if (k == lo) {
-            nt_buf_json_double(b, e0);
+            nt_buf_puts(b, text[2 * bk]);
             nt_buf_puts(b, ", ");
         }
-        nt_buf_json_double(b, e1);
+        nt_buf_puts(b, text[2 * bk + 1]);
         if (k < hi)
             nt_buf_puts(b, ", ");
     }
     nt_buf_puts(b, "], \"counts\": [");
-    for (int k = lo; lo >= 0 && k <= hi; k++)
-        nt_buf_printf(b, "%s%lld", k > lo ? ", " : "", (long long)s->hist[k]);
+    for (int k = lo; lo >= 0 && k <= hi; k++) {
+        if (k > lo)
+            nt_buf_puts(b, ", ");
+        put_i64(b, s->hist[k]);
+    }
     nt_buf_puts(b, "]}");
 }
