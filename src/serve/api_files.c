@@ -9,8 +9,8 @@
  * None of these files is required: a missing one is a 404 the front end
  * expects.  Each is read whole but capped in size, and anything JSON is
  * passed through nt_json_sanitize so NaN statistics reach the browser as
- * null.  Only fixed names or paths checked by nt_serve_safe_path are
- * opened.
+ * null.  Every file is opened through nt_serve_read_file (pathsafe.c):
+ * no symlink out of the run directory, no gap between check and open.
  */
 #include "serve/serve.h"
 #include "onnx/pb.h"
@@ -44,38 +44,23 @@ const char *nt_serve_content_type(const char *name)
     return "application/octet-stream";
 }
 
-/* Reads dir/name (a fixed name or a checked path) up to `cap` bytes.
- * On failure sets an error response and returns NULL. */
-static char *read_capped(const char *path, size_t cap, size_t *len, nt_api_response *r, const char *what)
+/* Reads `rel` of the run directory `dir` (race-free, see pathsafe.c) up to
+ * `cap` bytes.  On failure sets an error response and returns NULL. */
+static char *read_run_file(const char *dir, const char *rel, size_t cap, size_t *len, nt_api_response *r)
 {
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-        nt_api_error(r, 404, "the run has no %s", what);
-        return NULL;
-    }
-    if ((uint64_t)st.st_size > cap) {
-        nt_api_error(r, 413, "%s is too large to serve (%lld bytes)", what, (long long)st.st_size);
-        return NULL;
-    }
     char *data;
-    if (nt_read_file(path, &data, len) != NT_OK) {
-        nt_api_error(r, 404, "cannot read %s", what);
-        return NULL;
-    }
-    return data;
-}
-
-/* Opens a fixed file of the run, refusing one that is a symlink leading
- * out of the run directory. */
-static char *read_run_file(const char *dir, const char *name, size_t cap, size_t *len, nt_api_response *r)
-{
-    char path[PATH_MAX];
-    nt_status s = nt_serve_safe_path(dir, name, path, sizeof path);
-    if (s != NT_OK) {
-        nt_api_error(r, s == NT_ERR_NOT_FOUND ? 404 : 403, "the run has no %s", name);
-        return NULL;
-    }
-    return read_capped(path, cap, len, r, name);
+    nt_status s = nt_serve_read_file(dir, rel, cap, &data, len);
+    if (s == NT_OK)
+        return data;
+    if (s == NT_ERR_NOT_FOUND)
+        nt_api_error(r, 404, "the run has no %s", rel);
+    else if (s == NT_ERR_INVALID_ARG)
+        nt_api_error(r, 403, "refused path");
+    else if (s == NT_ERR_UNSUPPORTED)
+        nt_api_error(r, 413, "%s", nt_last_error());
+    else
+        nt_api_error(r, 500, "cannot read %s", rel);
+    return NULL;
 }
 
 void nt_api_json_file(const char *dir, const char *name, nt_api_response *r)
@@ -233,16 +218,12 @@ void nt_api_profile(const char *dir, nt_api_response *r)
  * `max` rows and columns. */
 void nt_api_heatmap(const char *dir, const char *rel, nt_query_fn q, void *ctx, nt_api_response *r)
 {
-    char path[PATH_MAX];
-    nt_status s = nt_serve_safe_path(dir, rel, path, sizeof path);
-    if (s != NT_OK)
-        return nt_api_error(r, s == NT_ERR_NOT_FOUND ? 404 : 403, "refused or missing path");
     size_t len;
-    char *data = read_capped(path, RAW_FILE_CAP, &len, r, "map");
+    char *data = read_run_file(dir, rel, RAW_FILE_CAP, &len, r);
     if (!data)
         return;
     nt_tensor *t = NULL;
-    s = nt_npy_parse(data, len, rel, &t);
+    nt_status s = nt_npy_parse(data, len, rel, &t);
     free(data);
     if (s != NT_OK)
         return nt_api_error(r, 422, "not a readable .npy file: %s", nt_last_error());
@@ -317,19 +298,14 @@ void nt_api_heatmap(const char *dir, const char *rel, nt_query_fn q, void *ctx, 
 
 void nt_api_raw_file(const char *dir, const char *rel, nt_api_response *r)
 {
-    char path[PATH_MAX];
-    nt_status s = nt_serve_safe_path(dir, rel, path, sizeof path);
-    if (s != NT_OK)
-        return nt_api_error(r, s == NT_ERR_NOT_FOUND ? 404 : 403,
-                            s == NT_ERR_NOT_FOUND ? "no such file" : "refused path");
     size_t len;
-    char *data = read_capped(path, RAW_FILE_CAP, &len, r, "file");
+    char *data = read_run_file(dir, rel, RAW_FILE_CAP, &len, r);
     if (!data)
         return;
     nt_buf_append(&r->body, data, len);
     free(data);
     r->status = 200;
-    r->content_type = nt_serve_content_type(path);
+    r->content_type = nt_serve_content_type(rel);
     /* SVG and HTML can carry scripts: shown sandboxed, never as our origin. */
     r->sandbox = strstr(r->content_type, "svg") || strstr(r->content_type, "html");
 }

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -33,8 +34,9 @@ struct nt_server {
     nt_server_options opt;
     bool loopback;
     int port;
-    pthread_t poller;
-    bool poller_started;
+    pthread_t poller, watchdog;
+    bool poller_started, watchdog_started;
+    nt_clients *clients;
     pthread_mutex_t mu;
     pthread_cond_t cond;
     bool stop;
@@ -73,6 +75,88 @@ static void *poller_main(void *arg)
         pthread_mutex_unlock(&s->mu);
         if (stop)
             return NULL;
+    }
+}
+
+/* Every half second: connections past their header deadline are closed. */
+static void *watchdog_main(void *arg)
+{
+    nt_server *s = arg;
+    pthread_mutex_lock(&s->mu);
+    while (!s->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += 500000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->cond, &s->mu, &until);
+        if (s->stop)
+            break;
+        pthread_mutex_unlock(&s->mu);
+        nt_clients_sweep(s->clients);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- connections */
+
+static int connection_fd(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return ci ? ci->connect_fd : -1;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    nt_server *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        *socket_context = nt_clients_opened(s->clients, connection_fd(c));
+    else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+        nt_clients_closed(s->clients, *socket_context);
+}
+
+static void *socket_slot(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* A request was answered: the connection may wait for the next one, under
+ * the header deadline again. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    nt_server *s = cls;
+    (void)con_cls;
+    (void)toe;
+    nt_clients_request(s->clients, socket_slot(c), false);
+}
+
+/* Waits (on this connection's own thread) until the index version differs
+ * from `since` or timeout_ms pass, in half-second slices so a client that
+ * hung up releases the thread within half a second.  *gone tells which. */
+static uint64_t wait_connected(nt_server *s, int fd, uint64_t since, int timeout_ms, bool *gone)
+{
+    *gone = false;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        long long spent = (long long)(t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+        long long left = timeout_ms - spent;
+        if (left <= 0)
+            return nt_index_version(s->ix);
+        uint64_t v = nt_index_wait(s->ix, since, left < 500 ? (int)left : 500);
+        if (v != since || nt_index_stopping(s->ix))
+            return v;
+        if (nt_clients_gone(fd)) {
+            *gone = true;
+            return v;
+        }
     }
 }
 
@@ -146,6 +230,7 @@ typedef struct sse_state {
     nt_server *s;
     uint64_t version;
     bool started;
+    int fd;
 } sse_state;
 
 /* Blocks (this connection's own thread) until the index changes or 15 s
@@ -161,7 +246,10 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
         return snprintf(buf, max, "retry: 1000\nevent: version\ndata: {\"version\": %llu}\n\n",
                         (unsigned long long)st->version);
     }
-    uint64_t v = nt_index_wait(st->s->ix, st->version, 15000);
+    bool gone;
+    uint64_t v = wait_connected(st->s, st->fd, st->version, 15000, &gone);
+    if (gone)
+        return MHD_CONTENT_READER_END_WITH_ERROR; /* the client left: release the thread now */
     if (nt_index_stopping(st->s->ix))
         return MHD_CONTENT_READER_END_OF_STREAM;
     if (v == st->version)
@@ -178,6 +266,7 @@ static enum MHD_Result send_stream(nt_server *s, struct MHD_Connection *c)
     if (!st)
         return send_error(c, 503, "out of memory");
     st->s = s;
+    st->fd = connection_fd(c);
     struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, sse_read, st, sse_free);
     if (!resp) {
         free(st);
@@ -263,12 +352,43 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
     return nt_serve_unescape(s);
 }
 
+/* /api/poll?since=V[&timeout=S]: the long-poll, answered here rather than
+ * in api.c because it must notice a client that leaves while it waits. */
+static enum MHD_Result send_poll(nt_server *s, struct MHD_Connection *c)
+{
+    const char *ts = query_get(c, "timeout");
+    long t = 25;
+    if (ts && *ts) {
+        char *end;
+        long v = strtol(ts, &end, 10);
+        if (!*end)
+            t = v < 0 ? 0 : v > 60 ? 60 : v;
+    }
+    bool gone;
+    uint64_t v = wait_connected(s, connection_fd(c), strtoull(query_get(c, "since"), NULL, 10), (int)t * 1000,
+                                &gone);
+    if (gone)
+        return MHD_NO; /* nobody to answer: close the connection */
+    nt_buf b;
+    nt_buf_init(&b);
+    nt_buf_printf(&b, "{\"version\": %llu}\n", (unsigned long long)v);
+    enum MHD_Result r = send_buffer(c, 200, "application/json", &b, false, false, true);
+    nt_buf_deinit(&b);
+    return r;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
     nt_server *s = cls;
     (void)version;
     (void)upload;
+    if (!*con_cls) {
+        /* First call: the headers are complete; the deadline no longer applies. */
+        static char marker;
+        *con_cls = &marker;
+        nt_clients_request(s->clients, socket_slot(c), true);
+    }
     if (*upload_size) {
         *upload_size = 0; /* a body on a GET is ignored */
         return MHD_YES;
@@ -281,6 +401,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return send_error(c, 400, "bad request");
     if (strcmp(url, "/api/stream") == 0)
         return send_stream(s, c);
+    if (strcmp(url, "/api/poll") == 0 && query_get(c, "since"))
+        return send_poll(s, c);
     if (strncmp(url, "/api/", 5) == 0) {
         nt_api_response r;
         memset(&r, 0, sizeof r);
@@ -291,7 +413,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         nt_buf_deinit(&r.body);
         return ret;
     }
-    (void)con_cls;
     return send_asset(s, c, url);
 }
 
@@ -310,13 +431,26 @@ nt_status nt_server_start(nt_index *ix, const nt_server_options *opt, nt_server 
     if (s->opt.poll_ms <= 0)
         s->opt.poll_ms = 1000;
     if (s->opt.max_clients <= 0)
-        s->opt.max_clients = 256;
+        s->opt.max_clients = NT_SERVE_MAX_CONNECTIONS;
+    if (s->opt.per_ip_limit <= 0)
+        s->opt.per_ip_limit = NT_SERVE_PER_IP_LIMIT;
+    if (s->opt.header_ms <= 0)
+        s->opt.header_ms = NT_SERVE_HEADER_MS;
+    if (s->opt.max_pending <= 0)
+        s->opt.max_pending = NT_SERVE_MAX_PENDING;
+    if (s->opt.idle_s <= 0)
+        s->opt.idle_s = NT_SERVE_IDLE_S;
+    s->clients = nt_clients_new(s->opt.max_clients, s->opt.header_ms, s->opt.max_pending);
     pthread_mutex_init(&s->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->cond, &ca);
     pthread_condattr_destroy(&ca);
+    if (!s->clients) {
+        nt_server_stop(s);
+        return NT_ERR_NOMEM;
+    }
 
     struct addrinfo hints, *ai = NULL;
     memset(&hints, 0, sizeof hints);
@@ -348,16 +482,22 @@ nt_status nt_server_start(nt_index *ix, const nt_server_options *opt, nt_server 
     pthread_mutex_lock(&s->mu);
     if (pthread_create(&s->poller, NULL, poller_main, s) == 0)
         s->poller_started = true;
+    if (pthread_create(&s->watchdog, NULL, watchdog_main, s) == 0)
+        s->watchdog_started = true;
     pthread_mutex_unlock(&s->mu);
-    if (!s->poller_started) {
+    if (!s->poller_started || !s->watchdog_started) {
         nt_server_stop(s);
         return nt_error(NT_ERR_INTERNAL, "cannot start the poller thread");
     }
-    s->daemon = MHD_start_daemon(flags, (uint16_t)s->opt.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-                                 (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
-                                 (unsigned)s->opt.max_clients, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                                 MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_UNESCAPE_CALLBACK,
-                                 unescape, NULL, MHD_OPTION_END);
+    /* No address reuse: a second server on a busy port must fail to bind,
+     * not share the port (SO_REUSEPORT) with the first. */
+    s->daemon = MHD_start_daemon(
+        flags, (uint16_t)s->opt.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->opt.max_clients, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)s->opt.per_ip_limit, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->opt.idle_s,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512u << 10), MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)0,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
     if (!s->daemon) {
         int err = errno;
         nt_server_stop(s);
@@ -385,8 +525,11 @@ void nt_server_stop(nt_server *s)
     pthread_mutex_unlock(&s->mu);
     if (s->poller_started)
         pthread_join(s->poller, NULL);
+    if (s->watchdog_started)
+        pthread_join(s->watchdog, NULL);
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
+    nt_clients_free(s->clients);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cond);
     free(s);

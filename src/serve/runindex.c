@@ -554,7 +554,6 @@ static nt_status add_run(nt_index *ix, int root, const char *name, const char *d
         run_free(r);
         return NT_ERR_NOMEM;
     }
-    uint64_t v = bump_version(ix);
     pthread_rwlock_wrlock(&ix->lock); /* the array may move: no reader may be looking */
     if (!grow((void **)&ix->runs, &ix->cap_runs, ix->n_runs, sizeof *ix->runs)) {
         pthread_rwlock_unlock(&ix->lock);
@@ -564,7 +563,9 @@ static nt_status add_run(nt_index *ix, int root, const char *name, const char *d
     memmove(ix->runs + pos + 1, ix->runs + pos, (size_t)(ix->n_runs - pos) * sizeof *ix->runs);
     ix->runs[pos] = r;
     ix->n_runs++;
-    r->version = v;
+    /* Announced only once listed: a client woken by the new version must
+     * find the run. */
+    r->version = bump_version(ix);
     pthread_rwlock_unlock(&ix->lock);
     return NT_OK;
 }

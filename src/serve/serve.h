@@ -13,6 +13,8 @@
  *   api.c         the JSON API over the index (runs, tags, scalars, ...)
  *   api_files.c   the API over the other files of a run directory (stats,
  *                 profile, graph, findings, eval, heatmaps, raw files)
+ *   clients.c     the connection guard: header deadline, a cap on
+ *                 half-open connections, noticing clients that left
  *   http.c        libmicrohttpd: routing, embedded assets, server-sent
  *                 events and long-poll
  *
@@ -40,6 +42,18 @@
  * NT_ERR_NOT_FOUND.
  */
 nt_status nt_serve_safe_path(const char *root, const char *rel, char *out, size_t cap);
+
+/* Opens `rel` below the run directory `dir` (canonical) for reading with
+ * no gap between check and open (openat2 RESOLVE_BENEATH, or a walk with
+ * O_NOFOLLOW on every component where openat2 is unavailable).  Returns the
+ * descriptor, or -1 with errno: ENOENT/ENOTDIR missing, EXDEV refused (a
+ * lexically bad path, or one that leads out of dir). */
+int nt_serve_open_beneath(const char *dir, const char *rel);
+/* Reads that file whole if it is a regular file of at most `cap` bytes
+ * (checked with fstat on the opened descriptor).  NT_ERR_NOT_FOUND:
+ * missing or not a regular file; NT_ERR_INVALID_ARG: refused path;
+ * NT_ERR_UNSUPPORTED: larger than cap.  *data is NUL-terminated; caller frees. */
+nt_status nt_serve_read_file(const char *dir, const char *rel, size_t cap, char **data, size_t *len);
 
 /* True when `path` (canonical) equals `dir` (canonical) or lies below it. */
 bool nt_serve_path_within(const char *dir, const char *path);
@@ -239,6 +253,36 @@ const char *nt_serve_content_type(const char *name);
 /* Largest run file the API reads into memory. */
 #define NT_SERVE_MAX_FILE (256u << 20)
 
+/* ---------------------------------------------------------------- connection guard */
+
+/* How long a client may take to send its request headers, how many
+ * connections may be sending headers at once (the oldest beyond that is
+ * closed), how long a keep-alive or stalled connection may stay idle, and
+ * how many connections one address may hold. */
+#define NT_SERVE_HEADER_MS 10000
+#define NT_SERVE_MAX_PENDING 64
+#define NT_SERVE_IDLE_S 30
+#define NT_SERVE_MAX_CONNECTIONS 1024
+#define NT_SERVE_PER_IP_LIMIT 512
+
+typedef struct nt_clients nt_clients;
+
+nt_clients *nt_clients_new(int n_slots, int header_ms, int max_pending);
+void nt_clients_free(nt_clients *g);
+/* A connection on socket fd opened; returns its slot (NULL when the table
+ * is full: the connection was shut down).  May shut down the oldest
+ * connection still sending headers. */
+void *nt_clients_opened(nt_clients *g, int fd);
+/* The connection is closing (before its descriptor is closed). */
+void nt_clients_closed(nt_clients *g, void *slot);
+/* A request's headers arrived (started = true), or it was answered and the
+ * connection waits for the next one (false: the header deadline restarts). */
+void nt_clients_request(nt_clients *g, void *slot, bool started);
+/* Shuts down connections past the header deadline; returns how many. */
+int nt_clients_sweep(nt_clients *g);
+/* True when the peer of socket fd has hung up or the socket failed. */
+bool nt_clients_gone(int fd);
+
 /* ---------------------------------------------------------------- server */
 
 /* One embedded front-end file (the table scripts/embed.sh generates). */
@@ -253,7 +297,11 @@ typedef struct nt_server_options {
     int port;                     /* 0 picks a free port */
     const nt_serve_asset *assets; /* NULL-path-terminated table, may be NULL */
     int poll_ms;                  /* index refresh period, default 1000 */
-    int max_clients;              /* connection limit, default 256 */
+    int max_clients;              /* connection limit, default NT_SERVE_MAX_CONNECTIONS */
+    int per_ip_limit;             /* connections per client address, default NT_SERVE_PER_IP_LIMIT */
+    int header_ms;                /* header deadline, default NT_SERVE_HEADER_MS */
+    int max_pending;              /* connections sending headers, default NT_SERVE_MAX_PENDING */
+    int idle_s;                   /* idle timeout, default NT_SERVE_IDLE_S */
 } nt_server_options;
 
 typedef struct nt_server nt_server;
