@@ -175,7 +175,7 @@ static bool scalar_json(nt_buf *b, const char *run_name, const nt_scalar_series 
     for (size_t i = 0; i < ds.n; i++) {
         if (i)
             nt_buf_putc(b, ',');
-        nt_buf_printf(b, "%.3f", s->wall[ds.idx[i]]);
+        nt_json_wall(b, s->wall[ds.idx[i]]);
     }
     nt_buf_puts(b, "]}");
     free(ds.idx);
@@ -191,7 +191,7 @@ static void api_scalars(nt_index *ix, nt_query_fn q, void *ctx, nt_api_response 
         return nt_api_error(r, 400, "missing parameter: tag");
     int64_t x0 = q_int(q, ctx, "min", INT64_MIN, INT64_MIN, INT64_MAX);
     int64_t x1 = q_int(q, ctx, "max", INT64_MAX, INT64_MIN, INT64_MAX);
-    size_t points = (size_t)q_int(q, ctx, "points", NT_API_DEFAULT_POINTS, 4, NT_API_MAX_POINTS);
+    size_t points = (size_t)q_int(q, ctx, "points", NT_API_DEFAULT_POINTS, 1, NT_API_MAX_POINTS);
     nt_buf *b = &r->body;
     nt_buf_puts(b, "{\"series\": [");
     int emitted = 0;
@@ -289,8 +289,9 @@ static void api_histograms(nt_index *ix, nt_query_fn q, void *ctx, nt_api_respon
     for (size_t j = 0; j < n; j++) {
         size_t i = n == s->n ? j : (size_t)((double)j * (double)(s->n - 1) / (double)(n - 1 ? n - 1 : 1));
         const nt_histo_point *p = &s->pts[i];
-        nt_buf_printf(b, "%s\n {\"step\": %lld, \"wall\": %.3f, \"min\": ", j ? "," : "", (long long)p->step,
-                      p->wall);
+        nt_buf_printf(b, "%s\n {\"step\": %lld, \"wall\": ", j ? "," : "", (long long)p->step);
+        nt_json_wall(b, p->wall);
+        nt_buf_puts(b, ", \"min\": ");
         nt_json_num(b, p->min);
         nt_buf_puts(b, ", \"max\": ");
         nt_json_num(b, p->max);
@@ -337,11 +338,12 @@ static void api_images(nt_index *ix, nt_query_fn q, void *ctx, nt_api_response *
         return nt_api_error(r, 404, "no such run or image tag");
     nt_buf *b = &r->body;
     nt_buf_printf(b, "{\"total\": %llu, \"images\": [", (unsigned long long)s->total);
-    for (size_t i = 0; i < s->n; i++)
-        nt_buf_printf(b, "%s{\"index\": %zu, \"step\": %lld, \"wall\": %.3f, \"width\": %d, \"height\": %d, "
-                         "\"bytes\": %zu}",
-                      i ? ", " : "", i, (long long)s->pts[i].step, s->pts[i].wall, s->pts[i].width,
-                      s->pts[i].height, s->pts[i].len);
+    for (size_t i = 0; i < s->n; i++) {
+        nt_buf_printf(b, "%s{\"index\": %zu, \"step\": %lld, \"wall\": ", i ? ", " : "", i, (long long)s->pts[i].step);
+        nt_json_wall(b, s->pts[i].wall);
+        nt_buf_printf(b, ", \"width\": %d, \"height\": %d, \"bytes\": %zu}", s->pts[i].width, s->pts[i].height,
+                      s->pts[i].len);
+    }
     nt_buf_puts(b, "]}\n");
     ok_json(r);
 }
@@ -379,8 +381,9 @@ static void api_text(nt_index *ix, nt_query_fn q, void *ctx, nt_api_response *r)
     nt_buf *b = &r->body;
     nt_buf_printf(b, "{\"total\": %llu, \"texts\": [", (unsigned long long)s->total);
     for (size_t i = 0; i < s->n; i++) {
-        nt_buf_printf(b, "%s{\"step\": %lld, \"wall\": %.3f, \"text\": ", i ? ", " : "", (long long)s->pts[i].step,
-                      s->pts[i].wall);
+        nt_buf_printf(b, "%s{\"step\": %lld, \"wall\": ", i ? ", " : "", (long long)s->pts[i].step);
+        nt_json_wall(b, s->pts[i].wall);
+        nt_buf_puts(b, ", \"text\": ");
         nt_buf_json_string(b, (const char *)s->pts[i].data);
         nt_buf_puts(b, "}");
     }

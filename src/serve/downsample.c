@@ -49,8 +49,8 @@ nt_status nt_downsample(const int64_t *x, const double *y, size_t n, int64_t x0,
     r->idx = NULL;
     r->n = r->in_range = 0;
     r->reduced = false;
-    if (max_points < 4)
-        max_points = 4;
+    if (max_points < 1)
+        max_points = 1;
     if (n == 0 || x1 < x0)
         return NT_OK;
     size_t lo = lower_bound(x, n, x0), hi = upper_bound(x, n, x1);
@@ -69,6 +69,14 @@ nt_status nt_downsample(const int64_t *x, const double *y, size_t n, int64_t x0,
         return NT_OK;
     }
     r->reduced = true;
+    if (max_points < 5) {
+        /* Too few for a bucket's five picks: evenly spaced points, the
+         * last always included (one point: the latest). */
+        for (size_t i = 0; i < max_points; i++)
+            r->idx[i] = max_points == 1 ? hi - 1 : lo + (size_t)((double)(m - 1) * (double)i / (double)(max_points - 1) + 0.5);
+        r->n = max_points;
+        return NT_OK;
+    }
     size_t buckets = max_points / 5; /* up to 5 picks each: first, min, max, NaN, last */
     size_t out = 0;
     for (size_t b = 0; b < buckets; b++) {

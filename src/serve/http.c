@@ -399,6 +399,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return send_error(c, 403, "unexpected Host header");
     if (!url || url[0] != '/')
         return send_error(c, 400, "bad request");
+    if (MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, NULL, NULL) > NT_SERVE_MAX_QUERY_ARGS)
+        return send_error(c, 414, "too many query parameters");
     if (strcmp(url, "/api/stream") == 0)
         return send_stream(s, c);
     if (strcmp(url, "/api/poll") == 0 && query_get(c, "since"))
@@ -495,7 +497,8 @@ nt_status nt_server_start(nt_index *ix, const nt_server_options *opt, nt_server 
         flags, (uint16_t)s->opt.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->opt.max_clients, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)s->opt.per_ip_limit, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->opt.idle_s,
-        MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512u << 10), MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)0,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512u << 10), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)NT_SERVE_CONN_MEMORY, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)0,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
     if (!s->daemon) {

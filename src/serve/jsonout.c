@@ -21,6 +21,14 @@ void nt_json_num(nt_buf *b, double v)
         nt_buf_json_double(b, v);
 }
 
+void nt_json_wall(nt_buf *b, double v)
+{
+    if (!isfinite(v))
+        nt_buf_puts(b, "null");
+    else
+        nt_buf_printf(b, "%.3f", v);
+}
+
 /* True if the bytes at p (of n remaining) spell word and the token ends there. */
 static bool token_at(const char *p, size_t n, const char *word)
 {

@@ -165,6 +165,15 @@ nt_status nt_index_new(int n_dirs, char *const *dirs, nt_index **out)
             nt_index_free(ix);
             return s;
         }
+        /* A directory the server cannot list would serve an empty
+         * dashboard that looks like "no runs yet": refuse it instead. */
+        DIR *probe = opendir(canon);
+        if (!probe) {
+            nt_status s = nt_error(NT_ERR_IO, "%s: cannot read the directory: %s", dirs[i], strerror(errno));
+            nt_index_free(ix);
+            return s;
+        }
+        closedir(probe);
         ix->roots[i] = nt_strdup(canon);
         /* The run name: the directory's last component, made unique. */
         const char *base = strrchr(canon, '/');

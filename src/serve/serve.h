@@ -69,10 +69,11 @@ typedef struct nt_ds_result {
 } nt_ds_result;
 
 /*
- * Picks at most `max_points` (>= 4) indices of the series (x ascending) with
+ * Picks at most `max_points` (>= 1) indices of the series (x ascending) with
  * x in [x0, x1], keeping in every bucket of equal index width its first,
  * last, minimum and maximum points so spikes and the envelope survive
- * (NaN values count as extremes of their bucket so they stay visible).
+ * (NaN values count as extremes of their bucket so they stay visible);
+ * below 5 points, evenly spaced points ending with the last.
  * Work is O(points in range) plus two binary searches.  Caller frees
  * r->idx.
  */
@@ -94,6 +95,9 @@ bool nt_overfit_onset(const int64_t *tx, const double *ty, size_t tn, const int6
 
 /* A number, or null for NaN/Inf (JSON has no such values). */
 void nt_json_num(nt_buf *b, double v);
+/* A wall time in seconds with millisecond digits, or null for NaN/Inf (an
+ * event file may hold any double there). */
+void nt_json_wall(nt_buf *b, double v);
 /* Appends `text` with every bare NaN, Infinity and -Infinity token outside
  * string literals replaced by null, so browsers' JSON.parse accepts files
  * written by Python's json or nt_buf_json_double. */
@@ -264,6 +268,12 @@ const char *nt_serve_content_type(const char *name);
 #define NT_SERVE_IDLE_S 30
 #define NT_SERVE_MAX_CONNECTIONS 1024
 #define NT_SERVE_PER_IP_LIMIT 512
+/* Memory per connection for the request line and headers (libmicrohttpd's
+ * pool: its 32 KB default ran out at about 500 query parameters and the
+ * connection was closed without an answer), and the most query parameters
+ * a request may carry (the API uses at most six). */
+#define NT_SERVE_CONN_MEMORY (128u << 10)
+#define NT_SERVE_MAX_QUERY_ARGS 64
 
 typedef struct nt_clients nt_clients;
 
