@@ -21,6 +21,7 @@
 #define NT_API_DEFAULT_POINTS 1500
 #define NT_API_MAX_POINTS 20000
 #define NT_API_MAX_HISTOS 500
+#define NT_API_MAX_TEXT_BYTES (4u << 20) /* per /api/text answer: the latest texts that fit */
 
 void nt_api_error(nt_api_response *r, int status, const char *fmt, ...)
 {
@@ -120,6 +121,7 @@ static void api_runs(nt_index *ix, nt_api_response *r)
         nt_buf_printf(b, ", \"version\": %llu, \"records\": %llu, \"bad_records\": %llu, \"truncated\": %s",
                       (unsigned long long)run->version, (unsigned long long)run->records,
                       (unsigned long long)run->bad_records, run->truncated ? "true" : "false");
+        nt_buf_printf(b, ", \"skipped\": %llu", (unsigned long long)run->skipped);
         nt_buf_puts(b, ", \"problem\": ");
         nt_buf_json_string(b, run->problem);
         nt_buf_puts(b, ", \"first_wall\": ");
@@ -378,10 +380,14 @@ static void api_text(nt_index *ix, nt_query_fn q, void *ctx, nt_api_response *r)
     const nt_blob_series *s = run ? find_blob(run->texts, run->n_texts, q(ctx, "tag")) : NULL;
     if (!s)
         return nt_api_error(r, 404, "no such run or text tag");
+    /* The latest texts that fit NT_API_MAX_TEXT_BYTES (at least one). */
+    size_t first = s->n, bytes = 0;
+    while (first > 0 && (first == s->n || bytes + s->pts[first - 1].len <= NT_API_MAX_TEXT_BYTES))
+        bytes += s->pts[--first].len;
     nt_buf *b = &r->body;
-    nt_buf_printf(b, "{\"total\": %llu, \"texts\": [", (unsigned long long)s->total);
-    for (size_t i = 0; i < s->n; i++) {
-        nt_buf_printf(b, "%s{\"step\": %lld, \"wall\": ", i ? ", " : "", (long long)s->pts[i].step);
+    nt_buf_printf(b, "{\"total\": %llu, \"omitted\": %zu, \"texts\": [", (unsigned long long)s->total, first);
+    for (size_t i = first; i < s->n; i++) {
+        nt_buf_printf(b, "%s{\"step\": %lld, \"wall\": ", i > first ? ", " : "", (long long)s->pts[i].step);
         nt_json_wall(b, s->pts[i].wall);
         nt_buf_puts(b, ", \"text\": ");
         nt_buf_json_string(b, (const char *)s->pts[i].data);

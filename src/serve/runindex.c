@@ -25,16 +25,25 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "trace/crc32c.h"
 
 typedef struct nt_evfile {
     char *path;
     nt_events *r;
+    int fd;              /* our own view of the same file: headers peeked, rewrites noticed */
     uint64_t size_seen;
+    int64_t mtime_ns;    /* at the last read */
     dev_t dev;
     ino_t ino;
+    uint8_t tail[4];     /* the 4 bytes before the read offset (the last record's CRC) */
+    bool have_tail;
     bool truncated;
+    uint64_t bad_base;   /* bad records counted by readers replaced after a skip */
 } nt_evfile;
 
 struct nt_index {
@@ -76,6 +85,9 @@ static void run_clear_data(nt_run *r)
         free(s->steps);
         free(s->wall);
         free(s->values);
+        free(s->psteps);
+        free(s->pwall);
+        free(s->pvalues);
     }
     for (int i = 0; i < r->n_histos; i++) {
         nt_histo_series *s = &r->histos[i];
@@ -102,7 +114,7 @@ static void run_clear_data(nt_run *r)
     r->graph_def_len = 0;
     r->n_scalars = r->cap_scalars = r->n_histos = r->cap_histos = 0;
     r->n_images = r->cap_images = r->n_texts = r->cap_texts = 0;
-    r->records = r->bad_records = 0;
+    r->records = r->bad_records = r->blob_bytes = r->skipped = 0;
     r->first_wall = r->last_wall = 0;
     r->problem[0] = '\0';
 }
@@ -111,6 +123,8 @@ static void run_close_files(nt_run *r)
 {
     for (int i = 0; i < r->n_files; i++) {
         nt_events_close(r->files[i].r);
+        if (r->files[i].fd >= 0)
+            close(r->files[i].fd);
         free(r->files[i].path);
     }
     free(r->files);
@@ -368,39 +382,100 @@ static void scalar_thin(nt_scalar_series *s)
     s->n = k;
 }
 
+/* Grows three parallel arrays to hold `need` points. */
+static bool grow3(int64_t **st, double **w, double **v, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return true;
+    size_t ncap = *cap ? *cap : 64;
+    while (ncap < need)
+        ncap *= 2;
+    int64_t *a = nt_realloc(*st, ncap * sizeof *a);
+    if (a)
+        *st = a;
+    double *b = nt_realloc(*w, ncap * sizeof *b);
+    if (b)
+        *w = b;
+    double *c = nt_realloc(*v, ncap * sizeof *c);
+    if (c)
+        *v = c;
+    if (!a || !b || !c)
+        return false;
+    *cap = ncap;
+    return true;
+}
+
 static void scalar_add(nt_scalar_series *s, int64_t step, double wall, double v)
 {
     if (s->n >= NT_INDEX_MAX_SCALARS)
         scalar_thin(s);
-    if (s->n == s->cap) {
-        size_t ncap = s->cap ? s->cap * 2 : 64;
-        int64_t *st = nt_realloc(s->steps, ncap * sizeof *st);
-        if (st)
-            s->steps = st;
-        double *w = nt_realloc(s->wall, ncap * sizeof *w);
-        if (w)
-            s->wall = w;
-        double *va = nt_realloc(s->values, ncap * sizeof *va);
-        if (va)
-            s->values = va;
-        if (!st || !w || !va)
+    if (s->n > 0 && step < s->steps[s->n - 1]) {
+        if (s->pn >= NT_INDEX_MAX_SCALARS || !grow3(&s->psteps, &s->pwall, &s->pvalues, &s->pcap, s->pn + 1))
             return;
-        s->cap = ncap;
+        s->psteps[s->pn] = step;
+        s->pwall[s->pn] = wall;
+        s->pvalues[s->pn] = v;
+        s->pn++;
+        return;
     }
-    /* Steps normally arrive in order; an earlier step (a restarted program)
-     * is inserted in place so series stay sorted for binary search. */
-    size_t pos = s->n;
-    while (pos > 0 && s->steps[pos - 1] > step)
-        pos--;
-    if (pos < s->n) {
-        memmove(s->steps + pos + 1, s->steps + pos, (s->n - pos) * sizeof *s->steps);
-        memmove(s->wall + pos + 1, s->wall + pos, (s->n - pos) * sizeof *s->wall);
-        memmove(s->values + pos + 1, s->values + pos, (s->n - pos) * sizeof *s->values);
-    }
-    s->steps[pos] = step;
-    s->wall[pos] = wall;
-    s->values[pos] = v;
+    if (!grow3(&s->steps, &s->wall, &s->values, &s->cap, s->n + 1))
+        return;
+    s->steps[s->n] = step;
+    s->wall[s->n] = wall;
+    s->values[s->n] = v;
     s->n++;
+}
+
+/* Pending points are sorted by (step, arrival): a stable order. */
+static const int64_t *g_sort_steps;
+static int cmp_pending(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int64_t x = g_sort_steps[i], y = g_sort_steps[j];
+    return x < y ? -1 : x > y ? 1 : i < j ? -1 : i > j;
+}
+
+/* Merges the pending points into the series: O(n + p log p).  A pending
+ * point goes after the points of equal step already shown (it arrived
+ * later).  Called by the single poller thread under the write lock. */
+static void scalar_merge(nt_scalar_series *s)
+{
+    if (s->pn == 0)
+        return;
+    size_t p = s->pn, n = s->n;
+    size_t *ord = nt_malloc(p * sizeof *ord);
+    if (!ord || !grow3(&s->steps, &s->wall, &s->values, &s->cap, n + p)) {
+        free(ord);
+        s->pn = 0; /* out of memory: the late points are lost, not the series */
+        return;
+    }
+    for (size_t i = 0; i < p; i++)
+        ord[i] = i;
+    g_sort_steps = s->psteps;
+    qsort(ord, p, sizeof *ord, cmp_pending);
+    /* Backwards merge in place: the largest of both tails goes last. */
+    size_t i = n, j = p, k = n + p;
+    while (j > 0) {
+        size_t pj = ord[j - 1];
+        if (i > 0 && s->steps[i - 1] > s->psteps[pj]) {
+            i--;
+            k--;
+            s->steps[k] = s->steps[i];
+            s->wall[k] = s->wall[i];
+            s->values[k] = s->values[i];
+        } else {
+            j--;
+            k--;
+            s->steps[k] = s->psteps[pj];
+            s->wall[k] = s->pwall[pj];
+            s->values[k] = s->pvalues[pj];
+        }
+    }
+    s->n = n + p;
+    s->pn = 0;
+    free(ord);
+    while (s->n > NT_INDEX_MAX_SCALARS)
+        scalar_thin(s);
 }
 
 static void histo_add(nt_histo_series *s, int64_t step, double wall, const nt_summary_value *v)
@@ -446,20 +521,43 @@ static void histo_add(nt_histo_series *s, int64_t step, double wall, const nt_su
     s->n++;
 }
 
-/* Appends an image or text, dropping the oldest beyond `limit`. */
-static void blob_add(nt_blob_series *s, size_t limit, int64_t step, double wall, const void *data, size_t len,
-                     int w, int h)
+/* Appends an image or text, dropping the oldest beyond `limit`.  Memory
+ * stays bounded: a text longer than NT_INDEX_MAX_TEXT is kept cut (with a
+ * note of its length), an image over NT_INDEX_MAX_IMAGE is not kept, and a
+ * run keeps at most NT_INDEX_MAX_BLOB_BYTES of both (the oldest of this
+ * tag go first). */
+static void blob_add(nt_run *r, nt_blob_series *s, size_t limit, int64_t step, double wall, const void *data,
+                     size_t len, int w, int h, bool text)
 {
     s->total++;
-    if (len > (32u << 20))
+    char note[96] = "";
+    size_t keep = len;
+    if (text && len > NT_INDEX_MAX_TEXT) {
+        keep = NT_INDEX_MAX_TEXT;
+        snprintf(note, sizeof note, "\n\n[cut: the text has %zu bytes; the first %zu are shown]", len, keep);
+    } else if (!text && len > NT_INDEX_MAX_IMAGE) {
+        r->skipped++;
         return;
-    uint8_t *copy = nt_malloc(len + 1);
+    }
+    size_t nl = strlen(note);
+    while (s->n > 0 && r->blob_bytes + keep + nl > NT_INDEX_MAX_BLOB_BYTES) {
+        r->blob_bytes -= s->pts[0].len;
+        free(s->pts[0].data);
+        memmove(s->pts, s->pts + 1, (s->n - 1) * sizeof *s->pts);
+        s->n--;
+    }
+    if (r->blob_bytes + keep + nl > NT_INDEX_MAX_BLOB_BYTES) {
+        r->skipped++;
+        return;
+    }
+    uint8_t *copy = nt_malloc(keep + nl + 1);
     if (!copy)
         return;
-    if (len)
-        memcpy(copy, data, len);
-    copy[len] = '\0';
+    if (keep)
+        memcpy(copy, data, keep);
+    memcpy(copy + keep, note, nl + 1);
     if (s->n >= limit) {
+        r->blob_bytes -= s->pts[0].len;
         free(s->pts[0].data);
         memmove(s->pts, s->pts + 1, (s->n - 1) * sizeof *s->pts);
         s->n--;
@@ -468,7 +566,8 @@ static void blob_add(nt_blob_series *s, size_t limit, int64_t step, double wall,
         free(copy);
         return;
     }
-    s->pts[s->n++] = (nt_blob_point){step, wall, w, h, copy, len};
+    s->pts[s->n++] = (nt_blob_point){step, wall, w, h, copy, keep + nl};
+    r->blob_bytes += keep + nl;
 }
 
 static void apply_event(nt_run *r, const nt_event *ev)
@@ -509,14 +608,14 @@ static void apply_event(nt_run *r, const nt_event *ev)
         case NT_SUMMARY_IMAGE:
             FIND_SERIES(r, images, n_images, cap_images, nt_blob_series, v->tag, k);
             if (k >= 0)
-                blob_add(&r->images[k], NT_INDEX_MAX_IMAGES, ev->step, ev->wall_time, v->image.data,
-                         v->image.len, v->image.width, v->image.height);
+                blob_add(r, &r->images[k], NT_INDEX_MAX_IMAGES, ev->step, ev->wall_time, v->image.data,
+                         v->image.len, v->image.width, v->image.height, false);
             break;
         case NT_SUMMARY_TEXT:
             FIND_SERIES(r, texts, n_texts, cap_texts, nt_blob_series, v->tag, k);
             if (k >= 0 && v->text)
-                blob_add(&r->texts[k], NT_INDEX_MAX_TEXTS, ev->step, ev->wall_time, v->text,
-                         v->text_len, 0, 0);
+                blob_add(r, &r->texts[k], NT_INDEX_MAX_TEXTS, ev->step, ev->wall_time, v->text,
+                         v->text_len, 0, 0, true);
             break;
         default:
             break;
@@ -658,28 +757,108 @@ static void discover_files(nt_index *ix, nt_run *r)
         f->path = nt_strdup(canon);
         if (!f->path)
             break;
-        if (nt_events_open(canon, &f->r) != NT_OK) {
+        f->fd = open(canon, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        struct stat fst;
+        if (f->fd < 0 || fstat(f->fd, &fst) != 0 || !S_ISREG(fst.st_mode) || nt_events_open(canon, &f->r) != NT_OK) {
+            if (f->fd >= 0)
+                close(f->fd);
             free(f->path);
             continue;
         }
-        f->dev = st.st_dev;
-        f->ino = st.st_ino;
+        f->dev = fst.st_dev;
+        f->ino = fst.st_ino;
         r->n_files++;
     }
     closedir(d);
 }
 
-/* Reads up to the per-poll limit of new records from every file of a run.
- * Returns true if anything changed; *more if a file has records left. */
+static int64_t mtime_ns(const struct stat *st) { return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec; }
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* True when the file was rewritten rather than appended to since the last
+ * read: another inode, shorter than what was read, or (when size or mtime
+ * moved) the bytes just before the read offset -- the data CRC of the last
+ * record read -- are no longer what they were. */
+static bool file_rewritten(nt_evfile *f, const struct stat *st)
+{
+    if (st->st_ino != f->ino || st->st_dev != f->dev)
+        return true;
+    uint64_t off = nt_events_offset(f->r);
+    if ((uint64_t)st->st_size < off)
+        return true;
+    if ((uint64_t)st->st_size == f->size_seen && mtime_ns(st) == f->mtime_ns)
+        return false;
+    if (!f->have_tail || off < 4)
+        return false;
+    uint8_t now[4];
+    return pread(f->fd, now, 4, (off_t)(off - 4)) != 4 || memcmp(now, f->tail, 4) != 0;
+}
+
+static void remember_tail(nt_evfile *f)
+{
+    uint64_t off = nt_events_offset(f->r);
+    f->have_tail = off >= 4 && pread(f->fd, f->tail, 4, (off_t)(off - 4)) == 4;
+}
+
+/* If the next record's header (valid CRC) announces more than
+ * NT_INDEX_MAX_RECORD bytes, reopens the reader past it, so no reader ever
+ * buffers it; returns true then.  Only looked at while that much of the
+ * file is unread (a reader never buffers beyond the end of the file). */
+static bool skip_oversized(nt_run *r, nt_evfile *f, uint64_t size)
+{
+    uint64_t off = nt_events_offset(f->r);
+    if (size - off <= NT_INDEX_MAX_RECORD)
+        return false;
+    uint8_t h[12];
+    if (pread(f->fd, h, 12, (off_t)off) != 12)
+        return false;
+    uint64_t len = 0;
+    uint32_t crc = 0;
+    for (int i = 7; i >= 0; i--)
+        len = len << 8 | h[i];
+    for (int i = 11; i >= 8; i--)
+        crc = crc << 8 | h[i];
+    if (nt_crc32c_mask(nt_crc32c(h, 8)) != crc || len <= NT_INDEX_MAX_RECORD)
+        return false;
+    nt_events *next = NULL;
+    if (nt_events_open_at(f->path, off + 16 + len, &next) != NT_OK)
+        return false;
+    f->bad_base += nt_events_bad_records(f->r);
+    nt_events_close(f->r);
+    f->r = next;
+    r->skipped++;
+    snprintf(r->problem, sizeof r->problem, "record of %llu bytes at offset %llu skipped (larger than %u MB)",
+             (unsigned long long)len, (unsigned long long)off, NT_INDEX_MAX_RECORD >> 20);
+    return true;
+}
+
+/* Merges pending out-of-order points of every scalar series (write lock held). */
+static void merge_pending(nt_run *r)
+{
+    for (int i = 0; i < r->n_scalars; i++)
+        scalar_merge(&r->scalars[i]);
+}
+
+/* Reads new records from every file of a run, at most
+ * NT_INDEX_RECORDS_PER_POLL and about NT_INDEX_POLL_MS per file.  Records
+ * are decoded without the index lock (a damaged file may take the reader
+ * long to resync) and applied one at a time under the write lock, so
+ * requests are never held up by reading.  Returns true if anything
+ * changed; *more if a file has records left. */
 static bool read_run(nt_index *ix, nt_run *r, bool *more)
 {
     bool changed = false;
-    /* A file that shrank or was replaced: start the run over. */
+    /* A file that shrank, was replaced or rewritten in place: start the run over. */
     for (int i = 0; i < r->n_files; i++) {
         struct stat st;
         nt_evfile *f = &r->files[i];
-        if (stat(f->path, &st) == 0 && (st.st_ino != f->ino || st.st_dev != f->dev ||
-                                        (uint64_t)st.st_size < nt_events_offset(f->r))) {
+        if (stat(f->path, &st) == 0 && file_rewritten(f, &st)) {
             pthread_rwlock_wrlock(&ix->lock);
             run_clear_data(r);
             pthread_rwlock_unlock(&ix->lock);
@@ -692,37 +871,43 @@ static bool read_run(nt_index *ix, nt_run *r, bool *more)
     for (int i = 0; i < r->n_files; i++) {
         nt_evfile *f = &r->files[i];
         struct stat st;
-        if (stat(f->path, &st) != 0)
+        if (fstat(f->fd, &st) != 0)
             continue;
-        if ((uint64_t)st.st_size == f->size_seen && !f->truncated)
+        if ((uint64_t)st.st_size == f->size_seen && mtime_ns(&st) == f->mtime_ns && !f->truncated)
             continue;
         f->size_seen = (uint64_t)st.st_size;
+        f->mtime_ns = mtime_ns(&st);
         size_t count = 0;
         bool have = true;
+        int64_t t0 = mono_ms();
         while (have && count < NT_INDEX_RECORDS_PER_POLL) {
-            pthread_rwlock_wrlock(&ix->lock);
-            for (int k = 0; k < 4096 && count < NT_INDEX_RECORDS_PER_POLL; k++, count++) {
-                nt_event ev;
-                if (nt_events_next(f->r, &ev, &have) != NT_OK || !have) {
-                    have = false;
-                    break;
-                }
-                apply_event(r, &ev);
+            if (skip_oversized(r, f, (uint64_t)st.st_size))
                 changed = true;
+            nt_event ev;
+            if (nt_events_next(f->r, &ev, &have) != NT_OK || !have) {
+                have = false;
+                break;
             }
+            pthread_rwlock_wrlock(&ix->lock);
+            apply_event(r, &ev);
             pthread_rwlock_unlock(&ix->lock);
+            changed = true;
+            if (++count % 256 == 0 && mono_ms() - t0 > NT_INDEX_POLL_MS)
+                break;
         }
         if (have) {
             *more = true;
             f->size_seen = 0; /* look again next poll even if the size stays */
         }
         f->truncated = nt_events_truncated(f->r);
+        remember_tail(f);
     }
     pthread_rwlock_wrlock(&ix->lock);
+    merge_pending(r);
     uint64_t bad = 0;
     bool trunc = false;
     for (int i = 0; i < r->n_files; i++) {
-        bad += nt_events_bad_records(r->files[i].r);
+        bad += r->files[i].bad_base + nt_events_bad_records(r->files[i].r);
         trunc |= r->files[i].truncated;
         const char *p = nt_events_problem(r->files[i].r);
         if (p[0])

@@ -122,6 +122,11 @@ typedef struct nt_index nt_index;
 #define NT_INDEX_MAX_IMAGES 24        /* per tag, the latest kept */
 #define NT_INDEX_MAX_TEXTS 200        /* per tag, the latest kept */
 #define NT_INDEX_RECORDS_PER_POLL 200000 /* per file per poll: a huge file loads over several polls */
+#define NT_INDEX_POLL_MS 250          /* per file per poll, the same purpose */
+#define NT_INDEX_MAX_RECORD (64u << 20) /* larger records are skipped unread */
+#define NT_INDEX_MAX_TEXT (256u << 10) /* a longer text is kept cut to this */
+#define NT_INDEX_MAX_IMAGE (16u << 20) /* a larger image is not kept */
+#define NT_INDEX_MAX_BLOB_BYTES (256u << 20) /* images and texts kept per run */
 
 /* Creates an index over the given directories (canonicalized; each must
  * exist).  Nothing is read until nt_index_poll. */
@@ -153,9 +158,17 @@ void nt_index_unlock(nt_index *ix);
 typedef struct nt_scalar_series {
     char *tag;
     size_t n, cap;
-    int64_t *steps;
+    int64_t *steps;  /* ascending (equal steps in arrival order) */
     double *wall;
     double *values;
+    /* Points that arrived with an earlier step than the last one (a
+     * restarted program, files read in another order): gathered here and
+     * merged in once per slice of records, sorted, so out-of-order input
+     * costs n log n instead of a shift per point.  Not shown until merged. */
+    size_t pn, pcap;
+    int64_t *psteps;
+    double *pwall;
+    double *pvalues;
 } nt_scalar_series;
 
 typedef struct nt_histo_point {
@@ -204,6 +217,8 @@ typedef struct nt_run {
     size_t graph_def_len;
     double first_wall, last_wall;
     uint64_t records, bad_records;
+    uint64_t blob_bytes;  /* bytes of images and texts kept */
+    uint64_t skipped;     /* records, images, texts not kept (too large) */
     bool truncated;      /* an event file ends in an incomplete record (being written) */
     char problem[256];
     uint64_t version;    /* index version of this run's last change */
