@@ -130,6 +130,16 @@ static void test_downsample(void **state)
     assert_int_equal(r.idx[r.n - 1], N - 1);
     free(r.idx);
 
+    /* Fewer than five points: evenly spaced, the last always there. */
+    for (size_t k = 1; k <= 4; k++) {
+        assert_int_equal(nt_downsample(x, y, N, INT64_MIN, INT64_MAX, k, &r), NT_OK);
+        assert_int_equal(r.n, k);
+        assert_int_equal(r.idx[r.n - 1], N - 1);
+        if (k > 1)
+            assert_int_equal(r.idx[0], 0);
+        free(r.idx);
+    }
+
     /* A zoomed window small enough comes back whole. */
     assert_int_equal(nt_downsample(x, y, N, 1000, 1999, 1000, &r), NT_OK);
     assert_false(r.reduced);
@@ -463,13 +473,52 @@ static void test_http(void **state)
     nt_index_free(ix);
 }
 
+/* A client that never finishes its headers is closed after the deadline;
+ * a flood of them beyond max_pending closes the oldest, and a client that
+ * sends its request at once is still answered. */
+static void test_header_deadline(void **state)
+{
+    (void)state;
+    char *dirs[1] = {tmpdir};
+    nt_index *ix = NULL;
+    assert_int_equal(nt_index_new(1, dirs, &ix), NT_OK);
+    nt_server_options opt = {.host = "127.0.0.1", .port = 0, .poll_ms = 100, .header_ms = 300, .max_pending = 4};
+    nt_server *s = NULL;
+    assert_int_equal(nt_server_start(ix, &opt, &s), NT_OK);
+    int port = nt_server_port(s);
+    int fds[8];
+    for (int i = 0; i < 8; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {0};
+        a.sin_family = AF_INET;
+        a.sin_port = htons((uint16_t)port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_int_equal(connect(fds[i], (struct sockaddr *)&a, sizeof a), 0);
+        assert_true(write(fds[i], "GET / HTTP/1.1\r\n", 16) == 16);
+    }
+    static char resp[1 << 16];
+    assert_int_equal(http_get(port, "GET /api/version HTTP/1.0\r\n\r\n", resp, sizeof resp), 200);
+    /* Past the deadline every half-open connection reads end of stream. */
+    struct timeval tv = {3, 0};
+    int closed = 0;
+    for (int i = 0; i < 8; i++) {
+        setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        char c;
+        closed += read(fds[i], &c, 1) <= 0;
+        close(fds[i]);
+    }
+    assert_int_equal(closed, 8);
+    nt_server_stop(s);
+    nt_index_free(ix);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_safe_path),      cmocka_unit_test(test_downsample),
         cmocka_unit_test(test_overfit),        cmocka_unit_test(test_json_sanitize),
         cmocka_unit_test(test_index_and_api),  cmocka_unit_test(test_graphdef_json),
-        cmocka_unit_test(test_http),
+        cmocka_unit_test(test_http),           cmocka_unit_test(test_header_deadline),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }
