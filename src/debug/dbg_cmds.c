@@ -31,7 +31,11 @@ static int find_node_quiet(const nt_debugger *d, const char *ref)
     return -1;
 }
 
-/* A node by "#N" or name, as its execution position; -1 with a message. */
+/* What find_node returns for a node inside an If/Loop/Scan body. */
+#define DBG_BODY_NODE (-2)
+
+/* A node by "#N" or name, as its execution position (DBG_BODY_NODE for a
+ * node inside a body: see nt_dbg_body_find); -1 with a message. */
 static int find_node(const nt_debugger *d, const char *ref)
 {
     if (ref[0] == '#' && ref[1]) {
@@ -48,6 +52,8 @@ static int find_node(const nt_debugger *d, const char *ref)
     for (int p = 0; p < d->n_order; p++)
         if (strcmp(nt_dbg_node_at(d, p)->name, ref) == 0)
             return p;
+    if (nt_dbg_body_find(d, ref))
+        return DBG_BODY_NODE;
     int v = nt_graph_find_value(d->graph, ref);
     if (v >= 0 && d->graph->values[v].producer >= 0)
         nt_error(NT_ERR_NOT_FOUND, "no node named '%s'; there is a value of that name, produced by node '%s'", ref,
@@ -57,34 +63,37 @@ static int find_node(const nt_debugger *d, const char *ref)
     return -1;
 }
 
-/* The first enabled node/op breakpoint on the node at pos, or NULL. */
-static const nt_dbg_bp *node_bp(const nt_debugger *d, int pos)
+/* "=> #2 'log' (Log): x -> y  [breakpoint 1]"; a body node (graph g, not
+ * the top graph) shows as "'name' (Op)" indented by its depth. */
+static void node_line(nt_debugger *d, const nt_graph *g, const nt_node *n, int pos, int depth, bool here, nt_buf *b)
 {
-    const nt_node *n = nt_dbg_node_at(d, pos);
-    return nt_dbg_bps_match_before((nt_dbg_bps *)&d->bps, n->name, n->op_type);
-}
-
-/* "=> #2 'log' (Log): x -> y  [breakpoint 1]" */
-static void list_line(nt_debugger *d, int pos, nt_buf *b)
-{
-    const nt_node *n = nt_dbg_node_at(d, pos);
-    bool here = d->state == DBG_PAUSED && pos == d->pos;
     nt_buf_puts(b, here ? "=> " : "   ");
-    nt_dbg_describe_node(d, pos, b);
+    for (int k = 0; k < depth; k++)
+        nt_buf_puts(b, "  ");
+    if (g == d->graph)
+        nt_dbg_describe_node(d, pos, b);
+    else
+        nt_buf_printf(b, "'%s' (%s)", n->name, n->op_type);
     nt_buf_puts(b, ":");
     int shown = 0;
     for (int k = 0; k < n->n_in; k++)
         if (n->in[k] >= 0)
-            nt_buf_printf(b, "%s %s", shown++ ? "," : "", d->graph->values[n->in[k]].name);
+            nt_buf_printf(b, "%s %s", shown++ ? "," : "", g->values[n->in[k]].name);
     nt_buf_puts(b, " ->");
     shown = 0;
     for (int k = 0; k < n->n_out; k++)
         if (n->out[k] >= 0)
-            nt_buf_printf(b, "%s %s", shown++ ? "," : "", d->graph->values[n->out[k]].name);
-    const nt_dbg_bp *bp = node_bp(d, pos);
+            nt_buf_printf(b, "%s %s", shown++ ? "," : "", g->values[n->out[k]].name);
+    const nt_dbg_bp *bp = nt_dbg_bps_match_before((nt_dbg_bps *)&d->bps, n->name, n->op_type);
     if (bp)
         nt_buf_printf(b, "  [breakpoint %d]", bp->id);
     nt_buf_putc(b, '\n');
+}
+
+static void list_line(nt_debugger *d, int pos, nt_buf *b)
+{
+    bool here = d->state == DBG_PAUSED && d->depth == 0 && pos == d->pos;
+    node_line(d, d->graph, nt_dbg_node_at(d, pos), pos, 0, here, b);
 }
 
 /* ------------------------------------------------------------ values */
@@ -93,6 +102,7 @@ typedef struct dbg_ref {
     char name[DBG_NAME_MAX];
     char label[DBG_NAME_MAX + 256];   /* name and index, as typed */
     int value;
+    const nt_graph *graph;     /* the graph (top or a body) that holds the value */
     nt_tensor *t;
     nt_dbg_view view;
     bool whole;
@@ -107,8 +117,37 @@ static nt_status no_such_value(const nt_debugger *d, const char *name)
         return nt_error(NT_ERR_NOT_FOUND, "no value named '%s'; node '%s' outputs '%s'%s", name, name,
                         d->graph->values[n->out[0]].name, n->n_out > 1 ? " (and more: see 'list')" : "");
     }
+    for (int i = 0; i < d->n_body; i++) {
+        const nt_graph *g = d->body[i].graph;
+        if (d->body[i].node != &g->nodes[0] || nt_graph_find_value(g, name) < 0)
+            continue;
+        nt_error(NT_ERR_NOT_FOUND, "value '%s' lives in a body: ", name);
+        nt_buf b;
+        nt_buf_init(&b);
+        nt_dbg_describe_body(d, &d->body[i], &b);
+        nt_status st = nt_error(NT_ERR_NOT_FOUND, "value '%s' lives %s and exists only while the run is paused "
+                                "inside it (break on a node there)", name, b.data ? b.data : "in a body");
+        nt_buf_deinit(&b);
+        return st;
+    }
     return nt_error(NT_ERR_NOT_FOUND, "no value named '%s' (values are tensor names: see 'list' or 'info nodes')",
                     name);
+}
+
+/* The value's index in the graph where the current node sees it: the
+ * body the run is paused in, the bodies around it, the top graph. */
+static int find_value(const nt_debugger *d, const char *name, const nt_graph **g)
+{
+    if (d->state == DBG_PAUSED && d->depth > 0)
+        for (int k = d->depth; k > 0; k--) {
+            int v = nt_graph_find_value(d->levels[k].graph, name);
+            if (v >= 0) {
+                *g = d->levels[k].graph;
+                return v;
+            }
+        }
+    *g = d->graph;
+    return nt_graph_find_value(d->graph, name);
 }
 
 /* Splits "name", "name[index]" or "\"quoted name\"[index]" and finds the
@@ -133,7 +172,8 @@ static nt_status split_ref(const nt_debugger *d, const char *text, char *name, c
     if (len >= DBG_NAME_MAX)
         return nt_error(NT_ERR_INVALID_ARG, "value name too long");
     memcpy(name, text, len + 1);
-    if (nt_graph_find_value(d->graph, name) >= 0 || text[len - 1] != ']')
+    const nt_graph *g;
+    if (find_value(d, name, &g) >= 0 || text[len - 1] != ']')
         return NT_OK;
     int depth = 0;
     for (size_t i = len; i-- > 0;) {
@@ -160,13 +200,17 @@ static nt_status parse_ref(nt_debugger *d, const char *text, dbg_ref *r)
     if (st != NT_OK)
         return st;
     snprintf(r->label, sizeof r->label, "%s%s", r->name, slice_text);
-    r->value = nt_graph_find_value(d->graph, r->name);
+    r->value = find_value(d, r->name, &r->graph);
     if (r->value < 0)
         return no_such_value(d, r->name);
     if (d->state == DBG_IDLE)
         return nt_error(NT_ERR_INVALID_ARG, "the model has not run yet: values exist once computed (use 'start' or 'run')");
-    if ((st = nt_session_get_value(d->sess, r->name, &r->t)) != NT_OK)
+    if (r->graph == d->graph && (d->state != DBG_PAUSED || d->depth == 0) &&
+        (st = nt_session_get_value(d->sess, r->name, &r->t)) != NT_OK)
         return st;
+    if (!nt_dbg_value_live(d, r->name, &r->t) && d->state == DBG_PAUSED && d->depth > 0)
+        return nt_error(NT_ERR_INVALID_ARG, "value '%s' is not computed yet%s", r->name,
+                        r->graph != d->graph ? " in this run of the body" : "");
     if (!nt_dbg_value_live(d, r->name, &r->t))
         return nt_error(NT_ERR_INVALID_ARG, "value '%s' was not computed: the node making it failed", r->name);
     nt_dbg_slice sl;
@@ -222,11 +266,7 @@ static nt_status add_break(nt_debugger *d, const char *args, bool temporary)
         if (*target == '\0' || strpbrk(target, " \t"))
             return nt_error(NT_ERR_INVALID_ARG, is_op ? "expected one op type after 'op:' (e.g. op:Conv)"
                                                       : "expected one node-name pattern (e.g. /layer4/*)");
-        int count = 0;
-        for (int p = 0; p < d->n_order; p++) {
-            const nt_node *n = nt_dbg_node_at(d, p);
-            count += nt_node_pattern_match(args, n->name, n->op_type);
-        }
+        int count = nt_node_pattern_count(d->graph, args); /* bodies included: the debugger stops in them */
         if ((st = nt_dbg_bps_add(&d->bps, is_op ? NT_DBG_BP_OP : NT_DBG_BP_NODE, temporary, target, NULL, &id)) !=
             NT_OK)
             return st;
@@ -238,6 +278,15 @@ static nt_status add_break(nt_debugger *d, const char *args, bool temporary)
         return NT_OK;
     }
     int pos = find_node(d, args);
+    if (pos == DBG_BODY_NODE) {
+        const dbg_body_node *e = nt_dbg_body_find(d, args);
+        if ((st = nt_dbg_bps_add(&d->bps, NT_DBG_BP_NODE, temporary, e->node->name, NULL, &id)) != NT_OK)
+            return st;
+        nt_buf_printf(&d->ob, "%s %d at node '%s' (%s) ", what, id, e->node->name, e->node->op_type);
+        nt_dbg_describe_body(d, e, &d->ob);
+        nt_buf_putc(&d->ob, '\n');
+        return NT_OK;
+    }
     if (pos < 0)
         return NT_ERR_NOT_FOUND;
     if ((st = nt_dbg_bps_add(&d->bps, NT_DBG_BP_NODE, temporary, nt_dbg_node_at(d, pos)->name, NULL, &id)) != NT_OK)
@@ -272,7 +321,11 @@ static nt_status cmd_watch(nt_debugger *d, const char *args)
         rest++;
     if (strncmp(rest, "if", 2) == 0 && (isspace((unsigned char)rest[2]) || rest[2] == '('))
         rest += 2;
+    const nt_graph *wg = d->graph;
     int v = nt_graph_find_value(d->graph, name);
+    for (int i = 0; v < 0 && i < d->n_body; i++)
+        if ((v = nt_graph_find_value(d->body[i].graph, name)) >= 0)
+            wg = d->body[i].graph;
     if (v < 0)
         return no_such_value(d, name);
     if (*rest == '\0')
@@ -285,8 +338,10 @@ static nt_status cmd_watch(nt_debugger *d, const char *args)
     if (st != NT_OK)
         return st;
     nt_buf_printf(&d->ob, "Watch %d: %s: %s", id, name, nt_dbg_cond_text(c));
-    int prod = d->graph->values[v].producer;
-    if (prod >= 0 && d->pos_of[prod] >= 0) {
+    int prod = wg->values[v].producer;
+    if (wg != d->graph) {
+        nt_buf_printf(&d->ob, " (tested after node '%s' in its body)\n", prod >= 0 ? wg->nodes[prod].name : "?");
+    } else if (prod >= 0 && d->pos_of[prod] >= 0) {
         nt_buf_puts(&d->ob, " (tested after node ");
         nt_dbg_describe_node(d, d->pos_of[prod], &d->ob);
         nt_buf_puts(&d->ob, ")\n");
@@ -352,14 +407,14 @@ static nt_status cmd_disable(nt_debugger *d, const char *args)
 /* ------------------------------------------------------------ where, list, info */
 
 /* "  input 0 'x' float32[2,3] min=.. ..." for one slot of a node. */
-static void slot_line(nt_debugger *d, const char *kind, int k, int v, nt_buf *b)
+static void slot_line(nt_debugger *d, const nt_graph *g, const char *kind, int k, int v, nt_buf *b)
 {
     nt_buf_printf(b, "  %-6s %d ", kind, k);
     if (v < 0) {
         nt_buf_puts(b, "(omitted)\n");
         return;
     }
-    const char *name = d->graph->values[v].name;
+    const char *name = g->values[v].name;
     nt_tensor *t;
     nt_buf_printf(b, "'%s' ", name);
     if (nt_dbg_value_live(d, name, &t))
@@ -382,23 +437,53 @@ static nt_status cmd_where(nt_debugger *d, const char *args)
         return NT_OK;
     }
     nt_buf_puts(&d->ob, d->state == DBG_FINISHED ? "The run failed at node " : "At node ");
-    nt_dbg_describe_node(d, d->pos, &d->ob);
+    bool in_body = d->state == DBG_PAUSED && d->depth > 0;
+    const nt_node *n = nt_dbg_current_node(d);
+    const nt_graph *g = nt_dbg_current_graph(d);
+    if (in_body)
+        nt_buf_printf(&d->ob, "'%s' (%s)", n->name, n->op_type);
+    else
+        nt_dbg_describe_node(d, d->pos, &d->ob);
     if (d->state == DBG_PAUSED)
         nt_buf_puts(&d->ob, d->after ? ", after it ran" : ", before it runs");
-    nt_buf_printf(&d->ob, " (%d of %d)\n", d->pos + 1, d->n_order);
-    const nt_node *n = nt_dbg_node_at(d, d->pos);
+    if (in_body) {
+        nt_buf_printf(&d->ob, " (%d of %d in its body)\n", d->levels[d->depth].pos + 1, d->levels[d->depth].n_order);
+        nt_dbg_describe_nesting(d, &d->ob);
+    } else {
+        nt_buf_printf(&d->ob, " (%d of %d)\n", d->pos + 1, d->n_order);
+    }
     for (int k = 0; k < n->n_in; k++)
-        slot_line(d, "input", k, n->in[k], &d->ob);
+        slot_line(d, g, "input", k, n->in[k], &d->ob);
     for (int k = 0; k < n->n_out; k++)
-        slot_line(d, "output", k, n->out[k], &d->ob);
+        slot_line(d, g, "output", k, n->out[k], &d->ob);
     return NT_OK;
+}
+
+/* `list` while paused inside a body: the body's nodes around the current one. */
+static void list_body(nt_debugger *d)
+{
+    const dbg_level *L = &d->levels[d->depth];
+    int n_order;
+    const int *order = nt_frame_order(d->frame, &n_order);
+    int lo = L->pos - 5 < 0 ? 0 : L->pos - 5, hi = L->pos + 5 >= n_order ? n_order - 1 : L->pos + 5;
+    nt_buf_puts(&d->ob, "In ");
+    nt_dbg_describe_here(d, &d->ob);
+    nt_buf_putc(&d->ob, '\n');
+    for (int p = lo; p <= hi; p++)
+        node_line(d, L->graph, &L->graph->nodes[order[p]], p, 0, p == L->pos, &d->ob);
 }
 
 static nt_status cmd_list(nt_debugger *d, const char *args)
 {
+    if (!*args && d->state == DBG_PAUSED && d->depth > 0) {
+        list_body(d);
+        return NT_OK;
+    }
     int center = d->state == DBG_IDLE ? 0 : d->pos;
     if (*args) {
         center = find_node(d, args);
+        if (center == DBG_BODY_NODE)
+            return nt_error(NT_ERR_INVALID_ARG, "'%s' is inside a body: 'info nodes' lists bodies", args);
         if (center < 0)
             return NT_ERR_NOT_FOUND;
     }
@@ -436,6 +521,24 @@ static void info_io(nt_debugger *d, bool inputs)
 
 const char *const nt_dbg_info_topics[] = {"breakpoints", "nodes", "inputs", "outputs", NULL};
 
+/* The bodies of owner, each headed by its attribute, nodes in file order. */
+static void list_bodies(nt_debugger *d, const nt_node *owner, int depth)
+{
+    for (int i = 0; i < d->n_body; i++) {
+        const dbg_body_node *e = &d->body[i];
+        if (e->owner != owner || e->depth != depth)
+            continue;
+        if (e->node == &e->graph->nodes[0]) {
+            nt_buf_puts(&d->ob, "   ");
+            for (int k = 0; k < depth; k++)
+                nt_buf_puts(&d->ob, "  ");
+            nt_buf_printf(&d->ob, "%s of '%s' (%d nodes):\n", e->attr ? e->attr : "body", owner->name, e->graph->n_nodes);
+        }
+        node_line(d, e->graph, e->node, 0, depth + 1, false, &d->ob);
+        list_bodies(d, e->node, depth + 1);
+    }
+}
+
 static nt_status cmd_info(nt_debugger *d, const char *args)
 {
     size_t n = strlen(args);
@@ -444,9 +547,14 @@ static nt_status cmd_info(nt_debugger *d, const char *args)
     if (strncmp("breakpoints", args, n) == 0 || strcmp(args, "watch") == 0 || strcmp(args, "watchpoints") == 0) {
         nt_dbg_bps_format(&d->bps, &d->ob);
     } else if (strncmp("nodes", args, n) == 0) {
-        nt_buf_printf(&d->ob, "%d nodes in execution order:\n", d->n_order);
-        for (int p = 0; p < d->n_order; p++)
+        nt_buf_printf(&d->ob, "%d nodes in execution order", d->n_order);
+        if (d->n_body)
+            nt_buf_printf(&d->ob, ", and %d in If/Loop/Scan bodies (under their node)", d->n_body);
+        nt_buf_puts(&d->ob, ":\n");
+        for (int p = 0; p < d->n_order; p++) {
             list_line(d, p, &d->ob);
+            list_bodies(d, nt_dbg_node_at(d, p), 1);
+        }
     } else if (strncmp("inputs", args, n) == 0) {
         info_io(d, true);
     } else if (strncmp("outputs", args, n) == 0) {
@@ -601,6 +709,8 @@ static bool read_later(const nt_debugger *d, int v)
 {
     if (d->state != DBG_PAUSED)
         return false;
+    if (d->depth > 0)
+        return true; /* inside a body: the rest of the body and the graph around it may read it */
     for (int p = d->after ? d->pos + 1 : d->pos; p < d->n_order; p++) {
         const nt_node *n = nt_dbg_node_at(d, p);
         for (int k = 0; k < n->n_in; k++)
@@ -642,7 +752,7 @@ static nt_status cmd_set(nt_debugger *d, const char *args)
     nt_status st = parse_ref(d, ref, &r);
     if (st != NT_OK)
         return st;
-    const nt_value *val = &d->graph->values[r.value];
+    const nt_value *val = &r.graph->values[r.value];
     if (val->kind == NT_VALUE_INITIALIZER)
         return nt_error(NT_ERR_INVALID_ARG, "'%s' is a weight (initializer), read-only in the mapped model; "
                         "set changes inputs and computed values", r.name);
@@ -671,7 +781,12 @@ const dbg_command nt_dbg_commands[] = {
     {"start", NULL, "", "run and stop before the first node", "", nt_dbg_cmd_start},
     {"continue", "c", "", "resume until a breakpoint, a watch or the end", "", nt_dbg_cmd_continue},
     {"next", "n", "[N]", "run one node (or N) and stop after it",
-     "A breakpoint on a node stops before it even while stepping.", nt_dbg_cmd_next},
+     "A breakpoint on a node stops before it even while stepping.  An If, Loop or\n"
+     "Scan node counts as one node (see 'step').", nt_dbg_cmd_next},
+    {"step", "s", "[N]", "like next, but enters If/Loop/Scan bodies",
+     "Before an If, Loop or Scan node, 'step' stops before the first node of its\n"
+     "body; 'next' runs the whole node.  Inside a body, 'where' shows the nesting\n"
+     "and the loop iteration.", nt_dbg_cmd_step},
     {"finish", NULL, "", "run to the end, ignoring breakpoints and watches", "", nt_dbg_cmd_finish},
     {"break", "b", "NODE|#N|GLOB|op:TYPE|if COND", "set a breakpoint",
      "break NODE      stop before the node of that name runs (#N: position in 'list')\n"

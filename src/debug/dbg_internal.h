@@ -6,6 +6,8 @@
  *   debugger.c   the object, the tracer callbacks, run control commands
  *   dbg_cmds.c   the command table, breakpoints and inspection commands
  *   dbg_repl.c   scripts, the terminal loop (libedit), tab completion
+ *   dbg_body.c   nodes inside If/Loop/Scan bodies: finding them by name,
+ *                describing where in the nesting the run is
  */
 #ifndef NT_DBG_INTERNAL_H
 #define NT_DBG_INTERNAL_H
@@ -15,6 +17,8 @@
 #include "debug/dbg_print.h"
 #include "exec/exec.h"
 #include "graph/ir.h"
+
+#include <pthread.h>
 
 typedef enum dbg_state {
     DBG_IDLE,       /* no run yet */
@@ -28,6 +32,24 @@ typedef struct dbg_saved {
     char *name;
     nt_tensor *orig;
 } dbg_saved;
+
+/* A node inside an If/Loop/Scan body (at any depth), found by name. */
+typedef struct dbg_body_node {
+    const nt_graph *graph;     /* the body holding it */
+    const nt_node *node;
+    const nt_node *owner;      /* the If/Loop/Scan node whose attribute is the body */
+    const char *attr;          /* then_branch, else_branch, body */
+    int depth;                 /* 1 for a body of a top-level node */
+} dbg_body_node;
+
+/* The node running at one depth of the nesting (level 0: the top graph). */
+typedef struct dbg_level {
+    const nt_graph *graph;
+    const nt_node *node;
+    int pos, n_order;          /* position in its graph's execution order */
+    int iteration;             /* runs of this body since its owner began (Loop/Scan) */
+    bool fresh;                /* the owner just began: the next node starts iteration 0 */
+} dbg_level;
 
 struct nt_debugger {
     nt_model *model;
@@ -55,6 +77,25 @@ struct nt_debugger {
     int n_saved;
     dbg_saved *saved;
     char repeat[32];           /* command an empty terminal line repeats */
+    /* nesting: the current node is levels[depth]; frame is its frame while paused */
+    int depth;
+    int n_levels;
+    dbg_level *levels;
+    const nt_frame *frame;
+    int step_depth;            /* `next` counts nodes at this depth or shallower */
+    bool step_into;            /* `step`: also stop before the first node of a body */
+    int n_body;
+    dbg_body_node *body;
+    /* A run executes on a thread of its own, so that it can pause inside a
+     * body: the kernel running the body stays on that thread's stack while
+     * the commands read values.  Exactly one side runs at a time: the run
+     * thread while run_turn is set, the command side otherwise. */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    bool thread_live, run_turn, run_done;
+    nt_status run_status;
+    char run_error[1024];
 };
 
 /* ---- a command: handler gets the text after the command word, trimmed. */
@@ -77,7 +118,25 @@ nt_status nt_dbg_cmd_run(nt_debugger *d, const char *args);
 nt_status nt_dbg_cmd_start(nt_debugger *d, const char *args);
 nt_status nt_dbg_cmd_continue(nt_debugger *d, const char *args);
 nt_status nt_dbg_cmd_next(nt_debugger *d, const char *args);
+nt_status nt_dbg_cmd_step(nt_debugger *d, const char *args);
 nt_status nt_dbg_cmd_finish(nt_debugger *d, const char *args);
+
+/* ---- bodies (dbg_body.c) */
+nt_status nt_dbg_body_index(nt_debugger *d);
+/* The first body node of that name, or NULL. */
+const dbg_body_node *nt_dbg_body_find(const nt_debugger *d, const char *name);
+/* The body node's entry (by node pointer), or NULL. */
+const dbg_body_node *nt_dbg_body_of(const nt_debugger *d, const nt_node *n);
+/* "in then_branch of node #1 'if' (If)" for a body node (no newline). */
+void nt_dbg_describe_body(const nt_debugger *d, const dbg_body_node *e, nt_buf *b);
+/* The current node ("#3 'name' (Op)" at the top; "'name' (Op) in ..." in a body). */
+void nt_dbg_describe_here(const nt_debugger *d, nt_buf *b);
+/* One line per enclosing If/Loop/Scan node, innermost first, with the
+ * branch and the loop iteration. */
+void nt_dbg_describe_nesting(const nt_debugger *d, nt_buf *b);
+const nt_node *nt_dbg_current_node(const nt_debugger *d);
+/* The graph the current node belongs to (the top graph when not paused in a body). */
+const nt_graph *nt_dbg_current_graph(const nt_debugger *d);
 
 /* ---- helpers */
 const nt_node *nt_dbg_node_at(const nt_debugger *d, int pos);

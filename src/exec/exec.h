@@ -92,6 +92,7 @@ struct nt_session {
     size_t peak_bytes;
     uint64_t run_bytes;          /* bytes of node outputs written so far in this run (work limit) */
     size_t copied_init_bytes;    /* initializers copied because misaligned in the file */
+    const nt_frame *hook_frame;  /* the frame whose node the tracers are being called for */
     /* warnings found by static shape inference (for doctor) */
     nt_buf static_warnings;
     int n_static_warnings;
@@ -128,6 +129,23 @@ void nt_frame_deinit(nt_session *s, nt_frame *f);
 nt_status nt_frame_run(nt_session *s, nt_frame *f, int from, int *stopped_at);
 /* Frees the value's tensor storage if it is a produced intermediate. */
 void nt_frame_release_value(nt_session *s, nt_frame *f, int v);
+
+/* ---- inspection for tracers that look inside If/Loop/Scan bodies (inspect.c)
+ * The frame of the node whose hook is being called: valid only inside a
+ * node_begin/node_end callback (a debugger paused inside a body reads the
+ * body's values through it while the callback waits). */
+const nt_frame *nt_session_hook_frame(const nt_session *s);
+const nt_graph *nt_frame_graph(const nt_frame *f);
+/* The frame that runs the node owning this body; NULL for the top graph. */
+const nt_frame *nt_frame_parent(const nt_frame *f);
+/* The frame's plan order: node indices of its graph in execution order. */
+const int *nt_frame_order(const nt_frame *f, int *n_order);
+/* The live tensor of the value named `name`, looked up in f and then in the
+ * frames around it (a body sees outer values); NULL when none is live.
+ * *g and *v (either may be NULL) receive the graph and value index found. */
+nt_tensor *nt_frame_find_value(const nt_frame *f, const char *name, const nt_graph **g, int *v);
+/* The top-level frame of a session. */
+const nt_frame *nt_session_top_frame(const nt_session *s);
 
 /* An error prefixed with the node: "node 'x' (Op): ..." (keeps the message). */
 /* A node's infer and compute as the plan and the run loop call them: a

@@ -183,6 +183,7 @@ nt_status nt_frame_run(nt_session *s, nt_frame *f, int from, int *stopped_at)
             view = (nt_node_view){pos, n->name, n->op_type, n->domain, p->depth, n->n_in, n->n_out,
                                   pn->in_names, pn->out_names, in, out, 0.0};
             if (!(s->skip_begin && p->depth == 0 && pos == from)) {
+                s->hook_frame = f;
                 nt_action a = call_node_hooks(s, pn, false, &view);
                 if (a == NT_ACTION_STOP)
                     return nt_error(NT_ERR_STOPPED, "stopped by a tracer before node '%s'", n->name);
@@ -213,6 +214,7 @@ nt_status nt_frame_run(nt_session *s, nt_frame *f, int from, int *stopped_at)
                                 n->op_type, k);
         if (traced) {
             view.elapsed_ms = nt_now_ms() - t0;
+            s->hook_frame = f; /* a body run by this node's kernel moved it */
             nt_action a = call_node_hooks(s, pn, true, &view);
             if (a == NT_ACTION_STOP)
                 return nt_error(NT_ERR_STOPPED, "stopped by a tracer after node '%s'", n->name);

@@ -303,5 +303,37 @@ EOF
 else
     echo "debug-check: pty test skipped (no python3 pty)"
 fi
+# ---- inside If and Loop bodies: breakpoints by the names stats and doctor
+# use, step into a body, where with the nesting and the loop iteration,
+# values of the body and around it, next over a whole If
+if "$py" "$here/subgraph_model.py" "$tmp" 2>"$tmp/sg.err"; then
+    session subgraph subgraph.onnx subgraph_x.npy
+    rc_is subgraph 1
+    has subgraph "Breakpoint 1 at node 'then_add' (Add) in then_branch of node #2 'choose' (If)"
+    has subgraph "Breakpoint 2 at node 'loop_add' (Add) in body of node #3 'accumulate' (Loop)"
+    has subgraph "4 nodes in execution order, and 5 in If/Loop/Scan bodies (under their node):"
+    has subgraph "       'then_mul' (Mul): x, two -> then_mul_out"
+    has subgraph "Stepped into a body, stopped before node 'then_mul' (Mul) [1 of 2] in then_branch of #2 'choose' (If)"
+    has_block subgraph "At node 'then_add' (Add), before it runs (2 of 2 in its body)" \
+        "  #1  then_branch of node #2 'choose' (If)" \
+        "  input  0 'then_mul_out' float32[2,3] min=2 max=12 mean=7"
+    has_block subgraph "then_mul_out: float32[2,3]" "[[ 2,  4,  6]," " [ 8, 10, 12]]"
+    has subgraph "Breakpoint 2, before node 'loop_add' (Add) [1 of 2] in body of #3 'accumulate' (Loop), iteration 0"
+    has_block subgraph "acc_in: float32[2,3]" "[[ 3,  5,  7]," " [ 9, 11, 13]]"
+    has subgraph "=> 'loop_add' (Add): acc_in, x -> acc_out  [breakpoint 2]"
+    has_block subgraph "At node 'loop_add' (Add), before it runs (1 of 2 in its body)" \
+        "  #1  body of node #3 'accumulate' (Loop), iteration 2"
+    has subgraph "Stopped after node 'loop_add' (Add) [1 of 2] in body of #3 'accumulate' (Loop), iteration 2"
+    has subgraph "Stopped after node 'loop_cond' (Identity) [2 of 2] in body of #3 'accumulate' (Loop), iteration 2"
+    has_block subgraph "y: float32[2,3]" "[[ 6, 11, 16]," " [21, 26, 31]]"
+    has subgraph "Breakpoint 3 at node 'else_neg' (Neg) in else_branch of node #2 'choose' (If)"
+    has subgraph "value 'then_mul_out' lives in then_branch of node #2 'choose' (If) and exists only while"
+    has subgraph "value 'y' is not computed yet"
+    has subgraph "Run finished (4 nodes)"
+    lacks subgraph "no node named"
+else
+    bad "subgraph_model.py: $(cat "$tmp/sg.err")"
+fi
+
 
 finish
