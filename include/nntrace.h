@@ -80,10 +80,17 @@ typedef enum nt_dtype {
     NT_DTYPE_UINT4 = 21,
     NT_DTYPE_INT4 = 22,
     NT_DTYPE_FLOAT4E2M1 = 23,
+    NT_DTYPE_FLOAT8E8M0 = 24,
+    NT_DTYPE_UINT2 = 25,
+    NT_DTYPE_INT2 = 26,
     NT_DTYPE_COUNT
 } nt_dtype;
 
-/* Bytes per element; 0 for STRING, sub-byte and unknown types. */
+/* Bytes per element in memory; 0 for STRING and unknown types.  The
+ * sub-byte types (int4, uint4, float4e2m1, int2, uint2) are held one element
+ * per byte in memory (int4/int2 sign-extended, the others in the low bits)
+ * and packed only in files (.pb raw_data, model initializers), so every
+ * byte-moving op works on them; float8 types hold their 8-bit code. */
 NT_API size_t nt_dtype_size(nt_dtype t);
 /* numpy-style name: "float32", "int64", "bool", ...; "undefined" if unknown. */
 NT_API const char *nt_dtype_name(nt_dtype t);

@@ -116,5 +116,30 @@ nt_status nt_tensor_reserve(nt_tensor *t, size_t nbytes);
 bool nt_dtype_is_float(nt_dtype t);
 bool nt_dtype_is_int(nt_dtype t);
 bool nt_dtype_is_numeric(nt_dtype t);
+/* Bits one element fills when packed in a file: 4 or 2 for the sub-byte
+ * types, 8 * nt_dtype_size otherwise. */
+unsigned nt_dtype_bits(nt_dtype t);
+/* float8 (all five), float4e2m1, int4/uint4, int2/uint2: the narrow types
+ * only Cast, CastLike, QuantizeLinear, DequantizeLinear and data movement
+ * compute with (through the conversions below). */
+bool nt_dtype_is_narrow(nt_dtype t);
+
+/* ---- narrow types (narrow.c): one element per byte in memory. */
+/* Element (8-bit code or sub-byte value) to float, exact. */
+float nt_narrow_to_float(nt_dtype t, uint8_t code);
+/* float to a float8/float4 code, round to nearest even.  saturate: values
+ * beyond the largest finite value (and infinities) become it, else they
+ * become infinity or NaN as the format has them (ONNX Cast 'saturate').
+ * round_mode (FLOAT8E8M0 only): 'u'p, 'd'own or 'n'earest. */
+uint8_t nt_float_to_narrow(nt_dtype t, float f, bool saturate, char round_mode);
+/* An integer to int4/uint4/int2/uint2: wraps modulo 2^bits (as the ONNX
+ * reference Cast does); int4/int2 are stored sign-extended. */
+uint8_t nt_int_to_narrow(nt_dtype t, int64_t v);
+/* Packs n one-per-byte elements of a sub-byte type into ceil(n*bits/8)
+ * bytes (low bits first, as ONNX stores them), and the reverse. */
+void nt_narrow_pack(nt_dtype t, const uint8_t *elems, int64_t n, uint8_t *packed);
+void nt_narrow_unpack(nt_dtype t, const uint8_t *packed, int64_t n, uint8_t *elems);
+/* Bytes the packed form of n elements of t takes. */
+size_t nt_dtype_packed_bytes(nt_dtype t, int64_t n);
 
 #endif /* NT_CORE_H */

@@ -33,11 +33,17 @@ static const struct {
     [NT_DTYPE_FLOAT8E4M3FNUZ] = {"float8e4m3fnuz", "FLOAT8E4M3FNUZ", 1},
     [NT_DTYPE_FLOAT8E5M2] = {"float8e5m2", "FLOAT8E5M2", 1},
     [NT_DTYPE_FLOAT8E5M2FNUZ] = {"float8e5m2fnuz", "FLOAT8E5M2FNUZ", 1},
-    [NT_DTYPE_UINT4] = {"uint4", "UINT4", 0},
-    [NT_DTYPE_INT4] = {"int4", "INT4", 0},
-    [NT_DTYPE_FLOAT4E2M1] = {"float4e2m1", "FLOAT4E2M1", 0},
+    [NT_DTYPE_UINT4] = {"uint4", "UINT4", 1},
+    [NT_DTYPE_INT4] = {"int4", "INT4", 1},
+    [NT_DTYPE_FLOAT4E2M1] = {"float4e2m1", "FLOAT4E2M1", 1},
+    [NT_DTYPE_FLOAT8E8M0] = {"float8e8m0", "FLOAT8E8M0", 1},
+    [NT_DTYPE_UINT2] = {"uint2", "UINT2", 1},
+    [NT_DTYPE_INT2] = {"int2", "INT2", 1},
 };
 
+/* The table's sizes are in-memory sizes: sub-byte types take one byte per
+ * element there (see nt_dtype_size in nntrace.h); nt_dtype_bits gives the
+ * width they are packed to in files. */
 static bool dtype_valid(nt_dtype t) { return (int)t >= 0 && t < NT_DTYPE_COUNT; }
 
 size_t nt_dtype_size(nt_dtype t) { return dtype_valid(t) ? dtype_table[t].size : 0; }
@@ -75,3 +81,27 @@ bool nt_dtype_is_int(nt_dtype t)
 }
 
 bool nt_dtype_is_numeric(nt_dtype t) { return nt_dtype_is_float(t) || nt_dtype_is_int(t) || t == NT_DTYPE_BOOL; }
+
+unsigned nt_dtype_bits(nt_dtype t)
+{
+    switch (t) {
+    case NT_DTYPE_UINT4: case NT_DTYPE_INT4: case NT_DTYPE_FLOAT4E2M1:
+        return 4;
+    case NT_DTYPE_UINT2: case NT_DTYPE_INT2:
+        return 2;
+    default:
+        return 8 * (unsigned)nt_dtype_size(t);
+    }
+}
+
+bool nt_dtype_is_narrow(nt_dtype t)
+{
+    switch (t) {
+    case NT_DTYPE_FLOAT8E4M3FN: case NT_DTYPE_FLOAT8E4M3FNUZ: case NT_DTYPE_FLOAT8E5M2:
+    case NT_DTYPE_FLOAT8E5M2FNUZ: case NT_DTYPE_FLOAT8E8M0: case NT_DTYPE_FLOAT4E2M1:
+    case NT_DTYPE_UINT4: case NT_DTYPE_INT4: case NT_DTYPE_UINT2: case NT_DTYPE_INT2:
+        return true;
+    default:
+        return false;
+    }
+}

@@ -20,7 +20,9 @@
  * The writer produces exactly the bytes numpy 1.24's np.save produces for
  * the same C-order array (format 1.0, header padded so the data starts on a
  * 64-byte boundary, the same spare spaces numpy leaves for growing the first
- * axis), so the two can be compared byte for byte in tests.
+ * axis), so the two can be compared byte for byte in tests.  The narrow
+ * ONNX types numpy lacks are written widened and exact: int4/int2 as int8,
+ * uint4/uint2 as uint8, float8 (all formats) and float4e2m1 as float32.
  */
 #include "core/core.h"
 #include "core/npy.h"
@@ -605,8 +607,21 @@ static const char *npy_descr(nt_dtype dtype)
     case NT_DTYPE_DOUBLE: return "<f8";
     case NT_DTYPE_COMPLEX64: return "<c8";
     case NT_DTYPE_COMPLEX128: return "<c16";
+    /* Narrow types numpy lacks are written widened, exactly (see nt_npy_encode). */
+    case NT_DTYPE_INT4: case NT_DTYPE_INT2: return "|i1";
+    case NT_DTYPE_UINT4: case NT_DTYPE_UINT2: return "|u1";
+    case NT_DTYPE_FLOAT8E4M3FN: case NT_DTYPE_FLOAT8E4M3FNUZ: case NT_DTYPE_FLOAT8E5M2:
+    case NT_DTYPE_FLOAT8E5M2FNUZ: case NT_DTYPE_FLOAT8E8M0: case NT_DTYPE_FLOAT4E2M1:
+        return "<f4";
     default: return NULL;
     }
+}
+
+/* Whether t is a float8/float4 tensor, saved as float32 values. */
+static bool npy_widened_float(nt_dtype t)
+{
+    return nt_dtype_is_narrow(t) && t != NT_DTYPE_INT4 && t != NT_DTYPE_UINT4 && t != NT_DTYPE_INT2 &&
+           t != NT_DTYPE_UINT2;
 }
 
 nt_status nt_npy_encode(nt_buf *b, const nt_tensor *t, const char *what)
@@ -663,12 +678,23 @@ nt_status nt_npy_encode(nt_buf *b, const nt_tensor *t, const char *what)
         nt_buf_putc(b, ' ');
     nt_buf_putc(b, '\n');
     size_t at = b->len;
-    if (nbytes)
+    if (nbytes && npy_widened_float(t->dtype)) {
+        /* float8/float4 codes become their float32 values (exact; numpy has
+         * no such types): 4 bytes per element from here on. */
+        int64_t count = nt_tensor_numel(t);
+        for (int64_t i = 0; i < count && !b->failed; i++) {
+            float v = nt_narrow_to_float(t->dtype, ((const uint8_t *)t->data)[i]);
+            nt_buf_append(b, &v, 4);
+        }
+        nbytes = (size_t)count * 4;
+    } else if (nbytes) {
         nt_buf_append(b, t->data, nbytes);
+    }
     if (b->failed)
         return nt_error(NT_ERR_NOMEM, "%s: out of memory encoding %zu bytes", what, nbytes);
+    size_t sw = npy_widened_float(t->dtype) ? 4 : swap_width(t->dtype);
     if (NT_HOST_BIG_ENDIAN && nbytes)
-        nt_swap_bytes(b->data + at, nbytes / swap_width(t->dtype), swap_width(t->dtype));
+        nt_swap_bytes(b->data + at, nbytes / sw, sw);
     return NT_OK;
 }
 

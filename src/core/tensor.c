@@ -33,8 +33,6 @@ size_t nt_tensor_nbytes(const nt_tensor *t)
     int64_t n = nt_tensor_numel(t);
     if (n <= 0)
         return 0;
-    if (t->dtype == NT_DTYPE_INT4 || t->dtype == NT_DTYPE_UINT4 || t->dtype == NT_DTYPE_FLOAT4E2M1)
-        return (size_t)(n / 2 + n % 2);
     size_t nbytes;
     /* Saturates (allocation then fails) rather than wrapping to a small size. */
     return nt_mul_size((size_t)n, nt_dtype_size(t->dtype), &nbytes) ? nbytes : SIZE_MAX;
@@ -155,7 +153,10 @@ double nt_tensor_get_f64(const nt_tensor *t, int64_t i)
     case NT_DTYPE_UINT32: return ((const uint32_t *)d)[i];
     case NT_DTYPE_UINT64: return (double)((const uint64_t *)d)[i];
     case NT_DTYPE_BOOL: return ((const uint8_t *)d)[i] ? 1.0 : 0.0;
-    default: return NAN;
+    default:
+        if (nt_dtype_is_narrow(t->dtype))
+            return nt_narrow_to_float(t->dtype, ((const uint8_t *)d)[i]);
+        return NAN;
     }
 }
 
@@ -176,7 +177,10 @@ void nt_tensor_set_f64(nt_tensor *t, int64_t i, double v)
     case NT_DTYPE_UINT32: ((uint32_t *)d)[i] = (uint32_t)v; break;
     case NT_DTYPE_UINT64: ((uint64_t *)d)[i] = (uint64_t)v; break;
     case NT_DTYPE_BOOL: ((uint8_t *)d)[i] = v != 0; break;
-    default: break;
+    default:
+        if (nt_dtype_is_narrow(t->dtype))
+            ((uint8_t *)d)[i] = nt_float_to_narrow(t->dtype, (float)v, true, 'u');
+        break;
     }
 }
 

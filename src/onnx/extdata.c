@@ -157,6 +157,9 @@ nt_status nt_extdata_resolve(nt_model *m, const nt_tproto *tp, nt_tensor *t)
     if (dt == NT_DTYPE_STRING)
         return nt_error(NT_ERR_UNSUPPORTED, "tensor '%s': STRING tensors in external data are not supported",
                         tname);
+    if (nt_dtype_bits((nt_dtype)dt) < 8)
+        return nt_error(NT_ERR_UNSUPPORTED, "tensor '%s': %s tensors in external data are not supported "
+                        "(they are packed there and unpacked in memory)", tname, nt_dtype_onnx_name((nt_dtype)dt));
     int64_t n;
     size_t nbytes;
     nt_status s = nt_tproto_numel(tp, &n, &nbytes);

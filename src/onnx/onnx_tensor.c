@@ -43,6 +43,10 @@ static const struct {
     [NT_DTYPE_UINT4] = {NT_TP_INT32_DATA, NT_PB_VARINT, 1},
     [NT_DTYPE_INT4] = {NT_TP_INT32_DATA, NT_PB_VARINT, 1},
     [NT_DTYPE_FLOAT4E2M1] = {NT_TP_INT32_DATA, NT_PB_VARINT, 1},
+    [NT_DTYPE_FLOAT8E8M0] = {NT_TP_INT32_DATA, NT_PB_VARINT, 1},
+    /* 2-bit types: int32_data holds the packed bytes, four values each. */
+    [NT_DTYPE_UINT2] = {NT_TP_INT32_DATA, NT_PB_VARINT, 1},
+    [NT_DTYPE_INT2] = {NT_TP_INT32_DATA, NT_PB_VARINT, 1},
 };
 
 static const char *typed_field_name(uint32_t f)
@@ -68,9 +72,11 @@ static int typed_field_wire(uint32_t f)
     }
 }
 
-static bool is_4bit(int64_t dt)
+/* int4, uint4, float4e2m1, int2, uint2: packed in files, one per byte in memory. */
+static bool is_subbyte(int64_t dt)
 {
-    return dt == NT_DTYPE_UINT4 || dt == NT_DTYPE_INT4 || dt == NT_DTYPE_FLOAT4E2M1;
+    return dt > NT_DTYPE_UNDEFINED && dt < NT_DTYPE_COUNT && nt_dtype_bits((nt_dtype)dt) < 8 &&
+           dt != NT_DTYPE_STRING;
 }
 
 /* Parses a whole non-negative decimal number held in a length-bounded string. */
@@ -229,8 +235,8 @@ nt_status nt_tproto_numel(const nt_tproto *tp, int64_t *numel, size_t *nbytes)
     size_t bytes = 0;
     int64_t dt = tp->data_type;
     if (dt > NT_DTYPE_UNDEFINED && dt < NT_DTYPE_COUNT) {
-        if (is_4bit(dt)) {
-            bytes = (size_t)(n / 2 + (n & 1));
+        if (is_subbyte(dt)) {
+            bytes = nt_dtype_packed_bytes((nt_dtype)dt, n);
         } else if (dt != NT_DTYPE_STRING) {
             size_t es = nt_dtype_size((nt_dtype)dt);
             if ((uint64_t)n > SIZE_MAX / es)
@@ -295,8 +301,7 @@ nt_status nt_tproto_decode(const nt_tproto *tp, nt_arena *arena, nt_tensor *t)
     memset(t, 0, sizeof *t);
     int64_t dt = tp->data_type;
     if (dt >= NT_DTYPE_COUNT && dt < 64)
-        return nt_error(NT_ERR_UNSUPPORTED, "data_type %lld (%s) is not supported", (long long)dt,
-                        dt == 24 ? "FLOAT8E8M0" : dt == 25 ? "UINT2" : dt == 26 ? "INT2" : "a newer ONNX type");
+        return nt_error(NT_ERR_UNSUPPORTED, "data_type %lld (a newer ONNX type) is not supported", (long long)dt);
     if (dt <= NT_DTYPE_UNDEFINED || dt >= NT_DTYPE_COUNT)
         return nt_error(NT_ERR_PARSE, "data_type %lld is not an ONNX tensor type", (long long)dt);
     if (tp->has_segment)
@@ -330,6 +335,18 @@ nt_status nt_tproto_decode(const nt_tproto *tp, nt_arena *arena, nt_tensor *t)
         if (tp->raw_len != nbytes)
             return nt_error(NT_ERR_PARSE, "raw_data holds %zu bytes, the shape needs %zu (%lld x %s)",
                             tp->raw_len, nbytes, (long long)n, nt_dtype_name(t->dtype));
+        if (is_subbyte(dt)) {
+            /* Packed in the file, one element per byte in memory: unpacked copy. */
+            uint8_t *dst = data_alloc(arena, (size_t)n);
+            if (!dst)
+                return NT_ERR_NOMEM;
+            nt_narrow_unpack(t->dtype, tp->raw, n, dst);
+            t->data = dst;
+            t->capacity = (size_t)n;
+            if (!arena)
+                t->flags |= NT_TENSOR_OWNS_DATA;
+            return NT_OK;
+        }
         if (arena) {
             /* Borrowed in place: the buffer (a read-only map) outlives the model's graph. */
             t->data = (void *)tp->raw;
@@ -374,6 +391,19 @@ nt_status nt_tproto_decode(const nt_tproto *tp, nt_arena *arena, nt_tensor *t)
                 dst[k * width + b] = (uint8_t)(v >> (8 * b));
             k++;
         }
+    }
+    if (is_subbyte(dt)) {
+        uint8_t *elems = data_alloc(arena, (size_t)n);
+        if (!elems) {
+            if (!arena)
+                nt_aligned_free(dst);
+            return NT_ERR_NOMEM;
+        }
+        nt_narrow_unpack(t->dtype, dst, n, elems);
+        if (!arena)
+            nt_aligned_free(dst);
+        dst = elems;
+        nbytes = (size_t)n;
     }
     t->data = dst;
     t->capacity = nbytes;

@@ -67,7 +67,19 @@ nt_status nt_onnx_encode_tensor(nt_buf *b, uint32_t field, const nt_tensor *t, c
     nt_pbw_uint(b, TENSOR_DATA_TYPE, (uint64_t)t->dtype);
     if (name && *name)
         nt_pbw_string(b, TENSOR_NAME, name);
-    nt_pbw_bytes(b, TENSOR_RAW_DATA, t->data, nbytes);
+    if (nt_dtype_bits(t->dtype) < 8) {
+        /* Sub-byte types: one element per byte in memory, packed in the file. */
+        int64_t n = nt_tensor_numel(t);
+        nbytes = nt_dtype_packed_bytes(t->dtype, n);
+        uint8_t *packed = nt_malloc(nbytes ? nbytes : 1);
+        if (!packed)
+            return NT_ERR_NOMEM;
+        nt_narrow_pack(t->dtype, t->data, n, packed);
+        nt_pbw_bytes(b, TENSOR_RAW_DATA, packed, nbytes);
+        free(packed);
+    } else {
+        nt_pbw_bytes(b, TENSOR_RAW_DATA, t->data, nbytes);
+    }
     if (NT_HOST_BIG_ENDIAN && nbytes && !b->failed) {
         size_t w = nt_dtype_size(t->dtype);
         if (t->dtype == NT_DTYPE_COMPLEX64 || t->dtype == NT_DTYPE_COMPLEX128)

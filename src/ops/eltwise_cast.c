@@ -13,14 +13,23 @@
  *   - anything to bool: x != 0 (so NaN is true);
  *   - double to float16/bfloat16 rounds through float (a double rounding that
  *     can differ from a direct rounding by one unit in rare ties).
- * string, complex, float8, int4/uint4 and float4 are declined with
- * NT_ERR_UNSUPPORTED; Cast's 'saturate' attribute only concerns float8 and is
- * therefore ignored.
+ * The narrow types (float8 in all five formats, float4e2m1, int4/uint4,
+ * int2/uint2; see src/core/narrow.c) convert element by element through
+ * double (floats) or int64 (integers, bool):
+ *   - to a float8/float4: round to nearest even; 'saturate' (default 1)
+ *     clamps overflow and infinities to the largest finite value, 0 gives
+ *     infinity (E5M2) or NaN; a double source rounds through float first;
+ *     float8e8m0 follows 'round_mode' (up, down, nearest);
+ *   - to int4/uint4/int2/uint2: integers wrap modulo 2^bits, floats are
+ *     truncated toward zero first and then wrap (the ONNX reference's
+ *     results: -9.0 to int4 is 7).
+ * string and complex are declined with NT_ERR_UNSUPPORTED.
  *
  * Shapes: y has x's shape; Cast: dtype from 'to', CastLike: target_type's.
  */
 #include "ops/elementwise_common.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,12 +124,76 @@ CV_TYPES(CV_GEN_OUTER, _)
 #define CV_REG_OUTER(unused, S) CV_TYPES2(CV_REG, S)
 static const cv_fn cv_table[NT_DTYPE_COUNT][NT_DTYPE_COUNT] = {CV_TYPES(CV_REG_OUTER, _)};
 
+static bool cv_plain(nt_dtype a) { return (unsigned)a < NT_DTYPE_COUNT && cv_table[a][a]; }
+
 static bool cv_supported(nt_dtype a, nt_dtype b)
 {
-    return (unsigned)a < NT_DTYPE_COUNT && (unsigned)b < NT_DTYPE_COUNT && cv_table[a][b];
+    if ((unsigned)a >= NT_DTYPE_COUNT || (unsigned)b >= NT_DTYPE_COUNT)
+        return false;
+    if (cv_table[a][b])
+        return true;
+    return (cv_plain(a) || nt_dtype_is_narrow(a)) && (cv_plain(b) || nt_dtype_is_narrow(b));
 }
 
-nt_status nt_ew_convert(nt_dtype src_type, const void *src, nt_dtype dst_type, void *dst, int64_t n)
+static bool cv_int_kind(nt_dtype t)
+{
+    return nt_dtype_is_int(t) || t == NT_DTYPE_BOOL || t == NT_DTYPE_INT4 || t == NT_DTYPE_UINT4 ||
+           t == NT_DTYPE_INT2 || t == NT_DTYPE_UINT2;
+}
+
+/* A narrow type on one side (or both): chunks go through an int64 or double
+ * buffer, the plain side through the table above.  Not a fast path: the
+ * narrow types appear at a model's borders, not in its hot loops. */
+static void cv_narrow(nt_dtype st, const void *src, nt_dtype dt, void *dst, int64_t n, bool saturate,
+                      char round_mode)
+{
+    enum { CHUNK = 256 };
+    size_t ss = nt_dtype_size(st), ds = nt_dtype_size(dt);
+    bool dst_narrow_int = cv_int_kind(dt) && nt_dtype_is_narrow(dt);
+    for (int64_t i0 = 0; i0 < n; i0 += CHUNK) {
+        int64_t m = NT_MIN(CHUNK, n - i0);
+        const uint8_t *sp = (const uint8_t *)src + (size_t)i0 * ss;
+        uint8_t *dp = (uint8_t *)dst + (size_t)i0 * ds;
+        if (cv_int_kind(st)) {
+            int64_t buf[CHUNK];
+            if (nt_dtype_is_narrow(st))
+                for (int64_t k = 0; k < m; k++)
+                    buf[k] = (st == NT_DTYPE_INT4 || st == NT_DTYPE_INT2) ? (int8_t)sp[k] : sp[k];
+            else
+                cv_table[st][NT_DTYPE_INT64](sp, buf, m);
+            if (dst_narrow_int)
+                for (int64_t k = 0; k < m; k++)
+                    dp[k] = nt_int_to_narrow(dt, buf[k]);
+            else if (nt_dtype_is_narrow(dt))
+                for (int64_t k = 0; k < m; k++)
+                    dp[k] = nt_float_to_narrow(dt, (float)buf[k], saturate, round_mode);
+            else
+                cv_table[NT_DTYPE_INT64][dt](buf, dp, m);
+        } else {
+            double buf[CHUNK];
+            if (nt_dtype_is_narrow(st))
+                for (int64_t k = 0; k < m; k++)
+                    buf[k] = nt_narrow_to_float(st, sp[k]);
+            else
+                cv_table[st][NT_DTYPE_DOUBLE](sp, buf, m);
+            if (dst_narrow_int) {
+                for (int64_t k = 0; k < m; k++) {
+                    double d = trunc(buf[k]);
+                    int64_t v = d != d ? 0 : d <= -9.2e18 ? INT64_MIN : d >= 9.2e18 ? INT64_MAX : (int64_t)d;
+                    dp[k] = nt_int_to_narrow(dt, v);
+                }
+            } else if (nt_dtype_is_narrow(dt)) {
+                for (int64_t k = 0; k < m; k++)
+                    dp[k] = nt_float_to_narrow(dt, (float)buf[k], saturate, round_mode);
+            } else {
+                cv_table[NT_DTYPE_DOUBLE][dt](buf, dp, m);
+            }
+        }
+    }
+}
+
+static nt_status cv_convert(nt_dtype src_type, const void *src, nt_dtype dst_type, void *dst, int64_t n,
+                            bool saturate, char round_mode)
 {
     if (!cv_supported(src_type, dst_type))
         return nt_error(NT_ERR_UNSUPPORTED, "cast from %s to %s is not supported", nt_dtype_name(src_type),
@@ -129,9 +202,16 @@ nt_status nt_ew_convert(nt_dtype src_type, const void *src, nt_dtype dst_type, v
         return NT_OK;
     if (src_type == dst_type && src_type != NT_DTYPE_BOOL)
         memcpy(dst, src, (size_t)n * nt_dtype_size(src_type));
-    else
+    else if (cv_table[src_type][dst_type])
         cv_table[src_type][dst_type](src, dst, n);
+    else
+        cv_narrow(src_type, src, dst_type, dst, n, saturate, round_mode);
     return NT_OK;
+}
+
+nt_status nt_ew_convert(nt_dtype src_type, const void *src, nt_dtype dst_type, void *dst, int64_t n)
+{
+    return cv_convert(src_type, src, dst_type, dst, n, true, 'u');
 }
 
 /* ---- op callbacks */
@@ -143,6 +223,15 @@ nt_status nt_ew_cast_prepare(const nt_node *node, int opset, void **state)
     if (!p)
         return NT_ERR_NOMEM;
     p->to = NT_DTYPE_UNDEFINED;
+    /* flag: 'saturate' (float8 targets); flag2: float8e8m0's 'round_mode' initial. */
+    p->flag = nt_node_attr_int(node, "saturate", 1) != 0;
+    const char *rm = nt_node_attr_string(node, "round_mode", "up");
+    if (strcmp(rm, "up") != 0 && strcmp(rm, "down") != 0 && strcmp(rm, "nearest") != 0) {
+        free(p);
+        return nt_error(NT_ERR_PARSE, "node '%s' (%s): round_mode '%s' is not up, down or nearest", node->name,
+                        node->op_type, rm);
+    }
+    p->flag2 = rm[0];
     if (strcmp(node->op_type, "Cast") == 0) {
         const nt_attr *a = nt_node_attr(node, "to");
         if (!a || a->type != NT_ATTR_INT) {
@@ -199,7 +288,7 @@ nt_status nt_ew_castlike_infer(nt_kernel_ctx *ctx)
 static void cast_run(void *out, const void *const *in, const int64_t *step, int64_t n, const nt_ew_params *p)
 {
     (void)step;
-    nt_ew_convert(p->from, in[0], p->to, out, n);
+    cv_convert(p->from, in[0], p->to, out, n, p->flag != 0, (char)p->flag2);
 }
 
 nt_status nt_ew_cast_compute(nt_kernel_ctx *ctx)
@@ -208,7 +297,7 @@ nt_status nt_ew_cast_compute(nt_kernel_ctx *ctx)
     nt_tensor *y = nt_ctx_out(ctx, 0);
     if (!y)
         return NT_OK;
-    nt_ew_params par = {0};
+    nt_ew_params par = *(const nt_ew_params *)ctx->state;
     par.from = x->dtype;
     par.to = y->dtype;
     if (!cv_supported(par.from, par.to))

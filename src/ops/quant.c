@@ -12,9 +12,10 @@
  * as (O, A, In) around `axis` and picking the scale for (o, a, in); see
  * qt_grid.
  *
- * Integer types handled: uint8, int8, uint16, int16 (and int32 as a
- * DequantizeLinear input).  float8, int4/uint4, int2/uint2 and float4 are
- * declined with NT_ERR_UNSUPPORTED.  Rounding is half to even (rint in the
+ * Quantized types: uint8, int8, uint16, int16, int4/uint4, int2/uint2 (and
+ * int32 as a DequantizeLinear input), and the float8 formats and float4e2m1,
+ * whose y = cast(x / scale + zp) rounds as Cast does ('saturate' attribute,
+ * see src/core/narrow.c).  Rounding is half to even (rint in the
  * default rounding mode).  The division x / scale runs in the scale's
  * precision (float16 scales round the quotient to float16), as the spec asks.
  * float32 <-> 8-bit per-tensor/per-axis, the QDQ-model case, runs through
@@ -31,6 +32,12 @@
 
 /* ---------------------------------------------------------------- element access */
 
+/* The sub-byte integers, one per byte in memory (int4/int2 sign-extended). */
+static bool qt_int_ok_narrow(nt_dtype dt)
+{
+    return dt == NT_DTYPE_INT4 || dt == NT_DTYPE_UINT4 || dt == NT_DTYPE_INT2 || dt == NT_DTYPE_UINT2;
+}
+
 /* Element i of a numeric tensor as a double (the dtypes this file accepts). */
 static inline double qt_get(const nt_tensor *t, int64_t i)
 {
@@ -44,14 +51,25 @@ static inline double qt_get(const nt_tensor *t, int64_t i)
     case NT_DTYPE_UINT16: return ((const uint16_t *)t->data)[i];
     case NT_DTYPE_INT16: return ((const int16_t *)t->data)[i];
     case NT_DTYPE_INT32: return ((const int32_t *)t->data)[i];
-    default: return NAN;
+    default:
+        if (nt_dtype_is_narrow(t->dtype))
+            return nt_narrow_to_float(t->dtype, ((const uint8_t *)t->data)[i]);
+        return NAN;
     }
+}
+
+/* The float8 formats and float4e2m1: quantized by a cast, not by rint and
+ * saturation to an integer range (float8e8m0 is a scale type, not one of them). */
+static bool qt_float_q(nt_dtype dt)
+{
+    return nt_dtype_is_narrow(dt) && !qt_int_ok_narrow(dt) && dt != NT_DTYPE_FLOAT8E8M0;
 }
 
 /* Whether dt is an integer type this file quantizes to. */
 static bool qt_int_ok(nt_dtype dt)
 {
-    return dt == NT_DTYPE_UINT8 || dt == NT_DTYPE_INT8 || dt == NT_DTYPE_UINT16 || dt == NT_DTYPE_INT16;
+    return dt == NT_DTYPE_UINT8 || dt == NT_DTYPE_INT8 || dt == NT_DTYPE_UINT16 || dt == NT_DTYPE_INT16 ||
+           qt_int_ok_narrow(dt);
 }
 
 static bool qt_scale_ok(nt_dtype dt)
@@ -67,6 +85,10 @@ static void qt_range(nt_dtype dt, double *lo, double *hi)
     case NT_DTYPE_INT8: *lo = -128, *hi = 127; break;
     case NT_DTYPE_UINT16: *lo = 0, *hi = 65535; break;
     case NT_DTYPE_INT16: *lo = -32768, *hi = 32767; break;
+    case NT_DTYPE_INT4: *lo = -8, *hi = 7; break;
+    case NT_DTYPE_UINT4: *lo = 0, *hi = 15; break;
+    case NT_DTYPE_INT2: *lo = -2, *hi = 1; break;
+    case NT_DTYPE_UINT2: *lo = 0, *hi = 3; break;
     default: *lo = -2147483648.0, *hi = 2147483647.0; break;
     }
 }
@@ -79,9 +101,12 @@ static inline void qt_put_int(nt_tensor *y, int64_t i, double v)
     case NT_DTYPE_INT8: ((int8_t *)y->data)[i] = (int8_t)v; break;
     case NT_DTYPE_UINT16: ((uint16_t *)y->data)[i] = (uint16_t)v; break;
     case NT_DTYPE_INT16: ((int16_t *)y->data)[i] = (int16_t)v; break;
+    case NT_DTYPE_INT4: case NT_DTYPE_INT2: ((int8_t *)y->data)[i] = (int8_t)v; break;
+    case NT_DTYPE_UINT4: case NT_DTYPE_UINT2: ((uint8_t *)y->data)[i] = (uint8_t)v; break;
     default: break;
     }
 }
+
 
 /* Stores v at y[i] for a float output type (rounded to that type). */
 static inline void qt_put_float(nt_tensor *y, int64_t i, float v)
@@ -112,6 +137,16 @@ static inline double qt_sat(double q, double zp, double lo, double hi)
     if (isnan(v))
         return 0;
     return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* Stores the quantized value of q (x / scale, not yet rounded) at y[i]:
+ * saturate(rint(q) + zp) for integers, cast(q + zp) for float8/float4. */
+static inline void qt_put_q(nt_tensor *y, int64_t i, float q, double zp, double lo, double hi, bool saturate)
+{
+    if (qt_float_q(y->dtype))
+        ((uint8_t *)y->data)[i] = nt_float_to_narrow(y->dtype, q + (float)zp, saturate, 'n');
+    else
+        qt_put_int(y, i, qt_sat(q, zp, lo, hi));
 }
 
 /* ---------------------------------------------------------------- granularity */
@@ -277,7 +312,7 @@ static nt_status quantize_infer(nt_kernel_ctx *ctx)
     if (zp && odt && odt != (int64_t)zp->dtype)
         return nt_ctx_error(ctx, NT_ERR_SHAPE, "output_dtype %lld differs from the zero point's %s", (long long)odt,
                             nt_dtype_name(zp->dtype));
-    if (!qt_int_ok(yt))
+    if (!qt_int_ok(yt) && !qt_float_q(yt))
         return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "quantizing to %s is not supported",
                             (odt > 0 && odt < NT_DTYPE_COUNT) || zp ? nt_dtype_name(yt) : "an unknown type");
     int64_t prec = nt_node_attr_int(ctx->node, "precision", 0);
@@ -311,6 +346,7 @@ static nt_status quantize_compute(nt_kernel_ctx *ctx)
     }
     double lo, hi;
     qt_range(y->dtype, &lo, &hi);
+    bool saturate = nt_node_attr_int(ctx->node, "saturate", 1) != 0;
     nt_dtype st = scale->dtype;
     int64_t i = 0;
     for (int64_t o = 0; o < g.O; o++)
@@ -319,7 +355,7 @@ static nt_status quantize_compute(nt_kernel_ctx *ctx)
                 int64_t k = qt_sidx(&g, o, a, in);
                 /* the division runs in the scale's precision */
                 float q = qt_round_to(st, (float)qt_get(x, i) / (float)qt_get(scale, k));
-                qt_put_int(y, i, qt_sat(q, zp ? qt_get(zp, k) : 0.0, lo, hi));
+                qt_put_q(y, i, q, zp ? qt_get(zp, k) : 0.0, lo, hi, saturate);
             }
     return NT_OK;
 }
@@ -332,7 +368,7 @@ static nt_status dequantize_infer(nt_kernel_ctx *ctx)
     const nt_tensor *x = nt_ctx_in(ctx, 0), *scale = nt_ctx_in(ctx, 1), *zp = nt_ctx_in(ctx, 2);
     if (!x || !scale)
         return nt_ctx_error(ctx, NT_ERR_SHAPE, "x and x_scale are required");
-    if (!qt_int_ok(x->dtype) && x->dtype != NT_DTYPE_INT32)
+    if (!qt_int_ok(x->dtype) && !qt_float_q(x->dtype) && x->dtype != NT_DTYPE_INT32)
         return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "x dtype %s not supported", nt_dtype_name(x->dtype));
     if (!qt_scale_ok(scale->dtype))
         return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "x_scale dtype %s not supported", nt_dtype_name(scale->dtype));

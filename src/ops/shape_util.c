@@ -15,7 +15,7 @@
 
 size_t nt_mv_size(nt_dtype t)
 {
-    if (t == NT_DTYPE_STRING || t == NT_DTYPE_UINT4 || t == NT_DTYPE_INT4 || t == NT_DTYPE_FLOAT4E2M1)
+    if (t == NT_DTYPE_STRING)
         return 0;
     return nt_dtype_size(t);
 }

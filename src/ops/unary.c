@@ -481,7 +481,9 @@ const nt_op_def nt_ops_unary[] = {
     CAST_DEF(Cast, 6, nt_ew_cast_infer), CAST_DEF(Cast, 9, nt_ew_cast_infer),
     CAST_DEF(Cast, 13, nt_ew_cast_infer), CAST_DEF(Cast, 19, nt_ew_cast_infer),
     CAST_DEF(Cast, 21, nt_ew_cast_infer), CAST_DEF(Cast, 23, nt_ew_cast_infer),
+    CAST_DEF(Cast, 24, nt_ew_cast_infer), CAST_DEF(Cast, 25, nt_ew_cast_infer),
     CAST_DEF(CastLike, 15, nt_ew_castlike_infer), CAST_DEF(CastLike, 19, nt_ew_castlike_infer),
     CAST_DEF(CastLike, 21, nt_ew_castlike_infer), CAST_DEF(CastLike, 23, nt_ew_castlike_infer),
+    CAST_DEF(CastLike, 24, nt_ew_castlike_infer), CAST_DEF(CastLike, 25, nt_ew_castlike_infer),
 };
 const size_t nt_ops_unary_count = NT_ARRAY_LEN(nt_ops_unary);

@@ -565,8 +565,8 @@ static void test_load_pipe(void **state)
 static void test_save_refuses(void **state)
 {
     (void)state;
-    const nt_dtype bad[] = {NT_DTYPE_BFLOAT16, NT_DTYPE_FLOAT8E4M3FN, NT_DTYPE_FLOAT8E5M2, NT_DTYPE_INT4,
-                            NT_DTYPE_UINT4, NT_DTYPE_FLOAT4E2M1, NT_DTYPE_STRING, NT_DTYPE_UNDEFINED};
+    /* (float8/float4/int4/int2 are written widened: test_narrow.c) */
+    const nt_dtype bad[] = {NT_DTYPE_BFLOAT16, NT_DTYPE_STRING, NT_DTYPE_UNDEFINED};
     const int64_t dims[] = {4};
     for (size_t i = 0; i < NT_ARRAY_LEN(bad); i++) {
         nt_tensor t = {.dtype = bad[i], .ndim = 1, .dims = {4}};

@@ -500,8 +500,14 @@ static void test_cast(void **unused)
     nt_tensor_free(y);
     to = attr_int("to", NT_DTYPE_STRING);
     assert_int_equal(run_op("Cast", 19, &to, 1, 1, in, &y, NULL), NT_ERR_UNSUPPORTED);
+    /* float8: round to nearest even, overflow saturates by default, NaN stays NaN */
     to = attr_int("to", NT_DTYPE_FLOAT8E4M3FN);
-    assert_int_equal(run_op("Cast", 19, &to, 1, 1, in, &y, NULL), NT_ERR_UNSUPPORTED);
+    assert_int_equal(run_op("Cast", 19, &to, 1, 1, in, &y, NULL), NT_OK);
+    const uint8_t f8[3] = {0x3f, 0xbf, 0x7f}; /* 1.875, -1.875, NaN */
+    assert_memory_equal(y->data, f8, 3);
+    assert_int_equal(((uint8_t *)y->data)[3], 0x7e); /* 448 */
+    assert_int_equal(((uint8_t *)y->data)[4], 0xfe);
+    nt_tensor_free(y);
 
     /* CastLike: the target's dtype; integers wrap */
     int16_t big[2] = {300, -1};

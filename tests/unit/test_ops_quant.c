@@ -269,7 +269,8 @@ static void test_qlinear_matmul_per_channel(void **st)
     free_all(in, 8);
 }
 
-/* float8 / int4 zero points and inputs are declined, also at plan time. */
+/* float8 / int4 zero points give their type; e8m0 (a scale type) and
+ * complex inputs are declined, also at plan time. */
 static void test_quant_declines(void **st)
 {
     (void)st;
@@ -280,8 +281,12 @@ static void test_quant_declines(void **st)
     nt_tensor out[1];
     tnode t;
     tn_init(&t, "QuantizeLinear");
-    assert_int_equal(tn_infer_static(&t, 21, 3, in, 1, out), NT_ERR_UNSUPPORTED);
+    assert_int_equal(tn_infer_static(&t, 21, 3, in, 1, out), NT_OK);
+    assert_int_equal(out[0].dtype, NT_DTYPE_FLOAT8E4M3FN);
     z.dtype = NT_DTYPE_INT4;
+    assert_int_equal(tn_infer_static(&t, 21, 3, in, 1, out), NT_OK);
+    assert_int_equal(out[0].dtype, NT_DTYPE_INT4);
+    z.dtype = NT_DTYPE_FLOAT8E8M0;
     assert_int_equal(tn_infer_static(&t, 21, 3, in, 1, out), NT_ERR_UNSUPPORTED);
     z.dtype = NT_DTYPE_INT8;
     assert_int_equal(tn_infer_static(&t, 21, 3, in, 1, out), NT_OK);
@@ -289,9 +294,11 @@ static void test_quant_declines(void **st)
     assert_int_equal(out[0].dims[0], -1);
     tnode u;
     tn_init(&u, "DequantizeLinear");
-    nt_tensor xq = {.dtype = NT_DTYPE_UINT4, .ndim = 1, .dims = {4}};
+    nt_tensor xq = {.dtype = NT_DTYPE_COMPLEX64, .ndim = 1, .dims = {4}};
     nt_tensor *in2[2] = {&xq, &s};
     assert_int_equal(tn_infer_static(&u, 21, 2, in2, 1, out), NT_ERR_UNSUPPORTED);
+    xq.dtype = NT_DTYPE_UINT4;
+    assert_int_equal(tn_infer_static(&u, 21, 2, in2, 1, out), NT_OK);
 }
 
 int main(void)
