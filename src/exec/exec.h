@@ -17,6 +17,7 @@ typedef struct nt_plan nt_plan;
 typedef struct nt_frame nt_frame;
 typedef struct nt_pool nt_pool;
 typedef struct nt_threads nt_threads;
+typedef struct nt_fuse_group nt_fuse_group;
 
 typedef struct nt_plan_node {
     const nt_node *node;
@@ -31,6 +32,8 @@ typedef struct nt_plan_node {
     int n_implicit;              /* outer-scope values the node's subgraphs read */
     int *implicit;
     bool half_bridge;            /* the kernel declines half inputs: run it through ops/f16_bridge */
+    nt_fuse_group *group;        /* the fused group the node belongs to (fuse.h), or NULL */
+    bool group_root;             /* the group runs at this node's position */
 } nt_plan_node;
 
 struct nt_plan {
@@ -44,6 +47,9 @@ struct nt_plan {
     nt_tensor *inits;            /* per value: initializers, aligned (a view into the map, or a copy) */
     int n_sub;                   /* plans of subgraphs used by this graph's nodes */
     nt_plan **subs;
+    int n_groups;                /* fused groups (fuse.h) */
+    nt_fuse_group **groups;
+    int *pos_of;                 /* per node index: its position in order */
 };
 
 struct nt_frame {

@@ -13,6 +13,7 @@
  *     inference: every node still runs at run time, so tracers see it.
  */
 #include "exec/exec.h"
+#include "exec/fuse.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ void nt_plan_free(nt_plan *p)
     for (int i = 0; i < p->n_sub; i++)
         nt_plan_free(p->subs[i]);
     free(p->subs);
+    nt_fuse_free(p);
     if (p->nodes) {
         for (int i = 0; i < p->graph->n_nodes; i++) {
             nt_plan_node *pn = &p->nodes[i];
@@ -551,6 +553,8 @@ nt_status nt_plan_build(nt_session *s, const nt_graph *g, nt_plan *parent, int d
         if ((st = infer_node(s, p, pn, unsup, n_unsup)) != NT_OK)
             goto fail;
     }
+    if (*n_unsup == 0 && (st = nt_fuse_plan(s, p)) != NT_OK)
+        goto fail;
     *out = p;
     return NT_OK;
 fail:

@@ -5,6 +5,7 @@
  * Scan bodies for the control-flow kernels (nt_exec_subgraph).
  */
 #include "exec/exec.h"
+#include "exec/fuse.h"
 #include "core/limits.h"
 
 #include <stdlib.h>
@@ -58,6 +59,8 @@ void nt_frame_release_value(nt_session *s, nt_frame *f, int v)
             nt_pool_put(s->pool, t->data, t->capacity);
         memset(t, 0, sizeof *t);
         f->vals[v] = NULL;
+    } else if (f->vals[v] && f->plan->graph->values[v].producer >= 0) {
+        f->vals[v] = NULL; /* an alias of another value's tensor (fuse.h) */
     }
 }
 
@@ -138,6 +141,100 @@ static nt_status alloc_outputs(nt_session *s, const nt_node *n, nt_tensor **out)
     return NT_OK;
 }
 
+/* Runs one node without hooks (a member of a fused group that declined a
+ * run, so no tracer wants it) and releases the values that die with it. */
+static nt_status run_member(nt_session *s, nt_frame *f, nt_exec *exec, const nt_plan_node *pn)
+{
+    const nt_node *n = pn->node;
+    nt_tensor *in[64] = {0}, *out[64] = {0};
+    for (int k = 0; k < n->n_in; k++) {
+        in[k] = n->in[k] >= 0 ? f->vals[n->in[k]] : NULL;
+        if (n->in[k] >= 0 && !in[k])
+            return nt_error(NT_ERR_INTERNAL, "node '%s' (%s): input '%s' is not available", n->name, n->op_type,
+                            f->plan->graph->values[n->in[k]].name);
+    }
+    for (int k = 0; k < n->n_out; k++) {
+        if (n->out[k] < 0)
+            continue;
+        nt_frame_release_value(s, f, n->out[k]);
+        out[k] = &f->store[n->out[k]];
+        out[k]->ndim = -1;
+    }
+    nt_kernel_ctx ctx = {n, pn->opset, n->n_in, n->n_out, in, out, pn->state, false, exec, f->plan->graph};
+    nt_status st = pn->op->infer ? pn->op->infer(&ctx) : NT_OK;
+    if (st == NT_OK)
+        st = alloc_outputs(s, n, out);
+    if (st == NT_OK)
+        st = pn->op->compute(&ctx);
+    for (int k = 0; k < n->n_out; k++)
+        if (out[k])
+            f->vals[n->out[k]] = out[k];
+    if (st != NT_OK)
+        return nt_node_error_wrap(n, st);
+    for (int k = 0; k < n->n_out; k++)
+        if (out[k] && out[k]->ndim < 0)
+            return nt_error(NT_ERR_INTERNAL, "node '%s' (%s): output %d was not produced", n->name, n->op_type, k);
+    return NT_OK;
+}
+
+/* Whether a group runs fused in this run: no tracer wants a member and the
+ * session does not keep every value (fuse.h). */
+static inline bool group_active(const nt_session *s, const nt_fuse_group *g)
+{
+    return !s->keep_values && (s->n_tracers == 0 || g->traced == 0);
+}
+
+/* Runs an active group at its root's position: the fused kernel, or the
+ * members one by one when it declines this run; then every member's
+ * releases (skipped where the members stood). */
+static nt_status run_group(nt_session *s, nt_frame *f, nt_exec *exec, const nt_fuse_group *g)
+{
+    const nt_plan *p = f->plan;
+    const nt_node *n = &g->node;
+    nt_tensor *in[NT_FUSE_MAX_IN] = {0}, *out[1];
+    for (int k = 0; k < n->n_in; k++) {
+        in[k] = f->vals[n->in[k]];
+        if (!in[k])
+            return nt_error(NT_ERR_INTERNAL, "node '%s' (%s): input '%s' is not available", n->name, n->op_type,
+                            p->graph->values[n->in[k]].name);
+    }
+    int v = n->out[0];
+    nt_frame_release_value(s, f, v);
+    nt_status st;
+    if (!g->pat->compute) {
+        f->vals[v] = in[0]; /* alias: released with its input (fuse.c extends that lifetime) */
+        st = NT_OK;
+    } else {
+        out[0] = &f->store[v];
+        out[0]->ndim = -1;
+        nt_kernel_ctx ctx = {n, 0, n->n_in, 1, in, out, g->state, false, exec, p->graph};
+        st = g->pat->infer(&ctx);
+        if (st == NT_ERR_UNSUPPORTED) {
+            nt_error_clear();
+            st = NT_OK;
+            for (int m = 0; m < g->n_members && st == NT_OK; m++)
+                st = run_member(s, f, exec, &p->nodes[g->members[m]]);
+        } else {
+            if (st == NT_OK)
+                st = alloc_outputs(s, n, out);
+            if (st == NT_OK)
+                st = g->pat->compute(&ctx);
+            f->vals[v] = out[0];
+            if (st != NT_OK)
+                return nt_node_error_wrap(n, st);
+        }
+    }
+    if (st != NT_OK)
+        return st;
+    if (!s->keep_values)
+        for (int m = 0; m < g->n_members; m++) {
+            const nt_plan_node *pn = &p->nodes[g->members[m]];
+            for (int k = 0; k < pn->n_release; k++)
+                nt_frame_release_value(s, f, pn->release[k]);
+        }
+    return NT_OK;
+}
+
 nt_status nt_frame_run(nt_session *s, nt_frame *f, int from, int *stopped_at)
 {
     const nt_plan *p = f->plan;
@@ -149,6 +246,12 @@ nt_status nt_frame_run(nt_session *s, nt_frame *f, int from, int *stopped_at)
     int pos, used_in = 0, used_out = 0;
     for (pos = from; pos < p->n_order; pos++) {
         const nt_plan_node *pn = &p->nodes[p->order[pos]];
+        if (pn->group && group_active(s, pn->group)) {
+            /* members wait for their root, which runs the whole group */
+            if (pn->group_root && (st = run_group(s, f, &exec, pn->group)) != NT_OK)
+                return st;
+            continue;
+        }
         const nt_node *n = pn->node;
         if (n->n_in > 64 || n->n_out > 64) /* planning refuses these; never index past the arrays */
             return nt_error(NT_ERR_UNSUPPORTED, "node '%s' (%s): more than 64 inputs or outputs", n->name,

@@ -4,6 +4,7 @@
  */
 #include "exec/exec.h"
 #include "core/vec.h"
+#include "exec/fuse.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -180,8 +181,11 @@ nt_status nt_session_add_tracer(nt_session *s, const nt_tracer *tracer)
             const nt_node *n = pn->node;
             nt_node_view view = {pos, n->name, n->op_type, n->domain, p->depth, n->n_in, n->n_out,
                                  pn->in_names, pn->out_names, NULL, NULL, 0.0};
-            if (!tracer->wants_node || tracer->wants_node(tracer->user, &view))
+            if (!tracer->wants_node || tracer->wants_node(tracer->user, &view)) {
                 pn->traced |= bit;
+                if (pn->group) /* a traced member keeps its group unfused (fuse.h) */
+                    pn->group->traced |= bit;
+            }
         }
         for (int i = 0; i < p->n_sub && st == NT_OK; i++)
             st = nt_vec_push(&work, &p->subs[i]);

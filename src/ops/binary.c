@@ -535,6 +535,35 @@ static bool is_float_two(const nt_tensor *t)
     return false;
 }
 
+/* The loop bin_compute runs for two inputs of dtype t (special cases
+ * included), so a fused chain computes the same bits. */
+static nt_status bin_loop2(nt_kernel_ctx *ctx, const bin_state *st, nt_ew_fn *fn_out, nt_ew_params *par)
+{
+    nt_dtype t = ctx->in[0]->dtype;
+    *par = st->par;
+    nt_ew_fn fn = (unsigned)t < NT_DTYPE_COUNT ? bin_table[par->op][t] : NULL;
+    if (par->op == BOP_Pow && is_float_two(ctx->in[1]) && t == NT_DTYPE_FLOAT)
+        fn = square_f32;
+    else if (par->op == BOP_Pow && ctx->in[1]->dtype != t) {
+        fn = pow_mixed;
+        par->to = t;
+        par->from = ctx->in[1]->dtype;
+    }
+    if (!fn)
+        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "%s does not support dtype %s", st->name, nt_dtype_name(t));
+    *fn_out = fn;
+    return NT_OK;
+}
+
+nt_status nt_ew_binary_loop(nt_kernel_ctx *ctx, nt_ew_fn *fn, nt_ew_params *par)
+{
+    const bin_state *st = ctx->state;
+    if (st->kind == BK_WHERE || st->kind == BK_MEAN || ctx->n_in != 2 || !ctx->in[0] || !ctx->in[1])
+        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "%s with %d inputs is not a two-operand loop", st->name,
+                            ctx->n_in);
+    return bin_loop2(ctx, st, fn, par);
+}
+
 static nt_status bin_compute(nt_kernel_ctx *ctx)
 {
     const bin_state *st = ctx->state;
@@ -556,18 +585,12 @@ static nt_status bin_compute(nt_kernel_ctx *ctx)
         }
         return s;
     }
-    nt_ew_fn fn = bin_table[par.op][t];
-    if (par.op == BOP_Pow && is_float_two(ctx->in[1]) && t == NT_DTYPE_FLOAT)
-        fn = square_f32;
-    else if (par.op == BOP_Pow && ctx->in[1]->dtype != t) {
-        fn = pow_mixed;
-        par.to = t;
-        par.from = ctx->in[1]->dtype;
-    }
-    if (!fn)
-        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "%s does not support dtype %s", st->name, nt_dtype_name(t));
+    nt_ew_fn fn;
+    nt_status s = bin_loop2(ctx, st, &fn, &par);
+    if (s != NT_OK)
+        return s;
     const nt_tensor *ins[2] = {a, ctx->in[1]};
-    nt_status s = bin_apply(ctx, fn, 2, ins, y, &par);
+    s = bin_apply(ctx, fn, 2, ins, y, &par);
     /* further inputs of the variadic ops fold into y in place: each block
      * is read before it is written, so aliasing input 0 with y is safe */
     for (int k = 2; k < ctx->n_in && s == NT_OK; k++) {
@@ -581,6 +604,8 @@ static nt_status bin_compute(nt_kernel_ctx *ctx)
     }
     return s;
 }
+
+bool nt_ew_is_binary(const nt_op_def *op) { return op && op->compute == bin_compute; }
 
 /* One entry per since-version where ONNX changed the op; versions before
  * multidirectional broadcasting (7 for the binary ops, 8 for the variadic

@@ -135,4 +135,15 @@ nt_status nt_ew_castlike_infer(nt_kernel_ctx *ctx);
  * NT_ERR_UNSUPPORTED for a pair it cannot convert. */
 nt_status nt_ew_convert(nt_dtype src_type, const void *src, nt_dtype dst_type, void *dst, int64_t n);
 
+/* ---- for fused element-wise chains (exec/fuse_chain.c): the inner loop
+ * and parameters a node of this family would run for the inputs in ctx
+ * (ctx->state is the node's prepared state), so that a chain calling them
+ * block by block computes exactly the bits of the nodes run one by one.
+ * nt_ew_binary_loop declines (NT_ERR_UNSUPPORTED) Where, Mean and
+ * variadic forms with other than two inputs. */
+bool nt_ew_is_unary(const nt_op_def *op);
+bool nt_ew_is_binary(const nt_op_def *op);
+nt_status nt_ew_unary_loop(nt_kernel_ctx *ctx, nt_ew_fn *fn, nt_ew_params *par);
+nt_status nt_ew_binary_loop(nt_kernel_ctx *ctx, nt_ew_fn *fn, nt_ew_params *par);
+
 #endif /* NT_ELEMENTWISE_COMMON_H */

@@ -383,13 +383,10 @@ static nt_status clip_read_bound(nt_kernel_ctx *ctx, int k, nt_ew_params *p)
     return NT_OK;
 }
 
-static nt_status un_compute(nt_kernel_ctx *ctx)
+nt_status nt_ew_unary_loop(nt_kernel_ctx *ctx, nt_ew_fn *fn_out, nt_ew_params *par_out)
 {
     const un_state *st = ctx->state;
     const nt_tensor *x = ctx->in[0];
-    nt_tensor *y = nt_ctx_out(ctx, 0);
-    if (!y)
-        return NT_OK;
     nt_ew_params par = st->par;
     if (par.op == UOP_Clip) {
         if (st->opset >= 11) {
@@ -416,15 +413,33 @@ static nt_status un_compute(nt_kernel_ctx *ctx)
     if (!fn)
         return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "%s does not support input dtype %s", un_names[par.op],
                             nt_dtype_name(x->dtype));
+    *fn_out = fn;
+    *par_out = par;
+    return NT_OK;
+}
+
+static nt_status un_compute(nt_kernel_ctx *ctx)
+{
+    const nt_tensor *x = ctx->in[0];
+    nt_tensor *y = nt_ctx_out(ctx, 0);
+    if (!y)
+        return NT_OK;
+    nt_ew_params par;
+    nt_ew_fn fn;
+    nt_status s = nt_ew_unary_loop(ctx, &fn, &par);
+    if (s != NT_OK)
+        return s;
     nt_ew_plan plan;
     const nt_tensor *ins[1] = {x};
-    nt_status s = nt_ew_plan_init(&plan, 1, ins, y);
+    s = nt_ew_plan_init(&plan, 1, ins, y);
     if (s != NT_OK)
         return nt_ctx_error(ctx, s, "%s", nt_last_error());
     const void *ip[1] = {x->data};
     nt_ew_run(ctx->exec, &plan, fn, y->data, ip, &par);
     return NT_OK;
 }
+
+bool nt_ew_is_unary(const nt_op_def *op) { return op && op->compute == un_compute; }
 
 /* One entry per since-version where ONNX changed the op (types or
  * semantics); versions before 6 (consumed_inputs) are not registered.  All

@@ -1,0 +1,301 @@
+/*
+ * test_fuse.c — plan-level fusion (src/exec/fuse*.c): which node groups are
+ * claimed, that a fused group gives the same bits as its nodes run one by
+ * one (NNTRACE_FUSE=0), that a tracer wanting a member keeps the group
+ * unfused and still sees the node's true values, that values needed outside
+ * a group block it, and that a run whose shapes a fused kernel declines
+ * falls back to the nodes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "nntrace.h"
+#include "exec/fuse.h"
+#include "onnx/writer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static nt_model *load_built(nt_onnx_builder *b)
+{
+    char path[] = "/tmp/nt_test_fuse_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(nt_onnx_builder_save(b, path), NT_OK);
+    nt_onnx_builder_free(b);
+    nt_model *m = NULL;
+    assert_int_equal(nt_model_load(path, &m), NT_OK);
+    unlink(path);
+    return m;
+}
+
+static void add_scalar(nt_onnx_builder *b, const char *name, float v, int ndim)
+{
+    int64_t one[4] = {1, 1, 1, 1};
+    nt_tensor *t;
+    assert_int_equal(nt_tensor_new(NT_DTYPE_FLOAT, ndim, one, &t), NT_OK);
+    *(float *)t->data = v;
+    assert_int_equal(nt_onnx_builder_add_initializer(b, name, t), NT_OK);
+    nt_tensor_free(t);
+}
+
+static void node(nt_onnx_builder *b, const char *op, const char *name, const char *a, const char *c,
+                 const char *out)
+{
+    const char *in[2] = {a, c}, *o[1] = {out};
+    assert_non_null(nt_onnx_builder_add_node(b, op, name, c ? 2 : 1, in, 1, o));
+}
+
+/* Input values with the awkward cases in them: NaN, infinities, zeros of
+ * both signs, huge and tiny magnitudes, then a deterministic spread. */
+static nt_tensor *test_input(int ndim, const int64_t *dims)
+{
+    nt_tensor *t;
+    assert_int_equal(nt_tensor_new(NT_DTYPE_FLOAT, ndim, dims, &t), NT_OK);
+    float *x = t->data;
+    int64_t n = nt_tensor_numel(t);
+    const float special[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1e30f, -1e30f, 1e-40f, 88.0f, -90.0f, 3.0f};
+    uint32_t r = 12345;
+    for (int64_t i = 0; i < n; i++) {
+        r = r * 1664525u + 1013904223u;
+        x[i] = i < (int64_t)NT_ARRAY_LEN(special) ? special[i] : ((float)(r >> 8) / 16777216.0f - 0.5f) * 12.0f;
+    }
+    return t;
+}
+
+typedef struct watch {
+    const char *name;  /* node the tracer wants */
+    int seen;
+    float first;       /* first element of the node's output */
+} watch;
+
+static bool watch_wants(void *user, const nt_node_view *v) { return strcmp(v->name, ((watch *)user)->name) == 0; }
+static nt_action watch_end(void *user, nt_session *s, const nt_node_view *v)
+{
+    (void)s;
+    watch *w = user;
+    w->seen++;
+    w->first = ((const float *)v->outputs[0]->data)[0];
+    return NT_ACTION_CONTINUE;
+}
+
+/* Runs m on x (input "x", plus "b" when given) and returns a copy of output
+ * 0; *groups gets the number of fused groups of the top plan. */
+static nt_tensor *run(nt_model *m, bool fuse, watch *w, const nt_tensor *x, const nt_tensor *bx, int threads,
+                      int *groups)
+{
+    if (!fuse)
+        setenv("NNTRACE_FUSE", "0", 1);
+    nt_session_options opt = {0};
+    opt.threads = threads;
+    nt_session *s;
+    assert_int_equal(nt_session_new(m, &opt, &s), NT_OK);
+    unsetenv("NNTRACE_FUSE");
+    if (w) {
+        nt_tracer t = {0};
+        t.user = w;
+        t.wants_node = watch_wants;
+        t.node_end = watch_end;
+        assert_int_equal(nt_session_add_tracer(s, &t), NT_OK);
+    }
+    assert_int_equal(nt_session_set_input(s, "x", x), NT_OK);
+    if (bx)
+        assert_int_equal(nt_session_set_input(s, "b", bx), NT_OK);
+    nt_status st = nt_session_run(s);
+    if (st != NT_OK)
+        fprintf(stderr, "%s\n", nt_last_error());
+    assert_int_equal(st, NT_OK);
+    const nt_tensor *y;
+    assert_int_equal(nt_session_get_output(s, 0, &y), NT_OK);
+    nt_tensor *copy;
+    assert_int_equal(nt_tensor_clone(y, &copy), NT_OK);
+    if (groups)
+        *groups = s->plan->n_groups;
+    nt_session_free(s);
+    return copy;
+}
+
+static void assert_same_bits(const nt_tensor *a, const nt_tensor *b)
+{
+    assert_int_equal(a->ndim, b->ndim);
+    for (int d = 0; d < a->ndim; d++)
+        assert_int_equal(a->dims[d], b->dims[d]);
+    assert_int_equal(nt_tensor_nbytes(a), nt_tensor_nbytes(b));
+    assert_memory_equal(a->data, b->data, nt_tensor_nbytes(a));
+}
+
+/* Fused (1 and 2 threads) == unfused, and a tracer on `interior` keeps the
+ * group unfused with the same result and sees the node. */
+static void check_model(nt_model *m, int ndim, const int64_t *dims, int want_groups, const char *interior)
+{
+    nt_tensor *x = test_input(ndim, dims);
+    int g_on = -1, g_off = -1;
+    nt_tensor *ref = run(m, false, NULL, x, NULL, 1, &g_off);
+    assert_int_equal(g_off, 0);
+    for (int threads = 1; threads <= 2; threads++) {
+        nt_tensor *y = run(m, true, NULL, x, NULL, threads, &g_on);
+        assert_int_equal(g_on, want_groups);
+        assert_same_bits(y, ref);
+        nt_tensor_free(y);
+    }
+    if (interior) {
+        watch w = {interior, 0, 0};
+        nt_tensor *y = run(m, true, &w, x, NULL, 1, NULL);
+        assert_int_equal(w.seen, 1);
+        assert_same_bits(y, ref);
+        nt_tensor_free(y);
+        watch w0 = {interior, 0, 0};
+        nt_tensor *y0 = run(m, false, &w0, x, NULL, 1, NULL);
+        assert_memory_equal(&w.first, &w0.first, sizeof w.first); /* the traced value is the node's own */
+        nt_tensor_free(y0);
+    }
+    nt_tensor_free(ref);
+    nt_tensor_free(x);
+}
+
+/* GELU as exported from PyTorch: x * 0.5 * (1 + erf(x / sqrt 2)). */
+static void test_gelu_erf(void **state)
+{
+    (void)state;
+    int64_t dims[] = {3, 700}; /* several blocks and a tail */
+    nt_onnx_builder *b = nt_onnx_builder_new(8, 13);
+    nt_onnx_builder_add_input(b, "x", NT_DTYPE_FLOAT, 2, dims, NULL);
+    nt_onnx_builder_add_output(b, "y", NT_DTYPE_FLOAT, 2, dims, NULL);
+    add_scalar(b, "sqrt2", 1.4142135f, 0);
+    add_scalar(b, "one", 1.0f, 0);
+    add_scalar(b, "half", 0.5f, 1);
+    node(b, "Div", "div", "x", "sqrt2", "d");
+    node(b, "Erf", "erf", "d", NULL, "e");
+    node(b, "Add", "add", "e", "one", "a");
+    node(b, "Mul", "mul", "x", "a", "m");
+    node(b, "Mul", "mul2", "m", "half", "y");
+    nt_model *m = load_built(b);
+    check_model(m, 2, dims, 1, "erf");
+    nt_model_free(m);
+}
+
+/* SiLU, a float->float Cast and the tanh GELU in one chain. */
+static void test_silu_cast_gelu_tanh(void **state)
+{
+    (void)state;
+    int64_t dims[] = {2, 5, 61};
+    nt_onnx_builder *b = nt_onnx_builder_new(8, 13);
+    nt_onnx_builder_add_input(b, "x", NT_DTYPE_FLOAT, 3, dims, NULL);
+    nt_onnx_builder_add_output(b, "y", NT_DTYPE_FLOAT, 3, dims, NULL);
+    add_scalar(b, "three", 3.0f, 0);
+    add_scalar(b, "two", 2.0f, 0);
+    add_scalar(b, "c", 0.044715f, 0);
+    add_scalar(b, "k", 0.7978846f, 0);
+    add_scalar(b, "one", 1.0f, 0);
+    add_scalar(b, "half", 0.5f, 0);
+    node(b, "Sigmoid", "sig", "x", NULL, "s");
+    node(b, "Mul", "silu", "x", "s", "h0");
+    const char *ci[] = {"h0"}, *co[] = {"h"};
+    nt_onnx_node *cast = nt_onnx_builder_add_node(b, "Cast", "cast", 1, ci, 1, co);
+    nt_onnx_node_attr_int(cast, "to", NT_DTYPE_FLOAT);
+    node(b, "Pow", "cube", "h", "three", "p");
+    node(b, "Pow", "square", "h", "two", "p2"); /* Pow(x, 2) runs as x*x: the chain must too */
+    node(b, "Add", "sq_add", "p", "p2", "p3");
+    node(b, "Mul", "mc", "p3", "c", "q");
+    node(b, "Add", "ah", "h", "q", "r");
+    node(b, "Mul", "mk", "r", "k", "t0");
+    node(b, "Tanh", "tanh", "t0", NULL, "t");
+    node(b, "Add", "a1", "t", "one", "u");
+    node(b, "Mul", "mh", "h", "u", "v");
+    node(b, "Mul", "m5", "v", "half", "y");
+    nt_model *m = load_built(b);
+    check_model(m, 3, dims, 1, "tanh");
+    check_model(m, 3, dims, 1, "cast");
+    nt_model_free(m);
+}
+
+/* An interior value that is also a graph output, or read by a node outside
+ * the chain, splits the chain there. */
+static void test_shared_values_block(void **state)
+{
+    (void)state;
+    int64_t dims[] = {4, 33};
+    nt_onnx_builder *b = nt_onnx_builder_new(8, 13);
+    nt_onnx_builder_add_input(b, "x", NT_DTYPE_FLOAT, 2, dims, NULL);
+    nt_onnx_builder_add_output(b, "y", NT_DTYPE_FLOAT, 2, dims, NULL);
+    nt_onnx_builder_add_output(b, "s", NT_DTYPE_FLOAT, 2, dims, NULL);
+    node(b, "Sigmoid", "sig", "x", NULL, "s");   /* graph output: stays its own node */
+    node(b, "Mul", "silu", "x", "s", "h");
+    node(b, "Relu", "relu", "h", NULL, "r");
+    node(b, "Softmax", "sm", "h", NULL, "z");    /* h is read outside the chain */
+    node(b, "Add", "add", "r", "z", "y");
+    nt_model *m = load_built(b);
+    /* {relu, add} is the only chain: sig and silu's results are needed elsewhere */
+    check_model(m, 2, dims, 1, "relu");
+    nt_model_free(m);
+}
+
+/* A float->float Cast alone: its output is its input's tensor, which must
+ * then live until the Cast's readers ran. */
+static void test_noop_cast_alias(void **state)
+{
+    (void)state;
+    int64_t dims[] = {3, 40};
+    nt_onnx_builder *b = nt_onnx_builder_new(8, 13);
+    nt_onnx_builder_add_input(b, "x", NT_DTYPE_FLOAT, 2, dims, NULL);
+    nt_onnx_builder_add_output(b, "y", NT_DTYPE_FLOAT, 2, dims, NULL);
+    node(b, "Softmax", "sm", "x", NULL, "s");
+    const char *ci[] = {"s"}, *co[] = {"c"};
+    nt_onnx_node *cast = nt_onnx_builder_add_node(b, "Cast", "cast", 1, ci, 1, co);
+    nt_onnx_node_attr_int(cast, "to", NT_DTYPE_FLOAT);
+    node(b, "Softmax", "sm2", "c", NULL, "t");
+    node(b, "Softmax", "sm3", "t", NULL, "u");
+    node(b, "Add", "add", "u", "c", "y");       /* c read after s's own last reader */
+    nt_model *m = load_built(b);
+    check_model(m, 2, dims, 1, "cast");
+    nt_model_free(m);
+}
+
+/* Shapes known only at run time: "b" broadcasts as a row, so the chain's
+ * kernel declines the run and the nodes run one by one. */
+static void test_runtime_decline(void **state)
+{
+    (void)state;
+    int64_t xd[] = {-1, -1}, bd[] = {-1};
+    const char *xn[] = {"n", "k"}, *bn[] = {"k"};
+    nt_onnx_builder *b = nt_onnx_builder_new(8, 13);
+    nt_onnx_builder_add_input(b, "x", NT_DTYPE_FLOAT, 2, xd, xn);
+    nt_onnx_builder_add_input(b, "b", NT_DTYPE_FLOAT, 1, bd, bn);
+    nt_onnx_builder_add_output(b, "y", NT_DTYPE_FLOAT, 2, xd, xn);
+    node(b, "Add", "add", "x", "b", "a");
+    node(b, "Tanh", "tanh", "a", NULL, "y");
+    nt_model *m = load_built(b);
+    int64_t dims[] = {5, 7}, brow[] = {7}, bone[] = {1};
+    nt_tensor *x = test_input(2, dims);
+    for (int k = 0; k < 2; k++) {
+        nt_tensor *bx = test_input(1, k ? bone : brow);
+        int g = -1;
+        nt_tensor *ref = run(m, false, NULL, x, bx, 1, NULL);
+        nt_tensor *y = run(m, true, NULL, x, bx, 1, &g);
+        assert_int_equal(g, 1);
+        assert_same_bits(y, ref);
+        nt_tensor_free(y);
+        nt_tensor_free(ref);
+        nt_tensor_free(bx);
+    }
+    nt_tensor_free(x);
+    nt_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gelu_erf),
+        cmocka_unit_test(test_silu_cast_gelu_tanh),
+        cmocka_unit_test(test_shared_values_block),
+        cmocka_unit_test(test_noop_cast_alias),
+        cmocka_unit_test(test_runtime_decline),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
