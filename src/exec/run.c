@@ -161,11 +161,12 @@ static nt_status run_member(nt_session *s, nt_frame *f, nt_exec *exec, const nt_
         out[k]->ndim = -1;
     }
     nt_kernel_ctx ctx = {n, pn->opset, n->n_in, n->n_out, in, out, pn->state, false, exec, f->plan->graph};
-    nt_status st = pn->op->infer ? pn->op->infer(&ctx) : NT_OK;
+    bool bridged;
+    nt_status st = nt_dispatch_infer(pn, &ctx, &bridged);
     if (st == NT_OK)
         st = alloc_outputs(s, n, out);
     if (st == NT_OK)
-        st = pn->op->compute(&ctx);
+        st = nt_dispatch_compute(pn, &ctx, bridged);
     for (int k = 0; k < n->n_out; k++)
         if (out[k])
             f->vals[n->out[k]] = out[k];
