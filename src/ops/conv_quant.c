@@ -5,12 +5,14 @@
  *
  * Both lower to an exact integer computation: operands are shifted by their
  * zero points into int16 (so padding, which must read as the zero point,
- * becomes a plain 0), im2col'ed, and multiplied with nt_gemm_s16 into int32
- * accumulators.  QLinearConv then requantizes each accumulator:
+ * becomes a plain 0), and multiplied with nt_igemm_s16 (igemm.h) into int32
+ * accumulators, the im2col view of 1-D and 2-D windows read straight from
+ * the image by the GEMM's packing (3-D ones go through a column buffer).  QLinearConv then requantizes each accumulator:
  *   y = saturate(round_half_even((acc + B[m]) * (x_scale * w_scale[m] / y_scale)) + y_zero_point).
  * Shapes: X is (N,C,in...), W is (M,C/group,k...), Y is (N,M,out...).
  */
 #include "ops/conv_geom.h"
+#include "ops/igemm.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -86,10 +88,13 @@ static nt_status conv_int_accumulate(nt_kernel_ctx *ctx, nt_conv_state *st, cons
     const int64_t CK = Cg * K;
     if (N == 0 || M == 0 || OUT == 0)
         return NT_OK;
+    /* 1-D and 2-D windows are read through the GEMM's packing; 3-D ones
+     * are lowered into a column buffer first. */
+    const bool window_view = w->nsp <= 2;
     size_t wbytes, xbytes, cbytes;
     if (!nt_mul_size((size_t)(M * CK), sizeof(int16_t), &wbytes) ||
         !nt_mul_size((size_t)(C * IN), sizeof(int16_t), &xbytes) ||
-        !nt_mul_size((size_t)CK, (size_t)OUT * sizeof(int16_t), &cbytes))
+        !nt_mul_size((size_t)(window_view ? 1 : CK), (size_t)OUT * sizeof(int16_t), &cbytes))
         return nt_ctx_error(ctx, NT_ERR_NOMEM, "quantized conv buffers overflow");
     int16_t *wq = nt_scratch_get(&st->wbuf, wbytes);
     int16_t *xq = nt_scratch_get(&st->xbuf, xbytes);
@@ -106,13 +111,17 @@ static nt_status conv_int_accumulate(nt_kernel_ctx *ctx, nt_conv_state *st, cons
     for (int64_t n = 0; n < N; n++) {
         nt_shift_u8_s8((const uint8_t *)X->data + n * C * IN, x_signed, xzp, xq, C * IN);
         for (int64_t g = 0; g < G; g++) {
-            const int16_t *xg = xq + g * Cg * IN, *b = xg;
-            if (!pointwise) {
+            const int16_t *xg = xq + g * Cg * IN;
+            nt_igemm_b b = {.p = xg, .ld = OUT};
+            if (!pointwise && window_view) { /* im2col fused into the GEMM's packing */
+                b.x = xg;
+                b.w = w;
+            } else if (!pointwise) {
                 im2col_s16_job j = {xg, w, col};
                 nt_parallel_for(ctx->exec, CK, 16, im2col_s16_range, &j);
-                b = col;
+                b.p = col;
             }
-            nt_gemm_s16(Mg, OUT, CK, wq + g * Mg * CK, CK, b, OUT, acc + (n * M + g * Mg) * OUT, OUT, false);
+            nt_igemm_s16(ctx->exec, Mg, OUT, CK, wq + g * Mg * CK, CK, &b, acc + (n * M + g * Mg) * OUT, OUT);
         }
     }
     return NT_OK;

@@ -12,6 +12,7 @@
  * GEMM of (batch*M, K) x (K, N).
  */
 #include "ops/gemm_util.h"
+#include "ops/igemm.h"
 #include "ops/f16_bridge.h"
 
 #include <stdlib.h>
@@ -502,7 +503,8 @@ static nt_status mmi_compute(nt_kernel_ctx *ctx)
             for (int64_t c = 0; c < N; c++)
                 b16[r * N + c] = (int16_t)((bs ? (int32_t)((const int8_t *)b)[r * N + c] : (int32_t)b[r * N + c]) -
                                            bzp[c]);
-        nt_gemm_s16(M, N, K, a16, K, b16, N, y + i * M * N, N, false);
+        nt_igemm_b bm = {.p = b16, .ld = N};
+        nt_igemm_s16(ctx->exec, M, N, K, a16, K, &bm, y + i * M * N, N);
     }
     free(azp);
     return NT_OK;

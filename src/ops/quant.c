@@ -20,11 +20,12 @@
  * precision (float16 scales round the quotient to float16), as the spec asks.
  * float32 <-> 8-bit per-tensor/per-axis, the QDQ-model case, runs through
  * vectorizable loops (qt_fast).  QLinearMatMul accumulates exactly in int32
- * (nt_gemm_s16) and requantizes with a multiplier formed in the scales'
+ * (nt_igemm_s16) and requantizes with a multiplier formed in the scales'
  * precision.
  */
 #include "ops/kernel.h"
 #include "ops/gemm_util.h"
+#include "ops/igemm.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -616,7 +617,8 @@ static nt_status qmm_compute(nt_kernel_ctx *ctx)
                     b16[k * N + n] = (int16_t)(v - (int32_t)qt_get(bz, n));
                 }
         }
-        nt_gemm_s16(M, N, K, a16, K, b16, N, acc, N, false);
+        nt_igemm_b bm = {.p = b16, .ld = N};
+        nt_igemm_s16(ctx->exec, M, N, K, a16, K, &bm, acc, N);
         for (int64_t m = 0; m < M; m++) {
             double yzp = yz ? qt_get(yz, nys == 1 ? 0 : m) : 0.0;
             float asv = (float)qt_get(as, nas == 1 ? 0 : m), ysv = (float)qt_get(ys, nys == 1 ? 0 : m);

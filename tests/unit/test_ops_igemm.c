@@ -1,0 +1,160 @@
+/*
+ * test_ops_igemm.c — the exact int16 GEMM of the quantized operators
+ * (igemm.h) against a plain triple loop: random sizes (odd K, one row or
+ * column, sizes that span several K blocks, column blocks and ragged
+ * register tiles), operands over the whole [-255, 255] range, dense B and
+ * the im2col view of 1-D and 2-D windows (strides, dilations, pads), under
+ * every kernel set the CPU has (VNNI, AVX-512BW, AVX2, C), on one thread
+ * and on a 2-thread pool.  Every int32 must match.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/igemm.h"
+
+#include "op_harness.h"
+
+static uint64_t rng = 0x2545F4914F6CDD1Dull;
+static int64_t rnd(int64_t lo, int64_t hi)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return lo + (int64_t)(rng % (uint64_t)(hi - lo + 1));
+}
+
+static int16_t *rand16(int64_t n)
+{
+    int16_t *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    for (int64_t i = 0; i < n; i++)
+        v[i] = (int16_t)(rnd(0, 9) == 0 ? (rnd(0, 1) ? 255 : -255) : rnd(-255, 255));
+    return v;
+}
+
+/* B (k, j) of the operand: dense or through the window (plain index math). */
+static int32_t b_at(const nt_igemm_b *b, int64_t k, int64_t j)
+{
+    if (!b->w)
+        return b->p[k * b->ld + j];
+    const nt_window *w = b->w;
+    const int L = w->nsp - 1;
+    int64_t KW = w->kernel[L], KH = w->nsp == 2 ? w->kernel[0] : 1, OW = w->out[L];
+    int64_t IW = w->in[L], IH = w->nsp == 2 ? w->in[0] : 1;
+    int64_t c = k / (KH * KW), kh = (k / KW) % KH, kw = k % KW, oh = j / OW, ow = j % OW;
+    int64_t ih = w->nsp == 2 ? oh * w->stride[0] - w->pad_begin[0] + kh * w->dil[0] : 0;
+    int64_t iw = ow * w->stride[L] - w->pad_begin[L] + kw * w->dil[L];
+    if (ih < 0 || ih >= IH || iw < 0 || iw >= IW)
+        return 0;
+    return b->x[(c * IH + ih) * IW + iw];
+}
+
+static void check(int64_t M, int64_t N, int64_t K, const int16_t *A, const nt_igemm_b *b, nt_exec *exec)
+{
+    int64_t ldc = N + rnd(0, 3);
+    int32_t *C = malloc((size_t)(M * ldc + 1) * sizeof *C);
+    for (int64_t i = 0; i < M * ldc; i++)
+        C[i] = 0x5A5A5A5A; /* must be overwritten, not added to */
+    nt_igemm_s16(exec, M, N, K, A, K, b, C, ldc);
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            int32_t want = 0;
+            for (int64_t k = 0; k < K; k++)
+                want += A[i * K + k] * b_at(b, k, j);
+            if (C[i * ldc + j] != want)
+                fail_msg("M %lld N %lld K %lld isa %d: C[%lld][%lld] = %d, want %d", (long long)M, (long long)N,
+                         (long long)K, (int)nt_igemm_isa_get(), (long long)i, (long long)j, C[i * ldc + j], want);
+        }
+    free(C);
+}
+
+static int kernel_sets(nt_igemm_isa *sets)
+{
+    nt_igemm_isa prev = nt_igemm_isa_get();
+    int n = 0;
+    for (int i = NT_IGEMM_C; i <= NT_IGEMM_AVX512VNNI; i++) {
+        nt_igemm_isa_force((nt_igemm_isa)i);
+        if (nt_igemm_isa_get() == (nt_igemm_isa)i)
+            sets[n++] = (nt_igemm_isa)i;
+    }
+    nt_igemm_isa_force(prev);
+    return n;
+}
+
+static void test_igemm_dense(void **unused)
+{
+    (void)unused;
+    nt_igemm_isa sets[4], prev = nt_igemm_isa_get();
+    int nsets = kernel_sets(sets);
+    nt_session *sess = pool_session();
+    nt_exec exec = {sess, NULL, 0};
+    static const int64_t fixed[][3] = {{1, 1, 1}, {8, 32, 2}, {9, 33, 3}, {17, 70, 1200}, {64, 200, 777}, {3, 1, 5}};
+    for (int iter = 0; iter < 36; iter++) {
+        int64_t M, N, K;
+        if (iter < 6) {
+            M = fixed[iter][0], N = fixed[iter][1], K = fixed[iter][2];
+        } else {
+            M = rnd(1, 40), N = rnd(1, 300), K = rnd(1, 700);
+        }
+        int16_t *A = rand16(M * K), *B = rand16(K * N);
+        nt_igemm_b b = {.p = B, .ld = N};
+        for (int si = 0; si < nsets; si++) {
+            nt_igemm_isa_force(sets[si]);
+            check(M, N, K, A, &b, iter % 2 ? &exec : NULL);
+        }
+        free(A);
+        free(B);
+    }
+    nt_igemm_isa_force(prev);
+    pool_free(sess);
+}
+
+static void test_igemm_window(void **unused)
+{
+    (void)unused;
+    nt_igemm_isa sets[4], prev = nt_igemm_isa_get();
+    int nsets = kernel_sets(sets);
+    nt_session *sess = pool_session();
+    nt_exec exec = {sess, NULL, 0};
+    for (int iter = 0; iter < 30; iter++) {
+        nt_window w = {.nsp = (int)rnd(1, 2)};
+        for (int a = 0; a < w.nsp; a++) {
+            w.in[a] = rnd(1, 20);
+            w.kernel[a] = rnd(1, 4);
+            w.stride[a] = rnd(1, 3);
+            w.dil[a] = rnd(1, 2);
+            w.pad_begin[a] = rnd(0, 2);
+            w.pad_end[a] = rnd(0, 2);
+            int64_t span = (w.kernel[a] - 1) * w.dil[a] + 1, full = w.in[a] + w.pad_begin[a] + w.pad_end[a];
+            if (span > full)
+                w.pad_end[a] += span - full, full = span;
+            w.out[a] = (full - span) / w.stride[a] + 1;
+        }
+        int64_t C = rnd(1, 9), M = rnd(1, 20), K = C * nt_window_kernel_size(&w), N = nt_window_out_size(&w);
+        int16_t *A = rand16(M * K), *X = rand16(C * nt_window_in_size(&w));
+        nt_igemm_b b = {.x = X, .w = &w};
+        for (int si = 0; si < nsets; si++) {
+            nt_igemm_isa_force(sets[si]);
+            check(M, N, K, A, &b, iter % 2 ? &exec : NULL);
+        }
+        free(A);
+        free(X);
+    }
+    nt_igemm_isa_force(prev);
+    pool_free(sess);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_igemm_dense),
+        cmocka_unit_test(test_igemm_window),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
