@@ -208,6 +208,24 @@ nt_status nt_qlinearconv_infer(nt_kernel_ctx *ctx)
     return nt_ctx_set_output(ctx, 0, yt, cs.ndim, cs.ydims);
 }
 
+/* y[i] = saturate(round_half_even((a[i] + b) * mult) + yzp) for a finite
+ * multiplier, in a form the vectorizer takes (compiled per CPU): a[i] + b
+ * summed in double is exact (both are int32), so the values are those of
+ * the int64 sum. */
+#define NT_DEFINE_REQUANT(NAME, T, LO, HI)                                                          \
+    NT_CLONES NT_VECTORIZE static void NAME(const int32_t *restrict a, int64_t n, int32_t b, float mult, \
+                                            int32_t yzp, T *restrict y)                              \
+    {                                                                                                \
+        const double m = mult, z = yzp, bd = b;                                                      \
+        for (int64_t i = 0; i < n; i++) {                                                            \
+            double v = nearbyint(((double)a[i] + bd) * m) + z;                                       \
+            v = v < (LO) ? (LO) : v > (HI) ? (HI) : v;                                               \
+            y[i] = (T)(int32_t)v;                                                                    \
+        }                                                                                            \
+    }
+NT_DEFINE_REQUANT(requant_u8, uint8_t, 0.0, 255.0)
+NT_DEFINE_REQUANT(requant_s8, int8_t, -128.0, 127.0)
+
 nt_status nt_qlinearconv_compute(nt_kernel_ctx *ctx)
 {
     nt_conv_state *st = ctx->state;
@@ -250,6 +268,13 @@ nt_status nt_qlinearconv_compute(nt_kernel_ctx *ctx)
         float mult = xsc * wsc[m] / ysc;
         int32_t b = bias ? bias[m] : 0;
         const int32_t *a = acc + q * OUT;
+        if (isfinite(mult)) {
+            if (Y->dtype == NT_DTYPE_INT8)
+                requant_s8(a, OUT, b, mult, yzp, (int8_t *)Y->data + q * OUT);
+            else
+                requant_u8(a, OUT, b, mult, yzp, (uint8_t *)Y->data + q * OUT);
+            continue;
+        }
         for (int64_t i = 0; i < OUT; i++) {
             double v = nearbyint((double)((int64_t)a[i] + b) * (double)mult) + yzp;
             /* a zero output scale makes the multiplier Inf/NaN: saturate, and

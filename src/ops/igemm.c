@@ -109,11 +109,17 @@ static void b_row(const nt_igemm_b *b, const nt_window *w, int64_t k, int64_t j0
         if (ih < 0 || ih >= IH) {
             memset(d, 0, (size_t)seg * sizeof *d);
         } else {
+            /* [ow, ow+seg) = zeros before lo, the row's taps in [lo, hi), zeros after */
             const int16_t *xr = xc + ih * IW + off;
-            for (int64_t i = 0; i < seg; i++) {
-                int64_t o = ow + i;
-                d[i] = o >= lo && o < hi ? xr[o * SW] : 0;
-            }
+            int64_t a = lo < ow ? ow : lo > ow + seg ? ow + seg : lo;
+            int64_t e = hi < a ? a : hi > ow + seg ? ow + seg : hi;
+            memset(d, 0, (size_t)(a - ow) * sizeof *d);
+            if (SW == 1)
+                memcpy(d + (a - ow), xr + a, (size_t)(e - a) * sizeof *d);
+            else
+                for (int64_t o = a; o < e; o++)
+                    d[o - ow] = xr[o * SW];
+            memset(d + (e - ow), 0, (size_t)(ow + seg - e) * sizeof *d);
         }
         done += seg;
         ow += seg;
@@ -126,7 +132,7 @@ static void b_row(const nt_igemm_b *b, const nt_window *w, int64_t k, int64_t j0
 
 /* Packs B rows [2*p0, 2*(p0+kp)) x columns [j0, j0+nc) into NR panels of
  * kp pairs each (columns past nc zero). t holds 2 * nc int16. */
-static void pack_b(const nt_igemm_b *b, const nt_window *w, int64_t K, int64_t p0, int64_t kp, int64_t j0,
+NT_CLONES NT_VECTORIZE static void pack_b(const nt_igemm_b *b, const nt_window *w, int64_t K, int64_t p0, int64_t kp, int64_t j0,
                    int64_t nc, int nr, int16_t *t, int16_t *dst)
 {
     const int64_t panels = (nc + nr - 1) / nr;
