@@ -160,6 +160,27 @@ static bool is_file(const char *path)
     return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
+/* Adds one index entry (an object of index.json's "tensors" array, or a
+ * line of index.jsonl); what == where it came from, for messages. */
+static nt_status add_entry(nt_diff_set *s, json_t *t, const char *tdir, const char *what)
+{
+    const char *node = json_string_value(json_object_get(t, "node"));
+    const char *op = json_string_value(json_object_get(t, "op"));
+    const char *output = json_string_value(json_object_get(t, "output"));
+    const char *file = json_string_value(json_object_get(t, "file"));
+    const char *role = json_string_value(json_object_get(t, "role"));
+    json_t *run = json_object_get(t, "run");
+    if (!node || !output || !file)
+        return nt_error(NT_ERR_PARSE, "%s lacks node, output or file", what);
+    if ((role && strcmp(role, "output") != 0) || (json_is_integer(run) && json_integer_value(run) != 0))
+        return NT_OK;
+    if (strmap_get(&s->by_output, output, 0) >= 0)
+        return NT_OK;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", tdir, file);
+    return set_add(s, node, op, output, path);
+}
+
 /* Reads an index.json (the dump tracer's) whose files are relative to tdir. */
 static nt_status read_index(nt_diff_set *s, const char *index_path, const char *tdir)
 {
@@ -176,27 +197,45 @@ static nt_status read_index(nt_diff_set *s, const char *index_path, const char *
     size_t i;
     json_t *t;
     json_array_foreach(arr, i, t) {
-        const char *node = json_string_value(json_object_get(t, "node"));
-        const char *op = json_string_value(json_object_get(t, "op"));
-        const char *output = json_string_value(json_object_get(t, "output"));
-        const char *file = json_string_value(json_object_get(t, "file"));
-        const char *role = json_string_value(json_object_get(t, "role"));
-        json_t *run = json_object_get(t, "run");
-        if (!node || !output || !file) {
-            st = nt_error(NT_ERR_PARSE, "%s: tensors[%zu] lacks node, output or file", index_path, i);
-            goto out;
-        }
-        if ((role && strcmp(role, "output") != 0) || (json_is_integer(run) && json_integer_value(run) != 0))
-            continue;
-        if (strmap_get(&s->by_output, output, 0) >= 0)
-            continue;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", tdir, file);
-        if ((st = set_add(s, node, op, output, path)) != NT_OK)
+        char what[4200];
+        snprintf(what, sizeof what, "%s: tensors[%zu]", index_path, i);
+        if ((st = add_entry(s, t, tdir, what)) != NT_OK)
             goto out;
     }
 out:
     json_decref(root);
+    return st;
+}
+
+/* Reads the dump tracer's journal, tensors/index.jsonl (one entry a line,
+ * appended as each tensor was written): what a run killed before writing
+ * index.json leaves.  A line that does not parse (the one being written at
+ * the kill) and entries whose file is missing are skipped. */
+static nt_status read_journal(nt_diff_set *s, const char *path, const char *tdir)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return nt_error(NT_ERR_IO, "%s: cannot open", path);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int lineno = 0;
+    nt_status st = NT_OK;
+    while (st == NT_OK && (len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        json_t *t = json_loadb(line, (size_t)len, 0, NULL);
+        const char *file = t ? json_string_value(json_object_get(t, "file")) : NULL;
+        char fp[4096];
+        snprintf(fp, sizeof fp, "%s/%s", tdir, file ? file : "");
+        if (t && file && is_file(fp)) {
+            char what[4200];
+            snprintf(what, sizeof what, "%s: line %d", path, lineno);
+            st = add_entry(s, t, tdir, what);
+        }
+        json_decref(t);
+    }
+    free(line);
+    fclose(f);
     return st;
 }
 
@@ -217,7 +256,8 @@ static nt_status read_npy_dir(nt_diff_set *s, const char *dir)
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         size_t len = strlen(de->d_name);
-        if (len <= 4 || strcmp(de->d_name + len - 4, ".npy") != 0)
+        /* hidden names are temporaries (.NAME.npy.tmp-PID) and never data */
+        if (len <= 4 || de->d_name[0] == '.' || strcmp(de->d_name + len - 4, ".npy") != 0)
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
@@ -273,12 +313,24 @@ nt_status nt_diff_set_open(const char *dir, nt_diff_set **out)
         s->indexed = true;
         st = read_index(s, idx, tdir);
     } else {
-        snprintf(idx, sizeof idx, "%s/index.json", dir);
-        if (is_file(idx)) {
+        char journal[4200];
+        snprintf(journal, sizeof journal, "%s/index.jsonl", tdir);
+        struct stat tb;
+        if (is_file(journal)) { /* a run killed before it wrote index.json */
             s->indexed = true;
-            st = read_index(s, idx, dir);
+            st = read_journal(s, journal, tdir);
+            if (st == NT_OK && s->n == 0)
+                st = read_npy_dir(s, tdir);
+        } else if (stat(tdir, &tb) == 0 && S_ISDIR(tb.st_mode)) {
+            st = read_npy_dir(s, tdir); /* the files present are the index */
         } else {
-            st = read_npy_dir(s, dir);
+            snprintf(idx, sizeof idx, "%s/index.json", dir);
+            if (is_file(idx)) {
+                s->indexed = true;
+                st = read_index(s, idx, dir);
+            } else {
+                st = read_npy_dir(s, dir);
+            }
         }
     }
     if (st != NT_OK) {

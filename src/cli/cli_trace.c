@@ -77,6 +77,11 @@ int nt_cli_trace_start(nt_cli_trace *t, const nt_model *m, nt_session *s, bool w
             return nt_cli_fail(st);
         if (!t->run_dir)
             fprintf(stderr, "nntrace: recording the run in %s\n", dir);
+        /* run.json first, saying "running": a killed run is recognisable */
+        nt_runinfo info = {t->command ? t->command : "", t->model_path, 0, NULL, NULL, NULL, t->cmdline,
+                           t->threads > 0 ? t->threads : 1, 0, 0, "running", NULL};
+        if ((st = nt_rundir_write_info(t->rd, &info)) != NT_OK)
+            return nt_cli_fail(st);
         nt_writer *w;
         if ((st = nt_rundir_writer(t->rd, &w)) != NT_OK)
             return nt_cli_fail(st);
@@ -111,23 +116,50 @@ int nt_cli_trace_start(nt_cli_trace *t, const nt_model *m, nt_session *s, bool w
 int nt_cli_trace_finish(nt_cli_trace *t, const nt_runinfo *info)
 {
     int code = NT_EXIT_OK;
+    char reason[1024] = "";
     for (int k = 0; k < 4; k++) {
         if (!t->objs[k])
             continue;
         nt_status st = t->objs[k]->finish(t->objs[k], t->rd);
-        if (st != NT_OK && code == NT_EXIT_OK)
+        if (st != NT_OK && code == NT_EXIT_OK) {
+            snprintf(reason, sizeof reason, "%s", nt_last_error());
             code = nt_cli_fail(st);
+        }
         nt_trace_obj_free(t->objs[k]);
         t->objs[k] = NULL;
     }
     if (t->rd) {
-        nt_status st = info ? nt_rundir_write_info(t->rd, info) : NT_OK;
-        if (st != NT_OK && code == NT_EXIT_OK)
-            code = nt_cli_fail(st);
-        st = nt_rundir_close(t->rd);
+        nt_writer *w = NULL;
+        if (nt_rundir_writer(t->rd, &w) == NT_OK && w) { /* the event file's last records, before run.json */
+            nt_status st = nt_writer_flush(w);
+            if (st != NT_OK && code == NT_EXIT_OK) {
+                snprintf(reason, sizeof reason, "%s", nt_last_error());
+                code = nt_cli_fail(st);
+            }
+        }
+        if (info) {
+            nt_runinfo fin = *info;
+            if (code != NT_EXIT_OK) {
+                fin.status = "failed";
+                fin.reason = reason;
+            }
+            nt_status st = nt_rundir_write_info(t->rd, &fin);
+            if (st != NT_OK && code == NT_EXIT_OK)
+                code = nt_cli_fail(st);
+        }
+        nt_status st = nt_rundir_close(t->rd);
         t->rd = NULL;
         if (st != NT_OK && code == NT_EXIT_OK)
             code = nt_cli_fail(st);
     }
     return code;
+}
+
+bool nt_cli_warn_incomplete(const char *cmd, const char *dir)
+{
+    char why[1400];
+    if (!dir || nt_rundir_inspect(dir, why, sizeof why) == NT_RUNDIR_COMPLETE)
+        return false;
+    fprintf(stderr, "nntrace %s: warning: incomplete run directory: %s; using what is there\n", cmd, why);
+    return true;
 }

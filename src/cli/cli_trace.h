@@ -29,6 +29,9 @@ typedef struct nt_cli_trace {
     bool verbose, dump_inputs, exact_hist;
     uint64_t dump_limit;
     bool reports_to_stderr;       /* stdout is machine-readable (--json) */
+    /* what run.json says while the run is going (set before nt_cli_trace_start) */
+    const char *command, *model_path, *cmdline;
+    int threads;
     /* set up by nt_cli_trace_start */
     nt_rundir *rd;
     nt_trace_obj *objs[4];
@@ -41,7 +44,14 @@ int nt_cli_parse_trace_opt(const char *cmd, int argc, char **argv, int *i, nt_cl
  * attaches them.  Returns an exit code. */
 int nt_cli_trace_start(nt_cli_trace *t, const nt_model *m, nt_session *s, bool want_rundir);
 /* Writes what the tracers gathered and run.json; closes everything.
- * Returns an exit code. */
+ * run.json says "ok" only if info->status is "ok" and every tracer's files
+ * and the event file were written; otherwise "failed" with the first
+ * reason, which is also printed.  Returns an exit code. */
 int nt_cli_trace_finish(nt_cli_trace *t, const nt_runinfo *info);
+
+/* For readers of run directories: warns on stderr that dir is incomplete
+ * (run.json says running or failed, or nntrace's files without run.json);
+ * the reader goes on with what is there.  True if it warned. */
+bool nt_cli_warn_incomplete(const char *cmd, const char *dir);
 
 #endif /* NT_CLI_TRACE_H */

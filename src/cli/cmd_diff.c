@@ -13,6 +13,7 @@
  * Also defines the option helpers of cli_diff.h, used by `run --compare`.
  */
 #include "cli/cli_diff.h"
+#include "cli/cli_trace.h"
 #include "cli/cli_model.h"
 #include "trace/tracers.h"
 
@@ -113,6 +114,7 @@ int nt_cli_compare_start(nt_cli_compare *c, nt_session *s)
 {
     if (!c->dir)
         return NT_EXIT_OK;
+    nt_cli_warn_incomplete("run --compare", c->dir);
     nt_status st = nt_diff_set_open(c->dir, &c->set);
     if (st == NT_OK)
         st = nt_diff_live_new(c->set, &c->opt, &c->rep, true, &c->live);
@@ -331,6 +333,10 @@ static int diff_main(int argc, char **argv, diff_opts *o)
     rep.label_a = nt_strdup(o->a);
     rep.label_b = nt_strdup(o->b);
     bool da = is_dir(o->a), db = is_dir(o->b);
+    if (da)
+        nt_cli_warn_incomplete("diff", o->a);
+    if (db)
+        nt_cli_warn_incomplete("diff", o->b);
     nt_diff_set *sa = NULL, *sb = NULL;
     nt_status st = NT_OK;
     if (da && db) {

@@ -1190,6 +1190,10 @@ static int eval_main(int argc, char **argv, eval_opts *o)
         goto out;
     if ((code = pick_output(o, m, &g)) != NT_EXIT_OK)
         goto out;
+    o->trace.command = "eval";
+    o->trace.model_path = o->model;
+    o->trace.cmdline = o->cmdline;
+    o->trace.threads = o->in.threads;
     if ((code = nt_cli_trace_start(&o->trace, m, s, o->trace.run_dir != NULL)) != NT_EXIT_OK)
         goto out;
     code = run_all(o, m, s, x, &g);
@@ -1210,7 +1214,7 @@ static int eval_main(int argc, char **argv, eval_opts *o)
         }
         nt_runinfo info = {"eval", o->model, k, names, files, NULL, o->cmdline,
                            o->in.threads > 0 ? o->in.threads : 1, g.runs, g.ms,
-                           code == NT_EXIT_OK ? "ok" : nt_last_error()};
+                           code == NT_EXIT_OK ? "ok" : "failed", code == NT_EXIT_OK ? NULL : nt_last_error()};
         int c2 = nt_cli_trace_finish(&o->trace, &info);
         if (code == NT_EXIT_OK)
             code = c2;

@@ -7,6 +7,7 @@
  * static shape inference, else from the model's declarations.
  */
 #include "cli/cli_model.h"
+#include "cli/cli_trace.h"
 #include "exec/exec.h"
 #include "serve/serve.h"
 #include "viz/graph.h"
@@ -160,6 +161,8 @@ static int graph_main(int argc, char **argv, nt_cli_inputs *in)
         s = NULL;
         nt_error_clear();
     }
+    if (run_dir)
+        nt_cli_warn_incomplete("graph", run_dir);
     if ((run_dir || diff) && (st = nt_graph_overlay_load(run_dir, diff, &ov)) != NT_OK)
         goto fail;
     nt_graph_options go = {color, ov, s ? inferred_type : NULL, s, title};

@@ -14,6 +14,7 @@
  * DIR/report/ (or --plots DIR).
  */
 #include "cli/cli.h"
+#include "cli/cli_trace.h"
 #include "cli/cli_model.h"
 #include "core/core.h"
 #include "metrics/curves.h"
@@ -677,6 +678,7 @@ int nt_cmd_report(int argc, char **argv)
             code = NT_EXIT_BAD_INPUT;
             break;
         }
+        bool incomplete = S_ISDIR(sb.st_mode) && nt_cli_warn_incomplete("report", d->dir);
         st = S_ISDIR(sb.st_mode) ? read_tree(&d->cs, d->dir, "", 0) : read_file(&d->cs, d->dir, "");
         if (st == NT_OK)
             st = set_finish(&d->cs);
@@ -685,7 +687,10 @@ int nt_cmd_report(int argc, char **argv)
             code = code == NT_EXIT_USAGE ? NT_EXIT_BAD_INPUT : code;
             break;
         }
-        if (d->cs.files == 0 || d->cs.n == 0) {
+        if ((d->cs.files == 0 || d->cs.n == 0) && incomplete) {
+            /* a run killed before its first scalars: nothing to diagnose, and said so above */
+            fprintf(stderr, "nntrace report: %s: no scalars recorded yet\n", d->dir);
+        } else if (d->cs.files == 0 || d->cs.n == 0) {
             fprintf(stderr, "nntrace report: %s: %s\n", d->dir,
                     d->cs.files ? "the event files hold no scalars" : "no event files (*tfevents*) here");
             code = NT_EXIT_BAD_INPUT;

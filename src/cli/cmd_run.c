@@ -179,8 +179,11 @@ static int write_outputs(const run_opts *o, nt_model *m, nt_session *s)
     return NT_EXIT_OK;
 }
 
-/* Runs `n` times; median and min of the wall times. */
-static nt_status run_timed(nt_session *s, int n, int *runs, double *median, double *min_ms, double *total)
+/* Runs `n` times; median and min of the wall times.  With an event
+ * writer, each run's time is logged as it ends (run/time_ms, step = run),
+ * so a long --repeat shows progress and a killed one leaves its curve. */
+static nt_status run_timed(nt_session *s, int n, nt_writer *w, int *runs, double *median, double *min_ms,
+                           double *total)
 {
     double *times = calloc((size_t)n, sizeof *times);
     if (!times)
@@ -193,6 +196,8 @@ static nt_status run_timed(nt_session *s, int n, int *runs, double *median, doub
         times[r] = nt_now_ms() - t0;
         *total += times[r];
         *runs = r + 1;
+        if (st == NT_OK && w) /* a failed write sticks; the run's finish reports it, naming the file */
+            (void)nt_writer_scalar(w, "run/time_ms", r, times[r]);
     }
     if (st == NT_OK) {
         qsort(times, (size_t)n, sizeof *times, cmp_double);
@@ -235,6 +240,10 @@ int nt_cmd_run(int argc, char **argv)
     nt_status st = NT_OK;
     if (o.repeat > 0) /* warm-up (untraced): first touch of buffers and caches */
         st = nt_session_run(s);
+    o.trace.command = "run";
+    o.trace.model_path = o.model;
+    o.trace.cmdline = o.cmdline;
+    o.trace.threads = o.in.threads;
     if (st == NT_OK && (code = nt_cli_trace_start(&o.trace, m, s, false)) != NT_EXIT_OK)
         goto out;
     char cmp_rundir[4096] = "";
@@ -249,20 +258,34 @@ int nt_cmd_run(int argc, char **argv)
     }
     if (st == NT_OK && o.data)
         code = nt_cli_run_dataset("run", m, s, o.data, o.data_input, NULL, NULL, &runs, &total_ms);
-    else if (st == NT_OK)
-        st = run_timed(s, o.repeat > 0 ? o.repeat : 1, &runs, &median, &min_ms, &total_ms);
-    if (st != NT_OK) /* a tracer's stop is not the model's fault: its message as it is */
-        code = st == NT_ERR_STOPPED ? nt_cli_fail(st) : nt_cli_fail_in(st, o.model);
+    else if (st == NT_OK) {
+        nt_writer *w = NULL;
+        if (o.trace.rd && nt_rundir_writer(o.trace.rd, &w) != NT_OK)
+            w = NULL;
+        st = run_timed(s, o.repeat > 0 ? o.repeat : 1, w, &runs, &median, &min_ms, &total_ms);
+    }
+    /* A tracer that stopped the run (a failed write, say) reports why when
+     * it finishes; only a stop nobody explains is reported as a stop. */
+    bool stopped = st == NT_ERR_STOPPED;
+    char reason[1024] = "";
+    if (st != NT_OK && !stopped)
+        code = nt_cli_fail_in(st, o.model);
+    if (st != NT_OK)
+        snprintf(reason, sizeof reason, "%s", nt_last_error());
     {
         const char *names[NT_CLI_MAX_INPUTS];
         for (int k = 0; k < o.in.n; k++)
             names[k] = o.in.names[k] ? o.in.names[k] : "";
         nt_runinfo info = {"run", o.model, o.in.n, names, o.in.files, NULL, o.cmdline,
                            o.in.threads > 0 ? o.in.threads : 1, runs, total_ms,
-                           code == NT_EXIT_OK ? "ok" : nt_last_error()};
+                           code == NT_EXIT_OK && !stopped ? "ok" : "failed", reason};
         int c2 = nt_cli_trace_finish(&o.trace, &info);
         if (code == NT_EXIT_OK)
             code = c2;
+        if (stopped && code == NT_EXIT_OK) {
+            fprintf(stderr, "nntrace: %s\n", reason);
+            code = NT_EXIT_BAD_INPUT;
+        }
     }
     if (code != NT_EXIT_OK)
         goto out;

@@ -5,11 +5,21 @@
  * File names are the value names sanitized as for `run -o`; the first run
  * writes into tensors/, later runs of a data set into tensors/run<K>/.
  * Dumping stops with one warning when the size cap is reached.
+ *
+ * Crash safety: each .npy is written to a hidden temporary and renamed into
+ * place, and its index entry is appended at once, as one line, to
+ * tensors/index.jsonl (a journal, written with write(2) so a kill loses at
+ * most the line being written).  index.json is written at the end; readers
+ * of a run killed before that use the journal, or the files themselves.
+ * A failed write stops the run with a message naming the file.
  */
 #include "trace/tracers.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_DUMP_LIMIT ((uint64_t)2 << 30)
 
@@ -23,10 +33,23 @@ typedef struct dump_tracer {
     uint64_t written, limit;
     bool capped;
     nt_status err;
-    /* value names already written in this run (a value feeds many nodes) */
+    char errmsg[1024];      /* err's message (the session's stop replaces the last error) */
+    int journal;            /* tensors/index.jsonl, or -1 */
+    /* value names already written in this run (a value feeds many nodes):
+     * an open-addressing set of strings, cleared per run */
     char **seen;
-    int n_seen, cap_seen;
+    int n_seen, cap_seen;   /* cap_seen: slots, a power of two */
 } dump_tracer;
+
+/* Records the first failure and its message. */
+static nt_action dump_fail(dump_tracer *d, nt_status st)
+{
+    if (d->err == NT_OK) {
+        d->err = st;
+        snprintf(d->errmsg, sizeof d->errmsg, "%s", nt_last_error());
+    }
+    return NT_ACTION_STOP;
+}
 
 static bool dump_wants(void *user, const nt_node_view *v)
 {
@@ -36,14 +59,17 @@ static bool dump_wants(void *user, const nt_node_view *v)
 
 static void forget_seen(dump_tracer *d)
 {
-    for (int i = 0; i < d->n_seen; i++)
+    for (int i = 0; i < d->cap_seen; i++) {
         free(d->seen[i]);
+        d->seen[i] = NULL;
+    }
     d->n_seen = 0;
 }
 
 static nt_action dump_run_begin(void *user, nt_session *s)
 {
     dump_tracer *d = user;
+    (void)s;
     d->run++;
     forget_seen(d);
     if (!d->rd || d->err != NT_OK)
@@ -54,26 +80,51 @@ static nt_action dump_run_begin(void *user, nt_session *s)
     else
         snprintf(sub, sizeof sub, "tensors/run%d", d->run - 1);
     nt_rundir_file(d->rd, sub, dir, sizeof dir);
-    if ((d->err = nt_mkdirs(dir)) != NT_OK)
-        return NT_ACTION_STOP;
+    nt_status st = nt_mkdirs(dir);
+    if (st != NT_OK)
+        return dump_fail(d, st);
+    if (d->run == 1) {
+        char path[4096];
+        nt_rundir_file(d->rd, "tensors/index.jsonl", path, sizeof path);
+        d->journal = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0666);
+        if (d->journal < 0)
+            return dump_fail(d, nt_error(NT_ERR_IO, "%s: cannot create: %s", path, strerror(errno)));
+    }
     return NT_ACTION_CONTINUE;
 }
 
+static uint32_t name_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* Whether name was written in this run; remembers it if not. */
 static bool already_written(dump_tracer *d, const char *name)
 {
-    for (int i = 0; i < d->n_seen; i++)
-        if (strcmp(d->seen[i], name) == 0)
-            return true;
-    if (d->n_seen == d->cap_seen) {
-        int cap = d->cap_seen ? d->cap_seen * 2 : 128;
-        char **ns = realloc(d->seen, (size_t)cap * sizeof *ns);
+    if (2 * (d->n_seen + 1) > d->cap_seen) { /* keep the set at most half full */
+        int cap = d->cap_seen ? 2 * d->cap_seen : 256;
+        char **ns = nt_calloc((size_t)cap, sizeof *ns);
         if (!ns)
             return false;
+        for (int i = 0; i < d->cap_seen; i++)
+            if (d->seen[i]) {
+                uint32_t h = name_hash(d->seen[i]) & (uint32_t)(cap - 1);
+                while (ns[h])
+                    h = (h + 1) & (uint32_t)(cap - 1);
+                ns[h] = d->seen[i];
+            }
+        free(d->seen);
         d->seen = ns;
         d->cap_seen = cap;
     }
-    d->seen[d->n_seen] = nt_strdup(name);
-    if (d->seen[d->n_seen])
+    uint32_t mask = (uint32_t)d->cap_seen - 1, h = name_hash(name) & mask;
+    for (; d->seen[h]; h = (h + 1) & mask)
+        if (strcmp(d->seen[h], name) == 0)
+            return true;
+    if ((d->seen[h] = nt_strdup(name)) != NULL)
         d->n_seen++;
     return false;
 }
@@ -110,23 +161,49 @@ static nt_action dump_one(dump_tracer *d, const nt_node_view *v, const char *val
     else
         snprintf(rel, sizeof rel, "tensors/run%d/%s.npy", d->run - 1, safe);
     nt_rundir_file(d->rd, rel, path, sizeof path);
-    if ((d->err = nt_npy_save(path, t)) != NT_OK)
-        return NT_ACTION_STOP;
+    nt_status st = nt_npy_save(path, t);
+    if (st != NT_OK)
+        return dump_fail(d, st);
     d->written += nbytes;
-    nt_buf *b = &d->index;
-    nt_buf_puts(b, d->n_entries++ ? ",\n  {\"node\": " : "\n  {\"node\": ");
-    nt_buf_json_string(b, v->name);
-    nt_buf_puts(b, ", \"op\": ");
-    nt_buf_json_string(b, v->op_type);
-    nt_buf_printf(b, ", \"index\": %d, \"depth\": %d, \"run\": %d, \"role\": \"%s\", \"output\": ", v->index,
+    nt_buf line;
+    nt_buf_init(&line);
+    nt_buf_puts(&line, "{\"node\": ");
+    nt_buf_json_string(&line, v->name);
+    nt_buf_puts(&line, ", \"op\": ");
+    nt_buf_json_string(&line, v->op_type);
+    nt_buf_printf(&line, ", \"index\": %d, \"depth\": %d, \"run\": %d, \"role\": \"%s\", \"output\": ", v->index,
                   v->depth, d->run - 1, role);
-    nt_buf_json_string(b, value);
-    nt_buf_puts(b, ", \"file\": ");
-    nt_buf_json_string(b, rel + strlen("tensors/"));
-    nt_buf_printf(b, ", \"dtype\": \"%s\", \"shape\": [", nt_dtype_name(t->dtype));
+    nt_buf_json_string(&line, value);
+    nt_buf_puts(&line, ", \"file\": ");
+    nt_buf_json_string(&line, rel + strlen("tensors/"));
+    nt_buf_printf(&line, ", \"dtype\": \"%s\", \"shape\": [", nt_dtype_name(t->dtype));
     for (int k = 0; k < t->ndim; k++)
-        nt_buf_printf(b, "%s%lld", k ? ", " : "", (long long)t->dims[k]);
-    nt_buf_puts(b, "]}");
+        nt_buf_printf(&line, "%s%lld", k ? ", " : "", (long long)t->dims[k]);
+    nt_buf_puts(&line, "]}");
+    if (line.failed) {
+        nt_buf_deinit(&line);
+        return dump_fail(d, nt_error(NT_ERR_NOMEM, "out of memory indexing %s", path));
+    }
+    nt_buf_puts(&d->index, d->n_entries++ ? ",\n  " : "\n  ");
+    nt_buf_append(&d->index, line.data, line.len);
+    nt_buf_putc(&line, '\n');
+    if (d->journal >= 0 && !line.failed) { /* one write per line: a kill cuts at most this one */
+        size_t done = 0;
+        while (done < line.len) {
+            ssize_t k = write(d->journal, line.data + done, line.len - done);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0) {
+                char jp[4096];
+                nt_rundir_file(d->rd, "tensors/index.jsonl", jp, sizeof jp);
+                int e = k < 0 ? errno : EIO;
+                nt_buf_deinit(&line);
+                return dump_fail(d, nt_error(NT_ERR_IO, "%s: write failed: %s", jp, strerror(e)));
+            }
+            done += (size_t)k;
+        }
+    }
+    nt_buf_deinit(&line);
     return NT_ACTION_CONTINUE;
 }
 
@@ -148,8 +225,17 @@ static nt_action dump_node_end(void *user, nt_session *s, const nt_node_view *v)
 static nt_status dump_finish(nt_trace_obj *self, nt_rundir *rd)
 {
     dump_tracer *d = (dump_tracer *)self;
+    if (d->journal >= 0) {
+        int rc = close(d->journal);
+        d->journal = -1;
+        if (rc != 0 && d->err == NT_OK) {
+            char jp[4096];
+            nt_rundir_file(d->rd, "tensors/index.jsonl", jp, sizeof jp);
+            dump_fail(d, nt_error(NT_ERR_IO, "%s: write failed: %s", jp, strerror(errno)));
+        }
+    }
     if (d->err != NT_OK)
-        return d->err;
+        return nt_error(d->err, "%s", d->errmsg);
     if (!rd)
         return NT_OK;
     nt_buf b;
@@ -171,6 +257,8 @@ static nt_status dump_finish(nt_trace_obj *self, nt_rundir *rd)
 static void dump_destroy(nt_trace_obj *self)
 {
     dump_tracer *d = (dump_tracer *)self;
+    if (d->journal >= 0)
+        close(d->journal);
     forget_seen(d);
     free(d->seen);
     nt_buf_deinit(&d->index);
@@ -189,6 +277,7 @@ nt_status nt_dump_tracer_new(const nt_trace_config *cfg, nt_trace_obj **out)
         return nt_error(NT_ERR_INVALID_ARG, "the dump tracer needs a run directory (--run-dir)");
     }
     d->limit = cfg->dump_limit ? cfg->dump_limit : DEFAULT_DUMP_LIMIT;
+    d->journal = -1;
     nt_buf_init(&d->index);
     d->base.kind = "dump";
     d->base.tracer = (nt_tracer){.user = d, .wants_node = dump_wants, .run_begin = dump_run_begin,

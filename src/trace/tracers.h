@@ -52,12 +52,28 @@ typedef struct nt_runinfo {
     int threads;
     int runs;
     double elapsed_ms;            /* total time of the runs */
-    const char *status;           /* "ok" or the error */
+    const char *status;           /* "running", "ok" or "failed" (anything else: failed, this the reason) */
+    const char *reason;           /* why it failed (NULL otherwise) */
 } nt_runinfo;
 
-/* Writes DIR/run.json: model path and SHA-256, inputs, options, nntrace
- * version, host, start and end times. */
+/* Writes DIR/run.json (replacing it whole): model path and SHA-256,
+ * inputs, options, nntrace version, host, start and end times, and
+ * "status": "running" (written when the run starts, so a killed run is
+ * recognisable), "ok", or "failed" with "reason". */
 nt_status nt_rundir_write_info(nt_rundir *r, const nt_runinfo *info);
+
+/* What a reader finds in a directory: a finished run, or one that a
+ * reader can still use but should call incomplete. */
+typedef enum nt_rundir_state {
+    NT_RUNDIR_COMPLETE = 0,       /* run.json says "ok" (or: not an nntrace run directory) */
+    NT_RUNDIR_RUNNING,            /* run.json says "running": killed, or still going */
+    NT_RUNDIR_FAILED,             /* run.json says "failed" */
+    NT_RUNDIR_NO_RUNJSON          /* nntrace's files but no (readable) run.json */
+} nt_rundir_state;
+
+/* Looks at DIR/run.json (and, without one, for stats.jsonl, tensors/ or
+ * profile.json); why gets a sentence for a warning when not complete. */
+nt_rundir_state nt_rundir_inspect(const char *dir, char *why, size_t len);
 /* Flushes and closes the event writer; returns the first error seen. */
 nt_status nt_rundir_close(nt_rundir *r);
 

@@ -37,6 +37,7 @@ fi
 [ -f "$here/exporters_check.py" ] && run_check exporters /usr/bin/python3 "$here/exporters_check.py" "$nt"
 [ -f "$here/doctor_check.py" ] && run_check doctor-check /usr/bin/python3 "$here/doctor_check.py" "$nt"
 [ -f "$here/trace_check.py" ] && run_check trace-check /usr/bin/python3 "$here/trace_check.py" "$nt"
+[ -f "$here/fault_check.py" ] && run_check fault-check /usr/bin/python3 "$here/fault_check.py" "$build"
 corpus=${NT_CORPUS:-$here/../../../shared/onnx-node-tests}
 if [ -d "$here/../../bench/node_modules/onnxruntime-node" ] && [ -d "$corpus" ]; then
     run_check half-check /usr/bin/python3 "$here/half_check.py" "$nt" "$corpus"
