@@ -10,7 +10,11 @@ installed: a CNN with a dynamic batch axis, and a scripted module whose
 branch becomes an If node with two subgraphs; and the loader's fixture
 models in tests/fuzz/corpus/onnx/ (made by scripts/make_fixtures_loader.py).  Every JSON field is
 compared: inputs, outputs (name, dtype, shape), opsets, nodes, ops,
-parameters, parameter_bytes, subgraphs, ir_version, producer.
+nodes_in_subgraphs, ops_in_subgraphs (every If/Loop/Scan body, recursively),
+parameters (initializers of every graph and Constant-node tensors),
+parameters_in_constants, parameter_bytes, subgraphs, ir_version, producer,
+path.  Also a model with named nodes in If and Loop bodies
+(subgraph_model.py) and one whose weights sit in Constant nodes.
 
 Prints "info-check: N passed, N failed" and exits non-zero on any failure.
 """
@@ -73,24 +77,48 @@ def count_subgraphs(graph):
     return n
 
 
+def op_key(n):
+    return n.op_type if n.domain in ("", "ai.onnx") else n.domain + "::" + n.op_type
+
+
+def tensor_size(t):
+    """(elements, bytes) of a TensorProto."""
+    n = 1
+    for d in t.dims:
+        n *= d
+    b = 0
+    if 0 < t.data_type < len(SIZE):
+        b = (n + 1) // 2 if t.data_type in (21, 22, 23) else n * SIZE[t.data_type]
+    return n, b
+
+
+def walk(graph, depth, acc):
+    """Adds a graph's weights and its bodies' nodes to acc, recursively."""
+    for t in graph.initializer:
+        n, b = tensor_size(t)
+        acc["params"] += n
+        acc["bytes"] += b
+    for node in graph.node:
+        if depth > 0:
+            acc["body_ops"][op_key(node)] += 1
+        for a in node.attribute:
+            if node.op_type == "Constant" and node.domain in ("", "ai.onnx") and a.type == onnx.AttributeProto.TENSOR:
+                n, b = tensor_size(a.t)
+                acc["const"] += n
+                acc["bytes"] += b
+            if a.type == onnx.AttributeProto.GRAPH:
+                walk(a.g, depth + 1, acc)
+            for sub in a.graphs:
+                walk(sub, depth + 1, acc)
+
+
 def expected(path):
     m = onnx.load(path, load_external_data=False)
     g = m.graph
     init_names = {t.name for t in g.initializer}
-    ops = collections.Counter(
-        (n.op_type if n.domain in ("", "ai.onnx") else n.domain + "::" + n.op_type) for n in g.node)
-    params = 0
-    pbytes = 0
-    for t in g.initializer:
-        n = 1
-        for d in t.dims:
-            n *= d
-        params += n
-        if 0 < t.data_type < len(SIZE):
-            if t.data_type in (21, 22, 23):
-                pbytes += (n + 1) // 2
-            else:
-                pbytes += n * SIZE[t.data_type]
+    ops = collections.Counter(op_key(n) for n in g.node)
+    acc = {"params": 0, "const": 0, "bytes": 0, "body_ops": collections.Counter()}
+    walk(g, 0, acc)
     producer = " ".join(x for x in (m.producer_name, m.producer_version) if x)
     return {
         "inputs": [value_view(v) for v in g.input if v.name not in init_names],
@@ -99,11 +127,15 @@ def expected(path):
                    for o in m.opset_import},
         "nodes": len(g.node),
         "ops": dict(ops),
-        "parameters": params,
-        "parameter_bytes": pbytes,
+        "nodes_in_subgraphs": sum(acc["body_ops"].values()),
+        "ops_in_subgraphs": dict(acc["body_ops"]),
+        "parameters": acc["params"] + acc["const"],
+        "parameters_in_constants": acc["const"],
+        "parameter_bytes": acc["bytes"],
         "subgraphs": count_subgraphs(g),
         "ir_version": m.ir_version,
         "producer": producer,
+        "path": path,
     }
 
 
@@ -156,6 +188,61 @@ def export_torch_models(outdir):
     return paths
 
 
+def made_models(outdir):
+    """A model with named nodes in If and Loop bodies, and one whose weights
+    are Constant nodes (as some exporters write them)."""
+    from onnx import TensorProto, helper, numpy_helper
+    import numpy as np
+    sys.path.insert(0, HERE)
+    import subgraph_model
+    subgraph_model.main(outdir)
+    w = numpy_helper.from_array(np.arange(12, dtype=np.float32).reshape(3, 4), "w")
+    b = numpy_helper.from_array(np.ones(4, np.float32), "b")
+    g = helper.make_graph(
+        [helper.make_node("Constant", [], ["w"], name="weight", value=w),
+         helper.make_node("Constant", [], ["b"], name="bias", value=b),
+         helper.make_node("MatMul", ["x", "w"], ["xw"], name="mm"),
+         helper.make_node("Add", ["xw", "b"], ["y"], name="add")],
+        "constant_weights", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    p = os.path.join(outdir, "constant_weights.onnx")
+    onnx.save(m, p)
+    return [os.path.join(outdir, "subgraph.onnx"), p]
+
+
+def check_made(nntrace, outdir):
+    """Values that do not come from the onnx library's view: the counts
+    this check's own models are known to have.  Returns (passed, failed)."""
+    cases = [("subgraph.onnx", "nodes_in_subgraphs", 5), ("subgraph.onnx", "ops_in_subgraphs",
+             {"Add": 2, "Identity": 1, "Mul": 1, "Neg": 1}), ("constant_weights.onnx", "parameters", 16),
+             ("constant_weights.onnx", "parameters_in_constants", 16)]
+    passed = failed = 0
+    for model, key, want in cases:
+        r = subprocess.run([nntrace, "info", "--json", os.path.join(outdir, model)], capture_output=True, text=True)
+        got = json.loads(r.stdout).get(key) if r.returncode == 0 else None
+        if got == want:
+            passed += 1
+        else:
+            failed += 1
+            print("FAIL %s: %s is %r, expected %r" % (model, key, got, want))
+    r = subprocess.run([nntrace, "info", os.path.join(outdir, "subgraph.onnx")], capture_output=True, text=True)
+    for line in ["subgraphs: 3 holding 5 nodes", "ops in If/Loop/Scan bodies (5 nodes, 4 types):", "       2  Add"]:
+        if line in r.stdout:
+            passed += 1
+        else:
+            failed += 1
+            print("FAIL info subgraph.onnx: no line %r in:\n%s" % (line, r.stdout))
+    r = subprocess.run([nntrace, "info", os.path.join(outdir, "constant_weights.onnx")], capture_output=True, text=True)
+    if "parameters: 0 in 0 initializers + 16 in Constant nodes = 16" in r.stdout:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL info constant_weights.onnx: %s" % r.stdout)
+    return passed, failed
+
+
 def main():
     args = sys.argv[1:]
     limit = None
@@ -180,6 +267,7 @@ def main():
         models += sorted(os.path.join(seeds, f) for f in os.listdir(seeds) if f.endswith(".onnx"))
     tmp = tempfile.mkdtemp(prefix="nt_info_check_")
     models += export_torch_models(tmp)
+    models += made_models(tmp)
 
     passed = failed = 0
     for p in models:
@@ -206,6 +294,9 @@ def main():
                 print("FAIL %s: %s: nntrace %r, onnx %r" % (p, k, got.get(k), want[k]))
         else:
             passed += 1
+    p, f = check_made(nntrace, tmp)
+    passed += p
+    failed += f
     shutil.rmtree(tmp, ignore_errors=True)
     print("info-check: %d passed, %d failed" % (passed, failed))
     return 1 if failed or passed == 0 else 0
