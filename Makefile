@@ -52,7 +52,7 @@ EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 CORPUS   ?= ../shared/onnx-node-tests
 
-.PHONY: all lib check unit conformance conformance-update e2e examples bench fuzz clean layers install uninstall
+.PHONY: all lib check unit conformance conformance-update e2e examples bench fuzz fuzz-ci clean layers install uninstall
 all: $(BUILD)/nntrace $(BUILD)/libnntrace.a $(BUILD)/libnntrace.so
 
 lib: $(BUILD)/libnntrace.a $(BUILD)/libnntrace.so
@@ -173,6 +173,9 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 fuzz: $(FUZZ_BIN)
 	@echo "run e.g.: build-fuzz/fuzz_onnx -max_total_time=600 tests/fuzz/corpus/onnx"
 	@echo "          sh tests/fuzz/run_fuzz_run.sh 300   (models that load, plan and run)"
+# CI's stop: every harness 60 s on its corpus under ASan+UBSan.
+fuzz-ci: $(FUZZ_BIN)
+	sh tests/fuzz/fuzz_ci.sh 60
 -include $(FUZZ_LIB_OBJ:.o=.d)
 
 clean:

@@ -9,9 +9,13 @@
  * validation/epoch_loss) is read; a tag logged more than once at a step
  * keeps its last value (restarted runs).  Tags pair up by convention
  * (curves.h: nt_tag_is_pair) or as given by --train/--val; the analysis is
- * in src/metrics/curves.c.  Findings go to stdout (text or JSON), to
- * DIR/report.json, and SVG plots of the curves with findings marked go to
- * DIR/report/ (or --plots DIR).
+ * nt_curve_analyze_set (src/metrics/curve_set.c), the same call the
+ * dashboard makes, so both name the same onset.  Findings go to stdout (text
+ * or JSON).  Nothing is written into the directories read: the JSON goes to
+ * a file only with -o FILE, SVG plots only with --plots DIR, and a write
+ * that fails exits 2 naming the file.  Event files that are damaged
+ * (corrupt records skipped, a record cut off at the end) are named with
+ * what is wrong, on stderr and in the JSON.
  */
 #include "cli/cli.h"
 #include "cli/cli_trace.h"
@@ -29,7 +33,7 @@
 #include <sys/stat.h>
 
 const char nt_usage_report[] =
-    "usage: nntrace report DIR... [--json] [--train TAG --val TAG] [--plots DIR] [--no-write]\n"
+    "usage: nntrace report DIR... [--json] [-o FILE] [--train TAG --val TAG] [--plots DIR]\n"
     "                      [--strict]\n"
     "\n"
     "Diagnoses training from the scalar curves in TensorBoard event files (written by\n"
@@ -55,19 +59,22 @@ const char nt_usage_report[] =
     "  --train TAG --val TAG  analyse this pair (instead of the pairs found by convention)\n"
     "  --json             print {\"findings\": [{\"kind\", \"severity\", \"tag\", \"train_tag\",\n"
     "                     \"step\", \"value\", \"detail\", \"run\"}], \"runs\": [...]}\n"
-    "  --plots DIR        write the SVG plots here instead of DIR/report/\n"
-    "  --no-write         write neither DIR/report.json nor plots\n"
+    "  -o FILE            also write that JSON to FILE\n"
+    "  --plots DIR        write SVG plots of the curves, findings marked, into DIR\n"
+    "                     (values drawn solid are smoothed; the raw curve is faint)\n"
+    "Nothing is written into the directories read.  Damaged event files (corrupt records\n"
+    "skipped, a record cut off at the end) are named on stderr and in the JSON.\n"
     "  --strict           exit 3 on warnings too\n"
     "\n"
     "exit codes: 0 no finding of severity error, 1 usage error, 2 a DIR with no readable\n"
-    "event files or no scalars, 3 a finding of severity error (divergence: NaN/Inf or a\n"
+    "event files or no scalars, or -o/--plots could not be written, 3 a finding of severity error (divergence: NaN/Inf or a\n"
     "diverging loss), or with --strict any warning (e.g. overfitting).\n";
 
 typedef struct report_opts {
     const char *dirs[256];
     int n_dirs;
-    const char *train_tag, *val_tag, *plots;
-    bool json, no_write, strict;
+    const char *train_tag, *val_tag, *plots, *out;
+    bool json, strict;
 } report_opts;
 
 /* ---------------------------------------------------------------- scalars */
@@ -94,6 +101,8 @@ typedef struct curve_set {
     int64_t seq;
     int files;
     uint64_t bad_records;
+    nt_buf damaged;  /* JSON objects {"file", "problem"} joined by ", " */
+    int n_damaged;
 } curve_set;
 
 static uint64_t hash_str(const char *s)
@@ -114,6 +123,7 @@ static void set_free(curve_set *cs)
     }
     free(cs->c);
     free(cs->slots);
+    nt_buf_deinit(&cs->damaged);
     memset(cs, 0, sizeof *cs);
 }
 
@@ -247,6 +257,21 @@ static nt_status read_file(curve_set *cs, const char *path, const char *prefix)
             break;
     }
     cs->bad_records += nt_events_bad_records(r);
+    if (nt_events_bad_records(r) || nt_events_truncated(r)) {
+        char what[400];
+        snprintf(what, sizeof what, "%s%s%s", nt_events_truncated(r) ? "ends in a cut-off record" : "",
+                 nt_events_truncated(r) && nt_events_bad_records(r) ? "; " : "",
+                 nt_events_bad_records(r) ? "corrupt records skipped" : "");
+        fprintf(stderr, "nntrace report: %s: damaged: %s (%llu bad record%s; last problem: %s)\n", path, what,
+                (unsigned long long)nt_events_bad_records(r), nt_events_bad_records(r) == 1 ? "" : "s",
+                nt_events_problem(r));
+        nt_buf_puts(&cs->damaged, cs->n_damaged++ ? ", {\"file\": " : "{\"file\": ");
+        nt_buf_json_string(&cs->damaged, path);
+        nt_buf_printf(&cs->damaged, ", \"bad_records\": %llu, \"truncated\": %s, \"problem\": ",
+                      (unsigned long long)nt_events_bad_records(r), nt_events_truncated(r) ? "true" : "false");
+        nt_buf_json_string(&cs->damaged, nt_events_problem(r));
+        nt_buf_putc(&cs->damaged, '}');
+    }
     nt_events_close(r);
     return st;
 }
@@ -312,15 +337,11 @@ static nt_status read_tree(curve_set *cs, const char *dir, const char *prefix, i
 
 /* ---------------------------------------------------------------- analysis */
 
-typedef struct pair {
-    int train, val;
-    nt_tag_kind kind;
-} pair;
-
 typedef struct dir_report {
     const char *dir;
     curve_set cs;
-    pair *pairs;
+    nt_series *series; /* views of cs's curves, same order */
+    nt_curve_pair *pairs;
     int n_pairs;
     nt_curve_findings f;
 } dir_report;
@@ -329,8 +350,11 @@ static int find_pairs(const report_opts *o, dir_report *d)
 {
     curve_set *cs = &d->cs;
     d->pairs = nt_calloc((size_t)cs->n + 1, sizeof *d->pairs);
-    if (!d->pairs)
+    d->series = nt_calloc((size_t)cs->n + 1, sizeof *d->series);
+    if (!d->pairs || !d->series)
         return nt_cli_fail(NT_ERR_NOMEM);
+    for (int i = 0; i < cs->n; i++)
+        d->series[i] = series_of(&cs->c[i]);
     if (o->train_tag) {
         int t = set_find(cs, o->train_tag), v = set_find(cs, o->val_tag);
         if (t < 0 || v < 0) {
@@ -341,74 +365,11 @@ static int find_pairs(const report_opts *o, dir_report *d)
             return NT_EXIT_USAGE;
         }
         nt_tag_kind k = nt_tag_kind_of(o->val_tag);
-        d->pairs[d->n_pairs++] = (pair){t, v, k == NT_TAG_SCORE ? NT_TAG_SCORE : NT_TAG_LOSS};
+        d->pairs[d->n_pairs++] = (nt_curve_pair){t, v, k == NT_TAG_SCORE ? NT_TAG_SCORE : NT_TAG_LOSS};
         return NT_EXIT_OK;
     }
-    bool *used = nt_calloc((size_t)cs->n + 1, sizeof *used);
-    if (!used)
-        return nt_cli_fail(NT_ERR_NOMEM);
-    for (int v = 0; v < cs->n; v++) {
-        nt_tag_kind k = nt_tag_kind_of(cs->c[v].tag);
-        if (k == NT_TAG_OTHER)
-            continue;
-        for (int t = 0; t < cs->n; t++)
-            if (t != v && !used[t] && nt_tag_is_pair(cs->c[t].tag, cs->c[v].tag)) {
-                d->pairs[d->n_pairs++] = (pair){t, v, k};
-                used[t] = used[v] = true;
-                break;
-            }
-    }
-    free(used);
-    return NT_EXIT_OK;
-}
-
-static bool is_val_of_pair(const dir_report *d, int i)
-{
-    for (int k = 0; k < d->n_pairs; k++)
-        if (d->pairs[k].val == i)
-            return true;
-    return false;
-}
-
-static nt_status analyze(dir_report *d)
-{
-    curve_set *cs = &d->cs;
-    nt_status st = NT_OK;
-    for (int k = 0; k < d->n_pairs && st == NT_OK; k++) {
-        nt_series t = series_of(&cs->c[d->pairs[k].train]), v = series_of(&cs->c[d->pairs[k].val]);
-        st = nt_curve_analyze_pair(&t, &v, d->pairs[k].kind, &d->f);
-    }
-    double n_train = NAN, n_val = NAN, frac = NAN;
-    const char *size_tag = NULL;
-    for (int i = 0; i < cs->n && st == NT_OK; i++) {
-        nt_series s = series_of(&cs->c[i]);
-        nt_tag_kind kind = nt_tag_kind_of(s.tag);
-        if (kind == NT_TAG_LOSS)
-            st = nt_curve_analyze_single(&s, !is_val_of_pair(d, i), &d->f);
-        else if (kind == NT_TAG_SCORE)
-            st = nt_curve_analyze_single(&s, false, &d->f);
-        if (s.n < 1)
-            continue;
-        double last = s.values[s.n - 1];
-        switch (nt_tag_size_of(s.tag)) {
-        case NT_SIZE_TRAIN: n_train = last; size_tag = s.tag; break;
-        case NT_SIZE_VAL: n_val = last; size_tag = size_tag ? size_tag : s.tag; break;
-        case NT_FRACTION_VAL: frac = last > 1 ? last / 100 : last; break;
-        case NT_FRACTION_TRAIN: frac = 1 - (last > 1 ? last / 100 : last); break;
-        default: break;
-        }
-    }
-    if (st == NT_OK && !isnan(n_train) && !isnan(n_val))
-        st = nt_curve_check_sizes(n_train, n_val, frac, size_tag, &d->f);
-    else if (st == NT_OK && !isnan(n_val) && n_val < 50) {
-        nt_curve_finding *f = nt_curve_findings_add(&d->f, "small_validation", NT_CURVE_WARNING, size_tag);
-        if (!f)
-            return NT_ERR_NOMEM;
-        f->value = n_val;
-        snprintf(f->detail, sizeof f->detail, "the validation set has only %.0f samples: small changes in its "
-                 "metrics are noise", n_val);
-    }
-    return st;
+    nt_status st = nt_curve_find_pairs(d->series, cs->n, d->pairs, &d->n_pairs);
+    return st == NT_OK ? NT_EXIT_OK : nt_cli_fail(st);
 }
 
 /* ---------------------------------------------------------------- output */
@@ -442,8 +403,11 @@ static void run_json(nt_buf *b, const dir_report *d)
 {
     nt_buf_puts(b, "{\"dir\": ");
     nt_buf_json_string(b, d->dir);
-    nt_buf_printf(b, ", \"event_files\": %d, \"bad_records\": %llu, \"tags\": %d, \"pairs\": [", d->cs.files,
-                  (unsigned long long)d->cs.bad_records, d->cs.n);
+    nt_buf_printf(b, ", \"event_files\": %d, \"bad_records\": %llu, \"damaged\": [", d->cs.files,
+                  (unsigned long long)d->cs.bad_records);
+    if (d->cs.n_damaged)
+        nt_buf_append(b, d->cs.damaged.data, d->cs.damaged.len);
+    nt_buf_printf(b, "], \"tags\": %d, \"pairs\": [", d->cs.n);
     for (int k = 0; k < d->n_pairs; k++) {
         nt_buf_puts(b, k ? ", {\"train\": " : "{\"train\": ");
         nt_buf_json_string(b, d->cs.c[d->pairs[k].train].tag);
@@ -452,27 +416,6 @@ static void run_json(nt_buf *b, const dir_report *d)
         nt_buf_printf(b, ", \"kind\": \"%s\"}", d->pairs[k].kind == NT_TAG_SCORE ? "score" : "loss");
     }
     nt_buf_puts(b, "]}");
-}
-
-/* DIR/report.json: this directory's findings only. */
-static nt_status write_report_json(const dir_report *d)
-{
-    nt_buf b;
-    nt_buf_init(&b);
-    nt_buf_puts(&b, "{\"findings\": [");
-    for (int i = 0; i < d->f.n; i++) {
-        if (i)
-            nt_buf_puts(&b, ",\n  ");
-        finding_json(&b, &d->f.v[i], NULL);
-    }
-    nt_buf_puts(&b, "], \"run\": ");
-    run_json(&b, d);
-    nt_buf_puts(&b, "}\n");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/report.json", d->dir);
-    nt_status st = b.failed ? nt_error(NT_ERR_NOMEM, "out of memory") : nt_write_file(path, b.data, b.len);
-    nt_buf_deinit(&b);
-    return st;
 }
 
 /* Smoothed copy of a curve's finite values (for drawing). */
@@ -629,14 +572,17 @@ static int parse_args(int argc, char **argv, report_opts *o)
         if (strcmp(a, "--json") == 0) {
             o->json = true;
         } else if (strcmp(a, "--no-write") == 0) {
-            o->no_write = true;
+            /* the default now; still accepted */
         } else if (strcmp(a, "--strict") == 0) {
             o->strict = true;
-        } else if (strcmp(a, "--train") == 0 || strcmp(a, "--val") == 0 || strcmp(a, "--plots") == 0) {
+        } else if (strcmp(a, "--train") == 0 || strcmp(a, "--val") == 0 || strcmp(a, "--plots") == 0 ||
+                   strcmp(a, "-o") == 0) {
             if (i + 1 >= argc)
                 return nt_cli_usage_error("report", "%s needs a value", a);
             const char *v = argv[++i];
-            if (a[2] == 't')
+            if (a[1] == 'o')
+                o->out = v;
+            else if (a[2] == 't')
                 o->train_tag = v;
             else if (a[2] == 'v')
                 o->val_tag = v;
@@ -698,30 +644,30 @@ int nt_cmd_report(int argc, char **argv)
         }
         if ((code = find_pairs(&o, d)) != NT_EXIT_OK)
             break;
-        if ((st = analyze(d)) != NT_OK) {
+        if ((st = nt_curve_analyze_set(d->series, d->cs.n, d->pairs, d->n_pairs, &d->f)) != NT_OK) {
             code = nt_cli_fail(st);
             break;
         }
         nt_curve_severity m = nt_curve_findings_max(&d->f);
         worst = m > worst ? m : worst;
-        if (!o.no_write && S_ISDIR(sb.st_mode) && (st = write_report_json(d)) != NT_OK)
-            fprintf(stderr, "nntrace report: could not write %s/report.json: %s\n", d->dir, nt_last_error());
-        if (!o.no_write && (S_ISDIR(sb.st_mode) || o.plots)) {
+        if (o.plots) {
             char outdir[4096];
-            if (o.plots && o.n_dirs == 1)
+            if (o.n_dirs == 1) {
                 snprintf(outdir, sizeof outdir, "%s", o.plots);
-            else if (o.plots) {
+            } else {
                 char safe[256];
                 nt_cli_sanitize_name(d->dir, safe, sizeof safe);
                 snprintf(outdir, sizeof outdir, "%s/%d-%s", o.plots, i, safe);
-            } else
-                snprintf(outdir, sizeof outdir, "%s/report", d->dir);
-            if ((st = write_plots(d, outdir)) != NT_OK)
-                fprintf(stderr, "nntrace report: could not write plots in %s: %s\n", outdir, nt_last_error());
+            }
+            if ((st = write_plots(d, outdir)) != NT_OK) {
+                fprintf(stderr, "nntrace report: cannot write the plots into %s: %s\n", outdir, nt_last_error());
+                code = NT_EXIT_BAD_INPUT;
+                break;
+            }
         }
     }
     if (code == NT_EXIT_OK) {
-        if (o.json) {
+        if (o.json || o.out) {
             nt_buf b;
             nt_buf_init(&b);
             nt_buf_puts(&b, "{\"findings\": [");
@@ -739,21 +685,27 @@ int nt_cmd_report(int argc, char **argv)
                 run_json(&b, &reps[i]);
             }
             nt_buf_puts(&b, "]}\n");
-            if (b.failed)
+            nt_status st;
+            if (b.failed) {
                 code = nt_cli_fail(nt_error(NT_ERR_NOMEM, "out of memory"));
-            else
+            } else if (o.out && (st = nt_write_file(o.out, b.data, b.len)) != NT_OK) {
+                fprintf(stderr, "nntrace report: cannot write %s: %s\n", o.out, nt_last_error());
+                code = NT_EXIT_BAD_INPUT;
+            } else if (o.json) {
                 fwrite(b.data, 1, b.len, stdout);
+            }
             nt_buf_deinit(&b);
-        } else {
+        }
+        if (code == NT_EXIT_OK && !o.json)
             for (int i = 0; i < o.n_dirs; i++)
                 print_text(&reps[i]);
-        }
         if (code == NT_EXIT_OK && (worst == NT_CURVE_ERROR || (o.strict && worst == NT_CURVE_WARNING)))
             code = NT_EXIT_FOUND;
     }
     for (int i = 0; i < o.n_dirs; i++) {
         set_free(&reps[i].cs);
         free(reps[i].pairs);
+        free(reps[i].series);
         nt_curve_findings_deinit(&reps[i].f);
     }
     free(reps);

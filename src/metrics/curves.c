@@ -320,15 +320,15 @@ nt_status nt_curve_analyze_pair(const nt_series *train, const nt_series *val, nt
             f->value = sign * rise;
             if (train_falls)
                 snprintf(f->detail, sizeof f->detail,
-                         "%s %s from %.4g (best, step %lld) to %.4g at the end while %s %s from %.4g to %.4g; "
-                         "the best checkpoint is at step %lld",
+                         "%s (smoothed) %s from %.4g (best, step %lld) to %.4g at the end while %s %s from %.4g to "
+                         "%.4g; the best checkpoint is at step %lld",
                          what, kind == NT_TAG_SCORE ? "fell" : "rose", sign * r.lo, (long long)onset_step,
                          sign * r.hi, train->tag, kind == NT_TAG_SCORE ? "rose" : "fell", sign * t_at,
                          sign * t_end, (long long)onset_step);
             else
                 snprintf(f->detail, sizeof f->detail,
-                         "%s %s from %.4g (best, step %lld) to %.4g at the end while %s did not improve (%.4g to "
-                         "%.4g): training has stalled or is unstable",
+                         "%s (smoothed) %s from %.4g (best, step %lld) to %.4g at the end while %s did not improve "
+                         "(%.4g to %.4g): training has stalled or is unstable",
                          what, kind == NT_TAG_SCORE ? "fell" : "rose", sign * r.lo, (long long)onset_step,
                          sign * r.hi, train->tag, sign * t_at, sign * t_end);
         }
@@ -428,8 +428,8 @@ nt_status nt_curve_analyze_single(const nt_series *s, bool trends, nt_curve_find
             f->step = p.steps[r.best];
             f->value = rise;
             snprintf(f->detail, sizeof f->detail,
-                     "%s rose from %.4g (its best, step %lld) to %.4g at the end%s; lower the learning rate or "
-                     "clip gradients",
+                     "%s (smoothed) rose from %.4g (its best, step %lld) to %.4g at the end%s; lower the learning "
+                     "rate or clip gradients",
                      s->tag, r.lo, (long long)p.steps[r.best], r.hi,
                      r.hi > r.start ? ", above where it started" : "");
             rising = true;
@@ -442,7 +442,7 @@ nt_status nt_curve_analyze_single(const nt_series *s, bool trends, nt_curve_find
             f->has_step = true;
             f->step = p.steps[r.best];
             f->value = rise;
-            snprintf(f->detail, sizeof f->detail, "%s rose from %.4g (step %lld) to %.4g at the end", s->tag, r.lo,
+            snprintf(f->detail, sizeof f->detail, "%s (smoothed) rose from %.4g (step %lld) to %.4g at the end", s->tag, r.lo,
                      (long long)p.steps[r.best], r.hi);
             rising = true;
         }

@@ -155,4 +155,35 @@ nt_status nt_curve_analyze_single(const nt_series *s, bool trends, nt_curve_find
 nt_status nt_curve_check_sizes(double n_train, double n_val, double declared_val_fraction, const char *tag,
                                nt_curve_findings *out);
 
+/* ---------------------------------------------------------------- a set of curves */
+
+/* A training/validation pair: indices into a series array. */
+typedef struct nt_curve_pair {
+    int train, val;
+    nt_tag_kind kind;  /* LOSS or SCORE */
+} nt_curve_pair;
+
+/* Pairs the series by tag convention (nt_tag_is_pair; each series in at
+ * most one pair).  pairs has room for n entries. */
+nt_status nt_curve_find_pairs(const nt_series *s, int n, nt_curve_pair *pairs, int *n_pairs);
+
+/*
+ * Every analysis over a set of curves, in a fixed order: each pair
+ * (nt_curve_analyze_pair), each loss and score curve
+ * (nt_curve_analyze_single; trends for losses that are not a pair's
+ * validation curve), and the logged data sizes (nt_curve_check_sizes).
+ * Each series must be ordered by step with one value per step
+ * (nt_series_last_per_step).  The one rule behind every onset nntrace
+ * names: `report` and the dashboard both call this.
+ */
+nt_status nt_curve_analyze_set(const nt_series *s, int n, const nt_curve_pair *pairs, int n_pairs,
+                               nt_curve_findings *out);
+
+/* Keeps the last value written at each step of a series ordered by step
+ * (equal steps in the order written: a restarted program's later value
+ * wins).  Writes at most n points to the outputs (which may be the inputs)
+ * and returns how many. */
+int64_t nt_series_last_per_step(const int64_t *steps, const double *values, int64_t n, int64_t *out_steps,
+                                double *out_values);
+
 #endif /* NT_CURVES_H */

@@ -11,6 +11,7 @@
  * NT_API_MAX_HISTOS steps, and errors are JSON {"error": ...} with a 4xx.
  */
 #include "serve/serve.h"
+#include "metrics/curves.h"
 
 #include <limits.h>
 #include <math.h>
@@ -216,52 +217,148 @@ static void api_scalars(nt_index *ix, nt_query_fn q, void *ctx, nt_api_response 
     ok_json(r);
 }
 
-/* Metrics where larger is better. */
-static bool higher_is_better(const char *tag)
+/* /api/overfit answers, cached per run and version: the analysis smooths
+ * every curve, and every open page asks again at each change. */
+#define OVERFIT_CACHE 64
+static struct {
+    char *run;
+    uint64_t version;
+    char *json;
+} overfit_cache[OVERFIT_CACHE];
+static unsigned overfit_next;
+static pthread_mutex_t overfit_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static bool overfit_cached(const nt_run *run, nt_buf *b)
 {
-    static const char *const words[] = {"acc", "f1", "precision", "recall", "auc", "iou", "map", "score"};
-    for (size_t i = 0; i < NT_ARRAY_LEN(words); i++)
-        if (strcasestr(tag, words[i]))
-            return true;
-    return false;
+    bool hit = false;
+    pthread_mutex_lock(&overfit_mu);
+    for (int i = 0; i < OVERFIT_CACHE && !hit; i++)
+        if (overfit_cache[i].run && overfit_cache[i].version == run->version &&
+            strcmp(overfit_cache[i].run, run->name) == 0) {
+            nt_buf_puts(b, overfit_cache[i].json);
+            hit = true;
+        }
+    pthread_mutex_unlock(&overfit_mu);
+    return hit;
 }
 
-/* /api/overfit?run=R: onsets for every train/validation pair of tags
- * ("X/train" with "X/val", "train_loss" with "val_loss", ...). */
+static void overfit_store(const nt_run *run, const nt_buf *b)
+{
+    char *name = nt_strdup(run->name), *json = nt_malloc(b->len + 1);
+    if (!name || !json) {
+        free(name);
+        free(json);
+        return;
+    }
+    memcpy(json, b->data, b->len);
+    json[b->len] = '\0';
+    pthread_mutex_lock(&overfit_mu);
+    unsigned k = overfit_next++ % OVERFIT_CACHE;
+    free(overfit_cache[k].run);
+    free(overfit_cache[k].json);
+    overfit_cache[k].run = name;
+    overfit_cache[k].version = run->version;
+    overfit_cache[k].json = json;
+    pthread_mutex_unlock(&overfit_mu);
+}
+
+static void finding_json(nt_buf *b, const nt_curve_finding *f)
+{
+    nt_buf_puts(b, "{\"kind\": ");
+    nt_buf_json_string(b, f->kind);
+    nt_buf_printf(b, ", \"severity\": \"%s\", \"tag\": ", nt_curve_severity_name(f->severity));
+    nt_buf_json_string(b, f->tag);
+    nt_buf_puts(b, ", \"train_tag\": ");
+    nt_buf_json_string(b, f->train_tag);
+    if (f->has_step)
+        nt_buf_printf(b, ", \"step\": %lld", (long long)f->step);
+    else
+        nt_buf_puts(b, ", \"step\": null");
+    nt_buf_puts(b, ", \"value\": ");
+    nt_json_num(b, f->value);
+    nt_buf_puts(b, ", \"detail\": ");
+    nt_buf_json_string(b, f->detail);
+    nt_buf_putc(b, '}');
+}
+
+/* /api/overfit?run=R: the findings of nt_curve_analyze_set over the run's
+ * scalar curves -- the same call `nntrace report` makes, so both name the
+ * same onset step.  "onsets" lists the overfitting findings (train, val,
+ * step, detail), "findings" every finding. */
 static void api_overfit(nt_index *ix, nt_query_fn q, void *ctx, nt_api_response *r)
 {
-    static const char *const vals[] = {"val", "validation", "valid", "test", "eval"};
     const nt_run *run = nt_index_find_run(ix, q(ctx, "run"));
     if (!run)
         return nt_api_error(r, 404, "no such run");
-    nt_buf *b = &r->body;
-    nt_buf_puts(b, "{\"onsets\": [");
-    int emitted = 0;
-    for (int i = 0; i < run->n_scalars; i++) {
-        const nt_scalar_series *t = &run->scalars[i];
-        const char *at = strstr(t->tag, "train");
-        if (!at)
+    if (overfit_cached(run, &r->body))
+        return ok_json(r);
+    int n = run->n_scalars;
+    nt_series *ser = nt_calloc((size_t)n + 1, sizeof *ser);
+    nt_curve_pair *pairs = nt_calloc((size_t)n + 1, sizeof *pairs);
+    void **owned = nt_calloc(2 * (size_t)n + 1, sizeof *owned);
+    nt_curve_findings f;
+    nt_curve_findings_init(&f);
+    nt_status st = ser && pairs && owned ? NT_OK : NT_ERR_NOMEM;
+    for (int i = 0; i < n && st == NT_OK; i++) {
+        const nt_scalar_series *s = &run->scalars[i];
+        bool unique = true;
+        for (size_t k = 1; k < s->n && unique; k++)
+            unique = s->steps[k] != s->steps[k - 1];
+        ser[i] = (nt_series){s->tag, (int64_t)s->n, s->steps, s->values};
+        if (unique)
             continue;
-        for (size_t k = 0; k < NT_ARRAY_LEN(vals); k++) {
-            char vtag[1024];
-            snprintf(vtag, sizeof vtag, "%.*s%s%s", (int)(at - t->tag), t->tag, vals[k], at + 5);
-            const nt_scalar_series *v = find_scalar(run, vtag);
-            if (!v)
-                continue;
-            bool lower = !higher_is_better(t->tag);
-            int64_t step;
-            if (nt_overfit_onset(t->steps, t->values, t->n, v->steps, v->values, v->n, lower, 0.02, &step)) {
-                nt_buf_puts(b, emitted++ ? ", {\"train\": " : "{\"train\": ");
-                nt_buf_json_string(b, t->tag);
-                nt_buf_puts(b, ", \"val\": ");
-                nt_buf_json_string(b, v->tag);
-                nt_buf_printf(b, ", \"step\": %lld, \"lower_is_better\": %s}", (long long)step,
-                              lower ? "true" : "false");
-            }
+        /* A step logged twice (a restarted program): its last value, as report keeps it. */
+        int64_t *st2 = nt_malloc(s->n * sizeof *st2);
+        double *v2 = nt_malloc(s->n * sizeof *v2);
+        owned[2 * i] = st2;
+        owned[2 * i + 1] = v2;
+        if (!st2 || !v2) {
+            st = NT_ERR_NOMEM;
             break;
         }
+        ser[i].n = nt_series_last_per_step(s->steps, s->values, (int64_t)s->n, st2, v2);
+        ser[i].steps = st2;
+        ser[i].values = v2;
     }
-    nt_buf_puts(b, "]}\n");
+    int n_pairs = 0;
+    if (st == NT_OK)
+        st = nt_curve_find_pairs(ser, n, pairs, &n_pairs);
+    if (st == NT_OK)
+        st = nt_curve_analyze_set(ser, n, pairs, n_pairs, &f);
+    if (st == NT_OK) {
+        nt_buf *b = &r->body;
+        nt_buf_puts(b, "{\"onsets\": [");
+        int k = 0;
+        for (int i = 0; i < f.n; i++) {
+            if (strcmp(f.v[i].kind, "overfitting") != 0 || !f.v[i].has_step)
+                continue;
+            nt_buf_puts(b, k++ ? ", {\"train\": " : "{\"train\": ");
+            nt_buf_json_string(b, f.v[i].train_tag);
+            nt_buf_puts(b, ", \"val\": ");
+            nt_buf_json_string(b, f.v[i].tag);
+            nt_buf_printf(b, ", \"step\": %lld, \"lower_is_better\": %s, \"detail\": ", (long long)f.v[i].step,
+                          nt_tag_kind_of(f.v[i].tag) == NT_TAG_SCORE ? "false" : "true");
+            nt_buf_json_string(b, f.v[i].detail);
+            nt_buf_putc(b, '}');
+        }
+        nt_buf_puts(b, "], \"findings\": [");
+        for (int i = 0; i < f.n; i++) {
+            if (i)
+                nt_buf_puts(b, ",\n ");
+            finding_json(b, &f.v[i]);
+        }
+        nt_buf_puts(b, "]}\n");
+        if (!b->failed)
+            overfit_store(run, b);
+    }
+    for (int i = 0; owned && i < 2 * n; i++)
+        free(owned[i]);
+    free(owned);
+    free(ser);
+    free(pairs);
+    nt_curve_findings_deinit(&f);
+    if (st != NT_OK)
+        return nt_api_error(r, 500, "curve analysis failed: %s", nt_last_error());
     ok_json(r);
 }
 

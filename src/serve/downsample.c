@@ -1,6 +1,7 @@
 /*
- * downsample.c — making a long scalar series fit a chart, and spotting the
- * overfitting onset in a pair of train/validation curves.
+ * downsample.c — making a long scalar series fit a chart.  (Overfitting
+ * onsets are not decided here: /api/overfit calls nt_curve_analyze_set, the
+ * rule `nntrace report` uses.)
  *
  * A million-point series cannot go to a browser on every refresh, and a
  * chart a thousand pixels wide cannot show more than a few points per pixel
@@ -119,60 +120,4 @@ nt_status nt_downsample(const int64_t *x, const double *y, size_t n, int64_t x0,
     }
     r->n = out;
     return NT_OK;
-}
-
-/* EMA smoothing (TensorBoard's default weight) into a new array. */
-static double *ema(const double *y, size_t n, double w)
-{
-    double *s = nt_malloc((n ? n : 1) * sizeof *s);
-    if (!s)
-        return NULL;
-    double last = NAN;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(y[i])) {
-            s[i] = last;
-            continue;
-        }
-        last = isnan(last) ? y[i] : last * w + (1 - w) * y[i];
-        s[i] = last;
-    }
-    return s;
-}
-
-/* Smoothed training value at or before step (NaN if none). */
-static double value_at(const int64_t *x, const double *s, size_t n, int64_t step)
-{
-    size_t i = upper_bound(x, n, step);
-    return i == 0 ? NAN : s[i - 1];
-}
-
-bool nt_overfit_onset(const int64_t *tx, const double *ty, size_t tn, const int64_t *vx, const double *vy,
-                      size_t vn, bool lower_is_better, double tolerance, int64_t *onset)
-{
-    if (tn < 4 || vn < 4)
-        return false;
-    double sign = lower_is_better ? 1.0 : -1.0;
-    double *ts = ema(ty, tn, 0.6), *vs = ema(vy, vn, 0.6);
-    bool found = false;
-    if (!ts || !vs)
-        goto done;
-    size_t best = vn;
-    for (size_t i = 0; i < vn; i++)
-        if (isfinite(vs[i]) && (best == vn || sign * vs[i] < sign * vs[best]))
-            best = i;
-    if (best == vn || vn - best < 4)
-        goto done; /* need at least 3 later points */
-    double vbest = vs[best], vlast = vs[vn - 1];
-    double worse = sign * (vlast - vbest);
-    if (!(worse > tolerance * fabs(vbest) + 1e-12))
-        goto done;
-    double tbest = value_at(tx, ts, tn, vx[best]), tlast = ts[tn - 1];
-    if (!isfinite(tbest) || !isfinite(tlast) || !(sign * (tlast - tbest) < 0))
-        goto done;
-    *onset = vx[best];
-    found = true;
-done:
-    free(ts);
-    free(vs);
-    return found;
 }

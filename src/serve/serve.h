@@ -5,7 +5,7 @@
  *   pathsafe.c    resolving a client-supplied relative path inside a run
  *                 directory (traversal, encoded variants and symlinks out
  *                 are refused)
- *   downsample.c  min/max bucketing of long scalar series; overfitting onset
+ *   downsample.c  min/max bucketing of long scalar series
  *   jsonout.c     JSON helpers for the API (non-finite numbers as null, and
  *                 a sanitizer for files that contain bare NaN/Infinity)
  *   runindex.c    the run/tag index: run discovery under the given
@@ -79,17 +79,6 @@ typedef struct nt_ds_result {
  */
 nt_status nt_downsample(const int64_t *x, const double *y, size_t n, int64_t x0, int64_t x1,
                         size_t max_points, nt_ds_result *r);
-
-/*
- * Overfitting onset from a training and a validation curve of the same
- * metric: the step where the (EMA-smoothed) validation curve reached its
- * best value, when after it the validation curve worsened by more than
- * `tolerance` (relative) over at least 3 later points while the training
- * curve kept improving.  `lower_is_better` is true for losses, false for
- * accuracies.  Returns false when there is no such onset.
- */
-bool nt_overfit_onset(const int64_t *tx, const double *ty, size_t tn, const int64_t *vx, const double *vy,
-                      size_t vn, bool lower_is_better, double tolerance, int64_t *onset);
 
 /* ---------------------------------------------------------------- JSON */
 

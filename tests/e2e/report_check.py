@@ -3,8 +3,9 @@
 answers:
 
 1. a healthy run written by nntrace's C API (build/examples/train_mlp):
-   loss/train and loss/val paired, no warning or error, exit 0,
-   DIR/report.json and SVG plots written;
+   loss/train and loss/val paired, no warning or error, exit 0; nothing
+   written into DIR; -o FILE and --plots DIR write what they name, and an
+   unwritable -o or --plots exits 2 naming it;
 2. "another program": event files written here with nothing but Python's
    struct module (TFRecord framing, masked CRC32C, hand-encoded protobuf),
    scalars as simple_value and as TF2-style tensors (plugin "scalars"):
@@ -14,7 +15,8 @@ answers:
    - logged sizes: a tiny validation set and a split that does not match;
    - --train/--val naming tags that no convention pairs;
 3. a too-high learning rate (train_mlp --lr 20): oscillation;
-4. usage and input errors (no DIR, a DIR without event files).
+4. usage and input errors (no DIR, a DIR without event files), and damaged
+   event files (a corrupt record, a cut-off last record) named as damaged.
 
 Prints "report-check: N passed, N failed"; exits 1 on any failure.
 """
@@ -147,13 +149,27 @@ def healthy_c_run(nt, tmp, build):
     pairs = json.loads(r.stdout)["runs"][0]["pairs"] if r.returncode == 0 else []
     check({"train": "loss/train", "val": "loss/val", "kind": "loss"} in pairs, "healthy run: loss/train + loss/val paired")
     check(any(p["val"] == "accuracy/val" for p in pairs), "healthy run: accuracy pair")
-    rep = os.path.join(rd, "report.json")
+    before = sorted(os.listdir(rd))
+    run([nt, "report", rd])
+    check(sorted(os.listdir(rd)) == before, "report writes nothing into the directory it reads (%r)" %
+          sorted(set(os.listdir(rd)) - set(before)))
+    rep = os.path.join(tmp, "out", "mlp-report.json")
+    plots = os.path.join(tmp, "plots")
+    os.makedirs(os.path.dirname(rep))
+    r = run([nt, "report", rd, "-o", rep, "--plots", plots])
     saved = json.load(open(rep))["findings"] if os.path.exists(rep) else None
     check(saved is not None and [(f["kind"], f["tag"]) for f in saved] == [(f["kind"], f["tag"]) for f in fs],
-          "healthy run: report.json holds the same findings")
-    svgs = [f for f in os.listdir(os.path.join(rd, "report"))] if os.path.isdir(os.path.join(rd, "report")) else []
-    check(len(svgs) >= 2 and all(open(os.path.join(rd, "report", s)).read().startswith("<svg") for s in svgs),
-          "healthy run: SVG plots")
+          "healthy run: -o FILE holds the same findings")
+    svgs = os.listdir(plots) if os.path.isdir(plots) else []
+    check(len(svgs) >= 2 and all(open(os.path.join(plots, s)).read().startswith("<svg") for s in svgs),
+          "healthy run: --plots DIR holds SVG plots")
+    check(sorted(os.listdir(rd)) == before, "-o and --plots elsewhere: still nothing written into the run")
+    blocker = os.path.join(tmp, "a-file")
+    open(blocker, "w").close()
+    r = run([nt, "report", rd, "-o", os.path.join(blocker, "r.json")], expect=2)
+    check(r.returncode == 2 and "r.json" in r.stderr, "-o into a path that cannot be written: exit 2 naming it")
+    r = run([nt, "report", rd, "--plots", os.path.join(blocker, "plots")], expect=2)
+    check(r.returncode == 2 and "plots" in r.stderr, "--plots into a path that cannot be written: exit 2")
 
 
 def python_overfit(nt, tmp):
@@ -272,6 +288,20 @@ def errors(nt, tmp):
     os.makedirs(empty)
     r = run([nt, "report", empty], expect=2)
     check(r.returncode == 2 and "no event files" in r.stderr, "no event files: exit 2")
+    dmg = os.path.join(tmp, "damaged")
+    os.makedirs(dmg)
+    tr, va = overfit_curves(45, seed=3)
+    path = os.path.join(dmg, "events.out.tfevents.9.x")
+    write_events(path, [(i, "loss/train", tr[i]) for i in range(len(tr))])
+    data = bytearray(open(path, "rb").read())
+    data[200] ^= 0xFF                       # a corrupt record in the middle
+    open(path, "wb").write(bytes(data[:-7]))  # and the last record cut off
+    r = run([nt, "report", dmg, "--json"])
+    dam = json.loads(r.stdout)["runs"][0]["damaged"] if r.returncode == 0 else []
+    check("damaged" in r.stderr and "events.out.tfevents.9.x" in r.stderr,
+          "a damaged event file is named as damaged on stderr (%r)" % r.stderr.strip()[:200])
+    check(len(dam) == 1 and dam[0]["truncated"] and dam[0]["bad_records"] >= 1,
+          "the JSON lists the damaged file with its bad records and the cut-off end (%r)" % dam)
 
 
 def main():

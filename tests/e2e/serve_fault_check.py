@@ -17,7 +17,8 @@ clients (issue 15), on loopback only, every loop bounded in count and time.
     1 GB is skipped without buffering it (server memory stays small); huge
     texts are cut and /api/text stays small; 200k out-of-order steps are
     merged sorted and quickly;
-  * an event file rewritten in place (same inode) drops its stale points.
+  * an event file rewritten in place (same inode) drops its stale points;
+  * `report` and /api/overfit name the same overfitting onset step.
 
 Prints "serve-fault-check: N passed, N failed"; exits 1 on any failure.
 """
@@ -223,7 +224,15 @@ def check_longpoll_release(s):
     st, d = s.json("/api/version")
     v = d["version"]
     pid = s.proc.pid
+    # Let threads of earlier checks finish first (a reading stable for 1 s).
+    t0 = time.time()
     base = server_threads(pid)
+    while time.time() - t0 < 15:
+        time.sleep(1.0)
+        now = server_threads(pid)
+        if now == base:
+            break
+        base = now
     socks = []
     for _ in range(100):
         c = socket.create_connection((s.host, s.port), timeout=5)
@@ -404,6 +413,31 @@ def check_rewrite(s, root):
     check(got is not None, "after a longer in-place rewrite only the new points are shown (%r)" % (values(),))
 
 
+def check_one_onset(s, nt, root):
+    """report and /api/overfit name the same onset step on the same curves."""
+    import math
+    import random
+    rnd = random.Random(7)
+    d = os.path.join(root, "onset")
+    os.makedirs(d)
+    pts = []
+    for i in range(1, 151):
+        tr = 2.0 * math.exp(-i / 30.0) + 0.1 + rnd.gauss(0, 0.01)
+        va = 2.0 * math.exp(-i / 30.0) + 0.3 + (0.004 * (i - 60) if i > 60 else 0) + rnd.gauss(0, 0.01)
+        pts += [(i, "loss/train", tr, 1000.0 + i), (i, "loss/val", va, 1000.0 + i)]
+    write_scalars(os.path.join(d, "events.out.tfevents.1.onset"), pts)
+    r = subprocess.run([nt, "report", d, "--json"], capture_output=True, text=True)
+    rep = [f["step"] for f in json.loads(r.stdout)["findings"] if f["kind"] == "overfitting"] if r.stdout else []
+
+    def api():
+        st, j = s.json("/api/overfit?" + q(run="root/onset"))
+        return [o["step"] for o in j["onsets"]] if st == 200 and j["onsets"] else None
+    got = wait_for(api, 10)
+    check(len(rep) == 1 and got == rep, "report and /api/overfit name the same onset step (%r and %r)" % (rep, got))
+    st, j = s.json("/api/overfit?" + q(run="root/onset"))
+    check(st == 200 and "smoothed" in j["onsets"][0]["detail"], "the onset's values are labelled as smoothed")
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: serve_fault_check.py BUILD_DIR")
@@ -437,7 +471,8 @@ def main():
         wait_for(lambda: s.get("/api/scalars?" + q(tag="nan/loss"))[0] == 200, 10)
         for fn, args in ((check_nan, (s,)), (check_small_requests, (s,)), (check_flood, (s,)),
                          (check_longpoll_release, (s,)), (check_symlink_race, (s, root, outside)),
-                         (check_rewrite, (s, root)), (check_hostile_files, (s, root, build))):
+                         (check_rewrite, (s, root)), (check_one_onset, (s, nt, root)),
+                         (check_hostile_files, (s, root, build))):
             try:
                 fn(*args)
             except Exception as e:  # a crash of one check is a failure, the others still run

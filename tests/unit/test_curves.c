@@ -173,6 +173,40 @@ static void test_overfitting_onset(void **state)
     assert_int_equal(found, 20);
 }
 
+/* The set analysis pairs loss/train with loss/val by itself and names the
+ * same onset as the pair analysis; a step logged twice keeps its last value. */
+static void test_analyze_set(void **state)
+{
+    (void)state;
+    rng = 1007;
+    curves c;
+    make_overfit(&c, 57, 0.03);
+    nt_series s[3] = {series("loss/train", c.steps, c.train, N), series("other", c.steps, c.train, N),
+                      series("loss/val", c.steps, c.val, N)};
+    nt_curve_pair pairs[3];
+    int n_pairs = 0;
+    assert_int_equal(nt_curve_find_pairs(s, 3, pairs, &n_pairs), NT_OK);
+    assert_int_equal(n_pairs, 1);
+    assert_int_equal(pairs[0].train, 0);
+    assert_int_equal(pairs[0].val, 2);
+    nt_curve_findings a, b;
+    nt_curve_findings_init(&a);
+    nt_curve_findings_init(&b);
+    assert_int_equal(nt_curve_analyze_set(s, 3, pairs, n_pairs, &a), NT_OK);
+    assert_int_equal(nt_curve_analyze_pair(&s[0], &s[2], NT_TAG_LOSS, &b), NT_OK);
+    int64_t sa = -1, sb = -2;
+    assert_int_equal(count_kind(&a, "overfitting", &sa, NULL), 1);
+    assert_int_equal(count_kind(&b, "overfitting", &sb, NULL), 1);
+    assert_int_equal(sa, sb);
+    nt_curve_findings_deinit(&a);
+    nt_curve_findings_deinit(&b);
+
+    int64_t steps[5] = {1, 2, 2, 3, 3}, os[5];
+    double vals[5] = {10, 20, 21, 30, 31}, ov[5];
+    assert_int_equal(nt_series_last_per_step(steps, vals, 5, os, ov), 3);
+    assert_true(os[1] == 2 && ov[1] == 21 && os[2] == 3 && ov[2] == 31);
+}
+
 static void test_healthy_runs_are_quiet(void **state)
 {
     (void)state;
@@ -366,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_smoothing_and_noise),
         cmocka_unit_test(test_tags),
         cmocka_unit_test(test_overfitting_onset),
+        cmocka_unit_test(test_analyze_set),
         cmocka_unit_test(test_healthy_runs_are_quiet),
         cmocka_unit_test(test_divergence),
         cmocka_unit_test(test_plateau_and_oscillation),

@@ -162,31 +162,6 @@ static void test_downsample(void **state)
     free(y);
 }
 
-static void test_overfit(void **state)
-{
-    (void)state;
-    int64_t s[40];
-    double tr[40], va[40], flat[40];
-    for (int i = 0; i < 40; i++) {
-        s[i] = i;
-        tr[i] = 1.0 / (1 + i);                       /* keeps falling */
-        va[i] = i < 15 ? 1.0 / (1 + i) : 1.0 / 16 + (i - 15) * 0.01; /* turns up after 15 */
-        flat[i] = 1.0 / (1 + i);
-    }
-    int64_t onset = -1;
-    assert_true(nt_overfit_onset(s, tr, 40, s, va, 40, true, 0.02, &onset));
-    assert_true(onset >= 14 && onset <= 18);
-    assert_false(nt_overfit_onset(s, tr, 40, s, flat, 40, true, 0.02, &onset));
-    /* Accuracy: higher is better, so a falling validation accuracy overfits. */
-    double atr[40], ava[40];
-    for (int i = 0; i < 40; i++) {
-        atr[i] = 1 - tr[i];
-        ava[i] = 1 - va[i];
-    }
-    assert_true(nt_overfit_onset(s, atr, 40, s, ava, 40, false, 0.02, &onset));
-    assert_false(nt_overfit_onset(s, tr, 3, s, va, 3, true, 0.02, &onset));
-}
-
 /* ---------------------------------------------------------------- JSON */
 
 static void test_json_sanitize(void **state)
@@ -516,7 +491,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_safe_path),      cmocka_unit_test(test_downsample),
-        cmocka_unit_test(test_overfit),        cmocka_unit_test(test_json_sanitize),
+        cmocka_unit_test(test_json_sanitize),
         cmocka_unit_test(test_index_and_api),  cmocka_unit_test(test_graphdef_json),
         cmocka_unit_test(test_http),           cmocka_unit_test(test_header_deadline),
     };
