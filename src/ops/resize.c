@@ -27,29 +27,10 @@
  */
 #include "ops/kernel.h"
 #include "ops/reduce_util.h"
+#include "ops/resize_impl.h"
 
 #include <math.h>
 #include <string.h>
-
-typedef enum { RS_NEAREST, RS_LINEAR, RS_CUBIC } rs_mode;
-typedef enum {
-    CT_HALF_PIXEL, CT_HALF_PIXEL_SYM, CT_PYTORCH_HALF_PIXEL, CT_ALIGN_CORNERS, CT_ASYMMETRIC,
-    CT_TF_CROP, CT_TF_HALF_PIXEL_NN
-} rs_ctm;
-typedef enum { NM_ROUND_FLOOR, NM_ROUND_CEIL, NM_FLOOR, NM_CEIL, NM_SIMPLE } rs_nearest;
-typedef enum { KA_STRETCH, KA_NOT_LARGER, KA_NOT_SMALLER } rs_policy;
-
-typedef struct rs_params {
-    rs_mode mode;
-    rs_ctm ctm;
-    rs_nearest nearest;
-    rs_policy policy;
-    double cubic_a, extrap;
-    bool exclude_outside, antialias;
-    int n_axes;
-    int64_t axes[NT_MAX_DIMS];
-    bool upsample;        /* the Upsample op (scales only) */
-} rs_params;
 
 /* Index of s in names[] or -1. */
 static int rs_pick(const char *s, const char *const *names, int n)
@@ -155,17 +136,6 @@ static void rs_inputs_get(const nt_kernel_ctx *ctx, const rs_params *p, rs_input
         in->roi = NULL;
 }
 
-/* The geometry of one call: per axis the output length, the scale used by
- * the coordinate transform, and the roi (start, end) in normalized units. */
-typedef struct rs_geom {
-    int rank;
-    int64_t in[NT_MAX_DIMS], out[NT_MAX_DIMS];
-    /* the output length align_corners and tf_crop_and_resize divide by: as
-     * in the reference, scale * in (not floored) when scales were given */
-    double out_f[NT_MAX_DIMS];
-    double scale[NT_MAX_DIMS], roi0[NT_MAX_DIMS], roi1[NT_MAX_DIMS];
-} rs_geom;
-
 /* Computes the output shape (and scales) from the scales or sizes data. */
 /* An output extent computed in double (scales, roi from the model): refused
  * unless finite and in range, so the conversion to int64 is defined. */
@@ -191,6 +161,7 @@ static nt_status rs_geometry(const nt_kernel_ctx *ctx, const rs_params *p, const
     for (int d = 0; d < r; d++) {
         g->in[d] = g->out[d] = x->dims[d];
         g->scale[d] = 1;
+        g->scale_f[d] = 1;
         g->roi0[d] = 0;
         g->roi1[d] = 1;
     }
@@ -210,6 +181,7 @@ static nt_status rs_geometry(const nt_kernel_ctx *ctx, const rs_params *p, const
             return nt_ctx_error(ctx, NT_ERR_SHAPE, "scales attribute has %d values for rank %d", n, r);
         for (int d = 0; d < r; d++) {
             g->scale[d] = sc[d];
+            g->scale_f[d] = sc[d];
             nt_status st = rs_extent(ctx, floor((double)g->in[d] * (double)sc[d]), &g->out[d]);
             if (st != NT_OK)
                 return st;
@@ -226,6 +198,7 @@ static nt_status rs_geometry(const nt_kernel_ctx *ctx, const rs_params *p, const
             if (!(s > 0))
                 return nt_ctx_error(ctx, NT_ERR_SHAPE, "scale %g must be positive", s);
             g->scale[d] = s;
+            g->scale_f[d] = (float)s;
             double roi = p->ctm == CT_TF_CROP ? g->roi1[d] - g->roi0[d] : 1.0;
             nt_status st = rs_extent(ctx, floor((double)g->in[d] * roi * s), &g->out[d]);
             if (st != NT_OK)
@@ -242,6 +215,7 @@ static nt_status rs_geometry(const nt_kernel_ctx *ctx, const rs_params *p, const
                 return nt_ctx_error(ctx, NT_ERR_SHAPE, "negative size %lld", (long long)sz[i]);
             g->out[d] = sz[i];
             g->scale[d] = g->in[d] ? (double)sz[i] / (double)g->in[d] : 1.0;
+            g->scale_f[d] = g->in[d] ? (float)sz[i] / (float)g->in[d] : 1.0f;
         }
         if (p->policy != KA_STRETCH) {
             double s = g->scale[axes[0]];
@@ -250,6 +224,7 @@ static nt_status rs_geometry(const nt_kernel_ctx *ctx, const rs_params *p, const
             for (int i = 0; i < na; i++) {
                 int d = (int)axes[i];
                 g->scale[d] = s;
+                g->scale_f[d] = (float)s;
                 nt_status st = rs_extent(ctx, s * (double)g->in[d] + 0.5, &g->out[d]);
                 if (st != NT_OK)
                     return st;
@@ -561,6 +536,9 @@ static nt_status rs_compute(nt_kernel_ctx *ctx)
         return NT_OK;
     if (nt_tensor_numel(x) == 0)
         return nt_ctx_error(ctx, NT_ERR_SHAPE, "cannot resize an empty input to a non-empty output");
+    bool done = false;
+    if ((s = nt_resize_ort(ctx, &p, &g, &done)) != NT_OK || done)
+        return s;
     rs_taps taps[NT_MAX_DIMS];
     memset(taps, 0, sizeof taps);
     for (int d = 0; d < r; d++)

@@ -45,6 +45,11 @@ else
     echo "== half-check skipped: needs onnxruntime-node and the ONNX node-test corpus ($corpus)"
 fi
 [ -f "$here/fuse_check.py" ] && run_check fuse-check /usr/bin/python3 "$here/fuse_check.py" "$nt"
+if [ -d "$here/../../bench/node_modules/onnxruntime-node" ]; then
+    run_check resize-check /usr/bin/python3 "$here/resize_check.py" "$nt"
+else
+    echo "== resize-check skipped: needs onnxruntime-node (scripts/setup.sh --test)"
+fi
 [ -f "$here/diff_check.py" ] && run_check diff-check /usr/bin/python3 "$here/diff_check.py" "$nt"
 [ -f "$here/graph_check.py" ] && run_check graph-check /usr/bin/python3 "$here/graph_check.py" "$nt"
 [ -f "$here/extract_check.py" ] && run_check extract-check /usr/bin/python3 "$here/extract_check.py" "$nt"
