@@ -26,6 +26,7 @@
 #include "ops/kernel.h"
 #include "ops/gemm_util.h"
 #include "ops/igemm.h"
+#include "ops/conv_geom.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -436,6 +437,44 @@ static nt_status dynq_infer(nt_kernel_ctx *ctx)
     return s;
 }
 
+/* *mn = min(*mn, x[i]) and *mx = max(*mx, x[i]) over x, NaNs skipped: 16
+ * running minima and maxima (so the loop vectorizes, compiled per CPU),
+ * then folded; the same result as one running pair in any order. */
+NT_CLONES NT_VECTORIZE static void dynq_range(const float *restrict x, int64_t n, float *mn, float *mx)
+{
+    float lo[16], hi[16];
+    for (int l = 0; l < 16; l++)
+        lo[l] = *mn, hi[l] = *mx;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int l = 0; l < 16; l++) {
+            lo[l] = x[i + l] < lo[l] ? x[i + l] : lo[l];
+            hi[l] = x[i + l] > hi[l] ? x[i + l] : hi[l];
+        }
+    for (; i < n; i++) {
+        lo[0] = x[i] < lo[0] ? x[i] : lo[0];
+        hi[0] = x[i] > hi[0] ? x[i] : hi[0];
+    }
+    for (int l = 0; l < 16; l++) {
+        *mn = lo[l] < *mn ? lo[l] : *mn;
+        *mx = hi[l] > *mx ? hi[l] : *mx;
+    }
+}
+
+/* y = saturate(rint(x / scale) + zp) onto [0, 255], NaN to 0: qt_sat's
+ * values in float (rounding a float to an integer is exact in float, and
+ * adding zp <= 255 only rounds beyond 2^24, which saturates either way). */
+NT_CLONES NT_VECTORIZE static void dynq_quantize(const float *restrict x, int64_t n, float scale, float zp,
+                                                 uint8_t *restrict y)
+{
+    for (int64_t i = 0; i < n; i++) {
+        float v = nearbyintf(x[i] / scale) + zp;
+        v = v > 0.0f ? v : 0.0f; /* NaN too */
+        v = v < 255.0f ? v : 255.0f;
+        y[i] = (uint8_t)(int32_t)v;
+    }
+}
+
 /* The range [min(0, min x), max(0, max x)] maps onto [0, 255]:
  * scale = (max - min) / 255, zp = saturate(rint(-min / scale)),
  * y = saturate(rint(x / scale) + zp), all in float32 as the spec's
@@ -447,18 +486,14 @@ static nt_status dynq_compute(nt_kernel_ctx *ctx)
     const float *xv = x->data;
     int64_t n = nt_tensor_numel(x);
     float mn = 0, mx = 0;
-    for (int64_t i = 0; i < n; i++) {
-        if (xv[i] < mn)
-            mn = xv[i];
-        if (xv[i] > mx)
-            mx = xv[i];
-    }
+    dynq_range(xv, n, &mn, &mx);
     float scale = (mx - mn) / 255.0f;
     /* an all-zero input has scale 0: every value quantizes to zp 0 */
     float zp = scale > 0 ? (float)qt_sat(-mn / scale, 0, 0, 255) : 0.0f;
-    if (y)
-        for (int64_t i = 0; i < n; i++)
-            ((uint8_t *)y->data)[i] = scale > 0 ? (uint8_t)qt_sat(xv[i] / scale, zp, 0, 255) : (uint8_t)zp;
+    if (y && scale > 0)
+        dynq_quantize(xv, n, scale, zp, y->data);
+    else if (y)
+        memset(y->data, (int)zp, (size_t)n);
     if (ys)
         *(float *)ys->data = scale;
     if (yz)

@@ -212,6 +212,53 @@ static void test_dynamic_quantize(void **st)
     free_all(in, 1);
 }
 
+/* A long x (vector body and tail) with NaN, infinities, exact ties at
+ * .5 steps and negative zeros against the spec's formula written out in
+ * double: saturate(round_half_even(x / scale) + zp), NaN to 0. */
+static void test_dynamic_quantize_long(void **st)
+{
+    (void)st;
+    const int64_t n = 1037;
+    float *x = malloc((size_t)n * sizeof *x);
+    fill(x, n, 77);
+    for (int64_t i = 0; i < n; i += 7)
+        x[i] = (float)(i % 41) * 0.25f - 3.0f; /* many exact multiples and ties */
+    x[5] = NAN;
+    x[100] = -0.0f;
+    x[n - 1] = 6.5f;
+    x[n - 2] = -4.0f;
+    int64_t dx[1] = {n};
+    nt_tensor *in[1] = {mkf(1, dx, x)};
+    tnode t;
+    tn_init(&t, "DynamicQuantizeLinear");
+    nt_tensor *out[3];
+    assert_int_equal(tn_run(&t, 11, 1, in, 3, out, NULL), NT_OK);
+    float mn = 0, mx = 0;
+    for (int64_t i = 0; i < n; i++) {
+        mn = x[i] < mn ? x[i] : mn;
+        mx = x[i] > mx ? x[i] : mx;
+    }
+    assert_true(mn == -4.0f && mx == 7.0f);
+    const float scale = (mx - mn) / 255.0f;
+    assert_true(*(float *)out[1]->data == scale);
+    const double zp = nearbyint((double)(-mn / scale));
+    assert_int_equal(*(uint8_t *)out[2]->data, (int)zp);
+    for (int64_t i = 0; i < n; i++) {
+        double v = nearbyint((double)(x[i] / scale)) + zp;
+        int want = isnan(v) ? 0 : v < 0 ? 0 : v > 255 ? 255 : (int)v;
+        if (((uint8_t *)out[0]->data)[i] != want)
+            fail_msg("x[%lld] = %g: got %d want %d", (long long)i, x[i], ((uint8_t *)out[0]->data)[i], want);
+    }
+    free_all(out, 3);
+    x[n - 3] = INFINITY; /* the range becomes infinite: scale inf, everything NaN or saturated */
+    memcpy(in[0]->data, x, (size_t)n * sizeof *x);
+    assert_int_equal(tn_run(&t, 11, 1, in, 3, out, NULL), NT_OK);
+    assert_true(isinf(*(float *)out[1]->data));
+    free_all(out, 3);
+    free_all(in, 1);
+    free(x);
+}
+
 /* The spec's uint8 example, then the same rows as a (2, 1, 4) batch
  * against a shared b (broadcast). */
 static void test_qlinear_matmul(void **st)
@@ -308,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_quantize_per_axis_and_blocked),
         cmocka_unit_test(test_dequantize),
         cmocka_unit_test(test_dynamic_quantize),
+        cmocka_unit_test(test_dynamic_quantize_long),
         cmocka_unit_test(test_qlinear_matmul),
         cmocka_unit_test(test_qlinear_matmul_per_channel),
         cmocka_unit_test(test_quant_declines),
