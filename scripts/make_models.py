@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""make_models.py OUTDIR [--only NAME,...] — exports the real models nntrace is
+"""make_models.py OUTDIR [--bench] [--only NAME,...] — exports the real models nntrace is
 tested and benchmarked on, with PyTorch's ONNX exporter (random weights with a
 fixed seed: nothing is downloaded), plus one input per model as .npy.
 
@@ -9,6 +9,11 @@ transformer encoder, an LSTM and a GRU tagger, a small OCR text detector
 batch and sequence dims, and one with an If subgraph (scripted control flow).
 Each NAME.onnx gets NAME.input.npy (and NAME.input1.npy... for more inputs).
 Opsets vary on purpose (9 to 17) to exercise version dispatch.
+
+These are the small test set `make check` uses.  --bench exports instead the
+large models `make bench` adds (ViT, BERT-size, LLaMA-style prefill and
+KV-cache step, a quantized CNN, EfficientNet, ConvNeXt, a 1024x1024 UNet):
+see bench_models.py.
 """
 import os
 import sys
@@ -18,9 +23,9 @@ import torch
 import torch.nn as nn
 
 
-def export(model, args, path, opset, names_in, names_out, dynamic_axes=None):
+def export(model, args, path, opset, names_in, names_out, dynamic_axes=None, grad=False):
     model.eval()
-    with torch.no_grad():
+    with torch.set_grad_enabled(grad):
         torch.onnx.export(model, args, path, opset_version=opset, input_names=names_in,
                           output_names=names_out, dynamic_axes=dynamic_axes, do_constant_folding=True)
 
@@ -128,6 +133,12 @@ def main():
     def save_input(name, arrays):
         for k, a in enumerate(arrays):
             np.save(os.path.join(out, f"{name}.input{'' if k == 0 else k}.npy"), a)
+
+    if "--bench" in sys.argv:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from bench_models import export_bench
+        export_bench(out, want, export, save_input)
+        return
 
     import torchvision.models as tvm
     img = rng.standard_normal((1, 3, 224, 224)).astype(np.float32)
