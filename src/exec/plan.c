@@ -265,7 +265,9 @@ static nt_status plan_lifetimes(const nt_graph *g, nt_plan *p)
 }
 
 /* Initializers as kernels may use them: data aligned to the element size.
- * Aligned ones stay in the map (no copy); misaligned ones are copied once. */
+ * Aligned ones stay in the map (no copy); misaligned ones are copied once,
+ * and the map's pages under them are given back, so that a weight is not
+ * resident twice (PyTorch exports leave most weights misaligned). */
 static nt_status plan_inits(nt_session *s, const nt_graph *g, nt_plan *p)
 {
     p->inits = nt_calloc((size_t)g->n_values + 1, sizeof *p->inits);
@@ -285,6 +287,7 @@ static nt_status plan_inits(nt_session *s, const nt_graph *g, nt_plan *p)
             if (!copy)
                 return nt_error(NT_ERR_NOMEM, "out of memory copying initializer '%s'", val->name);
             memcpy(copy, val->init->data, nbytes);
+            nt_model_drop_pages(s->model, val->init->data, nbytes);
             t->data = copy;
             t->capacity = nbytes;
             t->flags |= NT_TENSOR_OWNS_DATA;

@@ -141,6 +141,12 @@ struct nt_model {
     int n_subgraphs;            /* subgraphs at any depth */
 };
 
+/* Lets the kernel drop the resident pages of the model's file maps (the model
+ * and its external data) that lie wholly inside [p, p+n), once nntrace has its
+ * own copy of those bytes; anything else (a borrowed buffer) is left alone.
+ * The bytes stay readable: they fault back in from the file.  (onnx/mapping.c) */
+void nt_model_drop_pages(const nt_model *m, const void *p, size_t n);
+
 /* Lookups (linear or hashed; callers must not assume order of cost). */
 int nt_graph_find_value(const nt_graph *g, const char *name);   /* -1 if absent */
 const nt_attr *nt_node_attr(const nt_node *n, const char *name); /* NULL if absent */

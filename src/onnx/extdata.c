@@ -45,6 +45,15 @@ void nt_extdata_free(nt_model *m)
     m->ext = NULL;
 }
 
+bool nt_extdata_maps(const nt_model *m, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (const struct nt_extmap *e = m->ext; e; e = e->next)
+        if (e->map && b >= e->map && n <= e->len && (size_t)(b - e->map) <= e->len - n)
+            return true;
+    return false;
+}
+
 /* True if `loc` is a relative path without "." ".." games upward. */
 static bool location_is_confined(const char *loc)
 {

@@ -86,5 +86,7 @@ const char *nt_tproto_name(const nt_tproto *tp, nt_arena *arena);
 nt_status nt_extdata_resolve(nt_model *m, const nt_tproto *tp, nt_tensor *t);
 /* Unmaps everything nt_extdata_resolve mapped. */
 void nt_extdata_free(nt_model *m);
+/* True if [p, p+n) lies inside one of the model's external-data maps. */
+bool nt_extdata_maps(const nt_model *m, const void *p, size_t n);
 
 #endif /* NT_ONNX_TENSOR_H */
