@@ -347,8 +347,9 @@ static void gemm_range(void *arg, int64_t p0, int64_t p1)
 
 typedef struct out_job {
     const float *Mo, *bias;
-    float *y;                   /* one image (M, OH, OW) */
-    int64_t M, T, TH, TW, OH, OW;
+    float *y;                   /* the band's first output row of channel 0 */
+    int64_t M, T, TH, TW, OH, OW;   /* OH: output rows in the band */
+    int64_t ystride;            /* floats from one channel to the next (the image's OH * OW) */
     volatile int failed;        /* a worker ran out of memory */
 } out_job;
 
@@ -400,7 +401,7 @@ NT_CLONES NT_VECTORIZE static void output_range(void *arg, int64_t m0, int64_t m
     float *s = buf, *out = buf + 24 * T;
     for (int64_t m = m0; m < m1; m++) {
         const float bv = j->bias ? j->bias[m] : 0.0f;
-        float *ym = j->y + m * OH * OW;
+        float *ym = j->y + m * j->ystride;
         const float *mo = j->Mo + m * T;
         /* Columns: s[k][jj][q] = sum_i AT[k][i] * Mo[i*6+jj][q]. */
         for (int64_t jj = 0; jj < 6; jj++) {
@@ -434,7 +435,7 @@ NT_CLONES NT_VECTORIZE static void output2_range(void *arg, int64_t m0, int64_t 
     float s[2 * 4 * MAX_TW], out[2 * 2 * MAX_TW];
     for (int64_t m = m0; m < m1; m++) {
         const float bv = j->bias ? j->bias[m] : 0.0f;
-        float *ym = j->y + m * OH * OW;
+        float *ym = j->y + m * j->ystride;
         for (int64_t th = 0; th < j->TH; th++) {
             const float *mo = j->Mo + m * T + th * TW;
             for (int64_t jj = 0; jj < 4; jj++) {
@@ -464,6 +465,23 @@ NT_CLONES NT_VECTORIZE static void output2_range(void *arg, int64_t m0, int64_t 
     }
 }
 
+/* Workspace budget per node (V and Mo together) before the image is split
+ * into bands; a band is never less than one tile row nor, when the image has
+ * them, fewer than BAND_MIN_TILES tiles, so the GEMMs stay wide. */
+#define BAND_BYTES ((size_t)8 << 20)
+#define BAND_MIN_TILES 256
+
+/* Tile rows per band. */
+static int64_t band_rows(nt_sgemm_isa isa, int np, int64_t C, int64_t M, int tile, int64_t OH, int64_t TW)
+{
+    const int64_t TH = (OH + tile - 1) / tile;
+    /* bytes per tile row: V (packed, padded to the kernels' panels) and Mo */
+    const double row = (double)np * ((double)nt_sgemm_b_size(isa, C, TW) + (double)(M * TW)) * sizeof(float);
+    int64_t rows = (int64_t)((double)BAND_BYTES / row);
+    rows = NT_MAX(rows, (BAND_MIN_TILES + TW - 1) / TW);
+    return NT_MAX((int64_t)1, NT_MIN(rows, TH));
+}
+
 nt_status nt_wino_conv(nt_exec *exec, nt_wino **state, bool w_const, const nt_window *w, int64_t N, int64_t C,
                        int64_t M, const float *x, const float *wt, const float *bias, float *y)
 {
@@ -490,31 +508,44 @@ nt_status nt_wino_conv(nt_exec *exec, nt_wino **state, bool w_const, const nt_wi
         st->M = M;
         st->C = C;
     }
-    const int64_t OH = w->out[0], OW = w->out[1], TH = (OH + tile - 1) / tile, TW = (OW + tile - 1) / tile;
-    const int64_t T = TH * TW;
+    const int64_t OH = w->out[0], OW = w->out[1], TW = (OW + tile - 1) / tile;
+    /* The image is done in bands of tile rows so that the workspaces (V:
+     * np x C x T, Mo: np x M x T) are bounded instead of growing with the
+     * image: a 16-channel 512x512 map would need 75 MB of them at once.
+     * Each tile is transformed, multiplied and transformed back exactly as
+     * it would be in one pass, so the results do not depend on the bands. */
+    const int64_t band = band_rows(isa, np, C, M, tile, OH, TW);
     int nr;
     int64_t kc;
     nt_sgemm_b_layout(isa, C, &nr, &kc);
-    const int64_t Tpad = (T + nr - 1) / nr * nr, Vs = (int64_t)nt_sgemm_b_size(isa, C, T);
-    float *V = nt_scratch_get(&st->V, (size_t)(np * Vs) * sizeof(float));
-    float *Mo = nt_scratch_get(&st->Mo, (size_t)(np * M * T) * sizeof(float));
+    const int64_t Tmax = band * TW, Vmax = (int64_t)nt_sgemm_b_size(isa, C, Tmax);
+    float *V = nt_scratch_get(&st->V, (size_t)(np * Vmax) * sizeof(float));
+    float *Mo = nt_scratch_get(&st->Mo, (size_t)(np * M * Tmax) * sizeof(float));
     if (!V || !Mo)
-        return nt_error(NT_ERR_NOMEM, "winograd: no memory for %lld tiles", (long long)T);
+        return nt_error(NT_ERR_NOMEM, "winograd: no memory for %lld tiles", (long long)Tmax);
     const int64_t IN = w->in[0] * w->in[1];
-    for (int64_t n = 0; n < N; n++) {
-        in_job ij = {.x = x + n * C * IN, .w = w, .C = C, .TH = TH, .TW = TW, .T = T, .Tpad = Tpad, .kc = kc,
-                     .Vs = Vs, .nr = nr, .V = V};
-        nt_parallel_for(exec, C, 4, tile == 4 ? input_range : input2_range, &ij);
-        gemm_job gj = {.st = st, .V = V, .Mo = Mo, .T = T, .Vs = Vs};
-        if (!ij.failed)
-            nt_parallel_for(exec, np, 1, gemm_range, &gj);
-        if (ij.failed || gj.failed)
-            return nt_error(NT_ERR_NOMEM, "winograd: out of memory");
-        out_job oj = {.Mo = Mo, .bias = bias, .y = y + n * M * OH * OW, .M = M, .T = T, .TH = TH, .TW = TW,
-                      .OH = OH, .OW = OW};
-        nt_parallel_for(exec, M, 4, tile == 4 ? output_range : output2_range, &oj);
-        if (oj.failed)
-            return nt_error(NT_ERR_NOMEM, "winograd: out of memory");
-    }
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t r0 = 0; r0 < OH; r0 += band * tile) {
+            /* The band as a convolution of its own: output rows [r0, r0 + bh)
+             * of the same image, the top padding shifted by r0. */
+            nt_window wb = *w;
+            const int64_t bh = NT_MIN(band * tile, OH - r0), TH = (bh + tile - 1) / tile, T = TH * TW;
+            wb.out[0] = bh;
+            wb.pad_begin[0] = w->pad_begin[0] - r0;
+            const int64_t Tpad = (T + nr - 1) / nr * nr, Vs = (int64_t)nt_sgemm_b_size(isa, C, T);
+            in_job ij = {.x = x + n * C * IN, .w = &wb, .C = C, .TH = TH, .TW = TW, .T = T, .Tpad = Tpad,
+                         .kc = kc, .Vs = Vs, .nr = nr, .V = V};
+            nt_parallel_for(exec, C, 4, tile == 4 ? input_range : input2_range, &ij);
+            gemm_job gj = {.st = st, .V = V, .Mo = Mo, .T = T, .Vs = Vs};
+            if (!ij.failed)
+                nt_parallel_for(exec, np, 1, gemm_range, &gj);
+            if (ij.failed || gj.failed)
+                return nt_error(NT_ERR_NOMEM, "winograd: out of memory");
+            out_job oj = {.Mo = Mo, .bias = bias, .y = y + n * M * OH * OW + r0 * OW, .M = M, .T = T, .TH = TH,
+                          .TW = TW, .OH = bh, .OW = OW, .ystride = OH * OW};
+            nt_parallel_for(exec, M, 4, tile == 4 ? output_range : output2_range, &oj);
+            if (oj.failed)
+                return nt_error(NT_ERR_NOMEM, "winograd: out of memory");
+        }
     return NT_OK;
 }
