@@ -286,8 +286,7 @@ static nt_status plan_inits(nt_session *s, const nt_graph *g, nt_plan *p)
             void *copy = nt_aligned_alloc(nbytes);
             if (!copy)
                 return nt_error(NT_ERR_NOMEM, "out of memory copying initializer '%s'", val->name);
-            memcpy(copy, val->init->data, nbytes);
-            nt_model_drop_pages(s->model, val->init->data, nbytes);
+            nt_model_copy_out(s->model, copy, val->init->data, nbytes);
             t->data = copy;
             t->capacity = nbytes;
             t->flags |= NT_TENSOR_OWNS_DATA;

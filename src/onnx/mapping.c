@@ -6,6 +6,7 @@
  */
 #include "onnx/onnx_tensor.h"
 
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -14,15 +15,15 @@ static bool inside(const uint8_t *map, size_t len, const uint8_t *p, size_t n)
     return map && p >= map && n <= len && (size_t)(p - map) <= len - n;
 }
 
-void nt_model_drop_pages(const nt_model *m, const void *data, size_t n)
+/* Only file maps: dropping pages of a borrowed buffer (nt_model_load_buffer)
+ * would zero the caller's memory. */
+static bool file_mapped(const nt_model *m, const uint8_t *p, size_t n)
 {
-    const uint8_t *p = data;
-    if (!m || !p || n == 0)
-        return;
-    /* Only file maps: dropping pages of a borrowed buffer (nt_model_load_buffer)
-     * would zero the caller's memory. */
-    if (!(m->map_is_mmap && inside(m->map, m->map_len, p, n)) && !nt_extdata_maps(m, p, n))
-        return;
+    return (m->map_is_mmap && inside(m->map, m->map_len, p, n)) || nt_extdata_maps(m, p, n);
+}
+
+static void drop(const uint8_t *p, size_t n)
+{
     long ps = sysconf(_SC_PAGESIZE);
     if (ps <= 0)
         return;
@@ -33,4 +34,22 @@ void nt_model_drop_pages(const nt_model *m, const void *data, size_t n)
      * in from the file, so this only lowers the resident size. */
     if (hi > lo)
         (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
+void nt_model_copy_out(const nt_model *m, void *dst, const void *src, size_t n)
+{
+    const uint8_t *p = src;
+    if (!m || !p || n == 0 || !file_mapped(m, p, n)) {
+        if (n)
+            memcpy(dst, src, n);
+        return;
+    }
+    /* In steps, each step's pages dropped once copied: the peak holds the copy
+     * and one step of the map, not the whole tensor twice. */
+    const size_t step = (size_t)4 << 20;
+    for (size_t off = 0; off < n; off += step) {
+        size_t k = NT_MIN(step, n - off);
+        memcpy((uint8_t *)dst + off, p + off, k);
+        drop(p + off, k);
+    }
 }
