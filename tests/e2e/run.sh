@@ -60,6 +60,7 @@ run_check many-bodies /usr/bin/python3 "$here/many_bodies_check.py" "$nt"
 run_check install sh "$here/install_check.sh" "$build"
 [ -f "$here/serve_check.py" ] && run_check serve-check /usr/bin/python3 "$here/serve_check.py" "$build"
 [ -f "$here/serve_fault_check.py" ] && run_check serve-fault-check /usr/bin/python3 "$here/serve_fault_check.py" "$build"
+[ -f "$here/memory_check.py" ] && run_check memory-check /usr/bin/python3 "$here/memory_check.py" "$nt"
 if [ -x /usr/bin/chromium ] && [ -d "$here/browser/node_modules/playwright-core" ]; then
     run_check browser node "$here/browser/dashboard.test.js" "$build"
 else
