@@ -238,6 +238,11 @@ NT_API void nt_session_free(nt_session *s);
 
 /* Binds a graph input by name (copied into the session). */
 NT_API nt_status nt_session_set_input(nt_session *s, const char *name, const nt_tensor *t);
+/* Binds a graph input without a copy: the session reads t->data (never
+ * writes it) until another tensor is bound to that input or the session is
+ * freed; the caller keeps the memory alive and unchanged meanwhile.  The
+ * same checks of name, dtype and shape as nt_session_set_input. */
+NT_API nt_status nt_session_bind_input(nt_session *s, const char *name, const nt_tensor *t);
 NT_API nt_status nt_session_add_tracer(nt_session *s, const nt_tracer *tracer);
 /* Runs from the start, or resumes a paused run. */
 NT_API nt_status nt_session_run(nt_session *s);
@@ -268,6 +273,12 @@ NT_API nt_status nt_writer_histogram(nt_writer *w, const char *tag, int64_t step
 NT_API nt_status nt_writer_image(nt_writer *w, const char *tag, int64_t step, const uint8_t *pixels,
                           int height, int width, int channels);
 NT_API nt_status nt_writer_text(nt_writer *w, const char *tag, int64_t step, const char *text);
+/* The wall time (seconds since the epoch) of the records appended next, as
+ * TensorBoard's walltime argument; 0 goes back to the clock. */
+NT_API void nt_writer_set_walltime(nt_writer *w, double seconds);
+/* Writes the model's graph (with its If/Loop/Scan bodies where the library
+ * draws them) as a GraphDef: TensorBoard's Graphs tab shows it. */
+NT_API nt_status nt_writer_graph(nt_writer *w, const nt_model *m);
 NT_API nt_status nt_writer_flush(nt_writer *w);
 /* Flushes and closes; returns the first write error seen, if any. */
 NT_API nt_status nt_writer_close(nt_writer *w);

@@ -118,7 +118,8 @@ static int find_input(const nt_graph *g, const char *name)
     return v;
 }
 
-nt_status nt_session_set_input(nt_session *s, const char *name, const nt_tensor *t)
+/* The checks of an input binding; the value index in *v. */
+static nt_status check_binding(nt_session *s, const char *name, const nt_tensor *t, int *v_out)
 {
     const nt_graph *g = s->model->graph;
     int v = find_input(g, name);
@@ -147,12 +148,42 @@ nt_status nt_session_set_input(nt_session *s, const char *name, const nt_tensor 
         if (!ok)
             return nt_error(NT_ERR_SHAPE, "input '%s': expected shape %s, given %s", name, want, got);
     }
-    nt_tensor *copy;
-    nt_status st = nt_tensor_clone(t, &copy);
+    *v_out = v;
+    return NT_OK;
+}
+
+nt_status nt_session_set_input(nt_session *s, const char *name, const nt_tensor *t)
+{
+    int v;
+    nt_status st = check_binding(s, name, t, &v);
     if (st != NT_OK)
+        return st;
+    nt_tensor *copy;
+    if ((st = nt_tensor_clone(t, &copy)) != NT_OK)
         return st;
     nt_tensor_free(s->bound[v]);
     s->bound[v] = copy;
+    return NT_OK;
+}
+
+nt_status nt_session_bind_input(nt_session *s, const char *name, const nt_tensor *t)
+{
+    int v;
+    nt_status st = check_binding(s, name, t, &v);
+    if (st != NT_OK)
+        return st;
+    if (!t->data && nt_tensor_nbytes(t) > 0)
+        return nt_error(NT_ERR_INVALID_ARG, "input '%s': no data", name);
+    /* A struct of our own that borrows the caller's data (no OWNS flag, so
+     * nt_tensor_free releases only the struct).  Kernels never write into
+     * their inputs, so the caller's memory is only read. */
+    nt_tensor *view = nt_malloc(sizeof *view);
+    if (!view)
+        return NT_ERR_NOMEM;
+    *view = *t;
+    view->flags &= ~(unsigned)NT_TENSOR_OWNS_DATA;
+    nt_tensor_free(s->bound[v]);
+    s->bound[v] = view;
     return NT_OK;
 }
 

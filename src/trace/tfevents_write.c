@@ -50,6 +50,7 @@ struct nt_writer {
     uint64_t file_len;        /* bytes of complete records in the file */
     nt_status err;            /* first error; sticky */
     char errmsg[512];
+    double walltime;          /* > 0: the wall_time of the records appended next */
 };
 
 static atomic_int writer_counter;
@@ -200,6 +201,9 @@ static void frame_finish(nt_writer *w, size_t start, size_t data_len)
     w->pending++;
 }
 
+/* The wall_time written into a record: the clock, unless the caller set one. */
+static double record_time(const nt_writer *w, double now) { return w->walltime > 0 ? w->walltime : now; }
+
 /* Appends one Event made of the head fields and n byte ranges (mutex held). */
 static void writer_append(nt_writer *w, int64_t step, const void *const *parts, const size_t *lens, int n)
 {
@@ -210,7 +214,7 @@ static void writer_append(nt_writer *w, int64_t step, const void *const *parts, 
     if (!writer_reserve(w, data_len + 16))
         return;
     size_t start = w->len;
-    uint8_t *p = put_event_head(w->buf + start + 12, now, step);
+    uint8_t *p = put_event_head(w->buf + start + 12, record_time(w, now), step);
     for (int i = 0; i < n; i++) {
         if (lens[i])
             memcpy(p, parts[i], lens[i]);
@@ -423,7 +427,7 @@ nt_status nt_writer_scalar(nt_writer *w, const char *tag, int64_t step, double v
     if (w->err == NT_OK && writer_reserve(w, data_len + 16)) {
         double now = wall_seconds();
         size_t start = w->len;
-        uint8_t *p = put_event_head(w->buf + start + 12, now, step);
+        uint8_t *p = put_event_head(w->buf + start + 12, record_time(w, now), step);
         *p++ = 0x2a;
         p = put_varint(p, summary_len);
         *p++ = 0x0a;
@@ -473,4 +477,13 @@ nt_status nt_writer_close(nt_writer *w)
     free(w->path);
     free(w);
     return s;
+}
+
+void nt_writer_set_walltime(nt_writer *w, double seconds)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->walltime = seconds > 0 && seconds < 1e15 ? seconds : 0;
+    pthread_mutex_unlock(&w->mu);
 }
