@@ -52,7 +52,7 @@ EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 CORPUS   ?= ../shared/onnx-node-tests
 
-.PHONY: all lib check unit conformance conformance-update e2e examples bench fuzz fuzz-ci clean layers install uninstall
+.PHONY: all lib check unit conformance conformance-update e2e examples bench fuzz fuzz-ci clean layers install uninstall python-check
 all: $(BUILD)/nntrace $(BUILD)/libnntrace.a $(BUILD)/libnntrace.so
 
 lib: $(BUILD)/libnntrace.a $(BUILD)/libnntrace.so
@@ -133,7 +133,13 @@ conformance: $(BUILD)/tests/conformance
 e2e: all examples
 	@NT_CORPUS=$(CORPUS) sh tests/e2e/run.sh $(BUILD)
 
+# The Python tests run after e2e, which exports the models they use.
 check: layers all unit conformance e2e
+	@$(MAKE) --no-print-directory python-check
+
+# The Python package's tests (pytest in .venv, made by scripts/setup.sh --test).
+python-check: all
+	@sh tests/python/run.sh $(BUILD)
 
 layers:
 	@sh scripts/check_layers.sh src
@@ -179,7 +185,7 @@ fuzz-ci: $(FUZZ_BIN)
 -include $(FUZZ_LIB_OBJ:.o=.d)
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-python
 
 # ---- install (PREFIX=/usr/local; DESTDIR for staging)
 PREFIX ?= /usr/local

@@ -27,7 +27,8 @@ pkgs="build-essential pkg-config libopenblas-dev zlib1g-dev libpng-dev libmicroh
 # npm installs the dashboard's chart library at build time (web/package.json)
 command -v npm >/dev/null || pkgs="$pkgs nodejs npm"
 if [ $test_deps = 1 ]; then
-    pkgs="$pkgs clang libclang-rt-14-dev protobuf-compiler python3-numpy python3-onnx chromium graphviz python3-sklearn"
+    pkgs="$pkgs clang libclang-rt-14-dev protobuf-compiler python3-numpy python3-onnx chromium graphviz python3-sklearn
+          python3-dev python3-venv python3-pip"
 fi
 if [ $test_deps = 1 ] || [ $bench_deps = 1 ]; then
     pkgs="$pkgs python3-numpy python3-onnx python3-torch python3-torchvision"
@@ -56,6 +57,15 @@ if [ $test_deps = 1 ]; then
     # playwright-core drives Debian's Chromium in the dashboard's browser tests
     if [ ! -d tests/e2e/browser/node_modules/playwright-core ]; then
         (cd tests/e2e/browser && npm install --no-audit --no-fund --ignore-scripts --loglevel=error)
+    fi
+fi
+if [ $test_deps = 1 ]; then
+    # The Python package's tests: a venv over Debian's python3 (it keeps
+    # Debian's torch, numpy and onnx) with pytest, TensorBoard (interop),
+    # ONNX Runtime (reference) and the build tools from the package index.
+    if [ ! -x .venv/bin/pytest ] || [ ! -x .venv/bin/tensorboard ]; then
+        /usr/bin/python3 -m venv --system-site-packages .venv
+        .venv/bin/pip install -q --disable-pip-version-check pytest tensorboard onnxruntime build setuptools wheel
     fi
 fi
 echo "setup: done"

@@ -1,0 +1,26 @@
+"""Shared fixtures of the Python package's tests (run by `make python-check`,
+part of `make check`, with the project's venv: scripts/setup.sh --test)."""
+import os
+import pathlib
+
+import numpy as np
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def demo():
+    d = ROOT / "examples" / "demo"
+    return {"model": str(d / "model.onnx"), "x": np.load(d / "digit.npy"),
+            "data": str(d / "data.npy"), "labels": str(d / "labels.npy")}
+
+
+@pytest.fixture(scope="session")
+def models_dir():
+    """The models scripts/make_models.py exports into BUILD/models (make e2e
+    or make bench make them); NT_MODELS overrides."""
+    d = pathlib.Path(os.environ.get("NT_MODELS", ROOT / "build" / "models"))
+    if not (d / "resnet18.onnx").exists():
+        pytest.skip(f"no exported models in {d} (make e2e exports them)")
+    return d
