@@ -102,6 +102,7 @@ int nt_cli_trace_start(nt_cli_trace *t, const nt_model *m, nt_session *s, bool w
         cfg.out = t->reports_to_stderr ? stderr : stdout;
         cfg.dump_inputs = t->dump_inputs;
         cfg.exact_hist = t->exact_hist;
+        cfg.warmup_runs = t->warmup_runs;
         cfg.dump_limit = t->dump_limit;
         cfg.rundir = t->rd;
         nt_status st = nt_trace_obj_new(kinds[k], &cfg, &t->objs[k]);

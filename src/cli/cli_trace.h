@@ -32,6 +32,7 @@ typedef struct nt_cli_trace {
     /* what run.json says while the run is going (set before nt_cli_trace_start) */
     const char *command, *model_path, *cmdline;
     int threads;
+    int warmup_runs;              /* untraced runs done before the tracers start */
     /* set up by nt_cli_trace_start */
     nt_rundir *rd;
     nt_trace_obj *objs[4];

@@ -25,6 +25,7 @@ const char nt_usage_run[] =
     "  -o OUTDIR          write each graph output to OUTDIR/<name>.npy (name sanitized:\n"
     "                     characters outside [A-Za-z0-9_.-] become '_')\n"
     "  --repeat N         after one warm-up run, run N times and report the median time\n"
+    "                     (--trace profile warms up first even without --repeat)\n"
     "  --json             print {\"outputs\": [...], \"median_ms\", \"min_ms\", \"runs\"}\n"
     "  -v                 print the first values of each output (and traced tensor)\n"
     "  --compare DIR      compare every node output with reference tensors in DIR (a run\n"
@@ -238,8 +239,12 @@ int nt_cmd_run(int argc, char **argv)
     double median = 0, min_ms = 0, total_ms = 0;
     int runs = 0;
     nt_status st = NT_OK;
-    if (o.repeat > 0) /* warm-up (untraced): first touch of buffers and caches */
+    /* warm-up (untraced): first touch of buffers and caches; a profile
+     * measures warm runs even without --repeat */
+    if (o.repeat > 0 || (o.trace.enabled[3] && !o.data)) {
         st = nt_session_run(s);
+        o.trace.warmup_runs = 1;
+    }
     o.trace.command = "run";
     o.trace.model_path = o.model;
     o.trace.cmdline = o.cmdline;

@@ -2,7 +2,10 @@
  * tracer_profile.c — `--trace profile`: per-node kernel time as Chrome trace
  * JSON (DIR/profile.json: one complete "X" event per node with op, shapes,
  * bytes and a FLOP estimate in args; open it in Perfetto or
- * chrome://tracing) and a text table of time by op type.
+ * chrome://tracing) and two text tables: time by op type, and the top
+ * nodes with their share and, where the FLOPs are known (Conv, MatMul,
+ * Gemm), GFLOP/s.  Times per run are means over the runs profiled, and
+ * labelled so; the kernel total per run also gets its median.
  */
 #include "trace/tracers.h"
 
@@ -10,12 +13,19 @@
 #include <string.h>
 
 #define MAX_EVENTS 2000000
+#define TOP_NODES 10
 
 typedef struct op_total {
     char *op;
     double ms, flops;
     int64_t calls;
 } op_total;
+
+typedef struct node_total {
+    const char *name, *op;  /* borrowed from the model (they outlive the tracer's finish) */
+    double ms, flops;
+    int64_t calls;
+} node_total;
 
 typedef struct profile_tracer {
     nt_trace_obj base;
@@ -28,7 +38,36 @@ typedef struct profile_tracer {
     int n_ops, cap_ops;
     double total_ms;
     bool dropped;
+    node_total *nodes;      /* top-level nodes by index */
+    int n_nodes;
+    double *run_ms;         /* kernel time of each run (for the median) */
+    int cap_runs;
+    double run_start_total; /* total_ms when the current run began */
 } profile_tracer;
+
+/* Whether the op's FLOP count is a real one (multiply-adds), not the one
+ * per output element nt_node_flops assumes for other ops. */
+static bool flops_known(const char *op)
+{
+    return strcmp(op, "Conv") == 0 || strcmp(op, "ConvTranspose") == 0 || strcmp(op, "MatMul") == 0 ||
+           strcmp(op, "Gemm") == 0;
+}
+
+/* Closes the previous run's kernel total. */
+static void end_run_total(profile_tracer *p)
+{
+    if (p->run == 0)
+        return;
+    if (p->run > p->cap_runs) {
+        int cap = p->cap_runs ? 2 * p->cap_runs : 64;
+        double *r = realloc(p->run_ms, (size_t)cap * sizeof *r);
+        if (!r)
+            return;
+        p->run_ms = r;
+        p->cap_runs = cap;
+    }
+    p->run_ms[p->run - 1] = p->total_ms - p->run_start_total;
+}
 
 static bool profile_wants(void *user, const nt_node_view *v)
 {
@@ -39,6 +78,9 @@ static bool profile_wants(void *user, const nt_node_view *v)
 static nt_action profile_run_begin(void *user, nt_session *s)
 {
     profile_tracer *p = user;
+    (void)s;
+    end_run_total(p);
+    p->run_start_total = p->total_ms;
     if (p->run++ == 0)
         p->t0 = nt_now_ms();
     return NT_ACTION_CONTINUE;
@@ -94,6 +136,25 @@ static nt_action profile_node_end(void *user, nt_session *s, const nt_node_view 
         e->calls++;
         p->total_ms += v->elapsed_ms;
     }
+    if (v->depth == 0 && v->index >= 0) {
+        if (v->index >= p->n_nodes) {
+            int n = v->index + 1 > 2 * p->n_nodes ? v->index + 1 : 2 * p->n_nodes;
+            node_total *nn = realloc(p->nodes, (size_t)n * sizeof *nn);
+            if (nn) {
+                memset(nn + p->n_nodes, 0, (size_t)(n - p->n_nodes) * sizeof *nn);
+                p->nodes = nn;
+                p->n_nodes = n;
+            }
+        }
+        if (v->index < p->n_nodes) {
+            node_total *nt = &p->nodes[v->index];
+            nt->name = v->name;
+            nt->op = v->op_type;
+            nt->ms += v->elapsed_ms;
+            nt->flops += flops;
+            nt->calls++;
+        }
+    }
     if (p->n_events >= MAX_EVENTS) {
         p->dropped = true;
         return NT_ACTION_CONTINUE;
@@ -126,6 +187,42 @@ static int cmp_ms_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : strcmp(((const op_total *)a)->op, ((const op_total *)b)->op);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_node_desc(const void *a, const void *b)
+{
+    const node_total *x = *(node_total *const *)a, *y = *(node_total *const *)b;
+    return x->ms < y->ms ? 1 : x->ms > y->ms ? -1 : strcmp(x->name, y->name);
+}
+
+/* The TOP_NODES nodes that took the most time. */
+static void print_top_nodes(profile_tracer *p, FILE *f)
+{
+    node_total **v = malloc((size_t)(p->n_nodes ? p->n_nodes : 1) * sizeof *v);
+    if (!v)
+        return;
+    int n = 0;
+    for (int i = 0; i < p->n_nodes; i++)
+        if (p->nodes[i].calls)
+            v[n++] = &p->nodes[i];
+    qsort(v, (size_t)n, sizeof *v, cmp_node_desc);
+    fprintf(f, "top %d nodes by time:\n%-40s %-16s %14s %7s %10s\n", n < TOP_NODES ? n : TOP_NODES, "node", "op",
+            "mean ms/run", "share", "GFLOP/s");
+    for (int i = 0; i < n && i < TOP_NODES; i++) {
+        const node_total *e = v[i];
+        char gf[32] = "-";
+        if (flops_known(e->op) && e->ms > 0)
+            snprintf(gf, sizeof gf, "%.2f", e->flops / (e->ms * 1e6));
+        fprintf(f, "%-40s %-16s %14.3f %6.1f%% %10s\n", e->name, e->op, p->run ? e->ms / p->run : 0.0,
+                p->total_ms > 0 ? 100.0 * e->ms / p->total_ms : 0.0, gf);
+    }
+    free(v);
+}
+
 static nt_status profile_finish(nt_trace_obj *self, nt_rundir *rd)
 {
     profile_tracer *p = (profile_tracer *)self;
@@ -143,19 +240,33 @@ static nt_status profile_finish(nt_trace_obj *self, nt_rundir *rd)
     }
     if (st != NT_OK || p->cfg.quiet)
         return st;
+    end_run_total(p);
     FILE *f = p->cfg.out ? p->cfg.out : stdout;
     qsort(p->ops, (size_t)p->n_ops, sizeof *p->ops, cmp_ms_desc);
-    fprintf(f, "profile: %d run%s, %.3f ms in kernels per run\n", p->run, p->run == 1 ? "" : "s",
-            p->run ? p->total_ms / p->run : 0.0);
-    fprintf(f, "%-24s %8s %12s %12s %7s %10s\n", "op", "calls", "total ms", "ms/run", "%", "GFLOP/s");
+    double median = 0;
+    if (p->run > 0 && p->run <= p->cap_runs) {
+        qsort(p->run_ms, (size_t)p->run, sizeof *p->run_ms, cmp_double);
+        median = p->run % 2 ? p->run_ms[p->run / 2] : 0.5 * (p->run_ms[p->run / 2 - 1] + p->run_ms[p->run / 2]);
+    }
+    if (p->cfg.warmup_runs > 0)
+        fprintf(f, "profile: %d warm run%s measured (after %d untraced warm-up run%s)", p->run, p->run == 1 ? "" : "s",
+                p->cfg.warmup_runs, p->cfg.warmup_runs == 1 ? "" : "s");
+    else
+        fprintf(f, "profile: %d run%s measured (no warm-up: the first includes first-touch costs)", p->run,
+                p->run == 1 ? "" : "s");
+    fprintf(f, "; kernel time per run: mean %.3f ms, median %.3f ms\n", p->run ? p->total_ms / p->run : 0.0, median);
+    fprintf(f, "%-24s %8s %12s %14s %7s %10s\n", "op", "calls", "total ms", "mean ms/run", "share", "GFLOP/s");
     for (int i = 0; i < p->n_ops; i++) {
         const op_total *e = &p->ops[i];
         if (e->calls == 0)
             continue;
-        fprintf(f, "%-24s %8lld %12.3f %12.3f %6.1f%% %10.2f\n", e->op, (long long)e->calls, e->ms,
-                p->run ? e->ms / p->run : 0.0, p->total_ms > 0 ? 100.0 * e->ms / p->total_ms : 0.0,
-                e->ms > 0 ? e->flops / (e->ms * 1e6) : 0.0);
+        char gf[32] = "-";
+        if (flops_known(e->op) && e->ms > 0)
+            snprintf(gf, sizeof gf, "%.2f", e->flops / (e->ms * 1e6));
+        fprintf(f, "%-24s %8lld %12.3f %14.3f %6.1f%% %10s\n", e->op, (long long)e->calls, e->ms,
+                p->run ? e->ms / p->run : 0.0, p->total_ms > 0 ? 100.0 * e->ms / p->total_ms : 0.0, gf);
     }
+    print_top_nodes(p, f);
     if (path[0])
         fprintf(f, "profile: Chrome trace written to %s%s\n", path,
                 p->dropped ? " (event cap reached; later events dropped)" : "");
@@ -168,6 +279,8 @@ static void profile_destroy(nt_trace_obj *self)
     for (int i = 0; i < p->n_ops; i++)
         free(p->ops[i].op);
     free(p->ops);
+    free(p->nodes);
+    free(p->run_ms);
     nt_buf_deinit(&p->events);
     free(p);
 }

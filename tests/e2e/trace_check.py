@@ -97,6 +97,31 @@ def filter_patterns(nt, tmp):
           and "/[12]/*" not in r.stderr, f"unmatched filters are named on stderr: {r.stderr!r}")
 
 
+def profile_report(nt, tmp):
+    """--trace profile without --repeat measures a warm run and says so;
+    mean and median are labelled; a per-node top table gives share and
+    GFLOP/s for the ops whose FLOPs are known (Conv, Gemm), '-' otherwise."""
+    rd = os.path.join(tmp, "prof")
+    r = run([nt, "run", os.path.join(DEMO, "model.onnx"), "-i", os.path.join(DEMO, "digit.npy"), "--trace",
+             "profile", "--run-dir", rd])
+    out = r.stdout
+    check(r.returncode == 0 and "1 warm run measured (after 1 untraced warm-up run)" in out,
+          f"profile without --repeat measures a warm run and says so: {out[:300]!r}")
+    check("mean" in out and "median" in out and "mean ms/run" in out, "profile labels mean and median")
+    lines = out.splitlines()
+    top = [i for i, l in enumerate(lines) if l.startswith("top ") and "nodes by time" in l]
+    check(len(top) == 1, "profile prints a per-node top table")
+    if top:
+        rows = [l.split() for l in lines[top[0] + 2:top[0] + 2 + 8]]
+        check(len(rows) == 8 and all(len(x) == 5 and x[3].endswith("%") for x in rows), f"top table rows: {rows}")
+        shares = sum(float(x[3][:-1]) for x in rows)
+        check(abs(shares - 100) < 1.0, f"the 8 nodes' shares add up to 100 % ({shares})")
+        check(all((x[4] != "-") == (x[1] in ("Conv", "Gemm")) for x in rows),
+              "GFLOP/s only for Conv and Gemm nodes")
+    ev = [e for e in json.load(open(os.path.join(rd, "profile.json")))["traceEvents"] if e.get("ph") == "X"]
+    check(len(ev) == 8 and all(e["args"]["run"] == 0 for e in ev), "profile.json holds the one profiled run")
+
+
 def same_stats_every_way(nt, tmp, model, x, what, repeat=1):
     """Runs --trace stats on one thread (background scans), on one thread
     with NNTRACE_STATS_INLINE=1 and on two threads; the three stats.jsonl
@@ -268,6 +293,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         stats_vs_dump(nt, tmp)
         filter_patterns(nt, tmp)
+        profile_report(nt, tmp)
         big_tensors(nt, tmp)
         loop_model(nt, tmp)
         intermediates_vs_ort(nt, tmp, os.path.join(DEMO, "model.onnx"), [os.path.join(DEMO, "digit.npy")])
