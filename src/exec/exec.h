@@ -58,6 +58,8 @@ struct nt_frame {
     nt_tensor **vals;            /* per value: the live tensor or NULL */
     nt_tensor *store;            /* per value: storage for produced tensors */
     int *uses_left;              /* per value: consumers still to run */
+    nt_tensor **io;              /* a node's input then output pointers: 2 * n_io slots */
+    int n_io;                    /* max(64, the graph's largest input or output count) */
 };
 
 /* What a kernel's ctx->exec points at while a frame runs. */

@@ -339,19 +339,42 @@ static bool shape_known(const nt_tensor *t)
     return t->ndim >= 0 && nt_tensor_numel(t) >= 0;
 }
 
+static nt_status infer_node_with(nt_session *s, nt_plan *p, nt_plan_node *pn, nt_buf *unsup, int *n_unsup,
+                                 nt_tensor **in, nt_tensor **out, nt_tensor *scratch_out);
+
 /* Static inference (and folding) of one node; never fails the plan except on
  * NT_ERR_UNSUPPORTED (recorded) and out-of-memory. */
 static nt_status infer_node(nt_session *s, nt_plan *p, nt_plan_node *pn, nt_buf *unsup, int *n_unsup)
 {
     const nt_node *n = pn->node;
-    const nt_graph *g = p->graph;
-    /* Zeroed: a kernel reading past its node's inputs finds NULL, not garbage. */
-    nt_tensor *in[64] = {0}, *out[64] = {0};
-    nt_tensor scratch_out[64];
-    if (n->n_in > 64 || n->n_out > 64) {
-        add_unsupported(unsup, n_unsup, "%s at node '%s': more than 64 inputs or outputs", n->op_type, n->name);
-        return NT_OK;
+    /* Zeroed: a kernel reading past its node's inputs finds NULL, not garbage.
+     * Nodes with more inputs or outputs (Concat of hundreds) get heap arrays
+     * of their own size, never fewer than the 64 slots a kernel may read. */
+    enum { SMALL = 64 };
+    nt_tensor *in_small[SMALL] = {0}, *out_small[SMALL] = {0};
+    nt_tensor scratch_small[SMALL];
+    nt_tensor **in = in_small, **out = out_small, *scratch_out = scratch_small;
+    void *big = NULL;
+    if (n->n_in > SMALL || n->n_out > SMALL) {
+        size_t ni = (size_t)NT_MAX(n->n_in, SMALL), no = (size_t)NT_MAX(n->n_out, SMALL);
+        size_t bytes = (ni + no) * sizeof(nt_tensor *) + no * sizeof(nt_tensor);
+        big = nt_calloc(1, bytes);
+        if (!big)
+            return NT_ERR_NOMEM;
+        in = big;
+        out = in + ni;
+        scratch_out = (nt_tensor *)(out + no);
     }
+    nt_status st = infer_node_with(s, p, pn, unsup, n_unsup, in, out, scratch_out);
+    free(big);
+    return st;
+}
+
+static nt_status infer_node_with(nt_session *s, nt_plan *p, nt_plan_node *pn, nt_buf *unsup, int *n_unsup,
+                                 nt_tensor **in, nt_tensor **out, nt_tensor *scratch_out)
+{
+    const nt_node *n = pn->node;
+    const nt_graph *g = p->graph;
     for (int k = 0; k < n->n_in; k++)
         in[k] = n->in[k] >= 0 ? &p->info[n->in[k]] : NULL;
     for (int k = 0; k < n->n_out; k++) {
@@ -422,10 +445,19 @@ static nt_status infer_node(nt_session *s, nt_plan *p, nt_plan_node *pn, nt_buf 
     return NT_OK;
 }
 
+/* Marks n's outputs as downstream of a refusal. */
+static void mark_refused(const nt_node *n, bool *refused)
+{
+    for (int k = 0; k < n->n_out; k++)
+        if (n->out[k] >= 0)
+            refused[n->out[k]] = true;
+}
+
 nt_status nt_plan_build(nt_session *s, const nt_graph *g, nt_plan *parent, int depth, nt_plan **out,
                         nt_buf *unsup, int *n_unsup)
 {
     *out = NULL;
+    bool *refused = NULL;
     const char *what = s->model->path;
     nt_plan *p = nt_calloc(1, sizeof *p);
     if (!p)
@@ -526,9 +558,28 @@ nt_status nt_plan_build(nt_session *s, const nt_graph *g, nt_plan *parent, int d
         if (depth > 0 && val->kind == NT_VALUE_INPUT)
             t->data = NULL;
     }
+    /* Values downstream of a refused node: nodes reading them are not
+     * inferred, so the decline list names only root causes (a Concat the
+     * interpreter refuses would otherwise also make every consumer report
+     * "dtype undefined").  Outer values a body reads count as inputs. */
+    refused = nt_calloc((size_t)g->n_values + 1, sizeof *refused);
+    if (!refused) {
+        st = NT_ERR_NOMEM;
+        goto fail;
+    }
     for (int pos = 0; pos < p->n_order; pos++) {
         nt_plan_node *pn = &p->nodes[p->order[pos]];
         const nt_node *n = pn->node;
+        bool cascade = false;
+        for (int k = 0; k < n->n_in && !cascade; k++)
+            cascade = n->in[k] >= 0 && refused[n->in[k]];
+        for (int k = 0; k < pn->n_implicit && !cascade; k++)
+            cascade = refused[pn->implicit[k]];
+        if (cascade) {
+            mark_refused(n, refused);
+            continue;
+        }
+        int unsup_before = *n_unsup;
         /* Subgraphs are planned when their node is reached, so they see
          * what the parent knows about the values they capture. */
         for (int a = 0; a < n->n_attr; a++) {
@@ -550,16 +601,23 @@ nt_status nt_plan_build(nt_session *s, const nt_graph *g, nt_plan *parent, int d
                 p->n_sub++;
             }
         }
-        if (!pn->op)
+        if (!pn->op || *n_unsup > unsup_before) {
+            mark_refused(n, refused);
             continue;
+        }
         if ((st = infer_node(s, p, pn, unsup, n_unsup)) != NT_OK)
             goto fail;
+        if (*n_unsup > unsup_before)
+            mark_refused(n, refused);
     }
+    free(refused);
+    refused = NULL;
     if (*n_unsup == 0 && (st = nt_fuse_plan(s, p)) != NT_OK)
         goto fail;
     *out = p;
     return NT_OK;
 fail:
+    free(refused);
     nt_plan_free(p);
     return st;
 }

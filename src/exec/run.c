@@ -30,11 +30,19 @@ nt_status nt_frame_init(nt_frame *f, const nt_plan *plan, nt_frame *parent)
     memset(f, 0, sizeof *f);
     f->plan = plan;
     f->parent = parent;
+    /* Input/output pointer slots for one node at a time: as many as the
+     * widest node has (no fixed arity limit), and never fewer than 64, the
+     * slots kernels may read past their counts (always NULL there). */
+    f->n_io = 64;
+    for (int i = 0; i < g->n_nodes; i++)
+        f->n_io = NT_MAX(f->n_io, NT_MAX(g->nodes[i].n_in, g->nodes[i].n_out));
     f->vals = nt_calloc((size_t)g->n_values + 1, sizeof *f->vals);
     f->store = nt_calloc((size_t)g->n_values + 1, sizeof *f->store);
-    if (!f->vals || !f->store) {
+    f->io = nt_calloc(2 * (size_t)f->n_io, sizeof *f->io);
+    if (!f->vals || !f->store || !f->io) {
         free(f->vals);
         free(f->store);
+        free(f->io);
         return NT_ERR_NOMEM;
     }
     for (int v = 0; v < g->n_values; v++) {
@@ -79,6 +87,7 @@ void nt_frame_deinit(nt_session *s, nt_frame *f)
     nt_frame_clear(s, f);
     free(f->vals);
     free(f->store);
+    free(f->io);
     memset(f, 0, sizeof *f);
 }
 
@@ -241,8 +250,10 @@ nt_status nt_frame_run(nt_session *s, nt_frame *f, int from, int *stopped_at)
     const nt_plan *p = f->plan;
     const nt_graph *g = p->graph;
     nt_exec exec = {s, f, p->depth};
-    /* Zeroed: a kernel reading past its node's inputs finds NULL, not garbage. */
-    nt_tensor *in[64] = {0}, *out[64] = {0};
+    /* Zeroed: a kernel reading past its node's inputs finds NULL, not garbage
+     * (the frame's slots start zeroed and are cleared past each node's counts). */
+    nt_tensor **in = f->io, **out = f->io + f->n_io;
+    memset(f->io, 0, 2 * (size_t)f->n_io * sizeof *f->io);   /* stale from an earlier run */
     nt_status st = NT_OK;
     int pos, used_in = 0, used_out = 0;
     for (pos = from; pos < p->n_order; pos++) {
@@ -254,9 +265,6 @@ nt_status nt_frame_run(nt_session *s, nt_frame *f, int from, int *stopped_at)
             continue;
         }
         const nt_node *n = pn->node;
-        if (n->n_in > 64 || n->n_out > 64) /* planning refuses these; never index past the arrays */
-            return nt_error(NT_ERR_UNSUPPORTED, "node '%s' (%s): more than 64 inputs or outputs", n->name,
-                            n->op_type);
         /* Slots past this node's counts hold NULL, not the previous node's tensors. */
         for (int k = n->n_in; k < used_in; k++)
             in[k] = NULL;

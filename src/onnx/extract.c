@@ -300,14 +300,17 @@ static nt_status add_value_decl(nt_onnx_graph *dst, const nt_value *v, bool inpu
 /* Appends a copy of node n of graph g (attributes and bodies included). */
 static nt_status copy_node(nt_onnx_graph *dst, const nt_graph *g, const nt_node *n)
 {
-    const char *in[64], *outs[64];
-    if (n->n_in > 64 || n->n_out > 64)
-        return nt_error(NT_ERR_UNSUPPORTED, "node '%s' has more than 64 inputs or outputs", n->name);
+    /* names of any number of inputs and outputs (Concat of hundreds) */
+    const char **in = nt_calloc((size_t)n->n_in + (size_t)n->n_out + 1, sizeof *in);
+    if (!in)
+        return NT_ERR_NOMEM;
+    const char **outs = in + n->n_in;
     for (int k = 0; k < n->n_in; k++)
         in[k] = n->in[k] >= 0 ? g->values[n->in[k]].name : "";
     for (int k = 0; k < n->n_out; k++)
         outs[k] = n->out[k] >= 0 ? g->values[n->out[k]].name : "";
     nt_onnx_node *d = nt_onnx_graph_add_node(dst, n->op_type, n->name, n->n_in, in, n->n_out, outs);
+    free(in);
     if (!d)
         return NT_ERR_INVALID_ARG;
     nt_status st = n->domain && n->domain[0] ? nt_onnx_node_set_domain(d, n->domain) : NT_OK;

@@ -81,13 +81,14 @@ static nt_status if_compute(nt_kernel_ctx *ctx)
     if (body->n_outputs < ctx->n_out)
         return nt_ctx_error(ctx, NT_ERR_SHAPE, "branch '%s' has %d outputs, the node %d", body->name,
                             body->n_outputs, ctx->n_out);
-    nt_tensor *res[64];
-    if (ctx->n_out > 64)
-        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "more than 64 outputs");
+    nt_tensor **res = nt_calloc((size_t)ctx->n_out + 1, sizeof *res);
+    if (!res)
+        return NT_ERR_NOMEM;
     nt_status st = nt_exec_subgraph(ctx, body, 0, NULL, ctx->n_out, res);
     for (int i = 0; st == NT_OK && i < ctx->n_out; i++)
         st = emit(ctx, i, res[i]);
     free_all(res, ctx->n_out);
+    free(res);
     return st;
 }
 
@@ -250,8 +251,9 @@ static nt_status loop_compute(nt_kernel_ctx *ctx)
     const nt_tensor *max_trip = nt_ctx_in(ctx, 0), *cond_in = nt_ctx_in(ctx, 1);
     int n_carried = ctx->n_in - 2;
     int n_scan = body->n_outputs - 1 - n_carried;
-    if (n_carried > 60 || n_scan > 60)
-        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "too many loop-carried or scan values");
+    if (n_carried < 0 || n_scan < 0)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "the body has %d outputs, fewer than 1 + %d loop-carried values",
+                            body->n_outputs, n_carried);
     int64_t trips = INT64_MAX;
     if (max_trip) {
         if (nt_tensor_numel(max_trip) < 1)
@@ -263,11 +265,16 @@ static nt_status loop_compute(nt_kernel_ctx *ctx)
     }
     int64_t max_iters = nt_limit_iterations();
     bool cond = cond_in ? scalar_true(cond_in) : true;
-    nt_tensor *carried[64] = {0};
-    stack_list scans[64];
-    memset(scans, 0, sizeof scans);
+    /* Arrays sized by the node (no arity limit): carried values, scan
+     * stacks, and one iteration's body inputs and outputs. */
+    nt_tensor **carried = nt_calloc((size_t)n_carried + 1, sizeof *carried);
+    stack_list *scans = nt_calloc((size_t)n_scan + 1, sizeof *scans);
+    nt_tensor **ins = nt_calloc((size_t)n_carried + 2, sizeof *ins);
+    nt_tensor **outs = nt_calloc((size_t)body->n_outputs + 1, sizeof *outs);
     nt_tensor *iter = NULL, *cflag = NULL;
-    nt_status st = nt_tensor_new(NT_DTYPE_INT64, 0, NULL, &iter);
+    nt_status st = carried && scans && ins && outs ? NT_OK : NT_ERR_NOMEM;
+    if (st == NT_OK)
+        st = nt_tensor_new(NT_DTYPE_INT64, 0, NULL, &iter);
     if (st == NT_OK)
         st = nt_tensor_new(NT_DTYPE_BOOL, 0, NULL, &cflag);
     for (int k = 0; st == NT_OK && k < n_carried; k++) {
@@ -277,7 +284,6 @@ static nt_status loop_compute(nt_kernel_ctx *ctx)
             st = nt_tensor_clone(ctx->in[k + 2], &carried[k]);
     }
     for (int64_t i = 0; st == NT_OK && i < trips && cond; i++) {
-        nt_tensor *ins[66], *outs[128];
         if (i >= max_iters) {
             st = nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "the loop did not end after %lld iterations, the "
                               "interpreter's limit (NNTRACE_MAX_ITERATIONS)", (long long)max_iters);
@@ -308,9 +314,14 @@ static nt_status loop_compute(nt_kernel_ctx *ctx)
         st = emit(ctx, k, carried[k]);
     for (int k = 0; st == NT_OK && k < n_scan && n_carried + k < ctx->n_out; k++)
         st = stack_emit(ctx, n_carried + k, &scans[k], 0, false, body_output_decl(body, 1 + n_carried + k));
-    free_all(carried, n_carried);
-    for (int k = 0; k < n_scan; k++)
+    if (carried)
+        free_all(carried, n_carried);
+    for (int k = 0; scans && k < n_scan; k++)
         stack_free(&scans[k]);
+    free(carried);
+    free(scans);
+    free(ins);
+    free(outs);
     nt_tensor_free(iter);
     nt_tensor_free(cflag);
     return st;
@@ -383,6 +394,9 @@ static nt_status slice_at(const nt_tensor *src, int axis, int64_t t, nt_tensor *
     return NT_OK;
 }
 
+static nt_status scan_run(nt_kernel_ctx *ctx, const nt_graph *body, const scan_attrs *sa, int *axes,
+                          nt_tensor **state, stack_list *scans, nt_tensor **ins, nt_tensor **outs);
+
 static nt_status scan_compute(nt_kernel_ctx *ctx)
 {
     const nt_graph *body = attr_graph(ctx->node, "body");
@@ -390,9 +404,37 @@ static nt_status scan_compute(nt_kernel_ctx *ctx)
     scan_read_attrs(ctx->node, &a);
     int n_state = ctx->n_in - a.n_scan_in;
     int n_scan_out = ctx->n_out - n_state;
-    if (ctx->n_in > 64 || ctx->n_out > 64)
-        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "more than 64 inputs or outputs");
-    int axes[64];
+    if (n_state < 0 || n_scan_out < 0)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "num_scan_inputs %d does not fit %d inputs and %d outputs",
+                            a.n_scan_in, ctx->n_in, ctx->n_out);
+    /* Arrays sized by the node (no arity limit); freed at the end. */
+    int *axes = nt_calloc((size_t)a.n_scan_in + 1, sizeof *axes);
+    nt_tensor **state = nt_calloc((size_t)n_state + 1, sizeof *state);
+    stack_list *scans = nt_calloc((size_t)n_scan_out + 1, sizeof *scans);
+    nt_tensor **ins = nt_calloc((size_t)ctx->n_in + 1, sizeof *ins);
+    nt_tensor **outs = nt_calloc((size_t)ctx->n_out + 1, sizeof *outs);
+    nt_status st = axes && state && scans && ins && outs ? scan_run(ctx, body, &a, axes, state, scans, ins, outs)
+                                                          : NT_ERR_NOMEM;
+    if (state)
+        free_all(state, n_state);
+    for (int k = 0; scans && k < n_scan_out; k++)
+        stack_free(&scans[k]);
+    free(axes);
+    free(state);
+    free(scans);
+    free(ins);
+    free(outs);
+    return st;
+}
+
+/* Scan's work over arrays scan_compute sized: state (n_state, owned, freed
+ * by the caller), scans (n_scan_out stacks), ins/outs (one step's body I/O). */
+static nt_status scan_run(nt_kernel_ctx *ctx, const nt_graph *body, const scan_attrs *sa, int *axes,
+                          nt_tensor **state, stack_list *scans, nt_tensor **ins, nt_tensor **outs)
+{
+    scan_attrs a = *sa;
+    int n_state = ctx->n_in - a.n_scan_in;
+    int n_scan_out = ctx->n_out - n_state;
     int64_t T = -1;
     for (int k = 0; k < a.n_scan_in; k++) {
         const nt_tensor *x = ctx->in[n_state + k];
@@ -412,15 +454,11 @@ static nt_status scan_compute(nt_kernel_ctx *ctx)
     if (T > nt_limit_iterations())
         return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "%lld iterations exceed the interpreter's limit of %lld "
                             "(NNTRACE_MAX_ITERATIONS)", (long long)T, (long long)nt_limit_iterations());
-    nt_tensor *state[64] = {0};
-    stack_list scans[64];
-    memset(scans, 0, sizeof scans);
     nt_status st = NT_OK;
     for (int k = 0; st == NT_OK && k < n_state; k++)
         st = ctx->in[k] ? nt_tensor_clone(ctx->in[k], &state[k])
                         : nt_ctx_error(ctx, NT_ERR_SHAPE, "state input %d is missing", k);
     for (int64_t t = 0; st == NT_OK && t < T; t++) {
-        nt_tensor *ins[64] = {0}, *outs[64];
         for (int k = 0; k < n_state; k++)
             ins[k] = state[k];
         for (int k = 0; st == NT_OK && k < a.n_scan_in; k++) {
@@ -450,9 +488,6 @@ static nt_status scan_compute(nt_kernel_ctx *ctx)
         bool rev = k < a.n_out_dirs && a.out_dirs[k] == 1;
         st = stack_emit(ctx, n_state + k, &scans[k], ax, rev, body_output_decl(body, n_state + k));
     }
-    free_all(state, n_state);
-    for (int k = 0; k < n_scan_out; k++)
-        stack_free(&scans[k]);
     return st;
 }
 

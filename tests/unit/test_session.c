@@ -140,6 +140,68 @@ static void test_unsupported_listed_together(void **state)
     nt_model_free(m);
 }
 
+/* A node reading the output of a refused node is not inferred: the list
+ * names the root cause only, not "ReduceMax: dtype undefined" after it. */
+static void test_decline_lists_root_cause_only(void **state)
+{
+    (void)state;
+    nt_onnx_builder *b = nt_onnx_builder_new(8, 13);
+    int64_t n = 2;
+    nt_onnx_builder_add_input(b, "x", NT_DTYPE_FLOAT, 1, &n, NULL);
+    nt_onnx_builder_add_output(b, "z", NT_DTYPE_FLOAT, 0, NULL, NULL);
+    const char *i1[] = {"x"}, *o1[] = {"y"}, *i2[] = {"y"}, *o2[] = {"z"}, *o3[] = {"w"};
+    nt_onnx_builder_add_node(b, "FrobnicateA", "fa", 1, i1, 1, o1);
+    nt_onnx_node *r = nt_onnx_builder_add_node(b, "ReduceMax", "rmax", 1, i2, 1, o2);
+    nt_onnx_node_attr_int(r, "keepdims", 0);
+    nt_onnx_builder_add_node(b, "Relu", "relu", 1, o2, 1, o3);
+    nt_model *m = load_built(b);
+    nt_session *s;
+    assert_int_equal(nt_session_new(m, NULL, &s), NT_ERR_UNSUPPORTED);
+    const char *e = nt_last_error();
+    assert_non_null(strstr(e, "1 node cannot"));
+    assert_non_null(strstr(e, "FrobnicateA (domain 'ai.onnx', opset 13) at node 'fa'"));
+    assert_null(strstr(e, "rmax"));
+    assert_null(strstr(e, "relu"));
+    nt_model_free(m);
+}
+
+/* No arity limit: a Concat of 200 inputs (SSDlite has one of 90) plans and runs. */
+static void test_concat_200_inputs(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    nt_onnx_builder *b = nt_onnx_builder_new(8, 13);
+    char names[N][8];
+    const char *ins[N];
+    int64_t one = 1, total = N;
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "x%d", i);
+        ins[i] = names[i];
+        nt_onnx_builder_add_input(b, names[i], NT_DTYPE_FLOAT, 1, &one, NULL);
+    }
+    nt_onnx_builder_add_output(b, "y", NT_DTYPE_FLOAT, 1, &total, NULL);
+    const char *outs[] = {"y"};
+    nt_onnx_node *c = nt_onnx_builder_add_node(b, "Concat", "cat", N, ins, 1, outs);
+    nt_onnx_node_attr_int(c, "axis", 0);
+    nt_model *m = load_built(b);
+    nt_session *s;
+    assert_int_equal(nt_session_new(m, NULL, &s), NT_OK);
+    for (int i = 0; i < N; i++) {
+        float v = (float)(i * 3);
+        nt_tensor *t = vec(&v, 1);
+        assert_int_equal(nt_session_set_input(s, names[i], t), NT_OK);
+        nt_tensor_free(t);
+    }
+    assert_int_equal(nt_session_run(s), NT_OK);
+    const nt_tensor *y;
+    assert_int_equal(nt_session_get_output(s, 0, &y), NT_OK);
+    assert_int_equal(y->dims[0], N);
+    for (int i = 0; i < N; i++)
+        assert_true(((const float *)y->data)[i] == (float)(i * 3));
+    nt_session_free(s);
+    nt_model_free(m);
+}
+
 static void test_input_checks(void **state)
 {
     nt_model *m = chain_model(false);
@@ -374,6 +436,8 @@ int main(void)
         cmocka_unit_test(test_input_checks),
         cmocka_unit_test(test_tracers_pause_resume_stop),
         cmocka_unit_test(test_release_callback),
+        cmocka_unit_test(test_decline_lists_root_cause_only),
+        cmocka_unit_test(test_concat_200_inputs),
         cmocka_unit_test(test_if_captures_outer_value),
         cmocka_unit_test(test_threads_deterministic),
     };
