@@ -54,8 +54,15 @@
     return r.json();
   }
 
+  /* A run's colour comes from the order in which the server found it
+   * (its ordinal), so a run that appears later never recolours the others,
+   * whatever its name sorts as. */
   function colorOf(run) {
-    if (!state.colors.has(run)) state.colors.set(run, NT.palette[state.colors.size % NT.palette.length]);
+    if (!state.colors.has(run)) {
+      const r = state.runs.find(x => x.name === run);
+      if (!r || !Number.isInteger(r.ordinal) || r.ordinal < 0) return '#999'; // not numbered yet: grey, not cached
+      state.colors.set(run, NT.palette[r.ordinal % NT.palette.length]);
+    }
     return state.colors.get(run);
   }
 
@@ -72,6 +79,7 @@
     const data = await getJSON('/api/runs');
     if (!data) return;
     state.runs = data.runs;
+    state.skippedDirs = data.skipped_dirs || [];
     state.version = data.version;
     for (const r of state.runs) {
       if (!state.known.has(r.name)) { state.known.add(r.name); state.selected.add(r.name); }
@@ -94,11 +102,22 @@
       const sw = el('i', { class: 'swatch' });
       sw.style.background = colorOf(r.name);
       const info = [];
+      if (r.status === 'running') info.push('incomplete: running or stopped');
+      if (r.status === 'failed') info.push('failed');
+      if (r.status === 'no_runjson') info.push('incomplete: no run.json');
       if (r.truncated) info.push('being written');
       if (r.bad_records) info.push(`${r.bad_records} bad records`);
-      const label = el('label', { class: 'run', title: r.dir + (r.problem ? '\n' + r.problem : '') }, cb, sw,
-        el('span', { text: r.name }), info.length ? el('small', { class: 'muted', text: ' (' + info.join(', ') + ')' }) : null);
+      if (r.skipped) info.push(`${r.skipped} too large, not kept`);
+      const why = [r.dir, r.status_detail, r.problem].filter(Boolean).join('\n');
+      const label = el('label', { class: 'run', title: why, 'data-run': r.name, 'data-status': r.status || 'complete' }, cb, sw,
+        el('span', { text: r.name }), info.length ? el('small', { class: r.status && r.status !== 'complete' ? 'warn' : 'muted', text: ' (' + info.join(', ') + ')' }) : null);
       box.append(label);
+    }
+    const sk = state.skippedDirs || [];
+    if (sk.length) {
+      const list = el('ul', { class: 'skipped' });
+      for (const d of sk) list.append(el('li', {}, el('code', { text: d.dir }), el('span', { class: 'muted', text: ' — ' + d.why })));
+      box.append(el('details', { class: 'skipped-dirs' }, el('summary', { class: 'muted', text: `${sk.length} director${sk.length === 1 ? 'y' : 'ies'} skipped` }), list));
     }
   }
 
@@ -121,17 +140,12 @@
 
   function groupOf(tag) { const i = tag.indexOf('/'); return i > 0 ? tag.slice(0, i) : tag; }
 
+  /* Onsets from /api/overfit: the same analysis `nntrace report` runs. */
   async function overfitMarkers() {
     const marks = [];
     for (const r of selectedRuns()) {
       const o = await getJSON('/api/overfit?run=' + enc(r.name));
-      for (const m of (o && o.onsets) || []) marks.push({ run: r.name, ...m, source: 'dashboard' });
-      if (r.files.report) {
-        const rep = await getJSON('/api/report?run=' + enc(r.name));
-        for (const f of (rep && rep.findings) || [])
-          if (f.kind === 'overfitting' && f.step !== undefined && f.step !== null)
-            marks.push({ run: r.name, train: f.tag, val: f.tag, step: f.step, source: 'report' });
-      }
+      for (const m of (o && o.onsets) || []) marks.push({ run: r.name, ...m });
     }
     return marks;
   }
@@ -185,6 +199,33 @@
     if (entry.zoom) url += '&min=' + entry.zoom[0] + '&max=' + entry.zoom[1];
     const data = await getJSON(url);
     if (!data) return;
+    const shown = data.series.filter(s => state.selected.has(s.run));
+    /* A tag logged once per run (an evaluation's result) is a value, not a chart. */
+    if (shown.length && shown.every(s => s.total <= 1)) {
+      entry.card.classList.add('single');
+      entry.chart.el.innerHTML = '';
+      delete entry.chart.el.dataset.drawn;
+      entry.chart.plot && entry.chart.destroy();
+      const t = el('table', { class: 'values' });
+      for (const s of shown) {
+        const sw = el('i', { class: 'swatch' });
+        sw.style.background = colorOf(s.run);
+        const v = s.values.length ? s.values[s.values.length - 1] : null;
+        t.append(el('tr', {}, el('td', {}, sw, el('span', { text: ' ' + s.run })),
+          el('td', { class: 'value', text: v === null ? (s.values.length ? 'NaN/Inf' : '—') : NT.fmt(v) }),
+          el('td', { class: 'muted', text: s.steps.length ? 'step ' + s.steps[s.steps.length - 1] : '' })));
+      }
+      entry.chart.el.append(t);
+      entry.card.dataset.single = '1';
+      return;
+    }
+    if (entry.card.dataset.single) {
+      delete entry.card.dataset.single;
+      entry.card.classList.remove('single');
+      entry.chart.el.innerHTML = '';
+      entry.chart.key = '';
+      entry.chart.canvas = null;
+    }
     const series = [];
     let reduced = false;
     for (const s of data.series) {
@@ -195,8 +236,10 @@
         series.push({ label: s.run + ' (raw)', color, x: s.steps, y: s.values, alpha: 0.3, width: 1 });
       series.push({ label: s.run, color, x: s.steps, y: smooth(s.values, state.smoothing), width: 1.8 });
     }
+    const multi = data.series.filter(s => state.selected.has(s.run)).length > 1;
     const markers = marks.filter(m => (m.train === tag || m.val === tag) && state.selected.has(m.run))
-      .map(m => ({ x: m.step, label: 'overfitting ' + (m.source === 'report' ? '(report) ' : '') + '@' + m.step, color: '#d62728' }));
+      .map(m => ({ x: m.step, label: (multi ? m.run + ': ' : '') + 'overfitting @ ' + m.step, color: colorOf(m.run), run: m.run }));
+    entry.card.dataset.markers = JSON.stringify(markers.map(m => m.label));
     entry.chart.setData(series, { logY: state.logY, markers, keepScale: !!entry.zoom });
     entry.card.classList.toggle('reduced', reduced);
     entry.card.title = reduced ? 'downsampled (min/max per bucket); zoom in for full resolution' : '';
@@ -209,12 +252,18 @@
     pane.innerHTML = '';
     let any = false;
     for (const r of selectedRuns()) {
-      for (const tag of r.tags.histograms.filter(tagMatches)) {
+      const tags = r.tags.histograms.filter(tagMatches);
+      if (!tags.length) continue;
+      const sw = el('i', { class: 'swatch' });
+      sw.style.background = colorOf(r.name);
+      const group = el('div', { class: 'group run-group', 'data-run': r.name }, el('h2', {}, sw, el('span', { text: ' ' + r.name })), el('div', { class: 'cards' }));
+      pane.append(group);
+      for (const tag of tags) {
         any = true;
         const d = await getJSON(`/api/histograms?run=${enc(r.name)}&tag=${enc(tag)}&points=100`);
         if (!d) continue;
         const dist = el('div', { class: 'canvas' }), hist = el('div', { class: 'canvas' });
-        pane.append(el('div', { class: 'card wide' }, el('h4', { text: `${tag} — ${r.name}` }),
+        group.lastChild.append(el('div', { class: 'card wide' }, el('h4', { text: tag }),
           el('div', { class: 'pair' }, el('div', {}, el('small', { class: 'muted', text: 'distribution over steps' }), dist),
             el('div', {}, el('small', { class: 'muted', text: 'histograms (latest in front)' }), hist))));
         NT.drawDistribution(dist, d.histograms, colorOf(r.name), 420, 200);
@@ -261,8 +310,12 @@
         const d = await getJSON(`/api/text?run=${enc(r.name)}&tag=${enc(tag)}`);
         if (!d) continue;
         const card = el('div', { class: 'card wide' }, el('h4', { text: `${tag} — ${r.name}` }));
-        for (const t of d.texts.slice(-10).reverse())
-          card.append(el('div', { class: 'text-entry' }, el('small', { class: 'muted', text: 'step ' + t.step }), el('pre', { text: t.text })));
+        for (const t of d.texts.slice(-10).reverse()) {
+          const body = el('div', { class: 'markdown' });
+          body.innerHTML = NT.markdown(t.text); // escaped first: see NT.markdown
+          card.append(el('div', { class: 'text-entry' }, el('small', { class: 'muted', text: 'step ' + t.step }), body));
+        }
+        if (d.omitted) card.append(el('p', { class: 'muted', text: `${d.omitted} older text(s) not shown (too large together)` }));
         pane.append(card);
       }
     }
@@ -309,7 +362,7 @@
   function nodeDetails(box, name, op, s, prof) {
     box.innerHTML = '';
     box.append(el('h4', { text: name }), el('div', { class: 'muted', text: op || '' }));
-    if (prof) box.append(el('div', { text: `time: ${NT.fmt(prof.mean_us / 1000)} ms mean over ${prof.calls} call(s)` }));
+    if (prof) box.append(el('div', { text: `time: ${NT.fmtTime(prof.mean_us)} mean over ${prof.calls} call(s)` }));
     if (!s) { box.append(el('p', { class: 'muted', text: 'no statistics for this node (run with --trace stats)' })); return; }
     const t = el('table', { class: 'kv' });
     for (const k of ['output', 'dtype', 'shape', 'count', 'min', 'max', 'mean', 'std', 'nan', 'inf', 'zeros', 'zero_fraction', 'negatives']) {
@@ -360,6 +413,30 @@
     return { rows: rows.filter(Boolean), byName };
   }
 
+  /* Identity nodes with one input are folded away: their consumers read
+   * the Identity's input instead (chains of them collapse to nothing). */
+  function foldIdentities(nodes) {
+    const alias = new Map();
+    const clean = n => String(n).replace(/^\^/, '').replace(/:\d+$/, '');
+    for (const n of nodes) if (n.op === 'Identity' && (n.inputs || []).length === 1) alias.set(n.name, clean(n.inputs[0]));
+    const resolve = name => { let k = 0; while (alias.has(name) && k++ < 10000) name = alias.get(name); return name; };
+    const kept = nodes.filter(n => !alias.has(n.name)).map(n => ({ ...n, inputs: (n.inputs || []).map(i => resolve(clean(i))) }));
+    return { nodes: kept, folded: alias.size };
+  }
+
+  /* NaN origin: a node whose outputs hold NaN/Inf while none of the nodes
+   * feeding it does; the others with NaN/Inf only propagate it. */
+  function nanRoles(nodes, sm) {
+    const bad = n => { const s = sm.get(n); return !!(s && (s.nan || s.inf)); };
+    const roles = new Map();
+    for (const n of nodes) {
+      if (!bad(n.name)) continue;
+      const fed = (n.inputs || []).some(bad);
+      roles.set(n.name, fed ? 'propagates' : 'origin');
+    }
+    return roles;
+  }
+
   async function renderGraph() {
     const pane = $('#tab-graph');
     pane.innerHTML = '';
@@ -372,23 +449,27 @@
     ]);
     const sm = statsByNode(stats);
     const pm = new Map(((prof && prof.nodes) || []).map(p => [stripName(p.name), p]));
-    let nodes;
+    let nodes, folded = 0;
     if (g && g.nodes.length) {
-      nodes = g.nodes.filter(n => n.op !== 'Const');
+      ({ nodes, folded } = foldIdentities(g.nodes.filter(n => n.op !== 'Const')));
     } else {
       // No GraphDef: the traced nodes in execution order, as a chain.
       nodes = Array.from(sm.values()).map((s, i, a) => ({ name: stripName(s.node), op: s.op, inputs: i ? [stripName(a[i - 1].node)] : [] }));
     }
     const details = el('div', { class: 'details' }, el('p', { class: 'muted', text: 'Click a node for its statistics and histogram.' }));
     const view = el('div', { class: 'graph-view' });
-    pane.append(el('div', { class: 'graph-wrap' }, view, details));
+    const toolbar = el('div', { class: 'toolbar graph-tools' });
+    const legend = el('div', { class: 'graph-legend' });
+    pane.append(toolbar, el('div', { class: 'graph-wrap' }, el('div', { class: 'graph-col' }, view, legend), details));
     if (run.files.graph_svg)
       pane.append(el('div', { class: 'card wide' }, el('h4', { text: 'graph.svg (nntrace graph)' }),
         el('img', { class: 'svg-graph', src: '/api/file?run=' + enc(run.name) + '&path=graph.svg', alt: 'graph.svg' })));
     if (!nodes.length) { view.append(el('p', { class: 'muted', text: 'empty graph' })); return; }
+    const total = nodes.length;
     if (nodes.length > 3000) nodes = nodes.slice(0, 3000);
+    const roles = nanRoles(nodes, sm);
     const { rows, byName } = layoutGraph(nodes);
-    const NW = 150, NH = 34, GX = 16, GY = 30;
+    const NW = 170, NH = 36, GX = 16, GY = 30;
     const width = Math.max(...rows.map(r => r.length)) * (NW + GX) + GX;
     const height = rows.length * (NH + GY) + GY;
     const pos = new Map();
@@ -398,8 +479,8 @@
     });
     const ns = 'http://www.w3.org/2000/svg';
     const svg = document.createElementNS(ns, 'svg');
-    svg.setAttribute('width', width); svg.setAttribute('height', height);
     svg.setAttribute('class', 'graph');
+    svg.setAttribute('preserveAspectRatio', 'xMidYMin meet');
     const mags = Array.from(sm.values()).map(absmax).filter(v => v !== null && v > 0).map(Math.log10);
     const lo = mags.length ? Math.min(...mags) : 0, hi = mags.length ? Math.max(...mags) : 1;
     for (const n of nodes) {
@@ -414,25 +495,32 @@
         svg.append(path);
       }
     }
+    const fit = (t, max) => t.length > max ? t.slice(0, max - 1) + '…' : t;
     for (const n of nodes) {
       const [x, y] = pos.get(n.name);
       const s = sm.get(n.name), p = pm.get(n.name);
       const gEl = document.createElementNS(ns, 'g');
-      gEl.setAttribute('class', 'node' + (s && (s.nan || s.inf) ? ' bad' : '') + (s && s.zero_fraction === 1 ? ' dead' : ''));
+      const role = roles.get(n.name);
+      gEl.setAttribute('class', 'node' + (role === 'origin' ? ' nan-origin' : role ? ' nan-prop' : '') + (s && s.zero_fraction === 1 ? ' dead' : ''));
       gEl.setAttribute('transform', `translate(${x},${y})`);
       gEl.dataset.name = n.name;
+      if (role) gEl.dataset.nan = role;
       const rect = document.createElementNS(ns, 'rect');
       rect.setAttribute('width', NW); rect.setAttribute('height', NH); rect.setAttribute('rx', 5);
       const a = absmax(s);
-      rect.setAttribute('fill', a !== null && a > 0 ? NT.ramp(((Math.log10(a) - lo) / (hi - lo || 1)) * 0.8 + 0.2) : '#f4f4f4');
+      const fill = a !== null && a > 0 ? NT.ramp(((Math.log10(a) - lo) / (hi - lo || 1)) * 0.8 + 0.2) : '#f4f4f4';
+      rect.setAttribute('fill', fill);
+      const ink = NT.textOn(fill);
       const t1 = document.createElementNS(ns, 'text');
-      t1.setAttribute('x', 6); t1.setAttribute('y', 14); t1.setAttribute('class', 'op');
-      t1.textContent = (n.op || '?') + (p ? ` · ${NT.fmt(p.mean_us / 1000)} ms` : '');
+      t1.setAttribute('x', 6); t1.setAttribute('y', 15); t1.setAttribute('class', 'op'); t1.setAttribute('fill', ink);
+      const time = p ? ' · ' + NT.fmtTime(p.mean_us) : '';
+      t1.textContent = fit((role === 'origin' ? '⚠ ' : '') + (n.op || '?'), 27 - time.length) + time;
       const t2 = document.createElementNS(ns, 'text');
-      t2.setAttribute('x', 6); t2.setAttribute('y', 28); t2.setAttribute('class', 'name');
-      t2.textContent = n.name.length > 22 ? '…' + n.name.slice(-21) : n.name;
+      t2.setAttribute('x', 6); t2.setAttribute('y', 29); t2.setAttribute('class', 'name'); t2.setAttribute('fill', ink);
+      t2.textContent = n.name.length > 28 ? '…' + n.name.slice(-27) : n.name;
       const title = document.createElementNS(ns, 'title');
-      title.textContent = n.name + (a !== null ? `\nabsmax ${NT.fmt(a)}` : '') + (n.shapes ? '\nshape ' + JSON.stringify(n.shapes) : '');
+      title.textContent = n.name + (role ? `\n${role === 'origin' ? 'NaN/Inf origin: first to produce non-finite values from finite inputs' : 'propagates NaN/Inf from its inputs'}` : '') +
+        (a !== null ? `\nabsmax ${NT.fmt(a)}` : '') + (p ? `\ntime ${NT.fmtTime(p.mean_us)} mean` : '') + (n.shapes ? '\nshape ' + JSON.stringify(n.shapes) : '');
       gEl.append(rect, t1, t2, title);
       gEl.addEventListener('click', () => {
         for (const q of svg.querySelectorAll('.node.sel')) q.classList.remove('sel');
@@ -442,6 +530,51 @@
       svg.append(gEl);
     }
     view.append(svg);
+    /* Fit and zoom: the view box is the camera.  Wheel zooms about the
+     * pointer, dragging pans, "Fit" shows the whole graph. */
+    let vb = [0, 0, width, height];
+    const apply = () => { svg.setAttribute('viewBox', vb.map(v => v.toFixed(1)).join(' ')); svg.dataset.zoom = (width / vb[2]).toFixed(3); };
+    const fitAll = () => {
+      const W = view.clientWidth || 800, H = Math.max(300, view.clientHeight || 600);
+      const k = Math.max(width / W, height / H, 1 / 2.5); // never blow a small graph up past 2.5x
+      vb = [(width - W * k) / 2, 0, W * k, H * k];
+      apply();
+    };
+    const zoom = (f, cx, cy) => {
+      const nw = Math.min(Math.max(vb[2] * f, 50), Math.max(width, height) * 4), k = nw / vb[2];
+      vb = [cx - (cx - vb[0]) * k, cy - (cy - vb[1]) * k, nw, vb[3] * k];
+      apply();
+    };
+    svg.addEventListener('wheel', e => {
+      e.preventDefault();
+      const r = svg.getBoundingClientRect();
+      zoom(e.deltaY > 0 ? 1.2 : 1 / 1.2, vb[0] + (e.clientX - r.left) / r.width * vb[2], vb[1] + (e.clientY - r.top) / r.height * vb[3]);
+    }, { passive: false });
+    let drag = null;
+    svg.addEventListener('mousedown', e => { drag = [e.clientX, e.clientY, vb[0], vb[1]]; });
+    window.addEventListener('mouseup', () => { drag = null; });
+    svg.addEventListener('mousemove', e => {
+      if (!drag) return;
+      const r = svg.getBoundingClientRect();
+      vb[0] = drag[2] - (e.clientX - drag[0]) / r.width * vb[2];
+      vb[1] = drag[3] - (e.clientY - drag[1]) / r.height * vb[3];
+      apply();
+    });
+    const btn = (text, fn) => { const b = el('button', { type: 'button', text }); b.addEventListener('click', fn); return b; };
+    toolbar.append(btn('Fit', fitAll), btn('+', () => zoom(1 / 1.3, vb[0] + vb[2] / 2, vb[1] + vb[3] / 2)),
+      btn('−', () => zoom(1.3, vb[0] + vb[2] / 2, vb[1] + vb[3] / 2)), btn('1:1', () => { vb = [0, 0, view.clientWidth || 800, view.clientHeight || 600]; apply(); }),
+      el('small', { class: 'muted', text: `${total} nodes` + (total > nodes.length ? ` (first ${nodes.length} drawn)` : '') +
+        (folded ? ` · ${folded} Identity node${folded === 1 ? '' : 's'} folded` : '') + ' · wheel to zoom, drag to pan' }));
+    fitAll();
+    /* Legend: the fill scale and the marks. */
+    const scale = el('canvas', { width: 160, height: 12, class: 'legend-ramp' });
+    const sctx = scale.getContext('2d');
+    for (let i = 0; i < 160; i++) { sctx.fillStyle = NT.ramp(i / 159 * 0.8 + 0.2); sctx.fillRect(i, 0, 1, 12); }
+    const key = (cls, text) => el('span', { class: 'key' }, el('i', { class: 'key-box ' + cls }), el('span', { text }));
+    legend.append(el('span', { class: 'key' }, el('span', { text: mags.length ? `|max| ${NT.fmt(Math.pow(10, lo))} ` : 'no statistics ' }), scale,
+      el('span', { text: mags.length ? ` ${NT.fmt(Math.pow(10, hi))} (log)` : '' })),
+      key('kb-origin', 'NaN/Inf origin'), key('kb-prop', 'propagates NaN/Inf'), key('kb-dead', 'dead (all zeros)'),
+      key('kb-none', 'no statistics'), el('span', { class: 'muted', text: ' · times: mean per call' }));
     void byName;
   }
 
@@ -582,22 +715,22 @@
         card.append(el('h5', { text: `doctor: ${list.length} finding(s)` }), findingsTable(list, ['severity', 'kind', 'node', 'op', 'output', 'detail']));
         n++;
       }
-      if (r.files.report) {
-        const d = await getJSON('/api/report?run=' + enc(r.name));
-        const list = (d && d.findings) || [];
-        card.append(el('h5', { text: `report: ${list.length} finding(s)` }), findingsTable(list, ['kind', 'tag', 'step', 'detail']));
+      const of = await getJSON('/api/overfit?run=' + enc(r.name));
+      const curves = (of && of.findings) || [];
+      if (curves.length) {
+        card.append(el('h5', { text: `training curves: ${curves.length} finding(s) (the analysis of nntrace report)` }),
+          findingsTable(curves, ['severity', 'kind', 'tag', 'step', 'detail']));
         n++;
       }
-      const of = await getJSON('/api/overfit?run=' + enc(r.name));
-      for (const o of (of && of.onsets) || []) {
-        card.append(el('p', { text: `overfitting onset at step ${o.step}: ${o.val} stopped improving while ${o.train} kept improving` }));
-        n++;
+      if (r.files.analysis) {
+        const d = await getJSON('/api/analysis?run=' + enc(r.name));
+        if (d) { card.append(el('details', {}, el('summary', { text: 'analysis.json (nntrace analyze)' }), el('pre', { text: JSON.stringify(d, null, 2) }))); n++; }
       }
       if (r.files.run) {
         const d = await getJSON('/api/runinfo?run=' + enc(r.name));
         if (d) card.append(el('details', {}, el('summary', { text: 'run.json' }), el('pre', { text: JSON.stringify(d, null, 2) })));
       }
-      if (!n) card.append(el('p', { class: 'muted', text: 'No findings (findings.json from nntrace doctor, report.json from nntrace report).' }));
+      if (!n) card.append(el('p', { class: 'muted', text: 'No findings (findings.json from nntrace doctor; curve findings appear when the run logs training and validation losses).' }));
       pane.append(card);
     }
   }

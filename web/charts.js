@@ -27,6 +27,41 @@ function hexAlpha(hex, a) {
 }
 NT.hexAlpha = hexAlpha;
 
+/*
+ * Vertical marker lines with labels that never print over each other:
+ * markers sorted by x, each label put on the first row whose last label
+ * ends left of it (rows of `lineH` pixels from `top`).  A label that would
+ * run past `right` is drawn to the left of its line.  Shared by the uPlot
+ * hook and the fallback renderer.
+ */
+NT.drawMarkers = function (ctx, markers, xOf, top, bottom, left, right, scale) {
+  const font = Math.round(11 * scale);
+  const lineH = Math.round(14 * scale);
+  ctx.save();
+  ctx.font = `${font}px sans-serif`;
+  const rowsEnd = [];
+  const sorted = markers.map(m => ({ m, x: Math.round(xOf(m.x)) })).filter(e => e.x >= left && e.x <= right)
+    .sort((a, b) => a.x - b.x);
+  for (const { m, x } of sorted) {
+    ctx.strokeStyle = m.color || '#d62728';
+    ctx.setLineDash([5 * scale, 4 * scale]);
+    ctx.lineWidth = 1.5 * scale;
+    ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, bottom); ctx.stroke();
+    const w = ctx.measureText(m.label).width + 6 * scale;
+    const lx = x + 4 * scale + w > right ? x - 4 * scale - w : x + 4 * scale;
+    let row = 0;
+    while (row < rowsEnd.length && rowsEnd[row] > lx) row++;
+    rowsEnd[row] = lx + w;
+    const ly = top + (row + 1) * lineH;
+    ctx.fillStyle = 'rgba(255,255,255,0.85)';
+    ctx.fillRect(lx - 2 * scale, ly - lineH + 3 * scale, w, lineH);
+    ctx.fillStyle = m.color || '#d62728';
+    ctx.fillText(m.label, lx, ly);
+  }
+  ctx.restore();
+  return rowsEnd.length;
+};
+
 /* Merges series [{x:[], y:[]}] onto one ascending x axis (uPlot's layout). */
 function alignSeries(series) {
   const xs = new Set();
@@ -111,23 +146,9 @@ class LineChart {
   }
 
   _drawMarkers(u) {
-    const ctx = u.ctx;
-    for (const m of this.markers) {
-      const x = Math.round(u.valToPos(m.x, 'x', true));
-      if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
-      ctx.save();
-      ctx.strokeStyle = m.color || '#d62728';
-      ctx.setLineDash([5, 4]);
-      ctx.lineWidth = 1.5;
-      ctx.beginPath();
-      ctx.moveTo(x, u.bbox.top);
-      ctx.lineTo(x, u.bbox.top + u.bbox.height);
-      ctx.stroke();
-      ctx.fillStyle = m.color || '#d62728';
-      ctx.font = `${11 * devicePixelRatio}px sans-serif`;
-      ctx.fillText(m.label, x + 4, u.bbox.top + 14 * devicePixelRatio);
-      ctx.restore();
-    }
+    const b = u.bbox;
+    this.el.dataset.markerRows = String(NT.drawMarkers(u.ctx, this.markers, v => u.valToPos(v, 'x', true),
+      b.top, b.top + b.height, b.left, b.left + b.width, devicePixelRatio));
   }
 
   /* The fallback: axes, lines, markers and a legend on one canvas. */
@@ -192,14 +213,8 @@ class LineChart {
         }
       }
     }
-    for (const m of this.markers) {
-      if (m.x < x0 || m.x > x1) continue;
-      ctx.save();
-      ctx.strokeStyle = m.color || '#d62728'; ctx.setLineDash([5, 4]);
-      ctx.beginPath(); ctx.moveTo(px(m.x), T); ctx.lineTo(px(m.x), h - B); ctx.stroke();
-      ctx.fillStyle = m.color || '#d62728'; ctx.fillText(m.label, px(m.x) + 4, T + 12);
-      ctx.restore();
-    }
+    this.el.dataset.markerRows = String(NT.drawMarkers(ctx, this.markers.filter(m => m.x >= x0 && m.x <= x1), px,
+      T, h - B, px(x0), px(x1), 1));
     this.legend.innerHTML = '';
     for (const s of series) {
       if (s.alpha) continue;
@@ -337,6 +352,28 @@ function ramp(t) {
 }
 NT.ramp = ramp;
 
+/* Black or white text, whichever reads better on an rgb(...) or #rrggbb fill. */
+NT.textOn = function (fill) {
+  let r, g, b;
+  const m = /rgb\((\d+),(\d+),(\d+)\)/.exec(fill);
+  if (m) [r, g, b] = [+m[1], +m[2], +m[3]];
+  else { const n = parseInt(String(fill).slice(1), 16); [r, g, b] = [(n >> 16) & 255, (n >> 8) & 255, n & 255]; }
+  const lin = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); };
+  const L = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  return L > 0.18 ? '#111111' : '#ffffff';
+};
+
+/* A duration in microseconds in a unit that suits it: ns, µs, ms or s. */
+NT.fmtTime = function (us) {
+  if (us === null || us === undefined || !Number.isFinite(us)) return '—';
+  const a = Math.abs(us);
+  const p = v => Number(v.toPrecision(3)).toString();
+  if (a < 1) return p(us * 1000) + ' ns';
+  if (a < 1000) return p(us) + ' µs';
+  if (a < 1e6) return p(us / 1000) + ' ms';
+  return p(us / 1e6) + ' s';
+};
+
 /* A heatmap of rows x cols values; labels optional; numbers drawn when cells are large. */
 NT.drawHeatmap = function (el, m, opts) {
   opts = opts || {};
@@ -365,4 +402,73 @@ NT.drawHeatmap = function (el, m, opts) {
   for (let i = 0; i < bh; i++) { ctx.fillStyle = ramp(1 - i / Math.max(1, bh - 1)); ctx.fillRect(bx, T + i, 12, 1); }
   ctx.fillStyle = '#333';
   ctx.fillText(NT.fmt(hi), bx + 16, T + 10); ctx.fillText(NT.fmt(lo), bx + 16, T + bh);
+};
+
+/*
+ * Markdown as TensorBoard's text plugin shows it, rendered safely: the text
+ * is HTML-escaped first, so nothing in it becomes markup except what this
+ * function makes -- headings, emphasis, inline and fenced code, lists,
+ * block quotes, tables, rules and links (http, https and relative only,
+ * opened without a referrer).  Returns an HTML string.
+ */
+NT.markdown = function (src) {
+  const esc = t => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  const inline = t => {
+    const codes = [];
+    let h = esc(t).replace(/`([^`]+)`/g, (_, c) => { codes.push(c); return `\u0000${codes.length - 1}\u0000`; });
+    h = h.replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>').replace(/__([^_]+)__/g, '<strong>$1</strong>')
+      .replace(/(^|[^*])\*([^*\s][^*]*)\*/g, '$1<em>$2</em>').replace(/(^|\W)_([^_\s][^_]*)_(?=\W|$)/g, '$1<em>$2</em>')
+      .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (m, text, url) => {
+        const u = url.replace(/&amp;/g, '&');
+        if (!/^(https?:\/\/|\/|\.\/|#|[\w.-]+(\/|$))/i.test(u) || /^\s*(javascript|data|vbscript):/i.test(u)) return m;
+        return `<a href="${esc(u)}" rel="noopener noreferrer" target="_blank">${text}</a>`;
+      });
+    return h.replace(/\u0000(\d+)\u0000/g, (_, i) => `<code>${codes[+i]}</code>`);
+  };
+  const lines = String(src).replace(/\r\n?/g, '\n').split('\n');
+  const out = [];
+  let i = 0;
+  const isTableSep = l => /^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$/.test(l);
+  const cells = l => l.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map(c => c.trim());
+  while (i < lines.length) {
+    const l = lines[i];
+    if (/^\s*```/.test(l)) {
+      const body = [];
+      for (i++; i < lines.length && !/^\s*```/.test(lines[i]); i++) body.push(lines[i]);
+      i++;
+      out.push(`<pre><code>${esc(body.join('\n'))}</code></pre>`);
+    } else if (/^(#{1,6})\s+/.test(l)) {
+      const n = l.match(/^(#{1,6})/)[1].length;
+      out.push(`<h${n + 2 > 6 ? 6 : n + 2}>${inline(l.replace(/^#{1,6}\s+/, ''))}</h${n + 2 > 6 ? 6 : n + 2}>`);
+      i++;
+    } else if (/^\s*([-*_])(\s*\1){2,}\s*$/.test(l)) {
+      out.push('<hr>');
+      i++;
+    } else if (l.includes('|') && i + 1 < lines.length && isTableSep(lines[i + 1])) {
+      const head = cells(l);
+      let h = '<table class="md"><thead><tr>' + head.map(c => `<th>${inline(c)}</th>`).join('') + '</tr></thead><tbody>';
+      for (i += 2; i < lines.length && lines[i].includes('|') && lines[i].trim(); i++)
+        h += '<tr>' + cells(lines[i]).map(c => `<td>${inline(c)}</td>`).join('') + '</tr>';
+      out.push(h + '</tbody></table>');
+    } else if (/^\s*([-*+]|\d+[.)])\s+/.test(l)) {
+      const ordered = /^\s*\d/.test(l);
+      const items = [];
+      while (i < lines.length && /^\s*([-*+]|\d+[.)])\s+/.test(lines[i]))
+        items.push(`<li>${inline(lines[i++].replace(/^\s*([-*+]|\d+[.)])\s+/, ''))}</li>`);
+      out.push(`<${ordered ? 'ol' : 'ul'}>${items.join('')}</${ordered ? 'ol' : 'ul'}>`);
+    } else if (/^\s*>/.test(l)) {
+      const q = [];
+      while (i < lines.length && /^\s*>/.test(lines[i])) q.push(lines[i++].replace(/^\s*>\s?/, ''));
+      out.push(`<blockquote>${inline(q.join(' '))}</blockquote>`);
+    } else if (!l.trim()) {
+      i++;
+    } else {
+      const para = [];
+      while (i < lines.length && lines[i].trim() && !/^(#{1,6}\s|\s*```|\s*>|\s*([-*+]|\d+[.)])\s+)/.test(lines[i]) &&
+             !(lines[i].includes('|') && i + 1 < lines.length && isTableSep(lines[i + 1])))
+        para.push(lines[i++]);
+      out.push(`<p>${inline(para.join('\n')).replace(/\n/g, '<br>')}</p>`);
+    }
+  }
+  return out.join('\n');
 };

@@ -95,6 +95,7 @@ static void run_files_json(nt_buf *b, const nt_run *r)
         {"run", "run.json"},         {"stats", "stats.jsonl"},   {"profile", "profile.json"},
         {"findings", "findings.json"}, {"report", "report.json"}, {"eval", "eval.json"},
         {"graph_svg", "graph.svg"},  {"graph_html", "graph.html"}, {"tensors", "tensors/index.json"},
+        {"analysis", "analysis.json"},
     };
     nt_buf_puts(b, "{");
     for (size_t i = 0; i < NT_ARRAY_LEN(files); i++) {
@@ -122,7 +123,11 @@ static void api_runs(nt_index *ix, nt_api_response *r)
         nt_buf_printf(b, ", \"version\": %llu, \"records\": %llu, \"bad_records\": %llu, \"truncated\": %s",
                       (unsigned long long)run->version, (unsigned long long)run->records,
                       (unsigned long long)run->bad_records, run->truncated ? "true" : "false");
-        nt_buf_printf(b, ", \"skipped\": %llu", (unsigned long long)run->skipped);
+        static const char *const states[] = {"complete", "running", "failed", "no_runjson"};
+        nt_buf_printf(b, ", \"skipped\": %llu, \"ordinal\": %d, \"status\": \"%s\", \"status_detail\": ",
+                      (unsigned long long)run->skipped, run->ordinal,
+                      run->state >= 0 && run->state < 4 ? states[run->state] : "complete");
+        nt_buf_json_string(b, run->state_why);
         nt_buf_puts(b, ", \"problem\": ");
         nt_buf_json_string(b, run->problem);
         nt_buf_puts(b, ", \"first_wall\": ");
@@ -135,7 +140,17 @@ static void api_runs(nt_index *ix, nt_api_response *r)
         run_tags(b, run);
         nt_buf_puts(b, "}");
     }
-    nt_buf_puts(b, "\n]}\n");
+    nt_buf_puts(b, "\n], \"skipped_dirs\": [");
+    const nt_skipped *sk;
+    int ns = nt_index_skipped(ix, &sk);
+    for (int i = 0; i < ns; i++) {
+        nt_buf_puts(b, i ? ",\n {\"dir\": " : "\n {\"dir\": ");
+        nt_buf_json_string(b, sk[i].dir);
+        nt_buf_puts(b, ", \"why\": ");
+        nt_buf_json_string(b, sk[i].why);
+        nt_buf_putc(b, '}');
+    }
+    nt_buf_puts(b, "]}\n");
     ok_json(r);
 }
 
@@ -512,7 +527,7 @@ static void api_graph(nt_index *ix, nt_query_fn q, void *ctx, nt_api_response *r
 
 static const char *const json_files[][2] = {
     {"/api/runinfo", "run.json"},     {"/api/findings", "findings.json"}, {"/api/report", "report.json"},
-    {"/api/eval", "eval.json"},       {"/api/tensors", "tensors/index.json"},
+    {"/api/eval", "eval.json"},       {"/api/tensors", "tensors/index.json"}, {"/api/analysis", "analysis.json"},
 };
 
 void nt_api_handle(nt_index *ix, const char *path, nt_query_fn q, void *ctx, nt_api_response *r)

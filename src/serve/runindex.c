@@ -19,6 +19,7 @@
  */
 #include "serve/serve.h"
 #include "trace/tfevents.h"
+#include "trace/tracers.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -59,12 +60,17 @@ struct nt_index {
     bool stopping;
     pthread_mutex_t poll_mu; /* one poller at a time */
     size_t scan_budget;  /* directory entries left in the current scan */
+    int next_ordinal;    /* discovery order of runs: their colours */
+    nt_skipped *skipped; /* directories not indexed and why (last scan) */
+    int n_skipped;
+    nt_skipped *scan_skipped; /* being gathered by the current scan */
+    int n_scan_skipped;
 };
 
 /* Files beside the event files whose changes the dashboard shows. */
 static const char *const run_files[] = {
     "run.json", "stats.jsonl", "profile.json", "findings.json", "report.json",
-    "eval.json", "graph.svg", "graph.html", "tensors/index.json",
+    "eval.json", "graph.svg", "graph.html", "tensors/index.json", "analysis.json",
 };
 
 /* ---------------------------------------------------------------- lifetime */
@@ -225,6 +231,7 @@ void nt_index_free(nt_index *ix)
         free(ix->root_names[i]);
     free(ix->roots);
     free(ix->root_names);
+    free(ix->skipped);
     pthread_rwlock_destroy(&ix->lock);
     pthread_mutex_destroy(&ix->mu);
     pthread_mutex_destroy(&ix->poll_mu);
@@ -290,6 +297,11 @@ void nt_index_rdlock(nt_index *ix) { pthread_rwlock_rdlock(&ix->lock); }
 void nt_index_unlock(nt_index *ix) { pthread_rwlock_unlock(&ix->lock); }
 
 int nt_index_run_count(nt_index *ix) { return ix->n_runs; }
+int nt_index_skipped(nt_index *ix, const nt_skipped **out)
+{
+    *out = ix->skipped;
+    return ix->n_skipped;
+}
 nt_run *nt_index_run_at(nt_index *ix, int i) { return i >= 0 && i < ix->n_runs ? ix->runs[i] : NULL; }
 
 static int find_run_pos(nt_index *ix, const char *name, bool *found)
@@ -627,7 +639,21 @@ static void apply_event(nt_run *r, const nt_event *ev)
 
 static bool has_tfevents_name(const char *name) { return strstr(name, "tfevents") != NULL; }
 
-/* True if dir directly holds an event file or run.json. */
+/* Files that make a directory nntrace output: event files, and what run
+ * --run-dir, doctor, report -o, eval --run-dir and analyze -o write. */
+static bool is_output_file(const char *name)
+{
+    static const char *const names[] = {"run.json",      "stats.jsonl",  "profile.json", "eval.json",
+                                        "analysis.json", "findings.json", "report.json"};
+    if (has_tfevents_name(name))
+        return true;
+    for (size_t i = 0; i < NT_ARRAY_LEN(names); i++)
+        if (strcmp(name, names[i]) == 0)
+            return true;
+    return false;
+}
+
+/* True if dir directly holds nntrace output. */
 static bool dir_is_run(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -636,9 +662,23 @@ static bool dir_is_run(const char *dir)
     bool yes = false;
     struct dirent *e;
     while (!yes && (e = readdir(d)) != NULL)
-        yes = has_tfevents_name(e->d_name) || strcmp(e->d_name, "run.json") == 0;
+        yes = is_output_file(e->d_name);
     closedir(d);
     return yes;
+}
+
+static void note_skipped(nt_index *ix, const char *dir, const char *why)
+{
+    if (ix->n_scan_skipped >= NT_INDEX_MAX_SKIPPED)
+        return;
+    nt_skipped *p = nt_realloc(ix->scan_skipped, (size_t)(ix->n_scan_skipped + 1) * sizeof *p);
+    if (!p)
+        return;
+    ix->scan_skipped = p;
+    memset(&p[ix->n_scan_skipped], 0, sizeof *p); /* compared bytewise between scans */
+    snprintf(p[ix->n_scan_skipped].dir, sizeof p->dir, "%s", dir);
+    snprintf(p[ix->n_scan_skipped].why, sizeof p->why, "%s", why);
+    ix->n_scan_skipped++;
 }
 
 static nt_status add_run(nt_index *ix, int root, const char *name, const char *dir)
@@ -649,8 +689,10 @@ static nt_status add_run(nt_index *ix, int root, const char *name, const char *d
         ix->runs[pos]->seen = true;
         return NT_OK;
     }
-    if (ix->n_runs >= NT_INDEX_MAX_RUNS)
+    if (ix->n_runs >= NT_INDEX_MAX_RUNS) {
+        note_skipped(ix, dir, "more runs than the dashboard holds (512)");
         return NT_OK;
+    }
     nt_run *r = nt_calloc(1, sizeof *r);
     if (!r)
         return NT_ERR_NOMEM;
@@ -658,6 +700,7 @@ static nt_status add_run(nt_index *ix, int root, const char *name, const char *d
     r->dir = nt_strdup(dir);
     r->root = root;
     r->seen = true;
+    r->ordinal = -1; /* numbered after the scan, with the others it found, in name order */
     if (!r->name || !r->dir) {
         run_free(r);
         return NT_ERR_NOMEM;
@@ -679,30 +722,52 @@ static nt_status add_run(nt_index *ix, int root, const char *name, const char *d
 }
 
 /* Walks dir (depth levels left) for run directories.  Symlinks are not
- * followed and hidden directories are skipped. */
+ * followed, hidden directories and node_modules are not searched; those
+ * that hold nntrace output, and directories that cannot be read or lie too
+ * deep, are noted as skipped with the reason. */
 static void scan_dir(nt_index *ix, int root, const char *dir, const char *name, int depth)
 {
     if (dir_is_run(dir))
         add_run(ix, root, name, dir);
-    if (depth <= 0)
-        return;
     DIR *d = opendir(dir);
-    if (!d)
+    if (!d) {
+        char why[300];
+        snprintf(why, sizeof why, "cannot read it: %s", strerror(errno));
+        note_skipped(ix, dir, why);
         return;
+    }
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (ix->scan_budget == 0)
+        if (ix->scan_budget == 0) {
+            note_skipped(ix, dir, "the scan stopped here: more than 100000 directory entries");
             break;
+        }
         ix->scan_budget--;
-        if (e->d_name[0] == '.' || strcmp(e->d_name, "node_modules") == 0 || strcmp(e->d_name, "tensors") == 0)
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || strcmp(e->d_name, "tensors") == 0)
             continue;
-        if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN)
+        if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN && e->d_type != DT_LNK)
             continue;
         char sub[PATH_MAX], subname[1024];
         snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (lstat(sub, &st) != 0 || !S_ISDIR(st.st_mode))
+        struct stat st, tst;
+        if (lstat(sub, &st) != 0)
             continue;
+        if (S_ISLNK(st.st_mode)) {
+            if (stat(sub, &tst) == 0 && S_ISDIR(tst.st_mode))
+                note_skipped(ix, sub, "a symlink: not followed (the dashboard stays inside the given directories)");
+            continue;
+        }
+        if (!S_ISDIR(st.st_mode))
+            continue;
+        if (e->d_name[0] == '.' || strcmp(e->d_name, "node_modules") == 0) {
+            if (dir_is_run(sub))
+                note_skipped(ix, sub, e->d_name[0] == '.' ? "a hidden directory" : "inside node_modules");
+            continue;
+        }
+        if (depth <= 0) {
+            note_skipped(ix, sub, "deeper than 4 levels below the given directory: not searched");
+            continue;
+        }
         snprintf(subname, sizeof subname, "%s/%s", name, e->d_name);
         scan_dir(ix, root, sub, subname, depth - 1);
     }
@@ -928,8 +993,31 @@ nt_status nt_index_poll(nt_index *ix, bool *more)
     ix->scan_budget = 100000;
     for (int i = 0; i < ix->n_runs; i++)
         ix->runs[i]->seen = false;
+    ix->scan_skipped = NULL;
+    ix->n_scan_skipped = 0;
     for (int i = 0; i < ix->n_roots; i++)
         scan_dir(ix, i, ix->roots[i], ix->root_names[i], NT_INDEX_MAX_DEPTH);
+    /* Runs found by this scan get their ordinals (colours) in name order, so
+     * a restart over the same directories gives the same colours, and a run
+     * found later never takes the colour of one found before. */
+    pthread_rwlock_wrlock(&ix->lock);
+    for (int i = 0; i < ix->n_runs; i++)
+        if (ix->runs[i]->ordinal < 0)
+            ix->runs[i]->ordinal = ix->next_ordinal++;
+    pthread_rwlock_unlock(&ix->lock);
+    /* The skipped list changes rarely: swap it in, and announce a change. */
+    bool skipped_changed = ix->n_scan_skipped != ix->n_skipped ||
+                           (ix->n_skipped && memcmp(ix->skipped, ix->scan_skipped,
+                                                    (size_t)ix->n_skipped * sizeof *ix->skipped) != 0);
+    pthread_rwlock_wrlock(&ix->lock);
+    nt_skipped *old = ix->skipped;
+    ix->skipped = ix->scan_skipped;
+    ix->n_skipped = ix->n_scan_skipped;
+    pthread_rwlock_unlock(&ix->lock);
+    free(old);
+    ix->scan_skipped = NULL;
+    if (skipped_changed)
+        bump_version(ix);
     for (int i = 0; i < ix->n_runs; i++) {
         nt_run *r = ix->runs[i];
         discover_files(ix, r);
@@ -938,6 +1026,12 @@ nt_status nt_index_poll(nt_index *ix, bool *more)
         if (sig != r->files_sig) {
             changed = true;
             r->files_sig = sig;
+            char why[256];
+            nt_rundir_state state = nt_rundir_inspect(r->dir, why, sizeof why);
+            pthread_rwlock_wrlock(&ix->lock);
+            r->state = (int)state;
+            snprintf(r->state_why, sizeof r->state_why, "%s", state == NT_RUNDIR_COMPLETE ? "" : why);
+            pthread_rwlock_unlock(&ix->lock);
         }
         if (changed) {
             uint64_t v = bump_version(ix);

@@ -212,10 +212,23 @@ typedef struct nt_run {
     char problem[256];
     uint64_t version;    /* index version of this run's last change */
     uint64_t files_sig;  /* signature (sizes, mtimes) of the run's other files */
+    int ordinal;         /* order of discovery (stable: the run's colour) */
+    int state;           /* nt_rundir_state of run.json: complete, running, failed, ... */
+    char state_why[256]; /* the reader's sentence when not complete */
     struct nt_evfile *files;
     int n_files, cap_files;
     bool seen;           /* found by the current scan */
 } nt_run;
+
+/* A directory the last scan did not index, and why (a symlink, hidden,
+ * unreadable, too deep, over the run limit). */
+typedef struct nt_skipped {
+    char dir[512];
+    char why[160];
+} nt_skipped;
+#define NT_INDEX_MAX_SKIPPED 200
+/* The skipped directories of the last scan.  Borrowed under the read lock. */
+int nt_index_skipped(nt_index *ix, const nt_skipped **out);
 
 /* The runs, in a stable order (by name).  Borrowed under the read lock. */
 int nt_index_run_count(nt_index *ix);
