@@ -1,6 +1,8 @@
 #!/bin/sh
 # check_layers.sh [SRC_DIR] — `make layers`: fails when a source file includes
-# a header of a layer above its own.  The layers, lowest first (README,
+# a header of a layer above its own, or allocates with raw malloc/calloc/
+# realloc outside core/alloc.c (nt_malloc & co. check sizes, apply the memory
+# limit and record the error).  The layers, lowest first (README,
 # "Architecture"); a file may include its own layer and any layer below:
 #
 #   core  graph  onnx  ops  exec  metrics  viz  trace  debug  analyze  serve  cli
@@ -45,8 +47,14 @@ for dir in "$src"/*/; do
         done
     done
 done
+# Raw allocation calls (not nt_malloc, not a member named like one).
+raw=$(grep -Hn -E '(^|[^_a-zA-Z0-9.>])(malloc|calloc|realloc)[[:space:]]*\(' "$src"/*/*.c 2>/dev/null | grep -v "^$src/core/alloc.c:" || true)
+if [ -n "$raw" ]; then
+    echo "$raw" | sed 's/^/layers: raw allocation (use nt_malloc, nt_calloc, nt_realloc): /' >&2
+    bad=$((bad + $(echo "$raw" | wc -l)))
+fi
 if [ "$bad" -ne 0 ]; then
-    echo "layers: $bad upward include(s); order (lowest first): $order" >&2
+    echo "layers: $bad problem(s); layer order (lowest first): $order" >&2
     exit 1
 fi
 echo "layers: $checked files, no upward include"

@@ -221,7 +221,7 @@ static out_rec *get_rec(nt_doctor *d, const nt_node_view *v, int k)
     }
     if (d->n_recs == d->cap_recs) {
         int cap = d->cap_recs ? d->cap_recs * 2 : 256;
-        out_rec *nr = realloc(d->recs, (size_t)cap * sizeof *nr);
+        out_rec *nr = nt_realloc(d->recs, (size_t)cap * sizeof *nr);
         if (!nr)
             return NULL;
         d->recs = nr;
@@ -415,7 +415,7 @@ static nt_finding *push_finding(nt_finding **arr, int *n, int *cap)
 {
     if (*n == *cap) {
         int nc = *cap ? *cap * 2 : 32;
-        nt_finding *na = realloc(*arr, (size_t)nc * sizeof *na);
+        nt_finding *na = nt_realloc(*arr, (size_t)nc * sizeof *na);
         if (!na)
             return NULL;
         *arr = na;

@@ -181,7 +181,7 @@ nt_status nt_cli_synth_input(const nt_model *m, int idx, const nt_cli_inputs *in
 int nt_cli_bind_inputs(const char *cmd, nt_model *m, nt_session *s, const nt_cli_inputs *in)
 {
     int n_model = nt_model_input_count(m);
-    bool *bound = calloc((size_t)n_model + 1, sizeof *bound);
+    bool *bound = nt_calloc((size_t)n_model + 1, sizeof *bound);
     if (!bound)
         return nt_cli_fail(NT_ERR_NOMEM);
     int code = NT_EXIT_OK;

@@ -186,7 +186,7 @@ static int write_outputs(const run_opts *o, nt_model *m, nt_session *s)
 static nt_status run_timed(nt_session *s, int n, nt_writer *w, int *runs, double *median, double *min_ms,
                            double *total)
 {
-    double *times = calloc((size_t)n, sizeof *times);
+    double *times = nt_calloc((size_t)n, sizeof *times);
     if (!times)
         return nt_error(NT_ERR_NOMEM, "out of memory");
     nt_status st = NT_OK;

@@ -30,7 +30,7 @@ static bool buf_grow(nt_buf *b, size_t extra)
         }
         cap *= 2;
     }
-    char *p = realloc(b->data, cap);
+    char *p = nt_realloc(b->data, cap);
     if (!p) {
         b->failed = true;
         nt_error(NT_ERR_NOMEM, "out of memory growing a buffer to %zu bytes", cap);

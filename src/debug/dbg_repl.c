@@ -74,7 +74,7 @@ static void cand_add(cands *c, const char *s, const char *prefix, size_t plen)
         return;
     if (c->n == c->cap) {
         int cap = c->cap ? 2 * c->cap : 64;
-        const char **v = realloc(c->v, (size_t)cap * sizeof *v);
+        const char **v = nt_realloc(c->v, (size_t)cap * sizeof *v);
         if (!v)
             return; /* completion is best effort */
         c->v = v;

@@ -80,7 +80,7 @@ nt_status fuse_group_add(nt_plan *p, const nt_fuse_pattern *pat, const int *memb
         return NT_OK;
     }
     nt_fuse_group *g = nt_calloc(1, sizeof *g);
-    nt_fuse_group **ng = realloc(p->groups, ((size_t)p->n_groups + 1) * sizeof *ng);
+    nt_fuse_group **ng = nt_realloc(p->groups, ((size_t)p->n_groups + 1) * sizeof *ng);
     if (!g || !ng) {
         free(g);
         if (ng)
@@ -147,7 +147,7 @@ static nt_status release_not_before(nt_plan *p, int v, int at)
             if (from->release[k] != v)
                 continue;
             nt_plan_node *to = &p->nodes[p->order[at]];
-            int *nr = realloc(to->release, ((size_t)to->n_release + 1) * sizeof *nr);
+            int *nr = nt_realloc(to->release, ((size_t)to->n_release + 1) * sizeof *nr);
             if (!nr)
                 return nt_error(NT_ERR_NOMEM, "out of memory planning fused nodes");
             to->release = nr;

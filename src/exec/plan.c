@@ -101,7 +101,7 @@ static nt_status collect_implicit(const nt_graph *g, const nt_node *n, nt_plan_n
                     continue;
                 if (pn->n_implicit == cap) {
                     cap = cap ? cap * 2 : 8;
-                    int *ni = realloc(pn->implicit, (size_t)cap * sizeof *ni);
+                    int *ni = nt_realloc(pn->implicit, (size_t)cap * sizeof *ni);
                     if (!ni)
                         return nt_error(NT_ERR_NOMEM, "out of memory planning node '%s'", n->name);
                     pn->implicit = ni;
@@ -230,7 +230,7 @@ out:
  * after that node.  Values nobody reads die right after their producer. */
 static nt_status plan_lifetimes(const nt_graph *g, nt_plan *p)
 {
-    int *last = malloc(((size_t)g->n_values + 1) * sizeof *last);
+    int *last = nt_malloc(((size_t)g->n_values + 1) * sizeof *last);
     if (!last)
         return nt_error(NT_ERR_NOMEM, "out of memory planning lifetimes");
     for (int v = 0; v < g->n_values; v++)
@@ -252,7 +252,7 @@ static nt_status plan_lifetimes(const nt_graph *g, nt_plan *p)
         if (last[v] < 0 || val->is_graph_output || val->producer < 0)
             continue;
         nt_plan_node *pn = &p->nodes[p->order[last[v]]];
-        int *nr = realloc(pn->release, ((size_t)pn->n_release + 1) * sizeof *nr);
+        int *nr = nt_realloc(pn->release, ((size_t)pn->n_release + 1) * sizeof *nr);
         if (!nr) {
             free(last);
             return nt_error(NT_ERR_NOMEM, "out of memory planning lifetimes");
@@ -589,7 +589,7 @@ nt_status nt_plan_build(nt_session *s, const nt_graph *g, nt_plan *parent, int d
                 const nt_graph *sub = at->type == NT_ATTR_GRAPH ? at->g : at->graphs[k];
                 if (!sub || nt_plan_find_sub(p, sub))
                     continue;
-                nt_plan **ns = realloc(p->subs, ((size_t)p->n_sub + 1) * sizeof *ns);
+                nt_plan **ns = nt_realloc(p->subs, ((size_t)p->n_sub + 1) * sizeof *ns);
                 if (!ns) {
                     st = nt_error(NT_ERR_NOMEM, "out of memory planning subgraphs");
                     goto fail;

@@ -65,7 +65,7 @@ void nt_pool_put(nt_pool *p, void *data, size_t capacity)
     p->in_use -= capacity;
     if (p->n_free == p->cap_free) {
         int cap = p->cap_free ? p->cap_free * 2 : 32;
-        pool_buf *nl = realloc(p->free_list, (size_t)cap * sizeof *nl);
+        pool_buf *nl = nt_realloc(p->free_list, (size_t)cap * sizeof *nl);
         if (!nl) { /* cannot remember it: give it back to the system */
             nt_aligned_free(data);
             return;

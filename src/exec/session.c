@@ -191,7 +191,7 @@ nt_status nt_session_add_tracer(nt_session *s, const nt_tracer *tracer)
 {
     if (s->n_tracers >= 32)
         return nt_error(NT_ERR_INVALID_ARG, "at most 32 tracers can be attached to a session");
-    nt_tracer_slot *nt = realloc(s->tracers, ((size_t)s->n_tracers + 1) * sizeof *nt);
+    nt_tracer_slot *nt = nt_realloc(s->tracers, ((size_t)s->n_tracers + 1) * sizeof *nt);
     if (!nt)
         return nt_error(NT_ERR_NOMEM, "out of memory attaching a tracer");
     s->tracers = nt;

@@ -140,7 +140,7 @@ void nt_pr_buckets(const double *score, const int *label, int64_t n, int num_thr
     int m = num_thresholds;
     /* counts per bucket floor(s * (m-1)), then reverse cumulative sums:
      * tp[i] = positives scoring >= i/(m-1) */
-    double *tpb = calloc((size_t)m * 2, sizeof *tpb);
+    double *tpb = nt_calloc((size_t)m * 2, sizeof *tpb);
     if (!tpb) {
         memset(out, 0, sizeof(float) * 6 * (size_t)m);
         return;

@@ -113,7 +113,7 @@ static nt_status stack_push(stack_list *l, nt_tensor *t)
     l->bytes += nb;
     if (l->n == l->cap) {
         int cap = l->cap ? l->cap * 2 : 16;
-        nt_tensor **ni = realloc(l->items, (size_t)cap * sizeof *ni);
+        nt_tensor **ni = nt_realloc(l->items, (size_t)cap * sizeof *ni);
         if (!ni) {
             nt_tensor_free(t);
             return nt_error(NT_ERR_NOMEM, "out of memory collecting scan outputs");

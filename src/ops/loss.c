@@ -123,7 +123,7 @@ static nt_status nll_compute(nt_kernel_ctx *ctx)
     int64_t N, C, D;
     loss_dims(x, &N, &C, &D);
     int64_t n = N * C * D;
-    double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    double *v = nt_malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
     if (!v)
         return nt_error(NT_ERR_NOMEM, "out of memory");
     for (int64_t i = 0; i < n; i++)
@@ -140,7 +140,7 @@ static nt_status sce_compute(nt_kernel_ctx *ctx)
     int64_t N, C, D;
     loss_dims(x, &N, &C, &D);
     int64_t n = N * C * D;
-    double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    double *v = nt_malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
     if (!v)
         return nt_error(NT_ERR_NOMEM, "out of memory");
     for (int64_t i = 0; i < n; i++)

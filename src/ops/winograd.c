@@ -108,7 +108,7 @@ static nt_status transform_filters(nt_wino *st, nt_sgemm_isa isa, int tile, int6
     size_t n;
     if (!nt_mul_size((size_t)(M * C), (size_t)np * sizeof(float), &n))
         return nt_error(NT_ERR_NOMEM, "winograd: %lld x %lld filters are too many", (long long)M, (long long)C);
-    float *u = malloc(n);
+    float *u = nt_malloc(n);
     if (!u)
         return nt_error(NT_ERR_NOMEM, "winograd: no memory to transform %lld x %lld filters", (long long)M,
                         (long long)C);
@@ -196,7 +196,7 @@ NT_CLONES NT_VECTORIZE static void input_range(void *arg, int64_t c0, int64_t c1
     /* xp: R rows x 4 phases x TP; line: one zero-padded input row; vrow:
      * 36 rows of T; u: the column transform of one tile row (6 x 4 x TP). */
     size_t nf = (size_t)(R * LW + LW + NP * T + 24 * TP);
-    float *buf = malloc(nf * sizeof(float));
+    float *buf = nt_malloc(nf * sizeof(float));
     if (!buf) {
         j->failed = 1;
         return;
@@ -273,7 +273,7 @@ NT_CLONES NT_VECTORIZE static void input2_range(void *arg, int64_t c0, int64_t c
     const int64_t IH = w->in[0], IW = w->in[1], PT = w->pad_begin[0], PL = w->pad_begin[1];
     const int64_t TH = j->TH, TW = j->TW, T = j->T, TP = TW + 1, R = 2 * TH + 2, LW = 2 * TP;
     size_t nf = (size_t)(R * LW + LW + 16 * T + 8 * TP);
-    float *buf = malloc(nf * sizeof(float));
+    float *buf = nt_malloc(nf * sizeof(float));
     if (!buf) {
         j->failed = 1;
         return;
@@ -393,7 +393,7 @@ NT_CLONES NT_VECTORIZE static void output_range(void *arg, int64_t m0, int64_t m
     /* s: the column transform of every tile (24 rows of T); out: the four
      * output rows of every tile row, interleaved (4 rows of 4T).  Both are
      * flat over all tiles (tile q = th*TW + t), so the loops are long. */
-    float *buf = malloc((size_t)(40 * T) * sizeof(float));
+    float *buf = nt_malloc((size_t)(40 * T) * sizeof(float));
     if (!buf) {
         j->failed = 1;
         return;

@@ -255,7 +255,7 @@ nt_rundir_state nt_rundir_inspect(const char *dir, char *why, size_t len)
         }
         return NT_RUNDIR_COMPLETE;
     }
-    char *text = malloc(65536);
+    char *text = nt_malloc(65536);
     size_t n = text ? fread(text, 1, 65535, f) : 0;
     fclose(f);
     if (text)

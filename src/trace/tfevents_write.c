@@ -92,7 +92,7 @@ static bool writer_reserve(nt_writer *w, size_t n)
         }
         cap *= 2;
     }
-    uint8_t *p = realloc(w->buf, cap);
+    uint8_t *p = nt_realloc(w->buf, cap);
     if (!p) {
         writer_fail(w, NT_ERR_NOMEM, "%s: out of memory buffering %zu bytes", w->path, cap);
         return false;

@@ -64,7 +64,7 @@ void nt_histogram_encode(const float *values, size_t n, int buckets, nt_buf *out
         buckets = 10000;
     if (!(mx > mn))
         buckets = 1; /* one value repeated (or none): a single bucket at it */
-    double *lim = calloc((size_t)buckets * 2, sizeof *lim);
+    double *lim = nt_calloc((size_t)buckets * 2, sizeof *lim);
     if (!lim) {
         nt_error(NT_ERR_NOMEM, "out of memory building a histogram");
         out->failed = true;

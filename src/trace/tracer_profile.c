@@ -93,7 +93,7 @@ static op_total *op_entry(profile_tracer *p, const char *op)
             return &p->ops[i];
     if (p->n_ops == p->cap_ops) {
         int cap = p->cap_ops ? p->cap_ops * 2 : 32;
-        op_total *n = realloc(p->ops, (size_t)cap * sizeof *n);
+        op_total *n = nt_realloc(p->ops, (size_t)cap * sizeof *n);
         if (!n)
             return NULL;
         p->ops = n;

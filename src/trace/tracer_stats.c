@@ -175,7 +175,7 @@ static stat_entry *find_entry(stats_tracer *t, const nt_node_view *v, int k, int
         if (t->worker) /* queued scans point into the array about to move */
             nt_stats_worker_drain(t->worker);
         int cap = t->cap ? t->cap * 2 : 256;
-        stat_entry *ne = realloc(t->entries, (size_t)cap * sizeof *ne);
+        stat_entry *ne = nt_realloc(t->entries, (size_t)cap * sizeof *ne);
         if (!ne)
             return NULL;
         t->entries = ne;

@@ -361,7 +361,7 @@ void nt_tstats_add_f32(nt_tstats *s, const float *x, int64_t n, nt_exec *exec)
     if (n <= 0)
         return;
     int64_t pieces = (n + PIECE - 1) / PIECE;
-    piece_sums one, *sums = pieces == 1 ? &one : malloc((size_t)pieces * sizeof *sums);
+    piece_sums one, *sums = pieces == 1 ? &one : nt_malloc((size_t)pieces * sizeof *sums);
     scan_job job = {x, n, 0, nt_tstats_hist_stride(s, n), s, sums, PTHREAD_MUTEX_INITIALIZER};
     int64_t specials_before = s->nan + s->pinf + s->ninf;
     if (!sums) { /* no room for per-piece sums: one piece at a time, in order, alone */

@@ -551,8 +551,8 @@ static void walk_node(walk *w, const nt_graph *g, const nt_node *n, int id, cons
  * owner_id is the node whose body g is (-1 for the top graph). */
 static void walk_graph(walk *w, const nt_graph *g, const int *parent_prod, int owner_id, const char *gpath)
 {
-    int *prod = calloc((size_t)g->n_values + 1, sizeof *prod);
-    int *ids = calloc((size_t)g->n_nodes + 1, sizeof *ids);
+    int *prod = nt_calloc((size_t)g->n_values + 1, sizeof *prod);
+    int *ids = nt_calloc((size_t)g->n_nodes + 1, sizeof *ids);
     if (!prod || !ids) {
         free(prod);
         free(ids);
