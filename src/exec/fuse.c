@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Tried in this order: a chain absorbs the Casts inside it before the
- * standalone no-op Cast pattern sees them. */
+/* Tried in this order: a Conv takes its element-wise epilogue before the
+ * chains see it; a chain absorbs the Casts inside it before the standalone
+ * no-op Cast pattern sees them. */
 static const nt_fuse_pattern *const patterns[] = {
+    &nt_fuse_conv_epilogue,
     &nt_fuse_chain,
     &nt_fuse_noop_cast,
 };

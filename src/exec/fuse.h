@@ -107,6 +107,7 @@ bool fuse_node_free(const nt_plan *p, int node_index);
 nt_dtype fuse_dtype(const nt_plan *p, int v);
 
 /* ---- patterns */
+extern const nt_fuse_pattern nt_fuse_conv_epilogue;
 extern const nt_fuse_pattern nt_fuse_chain;
 extern const nt_fuse_pattern nt_fuse_noop_cast;
 

@@ -264,6 +264,7 @@ typedef struct dw_job {
     int64_t C, M, Mg, NM, parts;
     float *scratch;
     size_t scratch_floats;  /* per part */
+    const nt_conv_epi *epi; /* fused epilogue, run on each finished plane */
 } dw_job;
 
 static void dw_range(void *arg, int64_t b, int64_t e)
@@ -282,10 +283,12 @@ static void dw_range(void *arg, int64_t b, int64_t e)
             float bv = j->bias ? j->bias[m] : 0.0f;
             if (dw3) {
                 nt_dwconv3x3_plane(x, k, bv, j->y + q * OUT, w);
-                continue;
+            } else {
+                nt_dwconv_plane(x, k, bv, j->y + q * OUT, w, scratch, copied);
+                copied = x;
             }
-            nt_dwconv_plane(x, k, bv, j->y + q * OUT, w, scratch, copied);
-            copied = x;
+            if (j->epi)
+                j->epi->apply(j->epi, j->y, q * OUT, OUT);
         }
     }
 }
@@ -294,7 +297,8 @@ static void dw_range(void *arg, int64_t b, int64_t e)
 static nt_status conv_depthwise_f32(nt_kernel_ctx *ctx, nt_conv_state *st, const nt_conv_shape *cs,
                                     const float *x, const float *wt, const float *bias, float *y)
 {
-    dw_job j = {x, wt, bias, y, promote_2d(&cs->w), cs->C, cs->M, cs->M / st->group, cs->N * cs->M, 1, NULL, 0};
+    dw_job j = {x, wt, bias, y, promote_2d(&cs->w), cs->C, cs->M, cs->M / st->group, cs->N * cs->M, 1, NULL, 0,
+                st->epi};
     j.parts = nt_exec_threads(ctx->exec);
     if (j.parts > j.NM)
         j.parts = j.NM;
@@ -307,6 +311,7 @@ static nt_status conv_depthwise_f32(nt_kernel_ctx *ctx, nt_conv_state *st, const
             return nt_ctx_error(ctx, NT_ERR_NOMEM, "no memory for the depthwise padded planes");
     }
     nt_parallel_for(ctx->exec, j.parts, 1, dw_range, &j);
+    st->epi_done = st->epi != NULL;
     return NT_OK;
 }
 
@@ -425,6 +430,24 @@ static nt_status pack_weights(nt_kernel_ctx *ctx, nt_conv_state *st, nt_sgemm_is
     return NT_OK;
 }
 
+/* The fused epilogue on a finished block of one image group's GEMM output:
+ * rows [0, M) of the group are output channels g*Mg.., columns j are
+ * positions; flat index of (m, j) is (nm0 + m) * OUT + j. */
+typedef struct epi_block {
+    const nt_conv_epi *epi;
+    float *y;
+    int64_t nm0, OUT;
+} epi_block;
+
+static void epi_on_block(void *arg, float *C, int64_t ldc, int64_t M, int64_t j0, int64_t j1)
+{
+    const epi_block *b = arg;
+    (void)C;
+    (void)ldc;
+    for (int64_t m = 0; m < M; m++)
+        b->epi->apply(b->epi, b->y, (b->nm0 + m) * b->OUT + j0, j1 - j0);
+}
+
 /* Float32 convolution on our own kernels when the CPU has them: 2-D (or
  * 1-D) windows, not depthwise.  3x3 stride-1 windows go to Winograd when it
  * pays; the rest to one packed GEMM per image and group whose B operand is
@@ -465,9 +488,13 @@ static nt_status conv_f32_fast(nt_kernel_ctx *ctx, nt_conv_state *st, const nt_c
                 b.x = xg;
                 b.w = &w2;
             }
-            if ((s = nt_sgemm(ctx->exec, &st->wpk[g], OUT, &b, 1.0f, 0.0f, bias ? bias + g * Mg : NULL, yg, OUT)) != NT_OK)
+            epi_block eb = {st->epi, y, n * M + g * Mg, OUT};
+            nt_sgemm_epi se = {epi_on_block, &eb};
+            if ((s = nt_sgemm_ex(ctx->exec, &st->wpk[g], OUT, &b, 1.0f, 0.0f, bias ? bias + g * Mg : NULL, yg, OUT,
+                                 st->epi ? &se : NULL)) != NT_OK)
                 return s;
         }
+    st->epi_done = st->epi != NULL;
     *done = true;
     return NT_OK;
 }

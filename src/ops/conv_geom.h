@@ -87,6 +87,14 @@ int64_t nt_window_in_size(const nt_window *w);
 
 #include "ops/gemm_util.h"
 
+/* A fused epilogue (src/exec/fuse_conv.c): element-wise work applied to the
+ * finished outputs y[off, off + n) (flat indices into Y) while they are in
+ * cache.  Set on the state only for the duration of one fused run. */
+typedef struct nt_conv_epi {
+    void (*apply)(const struct nt_conv_epi *e, float *y, int64_t off, int64_t n);
+    const void *arg;
+} nt_conv_epi;
+
 typedef struct nt_conv_state {
     nt_window_attrs wa;
     int64_t group;
@@ -110,6 +118,10 @@ typedef struct nt_conv_state {
     nt_scratch slice;
     const void *slice_src;
     int64_t slice_key[2 * NT_MAX_SPATIAL];
+    /* The fused epilogue of this run (NULL unfused); epi_done is set when a
+     * path applied it to every output as it went. */
+    const nt_conv_epi *epi;
+    bool epi_done;
 } nt_conv_state;
 
 /* Resolved shapes of a forward convolution: X (N,C,in...), W (M,C/group,k...),

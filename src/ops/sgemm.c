@@ -500,6 +500,7 @@ typedef struct sgemm_job {
     int64_t N, ldc;
     float alpha, beta, *C;
     const float *bias;
+    const nt_sgemm_epi *epi;
 } sgemm_job;
 
 /* Columns [j0, j1) without a packing buffer (only when memory ran out):
@@ -537,6 +538,8 @@ static void sgemm_range(void *arg, int64_t jb0, int64_t jb1)
     float *buf = jb->b->packed ? NULL : tl_b_get((size_t)(kc * NC));
     if (!buf && !jb->b->packed) {
         naive_range(jb, jb0 * NC, jb1 * NC < jb->N ? jb1 * NC : jb->N);
+        if (jb->epi)
+            jb->epi->fn(jb->epi->arg, jb->C, jb->ldc, M, jb0 * NC, jb1 * NC < jb->N ? jb1 * NC : jb->N);
         return;
     }
     for (int64_t blk = jb0; blk < jb1; blk++) {
@@ -562,13 +565,22 @@ static void sgemm_range(void *arg, int64_t jb0, int64_t jb1)
                 }
             }
         }
+        if (jb->epi)
+            jb->epi->fn(jb->epi->arg, jb->C, jb->ldc, M, j0, j0 + nc);
     }
 }
 
 nt_status nt_sgemm(nt_exec *exec, const nt_sgemm_pa *pa, int64_t N, const nt_sgemm_b *b, float alpha, float beta,
                    const float *bias, float *C, int64_t ldc)
 {
-    sgemm_job jb = {.pa = pa, .b = b, .N = N, .ldc = ldc, .alpha = alpha, .beta = beta, .C = C, .bias = bias};
+    return nt_sgemm_ex(exec, pa, N, b, alpha, beta, bias, C, ldc, NULL);
+}
+
+nt_status nt_sgemm_ex(nt_exec *exec, const nt_sgemm_pa *pa, int64_t N, const nt_sgemm_b *b, float alpha,
+                      float beta, const float *bias, float *C, int64_t ldc, const nt_sgemm_epi *epi)
+{
+    sgemm_job jb = {.pa = pa, .b = b, .N = N, .ldc = ldc, .alpha = alpha, .beta = beta, .C = C, .bias = bias,
+                    .epi = epi};
     if (!kernel_of(pa->isa, &jb.ks))
         return nt_error(NT_ERR_UNSUPPORTED, "sgemm: A packed for no kernel set");
     if (pa->M <= 0 || N <= 0)
@@ -577,6 +589,8 @@ nt_status nt_sgemm(nt_exec *exec, const nt_sgemm_pa *pa, int64_t N, const nt_sge
         for (int64_t i = 0; i < pa->M; i++)
             for (int64_t j = 0; j < N; j++)
                 C[i * ldc + j] = (beta == 0.0f ? 0.0f : beta * C[i * ldc + j]) + (bias ? bias[i] : 0.0f);
+        if (epi)
+            epi->fn(epi->arg, C, ldc, pa->M, 0, N);
         return NT_OK;
     }
     nt_parallel_for(exec, (N + jb.ks.nc - 1) / jb.ks.nc, 1, sgemm_range, &jb);

@@ -81,6 +81,18 @@ size_t nt_sgemm_b_size(nt_sgemm_isa isa, int64_t K, int64_t N);
 nt_status nt_sgemm(nt_exec *exec, const nt_sgemm_pa *pa, int64_t N, const nt_sgemm_b *b, float alpha, float beta,
                    const float *bias, float *C, int64_t ldc);
 
+/* A function run on each finished block of C (rows [0, M), columns
+ * [j0, j1)), by the thread that computed it while the block is in its
+ * cache: a convolution's fused epilogue. */
+typedef struct nt_sgemm_epi {
+    void (*fn)(void *arg, float *C, int64_t ldc, int64_t M, int64_t j0, int64_t j1);
+    void *arg;
+} nt_sgemm_epi;
+
+/* nt_sgemm, then epi (may be NULL) on every finished block. */
+nt_status nt_sgemm_ex(nt_exec *exec, const nt_sgemm_pa *pa, int64_t N, const nt_sgemm_b *b, float alpha,
+                      float beta, const float *bias, float *C, int64_t ldc, const nt_sgemm_epi *epi);
+
 /* Same as nt_gemm_f32 but on our kernels (A packed into a per-thread
  * buffer).  Returns false, having done nothing, when no kernel set is in
  * use or memory runs out: the caller then uses OpenBLAS. */

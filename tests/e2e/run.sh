@@ -45,6 +45,7 @@ else
     echo "== half-check skipped: needs onnxruntime-node and the ONNX node-test corpus ($corpus)"
 fi
 [ -f "$here/fuse_check.py" ] && run_check fuse-check /usr/bin/python3 "$here/fuse_check.py" "$nt"
+[ -f "$here/fuse_conv_check.py" ] && run_check fuse-conv-check /usr/bin/python3 "$here/fuse_conv_check.py" "$nt"
 if [ -d "$here/../../bench/node_modules/onnxruntime-node" ]; then
     run_check resize-check /usr/bin/python3 "$here/resize_check.py" "$nt"
 else

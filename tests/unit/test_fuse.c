@@ -4,7 +4,7 @@
  * one (NNTRACE_FUSE=0), that a tracer wanting a member keeps the group
  * unfused and still sees the node's true values, that values needed outside
  * a group block it, and that a run whose shapes a fused kernel declines
- * falls back to the nodes.
+ * falls back to the nodes; Conv epilogues (fuse_conv.c) likewise.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -288,6 +288,64 @@ static void test_runtime_decline(void **state)
     nt_model_free(m);
 }
 
+/* A random float initializer of the given shape. */
+static void add_weights(nt_onnx_builder *b, const char *name, int ndim, const int64_t *dims, uint32_t seed)
+{
+    nt_tensor *t;
+    assert_int_equal(nt_tensor_new(NT_DTYPE_FLOAT, ndim, dims, &t), NT_OK);
+    for (int64_t i = 0; i < nt_tensor_numel(t); i++) {
+        seed = seed * 1664525u + 1013904223u;
+        ((float *)t->data)[i] = ((float)(seed >> 8) / 16777216.0f - 0.5f) * 0.4f;
+    }
+    assert_int_equal(nt_onnx_builder_add_initializer(b, name, t), NT_OK);
+    nt_tensor_free(t);
+}
+
+static nt_onnx_node *conv_node(nt_onnx_builder *b, const char *name, const char *x, const char *w, const char *bias,
+                               const char *out, int64_t group, int64_t pad)
+{
+    const char *in[3] = {x, w, bias}, *o[1] = {out};
+    nt_onnx_node *n = nt_onnx_builder_add_node(b, "Conv", name, bias ? 3 : 2, in, 1, o);
+    const int64_t pads[4] = {pad, pad, pad, pad};
+    nt_onnx_node_attr_ints(n, "pads", 4, pads);
+    nt_onnx_node_attr_int(n, "group", group);
+    return n;
+}
+
+/* Conv epilogues (fuse_conv.c): Conv + bias + residual Add + Relu as one
+ * group (the GEMM path applies it per column block), a depthwise 5x5 +
+ * Clip, a 1x1 Conv + SiLU; same bits as the nodes, and a tracer on the
+ * Conv (an interior member) keeps the group unfused and sees the Conv's
+ * own output. */
+static void test_conv_epilogue(void **state)
+{
+    (void)state;
+    int64_t dims[] = {2, 8, 13, 11}, wd[] = {8, 8, 3, 3}, bd[] = {8}, dwd[] = {8, 1, 5, 5}, pwd[] = {8, 8, 1, 1};
+    nt_onnx_builder *b = nt_onnx_builder_new(8, 13);
+    nt_onnx_builder_add_input(b, "x", NT_DTYPE_FLOAT, 4, dims, NULL);
+    nt_onnx_builder_add_output(b, "y", NT_DTYPE_FLOAT, 4, dims, NULL);
+    add_weights(b, "w", 4, wd, 1);
+    add_weights(b, "bias", 1, bd, 2);
+    add_weights(b, "dw", 4, dwd, 3);
+    add_weights(b, "pw", 4, pwd, 4);
+    add_scalar(b, "lo", 0.0f, 0);
+    add_scalar(b, "hi", 6.0f, 0);
+    conv_node(b, "conv", "x", "w", "bias", "c", 1, 1);
+    node(b, "Add", "res", "c", "x", "r");
+    node(b, "Relu", "relu", "r", NULL, "h");
+    conv_node(b, "dwconv", "h", "dw", "bias", "d", 8, 2);
+    const char *ci[3] = {"d", "lo", "hi"}, *co[1] = {"e"};
+    assert_non_null(nt_onnx_builder_add_node(b, "Clip", "relu6", 3, ci, 1, co));
+    conv_node(b, "pwconv", "e", "pw", NULL, "p", 1, 0);
+    node(b, "Sigmoid", "sig", "p", NULL, "s");
+    node(b, "Mul", "silu", "p", "s", "y");
+    nt_model *m = load_built(b);
+    check_model(m, 4, dims, 3, "conv");
+    check_model(m, 4, dims, 3, "dwconv");
+    check_model(m, 4, dims, 3, "sig");
+    nt_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_shared_values_block),
         cmocka_unit_test(test_noop_cast_alias),
         cmocka_unit_test(test_runtime_decline),
+        cmocka_unit_test(test_conv_epilogue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
