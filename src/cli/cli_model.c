@@ -4,6 +4,8 @@
  */
 #include "cli/cli_model.h"
 #include "core/core.h"
+#include "graph/ir.h"
+#include "ops/kernel.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,9 @@ int nt_cli_parse_input_opt(const char *cmd, int argc, char **argv, int *i, nt_cl
         if (in->n >= NT_CLI_MAX_INPUTS)
             return nt_cli_usage_error(cmd, "too many -i options"), -1;
         const char *eq = strchr(v, '=');
+        if (eq && eq != v && eq[1] == '\0')
+            return nt_cli_usage_error(cmd, "-i %s: no file given for input '%.*s' (use -i %.*s=FILE)", v,
+                                      (int)(eq - v), v, (int)(eq - v), v), -1;
         /* NAME=FILE, unless the whole thing is an existing path with '=' in it */
         if (eq && eq != v) {
             in->names[in->n] = nt_strndup(v, (size_t)(eq - v));
@@ -94,6 +99,28 @@ void nt_cli_inputs_deinit(nt_cli_inputs *in)
     in->n = in->n_dims = 0;
 }
 
+/* Warns when the model imports an opset of a domain newer than any
+ * operator definition nntrace has for it: its nodes then run with the
+ * newest definitions known, which a later opset may have changed. */
+static void warn_newer_opsets(const nt_model *m)
+{
+    for (int i = 0; i < m->n_opsets; i++) {
+        const char *dom = m->opsets[i].domain;
+        bool onnx = !dom[0] || strcmp(dom, "ai.onnx") == 0;
+        int newest = 0;
+        for (size_t k = 0; k < nt_op_count(); k++) {
+            const nt_op_def *d = nt_op_at(k);
+            bool same = onnx ? (!d->domain[0] || strcmp(d->domain, "ai.onnx") == 0) : strcmp(d->domain, dom) == 0;
+            if (same && d->since > newest)
+                newest = d->since;
+        }
+        if (newest > 0 && m->opsets[i].version > newest)
+            fprintf(stderr, "nntrace: warning: %s imports %s opset %lld, newer than the newest nntrace knows (%d); "
+                    "its nodes run with the opset-%d definitions, which later opsets may have changed\n",
+                    m->path, onnx ? "ai.onnx" : dom, (long long)m->opsets[i].version, newest, newest);
+    }
+}
+
 int nt_cli_open_model(const char *model_path, const nt_cli_inputs *in, nt_model **m, nt_session **s)
 {
     *m = NULL;
@@ -101,6 +128,7 @@ int nt_cli_open_model(const char *model_path, const nt_cli_inputs *in, nt_model 
     nt_status st = nt_model_load(model_path, m);
     if (st != NT_OK)
         return nt_cli_fail(st);
+    warn_newer_opsets(*m);
     nt_session_options opt = {0};
     opt.threads = in->threads;
     opt.n_dim_overrides = in->n_dims;
@@ -212,6 +240,21 @@ int nt_cli_bind_inputs(const char *cmd, nt_model *m, nt_session *s, const nt_cli
             idx = next_pos;
         }
         nt_model_input_info(m, idx, &vi);
+        if (bound[idx]) {
+            int first = 0; /* the -i that bound it before: the same name, or this input's position */
+            for (int j = 0, pos = 0; j < k; j++) {
+                if (in->names[j] ? strcmp(in->names[j], vi.name) == 0 : pos == idx) {
+                    first = j;
+                    break;
+                }
+                pos += !in->names[j];
+            }
+            fprintf(stderr, "nntrace %s: input '%s' is given twice (-i %s%s%s and -i %s%s%s)\n", cmd, vi.name,
+                    in->names[first] ? in->names[first] : "", in->names[first] ? "=" : "", in->files[first],
+                    name ? name : "", name ? "=" : "", in->files[k]);
+            code = NT_EXIT_USAGE;
+            break;
+        }
         nt_tensor *t;
         nt_status st = nt_tensor_load(in->files[k], &t);
         if (st != NT_OK) {
@@ -295,6 +338,12 @@ int nt_cli_run_dataset(const char *cmd, nt_model *m, nt_session *s, const char *
         return nt_cli_usage_error(cmd, "--data needs a model input (--data-input NAME) and an array of rank >= 1");
     }
     int64_t n = x->dims[0];
+    if (n == 0) {
+        fprintf(stderr, "nntrace %s: %s holds no samples (its first axis has length 0): nothing to run\n", cmd,
+                data_path);
+        nt_tensor_free(x);
+        return NT_EXIT_BAD_INPUT;
+    }
     nt_tensor sample = *x;
     sample.flags = 0;
     size_t stride = n ? nt_tensor_nbytes(x) / (size_t)n : 0;

@@ -9,6 +9,7 @@
  */
 #include "analyze/sensitivity.h"
 #include "cli/cli_model.h"
+#include "exec/exec.h"
 #include "core/core.h"
 
 #include <math.h>
@@ -741,6 +742,15 @@ static int resolve_io(ctx *c)
  * one run with values kept, then a copy of the graph input. */
 static int fetch_input(ctx *c)
 {
+    /* One sample is analyzed: a batch is refused before the model runs on
+     * all of it (a batch of 200k would take gigabytes to be refused later). */
+    const nt_tensor *b = nt_session_bound_input(c->s, c->in_vi.name);
+    if (b && b->ndim >= 2 && b->dims[0] > 1 && !(c->in_vi.ndim == b->ndim && c->in_vi.dims[0] == b->dims[0])) {
+        fprintf(stderr, "nntrace analyze: input '%s' holds a batch of %lld samples; analyze works on one "
+                "(axis 0 of length 1: take one sample, e.g. x[i:i+1] in numpy)\n", c->in_vi.name,
+                (long long)b->dims[0]);
+        return NT_EXIT_BAD_INPUT;
+    }
     nt_tensor *v;
     nt_session_set_keep_values(c->s, true);
     nt_status st = nt_session_run(c->s);

@@ -401,6 +401,9 @@ static uint32_t read_le(const uint8_t *p, int n)
  * header: it starts at *start and is *hlen bytes long. */
 static nt_status npy_prefix(const uint8_t *b, size_t len, const char *what, size_t *start, size_t *hlen)
 {
+    if (len < 8 && len >= 1 && memcmp(b, npy_magic, NT_MIN(len, sizeof npy_magic)) == 0)
+        return nt_error(NT_ERR_PARSE, "%s: truncated .npy file (%zu bytes: the magic and no version or header)",
+                        what, len);
     if (len < 8 || memcmp(b, npy_magic, sizeof npy_magic) != 0)
         return nt_error(NT_ERR_PARSE, "%s: not a .npy file (no \\x93NUMPY magic)", what);
     int major = b[6], minor = b[7];

@@ -31,16 +31,57 @@ static void report_error(nt_debugger *d, const char *where, int line)
     fflush(d->err);
 }
 
+/* Bounds on a script, so that an endless or binary input (-x /dev/zero)
+ * ends with a message instead of growing without limit. */
+#define DBG_LINE_MAX 65536
+#define DBG_SCRIPT_MAX (16 << 20)
+
+/* Reads one line (without its newline) into buf; 0 at the end, 1 for a
+ * line, -1 with the error set for a line too long, a NUL byte or a script
+ * past DBG_SCRIPT_MAX bytes (*total counts the bytes read). */
+static int read_line(FILE *in, char *buf, const char *name, int lineno, size_t *total)
+{
+    size_t n = 0;
+    int c;
+    while ((c = getc(in)) != EOF) {
+        if (++*total > DBG_SCRIPT_MAX) {
+            nt_error(NT_ERR_PARSE, "%s: script longer than %d bytes (the debugger's limit)", name, DBG_SCRIPT_MAX);
+            return -1;
+        }
+        if (c == '\n')
+            break;
+        if (c == '\0') {
+            nt_error(NT_ERR_PARSE, "%s:%d: a NUL byte: not a text script", name, lineno);
+            return -1;
+        }
+        if (n == DBG_LINE_MAX) {
+            nt_error(NT_ERR_PARSE, "%s:%d: line longer than %d bytes (the debugger's limit)", name, lineno,
+                     DBG_LINE_MAX);
+            return -1;
+        }
+        buf[n++] = (char)c;
+    }
+    buf[n] = '\0';
+    return c == EOF && n == 0 ? 0 : 1;
+}
+
 nt_status nt_debugger_script(nt_debugger *d, FILE *in, const char *name, int *n_failed)
 {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    int lineno = 0;
+    char *line = nt_malloc(DBG_LINE_MAX + 1);
+    if (!line)
+        return NT_ERR_NOMEM;
+    size_t total = 0;
+    int lineno = 0, r;
     bool quit = false;
+    nt_status st = NT_OK;
     *n_failed = 0;
-    while (!quit && (len = getline(&line, &cap, in)) >= 0) {
+    while (!quit && (r = read_line(in, line, name, lineno + 1, &total)) != 0) {
+        if (r < 0) {
+            st = NT_ERR_PARSE;
+            break;
+        }
         lineno++;
+        size_t len = strlen(line);
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
         const char *p = line;
@@ -55,10 +96,11 @@ nt_status nt_debugger_script(nt_debugger *d, FILE *in, const char *name, int *n_
             ++*n_failed;
         }
     }
-    bool failed = ferror(in) != 0;
     free(line);
     fflush(d->out);
-    return failed ? nt_error(NT_ERR_IO, "%s: read error", name) : NT_OK;
+    if (st == NT_OK && ferror(in))
+        st = nt_error(NT_ERR_IO, "%s: read error", name);
+    return st;
 }
 
 /* ------------------------------------------------------------ completion */

@@ -152,6 +152,8 @@ const int *nt_frame_order(const nt_frame *f, int *n_order);
  * frames around it (a body sees outer values); NULL when none is live.
  * *g and *v (either may be NULL) receive the graph and value index found. */
 nt_tensor *nt_frame_find_value(const nt_frame *f, const char *name, const nt_graph **g, int *v);
+/* The tensor bound to the graph input `name` (nt_session_set_input), or NULL. */
+const nt_tensor *nt_session_bound_input(const nt_session *s, const char *name);
 /* The top-level frame of a session. */
 const nt_frame *nt_session_top_frame(const nt_session *s);
 

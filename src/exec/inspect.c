@@ -13,6 +13,12 @@ const nt_frame *nt_session_hook_frame(const nt_session *s) { return s->hook_fram
 
 const nt_frame *nt_session_top_frame(const nt_session *s) { return &s->top; }
 
+const nt_tensor *nt_session_bound_input(const nt_session *s, const char *name)
+{
+    int v = nt_graph_find_value(s->model->graph, name);
+    return v >= 0 ? s->bound[v] : NULL;
+}
+
 const nt_graph *nt_frame_graph(const nt_frame *f) { return f->plan->graph; }
 
 const nt_frame *nt_frame_parent(const nt_frame *f) { return f->parent; }

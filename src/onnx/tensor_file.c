@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <sys/stat.h>
 
 typedef enum { FILE_UNKNOWN, FILE_NPY, FILE_PB } tensor_file_kind;
 
@@ -43,9 +45,15 @@ nt_status nt_tensor_load(const char *path, nt_tensor **out)
         free(name);
         return s;
     }
-    default:
+    default: {
+        /* a path that cannot be opened at all says why (ELOOP, ENOENT...) before its suffix matters */
+        struct stat sb;
+        if (stat(path, &sb) != 0)
+            return nt_error(errno == ENOENT ? NT_ERR_NOT_FOUND : NT_ERR_IO, "%s: cannot open: %s", path,
+                            strerror(errno));
         return nt_error(NT_ERR_INVALID_ARG,
                         "%s: unknown tensor file type (expected a .npy file or an ONNX TensorProto .pb file)", path);
+    }
     }
 }
 
