@@ -46,11 +46,11 @@ nt_status nt_tensor_load(const char *path, nt_tensor **out)
         return s;
     }
     default: {
-        /* a path that cannot be opened at all says why (ELOOP, ENOENT...) before its suffix matters */
+        /* a path that exists but cannot be opened says why (a symlink loop,
+         * no permission) before its suffix matters */
         struct stat sb;
-        if (stat(path, &sb) != 0)
-            return nt_error(errno == ENOENT ? NT_ERR_NOT_FOUND : NT_ERR_IO, "%s: cannot open: %s", path,
-                            strerror(errno));
+        if (stat(path, &sb) != 0 && errno != ENOENT)
+            return nt_error(NT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
         return nt_error(NT_ERR_INVALID_ARG,
                         "%s: unknown tensor file type (expected a .npy file or an ONNX TensorProto .pb file)", path);
     }
