@@ -6,7 +6,8 @@
  * run one (n, c) plane per work item, in parallel over the N*C planes.  For
  * each output position the valid kernel range along every axis is computed
  * once, so the loops over taps have no bounds tests, and the last axis (the
- * contiguous one) is the innermost loop.  Sums are accumulated in double.
+ * contiguous one) is the innermost loop.  Lp sums are accumulated in double;
+ * float32 averages in float32, in window order, as ONNX Runtime does.
  */
 #include "ops/conv_geom.h"
 
@@ -185,7 +186,7 @@ static int64_t padded_taps(int64_t start, int64_t k, int64_t d, int64_t n, int64
 
 /* One (n, c) plane: x (in...), y (out...).  Generated per element type;
  * ACC is the accumulator for sums, LOWEST the start of a max. */
-#define NT_DEFINE_POOL_PLANES(NAME, T, LOWEST)                                                                  \
+#define NT_DEFINE_POOL_PLANES(NAME, T, LOWEST, AVG_T)                                                                  \
     static void NAME(void *arg, int64_t b, int64_t e)                                                            \
     {                                                                                                            \
         const pool_job *j = arg;                                                                                 \
@@ -215,6 +216,7 @@ static int64_t padded_taps(int64_t start, int64_t k, int64_t d, int64_t n, int64
                 T best = LOWEST;                                                                                 \
                 int64_t best_at = -1;                                                                            \
                 double sum = 0;                                                                                  \
+                AVG_T asum = 0;                                                                                  \
                 while (count > 0) {                                                                              \
                     int64_t off = 0;                                                                             \
                     for (int d = 0; d < L; d++)                                                                  \
@@ -227,9 +229,12 @@ static int64_t padded_taps(int64_t start, int64_t k, int64_t d, int64_t n, int64
                                 best = x[base + t * dl];                                                              \
                                 best_at = base + t * dl;                                                         \
                             }                                                                                    \
-                    } else if (kind == POOL_AVG || p == 1.0) {                                                   \
+                    } else if (kind == POOL_AVG) {                                                               \
                         for (int64_t t = klo[L]; t < khi[L]; t++)                                                \
-                            sum += kind == POOL_AVG ? (double)x[base + t * dl] : fabs((double)x[base + t * dl]);           \
+                            asum += (AVG_T)x[base + t * dl];                                                     \
+                    } else if (p == 1.0) {                                                                       \
+                        for (int64_t t = klo[L]; t < khi[L]; t++)                                                \
+                            sum += fabs((double)x[base + t * dl]);                                               \
                     } else if (p == 2.0) {                                                                       \
                         for (int64_t t = klo[L]; t < khi[L]; t++)                                                \
                             sum += (double)x[base + t * dl] * (double)x[base + t * dl];                                    \
@@ -259,7 +264,7 @@ static int64_t padded_taps(int64_t start, int64_t k, int64_t d, int64_t n, int64
                     }                                                                                            \
                 } else if (kind == POOL_AVG) {                                                                   \
                     int64_t div = j->st->count_include_pad ? padded : count;                                     \
-                    y[o] = (T)(div > 0 ? sum / (double)div : 0.0);                                               \
+                    y[o] = (T)(div > 0 ? asum / (AVG_T)div : (AVG_T)0);                                          \
                 } else {                                                                                         \
                     y[o] = (T)(p == 1.0 ? sum : p == 2.0 ? sqrt(sum) : pow(sum, 1.0 / p));                       \
                 }                                                                                                \
@@ -272,16 +277,19 @@ static int64_t padded_taps(int64_t start, int64_t k, int64_t d, int64_t n, int64
         }                                                                                                        \
     }
 
-NT_DEFINE_POOL_PLANES(pool_planes_f32, float, -INFINITY)
-NT_DEFINE_POOL_PLANES(pool_planes_f64, double, -INFINITY)
-NT_DEFINE_POOL_PLANES(pool_planes_u8, uint8_t, 0)
-NT_DEFINE_POOL_PLANES(pool_planes_i8, int8_t, INT8_MIN)
+/* float32 averages sum in float32 in window order and divide by the count in
+ * float32, as ONNX Runtime's pooling kernels do, so an AveragePool between two
+ * quantize steps gives the same bits (tests/e2e/quant_check.py). */
+NT_DEFINE_POOL_PLANES(pool_planes_f32, float, -INFINITY, float)
+NT_DEFINE_POOL_PLANES(pool_planes_f64, double, -INFINITY, double)
+NT_DEFINE_POOL_PLANES(pool_planes_u8, uint8_t, 0, double)
+NT_DEFINE_POOL_PLANES(pool_planes_i8, int8_t, INT8_MIN, double)
 
 /* Fast path for the common case: 2-D, float32, no Indices output, dilation 1,
  * max or average.  Per output row the vertical tap range is computed once;
  * interior columns (window fully inside the row) skip the bound checks.
- * Same arithmetic as the generic path (max, or a double sum divided by the
- * same count), so results are identical. */
+ * Same arithmetic as the generic path (max, or a float sum in window order
+ * divided by the same count), so results are identical. */
 static void pool2d_f32(void *arg, int64_t b, int64_t e)
 {
     const pool_job *j = arg;
@@ -314,15 +322,15 @@ static void pool2d_f32(void *arg, int64_t b, int64_t e)
                     }
                     y[oh * OW + ow] = best;
                 } else {
-                    double sum = 0;
+                    float sum = 0;
                     for (int64_t th = h0; th < h1; th++) {
                         const float *row = x + (hs + th) * W + ws;
                         for (int64_t tw = w0; tw < w1; tw++)
-                            sum += (double)row[tw];
+                            sum += row[tw];
                     }
                     int64_t div = inc_pad ? hpad * padded_taps(ws, kw, 1, W, pw, w->pad_end[1])
                                           : NT_MAX(h1 - h0, 0) * NT_MAX(w1 - w0, 0);
-                    y[oh * OW + ow] = (float)(div > 0 ? sum / (double)div : 0.0);
+                    y[oh * OW + ow] = div > 0 ? sum / (float)div : 0.0f;
                 }
             }
         }

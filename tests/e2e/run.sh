@@ -48,8 +48,9 @@ fi
 [ -f "$here/fuse_conv_check.py" ] && run_check fuse-conv-check /usr/bin/python3 "$here/fuse_conv_check.py" "$nt"
 if [ -d "$here/../../bench/node_modules/onnxruntime-node" ]; then
     run_check resize-check /usr/bin/python3 "$here/resize_check.py" "$nt"
+    run_check quant-check /usr/bin/python3 "$here/quant_check.py" "$nt"
 else
-    echo "== resize-check skipped: needs onnxruntime-node (scripts/setup.sh --test)"
+    echo "== resize-check, quant-check skipped: need onnxruntime-node (scripts/setup.sh --test)"
 fi
 [ -f "$here/diff_check.py" ] && run_check diff-check /usr/bin/python3 "$here/diff_check.py" "$nt"
 [ -f "$here/graph_check.py" ] && run_check graph-check /usr/bin/python3 "$here/graph_check.py" "$nt"
