@@ -528,6 +528,22 @@ static void naive_range(const sgemm_job *jb, int64_t j0, int64_t j1)
         }
 }
 
+/* The column block for this call.  Threads take whole blocks, so with the
+ * kernel set's block a small N leaves threads idle (N = 384: one block, one
+ * busy thread) or uneven (N = 768: 480 + 288).  With more than one thread the
+ * blocks are made a multiple of the thread count and equal, in whole NR
+ * panels.  Each element's sum is the same whatever the block: the results do
+ * not depend on it. */
+static int64_t column_block(nt_exec *exec, const kernel_set *ks, int64_t N)
+{
+    const int64_t T = nt_exec_threads(exec);
+    if (T <= 1)
+        return ks->nc;
+    int64_t blocks = (N + ks->nc - 1) / ks->nc;
+    blocks = (blocks + T - 1) / T * T;
+    return round_up((N + blocks - 1) / blocks, ks->nr);
+}
+
 /* Column blocks [jb0, jb1) of NC columns. */
 static void sgemm_range(void *arg, int64_t jb0, int64_t jb1)
 {
@@ -593,6 +609,7 @@ nt_status nt_sgemm_ex(nt_exec *exec, const nt_sgemm_pa *pa, int64_t N, const nt_
             epi->fn(epi->arg, C, ldc, pa->M, 0, N);
         return NT_OK;
     }
+    jb.ks.nc = (int)column_block(exec, &jb.ks, N);
     nt_parallel_for(exec, (N + jb.ks.nc - 1) / jb.ks.nc, 1, sgemm_range, &jb);
     return NT_OK;
 }
