@@ -124,6 +124,14 @@ unsigned nt_dtype_bits(nt_dtype t);
  * compute with (through the conversions below). */
 bool nt_dtype_is_narrow(nt_dtype t);
 
+/* ---- STRING tensors: data is one owned block, n pointers to NUL-terminated
+ * UTF-8 strings followed by the bytes they point at (the layout the .pb
+ * reader builds).  nt_tensor_nbytes is 0 for them: copy with these. */
+/* Replaces t's data with copies of n strings (lens[i] bytes each, or
+ * strlen when lens is NULL; strs NULL: n empty strings); t's shape is left
+ * as it is.  nt_tensor_new gives a STRING tensor n empty strings. */
+nt_status nt_tensor_set_strings(nt_tensor *t, int64_t n, const char *const *strs, const size_t *lens);
+
 /* ---- narrow types (narrow.c): one element per byte in memory. */
 /* Element (8-bit code or sub-byte value) to float, exact. */
 float nt_narrow_to_float(nt_dtype t, uint8_t code);

@@ -4,6 +4,7 @@
  * printing, comparisons), and the NT_TRACE helpers.
  */
 #include "core.h"
+#include "core/limits.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -91,12 +92,60 @@ nt_status nt_tensor_new(nt_dtype dtype, int ndim, const int64_t *dims, nt_tensor
         return NT_ERR_NOMEM;
     }
     memset(t->data, 0, nbytes);
+    if (dtype == NT_DTYPE_STRING && nt_tensor_set_strings(t, n, NULL, NULL) != NT_OK) {
+        nt_tensor_free(t);
+        return NT_ERR_NOMEM;
+    }
     *out = t;
+    return NT_OK;
+}
+
+nt_status nt_tensor_set_strings(nt_tensor *t, int64_t n, const char *const *strs, const size_t *lens)
+{
+    if (n < 0)
+        n = 0;
+    size_t total;
+    if (!nt_mul_size((size_t)n, sizeof(char *), &total))
+        return nt_error(NT_ERR_NOMEM, "string tensor of %lld elements is too large", (long long)n);
+    total += 1;
+    for (int64_t i = 0; i < n; i++) {
+        size_t len = lens ? lens[i] : strlen(strs && strs[i] ? strs[i] : "");
+        if (len > nt_limit_memory_bytes() - NT_MIN(total, nt_limit_memory_bytes()))
+            return nt_error(NT_ERR_NOMEM, "string tensor exceeds the memory limit of %zu bytes "
+                            "(NNTRACE_MEMORY_LIMIT)", nt_limit_memory_bytes());
+        total += len + 1;
+    }
+    char **ptrs = nt_aligned_alloc(total);
+    if (!ptrs)
+        return NT_ERR_NOMEM;
+    char *bytes = (char *)(ptrs + n);
+    for (int64_t i = 0; i < n; i++) {
+        const char *s = strs && strs[i] ? strs[i] : "";
+        size_t len = lens ? lens[i] : strlen(s);
+        memcpy(bytes, s, len);
+        bytes[len] = '\0';
+        ptrs[i] = bytes;
+        bytes += len + 1;
+    }
+    *bytes = '\0';
+    if (t->flags & NT_TENSOR_OWNS_DATA)
+        nt_aligned_free(t->data);
+    t->data = ptrs;
+    t->capacity = total;
+    t->flags |= NT_TENSOR_OWNS_DATA;
     return NT_OK;
 }
 
 nt_status nt_tensor_clone(const nt_tensor *src, nt_tensor **out)
 {
+    if (src->dtype == NT_DTYPE_STRING) {
+        nt_status s = nt_tensor_new(src->dtype, src->ndim, src->dims, out);
+        if (s == NT_OK && (s = nt_tensor_set_strings(*out, nt_tensor_numel(src), src->data, NULL)) != NT_OK) {
+            nt_tensor_free(*out);
+            *out = NULL;
+        }
+        return s;
+    }
     nt_status s = nt_tensor_new(src->dtype, src->ndim, src->dims, out);
     if (s == NT_OK && nt_tensor_nbytes(src))
         memcpy((*out)->data, src->data, nt_tensor_nbytes(src));

@@ -120,6 +120,13 @@ static nt_status alloc_outputs(nt_session *s, const nt_node *n, nt_tensor **out)
         if (numel < 0)
             return nt_error(NT_ERR_SHAPE, "node '%s' (%s): output %d has an unknown dimension at run time",
                             n->name, n->op_type, k);
+        if (t->dtype == NT_DTYPE_STRING) {
+            /* The kernel stores its strings (nt_tensor_set_strings: owned). */
+            t->data = NULL;
+            t->capacity = 0;
+            t->flags = 0;
+            continue;
+        }
         size_t esz = nt_dtype_size(t->dtype);
         if (esz == 0 && numel > 0)
             return nt_error(NT_ERR_UNSUPPORTED, "node '%s' (%s): output dtype %s cannot be stored", n->name,

@@ -468,6 +468,9 @@ static nt_status bin_infer(nt_kernel_ctx *ctx)
     if (ctx->n_in < need || (st->kind != BK_VARIADIC && st->kind != BK_MEAN && ctx->n_in != need))
         return nt_ctx_error(ctx, NT_ERR_INVALID_ARG, "%s takes %s%d inputs, got %d", st->name,
                             need == 1 ? "at least " : "", need, ctx->n_in);
+    /* Equal on strings: src/ops/strings.c */
+    if (st->par.op == BOP_Equal && ctx->n_in == 2 && ctx->in[0] && ctx->in[0]->dtype == NT_DTYPE_STRING)
+        return nt_str_equal_infer(ctx);
     nt_dtype t = NT_DTYPE_UNDEFINED;
     nt_status s = bin_check_dtypes(ctx, st, &t);
     if (s != NT_OK)
@@ -577,6 +580,8 @@ static nt_status bin_compute(nt_kernel_ctx *ctx)
     }
     const nt_tensor *a = ctx->in[0];
     nt_dtype t = a->dtype;
+    if (st->par.op == BOP_Equal && t == NT_DTYPE_STRING)
+        return nt_str_equal_compute(ctx);
     if (ctx->n_in == 1) {
         nt_status s = bin_apply(ctx, copy_fn(nt_dtype_size(t)), 1, &a, y, &par);
         if (s == NT_OK && st->kind == BK_MEAN) {

@@ -109,4 +109,8 @@ int nt_exec_threads(const nt_exec *exec);
 nt_status nt_exec_subgraph(nt_kernel_ctx *ctx, const nt_graph *body, int n_inputs, nt_tensor *const *inputs,
                            int n_outputs, nt_tensor **outputs);
 
+/* Equal on STRING tensors (strings.c), for binary.c's Equal. */
+nt_status nt_str_equal_infer(nt_kernel_ctx *ctx);
+nt_status nt_str_equal_compute(nt_kernel_ctx *ctx);
+
 #endif /* NT_KERNEL_H */

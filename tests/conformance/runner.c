@@ -92,6 +92,16 @@ static bool compare(const nt_tensor *got, const nt_tensor *want, char *why, size
             return false;
         }
     int64_t n = nt_tensor_numel(want);
+    if (want->dtype == NT_DTYPE_STRING) {
+        for (int64_t i = 0; i < n; i++) {
+            const char *a = ((char *const *)got->data)[i], *b = ((char *const *)want->data)[i];
+            if (strcmp(a, b) != 0) {
+                snprintf(why, len, "element %lld: got \"%.100s\", expected \"%.100s\"", (long long)i, a, b);
+                return false;
+            }
+        }
+        return true;
+    }
     bool is_float = want->dtype == NT_DTYPE_FLOAT || want->dtype == NT_DTYPE_DOUBLE ||
                     want->dtype == NT_DTYPE_FLOAT16 || want->dtype == NT_DTYPE_BFLOAT16;
     if (!is_float) {
