@@ -111,19 +111,6 @@ struct nt_diff_set {
     strmap by_node;     /* (node name, out_pos) -> entry */
 };
 
-/* The `run -o` file-name rule: characters outside [A-Za-z0-9_.-] become '_'. */
-static void sanitize(const char *name, char *out, size_t len)
-{
-    size_t i = 0;
-    for (; name[i] && i + 1 < len; i++) {
-        char c = name[i];
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-                  c == '.' || c == '-';
-        out[i] = ok ? c : '_';
-    }
-    out[i] = '\0';
-}
-
 static nt_status set_add(nt_diff_set *s, const char *node, const char *op, const char *output, const char *path)
 {
     if (s->n == s->cap) {
@@ -365,7 +352,7 @@ int nt_diff_set_find(const nt_diff_set *s, const char *output, const char *node,
         if (j >= 0)
             return j;
         if (!s->indexed) {
-            sanitize(output, safe, sizeof safe);
+            nt_sanitize_name(output, safe, sizeof safe);
             if ((j = strmap_get(&s->by_output, safe, 0)) >= 0)
                 return j;
         }
@@ -376,7 +363,7 @@ int nt_diff_set_find(const nt_diff_set *s, const char *output, const char *node,
     if (s->indexed)
         return strmap_get(&s->by_node, node, out_pos);
     /* a plain directory: "<node>.npy" for the first output, "<node>_<k>.npy" after */
-    sanitize(node, safe, sizeof safe);
+    nt_sanitize_name(node, safe, sizeof safe);
     if (out_pos > 0) {
         size_t len = strlen(safe);
         snprintf(safe + len, sizeof safe - len, "_%d", out_pos);

@@ -306,18 +306,6 @@ int nt_cli_bind_inputs(const char *cmd, nt_model *m, nt_session *s, const nt_cli
     return code;
 }
 
-void nt_cli_sanitize_name(const char *name, char *out, size_t len)
-{
-    size_t i = 0;
-    for (; name[i] && i + 1 < len; i++) {
-        char c = name[i];
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-                  c == '.' || c == '-';
-        out[i] = ok ? c : '_';
-    }
-    out[i] = '\0';
-}
-
 int nt_cli_run_dataset(const char *cmd, nt_model *m, nt_session *s, const char *data_path, const char *data_input,
                        nt_cli_sample_fn after_each, void *user, int *runs, double *total_ms)
 {

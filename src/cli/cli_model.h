@@ -67,7 +67,4 @@ int nt_cli_run_dataset(const char *cmd, nt_model *m, nt_session *s, const char *
 /* "name dtype[dims]" lines of every graph input, for error messages. */
 void nt_cli_print_expected_inputs(FILE *f, const nt_model *m);
 
-/* Replaces every character outside [A-Za-z0-9_.-] with '_' (DESIGN.md). */
-void nt_cli_sanitize_name(const char *name, char *out, size_t len);
-
 #endif /* NT_CLI_MODEL_H */

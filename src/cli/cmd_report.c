@@ -507,7 +507,7 @@ static nt_status plot_curves(const dir_report *d, int a, int b, const char *outd
     st = nt_plot_svg(&p, &svg);
     if (st == NT_OK) {
         char safe[300], path[4096];
-        nt_cli_sanitize_name(cv[cv[1] ? 1 : 0]->tag, safe, sizeof safe);
+        nt_sanitize_name(cv[cv[1] ? 1 : 0]->tag, safe, sizeof safe);
         snprintf(path, sizeof path, "%s/%02d-%s.svg", outdir, index, safe);
         st = nt_write_file(path, svg.data, svg.len);
     } else if (st == NT_ERR_INVALID_ARG) {
@@ -656,7 +656,7 @@ int nt_cmd_report(int argc, char **argv)
                 snprintf(outdir, sizeof outdir, "%s", o.plots);
             } else {
                 char safe[256];
-                nt_cli_sanitize_name(d->dir, safe, sizeof safe);
+                nt_sanitize_name(d->dir, safe, sizeof safe);
                 snprintf(outdir, sizeof outdir, "%s/%d-%s", o.plots, i, safe);
             }
             if ((st = write_plots(d, outdir)) != NT_OK) {

@@ -159,7 +159,7 @@ static int write_outputs(const run_opts *o, nt_model *m, nt_session *s)
         if ((st = nt_session_get_output(s, i, &t)) != NT_OK)
             return nt_cli_fail(st);
         char safe[512], path[4096];
-        nt_cli_sanitize_name(vi.name, safe, sizeof safe);
+        nt_sanitize_name(vi.name, safe, sizeof safe);
         snprintf(path, sizeof path, "%s/%s.npy", o->outdir, safe);
         if (t->dtype == NT_DTYPE_BFLOAT16) {
             /* .npy has no bfloat16: widen (exactly) to float32 and say so */
@@ -315,7 +315,7 @@ int nt_cmd_run(int argc, char **argv)
             nt_buf_puts(&b, "]");
             if (o.outdir) {
                 char safe[512], path[4096];
-                nt_cli_sanitize_name(vi.name, safe, sizeof safe);
+                nt_sanitize_name(vi.name, safe, sizeof safe);
                 snprintf(path, sizeof path, "%s/%s.npy", o.outdir, safe);
                 nt_buf_puts(&b, ", \"file\": ");
                 nt_buf_json_string(&b, path);

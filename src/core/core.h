@@ -102,6 +102,9 @@ nt_status nt_read_file(const char *path, char **data, size_t *len);
 nt_status nt_read_stream(FILE *f, const char *path, char **data, size_t *len);
 /* mkdir -p. */
 nt_status nt_mkdirs(const char *path);
+/* A value name as a file name, the rule of `run -o`: characters outside
+ * [A-Za-z0-9_.-] become '_' (out always NUL-terminated, cut at len - 1). */
+void nt_sanitize_name(const char *name, char *out, size_t len);
 
 /* ---- float16 / bfloat16 conversion */
 float nt_half_to_float(uint16_t h);

@@ -120,3 +120,18 @@ nt_status nt_mkdirs(const char *path)
     free(p);
     return s;
 }
+
+/* The `run -o` file-name rule (DESIGN.md): every character outside
+ * [A-Za-z0-9_.-] becomes '_'. */
+void nt_sanitize_name(const char *name, char *out, size_t len)
+{
+    size_t i = 0;
+    for (; name[i] && i + 1 < len; i++) {
+        char c = name[i];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                  c == '.' || c == '-';
+        out[i] = ok ? c : '_';
+    }
+    if (len)
+        out[i] = '\0';
+}

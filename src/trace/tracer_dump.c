@@ -129,18 +129,6 @@ static bool already_written(dump_tracer *d, const char *name)
     return false;
 }
 
-static void sanitize(const char *name, char *out, size_t len)
-{
-    size_t i = 0;
-    for (; name[i] && i + 1 < len; i++) {
-        char c = name[i];
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-                  c == '.' || c == '-';
-        out[i] = ok ? c : '_';
-    }
-    out[i] = '\0';
-}
-
 static nt_action dump_one(dump_tracer *d, const nt_node_view *v, const char *value, const nt_tensor *t,
                           const char *role)
 {
@@ -155,7 +143,7 @@ static nt_action dump_one(dump_tracer *d, const nt_node_view *v, const char *val
         return NT_ACTION_CONTINUE;
     }
     char safe[512], rel[700], path[4096];
-    sanitize(value, safe, sizeof safe);
+    nt_sanitize_name(value, safe, sizeof safe);
     if (d->run <= 1)
         snprintf(rel, sizeof rel, "tensors/%s.npy", safe);
     else
