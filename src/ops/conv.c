@@ -18,6 +18,9 @@
  *       from the image (im2col fused into the packing, no column buffer);
  *     the weights are packed once and kept while W is a constant of the
  *     session (an initializer that is not a graph input);
+ *       dilated windows on small maps where at most half of the products
+ *       read the input: one GEMM per tap over the outputs it reads
+ *       (conv_tapwise.c);
  *   before either, taps that only ever read padding (dilated 3x3 on small
  *     maps) are cut from the window and the weights (conv_taps.c);
  *   - otherwise (no AVX2, 3-D windows, float64): im2col into a scratch
@@ -27,6 +30,7 @@
  * column back into the output.
  */
 #include "ops/conv_geom.h"
+#include "ops/conv_tapwise.h"
 #include "ops/dwconv.h"
 #include "ops/f16_bridge.h"
 #include "ops/sgemm.h"
@@ -104,6 +108,8 @@ void nt_conv_release(void *state)
         nt_sgemm_pa_free(&st->wpk[g]);
     free(st->wpk);
     nt_wino_free(st->wino);
+    nt_conv_tapwise_free(st->tapwise);
+    free(st->tapwise);
     free(st);
 }
 
@@ -472,6 +478,15 @@ static nt_status conv_f32_fast(nt_kernel_ctx *ctx, nt_conv_state *st, const nt_c
         *done = true;
         return NT_OK;
     }
+    if (nt_conv_tapwise_pays(&w2)) {
+        if (!st->tapwise && !(st->tapwise = nt_calloc(1, sizeof *st->tapwise)))
+            return nt_ctx_error(ctx, NT_ERR_NOMEM, "no memory for per-tap weights");
+        nt_status s = nt_conv_tapwise_f32(ctx->exec, st->tapwise, &st->col, input_is_constant(ctx, 1), &w2, N, C, M,
+                                          G, x, wt, bias, y);
+        if (s == NT_OK)
+            *done = true;
+        return s;
+    }
     nt_status s = pack_weights(ctx, st, isa, G, Mg, Cg * K, wt);
     if (s != NT_OK)
         return s;
@@ -530,6 +545,8 @@ static nt_status narrow_to_live_taps(nt_kernel_ctx *ctx, nt_conv_state *st, nt_c
         st->wpk_src = NULL;
         nt_wino_free(st->wino);
         st->wino = NULL;
+        if (st->tapwise)
+            st->tapwise->src = NULL;
     }
     cs->w = live;
     *wt = wr;

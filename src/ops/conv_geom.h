@@ -113,6 +113,7 @@ typedef struct nt_conv_state {
     int wpk_isa;
     bool wpk_const;
     struct nt_wino *wino;                    /* winograd.c */
+    struct nt_conv_tapwise *tapwise;         /* conv_tapwise.c, allocated on first use */
     /* Float32 weights narrowed to the live taps (conv_taps.c), with what
      * they were cut from: the W address and the live box. */
     nt_scratch slice;

@@ -23,6 +23,7 @@
 
 #include "ops/kernel.h"
 #include "ops/sgemm.h"
+#include "ops/conv_tapwise.h"
 #include "ops/winograd.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -1067,7 +1068,8 @@ static void test_conv_weight_cache(void **unused)
         }
 }
 
-/* Taps that only ever read padding are dropped (conv_taps.c): ASPP-like
+/* Taps that only ever read padding are dropped (conv_taps.c), taps that
+ * read it for few outputs run as per-tap GEMMs (conv_tapwise.c): ASPP-like
  * dilated 3x3 on small maps (at dilation >= the map only the centre tap is
  * left: a 1x1 conv), strided, asymmetric and 1-D/3-D windows whose edge
  * taps die, under every kernel set; then one node with a constant W run on
@@ -1087,6 +1089,16 @@ static void test_conv_dead_taps(void **unused)
             check_conv_case(&g, 1, 20, 18, 1, i % 2 == 0, NT_DTYPE_FLOAT);
             check_conv_case(&g, 1, 8, 6, 2, i % 2 == 1, NT_DTYPE_FLOAT);
         }
+        /* dilation 12 on 16x16 keeps every tap live but reads the map for
+         * a quarter of the products: the tap-wise GEMMs (conv_tapwise.c),
+         * with two images, groups, bias and a stride */
+        geo ga = {.nsp = 2, .in = {16, 15}, .k = {3, 3}, .s = {1, 2}, .d = {12, 12}, .pb = {12, 12}, .pe = {12, 12}};
+        geo_out(&ga);
+        nt_window aw = {.nsp = 2, .in = {16, 15}, .out = {ga.out[0], ga.out[1]}, .kernel = {3, 3}, .stride = {1, 2},
+                        .dil = {12, 12}, .pad_begin = {12, 12}, .pad_end = {12, 12}};
+        assert_true(nt_conv_tapwise_pays(&aw));
+        check_conv_case(&ga, 2, 12, 10, 2, true, NT_DTYPE_FLOAT);
+        check_conv_case(&ga, 1, 9, 7, 1, false, NT_DTYPE_FLOAT);
         for (int iter = 0; iter < 30; iter++) {
             geo g = {.nsp = (int)rnd(1, 3)};
             for (int a = 0; a < g.nsp; a++) {
