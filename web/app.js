@@ -660,7 +660,7 @@
             el('small', { class: 'muted', text: `rows: true class, columns: predicted` + (ev.accuracy !== undefined ? ` · accuracy ${NT.fmt(ev.accuracy)}` : '') }), c);
           pane.append(card);
           NT.drawHeatmap(c, { rows: n, cols: m[0].length, data: flat, min: Math.min(...flat), max: Math.max(...flat) },
-            { rowLabels: labels, colLabels: labels, width: 480 });
+            { rowLabels: labels, colLabels: labels, width: 480, signed: false });
           if (Array.isArray(ev.per_class)) {
             const t = el('table', { class: 'nodes' }, el('tr', {}, ...['class', 'precision', 'recall', 'f1', 'support'].map(h => el('th', { text: h }))));
             ev.per_class.forEach((p, i) => t.append(el('tr', {}, el('td', { text: String(labels[i]) }),

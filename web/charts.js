@@ -352,6 +352,16 @@ function ramp(t) {
 }
 NT.ramp = ramp;
 
+/* Blue -> white -> red for signed values (the anchors of viz/png.c's map). */
+function diverging(t) {
+  const stops = [[33, 102, 172], [103, 169, 207], [209, 229, 240], [247, 247, 247], [253, 219, 199], [239, 138, 98], [178, 24, 43]];
+  t = Math.max(0, Math.min(1, t)) * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(t)), f = t - i;
+  const c = stops[i].map((v, k) => Math.round(v + f * (stops[i + 1][k] - v)));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+NT.diverging = diverging;
+
 /* Black or white text, whichever reads better on an rgb(...) or #rrggbb fill. */
 NT.textOn = function (fill) {
   let r, g, b;
@@ -384,22 +394,30 @@ NT.drawHeatmap = function (el, m, opts) {
   const ctx = sizedCanvas(el, w, h);
   let lo = m.min, hi = m.max;
   if (lo === null || hi === null) return;
+  /* One colour map per quantity: a map with both signs (a change of the
+   * output either way) diverges around 0, as nntrace's own PNGs do. */
+  const signed = opts.signed !== undefined ? opts.signed : lo < 0 && hi > 0;
+  const cmap = signed ? diverging : ramp;
+  if (signed) { const r = Math.max(-lo, hi); lo = -r; hi = r; }
   if (hi === lo) hi = lo + 1;
+  ctx.font = '11px sans-serif';
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) {
     const v = m.data[r * cols + c];
-    ctx.fillStyle = v === null ? '#eee' : ramp((v - lo) / (hi - lo));
+    const fill = v === null ? '#eeeeee' : cmap((v - lo) / (hi - lo));
+    ctx.fillStyle = fill;
     ctx.fillRect(L + c * cell, T + r * cell, cell, cell);
-    if (cell >= 26 && v !== null) {
-      ctx.fillStyle = (v - lo) / (hi - lo) > 0.6 ? '#000' : '#fff';
-      ctx.font = '11px sans-serif';
-      ctx.fillText(NT.fmt(v), L + c * cell + 3, T + r * cell + cell / 2 + 4);
+    const label = v === null ? '' : NT.fmt(v);
+    if (v !== null && ctx.measureText(label).width + 4 <= cell && cell >= 16) { // numbers only where they fit
+      ctx.fillStyle = NT.textOn(fill);
+      ctx.fillText(label, L + c * cell + (cell - ctx.measureText(label).width) / 2, T + r * cell + cell / 2 + 4);
     }
   }
+  el.dataset.colormap = signed ? 'diverging' : 'viridis';
   ctx.fillStyle = '#333'; ctx.font = '11px sans-serif';
   if (opts.rowLabels) opts.rowLabels.forEach((s, r) => ctx.fillText(String(s).slice(0, 10), 2, T + r * cell + cell / 2 + 4));
   if (opts.colLabels) opts.colLabels.forEach((s, c) => ctx.fillText(String(s).slice(0, 4), L + c * cell + 2, T - 6));
   const bx = L + cols * cell + 12, bh = rows * cell;
-  for (let i = 0; i < bh; i++) { ctx.fillStyle = ramp(1 - i / Math.max(1, bh - 1)); ctx.fillRect(bx, T + i, 12, 1); }
+  for (let i = 0; i < bh; i++) { ctx.fillStyle = cmap(1 - i / Math.max(1, bh - 1)); ctx.fillRect(bx, T + i, 12, 1); }
   ctx.fillStyle = '#333';
   ctx.fillText(NT.fmt(hi), bx + 16, T + 10); ctx.fillText(NT.fmt(lo), bx + 16, T + bh);
 };

@@ -39,8 +39,12 @@ nt_status nt_sens_heatmap_png(const char *path, const float *map, int64_t H, int
     }
     uint8_t *px = NULL;
     int h, w;
-    nt_status st = nt_heatmap_rgb(m, (int)rows, (int)W, 0, 0, signed_map ? NT_COLORMAP_DIVERGING : NT_COLORMAP_VIRIDIS,
-                                  cell, &px, &h, &w);
+    /* One colour map per quantity: signed maps (a change of the output,
+     * either way) diverge around 0, magnitudes run dark to bright. */
+    nt_heatmap_labels lab = {NULL, H == 1 ? NULL : "Y", "X", NULL, NULL, H > 1, true, NULL,
+                             signed_map ? "CHANGE OF THE OUTPUT" : "SENSITIVITY"};
+    nt_status st = nt_heatmap_figure(m, (int)rows, (int)W, 0, 0, signed_map ? NT_COLORMAP_DIVERGING : NT_COLORMAP_VIRIDIS,
+                                     cell, &lab, &px, &h, &w);
     if (st == NT_OK)
         st = nt_png_write(path, px, h, w, 3);
     free(px);

@@ -1037,24 +1037,38 @@ static nt_status write_pr_summary(nt_writer *w, const char *tag, int64_t step, c
     return st;
 }
 
-/* Confusion matrix normalized by rows as a PNG heatmap (colors comparable
- * across class sizes), cells sized so the image is a few hundred pixels. */
+/* Confusion matrix as a PNG figure: colours are the fraction of each true
+ * class (comparable across class sizes), the numbers in the cells the
+ * counts, class names (or indices) on both axes and a colour bar. */
 static nt_status confusion_png(const results *r, uint8_t **px, int *h, int *w)
 {
     size_t kk = (size_t)r->k * (size_t)r->k;
-    double *m = nt_malloc(kk * sizeof *m);
+    double *m = nt_malloc(kk * sizeof *m), *counts = nt_malloc(kk * sizeof *counts);
     float *f = nt_malloc(kk * sizeof *f);
-    if (!m || !f) {
-        free(m);
-        free(f);
-        return NT_ERR_NOMEM;
+    char **labels = nt_calloc((size_t)r->k, sizeof *labels);
+    nt_status st = m && counts && f && labels ? NT_OK : NT_ERR_NOMEM;
+    for (int i = 0; st == NT_OK && i < r->k; i++) {
+        char num[24];
+        snprintf(num, sizeof num, "%d", i);
+        if (!(labels[i] = nt_strdup(r->names ? r->names[i] : num)))
+            st = NT_ERR_NOMEM;
     }
-    nt_confusion_normalized(&r->conf, NT_NORMALIZE_TRUE, m);
-    for (size_t i = 0; i < kk; i++)
-        f[i] = (float)m[i];
-    int cell = NT_MAX(1, NT_MIN(64, 512 / r->k));
-    nt_status st = nt_heatmap_rgb(f, r->k, r->k, 0.0, 1.0, NT_COLORMAP_VIRIDIS, cell, px, h, w);
+    if (st == NT_OK) {
+        nt_confusion_normalized(&r->conf, NT_NORMALIZE_TRUE, m);
+        for (size_t i = 0; i < kk; i++) {
+            f[i] = (float)m[i];
+            counts[i] = (double)r->conf.counts[i];
+        }
+        int cell = NT_MAX(8, NT_MIN(64, 512 / r->k));
+        nt_heatmap_labels lab = {"CONFUSION MATRIX", "TRUE CLASS", "PREDICTED CLASS", (const char *const *)labels,
+                                 (const char *const *)labels, false, false, counts, "SHARE OF TRUE CLASS"};
+        st = nt_heatmap_figure(f, r->k, r->k, 0.0, 1.0, NT_COLORMAP_VIRIDIS, cell, &lab, px, h, w);
+    }
+    for (int i = 0; labels && i < r->k; i++)
+        free(labels[i]);
+    free(labels);
     free(m);
+    free(counts);
     free(f);
     return st;
 }

@@ -35,4 +35,25 @@ void nt_colormap_rgb(nt_colormap map, double t, uint8_t rgb[3]);
 nt_status nt_heatmap_rgb(const float *m, int rows, int cols, double lo, double hi, nt_colormap map,
                          int cell, uint8_t **pixels, int *height, int *width);
 
+/* What a heatmap figure says besides its colours (every member optional). */
+typedef struct nt_heatmap_labels {
+    const char *title;                    /* above everything */
+    const char *row_title, *col_title;    /* axis titles: left (vertical), top */
+    const char *const *row_labels;        /* rows entries, or NULL */
+    const char *const *col_labels;        /* cols entries, or NULL */
+    bool row_ticks, col_ticks;            /* without labels: number the rows/columns */
+    const double *values;                 /* rows*cols numbers printed in the cells, or NULL */
+    const char *scale_title;              /* beside the colour bar (vertical) */
+} nt_heatmap_labels;
+
+/*
+ * nt_heatmap_rgb framed as a figure (heatmap_png.c): axis titles, row and
+ * column labels (thinned when cells are too small for them), numbers in
+ * the cells when all of them fit (in black or white by the cell's colour),
+ * and a colour bar with the range's two ends.  Same value mapping as
+ * nt_heatmap_rgb.  *pixels is malloc'ed (free()).
+ */
+nt_status nt_heatmap_figure(const float *m, int rows, int cols, double lo, double hi, nt_colormap map, int cell,
+                            const nt_heatmap_labels *labels, uint8_t **pixels, int *height, int *width);
+
 #endif /* NT_PNG_H */

@@ -161,9 +161,48 @@ static void test_heatmap(void **state)
     assert_null(px);
 }
 
+/* The framed heatmap: larger than the bare one, dark text in the margins,
+ * a number in each big cell in the colour that reads on it, a colour bar. */
+static void test_heatmap_figure(void **state)
+{
+    (void)state;
+    float m[4] = {0.0f, 1.0f, 0.25f, 0.75f};
+    double counts[4] = {0, 12, 3, 9};
+    const char *names[2] = {"cat", "dog"};
+    nt_heatmap_labels lab = {"TITLE", "TRUE", "PREDICTED", names, names, false, false, counts, "SHARE"};
+    uint8_t *px = NULL;
+    int h = 0, w = 0;
+    assert_int_equal(nt_heatmap_figure(m, 2, 2, 0, 1, NT_COLORMAP_VIRIDIS, 64, &lab, &px, &h, &w), NT_OK);
+    assert_true(w > 2 * 64 + 40 && h > 2 * 64 + 20);
+    /* the left margin (row title and labels) holds dark pixels */
+    int dark = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < 40; x++)
+            dark += px[((size_t)y * w + x) * 3] < 0x80;
+    assert_true(dark > 20);
+    /* cell (0,0) is dark (value 0): its number is drawn in white; cell (0,1)
+     * is bright (value 1): drawn in near-black */
+    int white = 0, black = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const uint8_t *p = px + ((size_t)y * w + x) * 3;
+            white += p[0] == 0xff && p[1] == 0xff && p[2] == 0xff;
+            black += p[0] == 0x11 && p[1] == 0x11 && p[2] == 0x11;
+        }
+    assert_true(white > 0 && black > 0);
+    free(px);
+    /* numbers that cannot fit their cells are left out, not drawn over neighbours */
+    double big[4] = {123456, 1, 2, 3};
+    lab.values = big;
+    assert_int_equal(nt_heatmap_figure(m, 2, 2, 0, 1, NT_COLORMAP_VIRIDIS, 8, &lab, &px, &h, &w), NT_OK);
+    free(px);
+    assert_int_equal(nt_heatmap_figure(m, 0, 2, 0, 1, NT_COLORMAP_VIRIDIS, 8, &lab, &px, &h, &w), NT_ERR_INVALID_ARG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_heatmap_figure),
         cmocka_unit_test(test_round_trip_all_channels),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_write_file),

@@ -169,6 +169,9 @@ async function dashboardPoints(browser, errors, foreign) {
     const heat = await page.waitForFunction(() => /confusion matrix — tree\/eval/.test(document.querySelector('#tab-heatmaps').textContent) &&
       /occlusion\.npy — tree\/occlusion/.test(document.querySelector('#tab-heatmaps').textContent), null, { timeout: 10000 }).then(() => true, () => false);
     check('heatmaps show the eval confusion matrix and the analyze map', heat);
+    const cmaps = await page.$$eval('#tab-heatmaps .card', cs => cs.map(c => [c.querySelector('h4').textContent, (c.querySelector('[data-colormap]') || { dataset: {} }).dataset.colormap]));
+    const cm = Object.fromEntries(cmaps.filter(([, m]) => m).map(([t, m]) => [/confusion/.test(t) ? 'confusion' : /occlusion\.npy/.test(t) ? 'occlusion' : t, m]));
+    check('one colour map per quantity: counts viridis, a signed map diverging', cm.confusion === 'viridis' && cm.occlusion === 'diverging', JSON.stringify(cmaps));
     if (shots) await page.screenshot({ path: path.join(shots, 'heatmaps.png') });
     await page.click('#tabs button[data-tab="findings"]');
     const fnd = await page.waitForFunction(() => /overfitting/.test(document.querySelector('#tab-findings').textContent), null, { timeout: 10000 }).then(() => true, () => false);
