@@ -15,9 +15,17 @@
  * Numerics: the maximum is subtracted before exp (no overflow), the sum of
  * exponentials is accumulated in double.  float16/bfloat16 are computed
  * through float32 buffers.
+ *
+ * float32 Softmax along contiguous rows, what attention spends its time in,
+ * runs at memory speed: one pass for the maximum, one for exp (ew_math.h's,
+ * vectorized) and the sum, one to scale, each over fixed-width lanes whose
+ * partial sums (double) are added in a fixed order at the end: the same
+ * bits whichever of the AVX-512, AVX2 or baseline clones runs.
  */
 #include "ops/kernel.h"
 #include "ops/reduce_util.h"
+#include "ops/elementwise_common.h"
+#include "ops/ew_math.h"
 
 #include <math.h>
 #include <string.h>
@@ -120,6 +128,57 @@ typedef struct sm_job {
 SM_ROW(float, f32, expf)
 SM_ROW(double, f64, exp)
 
+/* Lanes of the float32 Softmax row: 16 floats, one AVX-512 register. */
+/* -O2's "very cheap" vectorizer cost model declines loops that widen float
+ * to double; the dynamic model takes them (same operations, same bits). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define SM_VECTORIZE NT_EW_NO_TRAP
+#else
+#define SM_VECTORIZE
+#endif
+#define SM_LANES 16
+
+/* softmax of one contiguous float32 row of n values into y. */
+SM_VECTORIZE NT_EW_ATTR_FLOAT static void sm_softmax_row_f32(const float *x, float *y, int64_t n)
+{
+    float m[SM_LANES];
+    for (int j = 0; j < SM_LANES; j++)
+        m[j] = -INFINITY;
+    int64_t i = 0;
+    for (; i + SM_LANES <= n; i += SM_LANES)
+        for (int j = 0; j < SM_LANES; j++)
+            m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
+    float mx = -INFINITY;
+    for (int j = 0; j < SM_LANES; j++)
+        mx = m[j] > mx ? m[j] : mx;
+    for (; i < n; i++)
+        mx = x[i] > mx ? x[i] : mx;
+    /* A NaN anywhere makes its exp, the sum and so every output NaN, as
+     * in the scalar loop; +inf gives inf - inf = NaN the same way. */
+    double acc[SM_LANES] = {0};
+    for (i = 0; i + SM_LANES <= n; i += SM_LANES)
+        for (int j = 0; j < SM_LANES; j++) {
+            float e = nt_ew_expf(x[i + j] - mx);
+            y[i + j] = e;
+            acc[j] += e;
+        }
+    double tail = 0;
+    for (; i < n; i++) {
+        float e = nt_ew_expf(x[i] - mx);
+        y[i] = e;
+        tail += e;
+    }
+    for (int w = SM_LANES / 2; w >= 1; w /= 2) /* pairwise, a fixed order */
+        for (int j = 0; j < w; j++)
+            acc[j] += acc[j + w];
+    float inv = (float)(1.0 / (acc[0] + tail));
+    for (i = 0; i + SM_LANES <= n; i += SM_LANES)
+        for (int j = 0; j < SM_LANES; j++)
+            y[i + j] *= inv;
+    for (; i < n; i++)
+        y[i] *= inv;
+}
+
 /* nt_parallel_for body: blocks [b, e) of the (O, N, I) view. */
 static void sm_range(void *arg, int64_t b, int64_t e)
 {
@@ -131,6 +190,8 @@ static void sm_range(void *arg, int64_t b, int64_t e)
         if (j->I == 1) {
             if (j->dbl)
                 sm_row_f64(j->kind, (const double *)x, (double *)y, j->N);
+            else if (j->kind == SM_SOFTMAX)
+                sm_softmax_row_f32((const float *)x, (float *)y, j->N);
             else
                 sm_row_f32(j->kind, (const float *)x, (float *)y, j->N);
         } else {

@@ -16,6 +16,7 @@
  * IsInf give bool, the others x's dtype.
  */
 #include "ops/elementwise_common.h"
+#include "ops/ew_math.h"
 
 #include <float.h>
 #include <stdlib.h>
@@ -43,58 +44,21 @@ static const char *const un_names[UOP_COUNT] = {
 #undef UN_NAME
 };
 
-/* gcc only if-converts (and so vectorizes) the selects in ew_expf and the
- * clamps when told comparisons raise no trapping exceptions; nntrace never
- * enables FP traps, so results are the same bits either way.  The helpers
- * carry the attribute too: gcc does not inline across different ones. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define UN_NO_TRAP __attribute__((optimize("no-trapping-math")))
-#else
-#define UN_NO_TRAP
-#endif
+/* no-trapping-math on every loop, so the selects in ew_math.h vectorize */
+#define UN_NO_TRAP NT_EW_NO_TRAP
 
 /* ---- helpers the expressions call, chosen by type like <tgmath.h> does */
 UN_NO_TRAP static inline float ew_clamp01f(float v) { return v < 0 ? 0.0f : v > 1 ? 1.0f : v; }
 UN_NO_TRAP static inline double ew_clamp01d(double v) { return v < 0 ? 0.0 : v > 1 ? 1.0 : v; }
 #define EW_CLAMP01(v) _Generic((v), float: ew_clamp01f, default: ew_clamp01d)(v)
 
-/* e^x in float with a branch-free body the vectorizer can take: k = round(x
- * log2 e) by the 1.5*2^23 trick, r = x - k ln2 (ln2 split in two for
- * exactness), e^r by its degree-7 Taylor polynomial (|r| <= ln2/2, truncation
- * error < 1e-8), times 2^k built in two halves so neither overflows.  Error
- * below one ulp over the float range (checked against exp() in double);
- * NaN and +-inf map as expf does, results below ~1e-38 flush to 0. */
-UN_NO_TRAP static inline float ew_expf(float x)
-{
-    float xc = x > 88.7f ? 88.7f : x;
-    xc = xc < -87.3f ? -87.3f : xc;
-    float kb = xc * 1.44269504088896341f + 12582912.0f;
-    float k = kb - 12582912.0f;
-    uint32_t kbits;
-    memcpy(&kbits, &kb, 4);
-    int32_t ki = (int32_t)(kbits - 0x4B400000u);
-    float r = xc - k * 0.693359375f;
-    r = r - k * -2.12194440e-4f;
-    float poly = 1.0f / 5040;
-    poly = poly * r + 1.0f / 720;
-    poly = poly * r + 1.0f / 120;
-    poly = poly * r + 1.0f / 24;
-    poly = poly * r + 1.0f / 6;
-    poly = poly * r + 0.5f;
-    poly = poly * r + 1.0f;
-    poly = poly * r + 1.0f;
-    int32_t k1 = ki / 2, k2 = ki - k1;
-    uint32_t b1 = (uint32_t)(k1 + 127) << 23, b2 = (uint32_t)(k2 + 127) << 23;
-    float s1, s2;
-    memcpy(&s1, &b1, 4);
-    memcpy(&s2, &b2, 4);
-    float y = poly * s1 * s2;
-    y = x > 88.7f ? INFINITY : y;
-    y = x < -87.3f ? 0.0f : y;
-    return x != x ? x : y;
-}
+/* float: the vectorizable versions of ew_math.h; double: libm */
 UN_NO_TRAP static inline double ew_expd(double x) { return exp(x); }
-#define EW_EXP(v) _Generic((v), float: ew_expf, default: ew_expd)(v)
+#define EW_EXP(v) _Generic((v), float: nt_ew_expf, default: ew_expd)(v)
+UN_NO_TRAP static inline double ew_erfd(double x) { return erf(x); }
+#define EW_ERF(v) _Generic((v), float: nt_ew_erff, default: ew_erfd)(v)
+UN_NO_TRAP static inline double ew_tanhd(double x) { return tanh(x); }
+#define EW_TANH(v) _Generic((v), float: nt_ew_tanhf, default: ew_tanhd)(v)
 
 /* log(1 + e^x) without overflow for large x or loss for very negative x */
 UN_NO_TRAP static inline float ew_softplusf(float x) { return x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x)); }
@@ -135,11 +99,11 @@ UN_NO_TRAP static inline double ew_clipd(double x, double lo, double hi)
 #define UF_Atan(CT, x, p) atan(x)
 #define UF_Sinh(CT, x, p) sinh(x)
 #define UF_Cosh(CT, x, p) cosh(x)
-#define UF_Tanh(CT, x, p) tanh(x)
+#define UF_Tanh(CT, x, p) EW_TANH(x)
 #define UF_Asinh(CT, x, p) asinh(x)
 #define UF_Acosh(CT, x, p) acosh(x)
 #define UF_Atanh(CT, x, p) atanh(x)
-#define UF_Erf(CT, x, p) erf(x)
+#define UF_Erf(CT, x, p) EW_ERF(x)
 #define UF_Relu(CT, x, p) ((x) < 0 ? (CT)0 : (x)) /* NaN stays NaN */
 #define UF_LeakyRelu(CT, x, p) ((x) < 0 ? (CT)(p)->alpha * (x) : (x))
 #define UF_Elu(CT, x, p) ((x) < 0 ? (CT)(p)->alpha * expm1(x) : (x))
@@ -153,8 +117,8 @@ UN_NO_TRAP static inline double ew_clipd(double x, double lo, double hi)
 #define UF_Softplus(CT, x, p) EW_SOFTPLUS(x)
 #define UF_Softsign(CT, x, p) ((x) / ((CT)1 + fabs(x)))
 #define UF_Gelu(CT, x, p)                                                                           \
-    ((p)->flag ? (CT)0.5 * (x) * ((CT)1 + tanh((CT)0.7978845608028654 * ((x) + (CT)0.044715 * (x) * (x) * (x)))) \
-               : (CT)0.5 * (x) * ((CT)1 + erf((x) * (CT)0.7071067811865476)))
+    ((p)->flag ? (CT)0.5 * (x) * ((CT)1 + EW_TANH((CT)0.7978845608028654 * ((x) + (CT)0.044715 * (x) * (x) * (x)))) \
+               : (CT)0.5 * (x) * ((CT)1 + EW_ERF((x) * (CT)0.7071067811865476)))
 #define UF_Mish(CT, x, p) ((x) * tanh(EW_SOFTPLUS(x)))
 #define UF_ThresholdedRelu(CT, x, p) ((x) > (CT)(p)->alpha ? (x) : (CT)0)
 #define UF_Shrink(CT, x, p) \
