@@ -6,15 +6,18 @@
  * fuse.h.
  */
 #include "exec/fuse.h"
+#include "ops/elementwise_common.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* Tried in this order: a Conv takes its element-wise epilogue before the
- * chains see it; a chain absorbs the Casts inside it before the standalone
- * no-op Cast pattern sees them. */
+ * chains see it; row programs (norms) next, as their element-wise tails
+ * would otherwise become chains of their own; a chain absorbs the Casts
+ * inside it before the standalone no-op Cast pattern sees them. */
 static const nt_fuse_pattern *const patterns[] = {
     &nt_fuse_conv_epilogue,
+    &nt_fuse_rows,
     &nt_fuse_chain,
     &nt_fuse_noop_cast,
 };
@@ -50,6 +53,59 @@ bool fuse_node_free(const nt_plan *p, int i)
 }
 
 nt_dtype fuse_dtype(const nt_plan *p, int v) { return v >= 0 ? p->info[v].dtype : NT_DTYPE_UNDEFINED; }
+
+bool fuse_in_list(const int *list, int n, int x)
+{
+    for (int k = 0; k < n; k++)
+        if (list[k] == x)
+            return true;
+    return false;
+}
+
+/* Unary ops whose float loop is a pure function of x (and the attributes). */
+static bool unary_fusable(const char *op)
+{
+    return strcmp(op, "IsNaN") != 0 && strcmp(op, "IsInf") != 0 && strcmp(op, "Not") != 0 &&
+           strcmp(op, "BitwiseNot") != 0;
+}
+
+static bool binary_fusable(const char *op)
+{
+    static const char *const ops[] = {"Add", "Sub", "Mul", "Div", "Pow", "Min", "Max", "PRelu", "Sum"};
+    for (size_t i = 0; i < NT_ARRAY_LEN(ops); i++)
+        if (strcmp(op, ops[i]) == 0)
+            return true;
+    return false;
+}
+
+int fuse_ew_operands(const nt_plan *p, int i)
+{
+    if (!fuse_node_free(p, i))
+        return 0;
+    const nt_plan_node *pn = &p->nodes[i];
+    const nt_node *n = pn->node;
+    if (n->n_out != 1 || n->out[0] < 0 || fuse_dtype(p, n->out[0]) != NT_DTYPE_FLOAT)
+        return 0;
+    int n_opnd;
+    if (strcmp(n->op_type, "Cast") == 0)
+        n_opnd = 1;
+    else if (nt_ew_is_unary(pn->op) && unary_fusable(n->op_type))
+        n_opnd = 1;
+    else if (nt_ew_is_binary(pn->op) && binary_fusable(n->op_type) && n->n_in == 2)
+        n_opnd = 2;
+    else
+        return 0;
+    if (n->n_in < n_opnd)
+        return 0;
+    for (int k = 0; k < n_opnd; k++)
+        if (n->in[k] < 0 || fuse_dtype(p, n->in[k]) != NT_DTYPE_FLOAT)
+            return 0;
+    /* Clip's bounds are read as run-time parameters, never data operands */
+    for (int k = n_opnd; k < n->n_in; k++)
+        if (n->in[k] >= 0 && p->info[n->in[k]].ndim != 0 && p->info[n->in[k]].ndim != 1)
+            return 0;
+    return n_opnd;
+}
 
 int fuse_group_input(const nt_fuse_group *g, int v)
 {

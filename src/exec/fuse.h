@@ -103,11 +103,18 @@ int fuse_group_input(const nt_fuse_group *g, int v);
 /* Whether a plan node is free to be claimed: supported, default domain, not
  * yet in a group. */
 bool fuse_node_free(const nt_plan *p, int node_index);
+/* Data operands (1 or 2) of an element-wise float32 node a fused kernel can
+ * run through its inner loop (unary and two-input binary ops of
+ * elementwise_common.h, float->float Cast), 0 for any other node.  Operands
+ * may still broadcast. */
+int fuse_ew_operands(const nt_plan *p, int i);
+bool fuse_in_list(const int *list, int n, int x);
 /* Statically known dtype of value v (UNDEFINED when unknown). */
 nt_dtype fuse_dtype(const nt_plan *p, int v);
 
 /* ---- patterns */
 extern const nt_fuse_pattern nt_fuse_conv_epilogue;
+extern const nt_fuse_pattern nt_fuse_rows;
 extern const nt_fuse_pattern nt_fuse_chain;
 extern const nt_fuse_pattern nt_fuse_noop_cast;
 

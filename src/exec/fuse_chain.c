@@ -48,22 +48,6 @@ typedef struct chain_state {
     bool full[NT_FUSE_MAX_IN]; /* group input k has the output's shape (else one element) */
 } chain_state;
 
-/* Unary ops whose float loop is a pure function of x (and the attributes). */
-static bool unary_chainable(const char *op)
-{
-    return strcmp(op, "IsNaN") != 0 && strcmp(op, "IsInf") != 0 && strcmp(op, "Not") != 0 &&
-           strcmp(op, "BitwiseNot") != 0;
-}
-
-static bool binary_chainable(const char *op)
-{
-    static const char *const ops[] = {"Add", "Sub", "Mul", "Div", "Pow", "Min", "Max", "PRelu", "Sum"};
-    for (size_t i = 0; i < NT_ARRAY_LEN(ops); i++)
-        if (strcmp(op, ops[i]) == 0)
-            return true;
-    return false;
-}
-
 static bool same_shape(const nt_tensor *a, const nt_tensor *b)
 {
     if (a->ndim != b->ndim)
@@ -95,42 +79,16 @@ static bool operand_broadcasts(const nt_plan *p, int v, int out)
     return !same_shape(a, o);
 }
 
-/* Number of data operands of a chainable node, 0 when it is not chainable. */
+/* Number of data operands of a chainable node, 0 when it is not chainable:
+ * element-wise (fuse_ew_operands) with no operand that broadcasts. */
 static int chainable(const nt_plan *p, int i)
 {
-    if (!fuse_node_free(p, i))
-        return 0;
-    const nt_plan_node *pn = &p->nodes[i];
-    const nt_node *n = pn->node;
-    if (n->n_out != 1 || n->out[0] < 0 || fuse_dtype(p, n->out[0]) != NT_DTYPE_FLOAT)
-        return 0;
-    int n_opnd;
-    if (strcmp(n->op_type, "Cast") == 0)
-        n_opnd = 1;
-    else if (nt_ew_is_unary(pn->op) && unary_chainable(n->op_type))
-        n_opnd = 1;
-    else if (nt_ew_is_binary(pn->op) && binary_chainable(n->op_type) && n->n_in == 2)
-        n_opnd = 2;
-    else
-        return 0;
-    if (n->n_in < n_opnd)
-        return 0;
+    int n_opnd = fuse_ew_operands(p, i);
+    const nt_node *n = p->nodes[i].node;
     for (int k = 0; k < n_opnd; k++)
-        if (n->in[k] < 0 || fuse_dtype(p, n->in[k]) != NT_DTYPE_FLOAT || operand_broadcasts(p, n->in[k], n->out[0]))
-            return 0;
-    /* Clip's bounds are read as run-time parameters, never data operands */
-    for (int k = n_opnd; k < n->n_in; k++)
-        if (n->in[k] >= 0 && p->info[n->in[k]].ndim != 0 && p->info[n->in[k]].ndim != 1)
+        if (operand_broadcasts(p, n->in[k], n->out[0]))
             return 0;
     return n_opnd;
-}
-
-static bool in_list(const int *list, int n, int x)
-{
-    for (int k = 0; k < n; k++)
-        if (list[k] == x)
-            return true;
-    return false;
 }
 
 static void chain_release(void *state) { free(state); }
@@ -186,7 +144,7 @@ static nt_status chain_match(nt_session *s, nt_plan *p, const int *uses)
                 for (int k = 0; k < n_opnd && n < NT_FUSE_MAX_MEMBERS; k++) {
                     int v = mn->in[k];
                     int prod = g->values[v].producer;
-                    if (prod < 0 || in_list(members, n, prod) || !chainable(p, prod))
+                    if (prod < 0 || fuse_in_list(members, n, prod) || !chainable(p, prod))
                         continue;
                     members[n] = prod;
                     if (fuse_value_private(p, uses, v, members, n + 1)) {

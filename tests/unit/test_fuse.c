@@ -301,6 +301,16 @@ static void add_weights(nt_onnx_builder *b, const char *name, int ndim, const in
     nt_tensor_free(t);
 }
 
+static void add_row(nt_onnx_builder *b, const char *name, int64_t n, float base)
+{
+    nt_tensor *t;
+    assert_int_equal(nt_tensor_new(NT_DTYPE_FLOAT, 1, &n, &t), NT_OK);
+    for (int64_t i = 0; i < n; i++)
+        ((float *)t->data)[i] = base + 0.01f * (float)i;
+    assert_int_equal(nt_onnx_builder_add_initializer(b, name, t), NT_OK);
+    nt_tensor_free(t);
+}
+
 static nt_onnx_node *conv_node(nt_onnx_builder *b, const char *name, const char *x, const char *w, const char *bias,
                                const char *out, int64_t group, int64_t pad)
 {
@@ -346,6 +356,79 @@ static void test_conv_epilogue(void **state)
     nt_model_free(m);
 }
 
+static void reduce_mean_last(nt_onnx_builder *b, int opset, const char *name, const char *in, const char *out)
+{
+    if (opset >= 18) {
+        const char *i2[] = {in, "axes"}, *o[] = {out};
+        assert_non_null(nt_onnx_builder_add_node(b, "ReduceMean", name, 2, i2, 1, o));
+    } else {
+        const char *i1[] = {in}, *o[] = {out};
+        nt_onnx_node *nd = nt_onnx_builder_add_node(b, "ReduceMean", name, 1, i1, 1, o);
+        int64_t ax = -1;
+        nt_onnx_node_attr_ints(nd, "axes", 1, &ax);
+    }
+}
+
+/* LayerNorm as opsets before 17 export it, with axes as an attribute (13)
+ * and as an input (18): one row program. */
+static void test_layernorm_decomposed(void **state)
+{
+    (void)state;
+    for (int opset = 13; opset <= 18; opset += 5) {
+        int64_t dims[] = {3, 7, 40};
+        nt_onnx_builder *b = nt_onnx_builder_new(8, opset);
+        nt_onnx_builder_add_input(b, "x", NT_DTYPE_FLOAT, 3, dims, NULL);
+        nt_onnx_builder_add_output(b, "y", NT_DTYPE_FLOAT, 3, dims, NULL);
+        int64_t one = 1, axv = -1;
+        nt_tensor *axes;
+        assert_int_equal(nt_tensor_new(NT_DTYPE_INT64, 1, &one, &axes), NT_OK);
+        *(int64_t *)axes->data = axv;
+        nt_onnx_builder_add_initializer(b, "axes", axes);
+        nt_tensor_free(axes);
+        add_scalar(b, "two", 2.0f, 0);
+        add_scalar(b, "eps", 1e-5f, 0);
+        add_row(b, "gamma", 40, 0.5f);
+        add_row(b, "beta", 40, -0.2f);
+        reduce_mean_last(b, opset, "mean", "x", "mu");
+        node(b, "Sub", "sub", "x", "mu", "d");
+        node(b, "Pow", "pow", "d", "two", "d2");
+        reduce_mean_last(b, opset, "var", "d2", "v");
+        node(b, "Add", "addeps", "v", "eps", "ve");
+        node(b, "Sqrt", "sqrt", "ve", NULL, "sd");
+        node(b, "Div", "div", "d", "sd", "n");
+        node(b, "Mul", "scale", "n", "gamma", "g");
+        node(b, "Add", "shift", "g", "beta", "y");
+        nt_model *m = load_built(b);
+        check_model(m, 3, dims, 1, "sqrt");
+        check_model(m, 3, dims, 1, "mean");
+        nt_model_free(m);
+    }
+}
+
+/* RMSNorm as PyTorch exports x * rsqrt(mean(x^2) + eps) * w. */
+static void test_rmsnorm(void **state)
+{
+    (void)state;
+    int64_t dims[] = {5, 64};
+    nt_onnx_builder *b = nt_onnx_builder_new(8, 13);
+    nt_onnx_builder_add_input(b, "x", NT_DTYPE_FLOAT, 2, dims, NULL);
+    nt_onnx_builder_add_output(b, "y", NT_DTYPE_FLOAT, 2, dims, NULL);
+    add_scalar(b, "two", 2.0f, 0);
+    add_scalar(b, "eps", 1e-6f, 0);
+    add_scalar(b, "one", 1.0f, 0);
+    add_row(b, "w", 64, 0.9f);
+    node(b, "Pow", "pow", "x", "two", "x2");
+    reduce_mean_last(b, 13, "ms", "x2", "m");
+    node(b, "Add", "addeps", "m", "eps", "me");
+    node(b, "Sqrt", "sqrt", "me", NULL, "r");
+    node(b, "Div", "inv", "one", "r", "ir");
+    node(b, "Mul", "norm", "x", "ir", "n");
+    node(b, "Mul", "scale", "n", "w", "y");
+    nt_model *m = load_built(b);
+    check_model(m, 2, dims, 1, "inv");
+    nt_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +438,8 @@ int main(void)
         cmocka_unit_test(test_noop_cast_alias),
         cmocka_unit_test(test_runtime_decline),
         cmocka_unit_test(test_conv_epilogue),
+        cmocka_unit_test(test_layernorm_decomposed),
+        cmocka_unit_test(test_rmsnorm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
