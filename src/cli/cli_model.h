@@ -26,8 +26,8 @@ typedef struct nt_cli_inputs {
 
 /* The help lines for these options (to paste into a command's usage). */
 #define NT_CLI_INPUT_HELP                                                                   \
-    "  -i NAME=FILE       bind a graph input to a .npy or TensorProto .pb file\n"          \
-    "  -i FILE            bind the next unbound graph input, in graph order\n"             \
+    "  -i [NAME=]FILE     bind graph input NAME (without NAME: the next unbound input,\n" \
+    "                     in graph order) to a .npy or TensorProto .pb file\n"            \
     "  --random[=SEED]    fill inputs not given with seeded random values\n"               \
     "  --zeros            fill inputs not given with zeros\n"                              \
     "  --dim NAME=N       value of a symbolic dimension (for --random/--zeros)\n"          \

@@ -16,6 +16,16 @@
     "  --run-dir DIR      record the run (run.json, events, stats.jsonl, tensors/,\n"        \
     "                     profile.json) in DIR; default for stats/dump/profile:\n"           \
     "                     nntrace-runs/<date>-<time>\n"                                      \
+    NT_CLI_TRACE_OPTS_HELP
+
+/* The trace options but --trace and --run-dir, for commands that describe
+ * their own --run-dir (eval). */
+#define NT_CLI_TRACE_KIND_HELP                                                                \
+    "  --trace KIND[:FILTER]  trace nodes; KIND is print, stats, dump or profile; FILTER\n"  \
+    "                     is a glob on node names or op:TYPE (repeat to combine)\n"          \
+    NT_CLI_TRACE_OPTS_HELP
+
+#define NT_CLI_TRACE_OPTS_HELP                                                                \
     "  --exact-hist       stats: exact histograms (by default a tensor of n > 131072\n"    \
     "                     elements is histogrammed from every (n/65536)-th element,\n"     \
     "                     recorded as hist_stride; counts, min, max, mean, std are exact)\n" \

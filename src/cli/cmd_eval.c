@@ -64,11 +64,12 @@ const char nt_usage_eval[] =
     "                     and in the event file scalars eval/*, the confusion matrix as an\n"
     "                     image and a text table, the classification report, and the PR\n"
     "                     curve (TensorBoard's pr_curves layout) for binary tasks\n"
+    "                     (with --trace, the traces go there too)\n"
     "  --json             print the results as JSON: {\"accuracy\", \"loss\", \"classes\",\n"
     "                     \"confusion\" (rows true, columns predicted), \"per_class\":\n"
     "                     [{\"precision\", \"recall\", \"f1\", \"support\"}], ...}\n"
     NT_CLI_INPUT_HELP
-    NT_CLI_TRACE_HELP
+    NT_CLI_TRACE_KIND_HELP
     "\n"
     "exit codes: 0 ok, 1 usage error, 2 bad model, data or labels (a label outside the\n"
     "model's classes, sizes that differ, outputs of the wrong shape).\n";
