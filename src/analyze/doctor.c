@@ -28,6 +28,7 @@ typedef struct out_rec {
     bool propagated;             /* had non-finite inputs and outputs */
     char *origin_detail;         /* the first origin's explanation */
     bool origin_is_nan;
+    bool fp16_overflow;          /* the origin is a float16 output whose Inf came from finite inputs */
     /* dead units (ReLU-like outputs) */
     bool relu_like;
     int unit_axis;
@@ -281,6 +282,14 @@ static void observe_nonfinite(nt_doctor *d, const nt_node_view *v, int k, out_re
     nt_buf b;
     nt_buf_init(&b);
     double bad = nt_tensor_get_f64(t, first);
+    /* Inf in a float16 tensor from finite inputs is float16's range running
+     * out: the float32 result was beyond 65504 (a Cast to float16 of such a
+     * value, or an op computed in float32 and rounded to float16). */
+    r->fp16_overflow = t->dtype == NT_DTYPE_FLOAT16 && isinf(bad);
+    if (r->fp16_overflow)
+        nt_buf_printf(&b, "float16 overflow: %s", strcmp(v->op_type, "Cast") == 0 || strcmp(v->op_type, "CastLike") == 0
+                                                      ? "a value beyond 65504, the largest float16, cast to float16; "
+                                                      : "the result exceeds 65504, the largest float16; ");
     nt_buf_printf(&b, "%s produced %lld NaN and %lld Inf of %lld values from finite inputs; first at %s = %g",
                   v->op_type, (long long)nan, (long long)inf, (long long)nt_tensor_numel(t), where, bad);
     /* Element-wise: show the inputs at that element (e.g. Log of -3.2). */
@@ -461,9 +470,10 @@ static void findings_nonfinite(nt_doctor *d)
             return;
         f->detail = nt_strdup(r->origin_detail ? r->origin_detail : "produced non-finite values from finite inputs");
         f->extra_json = fmt_dup("\"count\": %lld, \"nan_count\": %lld, \"inf_count\": %lld, \"runs\": %lld, "
-                                "\"first_run\": %lld, \"role\": \"origin\"",
+                                "\"first_run\": %lld, \"role\": \"origin\"%s",
                                 (long long)(r->nan + r->inf), (long long)r->nan, (long long)r->inf,
-                                (long long)r->origin_runs, (long long)r->first_origin_run);
+                                (long long)r->origin_runs, (long long)r->first_origin_run,
+                                r->fp16_overflow ? ", \"fp16_overflow\": true" : "");
     }
     /* Propagators: one finding listing them. */
     nt_buf names, list;

@@ -124,6 +124,35 @@ def main():
         check(any(x["kind"] == "unused_initializer" and "unused_w" in x["detail"] for x in f), "unused initializer", kinds)
         check(any(x["kind"] == "unused_input" and "spare" in x["detail"] for x in f), "unused input", kinds)
 
+        # 4b. A real float16 model: float32 beyond 65504 cast to float16, and a
+        # float16 Mul whose float32 result is beyond 65504; both are Inf origins
+        # that doctor names as float16 overflow.
+        p = f"{tmp}/half.onnx"
+        g = helper.make_graph(
+            [helper.make_node("Cast", ["x"], ["h"], to=TensorProto.FLOAT16, name="to_half"),
+             helper.make_node("Mul", ["h", "k"], ["m"], name="hmul"),
+             helper.make_node("Cast", ["m"], ["y"], to=TensorProto.FLOAT, name="to_float")],
+            "g", [vi("x", [4]), helper.make_tensor_value_info("k", TensorProto.FLOAT16, [4])], [vi("y", [4])])
+        mh = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+        mh.ir_version = 8
+        onnx.save(mh, p)
+        np.save(f"{tmp}/hx.npy", np.array([1, 2, 70000, 4], np.float32))
+        np.save(f"{tmp}/hk.npy", np.array([1, 40000, 1, 3], np.float16))
+        r = subprocess.run([nt, "doctor", p, "-i", f"x={tmp}/hx.npy", "-i", f"k={tmp}/hk.npy", "--json"],
+                           capture_output=True, text=True)
+        f = json.loads(r.stdout)["findings"] if r.stdout else []
+        ov = [(x["node"], x.get("fp16_overflow")) for x in f if x["kind"] == "inf"]
+        check(r.returncode == 3 and ("to_half", True) in ov and
+              any(x["node"] == "to_half" and "float16 overflow" in x["detail"] and "cast" in x["detail"] for x in f),
+              "fp16 model: Cast of 70000 to float16 is a float16 overflow", f[:2])
+        np.save(f"{tmp}/hx.npy", np.array([1, 2, 3, 4], np.float32))
+        r = subprocess.run([nt, "doctor", p, "-i", f"x={tmp}/hx.npy", "-i", f"k={tmp}/hk.npy", "--json"],
+                           capture_output=True, text=True)
+        f = json.loads(r.stdout)["findings"] if r.stdout else []
+        check(r.returncode == 3 and f and f[0]["kind"] == "inf" and f[0]["node"] == "hmul" and
+              f[0].get("fp16_overflow") is True and "exceeds 65504" in f[0]["detail"],
+              "fp16 model: Mul 2*40000 in float16 overflows at hmul", f[:1])
+
         # 5. Healthy: the demo classifier on its data set has no errors (exit 0).
         demo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "demo")
         r = subprocess.run([nt, "doctor", f"{demo}/model.onnx", "--data", f"{demo}/data.npy", "--json"],
