@@ -7,7 +7,9 @@
  * zero points into int16 (so padding, which must read as the zero point,
  * becomes a plain 0), and multiplied with nt_igemm_s16 (igemm.h) into int32
  * accumulators, the im2col view of 1-D and 2-D windows read straight from
- * the image by the GEMM's packing (3-D ones go through a column buffer).  QLinearConv then requantizes each accumulator:
+ * the image by the GEMM's packing (3-D ones go through a column buffer).
+ * With AVX-512 VNNI the bytes go to nt_igemm_q8 as they are (zero points
+ * folded in exactly by row and column sums).  QLinearConv then requantizes each accumulator:
  *   y = saturate(round_half_even((acc + B[m]) * (x_scale * w_scale[m] / y_scale)) + y_zero_point).
  * Shapes: X is (N,C,in...), W is (M,C/group,k...), Y is (N,M,out...).
  */
@@ -91,6 +93,27 @@ static nt_status conv_int_accumulate(nt_kernel_ctx *ctx, nt_conv_state *st, cons
     /* 1-D and 2-D windows are read through the GEMM's packing; 3-D ones
      * are lowered into a column buffer first. */
     const bool window_view = w->nsp <= 2;
+    bool pointwise = true;
+    for (int i = 0; i < w->nsp; i++)
+        pointwise = pointwise && w->kernel[i] == 1 && w->stride[i] == 1 && w->pad_begin[i] == 0 &&
+                    w->pad_end[i] == 0;
+    bool w_signed = W->dtype == NT_DTYPE_INT8, x_signed = X->dtype == NT_DTYPE_INT8;
+    if (nt_igemm_q8_ok() && (window_view || pointwise)) { /* the bytes as they are (VNNI) */
+        bool ok = true;
+        for (int64_t n = 0; n < N && ok; n++)
+            for (int64_t g = 0; g < G && ok; g++) {
+                const uint8_t *xg = (const uint8_t *)X->data + (n * C + g * Cg) * IN;
+                nt_igemm_q8_a a = {(const uint8_t *)W->data + g * Mg * CK, CK, w_signed, wzp + g * Mg};
+                nt_igemm_q8_b b = {.p = xg, .ld = OUT, .is_signed = x_signed, .zp = &xzp};
+                if (!pointwise) {
+                    b.x = xg;
+                    b.w = w;
+                }
+                ok = nt_igemm_q8(ctx->exec, Mg, OUT, CK, &a, &b, acc + (n * M + g * Mg) * OUT, OUT);
+            }
+        if (ok)
+            return NT_OK;
+    }
     size_t wbytes, xbytes, cbytes;
     if (!nt_mul_size((size_t)(M * CK), sizeof(int16_t), &wbytes) ||
         !nt_mul_size((size_t)(C * IN), sizeof(int16_t), &xbytes) ||
@@ -101,13 +124,8 @@ static nt_status conv_int_accumulate(nt_kernel_ctx *ctx, nt_conv_state *st, cons
     int16_t *col = nt_scratch_get(&st->col, cbytes);
     if (!wq || !xq || !col)
         return nt_ctx_error(ctx, NT_ERR_NOMEM, "no memory for quantized conv buffers");
-    bool w_signed = W->dtype == NT_DTYPE_INT8, x_signed = X->dtype == NT_DTYPE_INT8;
     for (int64_t m = 0; m < M; m++)
         nt_shift_u8_s8((const uint8_t *)W->data + m * CK, w_signed, wzp[m], wq + m * CK, CK);
-    bool pointwise = true;
-    for (int i = 0; i < w->nsp; i++)
-        pointwise = pointwise && w->kernel[i] == 1 && w->stride[i] == 1 && w->pad_begin[i] == 0 &&
-                    w->pad_end[i] == 0;
     for (int64_t n = 0; n < N; n++) {
         nt_shift_u8_s8((const uint8_t *)X->data + n * C * IN, x_signed, xzp, xq, C * IN);
         for (int64_t g = 0; g < G; g++) {

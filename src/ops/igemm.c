@@ -66,14 +66,22 @@ nt_igemm_isa nt_igemm_isa_force(nt_igemm_isa isa)
 /* K pairs per block: an MR x KC panel of A and a KC x NR panel of B fill
  * about half of L1.  Columns per block: a KC x NC block of B fills about
  * half of L2.  Both read once from the system (sysconf), with defaults. */
-static void blocking(int mr, int nr, int64_t *kc_pairs, int64_t *nc)
+void nt_igemm_cache_sizes(long *l1_bytes, long *l2_bytes)
 {
     static long l1 = -1, l2 = -1;
     if (l1 < 0) {
         long a = sysconf(_SC_LEVEL1_DCACHE_SIZE), b = sysconf(_SC_LEVEL2_CACHE_SIZE);
-        l1 = a >= 16384 && a <= (1L << 20) ? a : 32768;
         l2 = b >= 131072 && b <= (64L << 20) ? b : (1L << 20);
+        __atomic_store_n(&l1, a >= 16384 && a <= (1L << 20) ? a : 32768, __ATOMIC_RELEASE);
     }
+    *l1_bytes = __atomic_load_n(&l1, __ATOMIC_ACQUIRE);
+    *l2_bytes = l2;
+}
+
+static void blocking(int mr, int nr, int64_t *kc_pairs, int64_t *nc)
+{
+    long l1, l2;
+    nt_igemm_cache_sizes(&l1, &l2);
     int64_t kc = l1 / 2 / ((mr + nr) * 4); /* 4 bytes per pair */
     kc = kc < 32 ? 32 : kc > 1024 ? 1024 : kc;
     int64_t n = l2 / 2 / (kc * 4);

@@ -45,4 +45,35 @@ typedef struct nt_igemm_b {
 void nt_igemm_s16(nt_exec *exec, int64_t M, int64_t N, int64_t K, const int16_t *A, int64_t lda,
                   const nt_igemm_b *b, int32_t *C, int64_t ldc);
 
+/* L1 data and L2 cache sizes in bytes, read once from the system (with
+ * defaults when it does not say). */
+void nt_igemm_cache_sizes(long *l1_bytes, long *l2_bytes);
+
+/* ---- uint8/int8 operands straight (igemm_q8.c), on AVX-512 VNNI's
+ * vpdpbusd: four byte products per lane and instruction.  Each operand is
+ * bytes with its zero points; C gets sum_k (a - za_i)(b - zb_j) exactly. */
+typedef struct nt_igemm_q8_a {
+    const uint8_t *p;        /* (M, K) row-major, lda */
+    int64_t ld;
+    bool is_signed;          /* int8 (else uint8) */
+    const int32_t *zp;       /* one per row */
+} nt_igemm_q8_a;
+
+typedef struct nt_igemm_q8_b {
+    const uint8_t *p;        /* (K, N) row-major, ldb; or, with w, */
+    int64_t ld;
+    const uint8_t *x;        /* the im2col view of image x (C, in...) through w (1-D/2-D) */
+    const nt_window *w;
+    bool is_signed;
+    const int32_t *zp;       /* per column, or one value (zp_per_column false) */
+    bool zp_per_column;
+} nt_igemm_q8_b;
+
+/* Whether nt_igemm_q8 runs (VNNI in use). */
+bool nt_igemm_q8_ok(void);
+/* C (M, N) with ldc; false (nothing done) when memory runs out or
+ * nt_igemm_q8_ok() is false: the caller then uses nt_igemm_s16. */
+bool nt_igemm_q8(nt_exec *exec, int64_t M, int64_t N, int64_t K, const nt_igemm_q8_a *a, const nt_igemm_q8_b *b,
+                 int32_t *C, int64_t ldc);
+
 #endif /* NT_IGEMM_H */

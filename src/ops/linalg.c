@@ -497,6 +497,10 @@ static nt_status mmi_compute(nt_kernel_ctx *ctx)
         mm_offsets(&g, i, &ao, &bo);
         const uint8_t *a = (const uint8_t *)A->data + ao * M * K;
         const uint8_t *b = (const uint8_t *)B->data + bo * K * N;
+        nt_igemm_q8_a qa = {a, K, as, azp};
+        nt_igemm_q8_b qb = {.p = b, .ld = N, .is_signed = bs, .zp = bzp, .zp_per_column = true};
+        if (nt_igemm_q8(ctx->exec, M, N, K, &qa, &qb, y + i * M * N, N)) /* bytes as they are (VNNI) */
+            continue;
         for (int64_t r = 0; r < M; r++)
             nt_shift_u8_s8(a + r * K, as, azp[r], a16 + r * K, K);
         for (int64_t r = 0; r < K; r++)

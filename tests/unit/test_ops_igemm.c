@@ -5,7 +5,8 @@
  * register tiles), operands over the whole [-255, 255] range, dense B and
  * the im2col view of 1-D and 2-D windows (strides, dilations, pads), under
  * every kernel set the CPU has (VNNI, AVX-512BW, AVX2, C), on one thread
- * and on a 2-thread pool.  Every int32 must match.
+ * and on a 2-thread pool; and the byte-operand VNNI GEMM (igemm_q8.c) with
+ * every sign combination and zero point.  Every int32 must match.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -150,11 +151,96 @@ static void test_igemm_window(void **unused)
     pool_free(sess);
 }
 
+/* The byte-operand GEMM (igemm_q8.c, VNNI): every sign combination, zero
+ * points per row of A and per column of B at their extremes, odd K (not a
+ * multiple of 4), several K blocks, ragged tiles, dense B and windows with
+ * padding (which must read as the zero point), one and two threads. */
+static void test_igemm_q8(void **unused)
+{
+    (void)unused;
+    if (!nt_igemm_q8_ok()) {
+        print_message("no AVX-512 VNNI here: nt_igemm_q8 not run\n");
+        skip();
+    }
+    nt_session *sess = pool_session();
+    nt_exec exec = {sess, NULL, 0};
+    for (int iter = 0; iter < 48; iter++) {
+        const bool a_signed = iter & 1, b_signed = (iter >> 1) & 1, window = iter % 3 == 0;
+        nt_window w = {.nsp = 2};
+        int64_t M = rnd(1, 30), N, K, C = rnd(1, 7);
+        if (window) {
+            for (int ax = 0; ax < 2; ax++) {
+                w.in[ax] = rnd(1, 15);
+                w.kernel[ax] = rnd(1, 3);
+                w.stride[ax] = rnd(1, 2);
+                w.dil[ax] = rnd(1, 2);
+                w.pad_begin[ax] = rnd(0, 2);
+                w.pad_end[ax] = rnd(0, 2);
+                int64_t span = (w.kernel[ax] - 1) * w.dil[ax] + 1, full = w.in[ax] + w.pad_begin[ax] + w.pad_end[ax];
+                if (span > full)
+                    w.pad_end[ax] += span - full, full = span;
+                w.out[ax] = (full - span) / w.stride[ax] + 1;
+            }
+            K = C * nt_window_kernel_size(&w);
+            N = nt_window_out_size(&w);
+        } else {
+            N = rnd(1, 200);
+            K = iter < 8 ? rnd(700, 1500) : rnd(1, 90);
+        }
+        int64_t nb = window ? C * nt_window_in_size(&w) : K * N;
+        uint8_t *A = malloc((size_t)(M * K)), *B = malloc((size_t)nb);
+        int32_t *za = malloc((size_t)M * sizeof *za), *zb = malloc((size_t)N * sizeof *zb);
+        for (int64_t i = 0; i < M * K; i++)
+            A[i] = (uint8_t)rnd(0, 255);
+        for (int64_t i = 0; i < nb; i++)
+            B[i] = (uint8_t)rnd(0, 255);
+        const int32_t lo_a = a_signed ? -128 : 0, lo_b = b_signed ? -128 : 0;
+        for (int64_t i = 0; i < M; i++)
+            za[i] = i % 4 == 0 ? lo_a : i % 4 == 1 ? lo_a + 255 : (int32_t)rnd(lo_a, lo_a + 255);
+        for (int64_t j = 0; j < N; j++)
+            zb[j] = j % 5 == 0 ? lo_b + 255 : (int32_t)rnd(lo_b, lo_b + 255);
+        nt_igemm_q8_a qa = {A, K, a_signed, za};
+        nt_igemm_q8_b qb = {.p = B, .ld = N, .is_signed = b_signed, .zp = zb, .zp_per_column = !window};
+        if (window) {
+            qb.x = B;
+            qb.w = &w;
+        }
+        int32_t *Cm = malloc((size_t)(M * N) * sizeof *Cm);
+        assert_true(nt_igemm_q8(iter % 2 ? &exec : NULL, M, N, K, &qa, &qb, Cm, N));
+        /* the reference: int16 operands minus zero points, the index math of b_at */
+        int16_t *x16 = malloc((size_t)nb * sizeof *x16);
+        for (int64_t i = 0; i < nb; i++)
+            x16[i] = (int16_t)((b_signed ? (int32_t)(int8_t)B[i] : (int32_t)B[i]) - (window ? zb[0] : 0));
+        nt_igemm_b ref_b = {.p = x16, .ld = N, .x = x16, .w = window ? &w : NULL};
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++) {
+                int32_t want = 0;
+                for (int64_t k = 0; k < K; k++) {
+                    int32_t av = (a_signed ? (int32_t)(int8_t)A[i * K + k] : (int32_t)A[i * K + k]) - za[i];
+                    int32_t bv = window ? b_at(&ref_b, k, j) : (int32_t)x16[k * N + j] - zb[j];
+                    want += av * bv;
+                }
+                if (Cm[i * N + j] != want)
+                    fail_msg("q8 a_signed %d b_signed %d window %d M %lld N %lld K %lld: C[%lld][%lld] = %d, want %d",
+                             a_signed, b_signed, window, (long long)M, (long long)N, (long long)K, (long long)i,
+                             (long long)j, Cm[i * N + j], want);
+            }
+        free(x16);
+        free(Cm);
+        free(A);
+        free(B);
+        free(za);
+        free(zb);
+    }
+    pool_free(sess);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_igemm_dense),
         cmocka_unit_test(test_igemm_window),
+        cmocka_unit_test(test_igemm_q8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
