@@ -4,12 +4,15 @@
  * LayerNorm looks like when exported by opsets before 17 (ReduceMean, Sub,
  * Pow, ReduceMean, Add, Sqrt, Div, Mul, Add) and what RMSNorm looks like
  * (Pow, ReduceMean, Add, Sqrt, Div or Reciprocal, Mul, Mul): nine or seven
- * passes over memory become one, each row staying in L1.
+ * passes over memory become one, each row staying in L1.  A Softmax over
+ * the last axis is a row operation too: attention's scale (Div or Mul by a
+ * constant) and mask Add run on the row just before it.
  *
  * Same bits: element-wise members call their kernels' own inner loops (as
  * fuse_chain.c does) on a row, or on one value per row; a ReduceMean member
  * sums its row in double from the first element to the last and stores
- * (float)(sum / R), exactly the contiguous-row path of reduce.c.
+ * (float)(sum / R), exactly the contiguous-row path of reduce.c; a Softmax
+ * member calls softmax.c's own row kernel.
  *
  * Operand kinds, decided per run from the shapes (S is the largest data
  * operand, R its last dim):
@@ -23,12 +26,13 @@
  */
 #include "exec/fuse.h"
 #include "ops/elementwise_common.h"
+#include "ops/softmax.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 enum { RK_FULL, RK_ROW, RK_COL, RK_CONST, RK_NONE };
-enum { RM_UNARY, RM_BINARY, RM_COPY, RM_MEAN };
+enum { RM_UNARY, RM_BINARY, RM_COPY, RM_MEAN, RM_SOFTMAX };
 
 typedef struct row_member {
     int node;
@@ -84,12 +88,30 @@ static int64_t mean_axis(const nt_plan *p, int i)
     return axes[0];
 }
 
+/* The axis of a float32 Softmax over the last axis (opset 13's single axis,
+ * or the coerced 2-D form of older opsets cut before the last axis), or
+ * INT64_MIN. */
+static int64_t softmax_axis(const nt_plan *p, int i)
+{
+    const nt_plan_node *pn = &p->nodes[i];
+    const nt_node *n = pn->node;
+    if (!pn->op || strcmp(n->op_type, "Softmax") != 0 || n->domain[0] || n->n_out != 1 || n->out[0] < 0 ||
+        n->n_in != 1 || n->in[0] < 0 || fuse_dtype(p, n->in[0]) != NT_DTYPE_FLOAT ||
+        fuse_dtype(p, n->out[0]) != NT_DTYPE_FLOAT)
+        return INT64_MIN;
+    int64_t axis = nt_node_attr_int(n, "axis", pn->opset >= 13 ? -1 : 1);
+    int rank = p->info[n->in[0]].ndim;
+    if (axis != -1 && (rank < 0 || axis != rank - 1))
+        return INT64_MIN;
+    return axis;
+}
+
 /* Data operands of a member (0: not a row-program node). */
 static int row_operands(const nt_plan *p, int i)
 {
     if (!fuse_node_free(p, i))
         return 0;
-    if (mean_axis(p, i) != INT64_MIN)
+    if (mean_axis(p, i) != INT64_MIN || softmax_axis(p, i) != INT64_MIN)
         return 1;
     int n_opnd = fuse_ew_operands(p, i);
     const nt_node *n = p->nodes[i].node;
@@ -110,7 +132,11 @@ static void rows_describe(const nt_plan *p, const nt_fuse_group *g, row_state *r
         const nt_node *n = &gr->nodes[g->members[m]];
         rm->node = g->members[m];
         rm->axis = mean_axis(p, rm->node);
-        rm->kind = rm->axis != INT64_MIN                 ? RM_MEAN
+        int64_t sm_axis = softmax_axis(p, rm->node);
+        if (sm_axis != INT64_MIN)
+            rm->axis = sm_axis;
+        rm->kind = sm_axis != INT64_MIN                  ? RM_SOFTMAX
+                   : rm->axis != INT64_MIN               ? RM_MEAN
                    : strcmp(n->op_type, "Cast") == 0     ? RM_COPY
                    : nt_ew_is_unary(p->nodes[rm->node].op) ? RM_UNARY
                                                          : RM_BINARY;
@@ -132,7 +158,7 @@ static nt_status rows_match(nt_session *s, nt_plan *p, const int *uses)
     const nt_graph *g = p->graph;
     for (int pos = p->n_order - 1; pos >= 0; pos--) {
         int root = p->order[pos];
-        if (fuse_ew_operands(p, root) == 0 || row_operands(p, root) == 0)
+        if ((fuse_ew_operands(p, root) == 0 && softmax_axis(p, root) == INT64_MIN) || row_operands(p, root) == 0)
             continue;
         int members[NT_FUSE_MAX_MEMBERS];
         int n = 0;
@@ -158,10 +184,11 @@ static nt_status rows_match(nt_session *s, nt_plan *p, const int *uses)
                 }
             }
         }
-        bool has_mean = false;
+        /* a row program needs a row operation and something to fuse it with */
+        bool has_row_op = false;
         for (int j = 0; j < n; j++)
-            has_mean |= mean_axis(p, members[j]) != INT64_MIN;
-        if (!has_mean)
+            has_row_op |= mean_axis(p, members[j]) != INT64_MIN || softmax_axis(p, members[j]) != INT64_MIN;
+        if (!has_row_op || n < 2)
             continue;
         row_state *rs = nt_calloc(1, sizeof *rs);
         if (!rs)
@@ -242,10 +269,10 @@ static nt_status rows_infer(nt_kernel_ctx *ctx)
         int kind[2];
         for (int k = 0; k < rm->n_opnd; k++)
             kind[k] = rm->src[k] < 0 ? rs->m[-rm->src[k] - 1].out_kind : rs->in_kind[rm->src[k]];
-        if (rm->kind == RM_MEAN) {
+        if (rm->kind == RM_MEAN || rm->kind == RM_SOFTMAX) {
             if (kind[0] != RK_FULL || (rm->axis != -1 && rm->axis != S->ndim - 1))
                 return NT_ERR_UNSUPPORTED;
-            rm->out_kind = RK_ROW;
+            rm->out_kind = rm->kind == RM_MEAN ? RK_ROW : RK_FULL;
             continue;
         }
         if (rm->n_opnd == 1) {
@@ -321,6 +348,8 @@ static void rows_range(void *arg, int64_t r0, int64_t r1)
                 for (int64_t i = 0; i < R; i++)
                     a = a + (double)x[i];
                 o[0] = (float)(a / (double)R);
+            } else if (rm->kind == RM_SOFTMAX) {
+                nt_softmax_row_f32(ip[0], o, R);
             } else if (rm->kind == RM_COPY) {
                 memcpy(o, ip[0], (size_t)n * sizeof *o);
             } else {

@@ -26,6 +26,7 @@
 #include "ops/reduce_util.h"
 #include "ops/elementwise_common.h"
 #include "ops/ew_math.h"
+#include "ops/softmax.h"
 
 #include <math.h>
 #include <string.h>
@@ -139,7 +140,7 @@ SM_ROW(double, f64, exp)
 #define SM_LANES 16
 
 /* softmax of one contiguous float32 row of n values into y. */
-SM_VECTORIZE NT_EW_ATTR_FLOAT static void sm_softmax_row_f32(const float *x, float *y, int64_t n)
+SM_VECTORIZE NT_EW_ATTR_FLOAT void nt_softmax_row_f32(const float *x, float *y, int64_t n)
 {
     float m[SM_LANES];
     for (int j = 0; j < SM_LANES; j++)
@@ -191,7 +192,7 @@ static void sm_range(void *arg, int64_t b, int64_t e)
             if (j->dbl)
                 sm_row_f64(j->kind, (const double *)x, (double *)y, j->N);
             else if (j->kind == SM_SOFTMAX)
-                sm_softmax_row_f32((const float *)x, (float *)y, j->N);
+                nt_softmax_row_f32((const float *)x, (float *)y, j->N);
             else
                 sm_row_f32(j->kind, (const float *)x, (float *)y, j->N);
         } else {

@@ -2,7 +2,8 @@
 """fuse_check.py NNTRACE — fused node groups give the nodes' own bits.
 
 For models holding each fusion pattern (GELU in Erf and Tanh forms, SiLU,
-LayerNorm as older opsets export it, RMSNorm, a no-op Cast, element-wise
+LayerNorm as older opsets export it, RMSNorm, a scaled and masked Softmax,
+a no-op Cast, element-wise
 chains) and for the bench transformer ($NT_MODELS/transformer.onnx):
 1. the outputs with fusion (default) are byte-identical to NNTRACE_FUSE=0,
    at 1 and 2 threads;
@@ -90,6 +91,14 @@ def rmsnorm():
                  [const("two", 2.0), const("eps", 1e-6), const("w", rs.randn(d), (d,))], [3, 17, d]), "recip"
 
 
+def attention_softmax():
+    rs = np.random.RandomState(4)
+    mask = np.where(rs.rand(1, 1, 77) < 0.2, -1e9, 0.0)
+    return model([N("Div", ["x", "c"], ["s"], name="scale"), N("Add", ["s", "mask"], ["a"], name="mask"),
+                  N("Softmax", ["a"], ["y"], name="softmax", axis=-1)],
+                 [const("c", 8.0), const("mask", mask, (1, 1, 77))], [2, 4, 77]), "mask"
+
+
 def noop_cast():
     return model([N("Softmax", ["x"], ["s"], name="sm", axis=-1),
                   N("Cast", ["s"], ["c"], name="cast", to=TensorProto.FLOAT),
@@ -140,7 +149,7 @@ def main():
     nt = sys.argv[1]
     with tempfile.TemporaryDirectory() as tmp:
         rs = np.random.RandomState(0)
-        for make in (gelu_erf, gelu_tanh_silu_cast, layernorm_old, rmsnorm, noop_cast):
+        for make in (gelu_erf, gelu_tanh_silu_cast, layernorm_old, rmsnorm, attention_softmax, noop_cast):
             m, interior = make()
             name = make.__name__
             path = os.path.join(tmp, name + ".onnx")

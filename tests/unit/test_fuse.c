@@ -429,6 +429,27 @@ static void test_rmsnorm(void **state)
     nt_model_free(m);
 }
 
+/* Attention's scale and mask before a Softmax over the last axis: one row
+ * program (Softmax's own row kernel on a row computed in L1). */
+static void test_scaled_masked_softmax(void **state)
+{
+    (void)state;
+    int64_t dims[] = {2, 3, 50};
+    nt_onnx_builder *b = nt_onnx_builder_new(8, 13);
+    nt_onnx_builder_add_input(b, "x", NT_DTYPE_FLOAT, 3, dims, NULL);
+    nt_onnx_builder_add_output(b, "y", NT_DTYPE_FLOAT, 3, dims, NULL);
+    add_scalar(b, "scale", 0.125f, 0);
+    add_row(b, "mask", 50, -3.0f);
+    node(b, "Mul", "scale", "x", "scale", "s");
+    node(b, "Add", "mask", "s", "mask", "a");
+    const char *si[] = {"a"}, *so[] = {"y"};
+    nt_onnx_node *sm = nt_onnx_builder_add_node(b, "Softmax", "softmax", 1, si, 1, so);
+    nt_onnx_node_attr_int(sm, "axis", -1);
+    nt_model *m = load_built(b);
+    check_model(m, 3, dims, 1, "mask");
+    nt_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_conv_epilogue),
         cmocka_unit_test(test_layernorm_decomposed),
         cmocka_unit_test(test_rmsnorm),
+        cmocka_unit_test(test_scaled_masked_softmax),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
