@@ -317,8 +317,9 @@ void nt_diff_report_text(const nt_diff_report *r, const nt_diff_options *o, bool
         } else {
             char fail[40];
             snprintf(fail, sizeof fail, "%lld/%lld", (long long)w->st.n_fail, (long long)w->st.count);
-            nt_buf_printf(b, "  %10.3g %10.3g %10.3g %9.6f %14s", w->st.max_abs, w->st.max_rel, w->st.mean_abs,
-                          w->st.cosine, fail);
+            nt_buf_printf(b, "  %10.3g %10.3g %10.3g %9.6f %14s", nt_printable(w->st.max_abs), nt_printable(w->st.max_rel),
+                          nt_printable(w->st.mean_abs),
+                          nt_printable(w->st.cosine), fail);
             if (w->st.nan_mismatch)
                 nt_buf_printf(b, " nan-mismatch=%lld", (long long)w->st.nan_mismatch);
             if (w->st.inf_mismatch)
@@ -343,7 +344,7 @@ void nt_diff_report_text(const nt_diff_report *r, const nt_diff_options *o, bool
         const nt_diff_row *w = &r->rows[r->first_divergent];
         nt_buf_printf(b, "first divergent node: %s (%s), output %s", w->node, w->op ? w->op : "?", w->output);
         if (w->status == NT_DIFF_COMPARED)
-            nt_buf_printf(b, ": max_abs %.6g at element %lld, %lld of %lld elements fail", w->st.max_abs,
+            nt_buf_printf(b, ": max_abs %.6g at element %lld, %lld of %lld elements fail", nt_printable(w->st.max_abs),
                           (long long)w->st.worst, (long long)w->st.n_fail, (long long)w->st.count);
         else if (w->error)
             nt_buf_printf(b, ": %s", w->error);

@@ -291,7 +291,7 @@ static void observe_nonfinite(nt_doctor *d, const nt_node_view *v, int k, out_re
                                                       ? "a value beyond 65504, the largest float16, cast to float16; "
                                                       : "the result exceeds 65504, the largest float16; ");
     nt_buf_printf(&b, "%s produced %lld NaN and %lld Inf of %lld values from finite inputs; first at %s = %g",
-                  v->op_type, (long long)nan, (long long)inf, (long long)nt_tensor_numel(t), where, bad);
+                  v->op_type, (long long)nan, (long long)inf, (long long)nt_tensor_numel(t), where, nt_printable(bad));
     /* Element-wise: show the inputs at that element (e.g. Log of -3.2). */
     bool elementwise = v->n_inputs > 0;
     int64_t flats[16];
@@ -302,7 +302,7 @@ static void observe_nonfinite(nt_doctor *d, const nt_node_view *v, int k, out_re
         for (int i = 0; i < v->n_inputs; i++)
             if (v->inputs[i])
                 nt_buf_printf(&b, "%s %s=%g", i ? "," : "", v->input_names[i],
-                              nt_tensor_get_f64(v->inputs[i], flats[i]));
+                              nt_printable(nt_tensor_get_f64(v->inputs[i], flats[i])));
         nt_buf_puts(&b, ")");
     } else {
         nt_buf_puts(&b, "; input ranges:");
@@ -313,7 +313,7 @@ static void observe_nonfinite(nt_doctor *d, const nt_node_view *v, int k, out_re
             if (nt_tstats_init(&s, false) != NT_OK)
                 continue;
             nt_tstats_add(&s, v->inputs[i]);
-            nt_buf_printf(&b, " %s [%g, %g]", v->input_names[i], s.min, s.max);
+            nt_buf_printf(&b, " %s [%g, %g]", v->input_names[i], nt_printable(s.min), nt_printable(s.max));
         }
     }
     if (d->runs > 1)
@@ -533,6 +533,15 @@ static void findings_dead(nt_doctor *d)
                                 (long long)dead, (long long)r->units, 100.0 * frac, r->unit_axis,
                                 (long long)r->runs_seen, r->runs_seen == 1 ? "" : "s", units.data,
                                 dead > listed ? ", ..." : "");
+        if (f->detail && r->runs_seen == 1) {
+            /* a unit silent on one sample says little about a data set */
+            char *more = fmt_dup("%s (from a single sample: dead-unit findings need a data set, --data X.npy)",
+                                 f->detail);
+            if (more) {
+                free(f->detail);
+                f->detail = more;
+            }
+        }
         f->extra_json = fmt_dup("\"dead_units\": %lld, \"units\": %lld, \"fraction\": %.6g, \"axis\": %d",
                                 (long long)dead, (long long)r->units, frac, r->unit_axis);
         nt_buf_deinit(&units);

@@ -130,7 +130,8 @@ static void print_output_summary(FILE *f, const char *name, const nt_tensor *t, 
     }
     fprintf(f, "%s %s", name, desc);
     if (n > 0 && nan < n)
-        fprintf(f, " min=%.6g max=%.6g mean=%.6g", mn, mx, finite ? sum / (double)finite : NAN);
+        fprintf(f, " min=%.6g max=%.6g mean=%.6g", nt_printable(mn), nt_printable(mx),
+                nt_printable(finite ? sum / (double)finite : NAN));
     if (n > 1 && argmax >= 0 && nt_dtype_is_float(t->dtype))
         fprintf(f, " argmax=%lld", (long long)argmax);
     if (nan)
@@ -141,7 +142,7 @@ static void print_output_summary(FILE *f, const char *name, const nt_tensor *t, 
     if (verbose && n > 0) {
         fprintf(f, "  [");
         for (int64_t i = 0; i < n && i < 10; i++)
-            fprintf(f, "%s%.6g", i ? ", " : "", nt_tensor_get_f64(t, i));
+            fprintf(f, "%s%.6g", i ? ", " : "", nt_printable(nt_tensor_get_f64(t, i)));
         fprintf(f, "%s]\n", n > 10 ? ", ..." : "");
     }
 }

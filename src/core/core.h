@@ -27,6 +27,12 @@
 
 #define NT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define NT_MIN(a, b) ((a) < (b) ? (a) : (b))
+
+/* A number as it is printed: every NaN becomes the positive one, which
+ * printf writes "nan" (x86 makes "-nan" from invalid operations, and the
+ * sign of a NaN means nothing to a reader).  Every %g of a value that may
+ * be NaN goes through this. */
+static inline double nt_printable(double x) { return x != x ? __builtin_nan("") : x; }
 #define NT_MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* Records a formatted message for nt_last_error() and returns `s`, so a

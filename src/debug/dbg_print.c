@@ -45,7 +45,7 @@ void nt_dbg_format_element(char *out, size_t len, const nt_tensor *t, int64_t fl
     }
     double v = nt_tensor_get_f64(t, flat);
     if (isnan(v))
-        snprintf(out, len, "nan"); /* printf may say "-nan": the sign of a NaN means nothing here */
+        snprintf(out, len, "%g", nt_printable(v));
     else if (nt_dtype_is_float(t->dtype))
         snprintf(out, len, "%.*g", precision, v);
     else

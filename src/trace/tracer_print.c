@@ -64,7 +64,8 @@ static nt_action print_node_end(void *user, nt_session *s, const nt_node_view *v
         if (nt_tstats_init(&st, false) != NT_OK)
             continue;
         nt_tstats_add(&st, t);
-        fprintf(f, "       %s: min=%.6g max=%.6g mean=%.6g", v->output_names[i], st.min, st.max, nt_tstats_mean(&st));
+        fprintf(f, "       %s: min=%.6g max=%.6g mean=%.6g", v->output_names[i], nt_printable(st.min),
+                nt_printable(st.max), nt_printable(nt_tstats_mean(&st)));
         if (st.nan)
             fprintf(f, " nan=%lld", (long long)st.nan);
         if (st.pinf || st.ninf)
@@ -73,7 +74,7 @@ static nt_action print_node_end(void *user, nt_session *s, const nt_node_view *v
             int64_t n = nt_tensor_numel(t);
             fputs(" [", f);
             for (int64_t k = 0; k < n && k < PRINT_FIRST_VALUES; k++)
-                fprintf(f, "%s%.6g", k ? ", " : "", nt_tensor_get_f64(t, k));
+                fprintf(f, "%s%.6g", k ? ", " : "", nt_printable(nt_tensor_get_f64(t, k)));
             fputs(n > PRINT_FIRST_VALUES ? ", ...]" : "]", f);
         }
         fputc('\n', f);

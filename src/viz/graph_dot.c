@@ -441,7 +441,7 @@ static void node_dot(walk *w, int id, const nt_node *n, int64_t params, int n_we
             break;
         case NT_GRAPH_COLOR_ABSMAX:
             if (r->has_stats)
-                nt_buf_printf(b, "\\n[%.3g, %.3g]", r->min, r->max);
+                nt_buf_printf(b, "\\n[%.3g, %.3g]", nt_printable(r->min), nt_printable(r->max));
             break;
         case NT_GRAPH_COLOR_ZEROS:
             if (r->has_stats)
@@ -449,11 +449,11 @@ static void node_dot(walk *w, int id, const nt_node *n, int64_t params, int n_we
             break;
         case NT_GRAPH_COLOR_DIFF:
             if (r->has_diff)
-                nt_buf_printf(b, "\\nerr %.3g%s", r->diff_max_abs, r->diff_ok ? "" : " DIVERGES");
+                nt_buf_printf(b, "\\nerr %.3g%s", nt_printable(r->diff_max_abs), r->diff_ok ? "" : " DIVERGES");
             break;
         default:
             if (r->has_stats && !bad && !dead)
-                nt_buf_printf(b, "\\n[%.3g, %.3g]", r->min, r->max);
+                nt_buf_printf(b, "\\n[%.3g, %.3g]", nt_printable(r->min), nt_printable(r->max));
         }
     }
     nt_buf_puts(b, "\"");
