@@ -60,7 +60,7 @@ static void end_run_total(profile_tracer *p)
         return;
     if (p->run > p->cap_runs) {
         int cap = p->cap_runs ? 2 * p->cap_runs : 64;
-        double *r = realloc(p->run_ms, (size_t)cap * sizeof *r);
+        double *r = nt_realloc(p->run_ms, (size_t)cap * sizeof *r);
         if (!r)
             return;
         p->run_ms = r;
@@ -139,7 +139,7 @@ static nt_action profile_node_end(void *user, nt_session *s, const nt_node_view 
     if (v->depth == 0 && v->index >= 0) {
         if (v->index >= p->n_nodes) {
             int n = v->index + 1 > 2 * p->n_nodes ? v->index + 1 : 2 * p->n_nodes;
-            node_total *nn = realloc(p->nodes, (size_t)n * sizeof *nn);
+            node_total *nn = nt_realloc(p->nodes, (size_t)n * sizeof *nn);
             if (nn) {
                 memset(nn + p->n_nodes, 0, (size_t)(n - p->n_nodes) * sizeof *nn);
                 p->nodes = nn;
@@ -202,7 +202,7 @@ static int cmp_node_desc(const void *a, const void *b)
 /* The TOP_NODES nodes that took the most time. */
 static void print_top_nodes(profile_tracer *p, FILE *f)
 {
-    node_total **v = malloc((size_t)(p->n_nodes ? p->n_nodes : 1) * sizeof *v);
+    node_total **v = nt_malloc((size_t)(p->n_nodes ? p->n_nodes : 1) * sizeof *v);
     if (!v)
         return;
     int n = 0;
