@@ -3,10 +3,10 @@
  * TreeEnsemble (5).
  *
  * LabelEncoder maps each element of X through a key -> value table given in
- * attributes (keys_int64s / keys_floats / keys_tensor, values_* alike),
- * elements without a key taking the default.  nntrace tensors are numeric,
- * so string keys or values (keys_strings, values_strings, LabelEncoder-1)
- * are declined at session creation.  Keys are looked up by binary search in
+ * attributes (keys_int64s / keys_floats / keys_strings / keys_tensor,
+ * values_* alike), elements without a key taking the default
+ * (default_string is "_Unused" as the spec says).  LabelEncoder-1 (string
+ * keys only, classes_strings) is declined.  Keys are looked up by binary search in
  * a sorted copy; a repeated key maps to its last value, and a NaN key
  * matches any NaN input (the opset-4 rules).
  *
@@ -33,6 +33,7 @@
 typedef struct lenc_entry {
     int64_t ik;          /* integer key */
     double fk;           /* float key */
+    const char *sk;      /* string key (the model's attribute bytes) */
     int64_t pos;         /* index in the attribute (later wins among equals) */
 } lenc_entry;
 
@@ -64,12 +65,17 @@ static bool lenc_int_type(nt_dtype t)
 
 static bool lenc_type_ok(nt_dtype t)
 {
-    return lenc_int_type(t) || t == NT_DTYPE_FLOAT || t == NT_DTYPE_DOUBLE;
+    return lenc_int_type(t) || t == NT_DTYPE_FLOAT || t == NT_DTYPE_DOUBLE || t == NT_DTYPE_STRING;
 }
 
 static int lenc_cmp(const void *pa, const void *pb)
 {
     const lenc_entry *a = pa, *b = pb;
+    if (a->sk || b->sk) {
+        int c = strcmp(a->sk ? a->sk : "", b->sk ? b->sk : "");
+        if (c)
+            return c;
+    }
     if (a->fk != b->fk)
         return a->fk < b->fk ? -1 : 1;
     if (a->ik != b->ik)
@@ -107,6 +113,7 @@ typedef struct lenc_list {
     int64_t n;
     const int64_t *ints;
     const float *floats;
+    const char *const *strs;
     const nt_tensor *t;
 } lenc_list;
 
@@ -126,8 +133,13 @@ static nt_status lenc_list_get(const nt_node *n, int opset, const char *prefix, 
     memset(l, 0, sizeof *l);
     int found = 0;
     snprintf(name, sizeof name, "%s_strings", prefix);
-    if (nt_node_attr(n, name))
-        return nt_error(NT_ERR_UNSUPPORTED, "node '%s' (LabelEncoder): string %s are not supported", n->name, prefix);
+    const nt_attr *sa = nt_node_attr(n, name);
+    if (sa && sa->type == NT_ATTR_STRINGS) {
+        l->n = sa->n;
+        l->strs = sa->strings;
+        l->dt = NT_DTYPE_STRING;
+        found++;
+    }
     snprintf(name, sizeof name, "%s_int64s", prefix);
     if (nt_node_attr(n, name)) {
         l->n = nt_node_attr_ints(n, name, &l->ints);
@@ -151,6 +163,8 @@ static nt_status lenc_list_get(const nt_node *n, int opset, const char *prefix, 
         l->t = at->t;
         l->n = nt_tensor_numel(at->t);
         l->dt = at->t->dtype;
+        if (l->dt == NT_DTYPE_STRING)
+            l->strs = (const char *const *)at->t->data;
         found++;
     }
     if (found != 1)
@@ -171,7 +185,13 @@ static nt_status lenc_default(const nt_node *n, int opset, lenc *a)
         if (dt->t->dtype != a->val_dt)
             return nt_error(NT_ERR_PARSE, "node '%s' (LabelEncoder): default_tensor is %s but the values are %s",
                             n->name, nt_dtype_name(dt->t->dtype), nt_dtype_name(a->val_dt));
-        put_value(a->dflt, a->val_dt, int_at(dt->t, 0), nt_tensor_get_f64(dt->t, 0));
+        if (a->val_dt == NT_DTYPE_STRING)
+            memcpy(a->dflt, dt->t->data, sizeof(char *));
+        else
+            put_value(a->dflt, a->val_dt, int_at(dt->t, 0), nt_tensor_get_f64(dt->t, 0));
+    } else if (a->val_dt == NT_DTYPE_STRING) {
+        const char *d = nt_node_attr_string(n, "default_string", "_Unused");
+        memcpy(a->dflt, &d, sizeof d);
     } else if (lenc_int_type(a->val_dt)) {
         put_value(a->dflt, a->val_dt, nt_node_attr_int(n, "default_int64", -1), 0);
     } else {
@@ -199,10 +219,11 @@ static nt_status lenc_prepare(const nt_node *n, int opset, void **state)
         return NT_ERR_NOMEM;
     a->key_dt = kl.dt;
     a->val_dt = vl.dt;
-    a->float_keys = !lenc_int_type(kl.dt);
+    a->float_keys = kl.dt == NT_DTYPE_FLOAT || kl.dt == NT_DTYPE_DOUBLE;
     a->n = kl.n;
     a->nan_pos = -1;
-    size_t esz = nt_dtype_size(a->val_dt);
+    /* string values are held as pointers to the attribute's bytes */
+    size_t esz = a->val_dt == NT_DTYPE_STRING ? sizeof(char *) : nt_dtype_size(a->val_dt);
     a->keys = nt_calloc((size_t)(a->n > 0 ? a->n : 1), sizeof *a->keys);
     a->vals = nt_calloc((size_t)(a->n > 0 ? a->n : 1), esz);
     if (!a->keys || !a->vals) {
@@ -211,9 +232,14 @@ static nt_status lenc_prepare(const nt_node *n, int opset, void **state)
     }
     int64_t m = 0;
     for (int64_t i = 0; i < a->n; i++) {
-        put_value(a->vals + (size_t)i * esz, a->val_dt, list_int(&vl, i), list_f64(&vl, i));
-        lenc_entry e = {0, 0, i};
-        if (a->float_keys) {
+        if (vl.strs)
+            memcpy(a->vals + (size_t)i * esz, &vl.strs[i], sizeof(char *));
+        else
+            put_value(a->vals + (size_t)i * esz, a->val_dt, list_int(&vl, i), list_f64(&vl, i));
+        lenc_entry e = {0, 0, NULL, i};
+        if (kl.strs) {
+            e.sk = kl.strs[i];
+        } else if (a->float_keys) {
             e.fk = list_f64(&kl, i);
             if (isnan(e.fk)) {
                 a->nan_pos = i;
@@ -240,8 +266,6 @@ static nt_status lenc_infer(nt_kernel_ctx *ctx)
     const nt_tensor *x = nt_ctx_in(ctx, 0);
     if (!x)
         return nt_ctx_error(ctx, NT_ERR_SHAPE, "input X is required");
-    if (x->dtype == NT_DTYPE_STRING)
-        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "string input is not supported");
     if (x->dtype != a->key_dt && !(ctx->static_mode && x->dtype == NT_DTYPE_UNDEFINED))
         return nt_ctx_error(ctx, NT_ERR_SHAPE, "X is %s but the keys are %s", nt_dtype_name(x->dtype),
                             nt_dtype_name(a->key_dt));
@@ -255,13 +279,13 @@ static nt_status lenc_infer(nt_kernel_ctx *ctx)
 
 /* Index of the value for key (ik or fk), or -1: the last entry equal to the
  * key in the sorted table. */
-static int64_t lenc_find(const lenc *a, int64_t ik, double fk)
+static int64_t lenc_find(const lenc *a, int64_t ik, double fk, const char *sk)
 {
     int64_t lo = 0, hi = a->n;   /* first entry greater than the key */
     while (lo < hi) {
         int64_t mid = lo + (hi - lo) / 2;
         const lenc_entry *e = &a->keys[mid];
-        bool le = a->float_keys ? e->fk <= fk : e->ik <= ik;
+        bool le = sk ? strcmp(e->sk, sk) <= 0 : a->float_keys ? e->fk <= fk : e->ik <= ik;
         if (le)
             lo = mid + 1;
         else
@@ -270,7 +294,7 @@ static int64_t lenc_find(const lenc *a, int64_t ik, double fk)
     if (lo == 0)
         return -1;
     const lenc_entry *e = &a->keys[lo - 1];
-    bool eq = a->float_keys ? e->fk == fk : e->ik == ik;
+    bool eq = sk ? strcmp(e->sk, sk) == 0 : a->float_keys ? e->fk == fk : e->ik == ik;
     return eq ? e->pos : -1;
 }
 
@@ -280,17 +304,28 @@ static nt_status lenc_compute(nt_kernel_ctx *ctx)
     const nt_tensor *x = ctx->in[0];
     nt_tensor *y = ctx->out[0];
     int64_t n = nt_tensor_numel(x);
-    size_t esz = nt_dtype_size(a->val_dt);
-    unsigned char *out = y->data;
+    bool str_out = a->val_dt == NT_DTYPE_STRING;
+    size_t esz = str_out ? sizeof(char *) : nt_dtype_size(a->val_dt);
+    /* string values: pointers first, then copied into y's own block */
+    unsigned char *out = str_out ? nt_calloc((size_t)n + 1, sizeof(char *)) : y->data;
+    if (!out)
+        return NT_ERR_NOMEM;
     for (int64_t i = 0; i < n; i++) {
         int64_t pos;
-        if (a->float_keys) {
+        if (a->key_dt == NT_DTYPE_STRING) {
+            pos = lenc_find(a, 0, 0, ((char *const *)x->data)[i]);
+        } else if (a->float_keys) {
             double v = x->dtype == NT_DTYPE_FLOAT ? ((const float *)x->data)[i] : ((const double *)x->data)[i];
-            pos = isnan(v) ? a->nan_pos : lenc_find(a, 0, v);
+            pos = isnan(v) ? a->nan_pos : lenc_find(a, 0, v, NULL);
         } else {
-            pos = lenc_find(a, int_at(x, i), 0);
+            pos = lenc_find(a, int_at(x, i), 0, NULL);
         }
         memcpy(out + (size_t)i * esz, pos >= 0 ? a->vals + (size_t)pos * esz : a->dflt, esz);
+    }
+    if (str_out) {
+        nt_status s = nt_tensor_set_strings(y, n, (const char *const *)out, NULL);
+        free(out);
+        return s;
     }
     return NT_OK;
 }

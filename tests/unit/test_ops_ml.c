@@ -220,14 +220,31 @@ static void test_lenc_declined_and_malformed(void **unused)
     nt_tensor *X = tensor_of(NT_DTYPE_INT64, 1, d, (double[]){1, 2}), *Y;
     const char *names[2] = {"a", "b"};
     const int64_t iv[2] = {1, 2};
+    /* string keys: a string X maps through them (unknown keys: default_int64 -1);
+     * int64 X does not fit string keys */
     attrs at = {0};
     at_strings(&at, "keys_strings", 2, names);
     at_ints(&at, "values_int64s", 2, iv);
-    assert_int_equal(run_ml("LabelEncoder", 4, &at, X, &Y), NT_ERR_UNSUPPORTED);
+    assert_int_equal(run_ml("LabelEncoder", 4, &at, X, &Y), NT_ERR_SHAPE);
+    nt_tensor *Xs;
+    const char *xs[2] = {"b", "zz"};
+    assert_int_equal(nt_tensor_new(NT_DTYPE_STRING, 1, d, &Xs), NT_OK);
+    assert_int_equal(nt_tensor_set_strings(Xs, 2, xs, NULL), NT_OK);
+    assert_int_equal(run_ml("LabelEncoder", 4, &at, Xs, &Y), NT_OK);
+    assert_int_equal(((int64_t *)Y->data)[0], 2);
+    assert_int_equal(((int64_t *)Y->data)[1], -1);
+    nt_tensor_free(Y);
+    nt_tensor_free(Xs);
+    /* string values: an int64 X gives strings, "_Unused" without a key */
     attrs a2 = {0};
-    at_ints(&a2, "keys_int64s", 2, iv);
+    const int64_t k2[2] = {1, 7};
+    at_ints(&a2, "keys_int64s", 2, k2);
     at_strings(&a2, "values_strings", 2, names);
-    assert_int_equal(run_ml("LabelEncoder", 2, &a2, X, &Y), NT_ERR_UNSUPPORTED);
+    assert_int_equal(run_ml("LabelEncoder", 2, &a2, X, &Y), NT_OK);
+    assert_int_equal(Y->dtype, NT_DTYPE_STRING);
+    assert_string_equal(((char **)Y->data)[0], "a");
+    assert_string_equal(((char **)Y->data)[1], "_Unused");
+    nt_tensor_free(Y);
     /* LabelEncoder-1 is string <-> int only. */
     attrs a1 = {0};
     at_strings(&a1, "classes_strings", 2, names);
