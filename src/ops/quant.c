@@ -598,7 +598,8 @@ static nt_status qmm_infer(nt_kernel_ctx *ctx)
 
 /* y[m, n] = saturate(rint(acc[m, n] * (a_scale * b_scale / y_scale)) + y_zp)
  * with acc the exact int32 sum over k of (a - a_zp)(b - b_zp), computed by
- * shifting both operands to int16 and one integer GEMM per batch entry; the
+ * one integer GEMM per batch entry (the bytes as they are with VNNI, else
+ * both operands shifted to int16); the
  * multiplier is formed in the scales' precision, as the reference does. */
 static nt_status qmm_compute(nt_kernel_ctx *ctx)
 {
@@ -629,6 +630,12 @@ static nt_status qmm_compute(nt_kernel_ctx *ctx)
     int64_t batches = 1;
     for (int d = 0; d < g.nb; d++)
         batches *= g.bdims[d];
+    /* zero points per row of a and per column of b, for nt_igemm_q8 */
+    int32_t *zp_a = nt_malloc((size_t)(M + N + 1) * sizeof *zp_a), *zp_b = zp_a ? zp_a + M : NULL;
+    for (int64_t m = 0; zp_a && m < M; m++)
+        zp_a[m] = az ? (int32_t)qt_get(az, naz == 1 ? 0 : m) : 0;
+    for (int64_t n = 0; zp_b && n < N; n++)
+        zp_b[n] = bz ? (int32_t)qt_get(bz, nbz <= 1 ? 0 : n) : 0;
     for (int64_t bi = 0; bi < batches; bi++) {
         /* matrix offsets of this batch entry in a and b */
         int64_t oa = 0, ob = 0, rem = bi;
@@ -640,12 +647,19 @@ static nt_status qmm_compute(nt_kernel_ctx *ctx)
         }
         const char *pa = (const char *)a->data + (size_t)(oa * M * K) * es;
         const char *pb = (const char *)b->data + (size_t)(ob * K * N) * es;
-        for (int64_t m = 0; m < M; m++) /* per-row zero points of a */
+        bool q8_done = false;
+        if (nt_igemm_q8_ok() && zp_a && zp_b) { /* the bytes as they are (VNNI) */
+            nt_igemm_q8_a qa = {(const uint8_t *)pa, K, a_signed, zp_a};
+            nt_igemm_q8_b qb = {.p = (const uint8_t *)pb, .ld = N, .is_signed = b_signed, .zp = zp_b,
+                                .zp_per_column = true};
+            q8_done = nt_igemm_q8(ctx->exec, M, N, K, &qa, &qb, acc, N);
+        }
+        for (int64_t m = 0; m < M && !q8_done; m++) /* per-row zero points of a */
             nt_shift_u8_s8(pa + (size_t)(m * K) * es, a_signed,
                            az ? (int32_t)qt_get(az, naz == 1 ? 0 : m) : 0, a16 + m * K, K);
-        if (nbz <= 1) {
+        if (!q8_done && nbz <= 1) {
             nt_shift_u8_s8(pb, b_signed, bz ? (int32_t)qt_get(bz, 0) : 0, b16, K * N);
-        } else { /* per-column zero points of b */
+        } else if (!q8_done) { /* per-column zero points of b */
             for (int64_t k = 0; k < K; k++)
                 for (int64_t n = 0; n < N; n++) {
                     int32_t v = b_signed ? ((const int8_t *)pb)[k * N + n] : ((const uint8_t *)pb)[k * N + n];
@@ -653,7 +667,8 @@ static nt_status qmm_compute(nt_kernel_ctx *ctx)
                 }
         }
         nt_igemm_b bm = {.p = b16, .ld = N};
-        nt_igemm_s16(ctx->exec, M, N, K, a16, K, &bm, acc, N);
+        if (!q8_done)
+            nt_igemm_s16(ctx->exec, M, N, K, a16, K, &bm, acc, N);
         for (int64_t m = 0; m < M; m++) {
             double yzp = yz ? qt_get(yz, nys == 1 ? 0 : m) : 0.0;
             float asv = (float)qt_get(as, nas == 1 ? 0 : m), ysv = (float)qt_get(ys, nys == 1 ? 0 : m);
@@ -663,6 +678,7 @@ static nt_status qmm_compute(nt_kernel_ctx *ctx)
             }
         }
     }
+    free(zp_a);
     free(buf);
     return NT_OK;
 }
