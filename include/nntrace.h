@@ -224,12 +224,29 @@ typedef struct nt_tracer {
 
 /* ---------------------------------------------------------------- sessions */
 
+/* Zero-initialised options are the defaults.  The library reads no
+ * environment variables: the CLI maps NNTRACE_* to these (README). */
 typedef struct nt_session_options {
     int threads;               /* intra-op threads; 0 or 1 = single thread */
     int n_dim_overrides;       /* values for symbolic dims (--dim NAME=N) */
     const char *const *dim_names;
     const int64_t *dim_values;
+    bool no_fusion;            /* run every node by itself (fusion never changes values) */
+    bool no_winograd;          /* 3x3 convolutions without Winograd (its rounding differs
+                                  from a direct convolution's by a few ulps) */
 } nt_session_options;
+
+/* Resource limits against hostile models, for the whole process (set them
+ * before loading models; a 0 member keeps the default).  Defaults: one
+ * tensor at most 4 GiB or half the physical memory, 512 GiB of outputs
+ * written per run, 2^20 Loop/Scan iterations per node and run. */
+typedef struct nt_limits {
+    uint64_t memory_bytes;     /* largest single allocation */
+    uint64_t run_bytes;        /* bytes of node outputs one run may write */
+    int64_t iterations;        /* Loop/Scan iterations of one node per run */
+} nt_limits;
+NT_API void nt_set_limits(const nt_limits *limits);
+NT_API void nt_get_limits(nt_limits *out);
 
 /* Plans the model: operator lookup (every unsupported node reported at once),
  * topological order, static shape inference. */

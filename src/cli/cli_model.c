@@ -2,6 +2,7 @@
  * cli_model.c — input options, model opening and input binding shared by
  * run, debug, doctor, extract, eval and analyze (see cli_model.h).
  */
+#include "cli/cli_env.h"
 #include "cli/cli_model.h"
 #include "core/core.h"
 #include "graph/ir.h"
@@ -134,6 +135,8 @@ int nt_cli_open_model(const char *model_path, const nt_cli_inputs *in, nt_model 
     opt.n_dim_overrides = in->n_dims;
     opt.dim_names = in->dim_names;
     opt.dim_values = in->dim_values;
+    opt.no_fusion = nt_cli_env.no_fusion;
+    opt.no_winograd = nt_cli_env.no_winograd;
     st = nt_session_new(*m, &opt, s);
     if (st != NT_OK) {
         int code = nt_cli_fail(st);

@@ -2,6 +2,7 @@
  * cli_trace.c — tracing options and the tracer/run-directory life cycle
  * shared by the commands that run models (see cli_trace.h).
  */
+#include "cli/cli_env.h"
 #include "cli/cli_trace.h"
 #include "core/core.h"
 #include "graph/node_pattern.h"
@@ -97,6 +98,7 @@ int nt_cli_trace_start(nt_cli_trace *t, const nt_model *m, nt_session *s, bool w
                         nt_node_pattern_is_op(t->filters[k].pats[i]) ? " (no node has that op type)" : "");
         nt_trace_config cfg = {0};
         cfg.model = m;
+        cfg.stats_inline = nt_cli_env.stats_inline;
         cfg.filter = t->filters[k];
         cfg.verbose = t->verbose;
         cfg.out = t->reports_to_stderr ? stderr : stdout;

@@ -12,6 +12,7 @@
  *
  * Also defines the option helpers of cli_diff.h, used by `run --compare`.
  */
+#include "cli/cli_env.h"
 #include "cli/cli_diff.h"
 #include "cli/cli_trace.h"
 #include "cli/cli_model.h"
@@ -242,6 +243,7 @@ static int dump_model(const diff_opts *o, const char *model, const char *dir)
         goto out;
     nt_trace_config cfg = {0};
     cfg.model = m;
+    cfg.stats_inline = nt_cli_env.stats_inline;
     cfg.quiet = true;
     cfg.out = stderr;
     cfg.dump_limit = (uint64_t)64 << 30;

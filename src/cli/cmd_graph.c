@@ -6,6 +6,7 @@
  * error).  Shapes on edges come from the run when given, else from nntrace's
  * static shape inference, else from the model's declarations.
  */
+#include "cli/cli_env.h"
 #include "cli/cli_model.h"
 #include "cli/cli_trace.h"
 #include "exec/exec.h"
@@ -156,7 +157,8 @@ static int graph_main(int argc, char **argv, nt_cli_inputs *in)
         goto fail;
     /* Shape inference is a help, not a need: a model nntrace cannot run
      * still draws. */
-    nt_session_options so = {in->threads, in->n_dims, in->dim_names, in->dim_values};
+    nt_session_options so = {in->threads, in->n_dims, in->dim_names, in->dim_values, nt_cli_env.no_fusion,
+                             nt_cli_env.no_winograd};
     if (nt_session_new(m, &so, &s) != NT_OK) {
         s = NULL;
         nt_error_clear();

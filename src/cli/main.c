@@ -3,6 +3,7 @@
  * (commands.def), handles --help and --version, and owns exit codes.
  */
 #include "cli/cli.h"
+#include "cli/cli_env.h"
 #include "core/core.h"
 
 #include <errno.h>
@@ -115,6 +116,7 @@ int main(int argc, char **argv)
         print_main_help(stderr);
         return NT_EXIT_USAGE;
     }
+    nt_cli_apply_env();
     const char *cmd = argv[1];
     if (nt_cli_is_help(cmd) || strcmp(cmd, "help") == 0) {
         if (argc > 2 && nt_cli_find(argv[2]))

@@ -6,15 +6,9 @@
  * killed by the OOM killer or spin forever, allocations of tensor storage
  * and Loop iterations are bounded, and exceeding a bound is an ordinary
  * error naming the node.  The bounds default to generous values (4 GiB or
- * half the machine's memory if less, 2^20 iterations) and can be changed by
- * environment variables, read once:
- *
- *   NNTRACE_MEMORY_LIMIT     bytes (suffix K, M or G allowed) for one tensor
- *                            and for the intermediates of a run together
- *   NNTRACE_MAX_ITERATIONS   Loop/Scan iterations of one node per run
- *   NNTRACE_WORK_LIMIT       bytes (K, M, G allowed) all node outputs of one
- *                            run may add up to (default 512 GiB: minutes of
- *                            work, far beyond a real model's inference)
+ * half the machine's memory if less, 2^20 iterations, 512 GiB of outputs
+ * per run) and are changed with nt_set_limits (nntrace.h); the CLI maps
+ * NNTRACE_MEMORY_LIMIT, NNTRACE_MAX_ITERATIONS and NNTRACE_WORK_LIMIT to it.
  */
 #ifndef NT_LIMITS_H
 #define NT_LIMITS_H

@@ -22,11 +22,6 @@ static const nt_fuse_pattern *const patterns[] = {
     &nt_fuse_noop_cast,
 };
 
-static bool fusion_enabled(void)
-{
-    const char *e = getenv("NNTRACE_FUSE");
-    return !(e && strcmp(e, "0") == 0);
-}
 
 bool fuse_value_private(const nt_plan *p, const int *uses, int v, const int *members, int n_members)
 {
@@ -248,7 +243,7 @@ nt_status nt_fuse_plan(nt_session *s, nt_plan *p)
         return NT_ERR_NOMEM;
     for (int pos = 0; pos < p->n_order; pos++)
         p->pos_of[p->order[pos]] = pos;
-    if (!fusion_enabled())
+    if (s->opt.no_fusion)
         return NT_OK;
     int *uses = nt_calloc((size_t)g->n_values + 1, sizeof *uses);
     if (!uses)

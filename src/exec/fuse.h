@@ -41,7 +41,7 @@
  * same tensor as its input; fuse.c then keeps that input alive until the
  * output's last use.
  *
- * Set NNTRACE_FUSE=0 in the environment to plan without fusion (used by the
+ * nt_session_options.no_fusion (the CLI: NNTRACE_FUSE=0) plans without fusion (used by the
  * tests that compare fused and unfused bits).
  *
  * To add a pattern (e.g. a Conv epilogue): write a match function that

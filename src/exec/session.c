@@ -9,12 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__has_include)
-#if __has_include(<cblas.h>)
-#include <cblas.h>
-#define NT_HAVE_OPENBLAS_THREADS 1
-#endif
-#endif
 
 static void session_release_inputs(nt_session *s)
 {
@@ -85,11 +79,6 @@ nt_status nt_session_new(nt_model *m, const nt_session_options *opt, nt_session 
         st = NT_ERR_NOMEM;
         goto fail;
     }
-#ifdef NT_HAVE_OPENBLAS_THREADS
-    /* Parallelism is ours (the session's threads); OpenBLAS's own threads
-     * would spin between calls on the cores our workers need. */
-    openblas_set_num_threads(1);
-#endif
     nt_buf unsup;
     nt_buf_init(&unsup);
     int n_unsup = 0;

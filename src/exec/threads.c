@@ -141,6 +141,11 @@ int nt_exec_threads(const nt_exec *exec)
     return exec && exec->sess && exec->sess->threads ? exec->sess->threads->n : 1;
 }
 
+bool nt_exec_winograd(const nt_exec *exec)
+{
+    return !(exec && exec->sess && exec->sess->opt.no_winograd);
+}
+
 void nt_parallel_for(nt_exec *exec, int64_t n, int64_t min_chunk, nt_range_fn fn, void *arg)
 {
     if (n <= 0)

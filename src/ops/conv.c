@@ -471,7 +471,7 @@ static nt_status conv_f32_fast(nt_kernel_ctx *ctx, nt_conv_state *st, const nt_c
     const int64_t K = nt_window_kernel_size(&w2), OUT = nt_window_out_size(&w2), IN = nt_window_in_size(&w2);
     if (OUT == 0)
         return NT_OK;
-    if (nt_wino_applies(&w2, G, Cg, Mg)) {
+    if (nt_exec_winograd(ctx->exec) && nt_wino_applies(&w2, G, Cg, Mg)) {
         nt_status s = nt_wino_conv(ctx->exec, &st->wino, input_is_constant(ctx, 1), &w2, N, C, M, x, wt, bias, y);
         if (s != NT_OK)
             return s;

@@ -102,6 +102,8 @@ nt_status nt_broadcast_shape(int na, const int64_t *a, int nb, const int64_t *b,
 typedef void (*nt_range_fn)(void *arg, int64_t begin, int64_t end);
 void nt_parallel_for(nt_exec *exec, int64_t n, int64_t min_chunk, nt_range_fn fn, void *arg);
 int nt_exec_threads(const nt_exec *exec);
+/* Whether the session allows Winograd convolutions (nt_session_options). */
+bool nt_exec_winograd(const nt_exec *exec);
 
 /* ---- subgraphs (If/Loop/Scan bodies).  inputs bind body->inputs in order;
  * outputs receive new owned tensors (caller frees) for body->outputs in order.

@@ -30,6 +30,7 @@
 #include "ops/sgemm.h"
 
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define NP 36           /* transform points of F(4x4): 6 x 6 (F(2x2) uses 16) */
@@ -60,21 +61,18 @@ static int tile_for(const nt_window *w, int64_t Cg, int64_t Mg)
     return 0;
 }
 
-/* -1: not decided yet (NNTRACE_WINOGRAD=0 in the environment turns it off). */
-static int g_wino_on = -1;
+/* On unless a test turns it off (sessions choose through
+ * nt_session_options.no_winograd, asked by conv.c with nt_exec_winograd). */
+static atomic_bool g_wino_on = true;
 
 void nt_wino_enable(bool on)
 {
-    g_wino_on = on;
+    atomic_store(&g_wino_on, on);
 }
 
 bool nt_wino_applies(const nt_window *w, int64_t G, int64_t Cg, int64_t Mg)
 {
-    if (g_wino_on < 0) {
-        const char *e = getenv("NNTRACE_WINOGRAD");
-        g_wino_on = !(e && strcmp(e, "0") == 0);
-    }
-    if (!g_wino_on || w->nsp != 2 || G != 1 || w->kernel[0] != 3 || w->kernel[1] != 3)
+    if (!atomic_load(&g_wino_on) || w->nsp != 2 || G != 1 || w->kernel[0] != 3 || w->kernel[1] != 3)
         return false;
     if (w->stride[0] != 1 || w->stride[1] != 1 || w->dil[0] != 1 || w->dil[1] != 1)
         return false;

@@ -28,10 +28,8 @@ nt_status nt_wino_conv(nt_exec *exec, nt_wino **state, bool w_const, const nt_wi
 
 void nt_wino_free(nt_wino *st);
 
-/* Turns Winograd off (false) or back on for every node, e.g. to tell its
- * rounding from a model's own numerics; on by default unless the
- * environment has NNTRACE_WINOGRAD=0.  Not thread-safe: call before running
- * sessions. */
+/* Turns Winograd off (false) or back on for every node of every session
+ * (tests); sessions choose with nt_session_options.no_winograd. */
 void nt_wino_enable(bool on);
 
 #endif /* NT_WINOGRAD_H */

@@ -63,7 +63,7 @@ typedef struct stats_tracer {
     char errmsg[1024];      /* its message */
     nt_stats_worker *worker; /* background scans, if any */
     bool background;        /* this run scans in the background */
-    bool background_allowed; /* several cores, NNTRACE_STATS_INLINE unset */
+    bool background_allowed; /* several cores, and cfg.stats_inline not set */
     int *slots;             /* hash of entries: entry index + 1, 0 = empty */
     int n_slots;            /* a power of two, at least twice n */
     double last_snapshot, snapshot_every; /* nt_now_ms times */
@@ -81,12 +81,9 @@ static bool stats_wants(void *user, const nt_node_view *v)
 /* Whether background scanning is allowed at all: more than one core, and
  * not turned off.  Asked once, when the tracer is made (sysconf reads a
  * file; run_begin comes once per sample of a data set). */
-static bool background_allowed(void)
+static bool background_allowed(const nt_trace_config *cfg)
 {
-    const char *env = getenv("NNTRACE_STATS_INLINE");
-    if (env && *env && strcmp(env, "0") != 0)
-        return false;
-    return sysconf(_SC_NPROCESSORS_ONLN) > 1;
+    return !cfg->stats_inline && sysconf(_SC_NPROCESSORS_ONLN) > 1;
 }
 
 static nt_action stats_run_begin(void *user, nt_session *s)
@@ -452,7 +449,7 @@ nt_status nt_stats_tracer_new(const nt_trace_config *cfg, nt_trace_obj **out)
     if (!t)
         return NT_ERR_NOMEM;
     t->cfg = *cfg;
-    t->background_allowed = background_allowed();
+    t->background_allowed = background_allowed(cfg);
     t->snapshots = cfg->rundir != NULL;
     t->snapshot_every = SNAPSHOT_MS;
     t->base.kind = "stats";

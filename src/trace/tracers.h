@@ -88,6 +88,7 @@ typedef struct nt_trace_config {
     uint64_t dump_limit;          /* dump: bytes before dumping stops (0 = 2 GiB) */
     bool quiet;                   /* no text report at finish */
     bool exact_hist;              /* stats: every histogram exact (no sampling) */
+    bool stats_inline;            /* stats: scan on the calling thread only (no background thread) */
     int warmup_runs;              /* profile: untraced runs before the profiled ones (said in the report) */
     nt_rundir *rundir;            /* where tracers that write while running (dump) write */
 } nt_trace_config;

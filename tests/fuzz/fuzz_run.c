@@ -13,7 +13,7 @@
  *
  * Limits: the library's own memory limit is set to 256 MB, its Loop limit
  * to 100000 iterations and its work limit to 256 MB of outputs per run
- * (NNTRACE_MEMORY_LIMIT / NNTRACE_MAX_ITERATIONS / NNTRACE_WORK_LIMIT, set
+ * (nt_set_limits, called
  * in LLVMFuzzerInitialize), so a refused model fails cleanly; libFuzzer's
  * -malloc_limit_mb catches any allocation that bypasses that limit and
  * -timeout any input that takes too long.
@@ -48,10 +48,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    /* Read once by the library on first use: set before anything runs. */
-    setenv("NNTRACE_MEMORY_LIMIT", "256M", 0);
-    setenv("NNTRACE_MAX_ITERATIONS", "100000", 0);
-    setenv("NNTRACE_WORK_LIMIT", "256M", 0);
+    /* Tight limits, so that hostile models fail fast. */
+    nt_limits lim = {(uint64_t)256 << 20, (uint64_t)256 << 20, 100000};
+    nt_set_limits(&lim);
     /* OpenBLAS threads would multiply the run time under ASan. */
     setenv("OPENBLAS_NUM_THREADS", "1", 0);
     return 0;

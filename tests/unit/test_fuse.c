@@ -1,7 +1,7 @@
 /*
  * test_fuse.c — plan-level fusion (src/exec/fuse*.c): which node groups are
  * claimed, that a fused group gives the same bits as its nodes run one by
- * one (NNTRACE_FUSE=0), that a tracer wanting a member keeps the group
+ * one (nt_session_options.no_fusion), that a tracer wanting a member keeps the group
  * unfused and still sees the node's true values, that values needed outside
  * a group block it, and that a run whose shapes a fused kernel declines
  * falls back to the nodes; Conv epilogues (fuse_conv.c) likewise.
@@ -90,13 +90,11 @@ static nt_action watch_end(void *user, nt_session *s, const nt_node_view *v)
 static nt_tensor *run(nt_model *m, bool fuse, watch *w, const nt_tensor *x, const nt_tensor *bx, int threads,
                       int *groups)
 {
-    if (!fuse)
-        setenv("NNTRACE_FUSE", "0", 1);
     nt_session_options opt = {0};
     opt.threads = threads;
+    opt.no_fusion = !fuse;
     nt_session *s;
     assert_int_equal(nt_session_new(m, &opt, &s), NT_OK);
-    unsetenv("NNTRACE_FUSE");
     if (w) {
         nt_tracer t = {0};
         t.user = w;
