@@ -9,6 +9,9 @@
  *   XW = X (T*N, I) x W^T (I, G*H) + folded biases      one GEMM for all steps
  *   for each step t (reversed for the backward direction):
  *       HR = H (N, H) x R^T (H, G*H)                      one GEMM per step
+ *                       (dot products of our own for a batch of up to
+ *                       RNN_DOT_MAX_N rows: a BLAS call costs more than
+ *                       the work at these sizes)
  *       gates = act(clip(XW[t] + HR)) ... the cell's equations
  *
  * where T is seq_length, N batch_size, I input_size, H hidden_size and G the
@@ -29,6 +32,8 @@
  * sits inside r * (H Rh^T + Rbh).
  */
 #include "ops/kernel.h"
+#include "ops/elementwise_common.h"
+#include "ops/ew_math.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -90,8 +95,10 @@ typedef struct rnn_state {
 
 /* ---------------------------------------------------------------- activations */
 
-/* v[0..n) = act(clip(v)) in place; clip <= 0 means no clipping. */
-static void rnn_apply(const rnn_act *a, float clip, float *v, int64_t n)
+/* v[0..n) = act(clip(v)) in place; clip <= 0 means no clipping.  Sigmoid
+ * and tanh use ew_math.h's vectorizable exp and tanh (the Sigmoid and Tanh
+ * operators' own), the loop compiled per CPU with the same bits. */
+NT_EW_NO_TRAP NT_EW_ATTR_FLOAT static void rnn_apply(const rnn_act *a, float clip, float *v, int64_t n)
 {
     if (clip > 0)
         for (int64_t i = 0; i < n; i++)
@@ -100,11 +107,11 @@ static void rnn_apply(const rnn_act *a, float clip, float *v, int64_t n)
     switch (a->kind) {
     case ACT_SIGMOID:
         for (int64_t i = 0; i < n; i++)
-            v[i] = 1.0f / (1.0f + expf(-v[i]));
+            v[i] = 1.0f / (1.0f + nt_ew_expf(-v[i]));
         break;
     case ACT_TANH:
         for (int64_t i = 0; i < n; i++)
-            v[i] = tanhf(v[i]);
+            v[i] = nt_ew_tanhf(v[i]);
         break;
     case ACT_RELU:
         for (int64_t i = 0; i < n; i++)
@@ -124,7 +131,7 @@ static void rnn_apply(const rnn_act *a, float clip, float *v, int64_t n)
         break;
     case ACT_SCALEDTANH:
         for (int64_t i = 0; i < n; i++)
-            v[i] = al * tanhf(be * v[i]);
+            v[i] = al * nt_ew_tanhf(be * v[i]);
         break;
     case ACT_HARDSIGMOID:
         for (int64_t i = 0; i < n; i++) {
@@ -346,6 +353,7 @@ typedef struct rnn_run {
     float *hr;               /* scratch (N, G*H) */
     float *h, *c;            /* state (N, H) each */
     float *tmp;              /* scratch (N, H): GRU r*H, LSTM unused */
+    float *rt;               /* R transposed (H, G*H) for a small batch, else NULL */
 } rnn_run;
 
 /* Row of X / XW for step t, batch n (layout 0: t*N + n; layout 1: n*T + t). */
@@ -456,6 +464,59 @@ static inline bool rnn_active(const rnn_run *k, int64_t t, int64_t n)
     return !k->len || t < k->len[n];
 }
 
+/* Batches up to this many rows use rnn_small_gemm for the per-step product. */
+#define RNN_DOT_MAX_N 4
+#define RNN_COLS 64
+
+/* out[n * ldo + j] = sum_k h[n * K + k] * bt[k * ldb + j] for n < N,
+ * j < cols: H x R^T for a small batch, with R^T stored transposed (bt) so
+ * the loop runs across output columns.  Each output is summed over k in
+ * order whatever the vector width: every CPU clone gives the same bits. */
+NT_EW_NO_TRAP NT_EW_ATTR_FLOAT static void rnn_small_gemm(const float *h, int64_t N, int64_t K, const float *bt,
+                                                           int64_t ldb, int64_t cols, float *out, int64_t ldo)
+{
+    for (int64_t n = 0; n < N; n++) {
+        const float *hv = h + n * K;
+        int64_t j0 = 0;
+        for (; j0 + RNN_COLS <= cols; j0 += RNN_COLS) {
+            float acc[RNN_COLS] = {0};
+            for (int64_t k = 0; k < K; k++) {
+                const float a = hv[k], *b = bt + k * ldb + j0;
+                for (int j = 0; j < RNN_COLS; j++)
+                    acc[j] += a * b[j];
+            }
+            memcpy(out + n * ldo + j0, acc, sizeof acc);
+        }
+        for (; j0 + 16 <= cols; j0 += 16) {
+            float acc[16] = {0};
+            for (int64_t k = 0; k < K; k++) {
+                const float a = hv[k], *b = bt + k * ldb + j0;
+                for (int j = 0; j < 16; j++)
+                    acc[j] += a * b[j];
+            }
+            memcpy(out + n * ldo + j0, acc, sizeof acc);
+        }
+        for (int64_t j = j0; j < cols; j++) {
+            float acc = 0;
+            for (int64_t k = 0; k < K; k++)
+                acc += hv[k] * bt[k * ldb + j];
+            out[n * ldo + j] = acc;
+        }
+    }
+}
+
+/* C (M, cols) = A (M, K) x B^T for B (cols, K) (bt: B transposed with row
+ * stride ldb, for the small-batch path), leading dims K and ldc. */
+static void rnn_gemm_nt(const float *a, int64_t M, int64_t K, const float *b, const float *bt, int64_t ldb,
+                        int64_t cols, float *c, int64_t ldc)
+{
+    if (bt)
+        rnn_small_gemm(a, M, K, bt, ldb, cols, c, ldc);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)cols, (int)K, 1.0f, a, (int)K, b, (int)K,
+                    0.0f, c, (int)ldc);
+}
+
 /* Runs one direction over all steps. */
 static void rnn_direction(rnn_run *k)
 {
@@ -478,6 +539,11 @@ static void rnn_direction(rnn_run *k)
         }
     }
 
+    if (k->rt) /* R^T for the per-step products */
+        for (int64_t j = 0; j < GH; j++)
+            for (int64_t kk = 0; kk < H; kk++)
+                k->rt[kk * GH + j] = k->r[j * H + kk];
+
     /* initial states */
     for (int64_t n = 0; n < N; n++) {
         if (k->h0)
@@ -497,8 +563,7 @@ static void rnn_direction(rnn_run *k)
         /* HR (N, G*H) = H (N, H) x R^T; GRU without linear_before_reset
          * first multiplies only the z and r rows of R */
         int64_t cols = st->kind == RNN_GRU && !st->lbr ? 2 * H : GH;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)cols, (int)H, 1.0f, k->h, (int)H, k->r,
-                    (int)H, 0.0f, k->hr, (int)GH);
+        rnn_gemm_nt(k->h, N, H, k->r, k->rt, GH, cols, k->hr, GH);
         for (int64_t n = 0; n < N; n++) {
             if (!rnn_active(k, t, n))
                 continue;
@@ -513,8 +578,7 @@ static void rnn_direction(rnn_run *k)
         }
         if (st->kind == RNN_GRU) {
             if (!st->lbr) /* HR[:, h] (N, H) = (r * H) (N, H) x Rh^T (H, H) */
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)H, (int)H, 1.0f, k->tmp, (int)H,
-                            k->r + 2 * H * H, (int)H, 0.0f, k->hr + 2 * H, (int)GH);
+                rnn_gemm_nt(k->tmp, N, H, k->r + 2 * H * H, k->rt ? k->rt + 2 * H : NULL, GH, H, k->hr + 2 * H, GH);
             for (int64_t n = 0; n < N; n++)
                 if (rnn_active(k, t, n))
                     rnn_cell_gru_h(k, k->xw + rnn_xrow(k, t, n) * GH, k->hr + n * GH, n);
@@ -553,8 +617,10 @@ static nt_status rnn_compute(nt_kernel_ctx *ctx)
     if (N == 0 || H == 0)
         return NT_OK; /* every output is empty */
 
-    /* one scratch block: xw (T*N, G*H), hr (N, G*H), h, c, tmp (N, H) each */
-    size_t n_floats = (size_t)(T * N * G * H + N * G * H + 3 * N * H) + 1;
+    /* one scratch block: xw (T*N, G*H), hr (N, G*H), h, c, tmp (N, H) each,
+     * and R^T (H, G*H) when the batch is small */
+    bool small = N <= RNN_DOT_MAX_N;
+    size_t n_floats = (size_t)(T * N * G * H + N * G * H + 3 * N * H + (small ? G * H * H : 0)) + 1;
     float *scratch = nt_malloc(n_floats * sizeof(float));
     if (!scratch)
         return nt_ctx_error(ctx, NT_ERR_NOMEM, "out of memory for %zu floats", n_floats);
@@ -573,6 +639,7 @@ static nt_status rnn_compute(nt_kernel_ctx *ctx)
     k.h = k.hr + N * G * H;
     k.c = st->kind == RNN_LSTM ? k.h + N * H : NULL;
     k.tmp = k.h + 2 * N * H;
+    k.rt = small ? k.tmp + N * H : NULL;
     /* GRU's second GEMM reads tmp rows of inactive batch entries too */
     memset(k.tmp, 0, (size_t)(N * H) * sizeof(float));
     for (int d = 0; d < st->ndir; d++) {
