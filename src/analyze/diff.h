@@ -56,6 +56,10 @@ typedef struct nt_diff_set nt_diff_set;
  * DIR (sorted by name; the stem stands for both value and node name).  Only
  * the first run's node outputs of an index are taken. */
 nt_status nt_diff_set_open(const char *dir, nt_diff_set **out);
+/* The directory of an ONNX test case's files (input_K.pb, output_K.pb):
+ * dir itself or dir/test_data_set_0, written into buf; NULL when dir is
+ * not a test case. */
+const char *nt_diff_case_dir(const char *dir, char *buf, size_t len);
 void nt_diff_set_free(nt_diff_set *s);
 int nt_diff_set_count(const nt_diff_set *s);
 const nt_diff_entry *nt_diff_set_entry(const nt_diff_set *s, int i);

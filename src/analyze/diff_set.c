@@ -279,6 +279,49 @@ static nt_status read_npy_dir(nt_diff_set *s, const char *dir)
     return st;
 }
 
+/* An ONNX test case's outputs (DIR/output_K.pb, K = 0, 1, ...): each
+ * entry named by its TensorProto's name (the graph output it holds), or
+ * by the stem when the name is empty. */
+static nt_status read_case_dir(nt_diff_set *s, const char *dir)
+{
+    nt_status st = NT_OK;
+    for (int k = 0; st == NT_OK; k++) {
+        char path[4096], stem[32];
+        snprintf(path, sizeof path, "%s/output_%d.pb", dir, k);
+        if (!is_file(path))
+            break;
+        nt_tensor *t = NULL;
+        char *name = NULL;
+        if ((st = nt_pb_tensor_load(path, &t, &name)) == NT_OK) {
+            snprintf(stem, sizeof stem, "output_%d", k);
+            st = set_add(s, name && name[0] ? name : stem, "", name && name[0] ? name : stem, path);
+        }
+        nt_tensor_free(t);
+        free(name);
+    }
+    if (st == NT_OK && s->n == 0)
+        st = nt_error(NT_ERR_NOT_FOUND, "%s: no output_0.pb", dir);
+    return st;
+}
+
+const char *nt_diff_case_dir(const char *dir, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/output_0.pb", dir);
+    char in0[4200];
+    snprintf(in0, sizeof in0, "%s/input_0.pb", dir);
+    if (is_file(buf) || is_file(in0)) {
+        snprintf(buf, len, "%s", dir);
+        return buf;
+    }
+    snprintf(buf, len, "%s/test_data_set_0/output_0.pb", dir);
+    snprintf(in0, sizeof in0, "%s/test_data_set_0/input_0.pb", dir);
+    if (is_file(buf) || is_file(in0)) {
+        snprintf(buf, len, "%s/test_data_set_0", dir);
+        return buf;
+    }
+    return NULL;
+}
+
 nt_status nt_diff_set_open(const char *dir, nt_diff_set **out)
 {
     *out = NULL;
@@ -292,10 +335,12 @@ nt_status nt_diff_set_open(const char *dir, nt_diff_set **out)
     nt_status st = strmap_init(&s->by_output, 64);
     if (st == NT_OK)
         st = strmap_init(&s->by_node, 64);
-    char idx[4096], tdir[4096];
+    char idx[4096], tdir[4096], case_dir[4096];
     snprintf(tdir, sizeof tdir, "%s/tensors", dir);
     snprintf(idx, sizeof idx, "%s/tensors/index.json", dir);
     if (st != NT_OK) {
+    } else if (nt_diff_case_dir(dir, case_dir, sizeof case_dir)) {
+        st = read_case_dir(s, case_dir);
     } else if (is_file(idx)) {
         s->indexed = true;
         st = read_index(s, idx, tdir);
@@ -451,7 +496,7 @@ static nt_status add_row(nt_diff_report *rep, const nt_diff_options *o, const ch
 static nt_tensor *load_entry(const nt_diff_entry *e, char *err, size_t len)
 {
     nt_tensor *t = NULL;
-    if (nt_npy_load(e->path, &t) != NT_OK) {
+    if (nt_tensor_load(e->path, &t) != NT_OK) {
         snprintf(err, len, "%s", nt_last_error());
         nt_error_clear();
         return NULL;

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char nt_usage_run[] =
     "usage: nntrace run MODEL [-i NAME=FILE]... [-o OUTDIR] [--trace KIND[:FILTER]]...\n"
@@ -29,7 +30,9 @@ const char nt_usage_run[] =
     "  --json             print {\"outputs\": [...], \"median_ms\", \"min_ms\", \"runs\"}\n"
     "  -v                 print the first values of each output (and traced tensor)\n"
     "  --compare DIR      compare every node output with reference tensors in DIR (a run\n"
-    "                     directory with dumps, or .npy files named as -o names them);\n"
+    "                     directory with dumps, .npy files named as -o names them, or an\n"
+    "                     ONNX test case: input_K.pb bound when no -i is given, output_K.pb\n"
+    "                     compared; DIR or DIR/test_data_set_0);\n"
     "                     exit 3 on divergence; writes diff.json into the run directory\n"
     NT_CLI_DIFF_TOL_HELP
     "\n"
@@ -234,6 +237,23 @@ int nt_cmd_run(int argc, char **argv)
         if (!o.data_input && nt_model_input_count(m) > 0 && nt_model_input_info(m, 0, &first) == NT_OK)
             o.in.bound_later = first.name;
     }
+    /* --compare on an ONNX test case and no inputs given: its input_K.pb
+     * bind the graph inputs in order */
+    char case_dir[4096];
+    char *case_inputs[NT_CLI_MAX_INPUTS] = {0};
+    if (o.cmp.dir && o.in.n == 0 && !o.in.random && !o.in.zeros && !o.data &&
+        nt_diff_case_dir(o.cmp.dir, case_dir, sizeof case_dir)) {
+        for (int k = 0; k < NT_CLI_MAX_INPUTS; k++) {
+            char path[4200];
+            snprintf(path, sizeof path, "%s/input_%d.pb", case_dir, k);
+            if (access(path, F_OK) != 0 || !(case_inputs[k] = nt_strdup(path)))
+                break;
+            o.in.names[o.in.n] = NULL;
+            o.in.files[o.in.n++] = case_inputs[k];
+        }
+        if (o.in.n > 0)
+            fprintf(stderr, "nntrace run: inputs from %s (%d file%s)\n", case_dir, o.in.n, o.in.n == 1 ? "" : "s");
+    }
     if ((code = nt_cli_bind_inputs("run", m, s, &o.in)) != NT_EXIT_OK)
         goto out;
 
@@ -343,6 +363,8 @@ int nt_cmd_run(int argc, char **argv)
     }
     code = nt_cli_compare_finish(&o.cmp, o.json ? stderr : stdout, cmp_rundir[0] ? cmp_rundir : NULL);
 out:
+    for (int k = 0; k < NT_CLI_MAX_INPUTS; k++)
+        free(case_inputs[k]);
     nt_cli_compare_deinit(&o.cmp);
     nt_cli_inputs_deinit(&o.in);
     nt_session_free(s);
