@@ -364,6 +364,9 @@ static enum MHD_Result send_poll(nt_server *s, struct MHD_Connection *c)
         if (!*end)
             t = v < 0 ? 0 : v > 60 ? 60 : v;
     }
+    /* Answer well inside the idle timeout, which counts the wait as idle. */
+    if (t > s->opt.idle_s - 5)
+        t = s->opt.idle_s > 5 ? s->opt.idle_s - 5 : 1;
     bool gone;
     uint64_t v = wait_connected(s, connection_fd(c), strtoull(query_get(c, "since"), NULL, 10), (int)t * 1000,
                                 &gone);
