@@ -85,7 +85,7 @@ size_t nt_dwconv_scratch_floats(const nt_window *w)
 
 /* Fills xp (l rows) from the plane x: zeros outside, columns split by
  * phase (padded column p = c + PL goes to phase p % SW, index p / SW). */
-static void copy_plane(const float *x, const nt_window *w, const dw_layout *l, float *xp)
+NT_CLONES NT_VECTORIZE static void copy_plane(const float *x, const nt_window *w, const dw_layout *l, float *xp)
 {
     const int64_t IH = w->in[0], IW = w->in[1], SW = w->stride[1], PT = w->pad_begin[0], PL = w->pad_begin[1];
     memset(xp, 0, (size_t)(l->rows * l->row_stride) * sizeof *xp);
@@ -146,20 +146,20 @@ NT_VECTORIZE static void dw_kernel_c(const float *src, int64_t rs, const int64_t
 #define DW512_TILE(R, V)                                                                               \
     do {                                                                                               \
         __m512 acc[R][V];                                                                              \
-        for (int r_ = 0; r_ < (R); r_++)                                                               \
-            for (int v_ = 0; v_ < (V); v_++)                                                           \
+        _Pragma("GCC unroll 4") for (int r_ = 0; r_ < (R); r_++)                                          \
+            _Pragma("GCC unroll 4") for (int v_ = 0; v_ < (V); v_++)                                      \
                 acc[r_][v_] = vb;                                                                      \
         for (int64_t t = 0; t < T; t++) {                                                              \
             const __m512 kv = _mm512_set1_ps(k[t]);                                                    \
             const float *p = src + oh * rs + off[t] + o;                                               \
-            for (int r_ = 0; r_ < (R); r_++)                                                           \
-                for (int v_ = 0; v_ < (V); v_++) {                                                     \
+            _Pragma("GCC unroll 4") for (int r_ = 0; r_ < (R); r_++)                                      \
+                _Pragma("GCC unroll 4") for (int v_ = 0; v_ < (V); v_++) {                                \
                     __m512 xv = _mm512_maskz_loadu_ps(v_ == (V)-1 ? mlast : 0xFFFF, p + r_ * rs + 16 * v_); \
                     acc[r_][v_] = _mm512_add_ps(acc[r_][v_], _mm512_mul_ps(kv, xv));                  \
                 }                                                                                      \
         }                                                                                              \
-        for (int r_ = 0; r_ < (R); r_++)                                                               \
-            for (int v_ = 0; v_ < (V); v_++)                                                           \
+        _Pragma("GCC unroll 4") for (int r_ = 0; r_ < (R); r_++)                                          \
+            _Pragma("GCC unroll 4") for (int v_ = 0; v_ < (V); v_++)                                      \
                 _mm512_mask_storeu_ps(y + (oh + r_) * OW + o + 16 * v_, v_ == (V)-1 ? mlast : 0xFFFF,   \
                                       acc[r_][v_]);                                                    \
     } while (0)
@@ -205,21 +205,21 @@ __attribute__((target("avx512f"))) static void dw_kernel_avx512(const float *src
 #define DW256_TILE(R, V)                                                                               \
     do {                                                                                               \
         __m256 acc[R][V];                                                                              \
-        for (int r_ = 0; r_ < (R); r_++)                                                               \
-            for (int v_ = 0; v_ < (V); v_++)                                                           \
+        _Pragma("GCC unroll 4") for (int r_ = 0; r_ < (R); r_++)                                          \
+            _Pragma("GCC unroll 4") for (int v_ = 0; v_ < (V); v_++)                                      \
                 acc[r_][v_] = vb;                                                                      \
         for (int64_t t = 0; t < T; t++) {                                                              \
             const __m256 kv = _mm256_set1_ps(k[t]);                                                    \
             const float *p = src + oh * rs + off[t] + o;                                               \
-            for (int r_ = 0; r_ < (R); r_++)                                                           \
-                for (int v_ = 0; v_ < (V); v_++) {                                                     \
+            _Pragma("GCC unroll 4") for (int r_ = 0; r_ < (R); r_++)                                      \
+                _Pragma("GCC unroll 4") for (int v_ = 0; v_ < (V); v_++) {                                \
                     __m256 xv = v_ < (V)-1 ? _mm256_loadu_ps(p + r_ * rs + 8 * v_)                      \
                                            : _mm256_maskload_ps(p + r_ * rs + 8 * v_, vm);             \
                     acc[r_][v_] = _mm256_add_ps(acc[r_][v_], _mm256_mul_ps(kv, xv));                  \
                 }                                                                                      \
         }                                                                                              \
-        for (int r_ = 0; r_ < (R); r_++)                                                               \
-            for (int v_ = 0; v_ < (V); v_++) {                                                         \
+        _Pragma("GCC unroll 4") for (int r_ = 0; r_ < (R); r_++)                                          \
+            _Pragma("GCC unroll 4") for (int v_ = 0; v_ < (V); v_++) {                                    \
                 if (v_ < (V)-1)                                                                        \
                     _mm256_storeu_ps(y + (oh + r_) * OW + o + 8 * v_, acc[r_][v_]);                    \
                 else                                                                                   \
