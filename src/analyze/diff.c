@@ -55,6 +55,7 @@ nt_status nt_diff_tensors(const nt_tensor *a, const nt_tensor *b, double atol, d
     memset(out, 0, sizeof *out);
     out->worst = -1;
     out->cosine = 1.0;
+    out->sqnr_db = INFINITY;
     if (!nt_dtype_is_numeric(a->dtype) || !nt_dtype_is_numeric(b->dtype))
         return nt_error(NT_ERR_UNSUPPORTED, "cannot compare %s with %s values", nt_dtype_name(a->dtype),
                         nt_dtype_name(b->dtype));
@@ -67,7 +68,7 @@ nt_status nt_diff_tensors(const nt_tensor *a, const nt_tensor *b, double atol, d
     }
     enum { CHUNK = 4096 };
     double xa[CHUNK], xb[CHUNK];
-    double sum_abs = 0, dot = 0, na = 0, nb = 0;
+    double sum_abs = 0, dot = 0, na = 0, nb = 0, noise = 0;
     int64_t finite = 0;
     for (int64_t off = 0; off < n; off += CHUNK) {
         int64_t m = NT_MIN((int64_t)CHUNK, n - off);
@@ -102,6 +103,7 @@ nt_status nt_diff_tensors(const nt_tensor *a, const nt_tensor *b, double atol, d
                     out->max_rel = r;
             }
             dot += x * y;
+            noise += (x - y) * (x - y);
             na += x * x;
             nb += y * y;
             if (d > atol && d > rtol * fabs(y))
@@ -110,6 +112,7 @@ nt_status nt_diff_tensors(const nt_tensor *a, const nt_tensor *b, double atol, d
     }
     out->count = n;
     out->mean_abs = finite ? sum_abs / (double)finite : 0.0;
+    out->sqnr_db = noise == 0 ? INFINITY : nb == 0 ? -INFINITY : 10.0 * log10(nb / noise);
     if (na == 0 && nb == 0)
         out->cosine = 1.0;
     else if (na == 0 || nb == 0)
@@ -151,6 +154,41 @@ void nt_diff_report_init(nt_diff_report *r)
 {
     memset(r, 0, sizeof *r);
     r->first_divergent = -1;
+    r->sqnr_jump = -1;
+}
+
+static double capped_sqnr(const nt_diff_row *w)
+{
+    return w->st.sqnr_db > NT_DIFF_SQNR_CAP ? NT_DIFF_SQNR_CAP : w->st.sqnr_db;
+}
+
+void nt_diff_report_find_jump(nt_diff_report *r)
+{
+    /* The first tensor with any noise always "drops" from exact; the jump is
+     * the largest fall between consecutive noisy tensors after it, and that
+     * first one only when no later tensor is worse than its predecessor. */
+    r->sqnr_jump = -1;
+    int first = -1;
+    double prev = NT_DIFF_SQNR_CAP, best = 0;
+    for (int i = 0; i < r->n; i++) {
+        const nt_diff_row *w = &r->rows[i];
+        if (w->status != NT_DIFF_COMPARED || w->st.count == 0 || isnan(w->st.sqnr_db))
+            continue;
+        double cur = capped_sqnr(w);
+        if (first < 0) {
+            if (cur < NT_DIFF_SQNR_CAP)
+                first = i;
+        } else if (prev - cur > best) {
+            best = prev - cur;
+            r->sqnr_jump = i;
+            r->sqnr_jump_prev = prev;
+        }
+        prev = cur;
+    }
+    if (r->sqnr_jump < 0 && first >= 0) {
+        r->sqnr_jump = first;
+        r->sqnr_jump_prev = NT_DIFF_SQNR_CAP;
+    }
 }
 
 static void free_names(char **v, int n)
@@ -244,6 +282,8 @@ void nt_diff_report_json(const nt_diff_report *r, const nt_diff_options *o, nt_b
         json_num_or_null(b, have, w->st.mean_abs);
         nt_buf_puts(b, ", \"cosine\": ");
         json_num_or_null(b, have, w->st.cosine);
+        nt_buf_puts(b, ", \"sqnr_db\": ");
+        json_num_or_null(b, have && isfinite(w->st.sqnr_db), w->st.sqnr_db);
         nt_buf_printf(b, ", \"nan_mismatch\": %lld, \"inf_mismatch\": %lld, \"fail\": %lld, \"count\": %lld",
                       (long long)w->st.nan_mismatch, (long long)w->st.inf_mismatch, (long long)w->st.n_fail,
                       (long long)w->st.count);
@@ -256,7 +296,7 @@ void nt_diff_report_json(const nt_diff_report *r, const nt_diff_options *o, nt_b
         nt_buf_json_string(b, w->shape_a);
         nt_buf_puts(b, ", \"shape_b\": ");
         nt_buf_json_string(b, w->shape_b);
-        nt_buf_printf(b, ", \"matched_by\": \"%s\"", w->other ? "node" : "output");
+        nt_buf_printf(b, ", \"matched_by\": \"%s\"", w->by_dequantize ? "dequantize" : w->other ? "node" : "output");
         if (w->other) {
             nt_buf_puts(b, ", \"other_output\": ");
             nt_buf_json_string(b, w->other);
@@ -267,7 +307,24 @@ void nt_diff_report_json(const nt_diff_report *r, const nt_diff_options *o, nt_b
         }
         nt_buf_putc(b, '}');
     }
-    nt_buf_puts(b, "\n ],\n \"only_in_a\": ");
+    nt_buf_puts(b, "\n ],\n \"sqnr_jump\": ");
+    if (r->sqnr_jump >= 0) {
+        const nt_diff_row *w = &r->rows[r->sqnr_jump];
+        nt_buf_puts(b, "{\"node\": ");
+        nt_buf_json_string(b, w->node);
+        nt_buf_puts(b, ", \"output\": ");
+        nt_buf_json_string(b, w->output);
+        nt_buf_printf(b, ", \"index\": %d, \"sqnr_db\": ", r->sqnr_jump);
+        json_num_or_null(b, isfinite(w->st.sqnr_db), w->st.sqnr_db);
+        nt_buf_puts(b, ", \"previous_sqnr_db\": ");
+        nt_buf_json_double(b, r->sqnr_jump_prev);
+        nt_buf_puts(b, ", \"drop_db\": ");
+        nt_buf_json_double(b, r->sqnr_jump_prev - capped_sqnr(w));
+        nt_buf_putc(b, '}');
+    } else {
+        nt_buf_puts(b, "null");
+    }
+    nt_buf_puts(b, ",\n \"only_in_a\": ");
     json_names(b, r->only_a, r->n_only_a);
     nt_buf_puts(b, ",\n \"only_in_b\": ");
     json_names(b, r->only_b, r->n_only_b);
@@ -301,7 +358,8 @@ void nt_diff_report_text(const nt_diff_report *r, const nt_diff_options *o, bool
     put_col(b, "node", wn);
     nt_buf_puts(b, "  ");
     put_col(b, "op", wo);
-    nt_buf_printf(b, "  %10s %10s %10s %9s %14s\n", "max_abs", "max_rel", "mean_abs", "cosine", "fail/count");
+    nt_buf_printf(b, "  %10s %10s %10s %9s %8s %14s\n", "max_abs", "max_rel", "mean_abs", "cosine", "sqnr_dB",
+                  "fail/count");
     int shown = 0;
     for (int i = 0; i < r->n; i++) {
         const nt_diff_row *w = &r->rows[i];
@@ -317,9 +375,14 @@ void nt_diff_report_text(const nt_diff_report *r, const nt_diff_options *o, bool
         } else {
             char fail[40];
             snprintf(fail, sizeof fail, "%lld/%lld", (long long)w->st.n_fail, (long long)w->st.count);
-            nt_buf_printf(b, "  %10.3g %10.3g %10.3g %9.6f %14s", nt_printable(w->st.max_abs), nt_printable(w->st.max_rel),
-                          nt_printable(w->st.mean_abs),
-                          nt_printable(w->st.cosine), fail);
+            char sq[24];
+            if (isfinite(w->st.sqnr_db))
+                snprintf(sq, sizeof sq, "%.1f", w->st.sqnr_db);
+            else
+                snprintf(sq, sizeof sq, "%s", w->st.sqnr_db > 0 ? "exact" : "-inf");
+            nt_buf_printf(b, "  %10.3g %10.3g %10.3g %9.6f %8s %14s", nt_printable(w->st.max_abs),
+                          nt_printable(w->st.max_rel), nt_printable(w->st.mean_abs), nt_printable(w->st.cosine), sq,
+                          fail);
             if (w->st.nan_mismatch)
                 nt_buf_printf(b, " nan-mismatch=%lld", (long long)w->st.nan_mismatch);
             if (w->st.inf_mismatch)
@@ -351,5 +414,12 @@ void nt_diff_report_text(const nt_diff_report *r, const nt_diff_options *o, bool
         nt_buf_putc(b, '\n');
     } else if (r->n > 0) {
         nt_buf_puts(b, "no divergence\n");
+    }
+    if (r->sqnr_jump >= 0) {
+        const nt_diff_row *w = &r->rows[r->sqnr_jump];
+        char sq[24];
+        snprintf(sq, sizeof sq, isfinite(w->st.sqnr_db) ? "%.1f dB" : "-inf dB", w->st.sqnr_db);
+        nt_buf_printf(b, "largest SQNR drop: #%d %s (%s), output %s: %.1f -> %s\n", r->sqnr_jump, w->node,
+                      w->op ? w->op : "?", w->output, r->sqnr_jump_prev, sq);
     }
 }

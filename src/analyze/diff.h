@@ -6,6 +6,9 @@
  *
  * Tensors are matched by value name, falling back to node name (a model
  * re-exported by another tool often keeps node names but renames values).
+ * A live DequantizeLinear output is also matched to the float tensor it
+ * stands for, by the names quantizers keep (X_DequantizeLinear_Output,
+ * X_quantized -> X), so a float model diffs against its quantized twin.
  * Only two tensors are held in memory at a time, so dumps of any size diff.
  *
  * An element fails when |a-b| > atol and |a-b| > rtol*|b| (B is the
@@ -30,6 +33,9 @@ typedef struct nt_diff_stats {
     int64_t inf_mismatch;  /* elements infinite on one side only, or with different signs */
     int64_t n_fail;        /* elements failing the tolerance test (mismatches included) */
     int64_t worst;         /* element index of max_abs (-1 if none) */
+    /* signal-to-quantization-noise ratio in dB over the finite pairs, B the
+     * signal: 10 log10(sum b^2 / sum (a-b)^2); INFINITY when a == b there */
+    double sqnr_db;
 } nt_diff_stats;
 
 /* Compares two numeric tensors of equal element count (shapes may differ
@@ -99,6 +105,7 @@ typedef enum nt_diff_row_status {
 typedef struct nt_diff_row {
     char *node, *op, *output;
     char *other;              /* B's value name when matched by node name, else NULL */
+    bool by_dequantize;       /* other is the float tensor a DequantizeLinear output stands for */
     nt_diff_row_status status;
     char shape_a[96], shape_b[96];
     char *error;              /* why it could not be compared, or NULL */
@@ -111,13 +118,25 @@ typedef struct nt_diff_report {
     int n, cap;
     nt_diff_row *rows;        /* in A's execution order (live: the running model's) */
     int first_divergent;      /* row index, -1 if none */
+    int sqnr_jump;            /* row whose SQNR fell most from the previous compared row, -1 if none */
+    double sqnr_jump_prev;    /* that previous row's SQNR (dB, capped at NT_DIFF_SQNR_CAP) */
     int n_by_node;            /* rows matched by node name */
     int n_only_a, n_only_b;
     char **only_a, **only_b;  /* value names found on one side only */
     char *label_a, *label_b;  /* what was compared, for the text header */
 } nt_diff_report;
 
+/* SQNR above this counts as "no noise" when finding the jump (float32
+ * rounding alone stays far above it). */
+#define NT_DIFF_SQNR_CAP 100.0
+
 void nt_diff_report_init(nt_diff_report *r);
+/* Sets sqnr_jump, the layer where the error jumps: among the compared rows
+ * (report order) after the first one with any noise, the one whose SQNR
+ * (capped at NT_DIFF_SQNR_CAP) falls most below the previous row's; the
+ * first noisy row when none falls.  Called by nt_diff_sets and
+ * nt_diff_live_finish. */
+void nt_diff_report_find_jump(nt_diff_report *r);
 void nt_diff_report_deinit(nt_diff_report *r);
 /* Number of rows that diverge. */
 int nt_diff_report_diverged(const nt_diff_report *r);

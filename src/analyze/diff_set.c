@@ -539,6 +539,7 @@ nt_status nt_diff_sets(const nt_diff_set *a, const nt_diff_set *b, const nt_diff
             st = drive_b ? push_name(&rep->only_a, &rep->n_only_a, oth->e[j].output)
                          : push_name(&rep->only_b, &rep->n_only_b, oth->e[j].output);
     free(used);
+    nt_diff_report_find_jump(rep);
     return st;
 }
 
@@ -557,6 +558,36 @@ struct nt_diff_live {
     int n_names;
     nt_status err;
 };
+
+/* The float tensor a DequantizeLinear output stands for, by the names
+ * quantizers give: the output "X_DequantizeLinear_Output" (onnxruntime's QDQ
+ * quantizer), "X_dequantized", or the quantized input "X_quantized" /
+ * "X_QuantizeLinear_Output".  -1 when A has none of them. */
+static int dequantized_match(const nt_diff_set *ref, const char *out, const char *in)
+{
+    static const char *const out_suffixes[] = {"_DequantizeLinear_Output", "_DequantizeLinear", "_dequantized"};
+    static const char *const in_suffixes[] = {"_QuantizeLinear_Output", "_QuantizeLinear", "_quantized"};
+    for (int pass = 0; pass < 2; pass++) {
+        const char *name = pass == 0 ? out : in;
+        const char *const *suf = pass == 0 ? out_suffixes : in_suffixes;
+        if (!name)
+            continue;
+        size_t len = strlen(name);
+        for (int k = 0; k < 3; k++) {
+            size_t sl = strlen(suf[k]);
+            if (len <= sl || strcmp(name + len - sl, suf[k]) != 0 || len - sl >= 1024)
+                continue;
+            char base[1024];
+            memcpy(base, name, len - sl);
+            base[len - sl] = '\0';
+            bool by_node;
+            int j = nt_diff_set_find(ref, base, NULL, 0, &by_node);
+            if (j >= 0)
+                return j;
+        }
+    }
+    return -1;
+}
 
 static nt_action live_run_begin(void *user, nt_session *s)
 {
@@ -586,9 +617,18 @@ static nt_action live_node_end(void *user, nt_session *s, const nt_node_view *v)
         l->names[l->n_names++] = copy;
         if ((l->err = strmap_put(&l->seen, copy, 0, 0)) != NT_OK)
             return NT_ACTION_STOP;
-        bool by_node;
+        bool by_node, by_dq = false;
         int j = nt_diff_set_find(l->ref, name, v->name, k, &by_node);
-        if (j < 0 || l->used[j]) {
+        if (j < 0 && strcmp(v->op_type, "DequantizeLinear") == 0 && k == 0) {
+            /* A quantized model's DequantizeLinear output stands for a float
+             * tensor of the float model; that tensor may already have been
+             * compared with the float value the quantizer reads, so it may
+             * be used again. */
+            j = dequantized_match(l->ref, name, v->n_inputs > 0 ? v->input_names[0] : NULL);
+            by_dq = j >= 0;
+            by_node = false;
+        }
+        if (j < 0 || (l->used[j] && !by_dq)) {
             l->err = l->live_is_a ? push_name(&l->rep->only_a, &l->rep->n_only_a, name)
                                   : push_name(&l->rep->only_b, &l->rep->n_only_b, name);
             if (l->err != NT_OK)
@@ -600,8 +640,13 @@ static nt_action live_node_end(void *user, nt_session *s, const nt_node_view *v)
         char err[512] = "";
         nt_tensor *r = load_entry(e, err, sizeof err);
         const nt_tensor *ta = l->live_is_a ? t : r, *tb = l->live_is_a ? r : t;
+        bool other = by_node || by_dq;
         l->err = add_row(l->rep, l->opt, v->name, v->op_type, l->live_is_a ? name : e->output,
-                         by_node ? (l->live_is_a ? e->output : name) : NULL, r ? ta : NULL, r ? tb : NULL, err);
+                         other ? (l->live_is_a ? e->output : name) : NULL, r ? ta : NULL, r ? tb : NULL, err);
+        if (l->err == NT_OK && by_dq) {
+            l->rep->rows[l->rep->n - 1].by_dequantize = true;
+            l->rep->n_by_node--;   /* counted as matched by node name by add_row */
+        }
         nt_tensor_free(r);
         if (l->err != NT_OK)
             return NT_ACTION_STOP;
@@ -631,6 +676,45 @@ nt_status nt_diff_live_new(const nt_diff_set *ref, const nt_diff_options *o, nt_
 
 const nt_tracer *nt_diff_live_tracer(nt_diff_live *l) { return &l->tracer; }
 
+/* The recorded set's name of a row's tensor. */
+static const char *set_name(const nt_diff_live *l, const nt_diff_row *w)
+{
+    return l->live_is_a && w->other ? w->other : w->output;
+}
+
+/* A quantized model's float tensor X that only feeds QuantizeLinear is
+ * compared through its DequantizeLinear output; its own row goes.  (The
+ * quantizer may also fold a Relu into the quantization and give its name to
+ * the pre-Relu value, which would otherwise be compared with the float
+ * model's post-Relu X.)  Keeps first_divergent and n_by_node current. */
+static void drop_superseded_rows(nt_diff_live *l)
+{
+    nt_diff_report *r = l->rep;
+    int kept = 0;
+    for (int i = 0; i < r->n; i++) {
+        nt_diff_row *w = &r->rows[i];
+        bool superseded = false;
+        for (int j = i + 1; j < r->n && !w->by_dequantize && !superseded; j++)
+            superseded = r->rows[j].by_dequantize && strcmp(set_name(l, &r->rows[j]), set_name(l, w)) == 0;
+        if (superseded) {
+            if (w->other)
+                r->n_by_node--;
+            free(w->node);
+            free(w->op);
+            free(w->output);
+            free(w->other);
+            free(w->error);
+            continue;
+        }
+        r->rows[kept++] = *w;
+    }
+    r->n = kept;
+    r->first_divergent = -1;
+    for (int i = 0; i < r->n && r->first_divergent < 0; i++)
+        if (!r->rows[i].ok)
+            r->first_divergent = i;
+}
+
 nt_status nt_diff_live_finish(nt_diff_live *l)
 {
     if (l->err != NT_OK)
@@ -645,6 +729,8 @@ nt_status nt_diff_live_finish(nt_diff_live *l)
             return st;
         l->used[j] = 1;
     }
+    drop_superseded_rows(l);
+    nt_diff_report_find_jump(l->rep);
     return NT_OK;
 }
 

@@ -34,7 +34,12 @@ const char nt_usage_diff[] =
     "them (e.g. reference tensors saved from PyTorch), or models: a model is run on\n"
     "the inputs given and compared live.  Tensors are matched by value name, then\n"
     "by node name.  Per tensor: max abs and max rel difference, mean abs difference,\n"
-    "cosine similarity, NaN/Inf mismatches and the count of failing elements.\n"
+    "cosine similarity, SQNR in dB (B the signal), NaN/Inf mismatches and the count\n"
+    "of failing elements, and the tensor where the SQNR drops most (the layer where\n"
+    "the error jumps).  A float model diffs against its quantized twin: each\n"
+    "DequantizeLinear output is paired with the float tensor it stands for, by the\n"
+    "names quantizers keep (X_DequantizeLinear_Output, X_quantized -> X):\n"
+    "  nntrace diff model.onnx model_qdq.onnx -i input=x.npy\n"
     "\n"
     NT_CLI_DIFF_TOL_HELP
     "  --json             print {\"first_divergent\", \"nodes\": [...], ...}\n"

@@ -47,6 +47,93 @@ def pick_model():
     return os.path.join(demo, "model.onnx"), os.path.join(demo, "digit.npy")
 
 
+def quantized_pair(nt, tmp):
+    """A float CNN and its QDQ twin named as onnxruntime's quantizer names
+    tensors (X -> QuantizeLinear -> X_QuantizeLinear_Output -> DequantizeLinear
+    -> X_DequantizeLinear_Output), with a deliberately coarse scale on r2:
+    diff pairs each float tensor with the DequantizeLinear output standing for
+    it, reports SQNR (checked with numpy) and names r2's DequantizeLinear as
+    the layer where the error jumps."""
+    from onnx import helper as h, TensorProto as TP
+    rng = np.random.RandomState(0)
+    vi = h.make_tensor_value_info
+    W1 = rng.randn(16, 3, 3, 3).astype(np.float32) * 0.3
+    W2 = rng.randn(16, 16, 3, 3).astype(np.float32) * 0.1
+    W3 = rng.randn(8, 16, 1, 1).astype(np.float32) * 0.2
+
+    def save(nodes, inits, path):
+        g = h.make_graph(nodes, "g", [vi("x", TP.FLOAT, [1, 3, 16, 16])], [vi("y", TP.FLOAT, None)], inits)
+        m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
+        m.ir_version = 8
+        onnx.save(m, path)
+
+    save([h.make_node("Conv", ["x", "W1"], ["c1"], pads=[1, 1, 1, 1], name="conv1"),
+          h.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+          h.make_node("Conv", ["r1", "W2"], ["c2"], pads=[1, 1, 1, 1], name="conv2"),
+          h.make_node("Relu", ["c2"], ["r2"], name="relu2"),
+          h.make_node("Conv", ["r2", "W3"], ["y"], name="conv3")],
+         [numpy_helper.from_array(W1, "W1"), numpy_helper.from_array(W2, "W2"), numpy_helper.from_array(W3, "W3")],
+         os.path.join(tmp, "float.onnx"))
+    inits, nodes = [], []
+
+    def q(t, scale, zp):
+        inits.extend([numpy_helper.from_array(np.float32(scale), t + "_scale"),
+                      numpy_helper.from_array(np.uint8(zp), t + "_zero_point")])
+        nodes.append(h.make_node("QuantizeLinear", [t, t + "_scale", t + "_zero_point"],
+                                 [t + "_QuantizeLinear_Output"], name=t + "_QuantizeLinear"))
+        nodes.append(h.make_node("DequantizeLinear", [t + "_QuantizeLinear_Output", t + "_scale", t + "_zero_point"],
+                                 [t + "_DequantizeLinear_Output"], name=t + "_DequantizeLinear"))
+        return t + "_DequantizeLinear_Output"
+
+    def qw(name, w):
+        sc = np.abs(w).max() / 127
+        inits.extend([numpy_helper.from_array(np.clip(np.round(w / sc), -127, 127).astype(np.int8), name + "_quantized"),
+                      numpy_helper.from_array(np.float32(sc), name + "_scale"),
+                      numpy_helper.from_array(np.int8(0), name + "_zero_point")])
+        nodes.append(h.make_node("DequantizeLinear", [name + "_quantized", name + "_scale", name + "_zero_point"],
+                                 [name + "_DequantizeLinear_Output"]))
+        return name + "_DequantizeLinear_Output"
+
+    nodes.append(h.make_node("Conv", [q("x", 0.02, 128), qw("W1", W1)], ["c1"], pads=[1, 1, 1, 1], name="conv1"))
+    nodes.append(h.make_node("Relu", ["c1"], ["r1"], name="relu1"))
+    nodes.append(h.make_node("Conv", [q("r1", 0.02, 0), qw("W2", W2)], ["c2"], pads=[1, 1, 1, 1], name="conv2"))
+    nodes.append(h.make_node("Relu", ["c2"], ["r2"], name="relu2"))
+    nodes.append(h.make_node("Conv", [q("r2", 0.5, 0), qw("W3", W3)], ["y"], name="conv3"))
+    save(nodes, inits, os.path.join(tmp, "qdq.onnx"))
+    xq = os.path.join(tmp, "xq.npy")
+    np.save(xq, (rng.rand(1, 3, 16, 16) * 2).astype(np.float32))
+    keep = os.path.join(tmp, "float_dump")
+    r = run([nt, "diff", os.path.join(tmp, "float.onnx"), os.path.join(tmp, "qdq.onnx"), "-i", "x=" + xq,
+             "--json", "--keep", keep])
+    rep = json.loads(r.stdout) if r.stdout else {}
+    rows = {(n["node"], n["matched_by"]): n for n in rep.get("nodes", [])}
+    check(r.returncode == 3 and ("r1_DequantizeLinear", "dequantize") in rows and
+          ("r2_DequantizeLinear", "dequantize") in rows, f"quantized diff pairs X with X_DequantizeLinear_Output {list(rows)}")
+    check(not any(n["node"] in ("relu1", "relu2") for n in rep.get("nodes", [])),
+          "the float tensor feeding QuantizeLinear is compared through its DequantizeLinear output")
+    jump = rep.get("sqnr_jump") or {}
+    check(jump.get("node") == "r2_DequantizeLinear" and jump.get("drop_db", 0) > 10,
+          f"the error jumps at r2's DequantizeLinear ({jump})")
+    row = rows.get(("r2_DequantizeLinear", "dequantize"), {})
+    # recompute that row's SQNR and cosine with numpy from the float dump and a run of the quantized model
+    idx = json.load(open(os.path.join(keep, "tensors", "index.json")))
+    ents = idx["tensors"] if isinstance(idx, dict) and "tensors" in idx else idx
+    fpath = [e for e in ents if e.get("output") == "r2"]
+    qm = onnx.load(os.path.join(tmp, "qdq.onnx"))
+    qm.graph.output.append(onnx.ValueInfoProto(name="r2_DequantizeLinear_Output"))
+    onnx.save(qm, os.path.join(tmp, "qdq_out.onnx"))
+    r2 = run([nt, "run", os.path.join(tmp, "qdq_out.onnx"), "-i", "x=" + xq, "-o", os.path.join(tmp, "qout")])
+    if fpath and r2.returncode == 0:
+        a = np.load(os.path.join(keep, "tensors", fpath[0]["file"])).astype(np.float64)
+        b = np.load(os.path.join(tmp, "qout", "r2_DequantizeLinear_Output.npy")).astype(np.float64)
+        sq = 10 * np.log10((b * b).sum() / ((a - b) ** 2).sum())
+        cos = (a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum())
+        check(abs(row.get("sqnr_db", 0) - sq) < 1e-6 and abs(row.get("cosine", 0) - cos) < 1e-9,
+              f"SQNR {row.get('sqnr_db')} vs numpy {sq}, cosine {row.get('cosine')} vs {cos}")
+    else:
+        check(False, f"float dump has r2 and the quantized model runs ({r2.stderr[-200:]})")
+
+
 def perturb(model, out):
     """Perturbs one weight of the middle Conv; returns that node's name."""
     m = onnx.load(model)
@@ -157,6 +244,8 @@ def main():
                   "perturbed run vs ORT names the perturbed node")
         else:
             print("skipped: ORT reference (needs bench/node_modules/onnxruntime-node)")
+
+        quantized_pair(nt, tmp)
 
     print(f"diff-check: {passed} passed, {failed} failed")
     return 1 if failed else 0

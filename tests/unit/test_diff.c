@@ -46,6 +46,8 @@ static void test_stats(void **state)
     double dot = 1 + 5 + 6, na = sqrt(1 + 4 + 9), nb = sqrt(1 + 6.25 + 4);
     assert_true(fabs(s.cosine - dot / (na * nb)) < 1e-12);
     assert_int_equal(s.n_fail, 2);
+    /* SQNR, B the signal: 10 log10(sum b^2 / sum (a-b)^2) = 10 log10(11.25 / 1.25) */
+    assert_true(fabs(s.sqnr_db - 10.0 * log10(11.25 / 1.25)) < 1e-12);
     /* a loose tolerance passes everything: |a-b| <= rtol*|b| for rtol 1 */
     assert_int_equal(nt_diff_tensors(ta, tb, 0, 1.0, &s), NT_OK);
     assert_int_equal(s.n_fail, 0);
@@ -54,6 +56,7 @@ static void test_stats(void **state)
     nt_tensor *tz = vec(NT_DTYPE_FLOAT, 4, z);
     assert_int_equal(nt_diff_tensors(tz, tz, 0, 0, &s), NT_OK);
     assert_true(s.cosine == 1.0 && s.n_fail == 0);
+    assert_true(isinf(s.sqnr_db) && s.sqnr_db > 0);   /* no noise */
     assert_int_equal(nt_diff_tensors(ta, tz, 0, 0, &s), NT_OK);
     assert_true(s.cosine == 0.0 && s.n_fail == 3);
     nt_tensor_free(ta);
