@@ -21,6 +21,8 @@
  */
 #include "ops/igemm.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +33,9 @@
 
 /* ------------------------------------------------------------ dispatch */
 
-static int g_isa = -1;
+/* Detected once (pthread_once); tests may force a lower level. */
+static atomic_int g_isa;
+static pthread_once_t g_isa_once = PTHREAD_ONCE_INIT;
 
 static nt_igemm_isa detect(void)
 {
@@ -47,17 +51,18 @@ static nt_igemm_isa detect(void)
     return NT_IGEMM_C;
 }
 
+static void detect_once(void) { atomic_store(&g_isa, (int)detect()); }
+
 nt_igemm_isa nt_igemm_isa_get(void)
 {
-    if (g_isa < 0)
-        g_isa = detect();
-    return (nt_igemm_isa)g_isa;
+    pthread_once(&g_isa_once, detect_once);
+    return (nt_igemm_isa)atomic_load(&g_isa);
 }
 
 nt_igemm_isa nt_igemm_isa_force(nt_igemm_isa isa)
 {
     nt_igemm_isa prev = nt_igemm_isa_get(), best = detect();
-    g_isa = isa > best ? best : isa;
+    atomic_store(&g_isa, (int)(isa > best ? best : isa));
     return prev;
 }
 

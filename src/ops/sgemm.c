@@ -18,6 +18,8 @@
  */
 #include "ops/sgemm.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <immintrin.h>
 #include <math.h>
 #include <stdlib.h>
@@ -27,7 +29,9 @@
 
 /* ------------------------------------------------------------ dispatch */
 
-static int g_isa = -1;      /* -1: not detected yet */
+/* Detected once (pthread_once); tests may force a lower level. */
+static atomic_int g_isa;
+static pthread_once_t g_isa_once = PTHREAD_ONCE_INIT;
 
 static nt_sgemm_isa detect(void)
 {
@@ -41,17 +45,18 @@ static nt_sgemm_isa detect(void)
     return NT_SGEMM_NONE;
 }
 
+static void detect_once(void) { atomic_store(&g_isa, (int)detect()); }
+
 nt_sgemm_isa nt_sgemm_isa_get(void)
 {
-    if (g_isa < 0)
-        g_isa = detect();
-    return (nt_sgemm_isa)g_isa;
+    pthread_once(&g_isa_once, detect_once);
+    return (nt_sgemm_isa)atomic_load(&g_isa);
 }
 
 nt_sgemm_isa nt_sgemm_isa_force(nt_sgemm_isa isa)
 {
     nt_sgemm_isa prev = nt_sgemm_isa_get(), best = detect();
-    g_isa = isa > best ? best : isa;
+    atomic_store(&g_isa, (int)(isa > best ? best : isa));
     return prev;
 }
 
