@@ -63,6 +63,7 @@ typedef struct scan_acc {
     int64_t *hist;   /* this thread's whole-range counts (nt_tstats_thread_hist), or NULL */
     int64_t keyed;   /* elements counted into keys since the last fold */
     int64_t stride;  /* histogram every stride-th element (by index in the whole array) */
+    int64_t skz, skpz; /* sampled zeros (and +0s) counted into keys since the last fold (stride > 1) */
 } scan_acc;
 
 typedef struct piece_sums {
@@ -99,6 +100,10 @@ static void fold_keys(scan_acc *a, int64_t *hist)
     /* the zeros are keys 0 (+0) and 1024 (-0), shared with the smallest
      * subnormals: taken out there, they have their own bucket */
     int64_t zeros = a->zeros - a->folded_zeros, poszeros = a->poszeros - a->folded_poszeros;
+    if (a->stride > 1) { /* only the sampled elements went into the keys */
+        zeros = a->skz;
+        poszeros = a->skpz;
+    }
     hist[NT_HIST_SIDE] += zeros;
     fold_range(k, 0, 0, poszeros, hist);
     fold_range(k, KEYS / 2, KEYS / 2, zeros - poszeros, hist);
@@ -115,6 +120,7 @@ static void fold_keys(scan_acc *a, int64_t *hist)
     fold_range(k, KEYS - 4, KEYS - 1, 0, hist);         /* -Inf, -NaN */
     a->folded_zeros = a->zeros;
     a->folded_poszeros = a->poszeros;
+    a->skz = a->skpz = 0;
     a->keyed = 0;
     a->amin = INFINITY;
     a->amax = 0;
@@ -248,7 +254,18 @@ NT_SCAN_CLONES static void scan_piece(scan_acc *a, const float *x, int64_t n, in
         }
         sum += bsum;
         sumsq += bsq;
-        if (a->keys) {
+        if (a->keys && a->stride > 1) { /* sampled: every stride-th element, four tables in turn */
+            uint32_t *k0 = a->keys;
+            const uint32_t *u = (const uint32_t *)(const void *)p;
+            int64_t st = a->stride, i = (st - (base + i0) % st) % st, c = 0;
+            for (; i < m; i += st, c++) {
+                uint32_t w = u[i];
+                k0[(c & 3) * KEYS + (w >> 21)]++;
+                a->skz += (w & 0x7fffffffu) == 0;
+                a->skpz += w == 0;
+            }
+            a->keyed += c;
+        } else if (a->keys) {
             uint32_t *k0 = a->keys, *k1 = k0 + KEYS, *k2 = k1 + KEYS, *k3 = k2 + KEYS;
             const uint32_t *u = (const uint32_t *)(const void *)p;
             int64_t i = 0;
@@ -340,7 +357,7 @@ static void scan_range(void *arg, int64_t p0, int64_t p1)
          * a key table pays when every element of enough of them is counted */
         a.hist = nt_tstats_thread_hist();
         a.stride = job->stride;
-        a.keys = a.stride == 1 && n >= KEYED_MIN ? thread_keys : NULL;
+        a.keys = n / a.stride >= KEYED_MIN ? thread_keys : NULL;
     }
     for (int64_t p = p0; p < p1; p++) {
         int64_t b = p * (int64_t)PIECE;
