@@ -9,7 +9,10 @@
  * normal run (a clone of each wanted tensor, nothing else kept), then the
  * model is written with the ONNX builder: the cut's nodes with all their
  * attributes and bodies, the weights they use as initializers borrowed
- * from the mapped model file.
+ * from the mapped model file.  A value the cut reads that is computed
+ * from weights alone (an Identity of a bias, a Constant node's output)
+ * is a weight too: it becomes an initializer holding the captured value,
+ * not a graph input the repro's user would have to supply.
  */
 #include "onnx/extract.h"
 #include "onnx/writer.h"
@@ -367,6 +370,47 @@ static nt_status copy_graph(const nt_graph *src, nt_onnx_graph **out)
     return NT_OK;
 }
 
+/* Operators whose output is not a function of their inputs. */
+static bool nondeterministic(const nt_node *n)
+{
+    return strncmp(n->op_type, "Random", 6) == 0 || strcmp(n->op_type, "Bernoulli") == 0 ||
+           strcmp(n->op_type, "Multinomial") == 0;
+}
+
+/* is_const[v]: value v of the top graph depends on initializers alone (the
+ * output of a deterministic default-domain node without bodies whose
+ * inputs all are).  Passes until nothing changes: one or two on a graph
+ * in topological order. */
+static char *const_values(const nt_graph *g)
+{
+    char *c = nt_calloc((size_t)g->n_values + 1, 1);
+    if (!c)
+        return NULL;
+    for (int v = 0; v < g->n_values; v++)
+        c[v] = g->values[v].kind == NT_VALUE_INITIALIZER && g->values[v].init;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int i = 0; i < g->n_nodes; i++) {
+            const nt_node *n = &g->nodes[i];
+            if ((n->domain[0] && strcmp(n->domain, "ai.onnx") != 0) || nondeterministic(n) || n->n_out < 1 ||
+                n->out[0] < 0 || c[n->out[0]])
+                continue;
+            bool ok = true;
+            for (int a = 0; a < n->n_attr && ok; a++)
+                ok = n->attrs[a].type != NT_ATTR_GRAPH && n->attrs[a].type != NT_ATTR_GRAPHS;
+            for (int k = 0; k < n->n_in && ok; k++)
+                ok = n->in[k] < 0 || c[n->in[k]];
+            if (!ok)
+                continue;
+            for (int k = 0; k < n->n_out; k++)
+                if (n->out[k] >= 0)
+                    c[n->out[k]] = 1;
+            changed = true;
+        }
+    }
+    return c;
+}
+
 /* DIR/test_data_set_0/<kind>_<k>.pb for each tensor. */
 static nt_status save_set(const char *dir, const char *kind, int n, const int *vals, const nt_graph *g,
                           nt_tensor **ts)
@@ -396,10 +440,12 @@ nt_status nt_extract(nt_model *m, nt_session *s, const char *from, const char *t
         return st;
     }
     char *in_cut = nt_calloc((size_t)g->n_nodes + 1, 1);
-    ivec inputs = {0}, inits = {0}, outputs = {0};
+    char *is_const = const_values(g);
+    ivec inputs = {0}, inits = {0}, outputs = {0}, data_in = {0};
+    nt_tensor **data_got = NULL;
     capture cap = {0};
     nt_onnx_builder *b = NULL;
-    if (!in_cut) {
+    if (!in_cut || !is_const) {
         st = NT_ERR_NOMEM;
         goto out;
     }
@@ -484,9 +530,24 @@ nt_status nt_extract(nt_model *m, nt_session *s, const char *from, const char *t
     char gname[300];
     snprintf(gname, sizeof gname, "extract_%s", from);
     nt_onnx_graph_set_name(mg, gname);
-    for (int i = 0; i < inputs.n; i++) {
+    data_got = nt_calloc((size_t)inputs.n + 1, sizeof *data_got);
+    if (!data_got) {
+        st = NT_ERR_NOMEM;
+        goto out;
+    }
+    int n_const = 0;
+    for (int i = 0; i < inputs.n && st == NT_OK; i++) {
         const nt_tensor *t = cap.got[i];
-        nt_onnx_graph_add_input(mg, g->values[inputs.v[i]].name, t->dtype, t->ndim, t->dims, NULL);
+        const char *name = g->values[inputs.v[i]].name;
+        if (is_const[inputs.v[i]]) { /* computed from weights alone: a weight of the repro */
+            st = nt_onnx_graph_add_initializer_ref(mg, name, t);
+            n_const++;
+            continue;
+        }
+        nt_onnx_graph_add_input(mg, name, t->dtype, t->ndim, t->dims, NULL);
+        data_got[data_in.n] = cap.got[i];
+        if (!ivec_push(&data_in, inputs.v[i]))
+            st = NT_ERR_NOMEM;
     }
     for (int i = 0; i < inits.n; i++)
         nt_onnx_graph_add_initializer_ref(mg, g->values[inits.v[i]].name, g->values[inits.v[i]].init);
@@ -504,14 +565,14 @@ nt_status nt_extract(nt_model *m, nt_session *s, const char *from, const char *t
     if (st == NT_OK)
         st = nt_onnx_builder_save(b, path);
     if (st == NT_OK)
-        st = save_set(dir, "input", inputs.n, inputs.v, g, cap.got);
+        st = save_set(dir, "input", data_in.n, data_in.v, g, data_got);
     if (st == NT_OK)
         st = save_set(dir, "output", outputs.n, outputs.v, g, cap.got + inputs.n);
     if (st == NT_OK) {
         res->n_nodes = n_sel;
-        res->n_inputs = inputs.n;
+        res->n_inputs = data_in.n;
         res->n_outputs = outputs.n;
-        res->n_initializers = inits.n;
+        res->n_initializers = inits.n + n_const;
     }
 out:
     nt_onnx_builder_free(b);
@@ -520,6 +581,9 @@ out:
     free(cap.got);
     free(cap.names);
     free(inputs.v);
+    free(data_in.v);
+    free(data_got);
+    free(is_const);
     free(inits.v);
     free(outputs.v);
     free(in_cut);
