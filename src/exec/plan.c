@@ -14,6 +14,7 @@
  */
 #include "exec/exec.h"
 #include "exec/fuse.h"
+#include "onnx/onnx_tensor.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -141,14 +141,6 @@ struct nt_model {
     int n_subgraphs;            /* subgraphs at any depth */
 };
 
-/* memcpy(dst, src, n) of bytes of the model (a misaligned weight copied to
- * align it).  When src lies in the model's file maps (the model or its
- * external data), the pages wholly inside the copied range are given back to
- * the kernel as the copy proceeds, so the weight is never resident twice; the
- * bytes stay readable (they fault back in from the file).  A borrowed buffer
- * (nt_model_load_buffer) is only copied.  (onnx/mapping.c) */
-void nt_model_copy_out(const nt_model *m, void *dst, const void *src, size_t n);
-
 /* Lookups (linear or hashed; callers must not assume order of cost). */
 int nt_graph_find_value(const nt_graph *g, const char *name);   /* -1 if absent */
 const nt_attr *nt_node_attr(const nt_node *n, const char *name); /* NULL if absent */

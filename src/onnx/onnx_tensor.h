@@ -86,6 +86,13 @@ const char *nt_tproto_name(const nt_tproto *tp, nt_arena *arena);
 nt_status nt_extdata_resolve(nt_model *m, const nt_tproto *tp, nt_tensor *t);
 /* Unmaps everything nt_extdata_resolve mapped. */
 void nt_extdata_free(nt_model *m);
+/* memcpy(dst, src, n) of bytes of the model (a misaligned weight copied to
+ * align it).  When src lies in the model's file maps (the model or its
+ * external data), the pages wholly inside the copied range are given back to
+ * the kernel as the copy proceeds, so the weight is never resident twice; the
+ * bytes stay readable (they fault back in from the file).  A borrowed buffer
+ * (nt_model_load_buffer) is only copied.  (mapping.c) */
+void nt_model_copy_out(const nt_model *m, void *dst, const void *src, size_t n);
 /* True if [p, p+n) lies inside one of the model's external-data maps. */
 bool nt_extdata_maps(const nt_model *m, const void *p, size_t n);
 
