@@ -119,7 +119,11 @@ typedef struct nt_tensor {
 } nt_tensor;
 
 enum {
-    NT_TENSOR_OWNS_DATA = 1u << 0
+    NT_TENSOR_OWNS_DATA = 1u << 0,
+    /* Not a tensor but a sequence or an optional value: data points to an
+     * nt_seq (see "sequences and optionals" below). */
+    NT_TENSOR_SEQUENCE = 1u << 1,
+    NT_TENSOR_OPTIONAL = 1u << 2
 };
 
 /* Product of dims (1 for a scalar); -1 if any dim is unknown. */
@@ -299,6 +303,38 @@ NT_API nt_status nt_writer_graph(nt_writer *w, const nt_model *m);
 NT_API nt_status nt_writer_flush(nt_writer *w);
 /* Flushes and closes; returns the first write error seen, if any. */
 NT_API nt_status nt_writer_close(nt_writer *w);
+
+/* ------------------------------------------------- sequences and optionals */
+
+/*
+ * ONNX sequence and optional values travel as an nt_tensor with the flag
+ * NT_TENSOR_SEQUENCE or NT_TENSOR_OPTIONAL set and data pointing to an
+ * nt_seq that owns its items (each a heap nt_tensor: a tensor, or for an
+ * optional also a sequence).  dtype is the element type when known; ndim
+ * is 0.  An optional holds zero items (None) or one.  nt_tensor_free and
+ * nt_tensor_clone handle them.  Check the flags before reading data.
+ */
+typedef struct nt_seq {
+    int n, cap;
+    nt_tensor **items;
+} nt_seq;
+
+/* An empty sequence (optional: None) of element type elem. */
+NT_API nt_status nt_seq_new(bool optional, nt_dtype elem, nt_tensor **out);
+/* Appends item to a sequence (or sets an optional's value), taking ownership
+ * (freed on failure too). */
+NT_API nt_status nt_seq_append(nt_tensor *seq, nt_tensor *item);
+/* Whether t is a sequence or optional value, not a tensor. */
+NT_API bool nt_value_is_container(const nt_tensor *t);
+/* The nt_seq of a sequence or optional value (NULL for a tensor). */
+NT_API const nt_seq *nt_value_seq(const nt_tensor *t);
+/* An ONNX SequenceProto or OptionalProto .pb file (the test-case layout's
+ * input_K.pb for a sequence or optional input). */
+NT_API nt_status nt_pb_value_load(const char *path, bool optional, nt_tensor **out);
+/* Whether graph input (or output) i is declared a sequence (1), an
+ * optional (2) or a tensor/undeclared (0). */
+NT_API int nt_model_input_kind(const nt_model *m, int i);
+NT_API int nt_model_output_kind(const nt_model *m, int i);
 
 /*
  * NT_TRACE(name, tensor_ptr): print-statement tracing of a user's own

@@ -397,7 +397,7 @@ static nt_action doctor_node_end(void *user, nt_session *s, const nt_node_view *
     nt_doctor *d = user;
     for (int k = 0; k < v->n_outputs; k++) {
         const nt_tensor *t = v->outputs[k];
-        if (!t || !v->output_names[k][0] || !is_float_tensor(t))
+        if (!t || !v->output_names[k][0] || nt_value_is_container(t) || !is_float_tensor(t))
             continue;
         out_rec *r = get_rec(d, v, k);
         if (!r) {

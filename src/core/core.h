@@ -141,6 +141,16 @@ bool nt_dtype_is_narrow(nt_dtype t);
  * as it is.  nt_tensor_new gives a STRING tensor n empty strings. */
 nt_status nt_tensor_set_strings(nt_tensor *t, int64_t n, const char *const *strs, const size_t *lens);
 
+/* ---- sequence and optional values (seq.c; see nntrace.h). */
+/* Makes t (caller storage, its old contents dropped) an empty container. */
+nt_status nt_seq_init(nt_tensor *t, bool optional, nt_dtype elem);
+/* Inserts item at pos (out of range: at the end), taking ownership. */
+nt_status nt_seq_insert(nt_tensor *seq, int64_t pos, nt_tensor *item);
+/* Frees a container's items and record; t becomes an empty tensor struct. */
+void nt_seq_release(nt_tensor *t);
+/* dst (caller storage) becomes a deep copy of container src. */
+nt_status nt_seq_copy_into(nt_tensor *dst, const nt_tensor *src);
+
 /* ---- narrow types (narrow.c): one element per byte in memory. */
 /* Element (8-bit code or sub-byte value) to float, exact. */
 float nt_narrow_to_float(nt_dtype t, uint8_t code);

@@ -633,6 +633,9 @@ nt_status nt_npy_encode(nt_buf *b, const nt_tensor *t, const char *what)
         what = "<npy buffer>";
     if (!t)
         return nt_error(NT_ERR_INVALID_ARG, "%s: no tensor to save", what);
+    if (nt_value_is_container(t))
+        return nt_error(NT_ERR_UNSUPPORTED, "%s: a %s value is not one tensor: save its elements one by one", what,
+                        t->flags & NT_TENSOR_SEQUENCE ? "sequence" : "optional");
     const char *descr = npy_descr(t->dtype);
     if (!descr)
         return nt_error(NT_ERR_UNSUPPORTED, "%s: cannot save a %s tensor as .npy (numpy has no such dtype)", what,

@@ -31,6 +31,8 @@ int64_t nt_tensor_numel(const nt_tensor *t)
 
 size_t nt_tensor_nbytes(const nt_tensor *t)
 {
+    if (nt_value_is_container(t))   /* its items hold the bytes */
+        return 0;
     int64_t n = nt_tensor_numel(t);
     if (n <= 0)
         return 0;
@@ -138,6 +140,17 @@ nt_status nt_tensor_set_strings(nt_tensor *t, int64_t n, const char *const *strs
 
 nt_status nt_tensor_clone(const nt_tensor *src, nt_tensor **out)
 {
+    if (nt_value_is_container(src)) {
+        *out = nt_calloc(1, sizeof **out);
+        if (!*out)
+            return NT_ERR_NOMEM;
+        nt_status s = nt_seq_copy_into(*out, src);
+        if (s != NT_OK) {
+            free(*out);
+            *out = NULL;
+        }
+        return s;
+    }
     if (src->dtype == NT_DTYPE_STRING) {
         nt_status s = nt_tensor_new(src->dtype, src->ndim, src->dims, out);
         if (s == NT_OK && (s = nt_tensor_set_strings(*out, nt_tensor_numel(src), src->data, NULL)) != NT_OK) {
@@ -156,13 +169,21 @@ void nt_tensor_free(nt_tensor *t)
 {
     if (!t)
         return;
-    if (t->flags & NT_TENSOR_OWNS_DATA)
+    if (nt_value_is_container(t))
+        nt_seq_release(t);
+    else if (t->flags & NT_TENSOR_OWNS_DATA)
         nt_aligned_free(t->data);
     free(t);
 }
 
 void nt_tensor_describe(const nt_tensor *t, char *buf, size_t len)
 {
+    if (nt_value_is_container(t)) {   /* "sequence<float32>[3]", "optional<float32>[0]" */
+        const nt_seq *q = nt_value_seq(t);
+        snprintf(buf, len, "%s<%s>[%d]", t->flags & NT_TENSOR_SEQUENCE ? "sequence" : "optional",
+                 nt_dtype_name(t->dtype), q ? q->n : 0);
+        return;
+    }
     size_t off = 0;
     int n = snprintf(buf, len, "%s[", nt_dtype_name(t->dtype));
     if (n < 0 || (size_t)n >= len)
@@ -187,6 +208,8 @@ void nt_tensor_describe(const nt_tensor *t, char *buf, size_t len)
 
 double nt_tensor_get_f64(const nt_tensor *t, int64_t i)
 {
+    if (nt_value_is_container(t))
+        return NAN;
     const void *d = t->data;
     switch (t->dtype) {
     case NT_DTYPE_FLOAT: return ((const float *)d)[i];

@@ -536,6 +536,7 @@ nt_status nt_plan_build(nt_session *s, const nt_graph *g, nt_plan *parent, int d
         nt_tensor *t = &p->info[v];
         t->ndim = -1;
         if (val->type_kind != NT_TYPE_TENSOR && val->type_kind != NT_TYPE_UNKNOWN &&
+            val->type_kind != NT_TYPE_SEQUENCE && val->type_kind != NT_TYPE_OPTIONAL &&
             (val->is_graph_input || val->is_graph_output))
             add_unsupported(unsup, n_unsup, "graph %s '%s' is a %s, only tensors are supported",
                             val->is_graph_input ? "input" : "output", val->name,
@@ -555,6 +556,12 @@ nt_status nt_plan_build(nt_session *s, const nt_graph *g, nt_plan *parent, int d
                 declared_info(s, val, t);
         } else if (val->kind == NT_VALUE_INPUT || val->is_graph_input) {
             declared_info(s, val, t);
+        }
+        /* Declared sequences and optionals: static inference sees the kind. */
+        if (val->type_kind == NT_TYPE_SEQUENCE || val->type_kind == NT_TYPE_OPTIONAL) {
+            t->flags |= val->type_kind == NT_TYPE_SEQUENCE ? NT_TENSOR_SEQUENCE : NT_TENSOR_OPTIONAL;
+            t->ndim = 0;
+            t->data = NULL;
         }
         if (depth > 0 && val->kind == NT_VALUE_INPUT)
             t->data = NULL;

@@ -61,7 +61,9 @@ void nt_frame_release_value(nt_session *s, nt_frame *f, int v)
     if (f->vals[v] == t) {
         if (s->n_releasing && t->data)
             nt_session_release_to_tracers(s, t);
-        if (t->flags & NT_TENSOR_OWNS_DATA)
+        if (nt_value_is_container(t))
+            nt_seq_release(t);
+        else if (t->flags & NT_TENSOR_OWNS_DATA)
             nt_aligned_free(t->data);
         else if (t->data)
             nt_pool_put(s->pool, t->data, t->capacity);
@@ -120,8 +122,9 @@ static nt_status alloc_outputs(nt_session *s, const nt_node *n, nt_tensor **out)
         if (numel < 0)
             return nt_error(NT_ERR_SHAPE, "node '%s' (%s): output %d has an unknown dimension at run time",
                             n->name, n->op_type, k);
-        if (t->dtype == NT_DTYPE_STRING) {
-            /* The kernel stores its strings (nt_tensor_set_strings: owned). */
+        if (t->dtype == NT_DTYPE_STRING || nt_value_is_container(t)) {
+            /* The kernel stores its strings (nt_tensor_set_strings: owned)
+             * or builds its sequence or optional (nt_seq_init). */
             t->data = NULL;
             t->capacity = 0;
             t->flags = 0;

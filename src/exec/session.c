@@ -124,6 +124,19 @@ static nt_status check_binding(nt_session *s, const char *name, const nt_tensor 
     }
     const nt_tensor *decl = &s->plan->info[v];
     const nt_value *val = &g->values[v];
+    unsigned kind = NT_TENSOR_SEQUENCE | NT_TENSOR_OPTIONAL;
+    if ((decl->flags & kind) || nt_value_is_container(t)) {
+        /* sequences and optionals: the kind must match; elements are checked
+         * by the ops that read them */
+        if ((decl->flags & kind) != (t->flags & kind) && val->type_kind != NT_TYPE_UNKNOWN)
+            return nt_error(NT_ERR_SHAPE, "input '%s': expected a %s, given a %s", name,
+                            decl->flags & NT_TENSOR_SEQUENCE ? "sequence" : decl->flags & NT_TENSOR_OPTIONAL ? "optional"
+                                                                                                         : "tensor",
+                            t->flags & NT_TENSOR_SEQUENCE ? "sequence" : t->flags & NT_TENSOR_OPTIONAL ? "optional"
+                                                                                                     : "tensor");
+        *v_out = v;
+        return NT_OK;
+    }
     char want[256], got[256];
     nt_tensor_describe(decl, want, sizeof want);
     nt_tensor_describe(t, got, sizeof got);
@@ -157,6 +170,8 @@ nt_status nt_session_set_input(nt_session *s, const char *name, const nt_tensor 
 
 nt_status nt_session_bind_input(nt_session *s, const char *name, const nt_tensor *t)
 {
+    if (nt_value_is_container(t))   /* containers own their items: never borrowed */
+        return nt_session_set_input(s, name, t);
     int v;
     nt_status st = check_binding(s, name, t, &v);
     if (st != NT_OK)

@@ -1245,3 +1245,22 @@ nt_status nt_model_output_info(const nt_model *m, int i, nt_value_info *out)
     value_info_of(&m->graph->values[m->graph->outputs[i]], out);
     return NT_OK;
 }
+
+static int value_kind(const nt_value *v)
+{
+    return v->type_kind == NT_TYPE_SEQUENCE ? 1 : v->type_kind == NT_TYPE_OPTIONAL ? 2 : 0;
+}
+
+int nt_model_input_kind(const nt_model *m, int i)
+{
+    if (!m || i < 0 || i >= nt_model_input_count(m))
+        return 0;
+    return value_kind(&m->graph->values[m->graph->inputs[i]]);
+}
+
+int nt_model_output_kind(const nt_model *m, int i)
+{
+    if (!m || i < 0 || i >= nt_model_output_count(m))
+        return 0;
+    return value_kind(&m->graph->values[m->graph->outputs[i]]);
+}

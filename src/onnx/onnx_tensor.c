@@ -470,3 +470,66 @@ nt_status nt_pb_tensor_load(const char *path, nt_tensor **out, char **name)
     free(data);
     return s;
 }
+
+/* ---------------------------------------------------------------- sequences, optionals */
+
+/* SequenceProto {2: elem_type, 3: tensor_values, 5: sequence_values,
+ * 7: optional_values} or OptionalProto {2: elem_type, 3: tensor_value,
+ * 5: sequence_value, 7: optional_value}: the same field numbers, so one
+ * reader builds either container (elem_type 1 tensor, 3 sequence,
+ * 5 optional; sparse tensors and maps are declined). */
+static nt_status value_parse(const uint8_t *buf, size_t len, int depth, bool optional, const char *what,
+                             nt_tensor **out)
+{
+    *out = NULL;
+    if (depth > 16)
+        return nt_error(NT_ERR_PARSE, "%s: sequences nested too deeply", what);
+    nt_tensor *c;
+    nt_status s = nt_seq_new(optional, NT_DTYPE_UNDEFINED, &c);
+    if (s != NT_OK)
+        return s;
+    nt_pb p = nt_pb_init(buf, len);
+    nt_pb_field f;
+    while (s == NT_OK && (s = nt_pb_next(&p, &f)) == NT_OK && !f.end) {
+        if (f.num == 4 || f.num == 6) {
+            s = nt_error(NT_ERR_UNSUPPORTED, "%s: sparse tensors and maps inside a %s are not supported", what,
+                         optional ? "optional" : "sequence");
+        } else if (f.num == 3 || f.num == 5 || f.num == 7) {
+            if (f.wire != NT_PB_LEN) {
+                s = nt_error(NT_ERR_PARSE, "%s: field %u is not a message", what, (unsigned)f.num);
+                break;
+            }
+            nt_tensor *item = NULL;
+            if (f.num == 3) {
+                char *name = NULL;
+                s = nt_pb_tensor_parse(f.data, f.len, what, &item, &name);
+                free(name);
+            } else {
+                s = value_parse(f.data, f.len, depth + 1, f.num == 7, what, &item);
+            }
+            if (s == NT_OK)
+                s = nt_seq_append(c, item);
+        }
+    }
+    if (s != NT_OK) {
+        nt_tensor_free(c);
+        return s;
+    }
+    *out = c;
+    return NT_OK;
+}
+
+nt_status nt_pb_value_load(const char *path, bool optional, nt_tensor **out)
+{
+    *out = NULL;
+    if (!path)
+        return nt_error(NT_ERR_INVALID_ARG, "nt_pb_value_load: no path");
+    char *data;
+    size_t len;
+    nt_status s = nt_read_file(path, &data, &len);
+    if (s != NT_OK)
+        return s;
+    s = value_parse((const uint8_t *)data, len, 0, optional, path, out);
+    free(data);
+    return s;
+}

@@ -28,6 +28,8 @@ static nt_status emit(nt_kernel_ctx *ctx, int i, const nt_tensor *src)
 {
     if (!nt_ctx_out(ctx, i))
         return NT_OK;
+    if (nt_value_is_container(src))   /* a sequence or optional: a deep copy */
+        return nt_seq_copy_into(ctx->out[i], src);
     nt_status st = nt_ctx_alloc_output(ctx, i, src->dtype, src->ndim, src->dims);
     if (st == NT_OK && nt_tensor_nbytes(src))
         memcpy(ctx->out[i]->data, src->data, nt_tensor_nbytes(src));

@@ -115,4 +115,8 @@ nt_status nt_exec_subgraph(nt_kernel_ctx *ctx, const nt_graph *body, int n_input
 nt_status nt_str_equal_infer(nt_kernel_ctx *ctx);
 nt_status nt_str_equal_compute(nt_kernel_ctx *ctx);
 
+/* Identity on sequence and optional values (sequence.c), for shape.c. */
+nt_status nt_seq_identity_infer(nt_kernel_ctx *ctx);
+nt_status nt_seq_identity_compute(nt_kernel_ctx *ctx);
+
 #endif /* NT_KERNEL_H */

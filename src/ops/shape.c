@@ -348,6 +348,8 @@ nt_status nt_shape_identity_infer(nt_kernel_ctx *ctx)
     if (st != NT_OK)
         return st;
     const nt_tensor *x = ctx->in[0];
+    if (nt_value_is_container(x))   /* sequences and optionals: sequence.c */
+        return nt_seq_identity_infer(ctx);
     if ((st = nt_mv_check(ctx, x->dtype, "input")) != NT_OK)
         return st;
     return nt_mv_set_output(ctx, 0, x->dtype, x->ndim, x->dims);
@@ -355,6 +357,8 @@ nt_status nt_shape_identity_infer(nt_kernel_ctx *ctx)
 
 nt_status nt_shape_identity_compute(nt_kernel_ctx *ctx)
 {
+    if (nt_value_is_container(ctx->in[0]))
+        return nt_seq_identity_compute(ctx);
     return nt_shape_reshape_compute(ctx);
 }
 

@@ -132,6 +132,17 @@ static bool already_written(dump_tracer *d, const char *name)
 static nt_action dump_one(dump_tracer *d, const nt_node_view *v, const char *value, const nt_tensor *t,
                           const char *role)
 {
+    if (nt_value_is_container(t) && value[0]) {
+        /* a sequence or optional: element by element, as VALUE.0, VALUE.1, ... */
+        const nt_seq *q = nt_value_seq(t);
+        for (int i = 0; q && i < q->n; i++) {
+            char name[1024];
+            snprintf(name, sizeof name, "%s.%d", value, i);
+            if (dump_one(d, v, name, q->items[i], role) == NT_ACTION_STOP)
+                return NT_ACTION_STOP;
+        }
+        return NT_ACTION_CONTINUE;
+    }
     if (!t || !value[0] || !t->data || d->capped || already_written(d, value))
         return NT_ACTION_CONTINUE;
     size_t nbytes = nt_tensor_nbytes(t);

@@ -165,6 +165,15 @@ void nt_tstats_add(nt_tstats *s, const nt_tensor *t) { nt_tstats_add_threads(s, 
 
 void nt_tstats_add_threads(nt_tstats *s, const nt_tensor *t, nt_exec *exec)
 {
+    if (nt_value_is_container(t)) {
+        /* a sequence or optional: the statistics of all its elements together */
+        const nt_seq *q = nt_value_seq(t);
+        for (int i = 0; q && i < q->n; i++)
+            nt_tstats_add_threads(s, q->items[i], exec);
+        return;
+    }
+    if (t->dtype == NT_DTYPE_STRING)
+        return;
     int64_t n = nt_tensor_numel(t);
     if (n <= 0 || !t->data)
         return;

@@ -77,6 +77,34 @@ static void child_report(int fd, int r, const char *fmt, ...)
 static int status_result(nt_status s) { return s == NT_ERR_UNSUPPORTED ? R_DECLINED : R_FAIL; }
 
 /* Compares got with want; on mismatch writes a reason and returns false. */
+static bool compare(const nt_tensor *got, const nt_tensor *want, char *why, size_t len);
+
+/* Sequences and optionals: the same kind and length, items compared in order. */
+static bool compare_value(const nt_tensor *got, const nt_tensor *want, char *why, size_t len)
+{
+    if (!nt_value_is_container(want) && !nt_value_is_container(got))
+        return compare(got, want, why, len);
+    unsigned kind = NT_TENSOR_SEQUENCE | NT_TENSOR_OPTIONAL;
+    if ((got->flags & kind) != (want->flags & kind)) {
+        snprintf(why, len, "got a %s, expected a %s", got->flags & kind ? "sequence/optional" : "tensor",
+                 want->flags & kind ? (want->flags & NT_TENSOR_SEQUENCE ? "sequence" : "optional") : "tensor");
+        return false;
+    }
+    const nt_seq *a = nt_value_seq(got), *b = nt_value_seq(want);
+    if (a->n != b->n) {
+        snprintf(why, len, "got %d items, expected %d", a->n, b->n);
+        return false;
+    }
+    for (int i = 0; i < a->n; i++) {
+        char sub[768];
+        if (!compare_value(a->items[i], b->items[i], sub, sizeof sub)) {
+            snprintf(why, len, "item %d: %s", i, sub);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool compare(const nt_tensor *got, const nt_tensor *want, char *why, size_t len)
 {
     char dg[256], dw[256];
@@ -198,7 +226,8 @@ static void run_case_child(const char *dir, int fd)
                 break;
             nt_tensor *t;
             char *name = NULL;
-            s = nt_pb_tensor_load(path, &t, &name);
+            int kind = nt_model_input_kind(m, k);
+            s = kind ? nt_pb_value_load(path, kind == 2, &t) : nt_pb_tensor_load(path, &t, &name);
             if (s != NT_OK)
                 child_report(fd, status_result(s), "input %d: %s", k, nt_last_error());
             /* Bind by name when the file names a graph input, else by position. */
@@ -226,14 +255,15 @@ static void run_case_child(const char *dir, int fd)
                 break;
             nt_tensor *want;
             char *name = NULL;
-            s = nt_pb_tensor_load(path, &want, &name);
+            int kind = nt_model_output_kind(m, k);
+            s = kind ? nt_pb_value_load(path, kind == 2, &want) : nt_pb_tensor_load(path, &want, &name);
             if (s != NT_OK)
                 child_report(fd, status_result(s), "expected output %d: %s", k, nt_last_error());
             const nt_tensor *got;
             if (nt_session_get_output(sess, k, &got) != NT_OK)
                 child_report(fd, R_FAIL, "output %d: %s", k, nt_last_error());
             char why[1024];
-            if (!compare(got, want, why, sizeof why))
+            if (!compare_value(got, want, why, sizeof why))
                 child_report(fd, R_FAIL, "data set %d output %d ('%s'): %s", set, k, name ? name : "", why);
             nt_tensor_free(want);
             free(name);
