@@ -20,6 +20,8 @@
  *   ROW    S with the last dim 1 (one value per row: a ReduceMean result)
  *   COL    [..1.., R]: the same R values for every row (LayerNorm's gamma)
  *   CONST  one element
+ * Groups without a row operation are taken when an operand is COL (a bias
+ * Add before GELU), which a chain cannot take.
  * A member's result is FULL when an operand is FULL (or ROW meets COL), ROW
  * when the operands are ROW and CONST; the root's result must be FULL.
  * Anything else declines the run and the nodes run one by one.
@@ -120,6 +122,26 @@ static int row_operands(const nt_plan *p, int i)
     return n_opnd;
 }
 
+/* Whether an element-wise node has an operand statically of the COL kind
+ * (the same R >= 64 values on every row of its output). */
+static bool has_col_operand(const nt_plan *p, int i)
+{
+    const nt_node *n = p->nodes[i].node;
+    int n_opnd = fuse_ew_operands(p, i);
+    const nt_tensor *o = n_opnd ? &p->info[n->out[0]] : NULL;
+    if (!o || o->ndim < 1 || o->dims[o->ndim - 1] < 64)
+        return false;
+    int64_t R = o->dims[o->ndim - 1];
+    if (nt_tensor_numel(o) <= R) /* unknown (-1) or a single row */
+        return false;
+    for (int k = 0; k < n_opnd; k++) {
+        const nt_tensor *t = &p->info[n->in[k]];
+        if (t->ndim >= 1 && t->ndim <= o->ndim && t->dims[t->ndim - 1] == R && nt_tensor_numel(t) == R)
+            return true;
+    }
+    return false;
+}
+
 static void rows_release(void *state) { free(state); }
 
 static void rows_describe(const nt_plan *p, const nt_fuse_group *g, row_state *rs)
@@ -184,11 +206,15 @@ static nt_status rows_match(nt_session *s, nt_plan *p, const int *uses)
                 }
             }
         }
-        /* a row program needs a row operation and something to fuse it with */
-        bool has_row_op = false;
-        for (int j = 0; j < n; j++)
+        /* a row program needs a row operation, or an operand repeated on
+         * every row (a bias before GELU) that keeps the nodes out of a
+         * chain, over rows long enough to pay for a call per row and member */
+        bool has_row_op = false, has_col = false;
+        for (int j = 0; j < n; j++) {
             has_row_op |= mean_axis(p, members[j]) != INT64_MIN || softmax_axis(p, members[j]) != INT64_MIN;
-        if (!has_row_op || n < 2)
+            has_col |= has_col_operand(p, members[j]);
+        }
+        if ((!has_row_op && !has_col) || n < 2)
             continue;
         row_state *rs = nt_calloc(1, sizeof *rs);
         if (!rs)

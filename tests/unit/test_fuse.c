@@ -448,6 +448,36 @@ static void test_scaled_masked_softmax(void **state)
     nt_model_free(m);
 }
 
+/* A bias row added before GELU: the chain cannot take the broadcast Add,
+ * so the whole of it runs as a row program (rows of >= 64 values). */
+static void test_bias_gelu(void **state)
+{
+    (void)state;
+    int64_t dims[] = {6, 130};
+    nt_onnx_builder *b = nt_onnx_builder_new(8, 13);
+    nt_onnx_builder_add_input(b, "x", NT_DTYPE_FLOAT, 2, dims, NULL);
+    nt_onnx_builder_add_output(b, "y", NT_DTYPE_FLOAT, 2, dims, NULL);
+    add_row(b, "bias", 130, -0.6f);
+    add_scalar(b, "sqrt2", 1.4142135f, 0);
+    add_scalar(b, "one", 1.0f, 0);
+    add_scalar(b, "half", 0.5f, 0);
+    node(b, "Add", "bias", "x", "bias", "h");
+    node(b, "Div", "div", "h", "sqrt2", "d");
+    node(b, "Erf", "erf", "d", NULL, "e");
+    node(b, "Add", "add", "e", "one", "a");
+    node(b, "Mul", "mul", "h", "a", "m");
+    node(b, "Mul", "mul2", "m", "half", "y");
+    nt_model *m = load_built(b);
+    check_model(m, 2, dims, 1, "bias");
+    nt_session *s;
+    assert_int_equal(nt_session_new(m, NULL, &s), NT_OK);
+    assert_int_equal(s->plan->n_groups, 1);
+    assert_int_equal(s->plan->groups[0]->n_members, 6);
+    assert_string_equal(s->plan->groups[0]->node.op_type, "FusedRowProgram");
+    nt_session_free(s);
+    nt_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -460,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_layernorm_decomposed),
         cmocka_unit_test(test_rmsnorm),
         cmocka_unit_test(test_scaled_masked_softmax),
+        cmocka_unit_test(test_bias_gelu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
