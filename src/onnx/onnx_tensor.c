@@ -251,13 +251,6 @@ nt_status nt_tproto_numel(const nt_tproto *tp, int64_t *numel, size_t *nbytes)
     return NT_OK;
 }
 
-const char *nt_tproto_name(const nt_tproto *tp, nt_arena *arena)
-{
-    if (!tp->name)
-        return nt_arena_strdup(arena, "");
-    return nt_arena_strndup(arena, tp->name, tp->name_len);
-}
-
 static void *data_alloc(nt_arena *arena, size_t n)
 {
     /* Some kernels read past nothing, but keep zero-size allocations valid. */

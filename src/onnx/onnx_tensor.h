@@ -74,9 +74,6 @@ nt_status nt_tproto_numel(const nt_tproto *tp, int64_t *numel, size_t *nbytes);
  */
 nt_status nt_tproto_decode(const nt_tproto *tp, nt_arena *arena, nt_tensor *t);
 
-/* The tensor's name as an arena string ("" if none). */
-const char *nt_tproto_name(const nt_tproto *tp, nt_arena *arena);
-
 /* ---- external data (extdata.c); maps live in m->ext until nt_model_free. */
 
 /* Points t at the bytes of an EXTERNAL tensor in its file next to the

@@ -49,17 +49,6 @@ void nt_att_round_n(nt_dtype t, float *v, int64_t n)
         v[i] = nt_att_round(t, v[i]);
 }
 
-float *nt_att_load(const nt_tensor *t)
-{
-    int64_t n = nt_tensor_numel(t);
-    float *v = nt_malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
-    if (!v)
-        return NULL;
-    for (int64_t i = 0; i < n; i++)
-        v[i] = nt_att_get(t, i);
-    return v;
-}
-
 void nt_att_store(nt_tensor *t, const float *v, int64_t n)
 {
     for (int64_t i = 0; i < n; i++)

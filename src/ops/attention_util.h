@@ -27,9 +27,6 @@ float nt_att_round(nt_dtype t, float v);
 /* Rounds n floats in place to the precision of dtype t. */
 void nt_att_round_n(nt_dtype t, float *v, int64_t n);
 
-/* A new float copy of t's data (numel elements, at least one allocated);
- * NULL with NT_ERR_NOMEM recorded on failure.  Free with free(). */
-float *nt_att_load(const nt_tensor *t);
 /* Writes n floats into t converting to its dtype. */
 void nt_att_store(nt_tensor *t, const float *v, int64_t n);
 

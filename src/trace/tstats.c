@@ -28,17 +28,6 @@ void nt_tstats_deinit(nt_tstats *s)
     s->hist_n = 0;
 }
 
-void nt_tstats_reset(nt_tstats *s)
-{
-    bool with = s->with_hist, sample = s->sample_hist;
-    free(s->hist);
-    memset(s, 0, sizeof *s);
-    s->min = NAN;
-    s->max = NAN;
-    s->with_hist = with;
-    s->sample_hist = sample;
-}
-
 int64_t nt_tstats_hist_stride(const nt_tstats *s, int64_t n)
 {
     if (!s->sample_hist || n < 2 * (int64_t)NT_HIST_SAMPLE_MIN)

@@ -53,7 +53,6 @@ typedef struct nt_tstats {
 /* with_hist: keep the histogram (exact unless s->sample_hist is set after). */
 nt_status nt_tstats_init(nt_tstats *s, bool with_hist);
 void nt_tstats_deinit(nt_tstats *s);
-void nt_tstats_reset(nt_tstats *s);
 typedef struct nt_exec nt_exec;
 
 /* Adds every element of t (any numeric dtype). */
