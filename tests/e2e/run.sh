@@ -52,6 +52,17 @@ if [ -d "$here/../../bench/node_modules/onnxruntime-node" ]; then
 else
     echo "== resize-check, quant-check skipped: need onnxruntime-node (scripts/setup.sh --test)"
 fi
+# Modern architectures (scripts/make_arch_models.py, small sizes), exported once per build dir.
+arch=$build/arch_models
+if [ ! -f "$arch/manifest.json" ] && /usr/bin/python3 -c "import torch, torchvision" 2>/dev/null; then
+    echo "== exporting architecture models into $arch"
+    /usr/bin/python3 "$here/../../scripts/make_arch_models.py" "$arch" >/dev/null 2>&1 || echo "architecture export failed"
+fi
+if [ -f "$arch/manifest.json" ] && [ -d "$here/../../bench/node_modules/onnxruntime-node" ]; then
+    run_check arch-check /usr/bin/python3 "$here/arch_check.py" "$nt" "$arch"
+else
+    echo "== arch-check skipped: needs python3-torch, torchvision and onnxruntime-node (scripts/setup.sh --test)"
+fi
 [ -f "$here/diff_check.py" ] && run_check diff-check /usr/bin/python3 "$here/diff_check.py" "$nt"
 [ -f "$here/graph_check.py" ] && run_check graph-check /usr/bin/python3 "$here/graph_check.py" "$nt"
 [ -f "$here/extract_check.py" ] && run_check extract-check /usr/bin/python3 "$here/extract_check.py" "$nt"
