@@ -355,23 +355,95 @@ static void put_onnx_attr(nt_buf *b, const nt_attr *at)
     attr_end(b, e, vm);
 }
 
-nt_status nt_graphdef_encode(const nt_model *m, nt_buf *out)
-{
-    if (!m || !m->graph || !out)
-        return nt_error(NT_ERR_INVALID_ARG, "graph summary: no model graph");
-    const nt_graph *g = m->graph;
+/* ---- GraphDef: the top graph and every If/Loop/Scan body.  A body's
+ * nodes are named under the scope "<owner>.<attribute>/" (TensorBoard draws
+ * a scope as a group that opens on a click), its inputs are Placeholders
+ * in that scope, and a value it reads from an enclosing graph is an edge
+ * from that value's producer outside. */
+
+#define GD_MAX_DEPTH 64 /* the loader bounds nesting; this keeps recursion finite */
+
+typedef struct gd_scope {
+    const nt_graph *g;
+    const char **node_names, **value_names;
+    const struct gd_scope *parent;
+} gd_scope;
+
+typedef struct gd_ctx {
     nt_arena a;
-    nt_arena_init(&a);
-    name_set set = {0};
-    size_t total = (size_t)g->n_nodes + (size_t)g->n_values + 1;
-    set.cap = 16;
-    while (set.cap < total * 2)
-        set.cap *= 2;
-    set.slots = nt_calloc(set.cap, sizeof *set.slots);
-    const char **node_names = nt_calloc((size_t)g->n_nodes + 1, sizeof *node_names);
-    const char **value_names = nt_calloc((size_t)g->n_values + 1, sizeof *value_names);
+    name_set set;
+    nt_buf *out;
+} gd_ctx;
+
+static size_t gd_count(const nt_graph *g, int depth)
+{
+    size_t n = (size_t)g->n_nodes + (size_t)g->n_values;
+    for (int i = 0; i < g->n_nodes && depth < GD_MAX_DEPTH; i++)
+        for (int a = 0; a < g->nodes[i].n_attr; a++) {
+            const nt_attr *at = &g->nodes[i].attrs[a];
+            if (at->type == NT_ATTR_GRAPH && at->g)
+                n += gd_count(at->g, depth + 1);
+            for (int k = 0; at->type == NT_ATTR_GRAPHS && k < at->n; k++)
+                if (at->graphs[k])
+                    n += gd_count(at->graphs[k], depth + 1);
+        }
+    return n;
+}
+
+/* unique_name with the scope prefix in front of the raw name. */
+static const char *scoped_name(gd_ctx *c, const char *prefix, const char *raw, const char *fallback, int index)
+{
+    if (!prefix[0])
+        return unique_name(&c->a, &c->set, raw, fallback, index);
+    while (raw && (*raw == '/' || *raw == '^'))
+        raw++;
+    char full[512];
+    if (raw && *raw)
+        snprintf(full, sizeof full, "%s%s", prefix, raw);
+    else
+        snprintf(full, sizeof full, "%s%s_%d", prefix, fallback, index);
+    return unique_name(&c->a, &c->set, full, fallback, index);
+}
+
+/* The NodeDef input naming value vi of sc's graph: "producer" or
+ * "producer:slot", a Placeholder/Const, or for an outer value the same
+ * found in the enclosing graphs.  False when nothing names it. */
+static bool gd_input_ref(const gd_scope *sc, int vi, char *buf, size_t len)
+{
+    const nt_graph *g = sc->g;
+    if (vi < 0 || vi >= g->n_values)
+        return false;
+    const nt_value *v = &g->values[vi];
+    if (v->producer >= 0 && v->producer < g->n_nodes) {
+        const nt_node *p = &g->nodes[v->producer];
+        int slot = 0;
+        for (int o = 0; o < p->n_out; o++)
+            if (p->out[o] == vi) {
+                slot = o;
+                break;
+            }
+        if (slot == 0)
+            snprintf(buf, len, "%s", sc->node_names[v->producer]);
+        else
+            snprintf(buf, len, "%s:%d", sc->node_names[v->producer], slot);
+        return true;
+    }
+    if (sc->value_names[vi]) {
+        snprintf(buf, len, "%s", sc->value_names[vi]);
+        return true;
+    }
+    if (v->kind == NT_VALUE_OUTER && sc->parent)
+        return gd_input_ref(sc->parent, nt_graph_find_value(sc->parent->g, v->name), buf, len);
+    return false;
+}
+
+static nt_status gd_graph(gd_ctx *c, const nt_graph *g, const char *prefix, const gd_scope *parent, int depth)
+{
+    nt_buf *out = c->out;
+    gd_scope sc = {g, nt_calloc((size_t)g->n_nodes + 1, sizeof(char *)), nt_calloc((size_t)g->n_values + 1,
+                   sizeof(char *)), parent};
     nt_status s = NT_OK;
-    if (!set.slots || !node_names || !value_names) {
+    if (!sc.node_names || !sc.value_names) {
         s = NT_ERR_NOMEM;
         goto done;
     }
@@ -381,19 +453,19 @@ nt_status nt_graphdef_encode(const nt_model *m, nt_buf *out)
     for (int i = 0; i < g->n_values; i++) {
         const nt_value *v = &g->values[i];
         if (v->producer < 0 && (v->kind == NT_VALUE_INPUT || v->kind == NT_VALUE_INITIALIZER))
-            if (!(value_names[i] = unique_name(&a, &set, v->name, "value", i)))
+            if (!(sc.value_names[i] = scoped_name(c, prefix, v->name, "value", i)))
                 goto nomem;
     }
     for (int i = 0; i < g->n_nodes; i++)
-        if (!(node_names[i] = unique_name(&a, &set, g->nodes[i].name, g->nodes[i].op_type, i)))
+        if (!(sc.node_names[i] = scoped_name(c, prefix, g->nodes[i].name, g->nodes[i].op_type, i)))
             goto nomem;
 
     for (int i = 0; i < g->n_values; i++) {
         const nt_value *v = &g->values[i];
-        if (!value_names[i])
+        if (!sc.value_names[i])
             continue;
         size_t nm = nt_pbw_begin(out, 1);
-        nt_pbw_string(out, 1, value_names[i]);
+        nt_pbw_string(out, 1, sc.value_names[i]);
         nt_pbw_string(out, 2, v->kind == NT_VALUE_INITIALIZER ? "Const" : "Placeholder");
         nt_dtype dt = v->dtype;
         const nt_value *shape_of = v;
@@ -421,7 +493,7 @@ nt_status nt_graphdef_encode(const nt_model *m, nt_buf *out)
     for (int i = 0; i < g->n_nodes; i++) {
         const nt_node *n = &g->nodes[i];
         size_t nm = nt_pbw_begin(out, 1);
-        nt_pbw_string(out, 1, node_names[i]);
+        nt_pbw_string(out, 1, sc.node_names[i]);
         if (n->domain && *n->domain) {
             char op[512];
             snprintf(op, sizeof op, "%s.%s", n->domain, n->op_type ? n->op_type : "");
@@ -430,28 +502,9 @@ nt_status nt_graphdef_encode(const nt_model *m, nt_buf *out)
             nt_pbw_string(out, 2, n->op_type ? n->op_type : "");
         }
         for (int k = 0; k < n->n_in; k++) {
-            int vi = n->in[k];
-            if (vi < 0 || vi >= g->n_values)
-                continue;
-            const nt_value *v = &g->values[vi];
-            if (v->producer >= 0 && v->producer < g->n_nodes) {
-                const nt_node *p = &g->nodes[v->producer];
-                int slot = 0;
-                for (int o = 0; o < p->n_out; o++)
-                    if (p->out[o] == vi) {
-                        slot = o;
-                        break;
-                    }
-                if (slot == 0) {
-                    nt_pbw_string(out, 3, node_names[v->producer]);
-                } else {
-                    char ref[300];
-                    snprintf(ref, sizeof ref, "%s:%d", node_names[v->producer], slot);
-                    nt_pbw_string(out, 3, ref);
-                }
-            } else if (value_names[vi]) {
-                nt_pbw_string(out, 3, value_names[vi]);
-            }
+            char ref[600];
+            if (gd_input_ref(&sc, n->in[k], ref, sizeof ref))
+                nt_pbw_string(out, 3, ref);
         }
         put_output_shapes(out, g, n->out, n->n_out);
         for (int k = 0; k < n->n_attr; k++)
@@ -459,16 +512,47 @@ nt_status nt_graphdef_encode(const nt_model *m, nt_buf *out)
                 put_onnx_attr(out, &n->attrs[k]);
         nt_pbw_end(out, nm);
     }
-    if (out->failed)
+    for (int i = 0; i < g->n_nodes && depth < GD_MAX_DEPTH && s == NT_OK; i++)
+        for (int a = 0; a < g->nodes[i].n_attr && s == NT_OK; a++) {
+            const nt_attr *at = &g->nodes[i].attrs[a];
+            int nb = at->type == NT_ATTR_GRAPH ? 1 : at->type == NT_ATTR_GRAPHS ? at->n : 0;
+            for (int k = 0; k < nb && s == NT_OK; k++) {
+                const nt_graph *body = at->type == NT_ATTR_GRAPH ? at->g : at->graphs[k];
+                if (!body)
+                    continue;
+                char sub[600];
+                if (at->type == NT_ATTR_GRAPH)
+                    snprintf(sub, sizeof sub, "%s.%s/", sc.node_names[i], at->name ? at->name : "body");
+                else
+                    snprintf(sub, sizeof sub, "%s.%s_%d/", sc.node_names[i], at->name ? at->name : "body", k);
+                s = gd_graph(c, body, sub, &sc, depth + 1);
+            }
+        }
+    if (s == NT_OK && out->failed)
         s = nt_error(NT_ERR_NOMEM, "out of memory encoding the graph");
     goto done;
 nomem:
     s = NT_ERR_NOMEM;
 done:
-    free(set.slots);
-    free(node_names);
-    free(value_names);
-    nt_arena_deinit(&a);
+    free(sc.node_names);
+    free(sc.value_names);
+    return s;
+}
+
+nt_status nt_graphdef_encode(const nt_model *m, nt_buf *out)
+{
+    if (!m || !m->graph || !out)
+        return nt_error(NT_ERR_INVALID_ARG, "graph summary: no model graph");
+    gd_ctx c = {.out = out};
+    nt_arena_init(&c.a);
+    size_t total = gd_count(m->graph, 0) + 1;
+    c.set.cap = 16;
+    while (c.set.cap < total * 2)
+        c.set.cap *= 2;
+    c.set.slots = nt_calloc(c.set.cap, sizeof *c.set.slots);
+    nt_status s = c.set.slots ? gd_graph(&c, m->graph, "", NULL, 0) : NT_ERR_NOMEM;
+    free(c.set.slots);
+    nt_arena_deinit(&c.a);
     return s;
 }
 

@@ -371,12 +371,16 @@ static void io_element(walk *w, int id, const char *kind, const nt_graph *g, int
     }
 }
 
-static void edge(walk *w, int from, int to, const char *label, bool dashed)
+/* back: an edge from a body's output up to its owner node, which must not
+ * constrain the ranks (the owner sits above its bodies; as a ranking edge
+ * it made Graphviz 2.43's spline router corrupt its heap on a model with
+ * an If before a Loop). */
+static void edge(walk *w, int from, int to, const char *label, bool dashed, bool back)
 {
     if (!w->dot || from < 0)
         return;
     nt_buf_printf(w->dot, "  n%d -> n%d", from, to);
-    if (label[0] || dashed) {
+    if (label[0] || dashed || back) {
         nt_buf_puts(w->dot, " [");
         if (label[0]) {
             nt_buf_puts(w->dot, "label=\"");
@@ -385,6 +389,8 @@ static void edge(walk *w, int from, int to, const char *label, bool dashed)
         }
         if (dashed)
             nt_buf_printf(w->dot, "%sstyle=dashed", label[0] ? ", " : "");
+        if (back)
+            nt_buf_printf(w->dot, "%sconstraint=false", label[0] || dashed ? ", " : "");
         nt_buf_puts(w->dot, "]");
     }
     nt_buf_puts(w->dot, ";\n");
@@ -525,7 +531,7 @@ static void walk_node(walk *w, const nt_graph *g, const nt_node *n, int id, cons
             continue;
         char type[256];
         value_type(w, g, v, type, sizeof type);
-        edge(w, prod[v], id, type, g->values[v].kind == NT_VALUE_OUTER);
+        edge(w, prod[v], id, type, g->values[v].kind == NT_VALUE_OUTER, false);
     }
     for (int a = 0; a < n->n_attr; a++) {
         const nt_attr *at = &n->attrs[a];
@@ -583,12 +589,12 @@ static void walk_graph(walk *w, const nt_graph *g, const int *parent_prod, int o
         value_type(w, g, v, type, sizeof type);
         if (owner_id >= 0) {
             /* a body's results flow back into its owner */
-            edge(w, prod[v], owner_id, type, true);
+            edge(w, prod[v], owner_id, type, true, true);
             continue;
         }
         int id = w->next_id++;
         io_element(w, id, "output", g, v, gpath);
-        edge(w, prod[v], id, type, false);
+        edge(w, prod[v], id, type, false, false);
     }
     free(prod);
     free(ids);

@@ -74,6 +74,67 @@ def nan_model(path):
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
 
 
+def _varint(b, i):
+    x = shift = 0
+    while True:
+        c = b[i]
+        i += 1
+        x |= (c & 0x7F) << shift
+        shift += 7
+        if c < 0x80:
+            return x, i
+
+
+def _fields(b):
+    """(field, wire type, value) of a protobuf message; length-delimited values as bytes."""
+    i = 0
+    while i < len(b):
+        key, i = _varint(b, i)
+        f, wt = key >> 3, key & 7
+        if wt == 0:
+            v, i = _varint(b, i)
+        elif wt == 2:
+            n, i = _varint(b, i)
+            v, i = b[i:i + n], i + n
+        elif wt == 1:
+            v, i = b[i:i + 8], i + 8
+        elif wt == 5:
+            v, i = b[i:i + 4], i + 4
+        else:
+            raise ValueError("wire type %d" % wt)
+        yield f, wt, v
+
+
+def graphdef_nodes(run_dir):
+    """{NodeDef name: (op, [inputs])} of the GraphDef in a run directory's event file."""
+    import struct
+    out = {}
+    for f in os.listdir(run_dir):
+        if not f.startswith("events.out.tfevents"):
+            continue
+        buf = open(os.path.join(run_dir, f), "rb").read()
+        pos = 0
+        while pos + 12 <= len(buf):
+            (n,) = struct.unpack_from("<Q", buf, pos)
+            rec = buf[pos + 12:pos + 12 + n]
+            pos += 16 + n
+            for fld, wt, v in _fields(rec):
+                if fld == 4 and wt == 2:  # Event.graph_def
+                    for nf, nwt, nd in _fields(v):
+                        if nf != 1:
+                            continue
+                        name, op, ins = "", "", []
+                        for k, kwt, kv in _fields(nd):
+                            if k == 1:
+                                name = kv.decode()
+                            elif k == 2:
+                                op = kv.decode()
+                            elif k == 3:
+                                ins.append(kv.decode())
+                        out[name] = (op, ins)
+    return out
+
+
 def main():
     nt = sys.argv[1]
     models = os.environ.get("NT_MODELS") or "/tmp/models"
@@ -168,6 +229,44 @@ def main():
             root = ET.parse(p("if.svg")).getroot() if r.returncode == 0 else None
             clusters = [g for g in root.iter(SVG_NS + "g") if g.get("class") == "cluster"] if root is not None else []
             check(len(clusters) >= 2, f"If bodies drawn as clusters ({len(clusters)})")
+
+        # A model with named nodes in If branches and a Loop body: DOT, SVG and
+        # HTML draw three clusters (the SVG once crashed Graphviz in-process),
+        # the HTML folds them, and a run directory's TensorBoard GraphDef holds
+        # the body nodes under "<owner>.<attribute>/" scopes
+        sys.path.insert(0, HERE)
+        import subgraph_model
+        subgraph_model.main(tmp)
+        sg, sx = p("subgraph.onnx"), p("subgraph_x.npy")
+        r = run([nt, "graph", sg])
+        check(r.returncode == 0 and r.stdout.count("subgraph cluster_") == 3 and "/choose.then_branch" in r.stdout
+              and "then_mul" in r.stdout, "subgraph model: three clusters in the DOT")
+        r = run([nt, "graph", sg, "-o", p("sg.svg")])
+        root = ET.parse(p("sg.svg")).getroot() if r.returncode == 0 else None
+        n_cl = len([g for g in root.iter(SVG_NS + "g") if g.get("class") == "cluster"]) if root is not None else 0
+        check(n_cl == 3, f"subgraph model: three clusters in the SVG (exit {r.returncode}, {n_cl} clusters)")
+        r = run([nt, "graph", sg, "-o", p("sg.html")])
+        check(r.returncode == 0, "subgraph model to HTML")
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        if chromium and r.returncode == 0:
+            d = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+                                "file://" + p("sg.html") + "#fold=all"], capture_output=True, text=True, timeout=120)
+            folded = re.findall(r"\[\+\] (/\S+) \((\d+) nodes\)", d.stdout)
+            hidden = len(re.findall(r'class="node[^"]*"[^>]*style="display: none;"', d.stdout))
+            check(len(folded) == 3 and {f[0] for f in folded} == {"/choose.then_branch", "/choose.else_branch",
+                                                                  "/accumulate.body"},
+                  f"HTML: #fold=all folds the three bodies ({folded})")
+            check(hidden >= 5, f"HTML: folded bodies hide their nodes ({hidden} hidden)")
+        rd = p("sgrun")
+        r = run([nt, "run", sg, "-i", sx, "--trace", "stats", "--run-dir", rd])
+        names = graphdef_nodes(rd) if r.returncode == 0 else {}
+        check(names.get("choose.then_branch/then_mul", (None, []))[1] == ["x", "two"]
+              or names.get("choose.then_branch/then_mul", (None, []))[1] == ["x", "choose.then_branch/two"],
+              f"GraphDef: then_mul inside choose.then_branch reads x ({names.get('choose.then_branch/then_mul')})")
+        check(names.get("accumulate.body/loop_add", (None, []))[1] == ["accumulate.body/acc_in", "x"],
+              f"GraphDef: loop_add reads the body input and the outer x ({names.get('accumulate.body/loop_add')})")
+        check(names.get("choose.else_branch/else_neg", ("", []))[0] == "Neg" and names.get("choose", ("", []))[0] == "If",
+              "GraphDef: the else branch and the If itself")
 
         # A 1,000-node model renders in seconds
         bm = p("big.onnx")

@@ -2,7 +2,8 @@
 // with the SVG that Graphviz laid out and the node metadata (a JSON script
 // element, id "nt-data", keyed by the SVG node titles "n<k>").  Pan by dragging,
 // zoom with the wheel, search by name or op (Enter jumps to the next match),
-// click a node for its attributes, shapes and run statistics.  No network.
+// click a node for its attributes, shapes and run statistics, click an If/Loop
+// body's frame to fold it.  No network.
 (function () {
   'use strict';
   const data = JSON.parse(document.getElementById('nt-data').textContent);
@@ -155,10 +156,56 @@
       panel.appendChild(table(attrs));
     }
   }
+  // ---- If/Loop/Scan bodies (Graphviz clusters): a click on a body's frame
+  // or label folds it (its nodes and their edges hidden, the frame shaded
+  // and its label marked) and a second click opens it again.  Graphviz does
+  // not nest node groups inside cluster groups, so membership is by
+  // geometry: a node inside the cluster's frame belongs to it (and to
+  // every cluster around it).
+  const clusters = [];
+  for (const c of svg.querySelectorAll('g.cluster')) {
+    const frame = c.querySelector('polygon, path');
+    if (!frame) continue;
+    const b = frame.getBBox();
+    const members = [];
+    for (const [id, g] of groups) {
+      const r = g.getBBox();
+      if (r.x >= b.x && r.y >= b.y && r.x + r.width <= b.x + b.width && r.y + r.height <= b.y + b.height) members.push(id);
+    }
+    const label = c.querySelector('text');
+    clusters.push({ g: c, members: members, label: label, text: label ? label.textContent : '', folded: false });
+  }
+  const edges = [];
+  for (const e of svg.querySelectorAll('g.edge')) {
+    const t = e.querySelector('title');
+    const m = t && /^(\S+?)->(\S+)$/.exec(t.textContent);
+    if (m) edges.push({ g: e, a: m[1], b: m[2] });
+  }
+  function applyFolds() {
+    const hidden = new Set();
+    for (const c of clusters) if (c.folded) for (const id of c.members) hidden.add(id);
+    for (const [id, g] of groups) g.style.display = hidden.has(id) ? 'none' : '';
+    for (const e of edges) e.g.style.display = hidden.has(e.a) || hidden.has(e.b) ? 'none' : '';
+    for (const c of clusters) {
+      c.g.classList.toggle('folded', c.folded);
+      if (c.label) c.label.textContent = (c.folded ? '[+] ' : '') + c.text + (c.folded ? ' (' + c.members.length + ' nodes)' : '');
+    }
+  }
+  function toggleCluster(i) {
+    const c = clusters[i];
+    if (!c) return false;
+    c.folded = !c.folded;
+    applyFolds();
+    return c.folded;
+  }
+
   function clickAt(cx, cy) {
     let e = document.elementFromPoint(cx, cy);
-    while (e && e !== svg && !(e.getAttribute && e.getAttribute('data-nt'))) e = e.parentNode;
-    if (e && e !== svg) show(e.getAttribute('data-nt'));
+    while (e && e !== svg && !(e.getAttribute && e.getAttribute('data-nt')) &&
+           !(e.classList && e.classList.contains('cluster'))) e = e.parentNode;
+    if (!e || e === svg) return;
+    if (e.classList.contains('cluster')) toggleCluster(clusters.findIndex(c => c.g === e));
+    else show(e.getAttribute('data-nt'));
   }
 
   // ---- search
@@ -196,12 +243,20 @@
     }
   });
   document.getElementById('fit').addEventListener('click', fit);
-  window.nntraceGraph = { data: data, show: show, search: function (q) { search.value = q; runSearch(); return matches.slice(); } };
+  window.nntraceGraph = {
+    data: data, show: show,
+    search: function (q) { search.value = q; runSearch(); return matches.slice(); },
+    clusters: function () { return clusters.map(c => ({ label: c.text, members: c.members.length, folded: c.folded })); },
+    toggleCluster: toggleCluster,
+    hiddenNodes: function () { return [...groups.values()].filter(g => g.style.display === 'none').length; },
+  };
   fit();
-  // #search=TEXT and #node=NAME open the page searched or with a node shown
+  // #search=TEXT and #node=NAME open the page searched or with a node shown,
+  // #fold=all with every body folded
   // (links from elsewhere, and the tests).
   const hash = new URLSearchParams(location.hash.slice(1));
   if (hash.get('search')) { search.value = hash.get('search'); runSearch(); }
+  if (hash.get('fold') === 'all') clusters.forEach((c, i) => toggleCluster(i));
   if (hash.get('node')) {
     for (const [id, d] of Object.entries(data.nodes)) if (d.name === hash.get('node')) { show(id); centerOn(groups.get(id)); break; }
   }
