@@ -578,6 +578,43 @@ static void test_sgemm_kernels(void **unused)
     nt_sgemm_isa_force(prev);
 }
 
+/* Through a 2-thread pool the column blocks are split evenly across the
+ * threads (sgemm.c column_block): every column is computed, to the same bits
+ * as on one thread, for widths around the kernel sets' blocks and panels. */
+static void test_sgemm_two_threads(void **unused)
+{
+    (void)unused;
+    nt_sgemm_isa sets[2], prev = nt_sgemm_isa_get();
+    int nsets = sgemm_sets(sets);
+    nt_session *sess = pool_session();
+    nt_exec exec = {sess, NULL, 0};
+    const int64_t widths[] = {1, 17, 48, 49, 197, 384, 480, 481, 768, 1000, 3072};
+    for (int si = 0; si < nsets; si++) {
+        nt_sgemm_isa_force(sets[si]);
+        for (size_t wi = 0; wi < NT_ARRAY_LEN(widths); wi++) {
+            const int64_t M = rnd(1, 20), N = widths[wi], K = rnd(1, 300);
+            float *A = rand_floats(M * K), *B = rand_floats(K * N);
+            float *C1 = malloc((size_t)(M * N) * sizeof *C1), *C2 = malloc((size_t)(M * N) * sizeof *C2);
+            double *ref = malloc((size_t)(M * N) * sizeof *ref);
+            for (int64_t i = 0; i < M * N; i++)
+                C1[i] = C2[i] = NAN;
+            ref_sgemm(false, false, M, N, K, 1.0f, A, K, B, N, 0.0f, NULL, C1, N, ref);
+            assert_true(nt_sgemm_dense(NULL, false, false, M, N, K, 1.0f, A, K, B, N, 0.0f, C1, N));
+            assert_true(nt_sgemm_dense(&exec, false, false, M, N, K, 1.0f, A, K, B, N, 0.0f, C2, N));
+            assert_memory_equal(C1, C2, (size_t)(M * N) * sizeof *C1);
+            for (int64_t i = 0; i < M * N; i++)
+                assert_true(fabs(C2[i] - ref[i]) <= 1e-5 * (1.0 + (double)K + fabs(ref[i])));
+            free(A);
+            free(B);
+            free(C1);
+            free(C2);
+            free(ref);
+        }
+    }
+    nt_sgemm_isa_force(prev);
+    pool_free(sess);
+}
+
 /* nt_sgemm with A packed once and used for several B, with a row bias, and
  * with B already in the packed layout; NaN in A or B reaches exactly the
  * outputs that read it. */
@@ -668,6 +705,7 @@ int main(void)
         cmocka_unit_test(test_einsum_ellipsis_and_implicit),
         cmocka_unit_test(test_linalg_errors),
         cmocka_unit_test(test_sgemm_kernels),
+        cmocka_unit_test(test_sgemm_two_threads),
         cmocka_unit_test(test_sgemm_packed_bias_nan),
         cmocka_unit_test(test_gemm_kernel_sets),
     };
