@@ -38,7 +38,7 @@ bool nt_igemm_q8_ok(void)
 #if defined(__x86_64__) && defined(__GNUC__)
 
 /* Compiled for AVX-512BW: these run only where VNNI (and so BW) is. */
-#define Q8_TARGET __attribute__((target("avx2,avx512f,avx512bw")))
+#define Q8_TARGET __attribute__((target("avx2,avx512f,avx512bw,avx512vnni")))
 
 /* Row k of B in unsigned form, columns [j0, j0 + n), into t. */
 Q8_TARGET NT_VECTORIZE static void b_row_u8(const nt_igemm_q8_b *b, const nt_window *w, int64_t k, int64_t j0, int64_t n, uint8_t fill,
@@ -90,7 +90,8 @@ Q8_TARGET NT_VECTORIZE static void b_row_u8(const nt_igemm_q8_b *b, const nt_win
 }
 
 /* Packs quads [q0, q0 + kq) of B, columns [j0, j0 + nc), into NR panels;
- * adds each column's u values (rows < K) to cs. t holds 4 * nc bytes. */
+ * adds each column's u values to cs (rows past K are 0). t holds 4 * nc
+ * bytes. */
 Q8_TARGET NT_VECTORIZE static void pack_b_u8(const nt_igemm_q8_b *b, const nt_window *w, int64_t K, int64_t q0,
                                              int64_t kq, int64_t j0, int64_t nc, uint8_t fill, uint8_t *t,
                                              uint8_t *dst, int32_t *cs)
@@ -102,8 +103,6 @@ Q8_TARGET NT_VECTORIZE static void pack_b_u8(const nt_igemm_q8_b *b, const nt_wi
             uint8_t *restrict tr = t + r * nc;
             if (k < K) {
                 b_row_u8(b, w, k, j0, nc, fill, tr);
-                for (int64_t j = 0; j < nc; j++)
-                    cs[j] += tr[j];
             } else {
                 memset(tr, 0, (size_t)nc);
             }
@@ -128,11 +127,19 @@ Q8_TARGET NT_VECTORIZE static void pack_b_u8(const nt_igemm_q8_b *b, const nt_wi
                 _mm256_storeu_si256((__m256i *)(d + 32), _mm256_permute2x128_si256(g2, g3, 0x20));
                 _mm256_storeu_si256((__m256i *)(d + 64), _mm256_permute2x128_si256(g0, g1, 0x31));
                 _mm256_storeu_si256((__m256i *)(d + 96), _mm256_permute2x128_si256(g2, g3, 0x31));
+                /* column sums: the four bytes of each column times 1 */
+                const __m512i ones = _mm512_set1_epi8(1);
+                int32_t *cp = cs + p * NR;
+                _mm512_storeu_si512(cp, _mm512_dpbusd_epi32(_mm512_loadu_si512(cp), _mm512_loadu_si512(d), ones));
+                _mm512_storeu_si512(cp + 16,
+                                    _mm512_dpbusd_epi32(_mm512_loadu_si512(cp + 16), _mm512_loadu_si512(d + 64), ones));
                 continue;
             }
             for (int64_t j = 0; j < jn; j++)
-                for (int r = 0; r < 4; r++)
+                for (int r = 0; r < 4; r++) {
                     d[4 * j + r] = t[r * nc + p * NR + j];
+                    cs[p * NR + j] += t[r * nc + p * NR + j];
+                }
             memset(d + 4 * jn, 0, (size_t)(4 * (NR - jn)));
         }
     }
