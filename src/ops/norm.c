@@ -20,6 +20,8 @@
  */
 #include "ops/kernel.h"
 #include "ops/reduce_util.h"
+#include "ops/elementwise_common.h"
+#include "ops/ew_math.h"
 
 #include <math.h>
 #include <string.h>
@@ -192,10 +194,68 @@ typedef struct row_job {
 DEF_ROWS(float, f32)
 DEF_ROWS(double, f64)
 
+/* The float32 rows of LayerNormalization / RMSNormalization with
+ * per-element parameters, vectorized: the sums over a row run in
+ * ROWS_LANES double lanes folded pairwise in a fixed order (so every CPU
+ * clone gives the same bits), the rest is rows_f32's arithmetic. */
+#define ROWS_LANES 16
+NT_EW_NO_TRAP NT_EW_ATTR_FLOAT static void rows_f32_lanes(const row_job *j, int64_t b, int64_t e)
+{
+    const int64_t N = j->N;
+    for (int64_t r = b; r < e; r++) {
+        const float *x = (const float *)j->x + r * N;
+        float *y = (float *)j->y + r * N;
+        double mean = 0, acc[ROWS_LANES];
+        int64_t i;
+        if (!j->rms) {
+            for (int l = 0; l < ROWS_LANES; l++)
+                acc[l] = 0;
+            for (i = 0; i + ROWS_LANES <= N; i += ROWS_LANES)
+                for (int l = 0; l < ROWS_LANES; l++)
+                    acc[l] += x[i + l];
+            for (int w = ROWS_LANES / 2; w >= 1; w /= 2)
+                for (int l = 0; l < w; l++)
+                    acc[l] += acc[l + w];
+            mean = acc[0];
+            for (; i < N; i++)
+                mean += x[i];
+            mean /= (double)N;
+        }
+        for (int l = 0; l < ROWS_LANES; l++)
+            acc[l] = 0;
+        for (i = 0; i + ROWS_LANES <= N; i += ROWS_LANES)
+            for (int l = 0; l < ROWS_LANES; l++) {
+                double d = x[i + l] - mean;
+                acc[l] += d * d;
+            }
+        for (int w = ROWS_LANES / 2; w >= 1; w /= 2)
+            for (int l = 0; l < w; l++)
+                acc[l] += acc[l + w];
+        double ss = acc[0];
+        for (; i < N; i++) {
+            double d = x[i] - mean;
+            ss += d * d;
+        }
+        double inv = 1.0 / sqrt(ss / (double)N + j->eps);
+        if (j->mean_f)
+            j->mean_f[r] = (float)mean;
+        if (j->inv_f)
+            j->inv_f[r] = (float)inv;
+        if (j->bias)
+            for (i = 0; i < N; i++)
+                y[i] = (float)((x[i] - mean) * inv * j->scale[i] + j->bias[i]);
+        else
+            for (i = 0; i < N; i++)
+                y[i] = (float)((x[i] - mean) * inv * j->scale[i] + 0);
+    }
+}
+
 static void rows_range(void *arg, int64_t b, int64_t e)
 {
     const row_job *j = arg;
-    if (j->dbl)
+    if (!j->dbl && j->per_elem && !j->mean_d && !j->inv_d)
+        rows_f32_lanes(j, b, e);
+    else if (j->dbl)
         rows_f64(j, b, e);
     else
         rows_f32(j, b, e);
