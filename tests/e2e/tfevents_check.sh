@@ -259,9 +259,12 @@ check "typed: text plugin" grep -q 'plugin_name: "text"' "$txt_typed"
 check "typed: text data_class 2" grep -q 'data_class: 2' "$txt_typed"
 check "typed: text dtype 7" grep -q 'dtype: 7' "$txt_typed"
 
-# TensorBoard itself, when installed
-if "$py" -c "import tensorboard" >/dev/null 2>&1; then
-    if "$py" - "$tmp/run" >"$tmp/tb.txt" 2>&1 <<'EOF'; then ok; else bad "EventAccumulator: $(tail -n 3 "$tmp/tb.txt")"; fi
+# TensorBoard itself: the project's venv has it (scripts/setup.sh --test)
+tbpy=$py
+venv_py="$(cd "$(dirname "$0")/../.." && pwd)/.venv/bin/python"
+[ -x "$venv_py" ] && tbpy=$venv_py
+if "$tbpy" -c "import tensorboard" >/dev/null 2>&1; then
+    if "$tbpy" - "$tmp/run" >"$tmp/tb.txt" 2>&1 <<'EOF'; then ok; else bad "EventAccumulator: $(tail -n 3 "$tmp/tb.txt")"; fi
 import sys
 from tensorboard.backend.event_processing import event_accumulator as ea
 acc = ea.EventAccumulator(sys.argv[1], size_guidance={ea.SCALARS: 0, ea.HISTOGRAMS: 0, ea.IMAGES: 0})
