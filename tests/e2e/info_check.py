@@ -35,8 +35,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 DTYPE = ["undefined", "float32", "uint8", "int8", "uint16", "int16", "int32", "int64", "string",
          "bool", "float16", "float64", "uint32", "uint64", "complex64", "complex128", "bfloat16",
          "float8e4m3fn", "float8e4m3fnuz", "float8e5m2", "float8e5m2fnuz", "uint4", "int4",
-         "float4e2m1"]
-SIZE = [0, 4, 1, 1, 2, 2, 4, 8, 0, 1, 2, 8, 4, 8, 8, 16, 2, 1, 1, 1, 1, 0, 0, 0]
+         "float4e2m1", "float8e8m0", "uint2", "int2"]
+SIZE = [0, 4, 1, 1, 2, 2, 4, 8, 0, 1, 2, 8, 4, 8, 8, 16, 2, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0]
 
 
 def value_view(vi):
@@ -88,7 +88,7 @@ def tensor_size(t):
         n *= d
     b = 0
     if 0 < t.data_type < len(SIZE):
-        b = (n + 1) // 2 if t.data_type in (21, 22, 23) else n * SIZE[t.data_type]
+        b = (n + 1) // 2 if t.data_type in (21, 22, 23) else (n + 3) // 4 if t.data_type in (25, 26) else n * SIZE[t.data_type]
     return n, b
 
 
