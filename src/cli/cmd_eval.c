@@ -460,8 +460,12 @@ static int run_all(const eval_opts *o, const nt_model *m, nt_session *s, const n
                 vi.name);
     }
     if (!same_rank && vi.ndim != x->ndim - 1)
-        return nt_cli_usage_error("eval", "--data has rank %d but input '%s' has rank %d", x->ndim, vi.name,
-                                  vi.ndim);
+    {
+        /* bad data, not a bad command line: exit 2 as for a wrong shape or dtype */
+        fprintf(stderr, "nntrace eval: %s has rank %d but input '%s' has rank %d (samples along axis 0 of the "
+                "input's shape, or the input's shape itself)\n", o->data, x->ndim, vi.name, vi.ndim);
+        return NT_EXIT_BAD_INPUT;
+    }
     g->v = NULL;
     char *padbuf = NULL;
     nt_tensor slice = *x;
