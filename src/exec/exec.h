@@ -100,6 +100,8 @@ struct nt_session {
     size_t peak_bytes;
     uint64_t run_bytes;          /* bytes of node outputs written so far in this run (work limit) */
     size_t copied_init_bytes;    /* initializers copied because misaligned in the file */
+    void *work[NT_WORKSPACE_SLOTS];  /* nt_exec_workspace (workspace.c) */
+    size_t work_cap[NT_WORKSPACE_SLOTS];
     const nt_frame *hook_frame;  /* the frame whose node the tracers are being called for */
     /* warnings found by static shape inference (for doctor) */
     nt_buf static_warnings;
@@ -114,6 +116,9 @@ void nt_pool_put(nt_pool *p, void *data, size_t capacity);
 size_t nt_pool_in_use(const nt_pool *p);
 size_t nt_pool_peak(const nt_pool *p);
 void nt_pool_reset_peak(nt_pool *p);
+
+/* ---- shared workspace (workspace.c) */
+void nt_session_workspace_free(nt_session *s);
 
 /* ---- threads (threads.c) */
 nt_threads *nt_threads_new(int n);

@@ -31,6 +31,7 @@ void nt_session_free(nt_session *s)
     free(s->bound);
     nt_plan_free(s->plan);
     nt_pool_free(s->pool);
+    nt_session_workspace_free(s);
     nt_threads_free(s->threads);
     for (int i = 0; i < s->opt.n_dim_overrides; i++)
         free(s->dim_names[i]);

@@ -102,6 +102,12 @@ nt_status nt_broadcast_shape(int na, const int64_t *a, int nb, const int64_t *b,
 typedef void (*nt_range_fn)(void *arg, int64_t begin, int64_t end);
 void nt_parallel_for(nt_exec *exec, int64_t n, int64_t min_chunk, nt_range_fn fn, void *arg);
 int nt_exec_threads(const nt_exec *exec);
+/* Scratch shared by every node of the session (exec/workspace.c): at least
+ * nbytes, valid until the next request for the same slot (0 or 1); NULL
+ * without a session or when memory runs out.  For work buffers needed only
+ * while a kernel runs; a kernel must not call another while holding one. */
+#define NT_WORKSPACE_SLOTS 2
+void *nt_exec_workspace(nt_exec *exec, int slot, size_t nbytes);
 /* Whether the session allows Winograd convolutions (nt_session_options). */
 bool nt_exec_winograd(const nt_exec *exec);
 

@@ -517,8 +517,14 @@ nt_status nt_wino_conv(nt_exec *exec, nt_wino **state, bool w_const, const nt_wi
     int64_t kc;
     nt_sgemm_b_layout(isa, C, &nr, &kc);
     const int64_t Tmax = band * TW, Vmax = (int64_t)nt_sgemm_b_size(isa, C, Tmax);
-    float *V = nt_scratch_get(&st->V, (size_t)(np * Vmax) * sizeof(float));
-    float *Mo = nt_scratch_get(&st->Mo, (size_t)(np * M * Tmax) * sizeof(float));
+    /* The session's shared workspace when there is one (one buffer for all
+     * the model's convolutions); the node's own otherwise. */
+    const size_t vbytes = (size_t)(np * Vmax) * sizeof(float), mbytes = (size_t)(np * M * Tmax) * sizeof(float);
+    float *V = nt_exec_workspace(exec, 0, vbytes), *Mo = nt_exec_workspace(exec, 1, mbytes);
+    if (!V)
+        V = nt_scratch_get(&st->V, vbytes);
+    if (!Mo)
+        Mo = nt_scratch_get(&st->Mo, mbytes);
     if (!V || !Mo)
         return nt_error(NT_ERR_NOMEM, "winograd: no memory for %lld tiles", (long long)Tmax);
     const int64_t IN = w->in[0] * w->in[1];
