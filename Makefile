@@ -99,11 +99,13 @@ $(BUILD)/libnntrace.a: $(LIB_OBJ)
 # public struct or signature changes incompatibly.
 NT_VERSION   := $(shell sed -n 's/^\#define NT_VERSION_STRING "\(.*\)"/\1/p' include/nntrace.h)
 NT_SOVERSION := 0
-# The version script lists the NT_API functions of the header, and hides the
+# The public sections beside include/nntrace.h (installed as include/nntrace/).
+PUBLIC_SUBHEADERS := $(wildcard include/nntrace/*.h)
+# The version script lists the NT_API functions of the public headers, and hides the
 # rest too (the resolvers gcc emits for target_clones ignore -fvisibility).
-$(BUILD)/libnntrace.map: include/nntrace.h
+$(BUILD)/libnntrace.map: include/nntrace.h $(PUBLIC_SUBHEADERS)
 	@mkdir -p $(dir $@)
-	$(Q){ echo "{ global:"; sed -n 's/^NT_API .*[ *]\(nt_[a-z_0-9]*\)(.*/  \1;/p' $<; echo "  local: *; };"; } > $@
+	$(Q){ echo "{ global:"; sed -n 's/^NT_API .*[ *]\(nt_[a-z_0-9]*\)(.*/  \1;/p' $^; echo "  local: *; };"; } > $@
 $(BUILD)/libnntrace.so: $(LIB_OBJ) $(BUILD)/libnntrace.map
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared $(LDFLAGS) -Wl,-soname,libnntrace.so.$(NT_SOVERSION) -Wl,--version-script,$(BUILD)/libnntrace.map \
@@ -198,6 +200,8 @@ install: all
 	ln -sf libnntrace.so.$(NT_VERSION) $(LIBDIR)/libnntrace.so.$(NT_SOVERSION)
 	ln -sf libnntrace.so.$(NT_SOVERSION) $(LIBDIR)/libnntrace.so
 	install -m 644 include/nntrace.h $(DESTDIR)$(PREFIX)/include/nntrace.h
+	install -d $(DESTDIR)$(PREFIX)/include/nntrace
+	install -m 644 $(PUBLIC_SUBHEADERS) $(DESTDIR)$(PREFIX)/include/nntrace/
 	sh scripts/make_pc.sh "$(PREFIX)" "$(NT_VERSION)" "$(PKGS)" > $(LIBDIR)/pkgconfig/nntrace.pc
 	sh scripts/make_pc.sh "$(PREFIX)" "$(NT_VERSION)" "$(PKGS)" static > $(LIBDIR)/pkgconfig/nntrace-static.pc
 	@echo "installed into $(DESTDIR)$(PREFIX); build against it with: pkg-config --cflags --libs nntrace"
@@ -206,6 +210,8 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/nntrace $(LIBDIR)/libnntrace.a $(LIBDIR)/libnntrace.so \
 	      $(LIBDIR)/libnntrace.so.$(NT_SOVERSION) $(LIBDIR)/libnntrace.so.$(NT_VERSION) \
 	      $(DESTDIR)$(PREFIX)/include/nntrace.h $(LIBDIR)/pkgconfig/nntrace.pc $(LIBDIR)/pkgconfig/nntrace-static.pc
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/include/nntrace/,$(notdir $(PUBLIC_SUBHEADERS)))
+	rmdir $(DESTDIR)$(PREFIX)/include/nntrace 2>/dev/null || true
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 

@@ -2,7 +2,8 @@
 # install_check.sh BUILD — the library as an outside C user gets it:
 # `make install PREFIX=tmp`, then examples/classify.c built with pkg-config
 # (dynamically, and statically with --static) and run on the demo model;
-# the shared library exports exactly the functions of include/nntrace.h;
+# the shared library exports exactly the functions of include/nntrace.h and
+# include/nntrace/*.h;
 # `make layers` passes on the tree and fails on a copy with an upward include.
 build=$1
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,7 +17,7 @@ bad() { echo "  FAIL: $*"; fail=$((fail + 1)); }
 
 if make -s -C "$root" BUILD="$build" install PREFIX="$tmp/prefix" >"$tmp/install.log" 2>&1; then ok; else
     bad "make install"; cat "$tmp/install.log"; fi
-for f in bin/nntrace lib/libnntrace.a lib/libnntrace.so lib/libnntrace.so.0 include/nntrace.h lib/pkgconfig/nntrace.pc lib/pkgconfig/nntrace-static.pc; do
+for f in bin/nntrace lib/libnntrace.a lib/libnntrace.so lib/libnntrace.so.0 include/nntrace.h include/nntrace/analysis.h lib/pkgconfig/nntrace.pc lib/pkgconfig/nntrace-static.pc; do
     [ -e "$tmp/prefix/$f" ] && ok || bad "installed $f missing"
 done
 export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
@@ -39,9 +40,9 @@ else
 fi
 # Exactly the public header is exported.
 nm -D --defined-only "$tmp/prefix/lib/libnntrace.so" | awk '{print $3}' | sort >"$tmp/exported"
-sed -n 's/^NT_API .*[ *]\(nt_[a-z_0-9]*\)(.*/\1/p' "$root/include/nntrace.h" | sort >"$tmp/declared"
+sed -n 's/^NT_API .*[ *]\(nt_[a-z_0-9]*\)(.*/\1/p' "$root/include/nntrace.h" "$root"/include/nntrace/*.h | sort >"$tmp/declared"
 if cmp -s "$tmp/exported" "$tmp/declared"; then ok; else
-    bad "exported symbols differ from include/nntrace.h:"; diff "$tmp/declared" "$tmp/exported" | head -20
+    bad "exported symbols differ from include/nntrace.h and include/nntrace/*.h:"; diff "$tmp/declared" "$tmp/exported" | head -20
 fi
 if make -s -C "$root" BUILD="$build" uninstall PREFIX="$tmp/prefix" >/dev/null 2>&1 && [ ! -e "$tmp/prefix/lib/libnntrace.so" ]; then ok; else
     bad "make uninstall"; fi

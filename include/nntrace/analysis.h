@@ -1,0 +1,104 @@
+/*
+ * nntrace/analysis.h — the analyses behind `nntrace eval` (and, as they move
+ * out of the command line, analyze, report, doctor and diff) as library
+ * functions.  Each analysis takes an options struct, produces a result
+ * object, and renders it as the exact text and JSON the command prints, so
+ * that a program (or a binding) gets what `nntrace CMD --json` prints
+ * without running the CLI.
+ *
+ * Strings returned through `char **out` are allocated by the library; free
+ * them with free().  Results keep pointers to the strings of their options:
+ * those must outlive the result.
+ */
+#ifndef NNTRACE_ANALYSIS_H
+#define NNTRACE_ANALYSIS_H
+
+#include "nntrace.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- eval
+ *
+ * Runs a model over a labelled data set and scores it (`nntrace eval`):
+ * samples along axis 0 of the data, batched when the input's batch
+ * dimension is dynamic, padded when it is fixed; accuracy, confusion
+ * matrix, per-class precision/recall/F1, cross-entropy, ROC AUC and PR
+ * curve for binary tasks; MSE/MAE/RMSE/R2 for regression.
+ *
+ *   nt_eval_options o;
+ *   nt_eval_options_init(&o);
+ *   o.data_path = "x.npy"; o.labels_path = "y.npy";
+ *   nt_eval_data *d;  nt_eval_result *r;  char *json;
+ *   nt_eval_load(&o, &d);                  // labels and samples, sizes checked
+ *   nt_eval_run(model, session, d, &o, &r); // runs the session, scores
+ *   nt_eval_result_json(r, &json, NULL);   // what `eval --json` prints
+ */
+
+typedef enum nt_eval_task { NT_EVAL_CLASSIFY = 0, NT_EVAL_REGRESSION } nt_eval_task;
+
+/* How the scored output is read: detected, logits, probabilities, labels. */
+typedef enum nt_eval_outputs { NT_EVAL_AUTO = 0, NT_EVAL_LOGITS, NT_EVAL_PROBS, NT_EVAL_LABELS } nt_eval_outputs;
+
+/* The extra, normalized confusion matrix: none, by true class (rows), by
+ * predicted class (columns), over all samples. */
+typedef enum nt_eval_normalize {
+    NT_EVAL_NORMALIZE_NONE = 0,
+    NT_EVAL_NORMALIZE_TRUE,
+    NT_EVAL_NORMALIZE_PRED,
+    NT_EVAL_NORMALIZE_ALL
+} nt_eval_normalize;
+
+typedef struct nt_eval_options {
+    const char *model_path;   /* only reported ("model" in the JSON) */
+    const char *data_path;    /* samples along axis 0 (.npy or TensorProto .pb) */
+    const char *labels_path;  /* .npy (class indices, one-hot rows, targets) or .csv */
+    const char *label_column; /* CSV column by name or 0-based index (NULL: detected) */
+    const char *data_input;   /* the graph input the samples bind to (NULL: the first) */
+    const char *output;       /* the graph output scored (NULL: the first float one) */
+    const char *class_names;  /* "a,b,c" (NULL: indices) */
+    int batch;                /* samples per run when the batch dim is dynamic (32) */
+    bool batch_given;         /* say so when batch > 1 cannot be honoured */
+    nt_eval_task task;
+    nt_eval_outputs outputs;
+    double threshold;         /* binary: positive when P(positive) >= threshold (0.5) */
+    double zero_division;     /* precision/recall/F1 when undefined (0) */
+    int digits;               /* decimals of the text classification report (2) */
+    int worst;                /* list the `worst` samples with the highest loss (0) */
+    nt_eval_normalize normalize;
+    FILE *log;                /* notes and progress (NULL: silent) */
+} nt_eval_options;
+
+typedef struct nt_eval_data nt_eval_data;
+typedef struct nt_eval_result nt_eval_result;
+
+/* The defaults above. */
+NT_API void nt_eval_options_init(nt_eval_options *o);
+/* Loads the labels, then the samples, and checks they are as many. */
+NT_API nt_status nt_eval_load(const nt_eval_options *o, nt_eval_data **out);
+/* The samples loaded (to bind the input a run needs to know about). */
+NT_API const nt_tensor *nt_eval_data_samples(const nt_eval_data *d);
+NT_API void nt_eval_data_free(nt_eval_data *d);
+/* Runs `s` (a session of `m` whose other inputs are bound) over every
+ * sample and scores the chosen output.  NT_ERR_INVALID_ARG for a misused
+ * option (no such input/output, ranks that do not fit). */
+NT_API nt_status nt_eval_run(const nt_model *m, nt_session *s, const nt_eval_data *d, const nt_eval_options *o,
+                             nt_eval_result **out);
+/* Runs made and their wall time (to report alongside the result). */
+NT_API int nt_eval_result_runs(const nt_eval_result *r);
+NT_API double nt_eval_result_ms(const nt_eval_result *r);
+/* The result as `nntrace eval --json` prints it (also DIR/eval.json) and as
+ * the text report; *len (may be NULL) gets the length. */
+NT_API nt_status nt_eval_result_json(const nt_eval_result *r, char **out, size_t *len);
+NT_API nt_status nt_eval_result_text(const nt_eval_result *r, char **out, size_t *len);
+NT_API void nt_eval_result_free(nt_eval_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
