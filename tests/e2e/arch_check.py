@@ -13,6 +13,14 @@ model, nntrace and ONNX Runtime (CPU, onnxruntime-node) run the same input:
                  (--trace dump), and `nntrace diff` compares them all at the
                  same tolerance (each family's model, every node)
 
+  float16        the vision and transformer encoders (not SSDlite, whose NMS
+                 thresholds make a half-precision box set a different set, nor
+                 the LLaMA pair) rewritten as mixed-precision models: float16
+                 weights and activations inside, Cast at the float32 borders
+                 (to_half below); outputs compared with ONNX Runtime running
+                 the same rewritten model at float16 tolerance, rtol 1e-2 and
+                 atol 1e-2 times the output's largest magnitude
+
 A model the exporter could not produce is printed as skipped with its reason
 and is not counted as passed.  Prints "arch-check: N passed, N failed, N skipped".
 """
@@ -39,6 +47,73 @@ def inputs_of(mdir, name):
             return files
         files.append(f)
         i += 1
+
+
+HALF_MODELS = {"vit", "convnext", "efficientnet", "swin", "regnet", "deeplabv3", "bert", "whisper_enc"}
+
+
+def to_half(m):
+    """A float32 model as a mixed-precision one: float16 initializers,
+    constants and Casts inside, Cast nodes at the float32 inputs and outputs
+    (Resize's scales and roi stay float32, as the spec types them)."""
+    from onnx import TensorProto as TP, helper as h, numpy_helper as nh
+    g = m.graph
+    keep32 = set()
+    for n in g.node:
+        if n.op_type == "Resize":
+            keep32.update(n.input[1:3])
+    for i, t in enumerate(g.initializer):
+        if t.data_type == TP.FLOAT and t.name not in keep32:
+            g.initializer[i].CopyFrom(nh.from_array(nh.to_array(t).astype(np.float16), t.name))
+    for n in g.node:
+        for a in n.attribute:
+            if a.type == onnx.AttributeProto.TENSOR and a.t.data_type == TP.FLOAT and not set(n.output) & keep32:
+                a.t.CopyFrom(nh.from_array(nh.to_array(a.t).astype(np.float16), a.t.name))
+            if n.op_type == "Cast" and a.name == "to" and a.i == TP.FLOAT:
+                a.i = TP.FLOAT16
+    del g.value_info[:]
+    pre, post = [], []
+    for vi in g.input:
+        if vi.type.tensor_type.elem_type == TP.FLOAT:
+            for n in g.node:
+                for k, x in enumerate(n.input):
+                    if x == vi.name:
+                        n.input[k] = vi.name + "__half"
+            pre.append(h.make_node("Cast", [vi.name], [vi.name + "__half"], to=TP.FLOAT16))
+    for vi in g.output:
+        if vi.type.tensor_type.elem_type == TP.FLOAT:
+            for n in g.node:
+                for k, x in enumerate(n.output):
+                    if x == vi.name:
+                        n.output[k] = vi.name + "__half"
+                for k, x in enumerate(n.input):
+                    if x == vi.name:
+                        n.input[k] = vi.name + "__half"
+            post.append(h.make_node("Cast", [vi.name + "__half"], [vi.name], to=TP.FLOAT))
+    nodes = pre + list(g.node) + post
+    del g.node[:]
+    g.node.extend(nodes)
+    return m
+
+
+def half_check(nt, model, ins, d, name):
+    """(ok, message) for the mixed-precision form of model."""
+    hm = f"{d}/half.onnx"
+    onnx.save(to_half(onnx.load(model)), hm)
+    a = run([nt, "run", hm, *ins, "-o", f"{d}/nt_half"])
+    b = run(["node", ORT_RUN, hm, *ins, "-o", f"{d}/ort_half"])
+    if a.returncode != 0 or b.returncode != 0:
+        return False, (f"nntrace exit {a.returncode} {a.stderr.strip()[-300:]} / ONNX Runtime exit "
+                       f"{b.returncode} {b.stderr.strip()[-200:]}")
+    worst = []
+    for f in sorted(os.listdir(f"{d}/ort_half")):
+        y = np.load(f"{d}/ort_half/{f}").astype(np.float64)
+        x = np.load(f"{d}/nt_half/{f}").astype(np.float64)
+        scale = max(1.0, float(np.abs(y).max())) if y.size else 1.0
+        if x.shape != y.shape or not np.allclose(x, y, rtol=1e-2, atol=1e-2 * scale):
+            return False, f"{f}: max abs {float(np.abs(x - y).max()) if x.shape == y.shape else 'shape'}"
+        worst.append(float(np.abs(x - y).max()) if x.size else 0.0)
+    return True, f"max abs {max(worst):.3g}"
 
 
 def run(args, timeout=300):
@@ -88,6 +163,14 @@ def main():
             else:
                 passed += 1
                 print(f"ok   {name} outputs ({len(m.graph.output)})")
+            if name in HALF_MODELS:
+                ok, msg = half_check(nt, model, ins, d, name)
+                if ok:
+                    passed += 1
+                    print(f"ok   {name} float16 ({msg})")
+                else:
+                    failed += 1
+                    print(f"FAIL {name} float16: {msg}")
             # every intermediate
             have = {o.name for o in m.graph.output}
             for n in m.graph.node:
