@@ -8,6 +8,7 @@
 
 #include <cblas.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 /* BLAS takes int sizes; every caller's sizes come from tensors whose element
@@ -124,4 +125,39 @@ void nt_scratch_free(nt_scratch *s)
     nt_aligned_free(s->p);
     s->p = NULL;
     s->cap = 0;
+}
+
+/* ---- per-thread buffers: the thread-local pointer is the fast path; a
+ * pthread key per slot holds the same pointer so its destructor frees the
+ * buffer when the thread exits. */
+static pthread_key_t tl_keys[NT_TL_SLOTS];
+static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
+static bool tl_keys_ok;
+static _Thread_local void *tl_ptr[NT_TL_SLOTS];
+static _Thread_local size_t tl_cap[NT_TL_SLOTS];
+
+static void tl_free(void *p) { nt_aligned_free(p); }
+
+static void tl_keys_make(void)
+{
+    bool ok = true;
+    for (int i = 0; i < NT_TL_SLOTS; i++)
+        ok = ok && pthread_key_create(&tl_keys[i], tl_free) == 0;
+    tl_keys_ok = ok;
+}
+
+void *nt_tl_buffer(int slot, size_t nbytes)
+{
+    if (tl_cap[slot] >= nbytes && tl_ptr[slot])
+        return tl_ptr[slot];
+    pthread_once(&tl_once, tl_keys_make);
+    if (!tl_keys_ok)
+        return NULL;
+    nt_aligned_free(tl_ptr[slot]);
+    tl_cap[slot] = 0;
+    tl_ptr[slot] = nt_aligned_alloc(nbytes);
+    pthread_setspecific(tl_keys[slot], tl_ptr[slot]);
+    if (tl_ptr[slot])
+        tl_cap[slot] = nbytes;
+    return tl_ptr[slot];
 }

@@ -37,6 +37,13 @@ void nt_gemm_s16(int64_t M, int64_t N, int64_t K, const int16_t *A, int64_t lda,
  * int8 tensor. */
 void nt_shift_u8_s8(const void *src, bool is_signed, int32_t zp, int16_t *dst, int64_t n);
 
+/* Per-thread packing buffers of the GEMM kernels: one per slot, grown to at
+ * least nbytes (64-byte aligned, contents not kept), kept for the thread's
+ * lifetime and freed when the thread exits (pool workers come and go with
+ * their sessions).  NULL when memory runs out. */
+enum { NT_TL_SGEMM_B, NT_TL_IGEMM_B, NT_TL_IGEMM_Q8_B, NT_TL_SLOTS };
+void *nt_tl_buffer(int slot, size_t nbytes);
+
 /* A scratch buffer that grows and is kept for the node's lifetime (one
  * session runs a node at a time, so node state may own it). */
 typedef struct nt_scratch {

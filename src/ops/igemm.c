@@ -314,19 +314,9 @@ static kernel_set kernel_set_of(nt_igemm_isa isa)
 /* ------------------------------------------------------------ driver */
 
 /* Per-thread packed-B buffer, kept for the thread's lifetime. */
-static _Thread_local int16_t *tl_buf;
-static _Thread_local size_t tl_cap;
-
 static int16_t *tl_get(size_t n)
 {
-    if (tl_cap >= n)
-        return tl_buf;
-    nt_aligned_free(tl_buf);
-    tl_cap = 0;
-    tl_buf = nt_aligned_alloc(n * sizeof(int16_t));
-    if (tl_buf)
-        tl_cap = n;
-    return tl_buf;
+    return nt_tl_buffer(NT_TL_IGEMM_B, n * sizeof(int16_t));
 }
 
 typedef struct igemm_job {

@@ -183,19 +183,9 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void kern_dpbusd(i
         }
 }
 
-static _Thread_local uint8_t *tl_buf;
-static _Thread_local size_t tl_cap;
-
 static uint8_t *tl_get(size_t n)
 {
-    if (tl_cap >= n)
-        return tl_buf;
-    nt_aligned_free(tl_buf);
-    tl_cap = 0;
-    tl_buf = nt_aligned_alloc(n);
-    if (tl_buf)
-        tl_cap = n;
-    return tl_buf;
+    return nt_tl_buffer(NT_TL_IGEMM_Q8_B, n);
 }
 
 typedef struct q8_job {

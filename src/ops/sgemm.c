@@ -468,19 +468,9 @@ NT_CLONES NT_VECTORIZE static void pack_b_im2col(const nt_sgemm_b *b, int64_t k0
 /* A per-thread buffer that grows and is kept for the thread's lifetime
  * (pool threads live as long as their session; the main thread's buffer is
  * reused by every call). */
-static _Thread_local float *tl_bbuf;
-static _Thread_local size_t tl_bcap;
-
 static float *tl_b_get(size_t n)
 {
-    if (tl_bcap >= n)
-        return tl_bbuf;
-    nt_aligned_free(tl_bbuf);
-    tl_bcap = 0;
-    tl_bbuf = nt_aligned_alloc(n * sizeof(float));
-    if (tl_bbuf)
-        tl_bcap = n;
-    return tl_bbuf;
+    return nt_tl_buffer(NT_TL_SGEMM_B, n * sizeof(float));
 }
 
 /* Element (k, j) of an unpacked B (packed ones never need the fallback). */
