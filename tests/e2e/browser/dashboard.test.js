@@ -123,7 +123,11 @@ async function dashboardPoints(browser, errors, foreign) {
 
     // histograms grouped by run
     await page.click('#tabs button[data-tab="histograms"]');
-    await page.waitForSelector('#tab-histograms .run-group', { timeout: 10000 }).catch(() => null);
+    // wait for the condition itself: groups fill in as their runs' data arrive
+    await page.waitForFunction(() => {
+      const gs = Array.from(document.querySelectorAll('#tab-histograms .run-group'));
+      return gs.length >= 1 && gs.every(g => g.dataset.run && g.querySelectorAll('.card').length >= 1);
+    }, null, { timeout: 15000 }).catch(() => null);
     const groups = await page.$$eval('#tab-histograms .run-group', gs => gs.map(g => [g.dataset.run, g.querySelectorAll('.card').length]));
     check('histograms are grouped by run', groups.length >= 1 && groups.every(([r, n]) => r && n >= 1), JSON.stringify(groups));
 
@@ -158,7 +162,8 @@ async function dashboardPoints(browser, errors, foreign) {
       const box = await page.$eval('#tab-graph svg.graph', s => { const r = s.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; });
       await page.mouse.move(box[0], box[1]);
       await page.mouse.wheel(0, -400);
-      await page.waitForTimeout(300);
+      // a loaded machine may deliver the wheel event late: poll, not a fixed wait
+      await page.waitForFunction(z0 => +document.querySelector('#tab-graph svg.graph').dataset.zoom > z0, g.zoom, { timeout: 5000 }).catch(() => null);
       const z = await page.$eval('#tab-graph svg.graph', s => +s.dataset.zoom);
       check('graph: the wheel zooms', z > g.zoom, `${g.zoom} -> ${z}`);
     }
