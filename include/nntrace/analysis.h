@@ -98,6 +98,35 @@ NT_API nt_status nt_eval_result_json(const nt_eval_result *r, char **out, size_t
 NT_API nt_status nt_eval_result_text(const nt_eval_result *r, char **out, size_t *len);
 NT_API void nt_eval_result_free(nt_eval_result *r);
 
+/* ---------------------------------------------------------------- report
+ *
+ * Diagnoses training from the scalar curves of TensorBoard event files
+ * (`nntrace report`): each directory's curves are read (subdirectories too),
+ * paired train/validation by convention or as given, and analysed for
+ * divergence, overfitting, plateaus.
+ */
+
+typedef struct nt_report_options {
+    const char *const *dirs;  /* directories (or single event files) */
+    int n_dirs;
+    const char *train_tag;    /* pair these two tags (both or neither; NULL: by convention) */
+    const char *val_tag;
+    const char *plots;        /* write SVG plots here (NULL: none) */
+    FILE *log;                /* damaged or incomplete inputs are named here (NULL: silent) */
+} nt_report_options;
+
+typedef struct nt_report_result nt_report_result;
+
+/* Reads and analyses every directory.  NT_ERR_INVALID_ARG when a given tag
+ * is missing (the message lists the tags). */
+NT_API nt_status nt_report_run(const nt_report_options *o, nt_report_result **out);
+/* The most severe finding: 0 info (or none), 1 warning, 2 error. */
+NT_API int nt_report_result_worst(const nt_report_result *r);
+/* As `nntrace report --json` prints it (and -o FILE holds), and as text. */
+NT_API nt_status nt_report_result_json(const nt_report_result *r, char **out, size_t *len);
+NT_API nt_status nt_report_result_text(const nt_report_result *r, char **out, size_t *len);
+NT_API void nt_report_result_free(nt_report_result *r);
+
 #ifdef __cplusplus
 }
 #endif
