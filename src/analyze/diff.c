@@ -287,6 +287,8 @@ void nt_diff_report_json(const nt_diff_report *r, const nt_diff_options *o, nt_b
         nt_buf_printf(b, ", \"nan_mismatch\": %lld, \"inf_mismatch\": %lld, \"fail\": %lld, \"count\": %lld",
                       (long long)w->st.nan_mismatch, (long long)w->st.inf_mismatch, (long long)w->st.n_fail,
                       (long long)w->st.count);
+        nt_buf_puts(b, ", \"worst_at\": ");
+        nt_buf_json_string(b, w->worst_at);
         nt_buf_printf(b, ", \"worst_index\": %lld, \"ok\": %s, \"atol\": ", (long long)w->st.worst,
                       w->ok ? "true" : "false");
         nt_buf_json_double(b, w->atol);
@@ -407,8 +409,9 @@ void nt_diff_report_text(const nt_diff_report *r, const nt_diff_options *o, bool
         const nt_diff_row *w = &r->rows[r->first_divergent];
         nt_buf_printf(b, "first divergent node: %s (%s), output %s", w->node, w->op ? w->op : "?", w->output);
         if (w->status == NT_DIFF_COMPARED)
-            nt_buf_printf(b, ": max_abs %.6g at element %lld, %lld of %lld elements fail", nt_printable(w->st.max_abs),
-                          (long long)w->st.worst, (long long)w->st.n_fail, (long long)w->st.count);
+            nt_buf_printf(b, ": max_abs %.6g at %s (element %lld), %lld of %lld elements fail",
+                          nt_printable(w->st.max_abs), w->worst_at[0] ? w->worst_at : "?", (long long)w->st.worst,
+                          (long long)w->st.n_fail, (long long)w->st.count);
         else if (w->error)
             nt_buf_printf(b, ": %s", w->error);
         nt_buf_putc(b, '\n');

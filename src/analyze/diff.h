@@ -108,6 +108,7 @@ typedef struct nt_diff_row {
     bool by_dequantize;       /* other is the float tensor a DequantizeLinear output stands for */
     nt_diff_row_status status;
     char shape_a[96], shape_b[96];
+    char worst_at[128];       /* st.worst as coordinates in A's shape: "[0,3,2,5]" */
     char *error;              /* why it could not be compared, or NULL */
     double atol, rtol;
     nt_diff_stats st;
