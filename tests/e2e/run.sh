@@ -39,6 +39,7 @@ fi
 [ -f "$here/trace_check.py" ] && run_check trace-check /usr/bin/python3 "$here/trace_check.py" "$nt"
 [ -f "$here/fault_check.py" ] && run_check fault-check /usr/bin/python3 "$here/fault_check.py" "$build"
 corpus=${NT_CORPUS:-$here/../../../shared/onnx-node-tests}
+[ -d "$corpus" ] && run_check sequence-check /usr/bin/python3 "$here/sequence_check.py" "$nt" "$corpus"
 if [ -d "$here/../../bench/node_modules/onnxruntime-node" ] && [ -d "$corpus" ]; then
     run_check half-check /usr/bin/python3 "$here/half_check.py" "$nt" "$corpus"
 else
