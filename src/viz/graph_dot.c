@@ -374,11 +374,20 @@ static void io_element(walk *w, int id, const char *kind, const nt_graph *g, int
 /* back: an edge from a body's output up to its owner node, which must not
  * constrain the ranks (the owner sits above its bodies; as a ranking edge
  * it made Graphviz 2.43's spline router corrupt its heap on a model with
- * an If before a Loop). */
+ * an If before a Loop).  Such an edge may end up "flat" (both ends on one
+ * rank), and Graphviz 2.42-2.43 frees a labelled flat edge's label node
+ * twice (flat_edges, found by valgrind and ASan): a back edge carries its
+ * type as a tooltip, not a label. */
 static void edge(walk *w, int from, int to, const char *label, bool dashed, bool back)
 {
     if (!w->dot || from < 0)
         return;
+    if (back && label[0]) {
+        nt_buf_printf(w->dot, "  n%d -> n%d [style=dashed, constraint=false, tooltip=\"", from, to);
+        dot_str(w->dot, label);
+        nt_buf_puts(w->dot, "\"];\n");
+        return;
+    }
     nt_buf_printf(w->dot, "  n%d -> n%d", from, to);
     if (label[0] || dashed || back) {
         nt_buf_puts(w->dot, " [");
