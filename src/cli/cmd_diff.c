@@ -17,6 +17,7 @@
 #include "cli/cli_trace.h"
 #include "cli/cli_model.h"
 #include "trace/tracers.h"
+#include "graph/ir.h"
 
 #include <ftw.h>
 #include <stdio.h>
@@ -304,8 +305,59 @@ out:
     return code;
 }
 
+/* Two models: the weights (initializers of the top graph) present in both
+ * under one name whose values differ, named with their largest difference,
+ * so a changed weight is seen as the cause of a divergence.  On f (stdout,
+ * or stderr beside --json). */
+static void report_weights(const diff_opts *o, FILE *f)
+{
+    nt_model *ma = NULL, *mb = NULL;
+    if (nt_model_load(o->a, &ma) != NT_OK || nt_model_load(o->b, &mb) != NT_OK) {
+        nt_error_clear();
+        nt_model_free(ma);
+        return;
+    }
+    const nt_graph *ga = ma->graph, *gb = mb->graph;
+    int n_diff = 0, n_same = 0;
+    for (int i = 0; i < ga->n_inits; i++) {
+        const nt_value *va = &ga->values[ga->inits[i]];
+        int vb = nt_graph_find_value(gb, va->name);
+        if (vb < 0 || gb->values[vb].kind != NT_VALUE_INITIALIZER || !va->init || !gb->values[vb].init)
+            continue;
+        const nt_tensor *ta = va->init, *tb = gb->values[vb].init;
+        nt_diff_stats st;
+        bool same_shape = ta->ndim == tb->ndim && nt_tensor_numel(ta) == nt_tensor_numel(tb);
+        for (int d = 0; same_shape && d < ta->ndim; d++)
+            same_shape = ta->dims[d] == tb->dims[d];
+        if (same_shape && ta->dtype == tb->dtype && nt_tensor_nbytes(ta) == nt_tensor_nbytes(tb) &&
+            memcmp(ta->data, tb->data, nt_tensor_nbytes(ta)) == 0) {
+            n_same++;
+            continue;
+        }
+        if (n_diff++ == 0)
+            fprintf(f, "weights that differ between A and B:\n");
+        if (!same_shape) {
+            char da[96], db[96];
+            nt_tensor_describe(ta, da, sizeof da);
+            nt_tensor_describe(tb, db, sizeof db);
+            fprintf(f, "  %s: %s vs %s\n", va->name, da, db);
+        } else if (nt_diff_tensors(ta, tb, 0, 0, &st) == NT_OK) {
+            fprintf(f, "  %s: max_abs %.6g, %lld of %lld elements differ\n", va->name, nt_printable(st.max_abs),
+                    (long long)st.n_fail, (long long)st.count);
+        } else {
+            nt_error_clear();
+            fprintf(f, "  %s: differs\n", va->name);
+        }
+    }
+    if (n_diff)
+        fprintf(f, "(%d weight%s equal)\n\n", n_same, n_same == 1 ? "" : "s");
+    nt_model_free(ma);
+    nt_model_free(mb);
+}
+
 static int diff_models(const diff_opts *o, nt_diff_report *rep)
 {
+    report_weights(o, o->json ? stderr : stdout);
     char tmp[4096];
     const char *dir = o->keep;
     if (!dir) {
