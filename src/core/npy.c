@@ -10,8 +10,10 @@
  * The reader accepts everything numpy writes for the dtypes ONNX has a
  * numpy counterpart for (bool, [u]int8..64, float16/32/64, complex64/128),
  * in either byte order and in either C or Fortran order, and hands back an
- * owned, little-endian (host order), C-order tensor.  Object, string,
- * datetime and structured dtypes are declined as NT_ERR_UNSUPPORTED; any
+ * owned, little-endian (host order), C-order tensor.  numpy's fixed-width
+ * strings ('U': UCS-4 code points, 'S': bytes) become STRING tensors of
+ * UTF-8 text, trailing NUL padding dropped.  Object (pickled), datetime and
+ * structured dtypes are declined as NT_ERR_UNSUPPORTED; any
  * header that is not what numpy would write is NT_ERR_PARSE with a message
  * naming the file and the fault.  The reader never trusts a size from the
  * header before checking it against the bytes actually present, so a hostile
@@ -23,6 +25,8 @@
  * axis), so the two can be compared byte for byte in tests.  The narrow
  * ONNX types numpy lacks are written widened and exact: int4/int2 as int8,
  * uint4/uint2 as uint8, float8 (all formats) and float4e2m1 as float32.
+ * STRING tensors are written as '<U{w}', w the longest element in code
+ * points (at least 1), as np.save writes np.array(strings, dtype=str).
  */
 #include "core/core.h"
 #include "core/npy.h"
@@ -280,7 +284,8 @@ static nt_status parse_dict(npy_lex *x, npy_header *h)
 
 /* Maps a descr string ("<f4", ">i8", "|b1") to a dtype and whether its
  * bytes are in the opposite order to the host's. */
-static nt_status parse_descr(const npy_header *h, const char *what, nt_dtype *dtype, bool *swap)
+static nt_status parse_descr(const npy_header *h, const char *what, nt_dtype *dtype, bool *swap, char *str_kind,
+                             size_t *str_width)
 {
     char d[48];
     printable(h->descr, h->descr_len, d, sizeof d);
@@ -291,6 +296,32 @@ static nt_status parse_descr(const npy_header *h, const char *what, nt_dtype *dt
     if (p >= end)
         return nt_error(NT_ERR_PARSE, "%s: npy header has an empty dtype '%s'", what, d);
     char kind = *p++;
+    if (kind == 'O')
+        return nt_error(NT_ERR_UNSUPPORTED,
+                        "%s: npy dtype '%s' is an object array (a Python pickle), which nntrace does not read: "
+                        "save strings with dtype=str (np.save(path, np.array(x, dtype=str)))", what, d);
+    if ((kind == 'U' || kind == 'S') && p < end) {
+        /* Fixed-width strings: 'U' holds n UCS-4 code points per element, 'S'
+         * n bytes; both NUL-padded at the end. */
+        size_t w = 0;
+        const char *wd = p;
+        while (p < end && *p >= '0' && *p <= '9') {
+            unsigned dig = (unsigned)(*p++ - '0');
+            if (w > (SIZE_MAX / 4 - dig) / 10)
+                return nt_error(NT_ERR_PARSE, "%s: npy dtype '%s' has a width too large", what, d);
+            w = w * 10 + dig;
+        }
+        if (p == end && p != wd) {
+            if (w == 0)
+                return nt_error(NT_ERR_PARSE, "%s: npy dtype '%s' has zero width (numpy never writes one)", what, d);
+            *dtype = NT_DTYPE_STRING;
+            *swap = kind == 'U' && (order == '>' || (order != '<' && NT_HOST_BIG_ENDIAN));
+            *str_kind = kind;
+            *str_width = w;
+            return NT_OK;
+        }
+        p = wd;
+    }
     int size = 0;
     const char *digits = p;
     while (p < end && *p >= '0' && *p <= '9' && size < 1000)
@@ -385,6 +416,10 @@ typedef struct npy_info {
     int ndim;
     int64_t dims[NT_MAX_DIMS];
     size_t nbytes;          /* numel * element size */
+    size_t numel;
+    char str_kind;          /* 'U' (UCS-4) or 'S' (bytes) for STRING, else 0 */
+    size_t str_width;       /* code points ('U') or bytes ('S') per element */
+    size_t esize;           /* bytes per element in the file */
     char descr[48];         /* printable, for messages */
     char shape[NT_MAX_DIMS * 22 + 8];
 } npy_info;
@@ -428,7 +463,7 @@ static nt_status npy_read_header(const char *text, size_t n, const char *what, n
     nt_status s = parse_dict(&x, &h);
     if (s != NT_OK)
         return s;
-    if ((s = parse_descr(&h, what, &info->dtype, &info->swap)) != NT_OK)
+    if ((s = parse_descr(&h, what, &info->dtype, &info->swap, &info->str_kind, &info->str_width)) != NT_OK)
         return s;
     printable(h.descr, h.descr_len, info->descr, sizeof info->descr);
     format_shape(info->shape, sizeof info->shape, h.ndim, h.dims);
@@ -441,7 +476,10 @@ static nt_status npy_read_header(const char *text, size_t n, const char *what, n
     for (int i = 0; i < h.ndim; i++)
         if ((uint64_t)h.dims[i] > SIZE_MAX || !nt_mul_size(numel, (size_t)h.dims[i], &numel))
             return nt_error(NT_ERR_PARSE, "%s: npy shape %s is too large", what, info->shape);
-    if (!nt_mul_size(numel, nt_dtype_size(info->dtype), &info->nbytes))
+    info->numel = numel;
+    info->esize = info->str_kind == 'U' ? info->str_width * 4 : info->str_kind ? info->str_width
+                                                                                  : nt_dtype_size(info->dtype);
+    if (!nt_mul_size(numel, info->esize, &info->nbytes))
         return nt_error(NT_ERR_PARSE, "%s: npy shape %s is too large", what, info->shape);
     return NT_OK;
 }
@@ -480,6 +518,159 @@ static void npy_finish(nt_tensor *t, const void *src, const npy_info *info)
     }
 }
 
+/* ------------------------------------------------------------ strings */
+
+/* Appends code point c as UTF-8 to out; returns the bytes written (1..4). */
+static size_t utf8_put(uint32_t c, char *out)
+{
+    if (c < 0x80) {
+        out[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        out[0] = (char)(0xc0 | (c >> 6));
+        out[1] = (char)(0x80 | (c & 0x3f));
+        return 2;
+    }
+    if (c < 0x10000) {
+        out[0] = (char)(0xe0 | (c >> 12));
+        out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+        out[2] = (char)(0x80 | (c & 0x3f));
+        return 3;
+    }
+    out[0] = (char)(0xf0 | (c >> 18));
+    out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+    out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+    out[3] = (char)(0x80 | (c & 0x3f));
+    return 4;
+}
+
+/* Decodes one UTF-8 code point from s (n bytes left); returns its length,
+ * or 0 when the bytes are not well-formed UTF-8 (overlong forms, surrogates
+ * and values past U+10FFFF included). */
+static size_t utf8_get(const uint8_t *s, size_t n, uint32_t *c)
+{
+    uint8_t b = s[0];
+    size_t len;
+    uint32_t v, min;
+    if (b < 0x80) {
+        *c = b;
+        return 1;
+    } else if ((b & 0xe0) == 0xc0) {
+        len = 2, v = b & 0x1f, min = 0x80;
+    } else if ((b & 0xf0) == 0xe0) {
+        len = 3, v = b & 0x0f, min = 0x800;
+    } else if ((b & 0xf8) == 0xf0) {
+        len = 4, v = b & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[i] & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *c = v;
+    return len;
+}
+
+/* The file position (in elements) of C-order element i: i itself unless the
+ * array is in Fortran order. */
+static int64_t npy_element_at(const npy_info *info, int64_t i)
+{
+    if (!info->fortran || info->ndim < 2)
+        return i;
+    int64_t off = 0, stride = 1;
+    int64_t rest = i;
+    int64_t idx[NT_MAX_DIMS];
+    for (int k = info->ndim - 1; k >= 0; k--) {
+        idx[k] = rest % info->dims[k];
+        rest /= info->dims[k];
+    }
+    for (int k = 0; k < info->ndim; k++) {
+        off += idx[k] * stride;
+        stride *= info->dims[k];
+    }
+    return off;
+}
+
+/*
+ * Turns the file's fixed-width elements (at src, info->nbytes) into t's
+ * strings: 'U' code points become UTF-8, 'S' bytes are kept (and must be
+ * UTF-8, as ONNX strings are); trailing NULs are padding and dropped.  UTF-8
+ * never takes more bytes than UCS-4, so the text fits in nbytes.
+ */
+static nt_status npy_decode_strings(nt_tensor *t, const uint8_t *src, const npy_info *info, const char *what)
+{
+    size_t n = info->numel, w = info->str_width;
+    if (!n)
+        return NT_OK;
+    char *text = nt_malloc(info->nbytes);
+    const char **strs = nt_malloc(n * sizeof *strs);
+    size_t *lens = nt_malloc(n * sizeof *lens);
+    nt_status s = NT_OK;
+    if (!text || !strs || !lens) {
+        s = NT_ERR_NOMEM;
+        goto done;
+    }
+    char *out = text;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *e = src + (size_t)npy_element_at(info, (int64_t)i) * info->esize;
+        char *start = out;
+        size_t len = w;
+        if (info->str_kind == 'U') {
+            bool big = info->swap != NT_HOST_BIG_ENDIAN;
+            while (len > 0) {
+                const uint8_t *q = e + (len - 1) * 4;
+                if (q[0] | q[1] | q[2] | q[3])
+                    break;
+                len--;
+            }
+            for (size_t j = 0; j < len; j++) {
+                const uint8_t *q = e + j * 4;
+                uint32_t c = big ? (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3]
+                                 : (uint32_t)q[3] << 24 | (uint32_t)q[2] << 16 | (uint32_t)q[1] << 8 | q[0];
+                if (c == 0 || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
+                    s = nt_error(NT_ERR_PARSE,
+                                 "%s: npy string element %zu has %s U+%04X at character %zu (UTF-8 cannot hold it)",
+                                 what, i, c == 0 ? "an embedded NUL" : "the invalid code point", (unsigned)c, j);
+                    goto done;
+                }
+                out += utf8_put(c, out);
+            }
+        } else {
+            while (len > 0 && e[len - 1] == 0)
+                len--;
+            for (size_t j = 0; j < len;) {
+                uint32_t c;
+                size_t k = e[j] ? utf8_get(e + j, len - j, &c) : 0;
+                if (!k) {
+                    s = nt_error(NT_ERR_PARSE, "%s: npy bytes element %zu is not UTF-8 text (byte %zu is 0x%02x)",
+                                 what, i, j, e[j]);
+                    goto done;
+                }
+                j += k;
+            }
+            memcpy(out, e, len);
+            out += len;
+        }
+        strs[i] = start;
+        lens[i] = (size_t)(out - start);
+    }
+    s = nt_tensor_set_strings(t, (int64_t)n, strs, lens);
+    if (s != NT_OK)
+        s = nt_error_wrap(s, "%s", what);
+done:
+    free(text);
+    free(strs);
+    free(lens);
+    return s;
+}
+
 nt_status nt_npy_parse(const void *buf, size_t len, const char *what, nt_tensor **out)
 {
     *out = NULL;
@@ -502,7 +693,14 @@ nt_status nt_npy_parse(const void *buf, size_t len, const char *what, nt_tensor 
     nt_tensor *t;
     if ((s = nt_tensor_new(info.dtype, info.ndim, info.dims, &t)) != NT_OK)
         return nt_error_wrap(s, "%s", what);
-    npy_finish(t, b + start + hlen, &info);
+    if (info.dtype == NT_DTYPE_STRING) {
+        if ((s = npy_decode_strings(t, b + start + hlen, &info, what)) != NT_OK) {
+            nt_tensor_free(t);
+            return s;
+        }
+    } else {
+        npy_finish(t, b + start + hlen, &info);
+    }
     *out = t;
     return NT_OK;
 }
@@ -570,7 +768,7 @@ nt_status nt_npy_load(const char *path, nt_tensor **out)
         goto done;
     }
     void *dst = t->data;
-    if (info.fortran && info.ndim > 1 && info.nbytes) {
+    if ((info.dtype == NT_DTYPE_STRING || (info.fortran && info.ndim > 1)) && info.nbytes) {
         if (!(tmp = nt_malloc(info.nbytes))) {
             s = NT_ERR_NOMEM;
             goto done;
@@ -579,7 +777,12 @@ nt_status nt_npy_load(const char *path, nt_tensor **out)
     }
     if ((s = read_exact(f, dst, info.nbytes, path)) != NT_OK)
         goto done;
-    npy_finish(t, dst, &info);
+    if (info.dtype == NT_DTYPE_STRING) {
+        if ((s = npy_decode_strings(t, dst, &info, path)) != NT_OK)
+            goto done;
+    } else {
+        npy_finish(t, dst, &info);
+    }
     *out = t;
     t = NULL;
 done:
@@ -627,6 +830,55 @@ static bool npy_widened_float(nt_dtype t)
            t != NT_DTYPE_UINT2;
 }
 
+/* The width numpy would give t's strings: the longest in code points, at
+ * least 1.  Fails on text that is not UTF-8 (UCS-4 needs code points) or a
+ * size past what a buffer can hold. */
+static nt_status npy_string_width(const nt_tensor *t, const char *what, size_t *width)
+{
+    int64_t n = nt_tensor_numel(t);
+    const char *const *strs = t->data;
+    size_t w = 1;
+    for (int64_t i = 0; i < n; i++) {
+        const uint8_t *p = (const uint8_t *)(strs[i] ? strs[i] : "");
+        size_t len = strlen((const char *)p), cps = 0;
+        for (size_t j = 0; j < len; cps++) {
+            uint32_t c;
+            size_t k = utf8_get(p + j, len - j, &c);
+            if (!k)
+                return nt_error(NT_ERR_UNSUPPORTED,
+                                "%s: string element %lld is not UTF-8 text (byte %zu is 0x%02x): numpy's str "
+                                "arrays hold code points", what, (long long)i, j, p[j]);
+            j += k;
+        }
+        w = NT_MAX(w, cps);
+    }
+    size_t total;
+    if (!nt_mul_size((size_t)n, w, &total) || !nt_mul_size(total, 4, &total))
+        return nt_error(NT_ERR_NOMEM, "%s: string tensor too large to save", what);
+    *width = w;
+    return NT_OK;
+}
+
+/* Appends t's strings as little-endian UCS-4, `width` code points each,
+ * NUL-padded (validated by npy_string_width). */
+static void npy_put_strings(nt_buf *b, const nt_tensor *t, size_t width)
+{
+    int64_t n = nt_tensor_numel(t);
+    const char *const *strs = t->data;
+    for (int64_t i = 0; i < n && !b->failed; i++) {
+        const uint8_t *p = (const uint8_t *)(strs[i] ? strs[i] : "");
+        size_t len = strlen((const char *)p), cps = 0;
+        for (size_t j = 0; j < len; cps++) {
+            uint32_t c = 0;
+            j += utf8_get(p + j, len - j, &c);
+            uint8_t q[4] = {(uint8_t)c, (uint8_t)(c >> 8), (uint8_t)(c >> 16), (uint8_t)(c >> 24)};
+            nt_buf_append(b, q, 4);
+        }
+        for (; cps < width; cps++)
+            nt_buf_append(b, "\0\0\0\0", 4);
+    }
+}
+
 nt_status nt_npy_encode(nt_buf *b, const nt_tensor *t, const char *what)
 {
     if (!what)
@@ -636,7 +888,16 @@ nt_status nt_npy_encode(nt_buf *b, const nt_tensor *t, const char *what)
     if (nt_value_is_container(t))
         return nt_error(NT_ERR_UNSUPPORTED, "%s: a %s value is not one tensor: save its elements one by one", what,
                         t->flags & NT_TENSOR_SEQUENCE ? "sequence" : "optional");
+    char sdescr[32];
+    size_t swidth = 0;
     const char *descr = npy_descr(t->dtype);
+    if (t->dtype == NT_DTYPE_STRING) {
+        nt_status s = npy_string_width(t, what, &swidth);
+        if (s != NT_OK)
+            return s;
+        snprintf(sdescr, sizeof sdescr, "<U%zu", swidth);
+        descr = sdescr;
+    }
     if (!descr)
         return nt_error(NT_ERR_UNSUPPORTED, "%s: cannot save a %s tensor as .npy (numpy has no such dtype)", what,
                         nt_dtype_name(t->dtype));
@@ -693,13 +954,15 @@ nt_status nt_npy_encode(nt_buf *b, const nt_tensor *t, const char *what)
             nt_buf_append(b, &v, 4);
         }
         nbytes = (size_t)count * 4;
+    } else if (t->dtype == NT_DTYPE_STRING) {
+        npy_put_strings(b, t, swidth);
     } else if (nbytes) {
         nt_buf_append(b, t->data, nbytes);
     }
     if (b->failed)
         return nt_error(NT_ERR_NOMEM, "%s: out of memory encoding %zu bytes", what, nbytes);
     size_t sw = npy_widened_float(t->dtype) ? 4 : swap_width(t->dtype);
-    if (NT_HOST_BIG_ENDIAN && nbytes)
+    if (NT_HOST_BIG_ENDIAN && nbytes && t->dtype != NT_DTYPE_STRING)
         nt_swap_bytes(b->data + at, nbytes / sw, sw);
     return NT_OK;
 }

@@ -428,8 +428,13 @@ static void test_malformed(void **state)
 
     /* declined types and ranks: UNSUPPORTED naming file and descr */
     expect_header_fail("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", NT_ERR_UNSUPPORTED, "'|O'");
-    expect_header_fail("{'descr': '<U3', 'fortran_order': False, 'shape': (2,), }", NT_ERR_UNSUPPORTED, "'<U3'");
-    expect_header_fail("{'descr': '|S5', 'fortran_order': False, 'shape': (2,), }", NT_ERR_UNSUPPORTED, "'|S5'");
+    expect_header_fail("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", NT_ERR_UNSUPPORTED, "dtype=str");
+    expect_header_fail("{'descr': '<U0', 'fortran_order': False, 'shape': (2,), }", NT_ERR_PARSE, "zero width");
+    expect_header_fail("{'descr': '<U99999999999999999999999', 'fortran_order': False, 'shape': (2,), }",
+                       NT_ERR_PARSE, "too large");
+    expect_header_fail("{'descr': '<U3', 'fortran_order': False, 'shape': (2,), }", NT_ERR_PARSE, "24 bytes");
+    expect_header_fail("{'descr': '<U4611686018427387903', 'fortran_order': False, 'shape': (5,), }",
+                       NT_ERR_PARSE, "too large");
     expect_header_fail("{'descr': '<M8[ns]', 'fortran_order': False, 'shape': (2,), }", NT_ERR_UNSUPPORTED,
                        "'<M8[ns]'");
     expect_header_fail("{'descr': '<f16', 'fortran_order': False, 'shape': (2,), }", NT_ERR_UNSUPPORTED, "'<f16'");
@@ -562,11 +567,126 @@ static void test_load_pipe(void **state)
     unlink(path);
 }
 
+/* UCS-4 code points, little- or big-endian, into buf (4 bytes each). */
+static void put_ucs4(uint8_t *buf, const uint32_t *cps, size_t n, bool big)
+{
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < 4; k++)
+            buf[4 * i + k] = (uint8_t)(cps[i] >> (8 * (big ? 3 - k : k)));
+}
+
+static void assert_strings(const nt_tensor *t, const char *const *want, size_t n)
+{
+    assert_int_equal(t->dtype, NT_DTYPE_STRING);
+    assert_int_equal(nt_tensor_numel(t), (int64_t)n);
+    const char *const *got = t->data;
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(got[i], want[i]);
+}
+
+static void test_strings_read(void **state)
+{
+    (void)state;
+    uint8_t buf[1024], data[256];
+    nt_tensor *t;
+    /* ['ab', '', 'h\u00e9\u20ac\U0001F600'] as '<U4': trailing NULs are padding */
+    const uint32_t cps[12] = {'a', 'b', 0, 0, 0, 0, 0, 0, 'h', 0xe9, 0x20ac, 0x1f600};
+    const char *want[] = {"ab", "", "h\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"};
+    for (int big = 0; big < 2; big++) {
+        put_ucs4(data, cps, 12, big);
+        size_t n = make_npy(buf, 1, big ? "{'descr': '>U4', 'fortran_order': False, 'shape': (3,), }"
+                                        : "{'descr': '<U4', 'fortran_order': False, 'shape': (3,), }",
+                            data, 48);
+        assert_int_equal(nt_npy_parse(buf, n, "s.npy", &t), NT_OK);
+        assert_strings(t, want, 3);
+        nt_tensor_free(t);
+        /* the streaming loader agrees */
+        const char *p = tmp_path("s.npy");
+        assert_int_equal(nt_write_file(p, buf, n), NT_OK);
+        assert_int_equal(nt_npy_load(p, &t), NT_OK);
+        assert_strings(t, want, 3);
+        nt_tensor_free(t);
+    }
+    /* Fortran order 2x2: file order is column-major */
+    const uint32_t f[4] = {'a', 'c', 'b', 'd'};
+    put_ucs4(data, f, 4, false);
+    size_t n = make_npy(buf, 1, "{'descr': '<U1', 'fortran_order': True, 'shape': (2, 2), }", data, 16);
+    assert_int_equal(nt_npy_parse(buf, n, "s.npy", &t), NT_OK);
+    const char *fw[] = {"a", "b", "c", "d"};
+    assert_strings(t, fw, 4);
+    nt_tensor_free(t);
+    /* '|S3' bytes */
+    n = make_npy(buf, 1, "{'descr': '|S3', 'fortran_order': False, 'shape': (2,), }", "xyzq\0\0", 6);
+    assert_int_equal(nt_npy_parse(buf, n, "s.npy", &t), NT_OK);
+    const char *sw[] = {"xyz", "q"};
+    assert_strings(t, sw, 2);
+    nt_tensor_free(t);
+    /* zero elements */
+    n = make_npy(buf, 1, "{'descr': '<U1', 'fortran_order': False, 'shape': (0, 3), }", data, 0);
+    assert_int_equal(nt_npy_parse(buf, n, "s.npy", &t), NT_OK);
+    assert_int_equal(t->dtype, NT_DTYPE_STRING);
+    assert_int_equal(nt_tensor_numel(t), 0);
+    nt_tensor_free(t);
+    /* bad code points: a surrogate, past U+10FFFF, an embedded NUL */
+    const uint32_t bad[3][2] = {{'a', 0xd800}, {0x110000, 'b'}, {0, 'c'}};
+    const char *needle[3] = {"U+D800", "U+110000", "NUL"};
+    for (int i = 0; i < 3; i++) {
+        const uint32_t two[4] = {'o', 'k', bad[i][0], bad[i][1]};
+        put_ucs4(data, two, 4, false);
+        n = make_npy(buf, 1, "{'descr': '<U2', 'fortran_order': False, 'shape': (2,), }", data, 16);
+        expect_fail(buf, n, NT_ERR_PARSE, needle[i], "element 1");
+    }
+    n = make_npy(buf, 1, "{'descr': '|S2', 'fortran_order': False, 'shape': (1,), }", "\xff" "a", 2);
+    expect_fail(buf, n, NT_ERR_PARSE, "not UTF-8", "element 0");
+}
+
+static void test_strings_write(void **state)
+{
+    (void)state;
+    const char *strs[] = {"", "ab", "h\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "z"};
+    const int64_t dims[] = {2, 2};
+    nt_tensor *t, *u;
+    assert_int_equal(nt_tensor_new(NT_DTYPE_STRING, 2, dims, &t), NT_OK);
+    assert_int_equal(nt_tensor_set_strings(t, 4, strs, NULL), NT_OK);
+    nt_buf b;
+    nt_buf_init(&b);
+    assert_int_equal(nt_npy_encode(&b, t, "w.npy"), NT_OK);
+    /* np.save(np.array([['', 'ab'], ['h\u00e9\u20ac\U0001F600', 'z']])) */
+    const char *hdr = "{'descr': '<U4', 'fortran_order': False, 'shape': (2, 2), }";
+    assert_int_equal(b.len, 128 + 64);
+    assert_memory_equal(b.data + 10, hdr, strlen(hdr));
+    assert_int_equal(b.data[127], '\n');
+    const uint32_t cps[16] = {0, 0, 0, 0, 'a', 'b', 0, 0, 'h', 0xe9, 0x20ac, 0x1f600, 'z', 0, 0, 0};
+    uint8_t want[64];
+    put_ucs4(want, cps, 16, false);
+    assert_memory_equal(b.data + 128, want, 64);
+    assert_int_equal(nt_npy_parse(b.data, b.len, "w.npy", &u), NT_OK);
+    assert_strings(u, strs, 4);
+    nt_tensor_free(u);
+    nt_buf_deinit(&b);
+    /* all empty (and zero elements): width 1, as numpy gives */
+    assert_int_equal(nt_tensor_set_strings(t, 4, NULL, NULL), NT_OK);
+    nt_buf_init(&b);
+    assert_int_equal(nt_npy_encode(&b, t, "w.npy"), NT_OK);
+    assert_non_null(memmem(b.data, b.len, "'<U1'", 5));
+    assert_int_equal(b.len, 128 + 16);
+    nt_buf_deinit(&b);
+    /* text that is not UTF-8 cannot become code points */
+    const char *bad[] = {"ok", "\xc3(", "", ""};
+    assert_int_equal(nt_tensor_set_strings(t, 4, bad, NULL), NT_OK);
+    nt_buf_init(&b);
+    assert_int_equal(nt_npy_encode(&b, t, "w.npy"), NT_ERR_UNSUPPORTED);
+    assert_non_null(strstr(nt_last_error(), "w.npy"));
+    assert_non_null(strstr(nt_last_error(), "element 1"));
+    nt_buf_deinit(&b);
+    nt_tensor_free(t);
+}
+
 static void test_save_refuses(void **state)
 {
     (void)state;
     /* (float8/float4/int4/int2 are written widened: test_narrow.c) */
-    const nt_dtype bad[] = {NT_DTYPE_BFLOAT16, NT_DTYPE_STRING, NT_DTYPE_UNDEFINED};
+    const nt_dtype bad[] = {NT_DTYPE_BFLOAT16, NT_DTYPE_UNDEFINED};
     const int64_t dims[] = {4};
     for (size_t i = 0; i < NT_ARRAY_LEN(bad); i++) {
         nt_tensor t = {.dtype = bad[i], .ndim = 1, .dims = {4}};
@@ -631,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_malformed),             cmocka_unit_test(test_truncated_everywhere),
         cmocka_unit_test(test_load_matches_parse),    cmocka_unit_test(test_save_refuses),
         cmocka_unit_test(test_load_pipe),             cmocka_unit_test(test_io_errors),
+        cmocka_unit_test(test_strings_read),          cmocka_unit_test(test_strings_write),
     };
     return cmocka_run_group_tests(tests, setup_dir, remove_dir);
 }
