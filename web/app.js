@@ -410,6 +410,9 @@
     for (const n of nodes) depth(n);
     const rows = [];
     for (const n of nodes) { const d = layer.get(n.name); (rows[d] || (rows[d] = [])).push(n); }
+    // Members of one body sit side by side in a row, so its cluster box stays tight.
+    const key = n => bodyScopes(n.name).pop() || '';
+    for (const r of rows) if (r) r.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
     return { rows: rows.filter(Boolean), byName };
   }
 
@@ -435,6 +438,33 @@
       roles.set(n.name, fed ? 'propagates' : 'origin');
     }
     return roles;
+  }
+
+  /* Control-flow bodies: the GraphDef names a body node "owner.attr/name"
+   * (nested bodies repeat the prefix), so the leading "/"-separated segments
+   * holding a "." are its cluster scopes, outermost first. */
+  function bodyScopes(name) {
+    const seg = String(name).split('/'), out = [];
+    for (let i = 0; i < seg.length - 1 && seg[i].includes('.'); i++) out.push(seg.slice(0, i + 1).join('/'));
+    return out;
+  }
+  const scopeLabel = key => { const last = key.split('/').pop(), dot = last.lastIndexOf('.'); return last.slice(0, dot) + ' · ' + last.slice(dot + 1); };
+
+  /* A folded cluster becomes one node named by its scope key; edges to and
+   * from its members are redirected to that node. */
+  function foldClusters(nodes, folded) {
+    const outer = name => bodyScopes(name).find(k => folded.has(k));
+    const out = [], seen = new Map();
+    const mapIn = i => { const c = String(i).replace(/^\^/, '').replace(/:\d+$/, ''); return outer(c) || c; };
+    for (const n of nodes) {
+      const k = outer(n.name);
+      if (!k) { out.push({ ...n, inputs: (n.inputs || []).map(mapIn) }); continue; }
+      let c = seen.get(k);
+      if (!c) { c = { name: k, op: 'folded body', cluster: k, members: 0, inputs: [] }; seen.set(k, c); out.push(c); }
+      c.members++;
+      for (const i of (n.inputs || []).map(mapIn)) if (i !== k && !c.inputs.includes(i)) c.inputs.push(i);
+    }
+    return out;
   }
 
   async function renderGraph() {
@@ -467,15 +497,41 @@
     if (!nodes.length) { view.append(el('p', { class: 'muted', text: 'empty graph' })); return; }
     const total = nodes.length;
     if (nodes.length > 3000) nodes = nodes.slice(0, 3000);
+    const drawn = nodes.length;
+    const foldedSet = state.graphFolded || (state.graphFolded = new Set());
+    nodes = foldClusters(nodes, foldedSet);
+    const nFolded = nodes.filter(n => n.cluster).length;
     const roles = nanRoles(nodes, sm);
     const { rows, byName } = layoutGraph(nodes);
     const NW = 170, NH = 36, GX = 16, GY = 30;
-    const width = Math.max(...rows.map(r => r.length)) * (NW + GX) + GX;
+    /* Each scope (the outer graph and every body) owns a vertical band as
+     * wide as its widest row; bands follow in scope-path order, so a body's
+     * nested bodies sit right after it and its cluster box holds no stranger. */
+    const scopeOf = n => bodyScopes(n.name).pop() || '';
+    const cmpPath = (a, b) => {
+      const p = a ? a.split('/') : [], q = b ? b.split('/') : [];
+      for (let i = 0; i < Math.min(p.length, q.length); i++) if (p[i] !== q[i]) return p[i] < q[i] ? -1 : 1;
+      return p.length - q.length;
+    };
+    const bandCols = new Map();
+    for (const r of rows) {
+      const c = new Map();
+      for (const n of r) c.set(scopeOf(n), (c.get(scopeOf(n)) || 0) + 1);
+      for (const [k, v] of c) bandCols.set(k, Math.max(bandCols.get(k) || 0, v));
+    }
+    const bandX = new Map();
+    let bx = 0;
+    for (const k of Array.from(bandCols.keys()).sort(cmpPath)) { bandX.set(k, bx); bx += bandCols.get(k) * (NW + GX) + (k || bandCols.size > 1 ? 2 * GX : 0); }
+    const width = Math.max(bx, NW + GX) + GX;
     const height = rows.length * (NH + GY) + GY;
     const pos = new Map();
     rows.forEach((r, y) => {
-      const off = (width - r.length * (NW + GX)) / 2;
-      r.forEach((n, x) => pos.set(n.name, [off + x * (NW + GX) + GX / 2, GY / 2 + y * (NH + GY)]));
+      const used = new Map();
+      for (const n of r) {
+        const k = scopeOf(n), i = used.get(k) || 0;
+        used.set(k, i + 1);
+        pos.set(n.name, [GX + bandX.get(k) + i * (NW + GX) + GX / 2, GY / 2 + y * (NH + GY)]);
+      }
     });
     const ns = 'http://www.w3.org/2000/svg';
     const svg = document.createElementNS(ns, 'svg');
@@ -495,6 +551,35 @@
         svg.append(path);
       }
     }
+    /* Cluster boxes around each unfolded body, outer ones drawn first and
+     * padded wider so nested boxes sit inside; a click on the title folds it. */
+    const clusters = new Map();
+    for (const n of nodes) for (const k of bodyScopes(n.name)) {
+      const [x, y] = pos.get(n.name), b = clusters.get(k);
+      if (!b) clusters.set(k, [x, y, x + NW, y + NH]);
+      else clusters.set(k, [Math.min(b[0], x), Math.min(b[1], y), Math.max(b[2], x + NW), Math.max(b[3], y + NH)]);
+    }
+    const under = document.createDocumentFragment();
+    const maxDepth = Math.max(0, ...Array.from(clusters.keys()).map(k => k.split('/').length));
+    for (const [k, b] of Array.from(clusters).sort((p, q) => p[0].split('/').length - q[0].split('/').length)) {
+      const pad = 4 + 6 * (maxDepth - k.split('/').length);
+      const cg = document.createElementNS(ns, 'g');
+      cg.setAttribute('class', 'cluster');
+      cg.dataset.cluster = k;
+      const r = document.createElementNS(ns, 'rect');
+      r.setAttribute('x', b[0] - pad); r.setAttribute('y', b[1] - pad - 12);
+      r.setAttribute('width', b[2] - b[0] + 2 * pad); r.setAttribute('height', b[3] - b[1] + 2 * pad + 12); r.setAttribute('rx', 6);
+      const t = document.createElementNS(ns, 'text');
+      t.setAttribute('x', b[0] - pad + 5); t.setAttribute('y', b[1] - pad - 2); t.setAttribute('class', 'cluster-title');
+      t.textContent = '▾ ' + scopeLabel(k);
+      const tip = document.createElementNS(ns, 'title');
+      tip.textContent = k + ' — click the title to fold this body';
+      t.append(tip);
+      t.addEventListener('click', e => { e.stopPropagation(); foldedSet.add(k); renderGraph(); });
+      cg.append(r, t);
+      under.append(cg);
+    }
+    svg.prepend(under); // beneath the edges and nodes
     const fit = (t, max) => t.length > max ? t.slice(0, max - 1) + '…' : t;
     for (const n of nodes) {
       const [x, y] = pos.get(n.name);
@@ -522,6 +607,16 @@
       title.textContent = n.name + (role ? `\n${role === 'origin' ? 'NaN/Inf origin: first to produce non-finite values from finite inputs' : 'propagates NaN/Inf from its inputs'}` : '') +
         (a !== null ? `\nabsmax ${NT.fmt(a)}` : '') + (p ? `\ntime ${NT.fmtTime(p.mean_us)} mean` : '') + (n.shapes ? '\nshape ' + JSON.stringify(n.shapes) : '');
       gEl.append(rect, t1, t2, title);
+      if (n.cluster) {
+        gEl.classList.add('cluster-folded');
+        gEl.dataset.cluster = n.cluster;
+        t1.textContent = '▸ ' + fit(scopeLabel(n.cluster), 25);
+        t2.textContent = `${n.members} node${n.members === 1 ? '' : 's'} folded`;
+        title.textContent = n.cluster + ' — click to unfold';
+        gEl.addEventListener('click', () => { foldedSet.delete(n.cluster); renderGraph(); });
+        svg.append(gEl);
+        continue;
+      }
       gEl.addEventListener('click', () => {
         for (const q of svg.querySelectorAll('.node.sel')) q.classList.remove('sel');
         gEl.classList.add('sel');
@@ -563,7 +658,8 @@
     const btn = (text, fn) => { const b = el('button', { type: 'button', text }); b.addEventListener('click', fn); return b; };
     toolbar.append(btn('Fit', fitAll), btn('+', () => zoom(1 / 1.3, vb[0] + vb[2] / 2, vb[1] + vb[3] / 2)),
       btn('−', () => zoom(1.3, vb[0] + vb[2] / 2, vb[1] + vb[3] / 2)), btn('1:1', () => { vb = [0, 0, view.clientWidth || 800, view.clientHeight || 600]; apply(); }),
-      el('small', { class: 'muted', text: `${total} nodes` + (total > nodes.length ? ` (first ${nodes.length} drawn)` : '') +
+      el('small', { class: 'muted', text: `${total} nodes` + (total > drawn ? ` (first ${drawn} drawn)` : '') +
+        (nFolded ? ` · ${nFolded} bod${nFolded === 1 ? 'y' : 'ies'} folded` : '') +
         (folded ? ` · ${folded} Identity node${folded === 1 ? '' : 's'} folded` : '') + ' · wheel to zoom, drag to pan' }));
     fitAll();
     /* Legend: the fill scale and the marks. */

@@ -169,6 +169,49 @@ async function dashboardPoints(browser, errors, foreign) {
     }
     if (shots) await page.screenshot({ path: path.join(shots, 'graph.png') });
 
+    // If bodies drawn as nested clusters around their nodes; a click on the title folds one
+    await page.selectOption('#tab-graph select', 'tree/ifrun').catch(() => null);
+    const inside = () => page.evaluate(() => {
+      const svg = document.querySelector('#tab-graph svg.graph');
+      if (!svg) return null;
+      const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+      const within = (a, b) => a[0] >= b[0] && a[1] >= b[1] && a[2] <= b[2] && a[3] <= b[3];
+      const cl = k => svg.querySelector(`g.cluster[data-cluster="${k}"]`);
+      const nd = n => svg.querySelector(`g.node[data-name="${n}"] rect`);
+      const res = {};
+      for (const [k, members] of [['choose.then_branch', ['choose.then_branch/then_mul', 'choose.then_branch/then_add']],
+        ['choose.else_branch', ['choose.else_branch/else_neg', 'choose.else_branch/inner.then_branch/inner_abs']],
+        ['choose.else_branch/inner.then_branch', ['choose.else_branch/inner.then_branch/inner_abs']]]) {
+        const c = cl(k);
+        res[k] = c ? { title: c.querySelector('text').textContent, ok: members.every(m => nd(m) && within(box(nd(m)), box(c.querySelector('rect')))) } : null;
+      }
+      const outer = cl('choose.else_branch'), inner = cl('choose.else_branch/inner.then_branch');
+      res.nested = !!(outer && inner && within(box(inner.querySelector('rect')), box(outer.querySelector('rect'))));
+      res.outsider = !!(cl('choose.then_branch') && nd('out') && !within(box(nd('out')), box(cl('choose.then_branch').querySelector('rect'))));
+      return res;
+    });
+    await page.waitForFunction(() => document.querySelector('#tab-graph g.cluster[data-cluster="choose.then_branch"]'), null, { timeout: 10000 }).catch(() => null);
+    const cs = await inside();
+    check('graph: If branches drawn as clusters labelled owner · branch around their nodes',
+      cs && cs['choose.then_branch'] && cs['choose.then_branch'].ok && /choose · then_branch/.test(cs['choose.then_branch'].title) &&
+      cs['choose.else_branch'] && cs['choose.else_branch'].ok && cs.outsider, JSON.stringify(cs));
+    check('graph: a nested If body is a cluster inside its branch cluster',
+      cs && cs['choose.else_branch/inner.then_branch'] && cs['choose.else_branch/inner.then_branch'].ok && cs.nested, JSON.stringify(cs));
+    if (shots) await page.screenshot({ path: path.join(shots, 'graph-clusters.png') });
+    await page.click('#tab-graph g.cluster[data-cluster="choose.else_branch"] text').catch(() => null);
+    const folded = await page.waitForFunction(() => {
+      const f = document.querySelector('#tab-graph g.node.cluster-folded[data-cluster="choose.else_branch"]');
+      return f && !document.querySelector('#tab-graph g.node[data-name="choose.else_branch/else_neg"]') &&
+        !document.querySelector('#tab-graph g.cluster[data-cluster="choose.else_branch/inner.then_branch"]') &&
+        document.querySelector('#tab-graph g.node[data-name="choose.then_branch/then_mul"]') ? f.textContent : null;
+    }, null, { timeout: 10000 }).then(h => h.jsonValue(), () => null);
+    check('graph: a click on a cluster title folds it into one box', folded && /3 nodes folded|\d+ nodes folded/.test(folded), String(folded));
+    if (shots) await page.screenshot({ path: path.join(shots, 'graph-folded.png') });
+    await page.click('#tab-graph g.node.cluster-folded[data-cluster="choose.else_branch"]').catch(() => null);
+    const back = await page.waitForFunction(() => !!document.querySelector('#tab-graph g.node[data-name="choose.else_branch/else_neg"]') &&
+      !!document.querySelector('#tab-graph g.cluster[data-cluster="choose.else_branch"]'), null, { timeout: 10000 }).then(() => true, () => false);
+    check('graph: a click on the folded box unfolds it', back);
+
     // heatmaps: the eval confusion matrix and the occlusion map
     await page.click('#tabs button[data-tab="heatmaps"]');
     const heat = await page.waitForFunction(() => /confusion matrix — tree\/eval/.test(document.querySelector('#tab-heatmaps').textContent) &&

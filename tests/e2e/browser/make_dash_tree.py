@@ -74,6 +74,26 @@ def main():
     np.save(os.path.join(top, "..", "nanx.npy"), np.array([[1, 2, -3, 4]], dtype=np.float32))
     subprocess.run([nt, "run", model, "-i", os.path.join(top, "..", "nanx.npy"), "--trace", "stats", "--trace",
                     "profile", "--run-dir", os.path.join(top, "nanrun")], check=True, capture_output=True)
+    # An If whose branches hold named nodes (one branch nests a second If):
+    # the Graph tab draws each body as a cluster.
+    f4 = lambda n: helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 4])
+    inner = helper.make_node("If", ["c"], ["e2"], name="inner",
+                             then_branch=helper.make_graph([helper.make_node("Abs", ["x"], ["ia"], name="inner_abs")], "it", [], [f4("ia")]),
+                             else_branch=helper.make_graph([helper.make_node("Relu", ["x"], ["ir"], name="inner_relu")], "ie", [], [f4("ir")]))
+    then_g = helper.make_graph([helper.make_node("Mul", ["x", "x"], ["tm"], name="then_mul"),
+                                helper.make_node("Add", ["tm", "x"], ["ta"], name="then_add")], "then", [], [f4("ta")])
+    else_g = helper.make_graph([helper.make_node("Neg", ["x"], ["en"], name="else_neg"), inner,
+                                helper.make_node("Sub", ["en", "e2"], ["es"], name="else_sub")], "else", [], [f4("es")])
+    nodes = [helper.make_node("ReduceSum", ["x"], ["r"], name="total", keepdims=0),
+             helper.make_node("Greater", ["r", "zero"], ["c"], name="positive"),
+             helper.make_node("If", ["c"], ["b"], name="choose", then_branch=then_g, else_branch=else_g),
+             helper.make_node("Relu", ["b"], ["y"], name="out")]
+    g = helper.make_graph(nodes, "branchy", [f4("x")], [f4("y")],
+                          initializer=[helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0])])
+    model = os.path.join(top, "..", "ifmodel.onnx")
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), model)
+    subprocess.run([nt, "run", model, "-i", os.path.join(top, "..", "nanx.npy"), "--trace", "stats",
+                    "--run-dir", os.path.join(top, "ifrun")], check=True, capture_output=True)
     d = os.path.join(top, "killed")
     os.makedirs(d)
     with open(os.path.join(d, "run.json"), "w") as f:
