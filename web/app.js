@@ -247,7 +247,14 @@
 
   /* ---------------------------------------------------------------- histograms */
 
+  /* A render awaits the server between cards; a newer render (a run
+   * appeared, the filter changed) may start meanwhile.  The generation
+   * number lets the older one stop instead of filling the pane twice, and
+   * a run's group is attached only once it has a card. */
+  let histGeneration = 0;
+
   async function renderHistograms() {
+    const gen = ++histGeneration;
     const pane = $('#tab-histograms');
     pane.innerHTML = '';
     let any = false;
@@ -257,11 +264,12 @@
       const sw = el('i', { class: 'swatch' });
       sw.style.background = colorOf(r.name);
       const group = el('div', { class: 'group run-group', 'data-run': r.name }, el('h2', {}, sw, el('span', { text: ' ' + r.name })), el('div', { class: 'cards' }));
-      pane.append(group);
       for (const tag of tags) {
         any = true;
         const d = await getJSON(`/api/histograms?run=${enc(r.name)}&tag=${enc(tag)}&points=100`);
+        if (gen !== histGeneration) return;
         if (!d) continue;
+        if (!group.parentNode) pane.append(group);
         const dist = el('div', { class: 'canvas' }), hist = el('div', { class: 'canvas' });
         group.lastChild.append(el('div', { class: 'card wide' }, el('h4', { text: tag }),
           el('div', { class: 'pair' }, el('div', {}, el('small', { class: 'muted', text: 'distribution over steps' }), dist),
