@@ -407,7 +407,9 @@ static nt_status infer_node_with(nt_session *s, nt_plan *p, nt_plan_node *pn, nt
     for (int k = 0; k < n->n_out && foldable; k++) {
         if (!out[k])
             continue;
-        foldable = shape_known(out[k]) && nt_dtype_size(out[k]->dtype) > 0;
+        /* Sequences and optionals are computed at run time, never kept as
+         * plan constants: their items would outlive the plan. */
+        foldable = shape_known(out[k]) && nt_dtype_size(out[k]->dtype) > 0 && !nt_value_is_container(out[k]);
         total += foldable ? nt_tensor_numel(out[k]) : 0;
     }
     if (foldable && total <= FOLD_MAX_ELEMENTS) {
