@@ -26,7 +26,9 @@
 
 static nt_status bitcast_infer(nt_kernel_ctx *ctx)
 {
-    const nt_tensor *x = ctx->in[0];
+    const nt_tensor *x = nt_ctx_in(ctx, 0);
+    if (!x)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "needs an input");
     int64_t to = nt_node_attr_int(ctx->node, "to", 0);
     if (to <= 0 || to >= NT_DTYPE_COUNT || to == NT_DTYPE_STRING)
         return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "target type %lld is not supported", (long long)to);
@@ -392,8 +394,8 @@ static nt_status agrid_compute(nt_kernel_ctx *ctx)
 
 static nt_status swiglu_infer(nt_kernel_ctx *ctx)
 {
-    const nt_tensor *a = ctx->in[0], *b = nt_ctx_in(ctx, 1);
-    if (!b)
+    const nt_tensor *a = nt_ctx_in(ctx, 0), *b = nt_ctx_in(ctx, 1);
+    if (!a || !b)
         return nt_ctx_error(ctx, NT_ERR_SHAPE, "needs a and b");
     if (!nt_att_dtype_ok(a->dtype) && a->dtype != NT_DTYPE_DOUBLE)
         return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "dtype %s is not supported", nt_dtype_name(a->dtype));

@@ -39,8 +39,8 @@ nt_status nt_ccws_prepare(const nt_node *n, int opset, void **state)
  *   -> output (B, C, L), present_state (B, C, K-1). */
 nt_status nt_ccws_infer(nt_kernel_ctx *ctx)
 {
-    const nt_tensor *x = ctx->in[0], *w = nt_ctx_in(ctx, 1), *b = nt_ctx_in(ctx, 2), *ps = nt_ctx_in(ctx, 3);
-    if (!w)
+    const nt_tensor *x = nt_ctx_in(ctx, 0), *w = nt_ctx_in(ctx, 1), *b = nt_ctx_in(ctx, 2), *ps = nt_ctx_in(ctx, 3);
+    if (!x || !w)
         return nt_ctx_error(ctx, NT_ERR_SHAPE, "needs input and weight");
     if (!nt_att_dtype_ok(x->dtype))
         return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "dtype %s is not supported (float, float16, bfloat16)",
