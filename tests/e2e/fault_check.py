@@ -122,7 +122,8 @@ def kills(nt, tmp):
     mid_run = 0
     for k in range(5):
         d = os.path.join(tmp, f"killed{k}")
-        p = subprocess.Popen([nt, "run", model, "-i", x, "--trace", "stats", "--trace", "dump", "--repeat", "50",
+        # --repeat 1000: the run outlasts the kill (at most 1.5 s) on a fast, quiet machine too
+        p = subprocess.Popen([nt, "run", model, "-i", x, "--trace", "stats", "--trace", "dump", "--repeat", "1000",
                               "--dump-limit", "24", "--run-dir", d],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.05, 1.5))
