@@ -18,20 +18,7 @@
 
 #include "core/core.h"
 #include "onnx/writer.h"
-
-static nt_model *load_built(nt_onnx_builder *b)
-{
-    char path[] = "/tmp/nt_test_sequence_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    assert_int_equal(nt_onnx_builder_save(b, path), NT_OK);
-    nt_onnx_builder_free(b);
-    nt_model *m = NULL;
-    assert_int_equal(nt_model_load(path, &m), NT_OK);
-    unlink(path);
-    return m;
-}
+#include "test_units_common.h"
 
 static nt_tensor *vecf(const float *v, int ndim, const int64_t *dims)
 {
@@ -83,7 +70,7 @@ static void test_split_insert_concat(void **state)
     nt_onnx_node *cc = nt_onnx_builder_add_node(b, "ConcatFromSequence", "concat", 1, i3, 1, o3);
     nt_onnx_node_attr_int(cc, "axis", 1);
     nt_onnx_builder_add_node(b, "SequenceLength", "len", 1, i3, 1, o4);
-    nt_model *m = load_built(b);
+    nt_model *m = tu_load_built(b);
     nt_session *s;
     assert_int_equal(nt_session_new(m, NULL, &s), NT_OK);
     seen k = {0};

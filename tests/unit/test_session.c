@@ -11,35 +11,12 @@
 
 #include "nntrace.h"
 #include "onnx/writer.h"
+#include "test_units_common.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* Saves the built model to a temp file and loads it (the map outlives the
- * unlinked file). */
-static nt_model *load_built(nt_onnx_builder *b)
-{
-    char path[] = "/tmp/nt_test_session_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    assert_int_equal(nt_onnx_builder_save(b, path), NT_OK);
-    nt_onnx_builder_free(b);
-    nt_model *m = NULL;
-    assert_int_equal(nt_model_load(path, &m), NT_OK);
-    unlink(path);
-    return m;
-}
-
-static nt_tensor *vec(const float *v, int64_t n)
-{
-    nt_tensor *t;
-    assert_int_equal(nt_tensor_new(NT_DTYPE_FLOAT, 1, &n, &t), NT_OK);
-    memcpy(t->data, v, (size_t)n * sizeof(float));
-    return t;
-}
 
 /* y = Relu(x * 2) + x, with the nodes stored out of order. */
 static nt_model *chain_model(bool reversed)
@@ -49,7 +26,7 @@ static nt_model *chain_model(bool reversed)
     nt_onnx_builder_add_input(b, "x", NT_DTYPE_FLOAT, 1, &n, NULL);
     nt_onnx_builder_add_output(b, "y", NT_DTYPE_FLOAT, 1, &n, NULL);
     float two = 2;
-    nt_tensor *t2 = vec(&two, 1);
+    nt_tensor *t2 = tu_vec(&two, 1);
     t2->ndim = 0;
     nt_onnx_builder_add_initializer(b, "two", t2);
     nt_tensor_free(t2);
@@ -65,7 +42,7 @@ static nt_model *chain_model(bool reversed)
         nt_onnx_builder_add_node(b, "Relu", "relu", 1, relu_in, 1, relu_out);
         nt_onnx_builder_add_node(b, "Add", "add", 2, add_in, 1, add_out);
     }
-    return load_built(b);
+    return tu_load_built(b);
 }
 
 static void run_chain(nt_model *m)
@@ -73,7 +50,7 @@ static void run_chain(nt_model *m)
     nt_session *s;
     assert_int_equal(nt_session_new(m, NULL, &s), NT_OK);
     float xv[] = {-1, 0.5f, 2, -3};
-    nt_tensor *x = vec(xv, 4);
+    nt_tensor *x = tu_vec(xv, 4);
     assert_int_equal(nt_session_set_input(s, "x", x), NT_OK);
     assert_int_equal(nt_session_run(s), NT_OK);
     const nt_tensor *y;
@@ -112,7 +89,7 @@ static void test_cycle_refused(void **state)
     const char *a_in[] = {"x", "b"}, *a_out[] = {"a"}, *b_in[] = {"a"}, *b_out[] = {"b"};
     nt_onnx_builder_add_node(b, "Add", "first", 2, a_in, 1, a_out);
     nt_onnx_builder_add_node(b, "Relu", "second", 1, b_in, 1, b_out);
-    nt_model *m = load_built(b);
+    nt_model *m = tu_load_built(b);
     nt_session *s;
     assert_int_equal(nt_session_new(m, NULL, &s), NT_ERR_PARSE);
     assert_non_null(strstr(nt_last_error(), "cycle"));
@@ -130,7 +107,7 @@ static void test_unsupported_listed_together(void **state)
     nt_onnx_node *nb = nt_onnx_builder_add_node(b, "FrobnicateB", "fb", 1, i2, 1, o2);
     nt_onnx_node_set_domain(nb, "com.example");
     nt_onnx_builder_add_opset(b, "com.example", 1);
-    nt_model *m = load_built(b);
+    nt_model *m = tu_load_built(b);
     nt_session *s;
     assert_int_equal(nt_session_new(m, NULL, &s), NT_ERR_UNSUPPORTED);
     const char *e = nt_last_error();
@@ -154,7 +131,7 @@ static void test_decline_lists_root_cause_only(void **state)
     nt_onnx_node *r = nt_onnx_builder_add_node(b, "ReduceMax", "rmax", 1, i2, 1, o2);
     nt_onnx_node_attr_int(r, "keepdims", 0);
     nt_onnx_builder_add_node(b, "Relu", "relu", 1, o2, 1, o3);
-    nt_model *m = load_built(b);
+    nt_model *m = tu_load_built(b);
     nt_session *s;
     assert_int_equal(nt_session_new(m, NULL, &s), NT_ERR_UNSUPPORTED);
     const char *e = nt_last_error();
@@ -183,12 +160,12 @@ static void test_concat_200_inputs(void **state)
     const char *outs[] = {"y"};
     nt_onnx_node *c = nt_onnx_builder_add_node(b, "Concat", "cat", N, ins, 1, outs);
     nt_onnx_node_attr_int(c, "axis", 0);
-    nt_model *m = load_built(b);
+    nt_model *m = tu_load_built(b);
     nt_session *s;
     assert_int_equal(nt_session_new(m, NULL, &s), NT_OK);
     for (int i = 0; i < N; i++) {
         float v = (float)(i * 3);
-        nt_tensor *t = vec(&v, 1);
+        nt_tensor *t = tu_vec(&v, 1);
         assert_int_equal(nt_session_set_input(s, names[i], t), NT_OK);
         nt_tensor_free(t);
     }
@@ -210,7 +187,7 @@ static void test_input_checks(void **state)
     assert_int_equal(nt_session_run(s), NT_ERR_NOT_FOUND); /* x not given */
     assert_non_null(strstr(nt_last_error(), "x float32[4]"));
     float v[] = {1, 2, 3};
-    nt_tensor *bad = vec(v, 3);
+    nt_tensor *bad = tu_vec(v, 3);
     assert_int_equal(nt_session_set_input(s, "x", bad), NT_ERR_SHAPE);
     assert_non_null(strstr(nt_last_error(), "expected shape float32[4], given float32[3]"));
     assert_int_equal(nt_session_set_input(s, "nope", bad), NT_ERR_NOT_FOUND);
@@ -268,7 +245,7 @@ static void test_tracers_pause_resume_stop(void **state)
     assert_int_equal(nt_session_new(m, NULL, &s), NT_OK);
     nt_session_set_keep_values(s, true);
     float xv[] = {-1, 0.5f, 2, -3};
-    nt_tensor *x = vec(xv, 4);
+    nt_tensor *x = tu_vec(xv, 4);
     assert_int_equal(nt_session_set_input(s, "x", x), NT_OK);
     rec_tracer a = {0}, all = {0};
     a.pause_before = "add";
@@ -346,7 +323,7 @@ static void test_release_callback(void **state)
     nt_session *s;
     assert_int_equal(nt_session_new(m, NULL, &s), NT_OK);
     float xv[] = {-1, 0.5f, 2, -3};
-    nt_tensor *x = vec(xv, 4);
+    nt_tensor *x = tu_vec(xv, 4);
     assert_int_equal(nt_session_set_input(s, "x", x), NT_OK);
     release_tracer r = {0};
     nt_tracer t = {.user = &r, .node_end = rel_node_end, .release = rel_release};
@@ -384,11 +361,11 @@ static void test_if_captures_outer_value(void **state)
     nt_onnx_node *nif = nt_onnx_builder_add_node(b, "If", "if", 1, if_in, 1, if_out);
     nt_onnx_node_attr_graph(nif, "then_branch", then_g);
     nt_onnx_node_attr_graph(nif, "else_branch", else_g);
-    nt_model *m = load_built(b);
+    nt_model *m = tu_load_built(b);
     nt_session *s;
     assert_int_equal(nt_session_new(m, NULL, &s), NT_OK);
     float xv[] = {1, -2, 3};
-    nt_tensor *x = vec(xv, 3), *c;
+    nt_tensor *x = tu_vec(xv, 3), *c;
     assert_int_equal(nt_tensor_new(NT_DTYPE_BOOL, 0, NULL, &c), NT_OK);
     ((uint8_t *)c->data)[0] = 1;
     assert_int_equal(nt_session_set_input(s, "x", x), NT_OK);
@@ -416,7 +393,7 @@ static void test_threads_deterministic(void **state)
     nt_session *s;
     assert_int_equal(nt_session_new(m, &opt, &s), NT_OK);
     float xv[] = {-1, 0.5f, 2, -3};
-    nt_tensor *x = vec(xv, 4);
+    nt_tensor *x = tu_vec(xv, 4);
     assert_int_equal(nt_session_set_input(s, "x", x), NT_OK);
     assert_int_equal(nt_session_run(s), NT_OK);
     const nt_tensor *y;

@@ -1,6 +1,7 @@
 /*
- * test_units_common.h — small models for the unit tests of doctor, the
- * debugger and friends, built with the ONNX writer and loaded back.
+ * test_units_common.h — helpers shared by the unit tests that build models
+ * with the ONNX writer and load them back (session, sequence, doctor,
+ * debugger); inline, so a test that uses some of them warns about none.
  */
 #ifndef NT_TEST_UNITS_COMMON_H
 #define NT_TEST_UNITS_COMMON_H
@@ -14,7 +15,7 @@
 
 /* Saves the built model to a temp file and loads it (the map outlives the
  * unlinked file). */
-static nt_model *tu_load_built(nt_onnx_builder *b)
+static inline nt_model *tu_load_built(nt_onnx_builder *b)
 {
     char path[] = "/tmp/nt_test_units_XXXXXX";
     int fd = mkstemp(path);
@@ -28,7 +29,7 @@ static nt_model *tu_load_built(nt_onnx_builder *b)
     return m;
 }
 
-static nt_tensor *tu_vec(const float *v, int64_t n)
+static inline nt_tensor *tu_vec(const float *v, int64_t n)
 {
     nt_tensor *t;
     assert_int_equal(nt_tensor_new(NT_DTYPE_FLOAT, 1, &n, &t), NT_OK);
@@ -38,7 +39,7 @@ static nt_tensor *tu_vec(const float *v, int64_t n)
 
 /* x[4] -> mul = x * 2 -> log = Log(mul) -> relu = Relu(log) -> y.
  * A negative x makes "log" the NaN origin; "relu" passes NaN on. */
-static nt_model *tu_log_model(void)
+static inline nt_model *tu_log_model(void)
 {
     nt_onnx_builder *b = nt_onnx_builder_new(8, 13);
     int64_t n = 4;
@@ -58,7 +59,7 @@ static nt_model *tu_log_model(void)
     return tu_load_built(b);
 }
 
-static nt_session *tu_session(nt_model *m, const float *x)
+static inline nt_session *tu_session(nt_model *m, const float *x)
 {
     nt_session *s = NULL;
     assert_int_equal(nt_session_new(m, NULL, &s), NT_OK);
