@@ -6,6 +6,8 @@
 #   make examples             build/examples/*
 #   make bench                speed against ONNX Runtime (ratios), tracer overhead
 #   make fuzz                 libFuzzer harnesses (clang) in build-fuzz/
+#   make fuzz-ci              each harness, fixed seed and input count (CI)
+#   make fuzz-explore         each harness FUZZ_SECS (600 s), random seed
 #   make SANITIZE=address,undefined check    the same under ASan+UBSan (in build-san/)
 #   make WERROR=1             warnings are errors (CI)
 #   make layers               no source file includes a layer above its own
@@ -52,7 +54,7 @@ EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 CORPUS   ?= ../shared/onnx-node-tests
 
-.PHONY: all lib check unit conformance conformance-update e2e examples bench fuzz fuzz-ci clean layers install uninstall python-check
+.PHONY: all lib check unit conformance conformance-update e2e examples bench fuzz fuzz-ci fuzz-explore clean layers install uninstall python-check
 all: $(BUILD)/nntrace $(BUILD)/libnntrace.a $(BUILD)/libnntrace.so
 
 lib: $(BUILD)/libnntrace.a $(BUILD)/libnntrace.so
@@ -181,9 +183,14 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 fuzz: $(FUZZ_BIN)
 	@echo "run e.g.: build-fuzz/fuzz_onnx -max_total_time=600 tests/fuzz/corpus/onnx"
 	@echo "          sh tests/fuzz/run_fuzz_run.sh 300   (models that load, plan and run)"
-# CI's stop: every harness 60 s on its corpus under ASan+UBSan.
+# CI's stop: every harness on its corpus under ASan+UBSan, a fixed seed and
+# number of inputs (reproducible: what passes here passes in CI).
 fuzz-ci: $(FUZZ_BIN)
-	sh tests/fuzz/fuzz_ci.sh 60
+	sh tests/fuzz/fuzz_ci.sh
+# Exploring: every harness FUZZ_SECS (600) with a random seed, corpus kept.
+FUZZ_SECS ?= 600
+fuzz-explore: $(FUZZ_BIN)
+	sh tests/fuzz/fuzz_ci.sh $(FUZZ_SECS)
 -include $(FUZZ_LIB_OBJ:.o=.d)
 
 clean:
