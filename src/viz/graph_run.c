@@ -62,6 +62,20 @@ static double num(json_t *obj, const char *key, double dflt)
     return json_is_number(v) ? json_number_value(v) : dflt;
 }
 
+/* A count field: a non-negative integral number that a double holds
+ * exactly, else 0 (a hand-edited or corrupt stats line must not overflow). */
+static int64_t count_field(json_t *obj, const char *key)
+{
+    double v = num(obj, key, 0);
+    return v >= 1 && v <= 9007199254740992.0 ? (int64_t)v : 0;
+}
+
+/* a + b for non-negative counts, saturating instead of overflowing */
+static int64_t add_count(int64_t a, int64_t b)
+{
+    return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
 static void set_type(nt_graph_overlay *o, json_t *rec, const char *value)
 {
     const char *dt = json_string_value(json_object_get(rec, "dtype"));
@@ -148,7 +162,7 @@ static nt_status read_stats(nt_graph_overlay *o, const char *path)
             st = NT_ERR_NOMEM;
         if (r) {
             double mn = num(rec, "min", NAN), mx = num(rec, "max", NAN);
-            int64_t count = (int64_t)num(rec, "count", 0);
+            int64_t count = count_field(rec, "count");
             if (!r->has_stats) {
                 r->min = mn;
                 r->max = mx;
@@ -158,10 +172,10 @@ static nt_status read_stats(nt_graph_overlay *o, const char *path)
                 r->max = isnan(r->max) || mx > r->max ? mx : r->max;
             }
             r->has_stats = true;
-            r->count += count;
-            r->nan += (int64_t)num(rec, "nan", 0);
-            r->inf += (int64_t)num(rec, "inf", 0);
-            r->zeros += (int64_t)num(rec, "zeros", 0);
+            r->count = add_count(r->count, count);
+            r->nan = add_count(r->nan, count_field(rec, "nan"));
+            r->inf = add_count(r->inf, count_field(rec, "inf"));
+            r->zeros = add_count(r->zeros, count_field(rec, "zeros"));
             if (!(num(rec, "std", 1) == 0 && count > 1))
                 r->constant = false;
             r->zero_fraction = r->count ? (double)r->zeros / (double)r->count : 0;
