@@ -265,6 +265,11 @@ NT_API nt_status nt_session_set_input(nt_session *s, const char *name, const nt_
  * same checks of name, dtype and shape as nt_session_set_input. */
 NT_API nt_status nt_session_bind_input(nt_session *s, const char *name, const nt_tensor *t);
 NT_API nt_status nt_session_add_tracer(nt_session *s, const nt_tracer *tracer);
+/* Detaches a tracer attached with nt_session_add_tracer (found by its user
+ * pointer and callbacks); the session no longer calls or refers to it.
+ * NT_ERR_NOT_FOUND if it is not attached; NT_ERR_INVALID_ARG while a run is
+ * in progress or paused. */
+NT_API nt_status nt_session_remove_tracer(nt_session *s, const nt_tracer *tracer);
 /* Runs from the start, or resumes a paused run. */
 NT_API nt_status nt_session_run(nt_session *s);
 NT_API bool nt_session_paused(const nt_session *s);

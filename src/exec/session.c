@@ -232,6 +232,53 @@ nt_status nt_session_add_tracer(nt_session *s, const nt_tracer *tracer)
     return NT_OK;
 }
 
+/* Drops bit i from a mask and moves the higher bits down one place (tracer
+ * i+1 becomes tracer i). */
+static uint32_t drop_bit(uint32_t mask, int i)
+{
+    uint32_t low = mask & ((1u << i) - 1u);
+    return low | ((mask >> (i + 1)) << i);
+}
+
+static bool same_tracer(const nt_tracer *a, const nt_tracer *b)
+{
+    return a->user == b->user && a->wants_node == b->wants_node && a->run_begin == b->run_begin &&
+           a->node_begin == b->node_begin && a->node_end == b->node_end && a->run_end == b->run_end &&
+           a->release == b->release;
+}
+
+nt_status nt_session_remove_tracer(nt_session *s, const nt_tracer *tracer)
+{
+    if (s->running || s->paused)
+        return nt_error(NT_ERR_INVALID_ARG, "a tracer cannot be removed during a run (the session is %s)",
+                        s->paused ? "paused" : "running");
+    int i = 0;
+    while (i < s->n_tracers && !same_tracer(&s->tracers[i].t, tracer))
+        i++;
+    if (i == s->n_tracers)
+        return nt_error(NT_ERR_NOT_FOUND, "the tracer is not attached to this session");
+    if (tracer->release)
+        s->n_releasing--;
+    memmove(&s->tracers[i], &s->tracers[i + 1], (size_t)(s->n_tracers - i - 1) * sizeof *s->tracers);
+    s->n_tracers--;
+    /* Every cached "wants this node" mask loses the tracer's bit; a group
+     * no tracer wants any more fuses again. */
+    nt_vec work;
+    nt_vec_init(&work, sizeof(nt_plan *));
+    nt_status st = nt_vec_push(&work, &s->plan);
+    nt_plan *p;
+    while (st == NT_OK && nt_vec_pop(&work, &p)) {
+        for (int k = 0; k < p->graph->n_nodes; k++)
+            p->nodes[k].traced = drop_bit(p->nodes[k].traced, i);
+        for (int k = 0; k < p->n_groups; k++)
+            p->groups[k]->traced = drop_bit(p->groups[k]->traced, i);
+        for (int k = 0; k < p->n_sub && st == NT_OK; k++)
+            st = nt_vec_push(&work, &p->subs[k]);
+    }
+    nt_vec_deinit(&work);
+    return st;
+}
+
 void nt_session_set_keep_values(nt_session *s, bool keep) { s->keep_values = keep; }
 
 static nt_status check_inputs(nt_session *s)

@@ -287,6 +287,54 @@ static void test_tracers_pause_resume_stop(void **state)
     nt_model_free(m);
 }
 
+/* A removed tracer is never called again, and the tracers after it keep
+ * their choice of nodes (the cached bit masks move down with them). */
+static void test_remove_tracer(void **state)
+{
+    nt_model *m = chain_model(false);
+    nt_session *s;
+    assert_int_equal(nt_session_new(m, NULL, &s), NT_OK);
+    float xv[] = {-1, 0.5f, 2, -3};
+    nt_tensor *x = tu_vec(xv, 4);
+    assert_int_equal(nt_session_set_input(s, "x", x), NT_OK);
+    rec_tracer a = {0}, all = {0};
+    nt_tracer ta = {.user = &a, .wants_node = want_relu_add, .node_end = rec_node_end, .run_end = rec_run_end};
+    nt_tracer tall = {.user = &all, .node_end = rec_node_end, .run_end = rec_run_end};
+    assert_int_equal(nt_session_add_tracer(s, &ta), NT_OK);
+    assert_int_equal(nt_session_add_tracer(s, &tall), NT_OK);
+    assert_int_equal(nt_session_remove_tracer(s, &ta), NT_OK);
+    assert_int_equal(nt_session_run(s), NT_OK);
+    assert_int_equal(a.ends, 0);
+    assert_int_equal(a.runs_ended, 0);
+    assert_int_equal(all.ends, 3);   /* mul, relu, add */
+    /* ta comes back after tall; tall goes: ta moves to slot 0 and still
+     * skips Mul */
+    assert_int_equal(nt_session_add_tracer(s, &ta), NT_OK);
+    assert_int_equal(nt_session_remove_tracer(s, &tall), NT_OK);
+    assert_int_equal(nt_session_run(s), NT_OK);
+    assert_int_equal(all.ends, 3);
+    assert_int_equal(a.ends, 2);
+    assert_string_equal(a.seen[0], "relu");
+    assert_string_equal(a.seen[1], "add");
+    assert_int_equal(nt_session_remove_tracer(s, &ta), NT_OK);
+    assert_int_equal(nt_session_remove_tracer(s, &ta), NT_ERR_NOT_FOUND);
+    assert_int_equal(nt_session_run(s), NT_OK);
+    assert_int_equal(a.ends, 2);
+    /* not while a run is paused */
+    a.pause_before = "add";
+    ta.node_begin = rec_node_begin;
+    assert_int_equal(nt_session_add_tracer(s, &ta), NT_OK);
+    assert_int_equal(nt_session_run(s), NT_OK);
+    assert_true(nt_session_paused(s));
+    assert_int_equal(nt_session_remove_tracer(s, &ta), NT_ERR_INVALID_ARG);
+    assert_int_equal(nt_session_run(s), NT_OK);
+    assert_false(nt_session_paused(s));
+    assert_int_equal(nt_session_remove_tracer(s, &ta), NT_OK);
+    nt_tensor_free(x);
+    nt_session_free(s);
+    nt_model_free(m);
+}
+
 /* A tracer reading outputs after node_end (a background scan) is told
  * before each such tensor is freed, while its data is still there, and
  * once more (NULL) before the run returns. */
@@ -413,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_input_checks),
         cmocka_unit_test(test_tracers_pause_resume_stop),
         cmocka_unit_test(test_release_callback),
+        cmocka_unit_test(test_remove_tracer),
         cmocka_unit_test(test_decline_lists_root_cause_only),
         cmocka_unit_test(test_concat_200_inputs),
         cmocka_unit_test(test_if_captures_outer_value),
