@@ -11,17 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Tried in this order: a Conv takes its element-wise epilogue before the
+/* Tried in this order: the QDQ lowering first (it decides values, and its
+ * Conv/MatMul must not become a float group); a Conv takes its element-wise epilogue before the
  * chains see it; row programs (norms) next, as their element-wise tails
  * would otherwise become chains of their own; a chain absorbs the Casts
  * inside it before the standalone no-op Cast pattern sees them. */
 static const nt_fuse_pattern *const patterns[] = {
+    &nt_fuse_qdq,
     &nt_fuse_conv_epilogue,
     &nt_fuse_rows,
     &nt_fuse_chain,
     &nt_fuse_noop_cast,
 };
 
+bool fuse_pattern_lowers(const nt_fuse_pattern *pat) { return pat == &nt_fuse_qdq; }
 
 bool fuse_value_private(const nt_plan *p, const int *uses, int v, const int *members, int n_members)
 {
@@ -243,8 +246,6 @@ nt_status nt_fuse_plan(nt_session *s, nt_plan *p)
         return NT_ERR_NOMEM;
     for (int pos = 0; pos < p->n_order; pos++)
         p->pos_of[p->order[pos]] = pos;
-    if (s->opt.no_fusion)
-        return NT_OK;
     int *uses = nt_calloc((size_t)g->n_values + 1, sizeof *uses);
     if (!uses)
         return NT_ERR_NOMEM;
@@ -258,6 +259,8 @@ nt_status nt_fuse_plan(nt_session *s, nt_plan *p)
     }
     nt_status st = NT_OK;
     for (size_t i = 0; i < NT_ARRAY_LEN(patterns) && st == NT_OK; i++) {
+        if (s->opt.no_fusion && !fuse_pattern_lowers(patterns[i]))
+            continue; /* a lowering decides values and stays */
         int before = p->n_groups;
         st = patterns[i]->match(s, p, uses);
         for (int k = before; k < p->n_groups && st == NT_OK; k++)

@@ -41,7 +41,8 @@
  * same tensor as its input; fuse.c then keeps that input alive until the
  * output's last use.
  *
- * nt_session_options.no_fusion (the CLI: NNTRACE_FUSE=0) plans without fusion (used by the
+ * nt_session_options.no_fusion (the CLI: NNTRACE_FUSE=0) plans without fusion, lowerings
+ * excepted (fuse_pattern_lowers below; used by the
  * tests that compare fused and unfused bits).
  *
  * To add a pattern (e.g. a Conv epilogue): write a match function that
@@ -80,6 +81,12 @@ struct nt_fuse_pattern {
     void (*release)(void *state);
 };
 
+/* Whether pat is a lowering: it decides the root's value, not only how fast
+ * it comes (the QDQ groups of fuse_qdq.c).  When such a group is inactive
+ * the members still run one by one, but the root's output comes from the
+ * group's kernel; and lowerings apply under no_fusion too. */
+bool fuse_pattern_lowers(const nt_fuse_pattern *pat);
+
 /* Finds the groups of plan p (called by nt_plan_build); NT_OK or NOMEM. */
 nt_status nt_fuse_plan(nt_session *s, nt_plan *p);
 void nt_fuse_free(nt_plan *p);
@@ -117,5 +124,6 @@ extern const nt_fuse_pattern nt_fuse_conv_epilogue;
 extern const nt_fuse_pattern nt_fuse_rows;
 extern const nt_fuse_pattern nt_fuse_chain;
 extern const nt_fuse_pattern nt_fuse_noop_cast;
+extern const nt_fuse_pattern nt_fuse_qdq;
 
 #endif /* NT_FUSE_H */

@@ -204,6 +204,36 @@ static inline bool group_active(const nt_session *s, const nt_fuse_group *g)
     return !s->keep_values && (s->n_tracers == 0 || g->traced == 0);
 }
 
+/* The root of an inactive lowering group (fuse.h): its output *out (set
+ * up by the caller) from the group's kernel, reading the group's inputs.
+ * *declined: the kernel declined this run (the root then runs its own). */
+static nt_status run_lowered_root(nt_frame *f, nt_session *s, nt_exec *exec, const nt_fuse_group *g,
+                                  nt_tensor *out, bool *declined)
+{
+    const nt_node *n = &g->node;
+    nt_tensor *in[NT_FUSE_MAX_IN] = {0}, *o[1] = {out};
+    *declined = false;
+    for (int k = 0; k < n->n_in; k++) {
+        in[k] = n->in[k] >= 0 ? f->vals[n->in[k]] : NULL;
+        if (n->in[k] >= 0 && !in[k])
+            return nt_error(NT_ERR_INTERNAL, "node '%s' (%s): input '%s' is not available", n->name, n->op_type,
+                            f->plan->graph->values[n->in[k]].name);
+    }
+    nt_kernel_ctx ctx = {n, 0, n->n_in, 1, in, o, g->state, false, exec, f->plan->graph};
+    nt_status st = g->pat->infer(&ctx);
+    if (st == NT_ERR_UNSUPPORTED) {
+        nt_error_clear();
+        out->ndim = -1;
+        *declined = true;
+        return NT_OK;
+    }
+    if (st == NT_OK)
+        st = alloc_outputs(s, n, o);
+    if (st == NT_OK)
+        st = g->pat->compute(&ctx);
+    return st;
+}
+
 /* Runs an active group at its root's position: the fused kernel, or the
  * members one by one when it declines this run; then every member's
  * releases (skipped where the members stood). */
@@ -213,8 +243,8 @@ static nt_status run_group(nt_session *s, nt_frame *f, nt_exec *exec, const nt_f
     const nt_node *n = &g->node;
     nt_tensor *in[NT_FUSE_MAX_IN] = {0}, *out[1];
     for (int k = 0; k < n->n_in; k++) {
-        in[k] = f->vals[n->in[k]];
-        if (!in[k])
+        in[k] = n->in[k] >= 0 ? f->vals[n->in[k]] : NULL; /* -1: an omitted optional input */
+        if (n->in[k] >= 0 && !in[k])
             return nt_error(NT_ERR_INTERNAL, "node '%s' (%s): input '%s' is not available", n->name, n->op_type,
                             p->graph->values[n->in[k]].name);
     }
@@ -318,13 +348,18 @@ nt_status nt_frame_run(nt_session *s, nt_frame *f, int from, int *stopped_at)
         }
         if (p->depth == 0)
             s->skip_begin = false;
-        bool bridged = false;
-        st = nt_dispatch_infer(pn, &ctx, &bridged);
-        if (st == NT_OK)
-            st = alloc_outputs(s, n, out);
+        bool bridged = false, own = true;
         double t0 = traced ? nt_now_ms() : 0.0;
-        if (st == NT_OK)
-            st = nt_dispatch_compute(pn, &ctx, bridged);
+        if (pn->group && pn->group_root && fuse_pattern_lowers(pn->group->pat)) /* fuse.h: the group's kernel decides */
+            st = run_lowered_root(f, s, &exec, pn->group, out[0], &own);
+        if (own) {
+            st = nt_dispatch_infer(pn, &ctx, &bridged);
+            if (st == NT_OK)
+                st = alloc_outputs(s, n, out);
+            t0 = traced ? nt_now_ms() : 0.0;
+            if (st == NT_OK)
+                st = nt_dispatch_compute(pn, &ctx, bridged);
+        }
         for (int k = 0; k < n->n_out; k++)
             if (out[k])
                 f->vals[n->out[k]] = out[k];

@@ -10,7 +10,8 @@
  * the image by the GEMM's packing (3-D ones go through a column buffer).
  * With AVX-512 VNNI the bytes go to nt_igemm_q8 as they are (zero points
  * folded in exactly by row and column sums).  QLinearConv then requantizes each accumulator:
- *   y = saturate(round_half_even((acc + B[m]) * (x_scale * w_scale[m] / y_scale)) + y_zero_point).
+ *   y = saturate(round_half_even(float(acc + B[m]) * (x_scale * w_scale[m] / y_scale)) + y_zero_point)
+ * in float32, as ONNX Runtime computes it.
  * Shapes: X is (N,C,in...), W is (M,C/group,k...), Y is (N,M,out...).
  */
 #include "ops/conv_geom.h"
@@ -226,23 +227,25 @@ nt_status nt_qlinearconv_infer(nt_kernel_ctx *ctx)
     return nt_ctx_set_output(ctx, 0, yt, cs.ndim, cs.ydims);
 }
 
-/* y[i] = saturate(round_half_even((a[i] + b) * mult) + yzp) for a finite
- * multiplier, in a form the vectorizer takes (compiled per CPU): a[i] + b
- * summed in double is exact (both are int32), so the values are those of
- * the int64 sum. */
+/* y[i] = saturate(round_half_even(float(a[i] + b) * mult) + yzp), in the
+ * float32 arithmetic ONNX Runtime's requantization uses (MLAS converts the
+ * int32 sum, which wraps, to float32, multiplies by the float32 multiplier,
+ * clamps to the output range shifted by the zero point, rounds half to even
+ * and adds the zero point): a double product would round differently in
+ * rare elements.  Compiled per CPU so the loop vectorizes. */
 #define NT_DEFINE_REQUANT(NAME, T, LO, HI)                                                          \
     NT_CLONES NT_VECTORIZE static void NAME(const int32_t *restrict a, int64_t n, int32_t b, float mult, \
                                             int32_t yzp, T *restrict y)                              \
     {                                                                                                \
-        const double m = mult, z = yzp, bd = b;                                                      \
+        const float lo = (float)((LO) - yzp), hi = (float)((HI) - yzp);                              \
         for (int64_t i = 0; i < n; i++) {                                                            \
-            double v = nearbyint(((double)a[i] + bd) * m) + z;                                       \
-            v = v < (LO) ? (LO) : v > (HI) ? (HI) : v;                                               \
-            y[i] = (T)(int32_t)v;                                                                    \
+            float v = (float)(int32_t)((uint32_t)a[i] + (uint32_t)b) * mult;                         \
+            v = v < lo ? lo : v > hi ? hi : v;                                                       \
+            y[i] = (T)((int32_t)rintf(v) + yzp);                                                     \
         }                                                                                            \
     }
-NT_DEFINE_REQUANT(requant_u8, uint8_t, 0.0, 255.0)
-NT_DEFINE_REQUANT(requant_s8, int8_t, -128.0, 127.0)
+NT_DEFINE_REQUANT(requant_u8, uint8_t, 0, 255)
+NT_DEFINE_REQUANT(requant_s8, int8_t, -128, 127)
 
 nt_status nt_qlinearconv_compute(nt_kernel_ctx *ctx)
 {
@@ -282,7 +285,7 @@ nt_status nt_qlinearconv_compute(nt_kernel_ctx *ctx)
     int32_t lo = Y->dtype == NT_DTYPE_INT8 ? -128 : 0, hi = Y->dtype == NT_DTYPE_INT8 ? 127 : 255;
     for (int64_t q = 0; q < NM; q++) {
         int64_t m = q % M;
-        /* The multiplier in float32, as the scales are; the product in double. */
+        /* The multiplier in float32, (x_scale * w_scale) / y_scale, as ONNX Runtime forms it. */
         float mult = xsc * wsc[m] / ysc;
         int32_t b = bias ? bias[m] : 0;
         const int32_t *a = acc + q * OUT;
@@ -294,10 +297,10 @@ nt_status nt_qlinearconv_compute(nt_kernel_ctx *ctx)
             continue;
         }
         for (int64_t i = 0; i < OUT; i++) {
-            double v = nearbyint((double)((int64_t)a[i] + b) * (double)mult) + yzp;
-            /* a zero output scale makes the multiplier Inf/NaN: saturate, and
-             * NaN (0 * Inf) becomes the zero point rather than undefined */
-            int32_t r = isnan(v) ? (int32_t)NT_MIN(NT_MAX(yzp, lo), hi) : v < lo ? lo : v > hi ? hi : (int32_t)v;
+            /* a zero output scale makes the multiplier Inf/NaN: saturate;
+             * NaN (0 * Inf) clamps to the low end, as MLAS's max/min do */
+            float v = (float)(int32_t)((uint32_t)a[i] + (uint32_t)b) * mult;
+            int32_t r = isnan(v) || v < lo - yzp ? lo : v > hi - yzp ? hi : (int32_t)rintf(v) + yzp;
             if (Y->dtype == NT_DTYPE_INT8)
                 ((int8_t *)Y->data)[q * OUT + i] = (int8_t)r;
             else

@@ -674,7 +674,9 @@ static nt_status qmm_compute(nt_kernel_ctx *ctx)
             float asv = (float)qt_get(as, nas == 1 ? 0 : m), ysv = (float)qt_get(ys, nys == 1 ? 0 : m);
             for (int64_t n = 0; n < N; n++) {
                 float mult = qt_round_to(st, qt_round_to(st, asv * (float)qt_get(bs, nbs == 1 ? 0 : n)) / ysv);
-                qt_put_int(y, (bi * M + m) * N + n, qt_sat((double)acc[m * N + n] * mult, yzp, lo, hi));
+                /* float32 product of the int32 sum, as ONNX Runtime requantizes */
+                float v = (float)acc[m * N + n] * mult;
+                qt_put_int(y, (bi * M + m) * N + n, isnan(v) ? lo : qt_sat(v, yzp, lo, hi));
             }
         }
     }

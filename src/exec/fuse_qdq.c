@@ -1,0 +1,286 @@
+/*
+ * fuse_qdq.c — QDQ groups computed in integers, as ONNX Runtime computes
+ * them: DequantizeLinear → Conv → QuantizeLinear (the weights' and the
+ * int32 bias's DequantizeLinear too) runs as QLinearConv, and
+ * DequantizeLinear → MatMul → QuantizeLinear as QLinearMatMul.
+ *
+ * Why this is a lowering and not a speed-only fusion.  ONNX Runtime rewrites
+ * these groups (its QDQ selectors) and requantizes the exact int32 sum in
+ * float32: y = saturate(rint(float(acc + bias) * (x_scale * w_scale /
+ * y_scale)) + y_zp).  The float graph instead quantizes a float convolution
+ * of dequantized values, round(conv / y_scale), which lands one step away in
+ * rare elements.  No float kernel reproduces the integer result bit for bit,
+ * so the QuantizeLinear that closes such a group is *defined* here by the
+ * integer computation, whether or not the group is traced:
+ *   - untraced (the group active): one QLinearConv/QLinearMatMul kernel on
+ *     the quantized inputs; the DequantizeLinear, Conv and MatMul members do
+ *     not run at all (no float weights are made);
+ *   - traced, or in the debugger (inactive): the members run one by one so
+ *     every tracer sees the dequantized tensors and the float Conv/MatMul
+ *     output, and the root QuantizeLinear takes its value from the same
+ *     integer kernel (run.c, fuse_pattern_lowers).
+ * So the numbers never depend on tracing, and they are ONNX Runtime's.  The
+ * cost is visible in a trace only: the QuantizeLinear's output may differ by
+ * one step from quantizing the traced float Conv output itself.  This
+ * lowering applies with NNTRACE_FUSE=0 too (it decides values, not speed).
+ *
+ * The groups matched are those ONNX Runtime's selectors take (ConvSelector,
+ * MatMulSelector): every data input of the Conv/MatMul comes from a
+ * DequantizeLinear of uint8/int8 data (the bias from int32), the output
+ * goes to exactly one QuantizeLinear and nowhere else, the activation and
+ * output types agree, int8 activations come with int8 weights, scales are
+ * float32, x and y are quantized per tensor, Conv weights per tensor or per
+ * output channel.  A DequantizeLinear whose output is read elsewhere too
+ * still runs on its own; the group reads its quantized input.
+ */
+#include "exec/fuse.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct qdq_state {
+    const nt_op_def *op;     /* QLinearConv or QLinearMatMul */
+    void *op_state;          /* op->prepare on the group's node */
+    int opset;
+} qdq_state;
+
+static void qdq_release(void *p)
+{
+    qdq_state *q = p;
+    if (!q)
+        return;
+    if (q->op && q->op->release && q->op_state)
+        q->op->release(q->op_state);
+    free(q);
+}
+
+static nt_status qdq_infer(nt_kernel_ctx *ctx)
+{
+    const qdq_state *q = ctx->state;
+    nt_kernel_ctx c = *ctx;
+    c.state = q->op_state;
+    c.opset = q->opset;
+    return q->op->infer(&c);
+}
+
+static nt_status qdq_compute(nt_kernel_ctx *ctx)
+{
+    const qdq_state *q = ctx->state;
+    nt_kernel_ctx c = *ctx;
+    c.state = q->op_state;
+    c.opset = q->opset;
+    return q->op->compute(&c);
+}
+
+static bool is_q8(nt_dtype t)
+{
+    return t == NT_DTYPE_UINT8 || t == NT_DTYPE_INT8;
+}
+
+/* The statically known element count of value v, or -1. */
+static int64_t known_numel(const nt_plan *p, int v)
+{
+    const nt_tensor *t = &p->info[v];
+    if (t->ndim < 0)
+        return -1;
+    int64_t n = 1;
+    for (int d = 0; d < t->ndim; d++) {
+        if (t->dims[d] < 0)
+            return -1;
+        n *= t->dims[d];
+    }
+    return n;
+}
+
+/* A DequantizeLinear (or QuantizeLinear: want_q) node of the default
+ * domain this pattern can read: free, plain per-tensor or per-axis (no
+ * block_size), float32 scale, its zero point (when present) of the data's
+ * type. */
+static bool qdq_node_ok(const nt_plan *p, int i, bool want_q)
+{
+    if (i < 0 || !fuse_node_free(p, i))
+        return false;
+    const nt_node *n = p->nodes[i].node;
+    if (strcmp(n->op_type, want_q ? "QuantizeLinear" : "DequantizeLinear") != 0 || n->n_in < 2 ||
+        n->n_out != 1 || n->in[0] < 0 || n->in[1] < 0)
+        return false;
+    if (nt_node_attr_int(n, "block_size", 0) != 0 || nt_node_attr(n, "output_dtype") ||
+        fuse_dtype(p, n->in[1]) != NT_DTYPE_FLOAT)
+        return false;
+    return true;
+}
+
+/* The DequantizeLinear producing value v, or -1. */
+static int dq_of(const nt_plan *p, int v)
+{
+    if (v < 0)
+        return -1;
+    int prod = p->graph->values[v].producer;
+    return qdq_node_ok(p, prod, false) ? prod : -1;
+}
+
+/* Whether DQ node d's scale (and zero point) hold one value. */
+static bool per_tensor(const nt_plan *p, int d)
+{
+    const nt_node *n = p->nodes[d].node;
+    if (known_numel(p, n->in[1]) != 1)
+        return false;
+    return n->n_in < 3 || n->in[2] < 0 || known_numel(p, n->in[2]) == 1;
+}
+
+/* The node reading value v, when exactly one node input slot reads it and
+ * it is not a graph output; else -1.  reader[v] is precomputed. */
+static int sole_reader(const nt_plan *p, const int *uses, const int *reader, int v)
+{
+    if (v < 0 || p->graph->values[v].is_graph_output || uses[v] != 1)
+        return -1;
+    return reader[v];
+}
+
+/* Claims one group around target node t (Conv or MatMul).  dq[k] is the
+ * DequantizeLinear of t's input k (k < n_dq), q the QuantizeLinear. */
+static nt_status claim(nt_session *s, nt_plan *p, const int *uses, int t, const int *dq, int n_dq, int q,
+                       const char *op_type)
+{
+    (void)s;
+    const nt_graph *g = p->graph;
+    const nt_node *tn = p->nodes[t].node, *qn = p->nodes[q].node;
+    int members[8], n = 0;
+    /* a DequantizeLinear read only by the target joins the group; one read
+     * elsewhere too runs as itself */
+    for (int k = 0; k < n_dq; k++) {
+        int out = p->nodes[dq[k]].node->out[0];
+        if (fuse_value_private(p, uses, out, &t, 1) && !fuse_in_list(members, n, dq[k]))
+            members[n++] = dq[k];
+    }
+    members[n++] = t;
+    members[n++] = q;
+    qdq_state *st = nt_calloc(1, sizeof *st);
+    if (!st)
+        return nt_error(NT_ERR_NOMEM, "out of memory planning quantized groups");
+    nt_fuse_group *grp;
+    nt_status rc = fuse_group_add(p, &nt_fuse_qdq, members, n, st, &grp);
+    if (rc != NT_OK || !grp)
+        return rc;
+    /* The group's inputs in the QLinear op's order:
+     *   QLinearConv   x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B
+     *   QLinearMatMul a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp */
+    int in[9], n_in = 0;
+    for (int k = 0; k < 2; k++) {
+        const nt_node *d = p->nodes[dq[k]].node;
+        in[n_in++] = d->in[0];
+        in[n_in++] = d->in[1];
+        in[n_in++] = d->n_in > 2 ? d->in[2] : -1;
+    }
+    in[n_in++] = qn->in[1];
+    in[n_in++] = qn->n_in > 2 ? qn->in[2] : -1;
+    if (n_dq == 3)
+        in[n_in++] = p->nodes[dq[2]].node->in[0];
+    grp->node.n_in = n_in;
+    memcpy(grp->in, in, (size_t)n_in * sizeof *in);
+    grp->node.op_type = op_type;
+    grp->node.n_attr = tn->n_attr; /* a Conv's pads, strides, group... */
+    grp->node.attrs = tn->attrs;
+    st->opset = 10;
+    st->op = nt_op_find(op_type, "", st->opset);
+    if (!st->op)
+        return nt_error(NT_ERR_INTERNAL, "no %s kernel for a quantized group", op_type);
+    if (st->op->prepare && (rc = st->op->prepare(&grp->node, st->opset, &st->op_state)) != NT_OK)
+        return rc;
+    (void)g;
+    return NT_OK;
+}
+
+/* Conv: 2 or 3 inputs, each from a DequantizeLinear; see the file comment. */
+static bool conv_group(const nt_plan *p, int t, int *dq, int *n_dq)
+{
+    const nt_node *tn = p->nodes[t].node;
+    int n_in = tn->n_in == 3 && tn->in[2] < 0 ? 2 : tn->n_in; /* an omitted bias */
+    if (n_in < 2 || n_in > 3)
+        return false;
+    for (int k = 0; k < n_in; k++)
+        if ((dq[k] = dq_of(p, tn->in[k])) < 0)
+            return false;
+    *n_dq = n_in;
+    const nt_node *dx = p->nodes[dq[0]].node, *dw = p->nodes[dq[1]].node;
+    nt_dtype xt = fuse_dtype(p, dx->in[0]), wt = fuse_dtype(p, dw->in[0]);
+    if (!is_q8(xt) || !is_q8(wt) || (xt == NT_DTYPE_INT8 && wt != NT_DTYPE_INT8) || !per_tensor(p, dq[0]))
+        return false;
+    /* weights per tensor, or per output channel (axis 0) */
+    if (!per_tensor(p, dq[1])) {
+        const nt_tensor *w = &p->info[dw->in[0]];
+        int64_t axis = nt_node_attr_int(dw, "axis", 1);
+        int64_t ns = known_numel(p, dw->in[1]);
+        if (w->ndim < 3 || (axis != 0 && axis != -w->ndim) || ns != w->dims[0] || p->info[dw->in[1]].ndim != 1)
+            return false;
+    }
+    if (*n_dq == 3 && fuse_dtype(p, p->nodes[dq[2]].node->in[0]) != NT_DTYPE_INT32)
+        return false;
+    return true;
+}
+
+/* MatMul: both inputs from a DequantizeLinear; b per tensor or per column. */
+static bool matmul_group(const nt_plan *p, int t, int *dq, int *n_dq)
+{
+    const nt_node *tn = p->nodes[t].node;
+    if (tn->n_in != 2 || (dq[0] = dq_of(p, tn->in[0])) < 0 || (dq[1] = dq_of(p, tn->in[1])) < 0)
+        return false;
+    *n_dq = 2;
+    const nt_node *da = p->nodes[dq[0]].node, *db = p->nodes[dq[1]].node;
+    nt_dtype at = fuse_dtype(p, da->in[0]), bt = fuse_dtype(p, db->in[0]);
+    if (!is_q8(at) || !is_q8(bt) || (at == NT_DTYPE_INT8 && bt != NT_DTYPE_INT8) || !per_tensor(p, dq[0]))
+        return false;
+    if (!per_tensor(p, dq[1])) {
+        const nt_tensor *b = &p->info[db->in[0]];
+        int64_t axis = nt_node_attr_int(db, "axis", 1);
+        if (b->ndim != 2 || (axis != 1 && axis != -1) || known_numel(p, db->in[1]) != b->dims[1] ||
+            p->info[db->in[1]].ndim != 1)
+            return false;
+    }
+    return true;
+}
+
+static nt_status match_qdq(nt_session *s, nt_plan *p, const int *uses)
+{
+    const nt_graph *g = p->graph;
+    int *reader = nt_malloc(((size_t)g->n_values + 1) * sizeof *reader);
+    if (!reader)
+        return nt_error(NT_ERR_NOMEM, "out of memory planning quantized groups");
+    for (int v = 0; v < g->n_values; v++)
+        reader[v] = -1;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_in; k++)
+            if (g->nodes[i].in[k] >= 0)
+                reader[g->nodes[i].in[k]] = i;
+    nt_status rc = NT_OK;
+    for (int pos = 0; pos < p->n_order && rc == NT_OK; pos++) {
+        int t = p->order[pos];
+        if (!fuse_node_free(p, t))
+            continue;
+        const nt_node *tn = p->nodes[t].node;
+        bool conv = strcmp(tn->op_type, "Conv") == 0, mm = strcmp(tn->op_type, "MatMul") == 0;
+        if ((!conv && !mm) || tn->n_out != 1)
+            continue;
+        int q = sole_reader(p, uses, reader, tn->out[0]);
+        if (q < 0 || !qdq_node_ok(p, q, true) || p->nodes[q].node->in[0] != tn->out[0] || !per_tensor(p, q))
+            continue;
+        int dq[3], n_dq = 0;
+        if (!(conv ? conv_group(p, t, dq, &n_dq) : matmul_group(p, t, dq, &n_dq)))
+            continue;
+        /* activation and output of one type (the Q's zero point gives it) */
+        const nt_node *qn = p->nodes[q].node;
+        nt_dtype yt = qn->n_in > 2 && qn->in[2] >= 0 ? fuse_dtype(p, qn->in[2]) : NT_DTYPE_UINT8;
+        if (yt != fuse_dtype(p, p->nodes[dq[0]].node->in[0]) || fuse_dtype(p, qn->out[0]) != yt)
+            continue;
+        bool taken = false;
+        for (int k = 0; k < n_dq; k++)
+            taken = taken || p->nodes[dq[k]].group;
+        if (taken)
+            continue;
+        rc = claim(s, p, uses, t, dq, n_dq, q, conv ? "QLinearConv" : "QLinearMatMul");
+    }
+    free(reader);
+    return rc;
+}
+
+const nt_fuse_pattern nt_fuse_qdq = {"QLinear", match_qdq, qdq_infer, qdq_compute, qdq_release};
