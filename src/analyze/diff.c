@@ -124,6 +124,20 @@ nt_status nt_diff_tensors(const nt_tensor *a, const nt_tensor *b, double atol, d
     return NT_OK;
 }
 
+void nt_diff_worst_at(const nt_tensor *t, int64_t worst, char *buf, size_t len)
+{
+    int64_t rest = worst, coord[NT_MAX_DIMS];
+    for (int d = t->ndim - 1; d >= 0 && rest >= 0; d--) {
+        coord[d] = t->dims[d] > 0 ? rest % t->dims[d] : 0;
+        rest = t->dims[d] > 0 ? rest / t->dims[d] : 0;
+    }
+    size_t u = (size_t)snprintf(buf, len, "[");
+    for (int d = 0; d < t->ndim && worst >= 0 && u < len; d++)
+        u += (size_t)snprintf(buf + u, len - u, "%s%lld", d ? "," : "", (long long)coord[d]);
+    if (u < len)
+        snprintf(buf + u, len - u, "]");
+}
+
 /* ---------------------------------------------------------------- options */
 
 void nt_diff_options_init(nt_diff_options *o)
@@ -209,6 +223,13 @@ void nt_diff_report_deinit(nt_diff_report *r)
         free(w->error);
     }
     free(r->rows);
+    for (int i = 0; i < r->n_inputs; i++) {
+        free(r->inputs[i].name);
+        free(r->inputs[i].source_a);
+        free(r->inputs[i].source_b);
+        free(r->inputs[i].error);
+    }
+    free(r->inputs);
     free_names(r->only_a, r->n_only_a);
     free_names(r->only_b, r->n_only_b);
     free(r->label_a);
@@ -264,6 +285,37 @@ void nt_diff_report_json(const nt_diff_report *r, const nt_diff_options *o, nt_b
     nt_buf_json_double(b, o->rtol);
     nt_buf_printf(b, ", \"compared\": %d, \"diverged\": %d, \"matched_by_node\": %d", r->n,
                   nt_diff_report_diverged(r), r->n_by_node);
+    /* what the runs differ by: their inputs (not the model's fault), a node, or nothing */
+    nt_buf_printf(b, ", \"cause\": %s, \"compared_what\": \"%s\", \"inputs_differ\": %d",
+                  r->inputs_differ ? "\"inputs\"" : fd ? "\"node\"" : "null", r->from_stats ? "statistics" : "tensors",
+                  r->inputs_differ);
+    nt_buf_puts(b, ",\n \"inputs\": [");
+    for (int i = 0; i < r->n_inputs; i++) {
+        const nt_diff_input_row *w = &r->inputs[i];
+        bool have = !w->error;
+        nt_buf_puts(b, i ? ",\n  {\"name\": " : "\n  {\"name\": ");
+        nt_buf_json_string(b, w->name);
+        nt_buf_puts(b, ", \"file_a\": ");
+        nt_buf_json_string(b, w->source_a);
+        nt_buf_puts(b, ", \"file_b\": ");
+        nt_buf_json_string(b, w->source_b);
+        nt_buf_puts(b, ", \"max_abs\": ");
+        json_num_or_null(b, have, w->st.max_abs);
+        nt_buf_printf(b, ", \"fail\": %lld, \"count\": %lld, \"worst_at\": ", (long long)w->st.n_fail,
+                      (long long)w->st.count);
+        nt_buf_json_string(b, w->worst_at);
+        nt_buf_puts(b, ", \"shape_a\": ");
+        nt_buf_json_string(b, w->shape_a);
+        nt_buf_puts(b, ", \"shape_b\": ");
+        nt_buf_json_string(b, w->shape_b);
+        nt_buf_printf(b, ", \"ok\": %s", w->ok ? "true" : "false");
+        if (w->error) {
+            nt_buf_puts(b, ", \"error\": ");
+            nt_buf_json_string(b, w->error);
+        }
+        nt_buf_putc(b, '}');
+    }
+    nt_buf_puts(b, r->n_inputs ? "\n ]" : "]");
     nt_buf_puts(b, ",\n \"nodes\": [");
     for (int i = 0; i < r->n; i++) {
         const nt_diff_row *w = &r->rows[i];
@@ -299,6 +351,12 @@ void nt_diff_report_json(const nt_diff_report *r, const nt_diff_options *o, nt_b
         nt_buf_puts(b, ", \"shape_b\": ");
         nt_buf_json_string(b, w->shape_b);
         nt_buf_printf(b, ", \"matched_by\": \"%s\"", w->by_dequantize ? "dequantize" : w->other ? "node" : "output");
+        if (r->from_stats && w->stat[0]) {
+            nt_buf_printf(b, ", \"statistic\": \"%s\", \"stat_a\": ", w->stat);
+            json_num_or_null(b, true, w->stat_a);
+            nt_buf_puts(b, ", \"stat_b\": ");
+            json_num_or_null(b, true, w->stat_b);
+        }
         if (w->other) {
             nt_buf_puts(b, ", \"other_output\": ");
             nt_buf_json_string(b, w->other);
@@ -344,6 +402,35 @@ static void put_col(nt_buf *b, const char *s, int w)
         nt_buf_printf(b, "%-*s", w, s);
 }
 
+/* The graph-input section: a plain statement when they differ, since every
+ * divergence downstream follows from it. */
+static void text_inputs(const nt_diff_report *r, nt_buf *b)
+{
+    if (r->n_inputs == 0)
+        return;
+    if (!r->inputs_differ) {
+        nt_buf_puts(b, "graph inputs: equal (");
+        for (int i = 0; i < r->n_inputs; i++)
+            nt_buf_printf(b, "%s%s%s", i ? ", " : "", r->inputs[i].name, r->inputs[i].error ? " not compared" : "");
+        nt_buf_puts(b, ")\n");
+        return;
+    }
+    nt_buf_printf(b, "GRAPH INPUTS DIFFER between A and B (%d of %d) -- the likely cause of any divergence below,\n"
+                     "not the model:\n", r->inputs_differ, r->n_inputs);
+    for (int i = 0; i < r->n_inputs; i++) {
+        const nt_diff_input_row *w = &r->inputs[i];
+        nt_buf_printf(b, "  %s: ", w->name);
+        if (w->error)
+            nt_buf_printf(b, "%s", w->error);
+        else if (w->ok)
+            nt_buf_puts(b, "equal");
+        else
+            nt_buf_printf(b, "max_abs %.6g at %s, %lld of %lld elements differ", nt_printable(w->st.max_abs),
+                          w->worst_at, (long long)w->st.n_fail, (long long)w->st.count);
+        nt_buf_printf(b, " (A: %s, B: %s)\n", w->source_a, w->source_b);
+    }
+}
+
 void nt_diff_report_text(const nt_diff_report *r, const nt_diff_options *o, bool only_failing, nt_buf *b)
 {
     int wn = 4, wo = 2;
@@ -355,13 +442,22 @@ void nt_diff_report_text(const nt_diff_report *r, const nt_diff_options *o, bool
     wo = NT_MIN(wo, 18);
     if (r->label_a && r->label_b)
         nt_buf_printf(b, "A: %s\nB: %s (reference)\n", r->label_a, r->label_b);
-    nt_buf_printf(b, "tolerance: |a-b| > %g and |a-b| > %g*|b| fails an element\n\n", o->atol, o->rtol);
-    nt_buf_printf(b, "%4s  ", "#");
+    nt_buf_printf(b, "tolerance: |a-b| > %g and |a-b| > %g*|b| fails %s\n", o->atol, o->rtol,
+                  r->from_stats ? "a statistic" : "an element");
+    text_inputs(r, b);
+    if (r->from_stats)
+        nt_buf_puts(b, "compared per-node STATISTICS (stats.jsonl: count, NaN/Inf counts, min, max, mean, std), not\n"
+                       "tensors: a run has no tensor dumps (record with --trace dump to compare values). Different\n"
+                       "statistics prove a divergence; equal ones do not prove equal tensors.\n");
+    nt_buf_printf(b, "\n%4s  ", "#");
     put_col(b, "node", wn);
     nt_buf_puts(b, "  ");
     put_col(b, "op", wo);
-    nt_buf_printf(b, "  %10s %10s %10s %9s %8s %14s\n", "max_abs", "max_rel", "mean_abs", "cosine", "sqnr_dB",
-                  "fail/count");
+    if (r->from_stats)
+        nt_buf_printf(b, "  %-9s %12s %12s %10s %10s\n", "statistic", "a", "b", "|a-b|", "failing");
+    else
+        nt_buf_printf(b, "  %10s %10s %10s %9s %8s %14s\n", "max_abs", "max_rel", "mean_abs", "cosine", "sqnr_dB",
+                      "fail/count");
     int shown = 0;
     for (int i = 0; i < r->n; i++) {
         const nt_diff_row *w = &r->rows[i];
@@ -374,6 +470,9 @@ void nt_diff_report_text(const nt_diff_report *r, const nt_diff_options *o, bool
         put_col(b, w->op ? w->op : "", wo);
         if (w->status != NT_DIFF_COMPARED) {
             nt_buf_printf(b, "  %s", w->error ? w->error : "not compared");
+        } else if (r->from_stats) {
+            nt_buf_printf(b, "  %-9s %12.6g %12.6g %10.3g %10lld", w->stat[0] ? w->stat : "-", nt_printable(w->stat_a),
+                          nt_printable(w->stat_b), nt_printable(w->st.max_abs), (long long)w->st.n_fail);
         } else {
             char fail[40];
             snprintf(fail, sizeof fail, "%lld/%lld", (long long)w->st.n_fail, (long long)w->st.count);
@@ -397,9 +496,9 @@ void nt_diff_report_text(const nt_diff_report *r, const nt_diff_options *o, bool
         nt_buf_putc(b, '\n');
     }
     if (only_failing && shown == 0)
-        nt_buf_puts(b, "   (no divergent tensors)\n");
+        nt_buf_puts(b, r->from_stats ? "   (no divergent statistics)\n" : "   (no divergent tensors)\n");
     int div = nt_diff_report_diverged(r);
-    nt_buf_printf(b, "\ncompared %d tensors", r->n);
+    nt_buf_printf(b, "\ncompared %d %s", r->n, r->from_stats ? "outputs' statistics" : "tensors");
     if (r->n_by_node)
         nt_buf_printf(b, " (%d matched by node name)", r->n_by_node);
     if (r->n_only_a || r->n_only_b)
@@ -407,14 +506,23 @@ void nt_diff_report_text(const nt_diff_report *r, const nt_diff_options *o, bool
     nt_buf_printf(b, "; %d diverge\n", div);
     if (r->first_divergent >= 0) {
         const nt_diff_row *w = &r->rows[r->first_divergent];
-        nt_buf_printf(b, "first divergent node: %s (%s), output %s", w->node, w->op ? w->op : "?", w->output);
-        if (w->status == NT_DIFF_COMPARED)
+        nt_buf_printf(b, "first divergent node%s: %s (%s), output %s", r->from_stats ? " (by statistics)" : "",
+                      w->node, w->op ? w->op : "?", w->output);
+        if (w->status == NT_DIFF_COMPARED && r->from_stats)
+            nt_buf_printf(b, ": %s %.6g vs %.6g, %lld statistic%s out of tolerance", w->stat, nt_printable(w->stat_a),
+                          nt_printable(w->stat_b), (long long)w->st.n_fail, w->st.n_fail == 1 ? "" : "s");
+        else if (w->status == NT_DIFF_COMPARED)
             nt_buf_printf(b, ": max_abs %.6g at %s (element %lld), %lld of %lld elements fail",
                           nt_printable(w->st.max_abs), w->worst_at[0] ? w->worst_at : "?", (long long)w->st.worst,
                           (long long)w->st.n_fail, (long long)w->st.count);
         else if (w->error)
             nt_buf_printf(b, ": %s", w->error);
         nt_buf_putc(b, '\n');
+        if (r->inputs_differ)
+            nt_buf_puts(b, "  this node reads what the differing graph inputs fed it: the runs were given different\n"
+                           "  inputs, the likely cause (not this node); diff runs made on the same inputs\n");
+    } else if (r->n > 0 && r->from_stats) {
+        nt_buf_puts(b, "no divergence in the statistics (the tensors themselves were not compared)\n");
     } else if (r->n > 0) {
         nt_buf_puts(b, "no divergence\n");
     }

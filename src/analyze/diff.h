@@ -44,6 +44,10 @@ typedef struct nt_diff_stats {
  * dtypes.  Statistics are accumulated in double. */
 nt_status nt_diff_tensors(const nt_tensor *a, const nt_tensor *b, double atol, double rtol, nt_diff_stats *out);
 
+/* Element `worst` of t as coordinates in its shape, last axis fastest
+ * ("[0,3,2,5]"); "[]" when worst < 0. */
+void nt_diff_worst_at(const nt_tensor *t, int64_t worst, char *buf, size_t len);
+
 /* ---------------------------------------------------------------- tensor sets */
 
 /* One recorded tensor. */
@@ -113,7 +117,21 @@ typedef struct nt_diff_row {
     double atol, rtol;
     nt_diff_stats st;
     bool ok;
+    char stat[16];            /* from_stats: the statistic that differs most ("mean", "nan"...) */
+    double stat_a, stat_b;    /* its values in A and B */
 } nt_diff_row;
+
+/* One graph input compared between the two runs (a run given different
+ * inputs diverges everywhere downstream, and that is not the model's fault). */
+typedef struct nt_diff_input_row {
+    char *name;               /* the graph input, or "#K" when recorded by position only */
+    char *source_a, *source_b; /* the files (or "bound input") compared */
+    char shape_a[96], shape_b[96];
+    char worst_at[128];
+    char *error;              /* why it could not be compared, or NULL */
+    nt_diff_stats st;
+    bool ok;                  /* equal within the tolerances */
+} nt_diff_input_row;
 
 typedef struct nt_diff_report {
     int n, cap;
@@ -125,6 +143,13 @@ typedef struct nt_diff_report {
     int n_only_a, n_only_b;
     char **only_a, **only_b;  /* value names found on one side only */
     char *label_a, *label_b;  /* what was compared, for the text header */
+    int n_inputs;             /* graph inputs compared (nt_diff_compare_inputs) */
+    nt_diff_input_row *inputs;
+    int inputs_differ;        /* how many of them differ: the likely cause of any divergence */
+    /* rows compare per-node statistics (stats.jsonl), not tensors: max_abs is
+     * the largest difference of one statistic (stat names it), fail the number
+     * of statistics out of tolerance, cosine and SQNR are not known */
+    bool from_stats;
 } nt_diff_report;
 
 /* SQNR above this counts as "no noise" when finding the jump (float32
@@ -150,6 +175,48 @@ void nt_diff_report_text(const nt_diff_report *r, const nt_diff_options *o, bool
 /* Diffs two sets: every entry of A in order against its match in B,
  * loading two tensors at a time.  Fills rep (which must be initialized). */
 nt_status nt_diff_sets(const nt_diff_set *a, const nt_diff_set *b, const nt_diff_options *o, nt_diff_report *rep);
+
+/* ---------------------------------------------------------------- graph inputs */
+
+/* The graph inputs a run was given: from a run directory's run.json (the
+ * files of `-i`, resolved as recorded and else beside the directory), an
+ * ONNX test case's input_K.pb, or a live session's bound inputs.  An entry
+ * holds a file to load or a borrowed tensor. */
+typedef struct nt_diff_input {
+    char *name;               /* "" when bound by position */
+    char *source;             /* file path, or a description of a borrowed tensor */
+    const nt_tensor *t;       /* borrowed; NULL: load source */
+} nt_diff_input;
+
+typedef struct nt_diff_inputs {
+    int n;
+    nt_diff_input *v;
+} nt_diff_inputs;
+
+/* Appends one input (name and source are copied, t is borrowed). */
+nt_status nt_diff_inputs_add(nt_diff_inputs *l, const char *name, const char *source, const nt_tensor *t);
+/* The recorded inputs of a directory; none (n == 0, NT_OK) when it has no
+ * run.json with input files and is not a test case. */
+nt_status nt_diff_inputs_of_dir(const char *dir, nt_diff_inputs *out);
+void nt_diff_inputs_deinit(nt_diff_inputs *l);
+/* Compares A's inputs with B's, paired by name (by position when either
+ * side has none), into rep->inputs and rep->inputs_differ.  Only inputs
+ * present on both sides are compared; a file that will not load is noted
+ * in its row, not an error. */
+nt_status nt_diff_compare_inputs(const nt_diff_inputs *a, const nt_diff_inputs *b, const nt_diff_options *o,
+                                 nt_diff_report *rep);
+
+/* ---------------------------------------------------------------- statistics */
+
+/* True when dir holds a stats.jsonl (a run recorded with --trace stats). */
+bool nt_diff_dir_has_stats(const char *dir);
+/* Compares the per-node statistics of two run directories' stats.jsonl
+ * (what runs recorded without dumps have): outputs matched by name, in A's
+ * order; count and shape, NaN and Inf counts must be equal, min, max, mean
+ * and std must agree within the tolerances.  Sets rep->from_stats.  Equal
+ * statistics do not prove equal tensors; different ones prove a
+ * divergence. */
+nt_status nt_diff_stats_files(const char *dir_a, const char *dir_b, const nt_diff_options *o, nt_diff_report *rep);
 
 /* ---------------------------------------------------------------- live */
 

@@ -473,18 +473,7 @@ static nt_status add_row(nt_diff_report *rep, const nt_diff_options *o, const ch
         nt_status st = nt_diff_tensors(a, b, w->atol, w->rtol, &w->st);
         if (st == NT_OK) {
             w->status = NT_DIFF_COMPARED;
-            /* the worst element as [n,c,h,w]-style coordinates, last axis fastest */
-            int64_t rest = w->st.worst, coord[NT_MAX_DIMS];
-            for (int d = a->ndim - 1; d >= 0 && rest >= 0; d--) {
-                coord[d] = a->dims[d] > 0 ? rest % a->dims[d] : 0;
-                rest = a->dims[d] > 0 ? rest / a->dims[d] : 0;
-            }
-            size_t u = (size_t)snprintf(w->worst_at, sizeof w->worst_at, "[");
-            for (int d = 0; d < a->ndim && w->st.worst >= 0 && u < sizeof w->worst_at; d++)
-                u += (size_t)snprintf(w->worst_at + u, sizeof w->worst_at - u, "%s%lld", d ? "," : "",
-                                      (long long)coord[d]);
-            if (u < sizeof w->worst_at)
-                snprintf(w->worst_at + u, sizeof w->worst_at - u, "]");
+            nt_diff_worst_at(a, w->st.worst, w->worst_at, sizeof w->worst_at);
             w->ok = w->st.n_fail == 0;
         } else {
             w->status = st == NT_ERR_SHAPE ? NT_DIFF_SHAPE_MISMATCH : NT_DIFF_UNCOMPARABLE;

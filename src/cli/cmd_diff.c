@@ -18,6 +18,7 @@
 #include "cli/cli_model.h"
 #include "trace/tracers.h"
 #include "graph/ir.h"
+#include "exec/exec.h"
 
 #include <ftw.h>
 #include <stdio.h>
@@ -42,8 +43,18 @@ const char nt_usage_diff[] =
     "names quantizers keep (X_DequantizeLinear_Output, X_quantized -> X):\n"
     "  nntrace diff model.onnx model_qdq.onnx -i input=x.npy\n"
     "\n"
+    "The graph inputs are compared first (the files run.json records, a test\n"
+    "case's input_K.pb, or the inputs given with -i): when they differ the report\n"
+    "says so, with the max abs difference per input, as the likely cause of the\n"
+    "divergence (JSON \"cause\": \"inputs\").  A run directory without dumps but\n"
+    "with stats.jsonl (--trace stats) is compared by per-node statistics (count,\n"
+    "NaN/Inf counts, min, max, mean, std within the tolerances) and the report says\n"
+    "that it compared statistics, not tensors; a model against such a directory is\n"
+    "run with --trace stats to compare the same way.\n"
+    "\n"
     NT_CLI_DIFF_TOL_HELP
-    "  --json             print {\"first_divergent\", \"nodes\": [...], ...}\n"
+    "  --json             print {\"first_divergent\", \"cause\", \"inputs\": [...],\n"
+    "                     \"compared_what\", \"nodes\": [...], ...}\n"
     "  --out FILE         also write the JSON report to FILE (for `graph --diff`)\n"
     "  --failing          list only divergent tensors in the table\n"
     "  --keep DIR         with two models: keep A's dumped tensors in DIR\n"
@@ -234,8 +245,9 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     return 0;
 }
 
-/* Runs `model` on the inputs with every node output dumped into dir. */
-static int dump_model(const diff_opts *o, const char *model, const char *dir)
+/* Runs `model` on the inputs with the tracer `kind` writing into dir:
+ * "dump" (every node output) or "stats" (stats.jsonl). */
+static int trace_model(const diff_opts *o, const char *model, const char *dir, const char *kind)
 {
     nt_model *m;
     nt_session *s;
@@ -256,7 +268,7 @@ static int dump_model(const diff_opts *o, const char *model, const char *dir)
     if ((st = nt_rundir_open(dir, &rd)) != NT_OK)
         goto out;
     cfg.rundir = rd;
-    if ((st = nt_trace_obj_new("dump", &cfg, &dump)) != NT_OK || (st = nt_session_add_tracer(s, &dump->tracer)) != NT_OK)
+    if ((st = nt_trace_obj_new(kind, &cfg, &dump)) != NT_OK || (st = nt_session_add_tracer(s, &dump->tracer)) != NT_OK)
         goto out;
     if ((st = nt_session_run(s)) != NT_OK) {
         nt_error_wrap(st, "running %s", model);
@@ -275,9 +287,41 @@ out:
     return code;
 }
 
-/* Runs `model` and compares it live against `set`. */
-static int compare_model(const diff_opts *o, const char *model, const nt_diff_set *set, bool live_is_a,
-                         nt_diff_report *rep)
+/* The graph inputs bound to s (borrowed tensors), to compare with what
+ * `dir` recorded: its run.json's or test case's inputs, else tensors of
+ * `set` named as the graph inputs (a reference directory that saved them). */
+static nt_status compare_session_inputs(const diff_opts *o, nt_model *m, nt_session *s, const char *dir,
+                                        const nt_diff_set *set, bool live_is_a, nt_diff_report *rep)
+{
+    nt_diff_inputs live = {0}, rec = {0};
+    nt_status st = nt_diff_inputs_of_dir(dir, &rec);
+    for (int i = 0; st == NT_OK && i < nt_model_input_count(m); i++) {
+        nt_value_info vi;
+        if (nt_model_input_info(m, i, &vi) != NT_OK)
+            continue;
+        const nt_tensor *t = nt_session_bound_input(s, vi.name);
+        if (t)
+            st = nt_diff_inputs_add(&live, vi.name, "the bound input", t);
+    }
+    if (st == NT_OK && rec.n == 0 && set) {
+        for (int i = 0; st == NT_OK && i < live.n; i++) {
+            bool by_node;
+            int j = nt_diff_set_find(set, live.v[i].name, NULL, 0, &by_node);
+            if (j >= 0)
+                st = nt_diff_inputs_add(&rec, live.v[i].name, nt_diff_set_entry(set, j)->path, NULL);
+        }
+    }
+    if (st == NT_OK)
+        st = live_is_a ? nt_diff_compare_inputs(&live, &rec, &o->opt, rep)
+                       : nt_diff_compare_inputs(&rec, &live, &o->opt, rep);
+    nt_diff_inputs_deinit(&live);
+    nt_diff_inputs_deinit(&rec);
+    return st;
+}
+
+/* Runs `model` and compares it live against `set`, recorded in dir. */
+static int compare_model(const diff_opts *o, const char *model, const char *dir, const nt_diff_set *set,
+                         bool live_is_a, nt_diff_report *rep)
 {
     nt_model *m;
     nt_session *s;
@@ -288,7 +332,8 @@ static int compare_model(const diff_opts *o, const char *model, const nt_diff_se
     nt_status st = NT_OK;
     if ((code = nt_cli_bind_inputs("diff", m, s, &o->in)) != NT_EXIT_OK)
         goto out;
-    if ((st = nt_diff_live_new(set, &o->opt, rep, live_is_a, &live)) != NT_OK ||
+    if ((st = compare_session_inputs(o, m, s, dir, set, live_is_a, rep)) != NT_OK ||
+        (st = nt_diff_live_new(set, &o->opt, rep, live_is_a, &live)) != NT_OK ||
         (st = nt_session_add_tracer(s, nt_diff_live_tracer(live))) != NT_OK)
         goto out;
     if ((st = nt_session_run(s)) != NT_OK) {
@@ -355,30 +400,83 @@ static void report_weights(const diff_opts *o, FILE *f)
     nt_model_free(mb);
 }
 
+/* A temporary directory for a model's recording (or --keep DIR); its
+ * path in buf.  Returns NULL after printing why it could not be made. */
+static const char *scratch_dir(const diff_opts *o, char *buf, size_t len)
+{
+    if (o->keep)
+        return o->keep;
+    const char *t = getenv("TMPDIR");
+    snprintf(buf, len, "%s/nntrace-diff-XXXXXX", t && *t ? t : "/tmp");
+    if (!mkdtemp(buf)) {
+        fprintf(stderr, "nntrace diff: cannot create a temporary directory in %s\n", t && *t ? t : "/tmp");
+        return NULL;
+    }
+    return buf;
+}
+
 static int diff_models(const diff_opts *o, nt_diff_report *rep)
 {
     report_weights(o, o->json ? stderr : stdout);
     char tmp[4096];
-    const char *dir = o->keep;
-    if (!dir) {
-        const char *t = getenv("TMPDIR");
-        snprintf(tmp, sizeof tmp, "%s/nntrace-diff-XXXXXX", t && *t ? t : "/tmp");
-        if (!mkdtemp(tmp)) {
-            fprintf(stderr, "nntrace diff: cannot create a temporary directory in %s\n", t && *t ? t : "/tmp");
-            return NT_EXIT_BAD_INPUT;
-        }
-        dir = tmp;
-    }
-    int code = dump_model(o, o->a, dir);
+    const char *dir = scratch_dir(o, tmp, sizeof tmp);
+    if (!dir)
+        return NT_EXIT_BAD_INPUT;
+    int code = trace_model(o, o->a, dir, "dump");
     nt_diff_set *set = NULL;
     if (code == NT_EXIT_OK) {
         nt_status st = nt_diff_set_open(dir, &set);
-        code = st == NT_OK ? compare_model(o, o->b, set, false, rep) : nt_cli_fail(st);
+        code = st == NT_OK ? compare_model(o, o->b, dir, set, false, rep) : nt_cli_fail(st);
     }
     nt_diff_set_free(set);
     if (!o->keep)
         nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return code;
+}
+
+/* A model against a run directory with statistics only: the model is run
+ * with --trace stats into a scratch directory and the two stats.jsonl are
+ * compared (and the model's inputs with the directory's). */
+static int diff_model_stats(const diff_opts *o, const char *model, const char *dir, bool dir_is_a,
+                            nt_diff_report *rep)
+{
+    char tmp[4096];
+    const char *sdir = scratch_dir(o, tmp, sizeof tmp);
+    if (!sdir)
+        return NT_EXIT_BAD_INPUT;
+    int code = trace_model(o, model, sdir, "stats");
+    if (code == NT_EXIT_OK) {
+        nt_diff_inputs rec = {0}, live = {0};
+        nt_status st = nt_diff_inputs_of_dir(dir, &rec);
+        for (int i = 0; st == NT_OK && i < o->in.n; i++)
+            st = nt_diff_inputs_add(&live, o->in.names[i] ? o->in.names[i] : "", o->in.files[i], NULL);
+        if (st == NT_OK)
+            st = dir_is_a ? nt_diff_compare_inputs(&rec, &live, &o->opt, rep)
+                          : nt_diff_compare_inputs(&live, &rec, &o->opt, rep);
+        if (st == NT_OK)
+            st = dir_is_a ? nt_diff_stats_files(dir, sdir, &o->opt, rep) : nt_diff_stats_files(sdir, dir, &o->opt, rep);
+        nt_diff_inputs_deinit(&rec);
+        nt_diff_inputs_deinit(&live);
+        if (st != NT_OK)
+            code = nt_cli_fail(st);
+    }
+    if (!o->keep)
+        nftw(sdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return code;
+}
+
+/* Opens dir as a tensor set; when it has no tensors but statistics, sets
+ * *stats_only instead (and returns NT_OK with *out NULL). */
+static nt_status open_side(const char *dir, nt_diff_set **out, bool *stats_only)
+{
+    *stats_only = false;
+    nt_status st = nt_diff_set_open(dir, out);
+    if (st == NT_ERR_NOT_FOUND && nt_diff_dir_has_stats(dir)) {
+        nt_error_clear();
+        *stats_only = true;
+        return NT_OK;
+    }
+    return st;
 }
 
 static int diff_main(int argc, char **argv, diff_opts *o)
@@ -398,16 +496,35 @@ static int diff_main(int argc, char **argv, diff_opts *o)
         nt_cli_warn_incomplete("diff", o->b);
     nt_diff_set *sa = NULL, *sb = NULL;
     nt_status st = NT_OK;
+    bool stats_a = false, stats_b = false;
     if (da && db) {
-        if ((st = nt_diff_set_open(o->a, &sa)) == NT_OK && (st = nt_diff_set_open(o->b, &sb)) == NT_OK)
+        nt_diff_inputs ia = {0}, ib = {0};
+        if ((st = open_side(o->a, &sa, &stats_a)) == NT_OK && (st = open_side(o->b, &sb, &stats_b)) == NT_OK &&
+            (st = nt_diff_inputs_of_dir(o->a, &ia)) == NT_OK && (st = nt_diff_inputs_of_dir(o->b, &ib)) == NT_OK)
+            st = nt_diff_compare_inputs(&ia, &ib, &o->opt, &rep);
+        nt_diff_inputs_deinit(&ia);
+        nt_diff_inputs_deinit(&ib);
+        /* a side without dumps: compare what both have, their statistics */
+        if (st == NT_OK && (stats_a || stats_b)) {
+            if (!nt_diff_dir_has_stats(o->a) || !nt_diff_dir_has_stats(o->b))
+                st = nt_error(NT_ERR_NOT_FOUND, "%s has statistics only (stats.jsonl) and %s has no stats.jsonl to "
+                              "compare them with; record both runs with --trace stats or --trace dump",
+                              stats_a ? o->a : o->b, stats_a ? o->b : o->a);
+            else
+                st = nt_diff_stats_files(o->a, o->b, &o->opt, &rep);
+        } else if (st == NT_OK) {
             st = nt_diff_sets(sa, sb, &o->opt, &rep);
+        }
         if (st != NT_OK)
             code = nt_cli_fail(st);
     } else if (da || db) {
-        if ((st = nt_diff_set_open(da ? o->a : o->b, &sa)) != NT_OK)
+        const char *dir = da ? o->a : o->b, *model = da ? o->b : o->a;
+        if ((st = open_side(dir, &sa, &stats_a)) != NT_OK)
             code = nt_cli_fail(st);
+        else if (stats_a)
+            code = diff_model_stats(o, model, dir, da, &rep);
         else
-            code = compare_model(o, da ? o->b : o->a, sa, !da, &rep);
+            code = compare_model(o, model, dir, sa, !da, &rep);
     } else {
         code = diff_models(o, &rep);
     }
@@ -424,7 +541,7 @@ static int diff_main(int argc, char **argv, diff_opts *o)
         if (code == NT_EXIT_OK && b.data)
             fputs(b.data, stdout);
         nt_buf_deinit(&b);
-        if (code == NT_EXIT_OK && nt_diff_report_diverged(&rep) > 0)
+        if (code == NT_EXIT_OK && (nt_diff_report_diverged(&rep) > 0 || rep.inputs_differ))
             code = NT_EXIT_FOUND;
     }
     nt_diff_set_free(sa);

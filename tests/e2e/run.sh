@@ -65,6 +65,7 @@ else
     echo "== arch-check skipped: needs python3-torch, torchvision and onnxruntime-node (scripts/setup.sh --test)"
 fi
 [ -f "$here/diff_check.py" ] && run_check diff-check /usr/bin/python3 "$here/diff_check.py" "$nt"
+[ -f "$here/diff_inputs_check.py" ] && run_check diff-inputs-check /usr/bin/python3 "$here/diff_inputs_check.py" "$nt"
 [ -f "$here/graph_check.py" ] && run_check graph-check /usr/bin/python3 "$here/graph_check.py" "$nt"
 [ -f "$here/extract_check.py" ] && run_check extract-check /usr/bin/python3 "$here/extract_check.py" "$nt"
 [ -f "$here/eval_check.py" ] && run_check eval-check /usr/bin/python3 "$here/eval_check.py" "$nt"
