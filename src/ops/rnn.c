@@ -8,11 +8,14 @@
  *
  *   XW = X (T*N, I) x W^T (I, G*H) + folded biases      one GEMM for all steps
  *   for each step t (reversed for the backward direction):
- *       HR = H (N, H) x R^T (H, G*H)                      one GEMM per step
- *                       (dot products of our own for a batch of up to
- *                       RNN_DOT_MAX_N rows: a BLAS call costs more than
+ *       HR = H (N, H) x R^T (H, G*H) + XW[t]              one GEMM per step
+ *                       (rnn_step.c's kernel for a batch of up to
+ *                       NT_RNN_SMALL_N rows: a BLAS call costs more than
  *                       the work at these sizes)
- *       gates = act(clip(XW[t] + HR)) ... the cell's equations
+ *       gates = act(clip(HR)) ... the cell's equations
+ *                       (rnn_step.c's fused cells for the default
+ *                       activations without clip, peepholes or
+ *                       input_forget)
  *
  * where T is seq_length, N batch_size, I input_size, H hidden_size and G the
  * number of gates (RNN 1, GRU 3 in order z r h, LSTM 4 in order i o f c).
@@ -29,11 +32,13 @@
  *
  * Biases that are added outside any product are folded into XW once: every
  * Wb + Rb pair, except GRU's Rbh when linear_before_reset is set, where it
- * sits inside r * (H Rh^T + Rbh).
+ * sits inside r * (H Rh^T + Rbh).  R^T and the folded biases are built once
+ * and kept in the node's state while R and B are constants of the graph.
  */
 #include "ops/kernel.h"
 #include "ops/elementwise_common.h"
 #include "ops/ew_math.h"
+#include "ops/rnn_step.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -91,6 +96,16 @@ typedef struct rnn_state {
     bool input_forget;    /* LSTM: couple the forget gate to the input gate */
     bool lbr;             /* GRU: linear_before_reset */
     int layout;           /* 0 time-major, 1 batch-major */
+    bool fast[2];         /* [direction]: default activations, no clip, no
+                           * input_forget: rnn_step.c's fused cells (LSTM
+                           * without peepholes, GRU with linear_before_reset) */
+    /* R^T (D, H, G*H) for the small-batch product and the folded biases
+     * (D, G*H), kept while R and B are graph constants (r_src, b_src: the
+     * data they were built from); NULL until then */
+    float *pack;
+    const void *r_src, *b_src;
+    int64_t pack_h;       /* H it was built for */
+    bool pack_small;      /* whether it holds R^T (the batch was small) */
 } rnn_state;
 
 /* ---------------------------------------------------------------- activations */
@@ -248,6 +263,13 @@ static nt_status rnn_prepare(const nt_node *node, int opset, void **state)
             if (rnn_act_table[e].has_beta && ib < nb)
                 a->beta = betas[ib++];
         }
+    for (int d = 0; d < st->ndir; d++) {
+        const rnn_act *a = st->act[d];
+        bool dflt = st->kind == RNN_LSTM ? a[0].kind == ACT_SIGMOID && a[1].kind == ACT_TANH && a[2].kind == ACT_TANH
+                                         : a[0].kind == ACT_SIGMOID && a[1].kind == ACT_TANH;
+        st->fast[d] = st->kind != RNN_SIMPLE && dflt && !st->has_clip && !st->input_forget &&
+                      (st->kind == RNN_LSTM || st->lbr);
+    }
     *state = st;
     return NT_OK;
 fail:
@@ -255,7 +277,13 @@ fail:
     return s;
 }
 
-static void rnn_release(void *state) { free(state); }
+static void rnn_release(void *state)
+{
+    rnn_state *st = state;
+    if (st)
+        free(st->pack);
+    free(st);
+}
 
 /* ---------------------------------------------------------------- infer */
 
@@ -342,10 +370,13 @@ typedef struct rnn_run {
     int64_t T, N, I, H, G;
     int d;                   /* direction index (0 forward or the only one, 1 backward) */
     bool backward;
+    bool fast;               /* st->fast[d] and no peepholes */
     const float *x;          /* X in its layout */
     const float *w, *r;      /* this direction's W (G*H, I), R (G*H, H) */
     const float *b;          /* this direction's B (2*G*H) or NULL */
+    const float *bf;         /* this direction's folded biases (G*H) or NULL */
     const float *p;          /* this direction's P (3*H) or NULL */
+    const float *rt;         /* this direction's R^T (H, G*H) for a small batch, else NULL */
     const int32_t *len;      /* (N) or NULL */
     const float *h0, *c0;    /* initial states in their layout, or NULL */
     float *y, *yh, *yc;      /* outputs or NULL */
@@ -353,7 +384,6 @@ typedef struct rnn_run {
     float *hr;               /* scratch (N, G*H) */
     float *h, *c;            /* state (N, H) each */
     float *tmp;              /* scratch (N, H): GRU r*H, LSTM unused */
-    float *rt;               /* R transposed (H, G*H) for a small batch, else NULL */
 } rnn_run;
 
 /* Row of X / XW for step t, batch n (layout 0: t*N + n; layout 1: n*T + t). */
@@ -376,27 +406,27 @@ static inline int64_t rnn_hoff(const rnn_run *k, int64_t n)
     return (k->st->layout ? n * D + k->d : k->d * k->N + n) * k->H;
 }
 
-/* One RNN step for batch row n: h = f(xw + hr). */
-static void rnn_cell_simple(rnn_run *k, const float *xw, float *hr, int64_t n)
+/* The generic cells below take hr with XW[t] already added to the columns
+ * rnn_add_cols names; they keep the order of operations of the ONNX
+ * equations, which rnn_step.c's fused cells reproduce bit for bit. */
+
+/* One RNN step for batch row n: h = f(hr). */
+static void rnn_cell_simple(rnn_run *k, float *hr, int64_t n)
 {
     const rnn_act *a = k->st->act[k->d];
     float clip = k->st->has_clip ? k->st->clip : 0;
-    for (int64_t j = 0; j < k->H; j++)
-        hr[j] += xw[j];
     rnn_apply(&a[0], clip, hr, k->H);
     memcpy(k->h + n * k->H, hr, (size_t)k->H * sizeof(float));
 }
 
-/* One LSTM step for batch row n; gates (i, o, f, c) each H wide in xw/hr. */
-static void rnn_cell_lstm(rnn_run *k, const float *xw, float *hr, int64_t n)
+/* One LSTM step for batch row n; gates (i, o, f, c) each H wide in hr. */
+static void rnn_cell_lstm(rnn_run *k, float *hr, int64_t n)
 {
     const rnn_act *a = k->st->act[k->d];
     float clip = k->st->has_clip ? k->st->clip : 0;
     int64_t H = k->H;
     float *h = k->h + n * H, *c = k->c + n * H;
     float *gi = hr, *go = hr + H, *gf = hr + 2 * H, *gc = hr + 3 * H;
-    for (int64_t j = 0; j < 4 * H; j++)
-        hr[j] += xw[j];
     if (k->p)
         for (int64_t j = 0; j < H; j++) {
             gi[j] += k->p[j] * c[j];
@@ -422,14 +452,12 @@ static void rnn_cell_lstm(rnn_run *k, const float *xw, float *hr, int64_t n)
         h[j] = go[j] * gi[j];
 }
 
-/* GRU step, first half, for batch row n: z and r gates from xw + hr (which
- * holds H R[z,r]^T, and with linear_before_reset also H Rh^T). */
-static void rnn_cell_gru_zr(rnn_run *k, const float *xw, float *hr, int64_t n)
+/* GRU step, first half, for batch row n: z and r gates from hr (which holds
+ * H R[z,r]^T + XW[z,r], and with linear_before_reset also H Rh^T). */
+static void rnn_cell_gru_zr(rnn_run *k, float *hr, int64_t n)
 {
     const rnn_act *a = k->st->act[k->d];
     float clip = k->st->has_clip ? k->st->clip : 0;
-    for (int64_t j = 0; j < 2 * k->H; j++)
-        hr[j] += xw[j];
     rnn_apply(&a[0], clip, hr, 2 * k->H);
     /* tmp = r * H_prev (the input of the default formulation's Rh product) */
     const float *r = hr + k->H, *h = k->h + n * k->H;
@@ -438,7 +466,9 @@ static void rnn_cell_gru_zr(rnn_run *k, const float *xw, float *hr, int64_t n)
         t[j] = r[j] * h[j];
 }
 
-/* GRU step, second half: h~ = g(xw_h + hrh) and H = (1-z) h~ + z H. */
+/* GRU step, second half: h~ = g(xw_h + r * (hrh + Rbh)) with
+ * linear_before_reset, else g(hrh) (XW[h] added by the product), and
+ * H = (1-z) h~ + z H. */
 static void rnn_cell_gru_h(rnn_run *k, const float *xw, float *hr, int64_t n)
 {
     const rnn_act *a = k->st->act[k->d];
@@ -449,9 +479,6 @@ static void rnn_cell_gru_h(rnn_run *k, const float *xw, float *hr, int64_t n)
         const float *rbh = k->b ? k->b + 3 * H + 2 * H : NULL;
         for (int64_t j = 0; j < H; j++)
             hh[j] = xw[2 * H + j] + r[j] * (hh[j] + (rbh ? rbh[j] : 0.0f));
-    } else {
-        for (int64_t j = 0; j < H; j++)
-            hh[j] += xw[2 * H + j];
     }
     rnn_apply(&a[1], clip, hh, H);
     for (int64_t j = 0; j < H; j++)
@@ -464,57 +491,27 @@ static inline bool rnn_active(const rnn_run *k, int64_t t, int64_t n)
     return !k->len || t < k->len[n];
 }
 
-/* Batches up to this many rows use rnn_small_gemm for the per-step product. */
-#define RNN_DOT_MAX_N 4
-#define RNN_COLS 64
-
-/* out[n * ldo + j] = sum_k h[n * K + k] * bt[k * ldb + j] for n < N,
- * j < cols: H x R^T for a small batch, with R^T stored transposed (bt) so
- * the loop runs across output columns.  Each output is summed over k in
- * order whatever the vector width: every CPU clone gives the same bits. */
-NT_EW_NO_TRAP NT_EW_ATTR_FLOAT static void rnn_small_gemm(const float *h, int64_t N, int64_t K, const float *bt,
-                                                           int64_t ldb, int64_t cols, float *out, int64_t ldo)
+/* HR[:, col0 .. col0+cols) = A (N, H) x R[col0 .. col0+cols)^T + XW[t][same
+ * columns, only the first add_cols of them]: rnn_step.c's kernel for a small
+ * batch (on R^T), else a BLAS call and the same additions after it. */
+static void rnn_step_product(rnn_run *k, int64_t t, const float *a, int64_t col0, int64_t cols, int64_t add_cols)
 {
-    for (int64_t n = 0; n < N; n++) {
-        const float *hv = h + n * K;
-        int64_t j0 = 0;
-        for (; j0 + RNN_COLS <= cols; j0 += RNN_COLS) {
-            float acc[RNN_COLS] = {0};
-            for (int64_t k = 0; k < K; k++) {
-                const float a = hv[k], *b = bt + k * ldb + j0;
-                for (int j = 0; j < RNN_COLS; j++)
-                    acc[j] += a * b[j];
-            }
-            memcpy(out + n * ldo + j0, acc, sizeof acc);
-        }
-        for (; j0 + 16 <= cols; j0 += 16) {
-            float acc[16] = {0};
-            for (int64_t k = 0; k < K; k++) {
-                const float a = hv[k], *b = bt + k * ldb + j0;
-                for (int j = 0; j < 16; j++)
-                    acc[j] += a * b[j];
-            }
-            memcpy(out + n * ldo + j0, acc, sizeof acc);
-        }
-        for (int64_t j = j0; j < cols; j++) {
-            float acc = 0;
-            for (int64_t k = 0; k < K; k++)
-                acc += hv[k] * bt[k * ldb + j];
-            out[n * ldo + j] = acc;
-        }
+    int64_t N = k->N, H = k->H, GH = k->G * H;
+    if (k->rt) {
+        const float *add[NT_RNN_SMALL_N];
+        for (int64_t n = 0; n < N; n++)
+            add[n] = k->xw + rnn_xrow(k, t, n) * GH + col0;
+        nt_rnn_step_product(a, N, H, k->rt + col0, GH, cols, add, add_cols, k->hr + col0, GH);
+        return;
     }
-}
-
-/* C (M, cols) = A (M, K) x B^T for B (cols, K) (bt: B transposed with row
- * stride ldb, for the small-batch path), leading dims K and ldc. */
-static void rnn_gemm_nt(const float *a, int64_t M, int64_t K, const float *b, const float *bt, int64_t ldb,
-                        int64_t cols, float *c, int64_t ldc)
-{
-    if (bt)
-        rnn_small_gemm(a, M, K, bt, ldb, cols, c, ldc);
-    else
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)cols, (int)K, 1.0f, a, (int)K, b, (int)K,
-                    0.0f, c, (int)ldc);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)cols, (int)H, 1.0f, a, (int)H,
+                k->r + col0 * H, (int)H, 0.0f, k->hr + col0, (int)GH);
+    for (int64_t n = 0; n < N; n++) {
+        const float *xw = k->xw + rnn_xrow(k, t, n) * GH + col0;
+        float *hr = k->hr + n * GH + col0;
+        for (int64_t j = 0; j < add_cols; j++)
+            hr[j] += xw[j];
+    }
 }
 
 /* Runs one direction over all steps. */
@@ -529,20 +526,12 @@ static void rnn_direction(rnn_run *k)
                     k->w, (int)I, 0.0f, k->xw, (int)GH);
     else
         memset(k->xw, 0, (size_t)(T * N * GH) * sizeof(float));
-    if (k->b) {
+    if (k->bf)
         for (int64_t row = 0; row < T * N; row++) {
             float *o = k->xw + row * GH;
-            for (int64_t j = 0; j < GH; j++) {
-                bool fold_r = !(st->kind == RNN_GRU && st->lbr && j >= 2 * H);
-                o[j] += k->b[j] + (fold_r ? k->b[GH + j] : 0.0f);
-            }
+            for (int64_t j = 0; j < GH; j++)
+                o[j] += k->bf[j];
         }
-    }
-
-    if (k->rt) /* R^T for the per-step products */
-        for (int64_t j = 0; j < GH; j++)
-            for (int64_t kk = 0; kk < H; kk++)
-                k->rt[kk * GH + j] = k->r[j * H + kk];
 
     /* initial states */
     for (int64_t n = 0; n < N; n++) {
@@ -558,27 +547,36 @@ static void rnn_direction(rnn_run *k)
         }
     }
 
+    bool gru = st->kind == RNN_GRU;
+    const float *rbh = gru && k->b ? k->b + 5 * H : NULL;
     for (int64_t s = 0; s < T; s++) {
         int64_t t = k->backward ? T - 1 - s : s;
-        /* HR (N, G*H) = H (N, H) x R^T; GRU without linear_before_reset
-         * first multiplies only the z and r rows of R */
-        int64_t cols = st->kind == RNN_GRU && !st->lbr ? 2 * H : GH;
-        rnn_gemm_nt(k->h, N, H, k->r, k->rt, GH, cols, k->hr, GH);
+        /* HR (N, G*H) = H (N, H) x R^T + XW[t]; a GRU adds XW only to its z
+         * and r gates (XW[h] goes inside the cell with linear_before_reset),
+         * and without linear_before_reset first multiplies only by the z and
+         * r rows of R */
+        if (!gru)
+            rnn_step_product(k, t, k->h, 0, GH, GH);
+        else
+            rnn_step_product(k, t, k->h, 0, st->lbr ? GH : 2 * H, 2 * H);
         for (int64_t n = 0; n < N; n++) {
             if (!rnn_active(k, t, n))
                 continue;
-            const float *xw = k->xw + rnn_xrow(k, t, n) * GH;
             float *hr = k->hr + n * GH;
-            if (st->kind == RNN_SIMPLE)
-                rnn_cell_simple(k, xw, hr, n);
+            if (k->fast && !gru)
+                nt_rnn_lstm_cell(hr, H, k->c + n * H, k->h + n * H);
+            else if (k->fast)
+                nt_rnn_gru_lbr_cell(hr, k->xw + rnn_xrow(k, t, n) * GH + 2 * H, rbh, H, k->h + n * H);
+            else if (st->kind == RNN_SIMPLE)
+                rnn_cell_simple(k, hr, n);
             else if (st->kind == RNN_LSTM)
-                rnn_cell_lstm(k, xw, hr, n);
+                rnn_cell_lstm(k, hr, n);
             else
-                rnn_cell_gru_zr(k, xw, hr, n);
+                rnn_cell_gru_zr(k, hr, n);
         }
-        if (st->kind == RNN_GRU) {
-            if (!st->lbr) /* HR[:, h] (N, H) = (r * H) (N, H) x Rh^T (H, H) */
-                rnn_gemm_nt(k->tmp, N, H, k->r + 2 * H * H, k->rt ? k->rt + 2 * H : NULL, GH, H, k->hr + 2 * H, GH);
+        if (gru && !k->fast) {
+            if (!st->lbr) /* HR[:, h] (N, H) = (r * H) (N, H) x Rh^T (H, H) + XW[h] */
+                rnn_step_product(k, t, k->tmp, 2 * H, H, H);
             for (int64_t n = 0; n < N; n++)
                 if (rnn_active(k, t, n))
                     rnn_cell_gru_h(k, k->xw + rnn_xrow(k, t, n) * GH, k->hr + n * GH, n);
@@ -600,9 +598,46 @@ static void rnn_direction(rnn_run *k)
     }
 }
 
+/* Whether node input i is an initializer of the graph (a constant: data
+ * built from it can be kept across runs). */
+static bool rnn_input_constant(const nt_kernel_ctx *ctx, int i)
+{
+    if (!ctx->graph || !ctx->node || i >= ctx->node->n_in)
+        return false;
+    int v = ctx->node->in[i];
+    if (v < 0 || v >= ctx->graph->n_values)
+        return false;
+    const nt_value *val = &ctx->graph->values[v];
+    return val->kind == NT_VALUE_INITIALIZER && !val->is_graph_input;
+}
+
+/* Fills pack with every direction's R^T (H, G*H) when small (the per-step
+ * product's operand), then the folded biases (G*H) when b is given:
+ * Wb + Rb, except Rbh of a GRU with linear_before_reset, which the cell
+ * adds inside r * (...). */
+static void rnn_pack(const rnn_state *st, int64_t H, const float *r, const float *b, bool small, float *pack)
+{
+    int64_t D = st->ndir, GH = st->gates * H;
+    for (int64_t d = 0; small && d < D; d++) {
+        const float *rd = r + d * GH * H;
+        float *rt = pack + d * H * GH;
+        for (int64_t j = 0; j < GH; j++)
+            for (int64_t kk = 0; kk < H; kk++)
+                rt[kk * GH + j] = rd[j * H + kk];
+    }
+    if (!b)
+        return;
+    float *bf = pack + (small ? D * H * GH : 0);
+    for (int64_t d = 0; d < D; d++)
+        for (int64_t j = 0; j < GH; j++) {
+            bool fold_r = !(st->kind == RNN_GRU && st->lbr && j >= 2 * H);
+            bf[d * GH + j] = b[d * 2 * GH + j] + (fold_r ? b[d * 2 * GH + GH + j] : 0.0f);
+        }
+}
+
 static nt_status rnn_compute(nt_kernel_ctx *ctx)
 {
-    const rnn_state *st = ctx->state;
+    rnn_state *st = ctx->state;
     const nt_tensor *x = ctx->in[0], *w = ctx->in[1], *r = ctx->in[2];
     const nt_tensor *b = nt_ctx_in(ctx, 3), *sl = nt_ctx_in(ctx, 4), *h0 = nt_ctx_in(ctx, 5);
     const nt_tensor *c0 = st->kind == RNN_LSTM ? nt_ctx_in(ctx, 6) : NULL;
@@ -610,17 +645,38 @@ static nt_status rnn_compute(nt_kernel_ctx *ctx)
     nt_tensor *y = nt_ctx_out(ctx, 0), *yh = nt_ctx_out(ctx, 1);
     nt_tensor *yc = st->kind == RNN_LSTM ? nt_ctx_out(ctx, 2) : NULL;
     int64_t T = st->layout ? x->dims[1] : x->dims[0], N = st->layout ? x->dims[0] : x->dims[1];
-    int64_t I = x->dims[2], H = r->dims[2], G = st->gates;
+    int64_t I = x->dims[2], H = r->dims[2], G = st->gates, D = st->ndir;
     if (T > INT32_MAX || N > INT32_MAX || I > INT32_MAX || G * H > INT32_MAX || T * N > INT32_MAX)
         return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "dimensions too large for BLAS");
 
     if (N == 0 || H == 0)
         return NT_OK; /* every output is empty */
 
+    /* R^T and folded biases: the state's while R and B are constants,
+     * else built into this run's scratch */
+    bool small = N <= NT_RNN_SMALL_N;
+    size_t pack_floats = (size_t)((small ? D * H * G * H : 0) + (b ? D * G * H : 0));
+    bool keep = rnn_input_constant(ctx, 2) && (!b || rnn_input_constant(ctx, 3));
+    bool packed = keep && st->pack && st->r_src == r->data && st->b_src == (b ? b->data : NULL) &&
+                  st->pack_h == H && st->pack_small == small;
+    if (keep && !packed) {
+        /* (re)build: first run, or the batch crossed NT_RNN_SMALL_N */
+        free(st->pack);
+        st->pack = nt_malloc((pack_floats + 1) * sizeof(float));
+        st->r_src = st->b_src = NULL;
+        if (st->pack) {
+            rnn_pack(st, H, r->data, b ? b->data : NULL, small, st->pack);
+            st->r_src = r->data;
+            st->b_src = b ? b->data : NULL;
+            st->pack_h = H;
+            st->pack_small = small;
+            packed = true;
+        }
+    }
+
     /* one scratch block: xw (T*N, G*H), hr (N, G*H), h, c, tmp (N, H) each,
-     * and R^T (H, G*H) when the batch is small */
-    bool small = N <= RNN_DOT_MAX_N;
-    size_t n_floats = (size_t)(T * N * G * H + N * G * H + 3 * N * H + (small ? G * H * H : 0)) + 1;
+     * and the packed R^T and biases when not kept */
+    size_t n_floats = (size_t)(T * N * G * H + N * G * H + 3 * N * H) + (packed ? 0 : pack_floats) + 1;
     float *scratch = nt_malloc(n_floats * sizeof(float));
     if (!scratch)
         return nt_ctx_error(ctx, NT_ERR_NOMEM, "out of memory for %zu floats", n_floats);
@@ -639,7 +695,9 @@ static nt_status rnn_compute(nt_kernel_ctx *ctx)
     k.h = k.hr + N * G * H;
     k.c = st->kind == RNN_LSTM ? k.h + N * H : NULL;
     k.tmp = k.h + 2 * N * H;
-    k.rt = small ? k.tmp + N * H : NULL;
+    float *pack = packed ? st->pack : k.tmp + N * H;
+    if (!packed)
+        rnn_pack(st, H, r->data, b ? b->data : NULL, small, pack);
     /* GRU's second GEMM reads tmp rows of inactive batch entries too */
     memset(k.tmp, 0, (size_t)(N * H) * sizeof(float));
     for (int d = 0; d < st->ndir; d++) {
@@ -649,14 +707,15 @@ static nt_status rnn_compute(nt_kernel_ctx *ctx)
         k.r = (const float *)r->data + (size_t)d * G * H * H;
         k.b = b ? (const float *)b->data + (size_t)d * 2 * G * H : NULL;
         k.p = p ? (const float *)p->data + (size_t)d * 3 * H : NULL;
+        k.rt = small ? pack + (size_t)d * H * G * H : NULL;
+        k.bf = b ? pack + (small ? D * H * G * H : 0) + (size_t)d * G * H : NULL;
+        k.fast = st->fast[d] && !k.p;
         rnn_direction(&k);
     }
     free(scratch);
     return NT_OK;
 }
 
-/* since 7: the opset-7 forms (no output_sequence); since 14: layout;
- * since 22: bfloat16 added to the type list (declined here). */
 const nt_op_def nt_ops_rnn[] = {
     {"RNN", "", 7, rnn_prepare, rnn_release, rnn_infer, rnn_compute},
     {"RNN", "", 14, rnn_prepare, rnn_release, rnn_infer, rnn_compute},

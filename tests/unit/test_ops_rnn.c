@@ -20,6 +20,7 @@
 
 #include "core/core.h"
 #include "ops/kernel.h"
+#include "ops/sgemm.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -419,6 +420,216 @@ static void test_rnn_infer_and_declines(void **st)
     assert_int_equal(tn_infer_static(&u, 14, 3, in, 2, outs), NT_ERR_UNSUPPORTED);
 }
 
+/* ---- larger random cases: the vectorised step kernels (rnn_step.c) */
+
+/* A random case: X (T, N, I), W, R, B, sequence_lens, initial_h/c. */
+typedef struct rcase {
+    const char *op;
+    int G;
+    int64_t T, N, I, H, D;
+    int lbr;
+    float clip;        /* 0: none */
+    float *x, *w, *r, *b, *h0, *c0;
+    int32_t *lens;
+} rcase;
+
+static void rcase_init(rcase *c, const char *op, int64_t N, int64_t H, int lbr, uint32_t seed)
+{
+    memset(c, 0, sizeof *c);
+    c->op = op;
+    c->G = strcmp(op, "LSTM") == 0 ? 4 : (strcmp(op, "GRU") == 0 ? 3 : 1);
+    c->T = 5, c->N = N, c->I = 6, c->H = H, c->D = 2, c->lbr = lbr;
+    int64_t GH = c->G * H;
+    c->x = malloc(sizeof(float) * (size_t)(c->T * N * c->I));
+    c->w = malloc(sizeof(float) * (size_t)(2 * GH * c->I));
+    c->r = malloc(sizeof(float) * (size_t)(2 * GH * H));
+    c->b = malloc(sizeof(float) * (size_t)(4 * GH));
+    c->h0 = malloc(sizeof(float) * (size_t)(2 * N * H));
+    c->c0 = malloc(sizeof(float) * (size_t)(2 * N * H));
+    c->lens = malloc(sizeof(int32_t) * (size_t)N);
+    assert_true(c->x && c->w && c->r && c->b && c->h0 && c->c0 && c->lens);
+    fill(c->x, c->T * N * c->I, seed);
+    fill(c->w, 2 * GH * c->I, seed + 1);
+    fill(c->r, 2 * GH * H, seed + 2);
+    fill(c->b, 4 * GH, seed + 3);
+    fill(c->h0, 2 * N * H, seed + 4);
+    fill(c->c0, 2 * N * H, seed + 5);
+    for (int64_t n = 0; n < N; n++)
+        c->lens[n] = (int32_t)((n * 3 + 2) % (c->T + 1)); /* 2, 5, 3, 1, 4, 0 ... */
+}
+
+static void rcase_free(rcase *c)
+{
+    free(c->x), free(c->w), free(c->r), free(c->b), free(c->h0), free(c->c0), free(c->lens);
+}
+
+/* Runs the case bidirectionally; out gets Y, Y_h (and Y_c). */
+static void rcase_run(const rcase *c, nt_tensor **out)
+{
+    tnode t;
+    tn_init(&t, c->op);
+    a_str(&t, "direction", "bidirectional");
+    a_int(&t, "hidden_size", c->H);
+    if (c->G == 3)
+        a_int(&t, "linear_before_reset", c->lbr);
+    if (c->clip > 0)
+        a_float(&t, "clip", c->clip);
+    int64_t GH = c->G * c->H;
+    int64_t dx[3] = {c->T, c->N, c->I}, dw[3] = {2, GH, c->I}, dr[3] = {2, GH, c->H}, db[2] = {2, 2 * GH};
+    int64_t dl[1] = {c->N}, dh[3] = {2, c->N, c->H};
+    bool lstm = c->G == 4;
+    nt_tensor *in[7] = {mkf(3, dx, c->x), mkf(3, dw, c->w), mkf(3, dr, c->r), mkf(2, db, c->b),
+                        mk(NT_DTYPE_INT32, 1, dl, c->lens), mkf(3, dh, c->h0), lstm ? mkf(3, dh, c->c0) : NULL};
+    assert_int_equal(tn_run(&t, 14, lstm ? 7 : 6, in, lstm ? 3 : 2, out, NULL), NT_OK);
+    free_all(in, 7);
+}
+
+static double rsig(double v) { return 1 / (1 + exp(-v)); }
+
+/* The ONNX equations in double, one direction (d), default activations:
+ * fills y (T, 2, N, H) for that direction and yh (2, N, H). */
+static void rcase_reference(const rcase *c, int d, double *y, double *yh)
+{
+    int64_t T = c->T, N = c->N, I = c->I, H = c->H, GH = c->G * H;
+    const float *w = c->w + d * GH * I, *r = c->r + d * GH * H, *wb = c->b + d * 2 * GH, *rb = wb + GH;
+    double *g = calloc((size_t)GH, sizeof(double)), *rh = calloc((size_t)H, sizeof(double));
+    assert_true(g && rh);
+    for (int64_t n = 0; n < N; n++) {
+        double h[64], cc[64];
+        assert_true(H <= 64);
+        for (int64_t j = 0; j < H; j++) {
+            h[j] = c->h0[(d * N + n) * H + j];
+            cc[j] = c->c0[(d * N + n) * H + j];
+        }
+        for (int64_t s = 0; s < T; s++) {
+            int64_t t = d ? T - 1 - s : s;
+            bool active = d ? t < c->lens[n] : s < c->lens[n];
+            if (!active) {
+                for (int64_t j = 0; j < H; j++)
+                    y[((t * 2 + d) * N + n) * H + j] = 0;
+                continue;
+            }
+            const float *x = c->x + (t * N + n) * I;
+            for (int64_t q = 0; q < GH; q++) {
+                double a = wb[q];
+                for (int64_t i = 0; i < I; i++)
+                    a += (double)x[i] * w[q * I + i];
+                g[q] = a;
+            }
+            if (c->G == 4) { /* i o f c */
+                for (int64_t q = 0; q < GH; q++) {
+                    g[q] += rb[q];
+                    for (int64_t k = 0; k < H; k++)
+                        g[q] += h[k] * r[q * H + k];
+                }
+                for (int64_t j = 0; j < H; j++) {
+                    cc[j] = rsig(g[2 * H + j]) * cc[j] + rsig(g[j]) * tanh(g[3 * H + j]);
+                    h[j] = rsig(g[H + j]) * tanh(cc[j]);
+                }
+            } else { /* z r h */
+                for (int64_t q = 0; q < 2 * H; q++) {
+                    g[q] += rb[q];
+                    for (int64_t k = 0; k < H; k++)
+                        g[q] += h[k] * r[q * H + k];
+                }
+                for (int64_t j = 0; j < H; j++) {
+                    double a = 0, rj = rsig(g[H + j]);
+                    for (int64_t k = 0; k < H; k++)
+                        a += (c->lbr ? h[k] : rsig(g[H + k]) * h[k]) * r[(2 * H + j) * H + k];
+                    a += rb[2 * H + j];
+                    rh[j] = g[2 * H + j] + (c->lbr ? rj * a : a);
+                }
+                for (int64_t j = 0; j < H; j++) {
+                    double z = rsig(g[j]);
+                    h[j] = (1 - z) * tanh(rh[j]) + z * h[j];
+                }
+            }
+            for (int64_t j = 0; j < H; j++)
+                y[((t * 2 + d) * N + n) * H + j] = h[j];
+        }
+        for (int64_t j = 0; j < H; j++)
+            yh[(d * N + n) * H + j] = h[j];
+    }
+    free(g);
+    free(rh);
+}
+
+static const struct {
+    const char *op;
+    int lbr;
+} rnn_kinds[] = {{"LSTM", 0}, {"GRU", 1}, {"GRU", 0}, {"RNN", 0}};
+
+/* LSTM and GRU against the equations in double for batches on both sides
+ * of NT_RNN_SMALL_N and hidden sizes that fill whole vector blocks (32, 64)
+ * or leave column tails (7, 20, 37). */
+static void test_rnn_random_against_reference(void **st)
+{
+    (void)st;
+    const int64_t ns[] = {1, 2, 3, 5}, hs[] = {7, 20, 32, 37, 64};
+    for (size_t kind = 0; kind < 3; kind++)
+        for (size_t a = 0; a < NT_ARRAY_LEN(ns); a++)
+            for (size_t b = 0; b < NT_ARRAY_LEN(hs); b++) {
+                rcase c;
+                rcase_init(&c, rnn_kinds[kind].op, ns[a], hs[b], rnn_kinds[kind].lbr, (uint32_t)(a * 7 + b));
+                nt_tensor *out[3] = {NULL};
+                rcase_run(&c, out);
+                size_t ny = (size_t)(c.T * 2 * c.N * c.H), nh = (size_t)(2 * c.N * c.H);
+                double *y = calloc(ny, sizeof(double)), *yh = calloc(nh, sizeof(double));
+                assert_true(y && yh);
+                rcase_reference(&c, 0, y, yh);
+                rcase_reference(&c, 1, y, yh);
+                const float *gy = out[0]->data, *gh = out[1]->data;
+                for (size_t i = 0; i < ny; i++)
+                    if (fabs(gy[i] - y[i]) > 1e-4) {
+                        print_error("%s lbr %d N %lld H %lld: Y[%zu] = %.7g, want %.7g\n", c.op, c.lbr,
+                                    (long long)c.N, (long long)c.H, i, gy[i], y[i]);
+                        fail();
+                    }
+                for (size_t i = 0; i < nh; i++)
+                    assert_true(fabs(gh[i] - yh[i]) <= 1e-4);
+                free(y);
+                free(yh);
+                free_all(out, c.G == 4 ? 3 : 2);
+                rcase_free(&c);
+            }
+}
+
+/* The step kernel's AVX-512, AVX2 and portable variants, and the fused
+ * default-activation cells against the generic ones (forced by a clip no
+ * value reaches), give the same bits. */
+static void test_rnn_step_kernels_same_bits(void **st)
+{
+    (void)st;
+    const nt_sgemm_isa all[3] = {NT_SGEMM_AVX512, NT_SGEMM_AVX2, NT_SGEMM_NONE};
+    const int64_t ns[] = {1, 2, 3, 4}, hs[] = {7, 16, 20, 32, 37, 64};
+    nt_sgemm_isa prev = nt_sgemm_isa_force(NT_SGEMM_AVX512);
+    for (size_t kind = 0; kind < NT_ARRAY_LEN(rnn_kinds); kind++)
+        for (size_t a = 0; a < NT_ARRAY_LEN(ns); a++)
+            for (size_t b = 0; b < NT_ARRAY_LEN(hs); b++) {
+                rcase c;
+                rcase_init(&c, rnn_kinds[kind].op, ns[a], hs[b], rnn_kinds[kind].lbr, (uint32_t)(a * 11 + b));
+                int n_out = c.G == 4 ? 3 : 2;
+                nt_tensor *first[3] = {NULL};
+                for (int v = 0; v < 4; v++) {
+                    nt_sgemm_isa_force(all[v < 3 ? v : 0]);
+                    c.clip = v == 3 ? 3.0e38f : 0.0f;
+                    nt_tensor *out[3] = {NULL};
+                    rcase_run(&c, v ? out : first);
+                    for (int o = 0; v && o < n_out; o++)
+                        if (memcmp(out[o]->data, first[o]->data, nt_tensor_nbytes(first[o])) != 0) {
+                            print_error("%s lbr %d N %lld H %lld: output %d of variant %d differs\n", c.op, c.lbr,
+                                        (long long)c.N, (long long)c.H, o, v);
+                            fail();
+                        }
+                    if (v)
+                        free_all(out, n_out);
+                }
+                free_all(first, n_out);
+                rcase_free(&c);
+            }
+    nt_sgemm_isa_force(prev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -429,6 +640,8 @@ int main(void)
         cmocka_unit_test(test_lstm_layout_batch_major),
         cmocka_unit_test(test_lstm_peephole_input_forget),
         cmocka_unit_test(test_rnn_infer_and_declines),
+        cmocka_unit_test(test_rnn_random_against_reference),
+        cmocka_unit_test(test_rnn_step_kernels_same_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
