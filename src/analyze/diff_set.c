@@ -7,6 +7,8 @@
  * `run --compare DIR`, which compares each node output as it is produced.
  */
 #include "analyze/diff.h"
+#include "core/strmap.h"
+#include "core/vec.h"
 
 #include <dirent.h>
 #include <jansson.h>
@@ -14,130 +16,42 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* ---------------------------------------------------------------- string map */
-
-/* Open addressing from (string, small int) keys to entry indices: sets are
- * looked up once per tensor of the other side, and a transformer dump has
- * tens of thousands of entries. */
-typedef struct strmap {
-    int cap;            /* power of two, or 0 */
-    int n;
-    const char **keys;
-    int *tags;
-    int *vals;
-} strmap;
-
-static uint64_t hash_key(const char *s, int tag)
-{
-    uint64_t h = 1469598103934665603ull ^ (uint64_t)(uint32_t)tag;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static void strmap_free(strmap *m)
-{
-    free(m->keys);
-    free(m->tags);
-    free(m->vals);
-    memset(m, 0, sizeof *m);
-}
-
-/* Sized once for `expected` keys (at most half full). */
-static nt_status strmap_init(strmap *m, int expected)
-{
-    memset(m, 0, sizeof *m);
-    int cap = 16;
-    while (cap < expected * 2 + 2)
-        cap *= 2;
-    m->keys = nt_calloc((size_t)cap, sizeof *m->keys);
-    m->tags = nt_calloc((size_t)cap, sizeof *m->tags);
-    m->vals = nt_calloc((size_t)cap, sizeof *m->vals);
-    if (!m->keys || !m->tags || !m->vals) {
-        strmap_free(m);
-        return NT_ERR_NOMEM;
-    }
-    m->cap = cap;
-    return NT_OK;
-}
-
-static int strmap_get(const strmap *m, const char *key, int tag)
-{
-    if (!m->cap)
-        return -1;
-    for (uint64_t i = hash_key(key, tag) & (uint64_t)(m->cap - 1);; i = (i + 1) & (uint64_t)(m->cap - 1)) {
-        if (!m->keys[i])
-            return -1;
-        if (m->tags[i] == tag && strcmp(m->keys[i], key) == 0)
-            return m->vals[i];
-    }
-}
-
-/* Adds key -> val unless present (the first entry wins); key is borrowed.
- * Grows when half full. */
-static nt_status strmap_put(strmap *m, const char *key, int tag, int val)
-{
-    if (m->n * 2 + 2 > m->cap) {
-        strmap old = *m;
-        nt_status st = strmap_init(m, old.cap ? old.cap : 8);
-        if (st != NT_OK) {
-            *m = old;
-            return st;
-        }
-        for (int i = 0; i < old.cap; i++)
-            if (old.keys[i])
-                strmap_put(m, old.keys[i], old.tags[i], old.vals[i]);
-        strmap_free(&old);
-    }
-    uint64_t i = hash_key(key, tag) & (uint64_t)(m->cap - 1);
-    for (; m->keys[i]; i = (i + 1) & (uint64_t)(m->cap - 1))
-        if (m->tags[i] == tag && strcmp(m->keys[i], key) == 0)
-            return NT_OK;
-    m->keys[i] = key;
-    m->tags[i] = tag;
-    m->vals[i] = val;
-    m->n++;
-    return NT_OK;
-}
-
 /* ---------------------------------------------------------------- sets */
 
 struct nt_diff_set {
     nt_arena arena;
     bool indexed;
-    int n, cap;
-    nt_diff_entry *e;
-    strmap by_output;   /* output name (or stem) -> entry */
-    strmap by_node;     /* (node name, out_pos) -> entry */
+    nt_vec e;              /* nt_diff_entry, in execution (or file) order */
+    nt_strmap by_output;   /* output name (or stem) -> entry */
+    nt_strmap by_node;     /* (node name, out_pos) -> entry */
 };
 
 static nt_status set_add(nt_diff_set *s, const char *node, const char *op, const char *output, const char *path)
 {
-    if (s->n == s->cap) {
-        int cap = s->cap ? s->cap * 2 : 64;
-        nt_diff_entry *ne = nt_realloc(s->e, (size_t)cap * sizeof *ne);
-        if (!ne)
-            return NT_ERR_NOMEM;
-        s->e = ne;
-        s->cap = cap;
-    }
-    nt_diff_entry *e = &s->e[s->n];
+    if (s->e.len >= INT32_MAX)
+        return nt_error(NT_ERR_NOMEM, "too many tensors");
+    nt_status st = nt_vec_reserve(&s->e, s->e.len + 1);
+    if (st != NT_OK)
+        return st;
+    int n = (int)s->e.len;
+    nt_diff_entry *e = nt_vec_at(&s->e, s->e.len);
     e->node = nt_arena_strdup(&s->arena, node);
     e->op = nt_arena_strdup(&s->arena, op ? op : "");
     e->output = nt_arena_strdup(&s->arena, output);
     e->path = nt_arena_strdup(&s->arena, path);
     if (!e->node || !e->op || !e->output || !e->path)
         return NT_ERR_NOMEM;
-    e->order = s->n;
+    e->order = n;
     int pos = 0;
-    while (strmap_get(&s->by_node, e->node, pos) >= 0)
+    size_t node_len = strlen(e->node);
+    while (nt_strmap_getn(&s->by_node, e->node, node_len, pos) >= 0)
         pos++;
     e->out_pos = pos;
-    nt_status st = strmap_put(&s->by_output, e->output, 0, s->n);
+    st = nt_strmap_put(&s->by_output, e->output, n, NULL);
     if (st == NT_OK)
-        st = strmap_put(&s->by_node, e->node, pos, s->n);
+        st = nt_strmap_putn(&s->by_node, e->node, node_len, pos, n, NULL);
     if (st == NT_OK)
-        s->n++;
+        s->e.len++;
     return st;
 }
 
@@ -161,7 +75,7 @@ static nt_status add_entry(nt_diff_set *s, json_t *t, const char *tdir, const ch
         return nt_error(NT_ERR_PARSE, "%s lacks node, output or file", what);
     if ((role && strcmp(role, "output") != 0) || (json_is_integer(run) && json_integer_value(run) != 0))
         return NT_OK;
-    if (strmap_get(&s->by_output, output, 0) >= 0)
+    if (nt_strmap_get(&s->by_output, output) >= 0)
         return NT_OK;
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", tdir, file);
@@ -274,7 +188,7 @@ static nt_status read_npy_dir(nt_diff_set *s, const char *dir)
         free(names[i]);
     }
     free(names);
-    if (st == NT_OK && s->n == 0)
+    if (st == NT_OK && s->e.len == 0)
         st = nt_error(NT_ERR_NOT_FOUND, "%s: no tensors/index.json and no .npy files", dir);
     return st;
 }
@@ -299,7 +213,7 @@ static nt_status read_case_dir(nt_diff_set *s, const char *dir)
         nt_tensor_free(t);
         free(name);
     }
-    if (st == NT_OK && s->n == 0)
+    if (st == NT_OK && s->e.len == 0)
         st = nt_error(NT_ERR_NOT_FOUND, "%s: no output_0.pb", dir);
     return st;
 }
@@ -332,9 +246,10 @@ nt_status nt_diff_set_open(const char *dir, nt_diff_set **out)
     if (!s)
         return NT_ERR_NOMEM;
     nt_arena_init(&s->arena);
-    nt_status st = strmap_init(&s->by_output, 64);
-    if (st == NT_OK)
-        st = strmap_init(&s->by_node, 64);
+    nt_vec_init(&s->e, sizeof(nt_diff_entry));
+    nt_strmap_init(&s->by_output);
+    nt_strmap_init(&s->by_node);
+    nt_status st = NT_OK;
     char idx[4096], tdir[4096], case_dir[4096];
     snprintf(tdir, sizeof tdir, "%s/tensors", dir);
     snprintf(idx, sizeof idx, "%s/tensors/index.json", dir);
@@ -351,7 +266,7 @@ nt_status nt_diff_set_open(const char *dir, nt_diff_set **out)
         if (is_file(journal)) { /* a run killed before it wrote index.json */
             s->indexed = true;
             st = read_journal(s, journal, tdir);
-            if (st == NT_OK && s->n == 0)
+            if (st == NT_OK && s->e.len == 0)
                 st = read_npy_dir(s, tdir);
         } else if (stat(tdir, &tb) == 0 && S_ISDIR(tb.st_mode)) {
             st = read_npy_dir(s, tdir); /* the files present are the index */
@@ -377,15 +292,15 @@ void nt_diff_set_free(nt_diff_set *s)
 {
     if (!s)
         return;
-    strmap_free(&s->by_output);
-    strmap_free(&s->by_node);
-    free(s->e);
+    nt_strmap_deinit(&s->by_output);
+    nt_strmap_deinit(&s->by_node);
+    nt_vec_deinit(&s->e);
     nt_arena_deinit(&s->arena);
     free(s);
 }
 
-int nt_diff_set_count(const nt_diff_set *s) { return s ? s->n : 0; }
-const nt_diff_entry *nt_diff_set_entry(const nt_diff_set *s, int i) { return &s->e[i]; }
+int nt_diff_set_count(const nt_diff_set *s) { return s ? (int)s->e.len : 0; }
+const nt_diff_entry *nt_diff_set_entry(const nt_diff_set *s, int i) { return nt_vec_at(&s->e, (size_t)i); }
 bool nt_diff_set_indexed(const nt_diff_set *s) { return s->indexed; }
 
 int nt_diff_set_find(const nt_diff_set *s, const char *output, const char *node, int out_pos, bool *by_node)
@@ -393,12 +308,12 @@ int nt_diff_set_find(const nt_diff_set *s, const char *output, const char *node,
     char safe[1024];
     *by_node = false;
     if (output && output[0]) {
-        int j = strmap_get(&s->by_output, output, 0);
+        int j = (int)nt_strmap_get(&s->by_output, output);
         if (j >= 0)
             return j;
         if (!s->indexed) {
             nt_sanitize_name(output, safe, sizeof safe);
-            if ((j = strmap_get(&s->by_output, safe, 0)) >= 0)
+            if ((j = (int)nt_strmap_get(&s->by_output, safe)) >= 0)
                 return j;
         }
     }
@@ -406,14 +321,14 @@ int nt_diff_set_find(const nt_diff_set *s, const char *output, const char *node,
         return -1;
     *by_node = true;
     if (s->indexed)
-        return strmap_get(&s->by_node, node, out_pos);
+        return (int)nt_strmap_getn(&s->by_node, node, strlen(node), out_pos);
     /* a plain directory: "<node>.npy" for the first output, "<node>_<k>.npy" after */
     nt_sanitize_name(node, safe, sizeof safe);
     if (out_pos > 0) {
         size_t len = strlen(safe);
         snprintf(safe + len, sizeof safe - len, "_%d", out_pos);
     }
-    int j = strmap_get(&s->by_output, safe, 0);
+    int j = (int)nt_strmap_get(&s->by_output, safe);
     if (j < 0)
         *by_node = false;
     return j;
@@ -510,12 +425,12 @@ nt_status nt_diff_sets(const nt_diff_set *a, const nt_diff_set *b, const nt_diff
     /* Walk the side that knows the execution order, so "first" means first to run. */
     bool drive_b = !a->indexed && b->indexed;
     const nt_diff_set *drv = drive_b ? b : a, *oth = drive_b ? a : b;
-    char *used = nt_calloc((size_t)oth->n + 1, 1);
+    char *used = nt_calloc(oth->e.len + 1, 1);
     if (!used)
         return NT_ERR_NOMEM;
     nt_status st = NT_OK;
-    for (int i = 0; i < drv->n && st == NT_OK; i++) {
-        const nt_diff_entry *e = &drv->e[i];
+    for (int i = 0; i < (int)drv->e.len && st == NT_OK; i++) {
+        const nt_diff_entry *e = nt_diff_set_entry(drv, i);
         bool by_node;
         int j = nt_diff_set_find(oth, e->output, e->node, e->out_pos, &by_node);
         if (j < 0 || used[j]) {
@@ -524,7 +439,7 @@ nt_status nt_diff_sets(const nt_diff_set *a, const nt_diff_set *b, const nt_diff
             continue;
         }
         used[j] = 1;
-        const nt_diff_entry *f = &oth->e[j];
+        const nt_diff_entry *f = nt_diff_set_entry(oth, j);
         const nt_diff_entry *ea = drive_b ? f : e, *eb = drive_b ? e : f;
         char err[512] = "";
         nt_tensor *ta = load_entry(ea, err, sizeof err);
@@ -535,10 +450,10 @@ nt_status nt_diff_sets(const nt_diff_set *a, const nt_diff_set *b, const nt_diff
         nt_tensor_free(ta);
         nt_tensor_free(tb);
     }
-    for (int j = 0; j < oth->n && st == NT_OK; j++)
+    for (int j = 0; j < (int)oth->e.len && st == NT_OK; j++)
         if (!used[j])
-            st = drive_b ? push_name(&rep->only_a, &rep->n_only_a, oth->e[j].output)
-                         : push_name(&rep->only_b, &rep->n_only_b, oth->e[j].output);
+            st = drive_b ? push_name(&rep->only_a, &rep->n_only_a, nt_diff_set_entry(oth, j)->output)
+                         : push_name(&rep->only_b, &rep->n_only_b, nt_diff_set_entry(oth, j)->output);
     free(used);
     nt_diff_report_find_jump(rep);
     return st;
@@ -554,9 +469,8 @@ struct nt_diff_live {
     bool live_is_a;
     int run;
     char *used;          /* per ref entry */
-    strmap seen;         /* value names already compared (keys owned in names) */
-    char **names;
-    int n_names;
+    nt_strmap seen;      /* value names already compared (keys owned in names) */
+    nt_vec names;        /* char *, owned */
     nt_status err;
 };
 
@@ -605,18 +519,15 @@ static nt_action live_node_end(void *user, nt_session *s, const nt_node_view *v)
     for (int k = 0; k < v->n_outputs; k++) {
         const char *name = v->output_names[k];
         const nt_tensor *t = v->outputs[k];
-        if (!t || !name || !name[0] || strmap_get(&l->seen, name, 0) >= 0)
+        if (!t || !name || !name[0] || nt_strmap_get(&l->seen, name) >= 0)
             continue;
         char *copy = nt_strdup(name);
-        char **nn = copy ? nt_realloc(l->names, ((size_t)l->n_names + 1) * sizeof *nn) : NULL;
-        if (!nn) {
+        if (!copy || nt_vec_push(&l->names, &copy) != NT_OK) {
             free(copy);
             l->err = NT_ERR_NOMEM;
             return NT_ACTION_STOP;
         }
-        l->names = nn;
-        l->names[l->n_names++] = copy;
-        if ((l->err = strmap_put(&l->seen, copy, 0, 0)) != NT_OK)
+        if ((l->err = nt_strmap_put(&l->seen, copy, 0, NULL)) != NT_OK)
             return NT_ACTION_STOP;
         bool by_node, by_dq = false;
         int j = nt_diff_set_find(l->ref, name, v->name, k, &by_node);
@@ -666,7 +577,9 @@ nt_status nt_diff_live_new(const nt_diff_set *ref, const nt_diff_options *o, nt_
     l->rep = rep;
     l->live_is_a = live_is_a;
     l->used = nt_calloc((size_t)nt_diff_set_count(ref) + 1, 1);
-    if (!l->used || strmap_init(&l->seen, 256) != NT_OK) {
+    nt_strmap_init(&l->seen);
+    nt_vec_init(&l->names, sizeof(char *));
+    if (!l->used) {
         nt_diff_live_free(l);
         return NT_ERR_NOMEM;
     }
@@ -739,10 +652,10 @@ void nt_diff_live_free(nt_diff_live *l)
 {
     if (!l)
         return;
-    for (int i = 0; i < l->n_names; i++)
-        free(l->names[i]);
-    free(l->names);
-    strmap_free(&l->seen);
+    for (size_t i = 0; i < l->names.len; i++)
+        free(*(char **)nt_vec_at(&l->names, i));
+    nt_vec_deinit(&l->names);
+    nt_strmap_deinit(&l->seen);
     free(l->used);
     free(l);
 }

@@ -1,6 +1,6 @@
 /*
  * report_curves.c — reading the scalar curves of event files into a curve
- * set (report_curves.h): an open-addressing tag index, points kept in
+ * set (report_curves.h): a tag index (core/strmap.h), points kept in
  * arrival order and sorted by step at the end.
  */
 #include "analyze/report_curves.h"
@@ -12,15 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 1099511628211ull;
-    return h;
-}
-
 void nt_rcurves_free(curve_set *cs)
 {
     for (int i = 0; i < cs->n; i++) {
@@ -30,40 +21,12 @@ void nt_rcurves_free(curve_set *cs)
         free(cs->c[i].values);
     }
     free(cs->c);
-    free(cs->slots);
+    nt_strmap_deinit(&cs->index);
     nt_buf_deinit(&cs->damaged);
     memset(cs, 0, sizeof *cs);
 }
 
-int nt_rcurves_find(const curve_set *cs, const char *tag)
-{
-    if (!cs->n_slots)
-        return -1;
-    for (uint64_t h = hash_str(tag);; h++) {
-        int s = cs->slots[h & (uint64_t)(cs->n_slots - 1)];
-        if (!s)
-            return -1;
-        if (strcmp(cs->c[s - 1].tag, tag) == 0)
-            return s - 1;
-    }
-}
-
-static nt_status set_rehash(curve_set *cs, int n_slots)
-{
-    int *slots = nt_calloc((size_t)n_slots, sizeof *slots);
-    if (!slots)
-        return NT_ERR_NOMEM;
-    for (int i = 0; i < cs->n; i++) {
-        uint64_t h = hash_str(cs->c[i].tag);
-        while (slots[h & (uint64_t)(n_slots - 1)])
-            h++;
-        slots[h & (uint64_t)(n_slots - 1)] = i + 1;
-    }
-    free(cs->slots);
-    cs->slots = slots;
-    cs->n_slots = n_slots;
-    return NT_OK;
-}
+int nt_rcurves_find(const curve_set *cs, const char *tag) { return (int)nt_strmap_get(&cs->index, tag); }
 
 static nt_status set_add(curve_set *cs, const char *tag, int64_t step, double v)
 {
@@ -81,17 +44,12 @@ static nt_status set_add(curve_set *cs, const char *tag, int64_t step, double v)
         memset(c, 0, sizeof *c);
         if (!(c->tag = nt_strdup(tag)))
             return NT_ERR_NOMEM;
-        i = cs->n++;
-        if (2 * cs->n > cs->n_slots) {
-            nt_status st = set_rehash(cs, cs->n_slots ? 2 * cs->n_slots : 64);
-            if (st != NT_OK)
-                return st;
-        } else {
-            uint64_t h = hash_str(tag);
-            while (cs->slots[h & (uint64_t)(cs->n_slots - 1)])
-                h++;
-            cs->slots[h & (uint64_t)(cs->n_slots - 1)] = i + 1;
+        nt_status st = nt_strmap_put(&cs->index, c->tag, cs->n, NULL);
+        if (st != NT_OK) {
+            free(c->tag);
+            return st;
         }
+        i = cs->n++;
     }
     curve *c = &cs->c[i];
     if (c->n == c->cap) {

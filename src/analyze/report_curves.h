@@ -9,6 +9,7 @@
 #define NT_ANALYZE_REPORT_CURVES_H
 
 #include "core/core.h"
+#include "core/strmap.h"
 #include "metrics/curves.h"
 
 #include <stdio.h>
@@ -30,8 +31,7 @@ typedef struct curve {
 typedef struct curve_set {
     curve *c;
     int n, cap;
-    int *slots;     /* open addressing: index + 1, 0 empty */
-    int n_slots;
+    nt_strmap index; /* tag -> index in c (keys borrowed from c[i].tag) */
     int64_t seq;
     int files;
     uint64_t bad_records;

@@ -19,6 +19,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "onnx/onnx_tensor.h"
+#include "core/strmap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,8 +55,6 @@ typedef struct loader {
 
 /* Per-value bookkeeping needed only while its graph is built. */
 typedef struct value_extra {
-    size_t name_len;         /* names may hold NUL bytes: compare by length */
-    uint32_t hash;
     int first_user;          /* node index of the first use, -2 graph output, -1 unused */
 } value_extra;
 
@@ -64,8 +63,7 @@ typedef struct graph_build {
     nt_value *vals;
     value_extra *extra;
     int n_vals, cap;
-    int *table;              /* open addressing: value index + 1, 0 = empty */
-    size_t table_cap;        /* a power of two, at least twice n_vals */
+    nt_strmap index;         /* name (by length: names may hold NUL bytes) -> value index */
     int *input_list;         /* graph.input entries, in order (value indices) */
     int n_input_list;
 } graph_build;
@@ -159,58 +157,14 @@ static nt_status read_int(loader *L, const nt_pb_field *f, const char *field, in
 
 /* ---------------------------------------------------------------- values */
 
-static uint32_t name_hash(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;   /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)s[i]) * 16777619u;
-    return h;
-}
-
-static nt_status table_grow(graph_build *b)
-{
-    size_t cap = b->table_cap ? b->table_cap * 2 : 64;
-    int *t = nt_calloc(cap, sizeof *t);
-    if (!t)
-        return NT_ERR_NOMEM;
-    for (int i = 0; i < b->n_vals; i++) {
-        size_t k = b->extra[i].hash & (cap - 1);
-        while (t[k])
-            k = (k + 1) & (cap - 1);
-        t[k] = i + 1;
-    }
-    free(b->table);
-    b->table = t;
-    b->table_cap = cap;
-    return NT_OK;
-}
-
-/* Index of the value named [name, name+len), or -1. */
-static int graph_lookup(const graph_build *b, const char *name, size_t len, uint32_t h)
-{
-    if (!b->table_cap)
-        return -1;
-    for (size_t k = h & (b->table_cap - 1);; k = (k + 1) & (b->table_cap - 1)) {
-        int i = b->table[k] - 1;
-        if (i < 0)
-            return -1;
-        if (b->extra[i].hash == h && b->extra[i].name_len == len &&
-            memcmp(b->vals[i].name, name, len) == 0)
-            return i;
-    }
-}
-
 /* The value named [name, name+len), created if new.  *out = its index. */
 static nt_status graph_value(loader *L, graph_build *b, const char *name, size_t len, int *out)
 {
-    uint32_t h = name_hash(name, len);
-    int i = graph_lookup(b, name, len, h);
+    int i = (int)nt_strmap_getn(&b->index, name, len, 0);
     if (i >= 0) {
         *out = i;
         return NT_OK;
     }
-    if ((size_t)(b->n_vals + 1) * 2 > b->table_cap && table_grow(b) != NT_OK)
-        return lfail(L, NT_ERR_NOMEM);
     if (b->n_vals == b->cap) {
         if (b->cap >= INT32_MAX / 4)
             return lerr(L, NT_ERR_NOMEM, "too many values");
@@ -237,11 +191,9 @@ static nt_status graph_value(loader *L, graph_build *b, const char *name, size_t
     v->ndim = -1;
     v->producer = -1;
     v->outer_index = -1;
-    b->extra[i] = (value_extra){.name_len = len, .hash = h, .first_user = -1};
-    size_t k = h & (b->table_cap - 1);
-    while (b->table[k])
-        k = (k + 1) & (b->table_cap - 1);
-    b->table[k] = i + 1;
+    b->extra[i] = (value_extra){.first_user = -1};
+    if (nt_strmap_putn(&b->index, v->name, len, 0, i, NULL) != NT_OK)
+        return lfail(L, NT_ERR_NOMEM);
     *out = i;
     return NT_OK;
 }
@@ -250,7 +202,7 @@ static void graph_build_free(graph_build *b)
 {
     free(b->vals);
     free(b->extra);
-    free(b->table);
+    nt_strmap_deinit(&b->index);
     free(b->input_list);
 }
 

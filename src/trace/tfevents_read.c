@@ -15,6 +15,8 @@
  * at every call, so reading a million scalars allocates almost nothing.
  */
 #include "trace/tfevents.h"
+#include "core/strmap.h"
+#include "core/vec.h"
 
 #include "onnx/pbw.h" /* wire-type numbers */
 #include "trace/crc32c.h"
@@ -122,88 +124,59 @@ static char *scratch_str(scratch *s, const uint8_t *p, size_t n)
 
 /* TensorBoard writers attach SummaryMetadata to the first value of a tag
  * only, so the plugin of later values must be remembered. */
-typedef struct plugin_map {
-    char **keys, **vals;
-    size_t cap, n;
-} plugin_map;
+typedef struct plugin_entry {
+    char *tag, *plugin;       /* owned */
+} plugin_entry;
 
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    while (*s)
-        h = (h ^ (uint8_t)*s++) * 1099511628211ull;
-    return h;
-}
+typedef struct plugin_map {
+    nt_strmap index;          /* tag -> entry (keys borrowed from the entries) */
+    nt_vec entries;           /* plugin_entry */
+} plugin_map;
 
 static const char *plugin_get(const plugin_map *m, const char *tag)
 {
-    if (!m->cap)
-        return "";
-    for (size_t i = str_hash(tag) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
-        if (strcmp(m->keys[i], tag) == 0)
-            return m->vals[i];
-    return "";
+    ptrdiff_t i = nt_strmap_get(&m->index, tag);
+    return i < 0 ? "" : ((const plugin_entry *)nt_vec_at(&m->entries, (size_t)i))->plugin;
 }
 
 static bool plugin_put(plugin_map *m, const char *tag, const char *plugin)
 {
-    if ((m->n + 1) * 2 > m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 64;
-        char **k = nt_calloc(cap, sizeof *k), **v = nt_calloc(cap, sizeof *v);
-        if (!k || !v) {
-            free(k);
-            free(v);
-            return false;
-        }
-        for (size_t i = 0; i < m->cap; i++) {
-            if (!m->keys[i])
-                continue;
-            size_t j = str_hash(m->keys[i]) & (cap - 1);
-            while (k[j])
-                j = (j + 1) & (cap - 1);
-            k[j] = m->keys[i];
-            v[j] = m->vals[i];
-        }
-        free(m->keys);
-        free(m->vals);
-        m->keys = k;
-        m->vals = v;
-        m->cap = cap;
-    }
-    size_t i = str_hash(tag) & (m->cap - 1);
-    for (; m->keys[i]; i = (i + 1) & (m->cap - 1)) {
-        if (strcmp(m->keys[i], tag) == 0) {
-            if (strcmp(m->vals[i], plugin) == 0)
-                return true;
-            char *p = nt_strdup(plugin);
-            if (!p)
-                return false;
-            free(m->vals[i]);
-            m->vals[i] = p;
+    ptrdiff_t i = nt_strmap_get(&m->index, tag);
+    if (i >= 0) {
+        plugin_entry *e = nt_vec_at(&m->entries, (size_t)i);
+        if (strcmp(e->plugin, plugin) == 0)
             return true;
-        }
+        char *p = nt_strdup(plugin);
+        if (!p)
+            return false;
+        free(e->plugin);
+        e->plugin = p;
+        return true;
     }
-    char *k = nt_strdup(tag), *p = nt_strdup(plugin);
-    if (!k || !p) {
-        free(k);
-        free(p);
+    plugin_entry e = {nt_strdup(tag), nt_strdup(plugin)};
+    if (!e.tag || !e.plugin || nt_vec_push(&m->entries, &e) != NT_OK) {
+        free(e.tag);
+        free(e.plugin);
         return false;
     }
-    m->keys[i] = k;
-    m->vals[i] = p;
-    m->n++;
+    if (nt_strmap_put(&m->index, e.tag, (ptrdiff_t)m->entries.len - 1, NULL) != NT_OK) {
+        m->entries.len--;
+        free(e.tag);
+        free(e.plugin);
+        return false;
+    }
     return true;
 }
 
 static void plugin_map_free(plugin_map *m)
 {
-    for (size_t i = 0; i < m->cap; i++) {
-        free(m->keys[i]);
-        free(m->vals[i]);
+    for (size_t i = 0; i < m->entries.len; i++) {
+        plugin_entry *e = nt_vec_at(&m->entries, i);
+        free(e->tag);
+        free(e->plugin);
     }
-    free(m->keys);
-    free(m->vals);
-    memset(m, 0, sizeof *m);
+    nt_vec_deinit(&m->entries);
+    nt_strmap_deinit(&m->index);
 }
 
 /* ---------------------------------------------------------------- protobuf wire */
@@ -424,6 +397,7 @@ static nt_status events_new(const char *path, int fd, nt_events **out)
         return NT_ERR_NOMEM;
     }
     r->fd = fd;
+    nt_vec_init(&r->plugins.entries, sizeof(plugin_entry));
     *out = r;
     return NT_OK;
 }

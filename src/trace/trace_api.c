@@ -16,6 +16,7 @@
  *   TensorShapeProto dim 2 { size 1 }, unknown_rank 3
  */
 #include "trace/tfevents.h"
+#include "core/strmap.h"
 
 #include "onnx/pbw.h"
 #include "viz/png.h"
@@ -195,37 +196,10 @@ static int tf_dtype(nt_dtype t)
     }
 }
 
-/* A set of the NodeDef names given out so far (open addressing). */
-typedef struct name_set {
-    const char **slots;
-    size_t cap;
-} name_set;
-
-static uint64_t name_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    while (*s)
-        h = (h ^ (uint8_t)*s++) * 1099511628211ull;
-    return h;
-}
-
-/* Inserts s if absent; returns false if it was already there. */
-static bool name_set_add(name_set *set, const char *s)
-{
-    size_t i = name_hash(s) & (set->cap - 1);
-    while (set->slots[i]) {
-        if (strcmp(set->slots[i], s) == 0)
-            return false;
-        i = (i + 1) & (set->cap - 1);
-    }
-    set->slots[i] = s;
-    return true;
-}
-
 /* A TensorBoard-safe, unique NodeDef name from `raw` (fallback if empty):
  * no leading '/' (an empty scope) or '^' (a control input marker), no ':'
  * (the output-index separator); "_1", "_2" ... appended on collision. */
-static const char *unique_name(nt_arena *a, name_set *set, const char *raw, const char *fallback, int index)
+static const char *unique_name(nt_arena *a, nt_strmap *set, const char *raw, const char *fallback, int index)
 {
     while (raw && (*raw == '/' || *raw == '^'))
         raw++;
@@ -241,7 +215,12 @@ static const char *unique_name(nt_arena *a, name_set *set, const char *raw, cons
     if (n > 0 && base[n - 1] == '/')
         base[n - 1] = '_';
     char *s = nt_arena_strdup(a, base);
-    for (int k = 1; s && !name_set_add(set, s); k++) {
+    for (int k = 1; s; k++) {
+        bool added;
+        if (nt_strmap_put(set, s, 0, &added) != NT_OK)
+            return NULL;
+        if (added)
+            break;
         char buf[300];
         snprintf(buf, sizeof buf, "%s_%d", base, k);
         s = nt_arena_strdup(a, buf);
@@ -371,7 +350,7 @@ typedef struct gd_scope {
 
 typedef struct gd_ctx {
     nt_arena a;
-    name_set set;
+    nt_strmap set;      /* the NodeDef names given out so far (keys in a) */
     nt_buf *out;
 } gd_ctx;
 
@@ -545,13 +524,11 @@ nt_status nt_graphdef_encode(const nt_model *m, nt_buf *out)
         return nt_error(NT_ERR_INVALID_ARG, "graph summary: no model graph");
     gd_ctx c = {.out = out};
     nt_arena_init(&c.a);
-    size_t total = gd_count(m->graph, 0) + 1;
-    c.set.cap = 16;
-    while (c.set.cap < total * 2)
-        c.set.cap *= 2;
-    c.set.slots = nt_calloc(c.set.cap, sizeof *c.set.slots);
-    nt_status s = c.set.slots ? gd_graph(&c, m->graph, "", NULL, 0) : NT_ERR_NOMEM;
-    free(c.set.slots);
+    nt_strmap_init(&c.set);
+    nt_status s = nt_strmap_reserve(&c.set, gd_count(m->graph, 0) + 1);
+    if (s == NT_OK)
+        s = gd_graph(&c, m->graph, "", NULL, 0);
+    nt_strmap_deinit(&c.set);
     nt_arena_deinit(&c.a);
     return s;
 }

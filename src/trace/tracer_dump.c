@@ -14,6 +14,8 @@
  * A failed write stops the run with a message naming the file.
  */
 #include "trace/tracers.h"
+#include "core/strmap.h"
+#include "core/vec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,10 +37,10 @@ typedef struct dump_tracer {
     nt_status err;
     char errmsg[1024];      /* err's message (the session's stop replaces the last error) */
     int journal;            /* tensors/index.jsonl, or -1 */
-    /* value names already written in this run (a value feeds many nodes):
-     * an open-addressing set of strings, cleared per run */
-    char **seen;
-    int n_seen, cap_seen;   /* cap_seen: slots, a power of two */
+    /* value names already written in this run (a value feeds many nodes),
+     * cleared per run: the set, and the copies of the names it points to */
+    nt_strmap seen;
+    nt_vec seen_names;      /* char *, owned */
 } dump_tracer;
 
 /* Records the first failure and its message. */
@@ -59,11 +61,10 @@ static bool dump_wants(void *user, const nt_node_view *v)
 
 static void forget_seen(dump_tracer *d)
 {
-    for (int i = 0; i < d->cap_seen; i++) {
-        free(d->seen[i]);
-        d->seen[i] = NULL;
-    }
-    d->n_seen = 0;
+    for (size_t i = 0; i < d->seen_names.len; i++)
+        free(*(char **)nt_vec_at(&d->seen_names, i));
+    d->seen_names.len = 0;
+    nt_strmap_deinit(&d->seen);
 }
 
 static nt_action dump_run_begin(void *user, nt_session *s)
@@ -93,39 +94,18 @@ static nt_action dump_run_begin(void *user, nt_session *s)
     return NT_ACTION_CONTINUE;
 }
 
-static uint32_t name_hash(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
-/* Whether name was written in this run; remembers it if not. */
+/* Whether name was written in this run; remembers it if not (if memory
+ * runs out it is written again, which costs time, not correctness). */
 static bool already_written(dump_tracer *d, const char *name)
 {
-    if (2 * (d->n_seen + 1) > d->cap_seen) { /* keep the set at most half full */
-        int cap = d->cap_seen ? 2 * d->cap_seen : 256;
-        char **ns = nt_calloc((size_t)cap, sizeof *ns);
-        if (!ns)
-            return false;
-        for (int i = 0; i < d->cap_seen; i++)
-            if (d->seen[i]) {
-                uint32_t h = name_hash(d->seen[i]) & (uint32_t)(cap - 1);
-                while (ns[h])
-                    h = (h + 1) & (uint32_t)(cap - 1);
-                ns[h] = d->seen[i];
-            }
-        free(d->seen);
-        d->seen = ns;
-        d->cap_seen = cap;
+    if (nt_strmap_get(&d->seen, name) >= 0)
+        return true;
+    char *copy = nt_strdup(name);
+    if (!copy || nt_vec_push(&d->seen_names, &copy) != NT_OK) {
+        free(copy);
+        return false;
     }
-    uint32_t mask = (uint32_t)d->cap_seen - 1, h = name_hash(name) & mask;
-    for (; d->seen[h]; h = (h + 1) & mask)
-        if (strcmp(d->seen[h], name) == 0)
-            return true;
-    if ((d->seen[h] = nt_strdup(name)) != NULL)
-        d->n_seen++;
+    nt_strmap_put(&d->seen, copy, 0, NULL);
     return false;
 }
 
@@ -259,7 +239,7 @@ static void dump_destroy(nt_trace_obj *self)
     if (d->journal >= 0)
         close(d->journal);
     forget_seen(d);
-    free(d->seen);
+    nt_vec_deinit(&d->seen_names);
     nt_buf_deinit(&d->index);
     free(d);
 }
@@ -278,6 +258,7 @@ nt_status nt_dump_tracer_new(const nt_trace_config *cfg, nt_trace_obj **out)
     d->limit = cfg->dump_limit ? cfg->dump_limit : DEFAULT_DUMP_LIMIT;
     d->journal = -1;
     nt_buf_init(&d->index);
+    nt_vec_init(&d->seen_names, sizeof(char *));
     d->base.kind = "dump";
     d->base.tracer = (nt_tracer){.user = d, .wants_node = dump_wants, .run_begin = dump_run_begin,
         .node_end = dump_node_end};
