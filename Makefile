@@ -75,6 +75,10 @@ $(BUILD)/obj/%.o: %.c
 # mark NT_API, so libnntrace.so exports exactly the public header (the static
 # library and the CLI, linked statically, still see everything).
 $(LIB_OBJ): CFLAGS += -fvisibility=hidden
+# The element-wise float loops' AVX-512 clones (target_clones) use 512-bit
+# vectors; gcc's tuning would keep them at 256 bits.  Same operations per
+# element, so the same bits as the AVX2 and baseline clones.
+$(BUILD)/obj/src/ops/unary.o $(BUILD)/obj/src/ops/binary.o: CFLAGS += -mprefer-vector-width=512
 
 # The dashboard's front end is embedded into the binary (see scripts/embed.sh).
 $(BUILD)/web_assets.c: scripts/embed.sh $(shell find web -type f ! -path '*/node_modules/*' 2>/dev/null)

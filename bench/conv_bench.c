@@ -8,9 +8,11 @@
  *       build/libnntrace.a $(pkg-config --libs openblas libpng zlib) -lm -lpthread -o build/conv_bench
  * Run: build/conv_bench [repeats] [blas|avx2|avx512|best] [LAYER-SUBSTRING]
  *      (the kernel set, default the CPU's best; only layers whose name has the substring)
+ *      NT_BENCH_NO_WINOGRAD=1 in the environment: 3x3 layers without Winograd
  */
 #include "ops/kernel.h"
 #include "ops/sgemm.h"
+#include "ops/winograd.h"
 
 #include <cblas.h>
 #include <stdio.h>
@@ -103,6 +105,8 @@ int main(int argc, char **argv)
 {
     int reps = argc > 1 ? atoi(argv[1]) : 20;
     openblas_set_num_threads(1);
+    if (getenv("NT_BENCH_NO_WINOGRAD"))
+        nt_wino_enable(false);
     if (argc > 2 && strcmp(argv[2], "best") != 0)
         nt_sgemm_isa_force(strcmp(argv[2], "avx512") == 0 ? NT_SGEMM_AVX512
                            : strcmp(argv[2], "avx2") == 0 ? NT_SGEMM_AVX2

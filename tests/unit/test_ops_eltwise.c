@@ -18,6 +18,7 @@
 #include "core/core.h"
 #include "exec/exec.h"
 #include "ops/kernel.h"
+#include "ops/ew_math.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -376,6 +377,61 @@ static void test_exp_accuracy(void **unused)
     nt_tensor_free(x);
 }
 
+/* The element-wise float loops run as the best clone the CPU has (AVX-512
+ * with 512-bit vectors, AVX2, baseline) and must give the bits of the plain
+ * scalar expression, whatever the vector width and the position of an
+ * element in a block or in the tail.  The reference below is kept scalar. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define SCALAR_REF __attribute__((noinline, optimize("no-tree-vectorize")))
+#else
+#define SCALAR_REF __attribute__((noinline))
+#endif
+static SCALAR_REF float clamp01_ref(float v) { return v < 0 ? 0.0f : v > 1 ? 1.0f : v; }
+static SCALAR_REF float unary_ref(int op, float x)
+{
+    switch (op) {
+    case 0: return 1.0f / (1.0f + nt_ew_expf(-x));
+    case 1: return nt_ew_tanhf(x);
+    case 2: return nt_ew_erff(x);
+    case 3: return nt_ew_expf(x);
+    case 4: return x * clamp01_ref(x / 6.0f + 0.5f);
+    case 5: return clamp01_ref(0.2f * x + 0.5f);
+    default: return 0.5f * x * (1.0f + nt_ew_erff(x * 0.7071067811865476f));
+    }
+}
+
+static void test_unary_vector_bits(void **unused)
+{
+    (void)unused;
+    static const char *const ops[] = {"Sigmoid", "Tanh", "Erf", "Exp", "HardSwish", "HardSigmoid", "Gelu"};
+    static const int opsets[] = {13, 13, 13, 13, 14, 6, 20};
+    enum { N = 4099 };
+    int64_t d[1] = {N};
+    nt_tensor *x = mkf(1, d, NULL), *y;
+    float *xv = x->data;
+    fill(xv, N, 7);
+    for (int i = 0; i < N; i++)
+        xv[i] *= (i % 3 == 0) ? 100.0f : (i % 3 == 1) ? 8.0f : 1.0f;
+    const float special[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 88.7f, -87.3f, 1e-30f, -3.0f, 3.0f};
+    memcpy(xv + 100, special, sizeof special);
+    memcpy(xv + N - 5, special, 5 * sizeof(float));
+    for (int k = 0; k < (int)(sizeof ops / sizeof ops[0]); k++) {
+        assert_int_equal(run_op(ops[k], opsets[k], NULL, 0, 1, &x, &y, NULL), NT_OK);
+        const float *o = y->data;
+        int bad = 0;
+        for (int i = 0; i < N; i++) {
+            float want = unary_ref(k, xv[i]);
+            if (memcmp(&o[i], &want, sizeof want) != 0 && !(isnan(o[i]) && isnan(want)))
+                bad++;
+        }
+        if (bad)
+            print_message("%s: %d of %d elements differ from the scalar expression\n", ops[k], bad, N);
+        assert_int_equal(bad, 0);
+        nt_tensor_free(y);
+    }
+    nt_tensor_free(x);
+}
+
 static void test_clip(void **unused)
 {
     (void)unused;
@@ -593,6 +649,7 @@ int main(void)
         cmocka_unit_test(test_where_prelu),
         cmocka_unit_test(test_unary_float),
         cmocka_unit_test(test_exp_accuracy),
+        cmocka_unit_test(test_unary_vector_bits),
         cmocka_unit_test(test_clip),
         cmocka_unit_test(test_unary_int_bool),
         cmocka_unit_test(test_float16),
