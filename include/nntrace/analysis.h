@@ -1,7 +1,6 @@
 /*
- * nntrace/analysis.h — the analyses behind `nntrace eval` (and, as they move
- * out of the command line, analyze, report, doctor and diff) as library
- * functions.  Each analysis takes an options struct, produces a result
+ * nntrace/analysis.h — the analyses behind `nntrace eval`, `report`,
+ * `doctor`, `diff` and `analyze` as library functions.  Each analysis takes an options struct, produces a result
  * object, and renders it as the exact text and JSON the command prints, so
  * that a program (or a binding) gets what `nntrace CMD --json` prints
  * without running the CLI.
@@ -126,6 +125,50 @@ NT_API int nt_report_result_worst(const nt_report_result *r);
 NT_API nt_status nt_report_result_json(const nt_report_result *r, char **out, size_t *len);
 NT_API nt_status nt_report_result_text(const nt_report_result *r, char **out, size_t *len);
 NT_API void nt_report_result_free(nt_report_result *r);
+
+/* ---------------------------------------------------------------- doctor
+ *
+ * Diagnoses a model on its bound inputs, or on every sample of a data set
+ * (`nntrace doctor`): where NaN/Inf are born (and who only passes them on),
+ * dead units after ReLU-like ops, saturated sigmoid/tanh/softmax, exploding
+ * magnitudes (and float16 overflow), plus static findings (unused
+ * initializers, inputs and outputs, shape conflicts).
+ *
+ *   nt_doctor_options o;
+ *   nt_doctor_options_init(&o);
+ *   nt_doctor_result *r;  char *json;
+ *   nt_doctor_run(model, session, &o, &r);   // inputs bound (but the data's)
+ *   nt_doctor_result_json(r, &json, NULL);   // what `doctor --json` prints
+ */
+
+typedef struct nt_doctor_options {
+    double explode_threshold;    /* magnitudes above this are "exploding" (0: 1e4) */
+    bool fp16;                   /* also report values outside float16's range (65504) */
+    double saturation_fraction;  /* share of saturated outputs that is reported (0: 0.5) */
+    const char *model_path;      /* only reported (the text's first line; NULL: the model's path) */
+    const nt_tensor *data;       /* run once per sample along axis 0 of this (NULL: see data_path) */
+    const char *data_path;       /* ... or of this .npy/.pb file (both NULL: one run on the bound inputs) */
+    const char *data_input;      /* the graph input the samples bind to (NULL: the first) */
+    FILE *log;                   /* progress over long data sets (NULL: silent) */
+} nt_doctor_options;
+
+typedef struct nt_doctor_result nt_doctor_result;
+
+/* The defaults above (all zero). */
+NT_API void nt_doctor_options_init(nt_doctor_options *o);
+/* Attaches the doctor's tracer to s (a session of m), runs it once or per
+ * sample, detaches it and builds the findings.  NT_ERR_INVALID_ARG for a
+ * data input that does not exist; a failing run's error otherwise. */
+NT_API nt_status nt_doctor_run(const nt_model *m, nt_session *s, const nt_doctor_options *o,
+                               nt_doctor_result **out);
+/* Runs observed, and findings of error severity (the CLI exits 3 on any). */
+NT_API int nt_doctor_result_runs(const nt_doctor_result *r);
+NT_API int nt_doctor_result_errors(const nt_doctor_result *r);
+/* As `nntrace doctor --json` prints it (and DIR/findings.json holds), and
+ * as the text report. */
+NT_API nt_status nt_doctor_result_json(const nt_doctor_result *r, char **out, size_t *len);
+NT_API nt_status nt_doctor_result_text(const nt_doctor_result *r, char **out, size_t *len);
+NT_API void nt_doctor_result_free(nt_doctor_result *r);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 
 #include "core/core.h"
 #include "graph/ir.h"
+#include "nntrace/analysis.h"
 
 typedef enum nt_severity { NT_SEV_INFO = 0, NT_SEV_WARNING, NT_SEV_ERROR } nt_severity;
 
@@ -27,11 +28,8 @@ typedef struct nt_finding {
     char *extra_json;
 } nt_finding;
 
-typedef struct nt_doctor_options {
-    double explode_threshold;    /* absmax above this is "exploding" (default 1e4) */
-    bool fp16;                   /* also check float16 range (65504) */
-    double saturation_fraction;  /* fraction of saturated outputs that is reported (default 0.5) */
-} nt_doctor_options;
+/* nt_doctor_options is public (include/nntrace/analysis.h); the data fields
+ * are nt_doctor_run's. */
 
 typedef struct nt_doctor nt_doctor;
 

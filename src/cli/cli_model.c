@@ -5,6 +5,7 @@
 #include "cli/cli_env.h"
 #include "cli/cli_model.h"
 #include "core/core.h"
+#include "exec/dataset.h"
 #include "graph/ir.h"
 #include "ops/kernel.h"
 
@@ -310,58 +311,23 @@ int nt_cli_bind_inputs(const char *cmd, nt_model *m, nt_session *s, const nt_cli
 }
 
 int nt_cli_run_dataset(const char *cmd, nt_model *m, nt_session *s, const char *data_path, const char *data_input,
-                       nt_cli_sample_fn after_each, void *user, int *runs, double *total_ms)
+                       int *runs, double *total_ms)
 {
     nt_tensor *x;
     nt_status st = nt_tensor_load(data_path, &x);
     if (st != NT_OK)
         return nt_cli_fail(st);
-    nt_value_info vi;
-    int idx = 0, code = NT_EXIT_OK;
-    if (data_input) {
-        idx = -1;
-        for (int i = 0; i < nt_model_input_count(m); i++)
-            if (nt_model_input_info(m, i, &vi) == NT_OK && strcmp(vi.name, data_input) == 0)
-                idx = i;
-    }
-    if (idx < 0 || nt_model_input_info(m, idx, &vi) != NT_OK || x->ndim < 1) {
-        nt_tensor_free(x);
+    /* progress only for a person watching, never into logs or pipes */
+    nt_dataset_run_info info;
+    st = nt_dataset_run(m, s, x, data_input, data_path, isatty(2) ? stderr : NULL, cmd, &info);
+    *runs = info.runs;
+    *total_ms = info.ms;
+    nt_tensor_free(x);
+    if (st == NT_ERR_INVALID_ARG && info.runs == 0)
         return nt_cli_usage_error(cmd, "--data needs a model input (--data-input NAME) and an array of rank >= 1");
-    }
-    int64_t n = x->dims[0];
-    if (n == 0) {
-        fprintf(stderr, "nntrace %s: %s holds no samples (its first axis has length 0): nothing to run\n", cmd,
-                data_path);
-        nt_tensor_free(x);
+    if (st != NT_OK) {
+        fprintf(stderr, "nntrace %s: %s\n", cmd, nt_last_error());
         return NT_EXIT_BAD_INPUT;
     }
-    nt_tensor sample = *x;
-    sample.flags = 0;
-    size_t stride = n ? nt_tensor_nbytes(x) / (size_t)n : 0;
-    if (vi.ndim == x->ndim) {
-        sample.dims[0] = 1;
-    } else {
-        sample.ndim = x->ndim - 1;
-        memmove(sample.dims, x->dims + 1, sizeof(int64_t) * (size_t)sample.ndim);
-    }
-    double t0 = nt_now_ms();
-    /* progress only for a person watching, never into logs or pipes */
-    int64_t step = n >= 20 && isatty(2) ? n / 10 : 0;
-    *runs = 0;
-    for (int64_t i = 0; i < n && code == NT_EXIT_OK; i++) {
-        sample.data = (char *)x->data + (size_t)i * stride;
-        if ((st = nt_session_set_input(s, vi.name, &sample)) != NT_OK || (st = nt_session_run(s)) != NT_OK) {
-            fprintf(stderr, "nntrace %s: sample %lld of %s: ", cmd, (long long)i, data_path);
-            code = nt_cli_fail(st);
-            break;
-        }
-        *runs = (int)(i + 1);
-        if (after_each)
-            code = after_each(user, s, i);
-        if (step && (i + 1) % step == 0)
-            fprintf(stderr, "nntrace %s: %lld/%lld samples\n", cmd, (long long)(i + 1), (long long)n);
-    }
-    *total_ms = nt_now_ms() - t0;
-    nt_tensor_free(x);
-    return code;
+    return NT_EXIT_OK;
 }

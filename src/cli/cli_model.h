@@ -53,16 +53,12 @@ int nt_cli_bind_inputs(const char *cmd, nt_model *m, nt_session *s, const nt_cli
  * dims from --dim, else 1). */
 nt_status nt_cli_synth_input(const nt_model *m, int idx, const nt_cli_inputs *in, uint64_t *rng, nt_tensor **out);
 
-/* Called after each sample's run (e.g. to gather outputs); returns an exit
- * code, non-zero to stop. */
-typedef int (*nt_cli_sample_fn)(void *user, nt_session *s, int64_t index);
-
 /* Runs the session once per sample of the .npy/.pb at data_path (samples
- * along axis 0), bound to data_input or the first graph input; a sample gets
- * a leading 1 when the input's rank asks for it.  Progress on stderr for
- * long sets.  Returns an exit code; *runs and *total_ms report the work. */
+ * along axis 0), bound to data_input or the first graph input (exec/
+ * dataset.h); progress on stderr for long sets at a terminal.  Returns an
+ * exit code; *runs and *total_ms report the work. */
 int nt_cli_run_dataset(const char *cmd, nt_model *m, nt_session *s, const char *data_path, const char *data_input,
-                       nt_cli_sample_fn after_each, void *user, int *runs, double *total_ms);
+                       int *runs, double *total_ms);
 
 /* "name dtype[dims]" lines of every graph input, for error messages. */
 void nt_cli_print_expected_inputs(FILE *f, const nt_model *m);

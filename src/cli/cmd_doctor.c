@@ -2,14 +2,16 @@
  * cmd_doctor.c — `nntrace doctor MODEL [-i ... | --data X.npy] [--json]`:
  * runs the model under the doctor's tracer and prints the findings, grouped
  * by severity (or as JSON per DESIGN.md).  Exit 3 when any finding is an
- * error.
+ * error.  The diagnosis is a library call (include/nntrace/analysis.h:
+ * nt_doctor_run); this file parses arguments, binds inputs and prints.
  */
-#include "analyze/doctor.h"
 #include "cli/cli_model.h"
-#include "cli/cli_trace.h"
+#include "core/core.h"
+#include "nntrace/analysis.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char nt_usage_doctor[] =
     "usage: nntrace doctor MODEL [-i NAME=FILE]... [--data X.npy] [--json]\n"
@@ -37,7 +39,7 @@ const char nt_usage_doctor[] =
     "exit codes: 0 no errors, 1 usage, 2 bad model or input, 3 an error-severity finding.\n";
 
 typedef struct doctor_opts {
-    const char *model, *data, *data_input, *run_dir;
+    const char *model, *run_dir;
     nt_cli_inputs in;
     nt_doctor_options dopt;
     bool json;
@@ -59,8 +61,9 @@ static int parse_args(int argc, char **argv, doctor_opts *o)
         } else if (strcmp(a, "--data") == 0 || strcmp(a, "--data-input") == 0 || strcmp(a, "--run-dir") == 0) {
             if (i + 1 >= argc)
                 return nt_cli_usage_error("doctor", "%s needs a value", a);
-            const char **dst = strcmp(a, "--data") == 0 ? &o->data : strcmp(a, "--run-dir") == 0 ? &o->run_dir
-                                                                                                : &o->data_input;
+            const char **dst = strcmp(a, "--data") == 0      ? &o->dopt.data_path
+                               : strcmp(a, "--run-dir") == 0 ? &o->run_dir
+                                                             : &o->dopt.data_input;
             *dst = argv[++i];
         } else if (strcmp(a, "--explode") == 0) {
             if (i + 1 >= argc || !nt_cli_parse_double(argv[++i], &o->dopt.explode_threshold) ||
@@ -79,74 +82,44 @@ static int parse_args(int argc, char **argv, doctor_opts *o)
     return NT_EXIT_OK;
 }
 
-static void finding_json(nt_buf *b, const nt_finding *f)
+/* The library's error: a misnamed --data-input is a usage error. */
+static int doctor_fail(const doctor_opts *o, nt_status st)
 {
-    nt_buf_puts(b, "{\"kind\": ");
-    nt_buf_json_string(b, f->kind);
-    nt_buf_printf(b, ", \"severity\": \"%s\", \"node\": ", nt_severity_name(f->severity));
-    if (f->node)
-        nt_buf_json_string(b, f->node);
-    else
-        nt_buf_puts(b, "null");
-    nt_buf_puts(b, ", \"op\": ");
-    if (f->op)
-        nt_buf_json_string(b, f->op);
-    else
-        nt_buf_puts(b, "null");
-    nt_buf_puts(b, ", \"output\": ");
-    if (f->output)
-        nt_buf_json_string(b, f->output);
-    else
-        nt_buf_puts(b, "null");
-    nt_buf_puts(b, ", \"detail\": ");
-    nt_buf_json_string(b, f->detail ? f->detail : "");
-    if (f->extra_json) {
-        nt_buf_puts(b, ", ");
-        nt_buf_puts(b, f->extra_json);
-    }
-    nt_buf_puts(b, "}");
+    if (o->dopt.data_path && st == NT_ERR_INVALID_ARG)
+        return nt_cli_usage_error("doctor", "--data needs a model input (--data-input NAME) and an array of rank >= 1");
+    if (!o->dopt.data_path)
+        return nt_cli_fail_in(st, o->model);
+    fprintf(stderr, "nntrace doctor: %s\n", nt_last_error());   /* names the data file */
+    return NT_EXIT_BAD_INPUT;
 }
 
-static void findings_json(nt_buf *b, const nt_finding *f, int n, int runs)
+/* What was found, on stdout and in DIR/findings.json; exit 3 on an error. */
+static int print_result(const doctor_opts *o, const nt_doctor_result *r)
 {
-    nt_buf_puts(b, "{\"findings\": [");
-    for (int i = 0; i < n; i++) {
-        nt_buf_puts(b, i ? ",\n  " : "\n  ");
-        finding_json(b, &f[i]);
+    char *json, *text = NULL;
+    size_t len;
+    nt_status st = nt_doctor_result_json(r, &json, &len);
+    if (st == NT_OK && !o->json)
+        st = nt_doctor_result_text(r, &text, NULL);
+    if (st == NT_OK)
+        fputs(o->json ? json : text, stdout);
+    if (st == NT_OK && o->run_dir) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/findings.json", o->run_dir);
+        if ((st = nt_mkdirs(o->run_dir)) == NT_OK)
+            st = nt_write_file(path, json, len);
     }
-    nt_buf_printf(b, "%s], \"runs\": %d}\n", n ? "\n" : "", runs);
-}
-
-static void print_text(const nt_finding *f, int n, int runs, const char *model)
-{
-    int counts[3] = {0, 0, 0};
-    for (int i = 0; i < n; i++)
-        counts[f[i].severity]++;
-    printf("doctor: %s, %d run%s: %d error%s, %d warning%s, %d info\n", model, runs, runs == 1 ? "" : "s",
-           counts[2], counts[2] == 1 ? "" : "s", counts[1], counts[1] == 1 ? "" : "s", counts[0]);
-    static const char *const heads[3] = {"info", "warnings", "errors"};
-    for (int sev = NT_SEV_ERROR; sev >= NT_SEV_INFO; sev--) {
-        if (!counts[sev])
-            continue;
-        printf("\n%s:\n", heads[sev]);
-        for (int i = 0; i < n; i++) {
-            if ((int)f[i].severity != sev)
-                continue;
-            printf("  [%s]", f[i].kind);
-            if (f[i].node)
-                printf(" %s (%s)", f[i].node, f[i].op ? f[i].op : "?");
-            if (f[i].output && (!f[i].node || strcmp(f[i].output, f[i].node) != 0))
-                printf(" -> %s", f[i].output);
-            printf("\n      %s\n", f[i].detail ? f[i].detail : "");
-        }
-    }
-    if (n == 0)
-        printf("no findings\n");
+    free(json);
+    free(text);
+    if (st != NT_OK)
+        return nt_cli_fail(st);
+    return nt_doctor_result_errors(r) > 0 ? NT_EXIT_FOUND : NT_EXIT_OK;
 }
 
 int nt_cmd_doctor(int argc, char **argv)
 {
     doctor_opts o = {0};
+    nt_doctor_options_init(&o.dopt);
     int code = parse_args(argc, argv, &o);
     if (code != NT_EXIT_OK)
         return code;
@@ -154,60 +127,21 @@ int nt_cmd_doctor(int argc, char **argv)
     nt_session *s;
     if ((code = nt_cli_open_model(o.model, &o.in, &m, &s)) != NT_EXIT_OK)
         return code;
-    nt_doctor *d = NULL;
-    nt_status st = nt_doctor_new(m, &o.dopt, &d);
-    if (st == NT_OK)
-        st = nt_doctor_static(d, nt_session_plan_warnings(s));
-    if (st == NT_OK)
-        st = nt_session_add_tracer(s, nt_doctor_tracer(d));
-    nt_session_set_keep_values(s, false);
-    if (st != NT_OK) {
-        code = nt_cli_fail(st);
-        goto out;
-    }
-    if (o.data) {
+    nt_doctor_result *r = NULL;
+    o.dopt.model_path = o.model;
+    o.dopt.log = isatty(2) ? stderr : NULL;   /* progress only for a person watching */
+    if (o.dopt.data_path) {
         nt_value_info first;
-        o.in.bound_later = o.data_input;
-        if (!o.data_input && nt_model_input_count(m) > 0 && nt_model_input_info(m, 0, &first) == NT_OK)
+        o.in.bound_later = o.dopt.data_input;
+        if (!o.dopt.data_input && nt_model_input_count(m) > 0 && nt_model_input_info(m, 0, &first) == NT_OK)
             o.in.bound_later = first.name;
     }
-    if ((code = nt_cli_bind_inputs("doctor", m, s, &o.in)) != NT_EXIT_OK)
-        goto out;
-    if (o.data) {
-        int runs;
-        double ms;
-        code = nt_cli_run_dataset("doctor", m, s, o.data, o.data_input, NULL, NULL, &runs, &ms);
-    } else if ((st = nt_session_run(s)) != NT_OK) {
-        code = nt_cli_fail_in(st, o.model);
+    if ((code = nt_cli_bind_inputs("doctor", m, s, &o.in)) == NT_EXIT_OK) {
+        nt_status st = nt_doctor_run(m, s, &o.dopt, &r);
+        code = st == NT_OK ? print_result(&o, r) : doctor_fail(&o, st);
     }
-    if (code != NT_EXIT_OK)
-        goto out;
-    const nt_finding *f;
-    int n;
-    if ((st = nt_doctor_finish(d, &f, &n)) != NT_OK) {
-        code = nt_cli_fail(st);
-        goto out;
-    }
-    nt_buf b;
-    nt_buf_init(&b);
-    findings_json(&b, f, n, nt_doctor_runs(d));
-    if (o.json)
-        fputs(b.data, stdout);
-    else
-        print_text(f, n, nt_doctor_runs(d), o.model);
-    if (o.run_dir) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/findings.json", o.run_dir);
-        if ((st = nt_mkdirs(o.run_dir)) != NT_OK || (st = nt_write_file(path, b.data, b.len)) != NT_OK)
-            code = nt_cli_fail(st);
-    }
-    nt_buf_deinit(&b);
-    for (int i = 0; i < n && code == NT_EXIT_OK; i++)
-        if (f[i].severity == NT_SEV_ERROR)
-            code = NT_EXIT_FOUND;
-out:
     nt_cli_inputs_deinit(&o.in);
-    nt_doctor_free(d);
+    nt_doctor_result_free(r);
     nt_session_free(s);
     nt_model_free(m);
     return code;

@@ -283,7 +283,7 @@ int nt_cmd_run(int argc, char **argv)
             st = nt_writer_graph(w, m);
     }
     if (st == NT_OK && o.data)
-        code = nt_cli_run_dataset("run", m, s, o.data, o.data_input, NULL, NULL, &runs, &total_ms);
+        code = nt_cli_run_dataset("run", m, s, o.data, o.data_input, &runs, &total_ms);
     else if (st == NT_OK) {
         nt_writer *w = NULL;
         if (o.trace.rd && nt_rundir_writer(o.trace.rd, &w) != NT_OK)

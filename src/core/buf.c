@@ -106,3 +106,19 @@ void nt_buf_json_double(nt_buf *b, double v)
     else
         nt_buf_printf(b, "%.9g", v);
 }
+
+nt_status nt_buf_take(nt_buf *b, char **out, size_t *len)
+{
+    if (!b->data)
+        nt_buf_append(b, "", 0);   /* "" rather than NULL */
+    if (b->failed) {
+        nt_buf_deinit(b);
+        return nt_error(NT_ERR_NOMEM, "out of memory");
+    }
+    if (len)
+        *len = b->len;
+    *out = b->data;
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return NT_OK;
+}

@@ -94,6 +94,10 @@ void nt_buf_json_string(nt_buf *b, const char *s);
 /* Appends a double as JSON: NaN/Inf become bare NaN/Infinity/-Infinity
  * (as Python's json emits), integers-valued doubles print without exponent noise. */
 void nt_buf_json_double(nt_buf *b, double v);
+/* Hands the contents over as a NUL-terminated heap string (free()), *len
+ * (may be NULL) its length; "" for an empty buffer.  NT_ERR_NOMEM (and the
+ * buffer freed) if any append failed. */
+nt_status nt_buf_take(nt_buf *b, char **out, size_t *len);
 
 /* ---- time */
 double nt_now_ms(void);   /* monotonic milliseconds */
