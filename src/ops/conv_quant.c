@@ -7,7 +7,8 @@
  * zero points into int16 (so padding, which must read as the zero point,
  * becomes a plain 0), and multiplied with nt_igemm_s16 (igemm.h) into int32
  * accumulators, the im2col view of 1-D and 2-D windows read straight from
- * the image by the GEMM's packing (3-D ones go through a column buffer).
+ * the image by the GEMM's packing (3-D ones go through a column buffer);
+ * depthwise 2-D convolutions run direct (conv_quant_dw.c).
  * With AVX-512 VNNI the bytes go to nt_igemm_q8 as they are (zero points
  * folded in exactly by row and column sums).  QLinearConv then requantizes each accumulator:
  *   y = saturate(round_half_even(float(acc + B[m]) * (x_scale * w_scale[m] / y_scale)) + y_zero_point)
@@ -99,6 +100,8 @@ static nt_status conv_int_accumulate(nt_kernel_ctx *ctx, nt_conv_state *st, cons
         pointwise = pointwise && w->kernel[i] == 1 && w->stride[i] == 1 && w->pad_begin[i] == 0 &&
                     w->pad_end[i] == 0;
     bool w_signed = W->dtype == NT_DTYPE_INT8, x_signed = X->dtype == NT_DTYPE_INT8;
+    if (Cg == 1 && Mg == 1 && nt_dwconv_q8(ctx->exec, X->data, x_signed, xzp, W->data, w_signed, wzp, N, C, w, acc))
+        return NT_OK; /* depthwise: direct, no GEMM */
     if (nt_igemm_q8_ok() && (window_view || pointwise)) { /* the bytes as they are (VNNI) */
         bool ok = true;
         for (int64_t n = 0; n < N && ok; n++)

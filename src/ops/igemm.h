@@ -76,4 +76,11 @@ bool nt_igemm_q8_ok(void);
 bool nt_igemm_q8(nt_exec *exec, int64_t M, int64_t N, int64_t K, const nt_igemm_q8_a *a, const nt_igemm_q8_b *b,
                  int32_t *C, int64_t ldc);
 
+/* ---- the depthwise quantized convolution (conv_quant_dw.c): acc (N, C,
+ * OH, OW) int32 = sum over the 2-D window of (x - xzp)(w[c] - wzp[c]),
+ * x (N, C, IH, IW) and w (C, 1, KH, KW) uint8/int8.  false (nothing done)
+ * for a window it does not take (not 2-D, or too many taps for int32). */
+bool nt_dwconv_q8(nt_exec *exec, const uint8_t *x, bool x_signed, int32_t xzp, const uint8_t *w, bool w_signed,
+                  const int32_t *wzp, int64_t N, int64_t C, const nt_window *win, int32_t *acc);
+
 #endif /* NT_IGEMM_H */

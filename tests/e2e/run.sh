@@ -50,8 +50,9 @@ fi
 if [ -d "$here/../../bench/node_modules/onnxruntime-node" ]; then
     run_check resize-check /usr/bin/python3 "$here/resize_check.py" "$nt"
     run_check quant-check /usr/bin/python3 "$here/quant_check.py" "$nt"
+    run_check qdq-check /usr/bin/python3 "$here/qdq_check.py" "$nt"
 else
-    echo "== resize-check, quant-check skipped: need onnxruntime-node (scripts/setup.sh --test)"
+    echo "== resize-check, quant-check, qdq-check skipped: need onnxruntime-node (scripts/setup.sh --test)"
 fi
 # Modern architectures (scripts/make_arch_models.py, small sizes), exported once per build dir.
 arch=$build/arch_models

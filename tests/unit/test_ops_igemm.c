@@ -6,7 +6,8 @@
  * the im2col view of 1-D and 2-D windows (strides, dilations, pads), under
  * every kernel set the CPU has (VNNI, AVX-512BW, AVX2, C), on one thread
  * and on a 2-thread pool; and the byte-operand VNNI GEMM (igemm_q8.c) with
- * every sign combination and zero point.  Every int32 must match.
+ * every sign combination and zero point; and the direct depthwise
+ * convolution (conv_quant_dw.c).  Every int32 must match.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -235,12 +236,76 @@ static void test_igemm_q8(void **unused)
     pool_free(sess);
 }
 
+/* The direct depthwise convolution (conv_quant_dw.c) against plain index
+ * math: random 2-D windows (3x3 and other sizes, strides, dilations, pads),
+ * both signs of x and w, per-channel weight zero points, 1 and 2 threads. */
+static void test_dwconv_q8(void **unused)
+{
+    (void)unused;
+    nt_session *sess = pool_session();
+    nt_exec exec = {sess, NULL, 0};
+    for (int iter = 0; iter < 40; iter++) {
+        nt_window w = {.nsp = 2};
+        for (int a = 0; a < 2; a++) {
+            w.in[a] = rnd(1, 23);
+            w.kernel[a] = iter % 2 ? 3 : rnd(1, 5);
+            w.stride[a] = rnd(1, 3);
+            w.dil[a] = rnd(1, 2);
+            w.pad_begin[a] = rnd(0, 2);
+            w.pad_end[a] = rnd(0, 2);
+            int64_t span = (w.kernel[a] - 1) * w.dil[a] + 1, full = w.in[a] + w.pad_begin[a] + w.pad_end[a];
+            if (span > full)
+                w.pad_end[a] += span - full, full = span;
+            w.out[a] = (full - span) / w.stride[a] + 1;
+        }
+        int64_t N = rnd(1, 2), C = rnd(1, 9), KK = w.kernel[0] * w.kernel[1], IN = w.in[0] * w.in[1];
+        int64_t OUT = w.out[0] * w.out[1];
+        bool xs = rnd(0, 1), ws = rnd(0, 1);
+        int32_t xzp = (int32_t)(xs ? rnd(-128, 127) : rnd(0, 255));
+        uint8_t *x = malloc((size_t)(N * C * IN)), *wt = malloc((size_t)(C * KK));
+        int32_t *wzp = malloc((size_t)C * sizeof *wzp), *acc = malloc((size_t)(N * C * OUT) * sizeof *acc);
+        for (int64_t i = 0; i < N * C * IN; i++)
+            x[i] = (uint8_t)rnd(0, 255);
+        for (int64_t i = 0; i < C * KK; i++)
+            wt[i] = (uint8_t)rnd(0, 255);
+        for (int64_t c = 0; c < C; c++)
+            wzp[c] = (int32_t)(ws ? rnd(-128, 127) : rnd(0, 255));
+        assert_true(nt_dwconv_q8(iter % 3 ? &exec : NULL, x, xs, xzp, wt, ws, wzp, N, C, &w, acc));
+        for (int64_t pl = 0; pl < N * C; pl++)
+            for (int64_t oh = 0; oh < w.out[0]; oh++)
+                for (int64_t ow = 0; ow < w.out[1]; ow++) {
+                    int32_t want = 0;
+                    int64_t c = pl % C;
+                    for (int64_t kh = 0; kh < w.kernel[0]; kh++)
+                        for (int64_t kw = 0; kw < w.kernel[1]; kw++) {
+                            int64_t ih = oh * w.stride[0] - w.pad_begin[0] + kh * w.dil[0];
+                            int64_t iw = ow * w.stride[1] - w.pad_begin[1] + kw * w.dil[1];
+                            if (ih < 0 || ih >= w.in[0] || iw < 0 || iw >= w.in[1])
+                                continue;
+                            uint8_t xv = x[pl * IN + ih * w.in[1] + iw], wv = wt[c * KK + kh * w.kernel[1] + kw];
+                            want += ((xs ? (int32_t)(int8_t)xv : (int32_t)xv) - xzp) *
+                                    ((ws ? (int32_t)(int8_t)wv : (int32_t)wv) - wzp[c]);
+                        }
+                    int32_t got = acc[pl * OUT + oh * w.out[1] + ow];
+                    if (got != want)
+                        fail_msg("iter %d plane %lld (%lld, %lld): %d, want %d", iter, (long long)pl, (long long)oh,
+                                 (long long)ow, got, want);
+                }
+        free(x);
+        free(wt);
+        free(wzp);
+        free(acc);
+    }
+    pool_free(sess);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_igemm_dense),
         cmocka_unit_test(test_igemm_window),
         cmocka_unit_test(test_igemm_q8),
+        cmocka_unit_test(test_dwconv_q8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
