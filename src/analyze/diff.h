@@ -8,7 +8,9 @@
  * re-exported by another tool often keeps node names but renames values).
  * A live DequantizeLinear output is also matched to the float tensor it
  * stands for, by the names quantizers keep (X_DequantizeLinear_Output,
- * X_quantized -> X), so a float model diffs against its quantized twin.
+ * X_quantized -> X), so a float model diffs against its quantized twin; a
+ * QOperator model's QLinear op output X_quantized is dequantized with its
+ * scalar scale and zero point and paired with X the same way.
  * Only two tensors are held in memory at a time, so dumps of any size diff.
  *
  * An element fails when |a-b| > atol and |a-b| > rtol*|b| (B is the

@@ -504,6 +504,52 @@ static int dequantized_match(const nt_diff_set *ref, const char *out, const char
     return -1;
 }
 
+/* QOperator-format quantized models have no DequantizeLinear after each
+ * layer: a QLinear op's output "X_quantized" holds X as integers, with its
+ * scale and zero point among the op's inputs (at these positions). */
+typedef struct qlinear_out {
+    const char *op;
+    int scale, zero_point;
+} qlinear_out;
+
+static const qlinear_out qlinear_outs[] = {
+    {"QLinearConv", 6, 7},   {"QLinearMatMul", 6, 7},      {"QLinearAdd", 6, 7},
+    {"QLinearMul", 6, 7},    {"QLinearSigmoid", 3, 4},     {"QLinearLeakyRelu", 3, 4},
+    {"QLinearAveragePool", 3, 4}, {"QLinearGlobalAveragePool", 3, 4}, {"QuantizeLinear", 1, 2},
+};
+
+/* The float32 tensor a QLinear op's integer output k stands for,
+ * (q - zero_point) * scale computed in float32 as DequantizeLinear does;
+ * NULL when the op is not one of the table's, or its scale and zero point
+ * are not scalars (per-axis outputs are not paired). */
+static nt_tensor *dequantize_qlinear(const nt_node_view *v, int k)
+{
+    if (k != 0 || !v->outputs[0])
+        return NULL;
+    const qlinear_out *q = NULL;
+    for (size_t i = 0; i < sizeof qlinear_outs / sizeof qlinear_outs[0] && !q; i++)
+        if (strcmp(v->op_type, qlinear_outs[i].op) == 0)
+            q = &qlinear_outs[i];
+    if (!q || q->scale >= v->n_inputs)
+        return NULL;
+    const nt_tensor *t = v->outputs[0], *sc = v->inputs[q->scale];
+    const nt_tensor *zp = q->zero_point < v->n_inputs ? v->inputs[q->zero_point] : NULL;
+    if (!sc || nt_tensor_numel(sc) != 1 || (zp && nt_tensor_numel(zp) != 1) || nt_dtype_is_float(t->dtype) ||
+        !nt_dtype_is_numeric(t->dtype))
+        return NULL;
+    nt_tensor *out = NULL;
+    if (nt_tensor_new(NT_DTYPE_FLOAT, t->ndim, t->dims, &out) != NT_OK) {
+        nt_error_clear();
+        return NULL;
+    }
+    float scale = (float)nt_tensor_get_f64(sc, 0);
+    double z = zp ? nt_tensor_get_f64(zp, 0) : 0;
+    float *o = (float *)out->data;
+    for (int64_t i = 0, n = nt_tensor_numel(t); i < n; i++)
+        o[i] = (float)(nt_tensor_get_f64(t, i) - z) * scale;
+    return out;
+}
+
 static nt_action live_run_begin(void *user, nt_session *s)
 {
     nt_diff_live *l = user;
@@ -540,7 +586,19 @@ static nt_action live_node_end(void *user, nt_session *s, const nt_node_view *v)
             by_dq = j >= 0;
             by_node = false;
         }
+        nt_tensor *deq = NULL;
+        if (j < 0 && (deq = dequantize_qlinear(v, k)) != NULL) {
+            /* QOperator format: "X_quantized" dequantized stands for X */
+            j = dequantized_match(l->ref, NULL, name);
+            by_dq = j >= 0;
+            by_node = false;
+            if (by_dq)
+                t = deq;
+        }
+        if (j >= 0 && l->used[j] && !by_dq && strcmp(v->op_type, "DequantizeLinear") == 0 && k == 0)
+            continue; /* a QOperator model's last X_quantized -> X, already compared dequantized */
         if (j < 0 || (l->used[j] && !by_dq)) {
+            nt_tensor_free(deq);
             l->err = l->live_is_a ? push_name(&l->rep->only_a, &l->rep->n_only_a, name)
                                   : push_name(&l->rep->only_b, &l->rep->n_only_b, name);
             if (l->err != NT_OK)
@@ -560,6 +618,7 @@ static nt_action live_node_end(void *user, nt_session *s, const nt_node_view *v)
             l->rep->n_by_node--;   /* counted as matched by node name by add_row */
         }
         nt_tensor_free(r);
+        nt_tensor_free(deq);
         if (l->err != NT_OK)
             return NT_ACTION_STOP;
     }
