@@ -3,15 +3,17 @@
  * tracer (it runs over every node output).
  *
  * One pass over the data, in blocks that stay in L1: the moments are
- * computed on 16-lane vectors (float partial sums folded into double at
- * every block), then the same block is histogrammed.  The histogram does
+ * computed in 32 float lanes (partial sums folded into double at every
+ * block; the kernels, per instruction set, are in tstats_simd.c), then the
+ * same block is histogrammed.  The histogram does
  * not compute buckets per element: the bucket depends only on the sign, the
  * exponent and the top two mantissa bits, i.e. on the 11 top bits, so each
  * element increments a counter indexed by (bits >> 21) and the 2,048
- * counters are mapped to buckets once at the end.  Four interleaved counter
- * tables keep equal neighbours from waiting on each other's increments, and
- * a vector of 16 equal keys (runs of zeros after a ReLU, saturated values)
- * is counted with one add.
+ * counters are mapped to buckets once at the end (visiting only the keys
+ * between zero and the largest magnitude, 16 at a time).  Four interleaved
+ * counter tables keep equal neighbours from waiting on each other's
+ * increments, and a vector of 16 equal keys (runs of zeros after a ReLU,
+ * saturated values) is counted with one add.
  *
  * Large arrays are cut into fixed pieces scanned by the session's threads.
  * Each piece's sums are kept apart and added in piece order, and the
@@ -19,11 +21,8 @@
  * count or the instruction set the scan was compiled for.
  */
 #include "trace/tstats.h"
+#include "trace/tstats_simd.h"
 #include "ops/kernel.h" /* nt_parallel_for */
-
-/* The vector helpers are always inlined into the clones that use them;
- * gcc's note about their (never used) out-of-line ABI is noise. */
-#pragma GCC diagnostic ignored "-Wpsabi"
 
 #include <math.h>
 #include <pthread.h>
@@ -33,37 +32,22 @@
 enum {
     PIECE = 1 << 16,  /* elements per piece: the unit of threading and of summation order */
     BLOCK = 2048,     /* elements per block: moments then histogram while in L1 */
-    KEYS = 2048,      /* 11-bit keys: sign, exponent, two mantissa bits */
-    KEYED_MIN = 4096, /* below this, bucket each element directly (no table to fold) */
-    VL = 16
+    KEYS = NT_TSTATS_KEYS,
+    KEYED_MIN = 1024  /* below this, bucket each element directly (no table to fold) */
 };
-
-typedef float vf __attribute__((vector_size(VL * 4)));
-typedef int32_t vi __attribute__((vector_size(VL * 4)));
-typedef uint32_t vu __attribute__((vector_size(VL * 4)));
-
-/* gcc clones the scan for AVX-512, AVX2 and the baseline and picks one at
- * load time.  ISO C mode does not contract a*b+c into FMA and the lanes are
- * summed in a fixed order, so every clone computes the same bits. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define NT_SCAN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define NT_SCAN_CLONES
-#endif
-
-static inline vf vsel(vi m, vf a, vf b) { return (vf)(((vi)a & m) | ((vi)b & ~m)); }
 
 /* What one thread gathers over its pieces (sums are per piece, apart). */
 typedef struct scan_acc {
     int64_t nan, pinf, ninf, zeros, poszeros, neg;
     int64_t folded_zeros, folded_poszeros; /* of those, already taken out of the keys */
-    float mn, mx;
-    float amin, amax; /* smallest nonzero and largest finite |x| since the last fold */
+    float mn, mx;    /* over the finite values */
     uint32_t *keys;  /* 4 x KEYS counters (thread_keys), or NULL: count into hist directly */
     int64_t *hist;   /* this thread's whole-range counts (nt_tstats_thread_hist), or NULL */
     int64_t keyed;   /* elements counted into keys since the last fold */
     int64_t stride;  /* histogram every stride-th element (by index in the whole array) */
     int64_t skz, skpz; /* sampled zeros (and +0s) counted into keys since the last fold (stride > 1) */
+    nt_moments_fn moments; /* the block kernels of this machine (tstats_simd.h) */
+    nt_keys_fn count_keys;
 } scan_acc;
 
 typedef struct piece_sums {
@@ -74,29 +58,20 @@ typedef struct piece_sums {
  * clears what it reads): no allocation and no clearing pass per scan. */
 static _Thread_local uint32_t thread_keys[4 * KEYS];
 
-/* Adds keys [from, to] of the four tables into hist and clears them;
- * `zero` is how many of the key-0 or key-1024 counts are zeros. */
-static void fold_range(uint32_t *k, int from, int to, int64_t zero, int64_t *hist)
+/* Key of a finite magnitude's bits (the sign bit clear). */
+static int magnitude_key(float v)
 {
-    for (int key = from; key <= to; key++) {
-        int64_t n = (int64_t)k[key] + k[KEYS + key] + k[2 * KEYS + key] + k[3 * KEYS + key];
-        k[key] = k[KEYS + key] = k[2 * KEYS + key] = k[3 * KEYS + key] = 0;
-        if (key == 0 || key == KEYS / 2)
-            n -= zero;
-        if (n == 0 || ((key >> 2) & 0xff) == 0xff) /* Inf/NaN: counted apart */
-            continue;
-        /* a representative of the key; |1 keeps a subnormal key off zero */
-        hist[nt_tstats_float_bucket((uint32_t)key << 21 | 1u)] += n;
-    }
+    uint32_t u;
+    memcpy(&u, &v, 4);
+    return (int)((u & 0x7fffffffu) >> 21);
 }
 
-/* Adds the keys table of a into hist (finite values only) and clears it.
- * Only the keys the values since the last fold can have are visited: those
- * between the smallest and the largest magnitude, on both signs, the zeros'
- * and the Inf/NaN ones (cleared, not counted). */
+/* Adds the keys tables of a into hist (finite values only) and clears them.
+ * Only the keys the values can have are visited: from zero up to the
+ * largest magnitude on each sign (min and max tell), and the Inf/NaN ones
+ * (cleared, not counted); empty chunks of keys cost one vector test. */
 static void fold_keys(scan_acc *a, int64_t *hist)
 {
-    uint32_t *k = a->keys;
     /* the zeros are keys 0 (+0) and 1024 (-0), shared with the smallest
      * subnormals: taken out there, they have their own bucket */
     int64_t zeros = a->zeros - a->folded_zeros, poszeros = a->poszeros - a->folded_poszeros;
@@ -105,63 +80,35 @@ static void fold_keys(scan_acc *a, int64_t *hist)
         poszeros = a->skpz;
     }
     hist[NT_HIST_SIDE] += zeros;
-    fold_range(k, 0, 0, poszeros, hist);
-    fold_range(k, KEYS / 2, KEYS / 2, zeros - poszeros, hist);
-    if (a->amin <= a->amax) {
-        uint32_t lo, hi;
-        memcpy(&lo, &a->amin, 4);
-        memcpy(&hi, &a->amax, 4);
-        lo = lo >> 21 > 1 ? lo >> 21 : 1; /* key 0 is done */
-        hi >>= 21;
-        fold_range(k, (int)lo, (int)hi, 0, hist);
-        fold_range(k, KEYS / 2 + (int)lo, KEYS / 2 + (int)hi, 0, hist);
+    nt_take_fn take = nt_tstats_take_fn();
+    uint16_t key[KEYS];
+    int64_t count[KEYS];
+    int n = 0;
+    bool finite = a->mn <= a->mx;
+    n += take(a->keys, 0, finite && a->mx > 0 ? magnitude_key(a->mx) : 0, key + n, count + n);
+    n += take(a->keys, KEYS / 2 - 4, KEYS / 2 - 1, key + n, count + n); /* +Inf, NaN */
+    n += take(a->keys, KEYS / 2, KEYS / 2 + (finite && a->mn < 0 ? magnitude_key(a->mn) : 0), key + n, count + n);
+    n += take(a->keys, KEYS - 4, KEYS - 1, key + n, count + n);         /* -Inf, -NaN */
+    for (int i = 0; i < n; i++) {
+        int64_t c = count[i];
+        if (key[i] == 0)
+            c -= poszeros;
+        else if (key[i] == KEYS / 2)
+            c -= zeros - poszeros;
+        if (c == 0 || ((key[i] >> 2) & 0xff) == 0xff) /* Inf/NaN: counted apart */
+            continue;
+        /* a representative of the key; |1 keeps a subnormal key off zero */
+        hist[nt_tstats_float_bucket((uint32_t)key[i] << 21 | 1u)] += c;
     }
-    fold_range(k, KEYS / 2 - 4, KEYS / 2 - 1, 0, hist); /* +Inf, NaN */
-    fold_range(k, KEYS - 4, KEYS - 1, 0, hist);         /* -Inf, -NaN */
     a->folded_zeros = a->zeros;
     a->folded_poszeros = a->poszeros;
     a->skz = a->skpz = 0;
     a->keyed = 0;
-    a->amin = INFINITY;
-    a->amax = 0;
-}
-
-/* One set of per-lane accumulators of the moments.  NaN and Inf are not
- * looked for element by element: they make the block's sums non-finite,
- * and such a block is redone in scalar code (scan_block_slow). */
-typedef struct lanes {
-    vf min, max, amin, sum, sq;
-    vi zero, poszero, neg;
-} lanes;
-
-static inline void lanes_init(lanes *L)
-{
-    L->min = L->amin = (vf){0} + INFINITY;
-    L->max = -L->min;
-    L->sum = L->sq = (vf){0};
-    L->zero = L->poszero = L->neg = (vi){0};
-}
-
-static inline void lanes_add(lanes *L, const float *p)
-{
-    const vf inf = (vf){0} + INFINITY;
-    vf v;
-    memcpy(&v, p, sizeof v);
-    L->zero -= v == 0;
-    L->poszero -= (vi)v == 0;
-    L->neg -= v < 0; /* -Inf included, NaN not */
-    L->sum += v;
-    L->sq += v * v;
-    L->min = vsel(v < L->min, v, L->min);
-    L->max = vsel(v > L->max, v, L->max);
-    vf av = (vf)((vi)v & 0x7fffffff);
-    av = vsel(av == 0, inf, av); /* the smallest nonzero magnitude */
-    L->amin = vsel(av < L->amin, av, L->amin);
 }
 
 /* A block with NaN/Inf, or magnitudes whose squares overflow float: the
- * sums in double over the finite values, the specials counted, min, max
- * and magnitudes over the finite values. */
+ * sums in double over the finite values, the specials counted, min and
+ * max over the finite values. */
 static void scan_block_slow(scan_acc *a, const float *p, int64_t m, double *bsum, double *bsq)
 {
     *bsum = *bsq = 0;
@@ -176,9 +123,6 @@ static void scan_block_slow(scan_acc *a, const float *p, int64_t m, double *bsum
             *bsq += (double)v * v;
             a->mn = v < a->mn ? v : a->mn;
             a->mx = v > a->mx ? v : a->mx;
-            float av = fabsf(v);
-            a->amax = av > a->amax ? av : a->amax;
-            a->amin = av != 0 && av < a->amin ? av : a->amin;
         }
     }
 }
@@ -195,62 +139,25 @@ static void hist_direct(scan_acc *a, const float *p, int64_t m, int64_t base)
 }
 
 /* x[0..n) is elements base.. of the whole array. */
-NT_SCAN_CLONES static void scan_piece(scan_acc *a, const float *x, int64_t n, int64_t base, piece_sums *out)
+static void scan_piece(scan_acc *a, const float *x, int64_t n, int64_t base, piece_sums *out)
 {
     double sum = 0, sumsq = 0;
     for (int64_t i0 = 0; i0 < n; i0 += BLOCK) {
         int64_t m = n - i0 < BLOCK ? n - i0 : BLOCK;
         const float *p = x + i0;
-        /* two sets of accumulators, so the compare-and-select chains of
-         * min/max overlap instead of waiting on each other */
-        lanes A, B;
-        lanes_init(&A);
-        lanes_init(&B);
-        int64_t full = m & ~(int64_t)(2 * VL - 1);
-        for (int64_t i = 0; i < full; i += 2 * VL) {
-            lanes_add(&A, p + i);
-            lanes_add(&B, p + i + VL);
-        }
-        double bsum = 0, bsq = 0;
-        float tmin = INFINITY, tmax = -INFINITY, tamin = INFINITY;
-        for (int l = 0; l < VL; l++) {
-            bsum += (double)A.sum[l];
-            bsum += (double)B.sum[l];
-            bsq += (double)A.sq[l];
-            bsq += (double)B.sq[l];
-            a->zeros += A.zero[l] + B.zero[l];
-            a->poszeros += A.poszero[l] + B.poszero[l];
-            a->neg += A.neg[l] + B.neg[l];
-            tmin = A.min[l] < tmin ? A.min[l] : tmin;
-            tmin = B.min[l] < tmin ? B.min[l] : tmin;
-            tmax = A.max[l] > tmax ? A.max[l] : tmax;
-            tmax = B.max[l] > tmax ? B.max[l] : tmax;
-            tamin = A.amin[l] < tamin ? A.amin[l] : tamin;
-            tamin = B.amin[l] < tamin ? B.amin[l] : tamin;
-        }
-        for (int64_t i = full; i < m; i++) { /* tail */
-            float v = p[i];
-            uint32_t u;
-            memcpy(&u, &v, 4);
-            a->zeros += v == 0.0f;
-            a->poszeros += u == 0;
-            a->neg += v < 0.0f;
-            bsum += v;
-            bsq += (double)v * v;
-            tmin = v < tmin ? v : tmin;
-            tmax = v > tmax ? v : tmax;
-            tamin = v != 0 && fabsf(v) < tamin ? fabsf(v) : tamin;
-        }
+        nt_block_moments bm;
+        a->moments(p, m, &bm);
+        a->zeros += bm.zeros;
+        a->poszeros += bm.poszeros;
+        a->neg += bm.neg;
+        double bsum = bm.sum, bsq = bm.sumsq;
         /* NaN or Inf make a sum non-finite; a float square past ~1e38
          * (magnitudes past ~1e19) would too: such blocks are redone */
-        if (!isfinite(bsum) || !isfinite(bsq) || !(-tmin <= 1e18f && tmax <= 1e18f)) {
+        if (!isfinite(bsum) || !isfinite(bsq) || !(-bm.min <= 1e18f && bm.max <= 1e18f)) {
             scan_block_slow(a, p, m, &bsum, &bsq);
         } else {
-            a->mn = tmin < a->mn ? tmin : a->mn;
-            a->mx = tmax > a->mx ? tmax : a->mx;
-            a->amin = tamin < a->amin ? tamin : a->amin;
-            a->amax = -tmin > a->amax ? -tmin : a->amax;
-            a->amax = tmax > a->amax ? tmax : a->amax;
+            a->mn = bm.min < a->mn ? bm.min : a->mn;
+            a->mx = bm.max > a->mx ? bm.max : a->mx;
         }
         sum += bsum;
         sumsq += bsq;
@@ -266,29 +173,7 @@ NT_SCAN_CLONES static void scan_piece(scan_acc *a, const float *x, int64_t n, in
             }
             a->keyed += c;
         } else if (a->keys) {
-            uint32_t *k0 = a->keys, *k1 = k0 + KEYS, *k2 = k1 + KEYS, *k3 = k2 + KEYS;
-            const uint32_t *u = (const uint32_t *)(const void *)p;
-            int64_t i = 0;
-            for (; i + VL <= m; i += VL) {
-                vu v;
-                memcpy(&v, p + i, sizeof v);
-                vu key = v >> 21, differ = key ^ key[0];
-                uint32_t any = 0;
-                for (int l = 0; l < VL; l++)
-                    any |= differ[l];
-                if (!any) { /* runs of one key (zeros, saturation) are common: one add */
-                    k0[key[0]] += VL;
-                    continue;
-                }
-                for (int l = 0; l < VL; l += 4) {
-                    k0[u[i + l] >> 21]++;
-                    k1[u[i + l + 1] >> 21]++;
-                    k2[u[i + l + 2] >> 21]++;
-                    k3[u[i + l + 3] >> 21]++;
-                }
-            }
-            for (; i < m; i++)
-                k0[u[i] >> 21]++;
+            a->count_keys(p, m, a->keys);
             a->keyed += m;
         } else if (a->hist) {
             hist_direct(a, p, m, base + i0);
@@ -313,7 +198,8 @@ static void scan_acc_init(scan_acc *a)
     memset(a, 0, sizeof *a);
     a->mn = INFINITY;
     a->mx = -INFINITY;
-    a->amin = INFINITY;
+    a->moments = nt_tstats_moments_fn();
+    a->count_keys = nt_tstats_keys_fn();
 }
 
 /* The bucket of a finite float. */

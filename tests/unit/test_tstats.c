@@ -11,6 +11,7 @@
 
 #include "trace/tracers.h"
 #include "trace/tstats.h"
+#include "trace/tstats_simd.h"
 #include "trace/stats_worker.h"
 
 #include <math.h>
@@ -181,6 +182,86 @@ static void test_keyed_path_special_values(void **state)
 {
     srand(12);
     check_f32_path(3 * 65536 + 12345, with_specials);
+}
+
+/* Bitwise equality of two statistics (sums included), histograms too. */
+static void assert_tstats_identical(const nt_tstats *a, const nt_tstats *b)
+{
+    assert_int_equal(a->count, b->count);
+    assert_int_equal(a->nan, b->nan);
+    assert_int_equal(a->pinf, b->pinf);
+    assert_int_equal(a->ninf, b->ninf);
+    assert_int_equal(a->zeros, b->zeros);
+    assert_int_equal(a->negatives, b->negatives);
+    assert_int_equal(a->finite, b->finite);
+    assert_int_equal(a->hist_stride, b->hist_stride);
+    assert_memory_equal(&a->sum, &b->sum, sizeof a->sum);
+    assert_memory_equal(&a->sumsq, &b->sumsq, sizeof a->sumsq);
+    assert_memory_equal(&a->min, &b->min, sizeof a->min);
+    assert_memory_equal(&a->max, &b->max, sizeof a->max);
+    assert_hist_equal(a, b);
+}
+
+/* Data for the instruction-set comparison: a ReLU-like half of zeros (both
+ * signs), runs of equal values, magnitudes over 60 octaves, subnormals,
+ * and, in some arrays, NaN and Inf. */
+static void fill_isa_case(float *x, int64_t n, int kind)
+{
+    for (int64_t i = 0; i < n; i++) {
+        float v = (float)((rand() / (double)RAND_MAX - 0.45) * pow(2, rand() % 60 - 30));
+        int r = rand() % 16;
+        if (kind == 1 && (i / 40) % 3 == 0)
+            v = (i / 40) % 2 ? 6.0f : 0.0f; /* runs */
+        else if (r == 0)
+            v = 0.0f;
+        else if (r == 1)
+            v = -0.0f;
+        else if (r == 2)
+            v = v < 0 ? 0.0f : v;
+        else if (r == 3 && kind == 2)
+            v = (float[]){NAN, INFINITY, -INFINITY, 1e-42f, -1e-42f, 3e38f}[rand() % 6];
+        x[i] = v;
+    }
+}
+
+/* The portable, AVX2 and AVX-512 kernels give the same bits (those this
+ * machine has; sums, min, max, counts, histograms), on every size around
+ * the block and lane edges, exact and sampled, on one thread and split. */
+static void test_instruction_sets_agree(void **state)
+{
+    static const int64_t sizes[] = {1, 31, 32, 33, 1000, 1023, 1024, 2047, 2048, 2049, 4096 + 17, 65536,
+                                    3 * 65536 + 5, 9 * 65536 + 77};
+    nt_tstats_isa best = nt_tstats_isa_get(), prev = best;
+    float *x = malloc(sizeof(float) * (size_t)sizes[NT_ARRAY_LEN(sizes) - 1]);
+    assert_non_null(x);
+    for (size_t si = 0; si < NT_ARRAY_LEN(sizes); si++)
+        for (int kind = 0; kind < 3; kind++) {
+            int64_t n = sizes[si];
+            srand((unsigned)(si * 3 + (size_t)kind + 1));
+            fill_isa_case(x, n, kind);
+            for (int sampled = 0; sampled < 2; sampled++) {
+                nt_tstats ref;
+                nt_tstats_init(&ref, true);
+                ref.sample_hist = sampled;
+                nt_tstats_isa_force(NT_TSTATS_ISA_C);
+                nt_tstats_add_f32(&ref, x, n, NULL);
+                ref.hist_stride = nt_tstats_hist_stride(&ref, n);
+                for (int isa = NT_TSTATS_ISA_AVX2; isa <= (int)best; isa++) {
+                    nt_tstats s;
+                    nt_tstats_init(&s, true);
+                    s.sample_hist = sampled;
+                    nt_tstats_isa_force((nt_tstats_isa)isa);
+                    assert_int_equal(nt_tstats_isa_get(), isa);
+                    nt_tstats_add_f32(&s, x, n, NULL);
+                    s.hist_stride = nt_tstats_hist_stride(&s, n);
+                    assert_tstats_identical(&s, &ref);
+                    nt_tstats_deinit(&s);
+                }
+                nt_tstats_deinit(&ref);
+            }
+        }
+    nt_tstats_isa_force(prev);
+    free(x);
 }
 
 /* Long runs of one value (a ReLU's zeros, a saturated activation) take the
@@ -375,6 +456,7 @@ int main(void)
         cmocka_unit_test(test_merge_equals_whole),
         cmocka_unit_test(test_node_filter),
         cmocka_unit_test(test_sampled_histogram),
+        cmocka_unit_test(test_instruction_sets_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
