@@ -43,22 +43,41 @@ static int ld_ok(int64_t ld)
 NT_DEFINE_BLAS_GEMM(blas_gemm_f32, float, cblas_sgemm)
 NT_DEFINE_BLAS_GEMM(nt_gemm_f64, double, cblas_dgemm)
 
-/* Our kernels pay off once there are a few rows to share each packed B
- * panel and more columns than one register tile; thinner or smaller
- * products (matrix-vector like, per-head attention) stay with OpenBLAS,
- * which measured faster there (e.g. 64x10x128: 55 against 18 GFLOP/s). */
-static bool own_sgemm_fits(int64_t M, int64_t N, int64_t K, float alpha)
+/* Which kernel a float32 product runs on.  Ours pay off once there are a
+ * few rows to share each packed B panel and more columns than one register
+ * tile (the packed SGEMM); narrow products (49..64 columns: attention's
+ * P·V) and matrix-vector ones (fewer than 4 rows: a decode step) have
+ * kernels of their own; smaller products stay with OpenBLAS, which measured
+ * faster there (e.g. 64x10x128: 55 against 18 GFLOP/s). */
+nt_gemm_path nt_gemm_f32_path(bool trans_b, int64_t M, int64_t N, int64_t K, float alpha)
 {
-    return M >= 4 && N > 64 && K >= 1 && alpha != 0 && M * N * K >= 32768;
+    if (nt_sgemm_isa_get() == NT_SGEMM_NONE || M <= 0 || N <= 0 || K < 1 || alpha == 0)
+        return NT_GEMM_BLAS;
+    if (M < 4)
+        return !trans_b && N >= 64 && N * K >= 32768 ? NT_GEMM_GEMV : NT_GEMM_BLAS;
+    if (M * N * K < 32768)
+        return NT_GEMM_BLAS;
+    if (N <= 64)
+        return N > 48 ? NT_GEMM_NARROW : NT_GEMM_BLAS;
+    return NT_GEMM_PACKED;
+}
+
+static bool own_gemm(nt_exec *exec, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                     const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+{
+    switch (nt_gemm_f32_path(trans_b, M, N, K, alpha)) {
+    case NT_GEMM_PACKED: return nt_sgemm_dense(exec, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    case NT_GEMM_NARROW: return nt_sgemm_narrow(exec, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    case NT_GEMM_GEMV: return nt_sgemv_rows(exec, trans_a, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    default: return false;
+    }
 }
 
 void nt_gemm_f32_exec(nt_exec *exec, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                       const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
 {
-    if (own_sgemm_fits(M, N, K, alpha) &&
-        nt_sgemm_dense(exec, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
-        return;
-    blas_gemm_f32(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (!own_gemm(exec, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+        blas_gemm_f32(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void nt_gemm_f32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
@@ -66,10 +85,8 @@ void nt_gemm_f32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, fl
 {
     /* No executor: our kernel on this thread (OpenBLAS is kept at one
      * thread by the session, see session.c). */
-    if (own_sgemm_fits(M, N, K, alpha) &&
-        nt_sgemm_dense(NULL, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
-        return;
-    blas_gemm_f32(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (!own_gemm(NULL, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+        blas_gemm_f32(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void nt_gemm_s16(int64_t M, int64_t N, int64_t K, const int16_t *A, int64_t lda, const int16_t *B, int64_t ldb,

@@ -20,6 +20,12 @@
  * product is not too thin, else on OpenBLAS; nt_gemm_f32 uses one thread
  * unless OpenBLAS was given more (then it is OpenBLAS), nt_gemm_f32_exec
  * splits our kernels over exec's threads. */
+/* The kernel nt_gemm_f32(_exec) picks for a product.  Every path but BLAS
+ * gives each C element the same bits whatever rows of the product a call
+ * covers and whatever the thread count, so a fused kernel may run a block
+ * of rows on its own when the block's path is the whole product's. */
+typedef enum nt_gemm_path { NT_GEMM_BLAS, NT_GEMM_PACKED, NT_GEMM_NARROW, NT_GEMM_GEMV } nt_gemm_path;
+nt_gemm_path nt_gemm_f32_path(bool trans_b, int64_t M, int64_t N, int64_t K, float alpha);
 void nt_gemm_f32_exec(nt_exec *exec, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                       const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
 void nt_gemm_f32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
@@ -41,7 +47,7 @@ void nt_shift_u8_s8(const void *src, bool is_signed, int32_t zp, int16_t *dst, i
  * least nbytes (64-byte aligned, contents not kept), kept for the thread's
  * lifetime and freed when the thread exits (pool workers come and go with
  * their sessions).  NULL when memory runs out. */
-enum { NT_TL_SGEMM_B, NT_TL_IGEMM_B, NT_TL_IGEMM_Q8_B, NT_TL_SLOTS };
+enum { NT_TL_SGEMM_B, NT_TL_IGEMM_B, NT_TL_IGEMM_Q8_B, NT_TL_SGEMM_NARROW, NT_TL_SLOTS };
 void *nt_tl_buffer(int slot, size_t nbytes);
 
 /* A scratch buffer that grows and is kept for the node's lifetime (one

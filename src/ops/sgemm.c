@@ -17,6 +17,7 @@
  * rest of the project keeps its -march=x86-64-v2 build.
  */
 #include "ops/sgemm.h"
+#include "ops/igemm.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -247,15 +248,28 @@ typedef struct kernel_set {
     kern_fn fn;
 } kernel_set;
 
+/* Columns per block: a KC_MAX x NC block of packed B fills about half of
+ * L2 (read at run time: 2 MB on Sapphire Rapids gives 1008 columns, 1 MB on
+ * Zen 4 480), in whole NR panels.  Only the column block comes from the
+ * cache sizes: KC_MAX fixes each element's summation order, so results do
+ * not change from one machine to another of the same instruction set. */
+static int column_block_of_l2(int nr)
+{
+    long l1, l2;
+    nt_igemm_cache_sizes(&l1, &l2);
+    long nc = l2 / 2 / (KC_MAX * (long)sizeof(float)) / nr * nr;
+    return (int)(nc < 4 * nr ? 4 * nr : nc > 48 * nr ? 48 * nr : nc);
+}
+
 static bool kernel_of(nt_sgemm_isa isa, kernel_set *ks)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
     if (isa == NT_SGEMM_AVX512) {
-        *ks = (kernel_set){8, 48, 480, k512};
+        *ks = (kernel_set){8, 48, column_block_of_l2(48), k512};
         return true;
     }
     if (isa == NT_SGEMM_AVX2) {
-        *ks = (kernel_set){6, 16, 384, k256};
+        *ks = (kernel_set){6, 16, column_block_of_l2(16), k256};
         return true;
     }
 #endif

@@ -99,4 +99,17 @@ nt_status nt_sgemm_ex(nt_exec *exec, const nt_sgemm_pa *pa, int64_t N, const nt_
 bool nt_sgemm_dense(nt_exec *exec, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                     const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
 
+/* Narrow products, 48 < N <= 64 columns (sgemm_narrow.c): B copied once,
+ * A read in place, threads split rows.  Matrix-vector-like ones, M < 4
+ * rows and B (K,N) not transposed: B streamed once, threads split columns.
+ * Each C element is one FMA chain over k = 0 .. K-1 from zero, then
+ * alpha * sum or fma(alpha, sum, beta * C): the same bits for any thread
+ * count, any block of rows of the same product, AVX-512 or AVX2.  Both
+ * return false, having done nothing, when the CPU has neither (or memory
+ * runs out): the caller then uses OpenBLAS. */
+bool nt_sgemm_narrow(nt_exec *exec, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                     const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+bool nt_sgemv_rows(nt_exec *exec, bool trans_a, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                   int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+
 #endif /* NT_SGEMM_H */

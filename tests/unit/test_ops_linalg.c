@@ -695,6 +695,71 @@ static void test_gemm_kernel_sets(void **unused)
     nt_sgemm_isa_force(prev);
 }
 
+/* The narrow (49..64 columns) and matrix-vector (M < 4) kernels through
+ * nt_gemm_f32(_exec): close to a double reference with both transposes,
+ * alpha, beta, wide leading dims and a NaN-filled C when beta == 0; the
+ * same bits at 1 and 2 threads, for blocks of rows computed on their own,
+ * and from AVX2 and AVX-512. */
+static void test_gemm_narrow_gemv(void **unused)
+{
+    (void)unused;
+    nt_sgemm_isa sets[2], prev = nt_sgemm_isa_get();
+    int nsets = sgemm_sets(sets);
+    nt_session *sess = pool_session();
+    nt_exec exec = {sess, NULL, 0};
+    const int64_t shapes[][3] = {{1, 512, 512}, {3, 70, 600},   {1, 1100, 40},  {2, 4000, 9},   {200, 64, 197},
+                                 {9, 50, 300},  {64, 64, 1500}, {13, 49, 177}, {100, 56, 90}, {7, 64, 80}};
+    for (size_t s = 0; s < NT_ARRAY_LEN(shapes); s++) {
+        const int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        const bool ta = s % 3 == 1, tb = s % 4 == 2 && M >= 4;
+        const float alpha = s % 2 ? 0.5f : 1.0f, beta = s % 5 == 3 ? 0.25f : 0.0f;
+        const int64_t lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 5, ldc = N + 2;
+        float *A = rand_floats((ta ? K : M) * lda), *B = rand_floats((tb ? N : K) * ldb);
+        float *C0 = rand_floats(M * ldc), *first = NULL;
+        double *ref = malloc((size_t)(M * N) * sizeof *ref);
+        ref_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, NULL, C0, ldc, ref);
+        for (int si = 0; si < nsets; si++) {
+            nt_sgemm_isa_force(sets[si]);
+            nt_gemm_path path = nt_gemm_f32_path(tb, M, N, K, alpha);
+            assert_true(path == (M < 4 ? NT_GEMM_GEMV : NT_GEMM_NARROW));
+            float *C1 = malloc((size_t)(M * ldc) * sizeof *C1), *C2 = malloc((size_t)(M * ldc) * sizeof *C2);
+            float *C3 = malloc((size_t)(M * ldc) * sizeof *C3);
+            for (int64_t i = 0; i < M * ldc; i++)
+                C1[i] = C2[i] = C3[i] = beta == 0.0f ? NAN : C0[i];
+            nt_gemm_f32(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C1, ldc);
+            nt_gemm_f32_exec(&exec, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C2, ldc);
+            /* rows in blocks of 10 (a last block of 4..13), each block on
+             * the whole product's path */
+            for (int64_t i0 = 0, mb; i0 < M; i0 += mb) {
+                mb = M - i0 < 14 ? M - i0 : 10;
+                assert_true(nt_gemm_f32_path(tb, mb, N, K, alpha) == path);
+                nt_gemm_f32(ta, tb, mb, N, K, alpha, ta ? A + i0 : A + i0 * lda, lda, B, ldb, beta, C3 + i0 * ldc,
+                            ldc);
+            }
+            assert_memory_equal(C1, C2, (size_t)(M * ldc) * sizeof *C1);
+            assert_memory_equal(C1, C3, (size_t)(M * ldc) * sizeof *C1);
+            for (int64_t i = 0; i < M; i++)
+                for (int64_t j = 0; j < N; j++)
+                    assert_true(fabs(C1[i * ldc + j] - ref[i * N + j]) <= 1e-5 * (1.0 + (double)K));
+            if (!first) {
+                first = C1;
+            } else {
+                assert_memory_equal(first, C1, (size_t)(M * ldc) * sizeof *C1);
+                free(C1);
+            }
+            free(C2);
+            free(C3);
+        }
+        free(first);
+        free(A);
+        free(B);
+        free(C0);
+        free(ref);
+    }
+    nt_sgemm_isa_force(prev);
+    pool_free(sess);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -708,6 +773,7 @@ int main(void)
         cmocka_unit_test(test_sgemm_two_threads),
         cmocka_unit_test(test_sgemm_packed_bias_nan),
         cmocka_unit_test(test_gemm_kernel_sets),
+        cmocka_unit_test(test_gemm_narrow_gemv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
