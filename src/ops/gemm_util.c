@@ -57,8 +57,8 @@ nt_gemm_path nt_gemm_f32_path(bool trans_b, int64_t M, int64_t N, int64_t K, flo
         return !trans_b && N >= 64 && N * K >= 32768 ? NT_GEMM_GEMV : NT_GEMM_BLAS;
     if (M * N * K < 32768)
         return NT_GEMM_BLAS;
-    if (N <= 64)
-        return N > 48 ? NT_GEMM_NARROW : NT_GEMM_BLAS;
+    if (N <= 64) /* B copied whole: at most 16 MB of it */
+        return N > 48 && K <= 65536 ? NT_GEMM_NARROW : NT_GEMM_BLAS;
     return NT_GEMM_PACKED;
 }
 
