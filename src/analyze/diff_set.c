@@ -312,7 +312,7 @@ int nt_diff_set_find(const nt_diff_set *s, const char *output, const char *node,
         if (j >= 0)
             return j;
         if (!s->indexed) {
-            nt_sanitize_name(output, safe, sizeof safe);
+            nt_value_file(NULL, output, safe, sizeof safe);
             if ((j = (int)nt_strmap_get(&s->by_output, safe)) >= 0)
                 return j;
         }
@@ -323,7 +323,7 @@ int nt_diff_set_find(const nt_diff_set *s, const char *output, const char *node,
     if (s->indexed)
         return (int)nt_strmap_getn(&s->by_node, node, strlen(node), out_pos);
     /* a plain directory: "<node>.npy" for the first output, "<node>_<k>.npy" after */
-    nt_sanitize_name(node, safe, sizeof safe);
+    nt_value_file(NULL, node, safe, sizeof safe);
     if (out_pos > 0) {
         size_t len = strlen(safe);
         snprintf(safe + len, sizeof safe - len, "_%d", out_pos);

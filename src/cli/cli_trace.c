@@ -123,6 +123,8 @@ int nt_cli_trace_finish(nt_cli_trace *t, const nt_runinfo *info)
     for (int k = 0; k < 4; k++) {
         if (!t->objs[k])
             continue;
+        if (t->objs[k]->warning[0])
+            fprintf(stderr, "nntrace: warning: %s\n", t->objs[k]->warning);
         nt_status st = t->objs[k]->finish(t->objs[k], t->rd);
         if (st != NT_OK && code == NT_EXIT_OK) {
             snprintf(reason, sizeof reason, "%s", nt_last_error());

@@ -162,9 +162,8 @@ static int write_outputs(const run_opts *o, nt_model *m, nt_session *s)
         nt_model_output_info(m, i, &vi);
         if ((st = nt_session_get_output(s, i, &t)) != NT_OK)
             return nt_cli_fail(st);
-        char safe[512], path[4096];
-        nt_sanitize_name(vi.name, safe, sizeof safe);
-        snprintf(path, sizeof path, "%s/%s.npy", o->outdir, safe);
+        char path[4096];
+        nt_value_file(o->outdir, vi.name, path, sizeof path);
         if (t->dtype == NT_DTYPE_BFLOAT16) {
             /* .npy has no bfloat16: widen (exactly) to float32 and say so */
             nt_tensor *wide;
@@ -335,9 +334,8 @@ int nt_cmd_run(int argc, char **argv)
                 nt_buf_printf(&b, "%s%lld", d ? ", " : "", (long long)t->dims[d]);
             nt_buf_puts(&b, "]");
             if (o.outdir) {
-                char safe[512], path[4096];
-                nt_sanitize_name(vi.name, safe, sizeof safe);
-                snprintf(path, sizeof path, "%s/%s.npy", o.outdir, safe);
+                char path[4096];
+                nt_value_file(o.outdir, vi.name, path, sizeof path);
                 nt_buf_puts(&b, ", \"file\": ");
                 nt_buf_json_string(&b, path);
             }

@@ -115,6 +115,11 @@ nt_status nt_mkdirs(const char *path);
 /* A value name as a file name, the rule of `run -o`: characters outside
  * [A-Za-z0-9_.-] become '_' (out always NUL-terminated, cut at len - 1). */
 void nt_sanitize_name(const char *name, char *out, size_t len);
+/* The file a value named `name` is saved as by `run -o` and the dump tracer,
+ * and looked for by `diff` in a plain directory of .npy files: "DIR/STEM.npy",
+ * STEM the name sanitized (nt_sanitize_name) and cut at 511 bytes; with dir
+ * NULL, the stem alone.  Returns out (always NUL-terminated). */
+const char *nt_value_file(const char *dir, const char *name, char *out, size_t len);
 
 /* ---- float16 / bfloat16 conversion */
 float nt_half_to_float(uint16_t h);

@@ -135,3 +135,14 @@ void nt_sanitize_name(const char *name, char *out, size_t len)
     if (len)
         out[i] = '\0';
 }
+
+const char *nt_value_file(const char *dir, const char *name, char *out, size_t len)
+{
+    char stem[512];
+    nt_sanitize_name(name, stem, sizeof stem);
+    if (dir)
+        snprintf(out, len, "%s/%s.npy", dir, stem);
+    else
+        snprintf(out, len, "%s", stem);
+    return out;
+}

@@ -4,7 +4,8 @@
  * tensors/index.json listing node, op, output, file, dtype and shape.
  * File names are the value names sanitized as for `run -o`; the first run
  * writes into tensors/, later runs of a data set into tensors/run<K>/.
- * Dumping stops with one warning when the size cap is reached.
+ * Dumping stops when the size cap is reached, with one warning (in
+ * base.warning, for the caller to show).
  *
  * Crash safety: each .npy is written to a hidden temporary and renamed into
  * place, and its index entry is appended at once, as one line, to
@@ -128,17 +129,18 @@ static nt_action dump_one(dump_tracer *d, const nt_node_view *v, const char *val
     size_t nbytes = nt_tensor_nbytes(t);
     if (d->written + nbytes > d->limit) {
         d->capped = true;
-        fprintf(stderr, "nntrace: warning: dump size cap of %llu bytes reached at node '%s'; later tensors are not "
-                        "dumped (raise it with --dump-limit)\n",
-                (unsigned long long)d->limit, v->name);
+        snprintf(d->base.warning, sizeof d->base.warning,
+                 "dump size cap of %llu bytes reached at node '%s'; later tensors are not dumped (raise it with "
+                 "--dump-limit)",
+                 (unsigned long long)d->limit, v->name);
         return NT_ACTION_CONTINUE;
     }
-    char safe[512], rel[700], path[4096];
-    nt_sanitize_name(value, safe, sizeof safe);
+    char sub[32], rel[700], path[4096];
     if (d->run <= 1)
-        snprintf(rel, sizeof rel, "tensors/%s.npy", safe);
+        snprintf(sub, sizeof sub, "tensors");
     else
-        snprintf(rel, sizeof rel, "tensors/run%d/%s.npy", d->run - 1, safe);
+        snprintf(sub, sizeof sub, "tensors/run%d", d->run - 1);
+    nt_value_file(sub, value, rel, sizeof rel);
     nt_rundir_file(d->rd, rel, path, sizeof path);
     nt_status st = nt_npy_save(path, t);
     if (st != NT_OK)

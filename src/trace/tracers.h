@@ -97,6 +97,10 @@ typedef struct nt_trace_obj nt_trace_obj;
 struct nt_trace_obj {
     nt_tracer tracer;
     const char *kind;
+    /* Something the user should know that did not stop the run (the dump
+     * size cap reached...), "" if nothing.  The library never prints: the
+     * caller shows it (the CLI as "nntrace: warning: ..."). */
+    char warning[512];
     nt_status (*finish)(nt_trace_obj *self, nt_rundir *rd);
     void (*destroy)(nt_trace_obj *self);
 };

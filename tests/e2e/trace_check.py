@@ -210,6 +210,18 @@ def big_tensors(nt, tmp):
     for mode, text in (("sampled", out), ("exact", exact)):
         for line in text.decode().splitlines():
             big_line_vs_numpy(json.loads(line), ref, mode)
+    # the dump size cap: 2 MiB holds r (1.44 MB) but not n; the library only
+    # records the warning, the CLI prints it once
+    rd = os.path.join(tmp, "big_capped")
+    r = run([nt, "run", model, "-i", os.path.join(tmp, "big_x.npy"), "--trace", "dump", "--dump-limit", "2",
+             "--run-dir", rd])
+    warn = [l for l in r.stderr.splitlines() if "dump size cap" in l]
+    check(r.returncode == 0 and len(warn) == 1 and warn[0].startswith("nntrace: warning: dump size cap of 2097152 "
+                                                                       "bytes reached at node 'neg'"),
+          f"dump cap: one warning naming node 'neg' ({warn})")
+    if r.returncode == 0:
+        index = json.load(open(os.path.join(rd, "tensors", "index.json")))
+        check([e["output"] for e in index["tensors"]] == ["r"], "dump cap: only r dumped")
 
 
 def big_line_vs_numpy(s, ref, mode):
