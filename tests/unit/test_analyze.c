@@ -13,6 +13,7 @@
 
 #include "analyze/sensitivity.h"
 #include "onnx/writer.h"
+#include "test_units_common.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -20,20 +21,6 @@
 #include <unistd.h>
 
 /* ---------------------------------------------------------------- fixtures */
-
-static nt_model *load_built(nt_onnx_builder *b)
-{
-    char path[] = "/tmp/nt_test_analyze_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    assert_int_equal(nt_onnx_builder_save(b, path), NT_OK);
-    nt_onnx_builder_free(b);
-    nt_model *m = NULL;
-    assert_int_equal(nt_model_load(path, &m), NT_OK);
-    unlink(path);
-    return m;
-}
 
 #define NF 8
 #define NO 2
@@ -57,7 +44,7 @@ static nt_model *linear_model(int ndim, const int64_t *xdims, const float *w, in
     nt_onnx_node *fl = nt_onnx_builder_add_node(b, "Flatten", "flatten", 1, fin, 1, fout);
     nt_onnx_node_attr_int(fl, "axis", 0);
     nt_onnx_builder_add_node(b, "MatMul", "matmul", 2, min, 1, mout);
-    return load_built(b);
+    return tu_load_built(b);
 }
 
 typedef struct fixture {

@@ -14,26 +14,13 @@
 #include "nntrace.h"
 #include "exec/fuse.h"
 #include "onnx/writer.h"
+#include "test_units_common.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static nt_model *load_built(nt_onnx_builder *b)
-{
-    char path[] = "/tmp/nt_test_fuse_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    assert_int_equal(nt_onnx_builder_save(b, path), NT_OK);
-    nt_onnx_builder_free(b);
-    nt_model *m = NULL;
-    assert_int_equal(nt_model_load(path, &m), NT_OK);
-    unlink(path);
-    return m;
-}
 
 static void add_scalar(nt_onnx_builder *b, const char *name, float v, int ndim)
 {
@@ -173,7 +160,7 @@ static void test_gelu_erf(void **state)
     node(b, "Add", "add", "e", "one", "a");
     node(b, "Mul", "mul", "x", "a", "m");
     node(b, "Mul", "mul2", "m", "half", "y");
-    nt_model *m = load_built(b);
+    nt_model *m = tu_load_built(b);
     check_model(m, 2, dims, 1, "erf");
     nt_model_free(m);
 }
@@ -207,7 +194,7 @@ static void test_silu_cast_gelu_tanh(void **state)
     node(b, "Add", "a1", "t", "one", "u");
     node(b, "Mul", "mh", "h", "u", "v");
     node(b, "Mul", "m5", "v", "half", "y");
-    nt_model *m = load_built(b);
+    nt_model *m = tu_load_built(b);
     check_model(m, 3, dims, 1, "tanh");
     check_model(m, 3, dims, 1, "cast");
     nt_model_free(m);
@@ -228,7 +215,7 @@ static void test_shared_values_block(void **state)
     node(b, "Relu", "relu", "h", NULL, "r");
     node(b, "Softmax", "sm", "h", NULL, "z");    /* h is read outside the chain */
     node(b, "Add", "add", "r", "z", "y");
-    nt_model *m = load_built(b);
+    nt_model *m = tu_load_built(b);
     /* {relu, add} is the only chain: sig and silu's results are needed elsewhere */
     check_model(m, 2, dims, 1, "relu");
     nt_model_free(m);
@@ -250,7 +237,7 @@ static void test_noop_cast_alias(void **state)
     node(b, "Softmax", "sm2", "c", NULL, "t");
     node(b, "Softmax", "sm3", "t", NULL, "u");
     node(b, "Add", "add", "u", "c", "y");       /* c read after s's own last reader */
-    nt_model *m = load_built(b);
+    nt_model *m = tu_load_built(b);
     check_model(m, 2, dims, 1, "cast");
     nt_model_free(m);
 }
@@ -268,7 +255,7 @@ static void test_runtime_decline(void **state)
     nt_onnx_builder_add_output(b, "y", NT_DTYPE_FLOAT, 2, xd, xn);
     node(b, "Add", "add", "x", "b", "a");
     node(b, "Tanh", "tanh", "a", NULL, "y");
-    nt_model *m = load_built(b);
+    nt_model *m = tu_load_built(b);
     int64_t dims[] = {5, 7}, brow[] = {7}, bone[] = {1};
     nt_tensor *x = test_input(2, dims);
     for (int k = 0; k < 2; k++) {
@@ -347,7 +334,7 @@ static void test_conv_epilogue(void **state)
     conv_node(b, "pwconv", "e", "pw", NULL, "p", 1, 0);
     node(b, "Sigmoid", "sig", "p", NULL, "s");
     node(b, "Mul", "silu", "p", "s", "y");
-    nt_model *m = load_built(b);
+    nt_model *m = tu_load_built(b);
     check_model(m, 4, dims, 3, "conv");
     check_model(m, 4, dims, 3, "dwconv");
     check_model(m, 4, dims, 3, "sig");
@@ -396,7 +383,7 @@ static void test_layernorm_decomposed(void **state)
         node(b, "Div", "div", "d", "sd", "n");
         node(b, "Mul", "scale", "n", "gamma", "g");
         node(b, "Add", "shift", "g", "beta", "y");
-        nt_model *m = load_built(b);
+        nt_model *m = tu_load_built(b);
         check_model(m, 3, dims, 1, "sqrt");
         check_model(m, 3, dims, 1, "mean");
         nt_model_free(m);
@@ -422,7 +409,7 @@ static void test_rmsnorm(void **state)
     node(b, "Div", "inv", "one", "r", "ir");
     node(b, "Mul", "norm", "x", "ir", "n");
     node(b, "Mul", "scale", "n", "w", "y");
-    nt_model *m = load_built(b);
+    nt_model *m = tu_load_built(b);
     check_model(m, 2, dims, 1, "inv");
     nt_model_free(m);
 }
@@ -443,7 +430,7 @@ static void test_scaled_masked_softmax(void **state)
     const char *si[] = {"a"}, *so[] = {"y"};
     nt_onnx_node *sm = nt_onnx_builder_add_node(b, "Softmax", "softmax", 1, si, 1, so);
     nt_onnx_node_attr_int(sm, "axis", -1);
-    nt_model *m = load_built(b);
+    nt_model *m = tu_load_built(b);
     check_model(m, 3, dims, 1, "mask");
     nt_model_free(m);
 }
@@ -467,7 +454,7 @@ static void test_bias_gelu(void **state)
     node(b, "Add", "add", "e", "one", "a");
     node(b, "Mul", "mul", "h", "a", "m");
     node(b, "Mul", "mul2", "m", "half", "y");
-    nt_model *m = load_built(b);
+    nt_model *m = tu_load_built(b);
     check_model(m, 2, dims, 1, "bias");
     nt_session *s;
     assert_int_equal(nt_session_new(m, NULL, &s), NT_OK);

@@ -14,25 +14,11 @@
 
 #include "nntrace.h"
 #include "onnx/writer.h"
+#include "test_units_common.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* Saves the built model to a temp file and loads it. */
-static nt_model *load_built(nt_onnx_builder *b)
-{
-    char path[] = "/tmp/nt_test_control_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    assert_int_equal(nt_onnx_builder_save(b, path), NT_OK);
-    nt_onnx_builder_free(b);
-    nt_model *m = NULL;
-    assert_int_equal(nt_model_load(path, &m), NT_OK);
-    unlink(path);
-    return m;
-}
 
 /*
  * Loop(n, "", x) with x (2, 3): body acc_out = acc_in + 1, scan outputs
@@ -76,7 +62,7 @@ static nt_model *loop_model(void)
     const char *li[] = {"n", "", "x", "x"}, *lo[] = {"acc", "keep", "static_scan", "symbolic_scan"};
     nt_onnx_node *loop = nt_onnx_builder_add_node(b, "Loop", "loop", 4, li, 4, lo);
     nt_onnx_node_attr_graph(loop, "body", body);
-    return load_built(b);
+    return tu_load_built(b);
 }
 
 /* Runs the loop model n times on x = 0..5; outputs borrowed from s. */
