@@ -248,18 +248,26 @@ static nt_status plan_lifetimes(const nt_graph *g, nt_plan *p)
             if (n->out[k] >= 0 && last[n->out[k]] < pos)
                 last[n->out[k]] = pos;
     }
+    /* Each node's list sized exactly: counted first, then filled in value order. */
     for (int v = 0; v < g->n_values; v++) {
         const nt_value *val = &g->values[v];
-        if (last[v] < 0 || val->is_graph_output || val->producer < 0)
-            continue;
-        nt_plan_node *pn = &p->nodes[p->order[last[v]]];
-        int *nr = nt_realloc(pn->release, ((size_t)pn->n_release + 1) * sizeof *nr);
-        if (!nr) {
+        if (last[v] >= 0 && !val->is_graph_output && val->producer >= 0)
+            p->nodes[p->order[last[v]]].n_release++;
+    }
+    for (int pos = 0; pos < p->n_order; pos++) {
+        nt_plan_node *pn = &p->nodes[p->order[pos]];
+        if (pn->n_release && !(pn->release = nt_malloc((size_t)pn->n_release * sizeof *pn->release))) {
             free(last);
             return nt_error(NT_ERR_NOMEM, "out of memory planning lifetimes");
         }
-        pn->release = nr;
-        pn->release[pn->n_release++] = v;
+        pn->n_release = 0;
+    }
+    for (int v = 0; v < g->n_values; v++) {
+        const nt_value *val = &g->values[v];
+        if (last[v] >= 0 && !val->is_graph_output && val->producer >= 0) {
+            nt_plan_node *pn = &p->nodes[p->order[last[v]]];
+            pn->release[pn->n_release++] = v;
+        }
     }
     free(last);
     return NT_OK;
@@ -577,6 +585,18 @@ nt_status nt_plan_build(nt_session *s, const nt_graph *g, nt_plan *parent, int d
         st = NT_ERR_NOMEM;
         goto fail;
     }
+    /* Room for every subgraph the nodes carry (an upper bound: a graph
+     * shared by two attributes is planned once), allocated once. */
+    size_t max_sub = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int a = 0; a < g->nodes[i].n_attr; a++) {
+            const nt_attr *at = &g->nodes[i].attrs[a];
+            max_sub += at->type == NT_ATTR_GRAPH ? 1 : at->type == NT_ATTR_GRAPHS ? (size_t)at->n : 0;
+        }
+    if (max_sub && !(p->subs = nt_calloc(max_sub, sizeof *p->subs))) {
+        st = nt_error(NT_ERR_NOMEM, "out of memory planning subgraphs");
+        goto fail;
+    }
     for (int pos = 0; pos < p->n_order; pos++) {
         nt_plan_node *pn = &p->nodes[p->order[pos]];
         const nt_node *n = pn->node;
@@ -599,12 +619,7 @@ nt_status nt_plan_build(nt_session *s, const nt_graph *g, nt_plan *parent, int d
                 const nt_graph *sub = at->type == NT_ATTR_GRAPH ? at->g : at->graphs[k];
                 if (!sub || nt_plan_find_sub(p, sub))
                     continue;
-                nt_plan **ns = nt_realloc(p->subs, ((size_t)p->n_sub + 1) * sizeof *ns);
-                if (!ns) {
-                    st = nt_error(NT_ERR_NOMEM, "out of memory planning subgraphs");
-                    goto fail;
-                }
-                p->subs = ns;
+                NT_ASSERT((size_t)p->n_sub < max_sub);
                 st = nt_plan_build(s, sub, p, depth + 1, &p->subs[p->n_sub], unsup, n_unsup);
                 if (st != NT_OK)
                     goto fail;
