@@ -7,6 +7,8 @@
  * differs.  Per direction:
  *
  *   XW = X (T*N, I) x W^T (I, G*H) + folded biases      one GEMM for all steps
+ *                       (rnn_step.c's kernel, two rows at a time, when W is
+ *                       small: RNN_OWN_W_MAX)
  *   for each step t (reversed for the backward direction):
  *       HR = H (N, H) x R^T (H, G*H) + XW[t]              one GEMM per step
  *                       (rnn_step.c's kernel for a batch of up to
@@ -99,13 +101,12 @@ typedef struct rnn_state {
     bool fast[2];         /* [direction]: default activations, no clip, no
                            * input_forget: rnn_step.c's fused cells (LSTM
                            * without peepholes, GRU with linear_before_reset) */
-    /* R^T (D, H, G*H) for the small-batch product and the folded biases
-     * (D, G*H), kept while R and B are graph constants (r_src, b_src: the
-     * data they were built from); NULL until then */
+    /* rnn_pack's operands, kept while W, R and B are graph constants
+     * (w_src, r_src, b_src: the data they were built from); NULL until then */
     float *pack;
-    const void *r_src, *b_src;
-    int64_t pack_h;       /* H it was built for */
-    bool pack_small;      /* whether it holds R^T (the batch was small) */
+    const void *w_src, *r_src, *b_src;
+    int64_t pack_h, pack_i;  /* H and input size it was built for */
+    bool pack_small;         /* whether it holds R^T (the batch was small) */
 } rnn_state;
 
 /* ---------------------------------------------------------------- activations */
@@ -377,6 +378,7 @@ typedef struct rnn_run {
     const float *bf;         /* this direction's folded biases (G*H) or NULL */
     const float *p;          /* this direction's P (3*H) or NULL */
     const float *rt;         /* this direction's R^T (H, G*H) for a small batch, else NULL */
+    const float *wt;         /* this direction's W^T (I, G*H) for rnn_step.c's kernel, else NULL */
     const int32_t *len;      /* (N) or NULL */
     const float *h0, *c0;    /* initial states in their layout, or NULL */
     float *y, *yh, *yc;      /* outputs or NULL */
@@ -521,17 +523,24 @@ static void rnn_direction(rnn_run *k)
     int64_t T = k->T, N = k->N, I = k->I, H = k->H, GH = k->G * H;
 
     /* XW (T*N, G*H) = X (T*N, I) x W^T + folded biases */
-    if (I > 0)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(T * N), (int)GH, (int)I, 1.0f, k->x, (int)I,
-                    k->w, (int)I, 0.0f, k->xw, (int)GH);
-    else
-        memset(k->xw, 0, (size_t)(T * N * GH) * sizeof(float));
-    if (k->bf)
-        for (int64_t row = 0; row < T * N; row++) {
-            float *o = k->xw + row * GH;
-            for (int64_t j = 0; j < GH; j++)
-                o[j] += k->bf[j];
-        }
+    if (k->wt) {
+        const float *add[2] = {k->bf, k->bf};
+        for (int64_t row = 0; row < T * N; row += 2)
+            nt_rnn_step_product(k->x + row * I, T * N - row < 2 ? 1 : 2, I, k->wt, GH, GH, add, k->bf ? GH : 0,
+                                k->xw + row * GH, GH);
+    } else {
+        if (I > 0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(T * N), (int)GH, (int)I, 1.0f, k->x, (int)I,
+                        k->w, (int)I, 0.0f, k->xw, (int)GH);
+        else
+            memset(k->xw, 0, (size_t)(T * N * GH) * sizeof(float));
+        if (k->bf)
+            for (int64_t row = 0; row < T * N; row++) {
+                float *o = k->xw + row * GH;
+                for (int64_t j = 0; j < GH; j++)
+                    o[j] += k->bf[j];
+            }
+    }
 
     /* initial states */
     for (int64_t n = 0; n < N; n++) {
@@ -611,23 +620,54 @@ static bool rnn_input_constant(const nt_kernel_ctx *ctx, int i)
     return val->kind == NT_VALUE_INITIALIZER && !val->is_graph_input;
 }
 
-/* Fills pack with every direction's R^T (H, G*H) when small (the per-step
- * product's operand), then the folded biases (G*H) when b is given:
- * Wb + Rb, except Rbh of a GRU with linear_before_reset, which the cell
- * adds inside r * (...). */
-static void rnn_pack(const rnn_state *st, int64_t H, const float *r, const float *b, bool small, float *pack)
+/* Largest W (G*H x I floats per direction) whose input projection runs on
+ * rnn_step.c's kernel from a kept W^T: up to here the per-call cost of a
+ * BLAS GEMM outweighs its faster inner loop. */
+#define RNN_OWN_W_MAX 65536
+
+/* Where rnn_pack puts each operand (floats from the start; -1 absent) and
+ * its size: R^T (D, H, G*H) for a small batch, W^T (D, I, G*H) when W is
+ * small, the folded biases (D, G*H) when B is given. */
+typedef struct rnn_pack_layout {
+    int64_t rt, wt, bf, total;
+} rnn_pack_layout;
+
+static rnn_pack_layout rnn_pack_plan(const rnn_state *st, int64_t H, int64_t I, bool small, bool has_b)
+{
+    int64_t D = st->ndir, GH = st->gates * H, at = 0;
+    rnn_pack_layout l = {-1, -1, -1, 0};
+    if (small)
+        l.rt = at, at += D * H * GH;
+    if (I > 0 && GH * I <= RNN_OWN_W_MAX)
+        l.wt = at, at += D * I * GH;
+    if (has_b)
+        l.bf = at, at += D * GH;
+    l.total = at;
+    return l;
+}
+
+/* Transposes each direction's M (G*H, K) into (K, G*H). */
+static void rnn_pack_transpose(int64_t D, int64_t GH, int64_t K, const float *m, float *out)
+{
+    for (int64_t d = 0; d < D; d++)
+        for (int64_t j = 0; j < GH; j++)
+            for (int64_t kk = 0; kk < K; kk++)
+                out[d * K * GH + kk * GH + j] = m[d * GH * K + j * K + kk];
+}
+
+/* Fills pack as l says.  The folded biases are Wb + Rb, except Rbh of a GRU
+ * with linear_before_reset, which the cell adds inside r * (...). */
+static void rnn_pack(const rnn_state *st, const rnn_pack_layout *l, int64_t H, int64_t I, const float *w,
+                     const float *r, const float *b, float *pack)
 {
     int64_t D = st->ndir, GH = st->gates * H;
-    for (int64_t d = 0; small && d < D; d++) {
-        const float *rd = r + d * GH * H;
-        float *rt = pack + d * H * GH;
-        for (int64_t j = 0; j < GH; j++)
-            for (int64_t kk = 0; kk < H; kk++)
-                rt[kk * GH + j] = rd[j * H + kk];
-    }
-    if (!b)
+    if (l->rt >= 0)
+        rnn_pack_transpose(D, GH, H, r, pack + l->rt);
+    if (l->wt >= 0)
+        rnn_pack_transpose(D, GH, I, w, pack + l->wt);
+    if (l->bf < 0)
         return;
-    float *bf = pack + (small ? D * H * GH : 0);
+    float *bf = pack + l->bf;
     for (int64_t d = 0; d < D; d++)
         for (int64_t j = 0; j < GH; j++) {
             bool fold_r = !(st->kind == RNN_GRU && st->lbr && j >= 2 * H);
@@ -645,30 +685,34 @@ static nt_status rnn_compute(nt_kernel_ctx *ctx)
     nt_tensor *y = nt_ctx_out(ctx, 0), *yh = nt_ctx_out(ctx, 1);
     nt_tensor *yc = st->kind == RNN_LSTM ? nt_ctx_out(ctx, 2) : NULL;
     int64_t T = st->layout ? x->dims[1] : x->dims[0], N = st->layout ? x->dims[0] : x->dims[1];
-    int64_t I = x->dims[2], H = r->dims[2], G = st->gates, D = st->ndir;
+    int64_t I = x->dims[2], H = r->dims[2], G = st->gates;
     if (T > INT32_MAX || N > INT32_MAX || I > INT32_MAX || G * H > INT32_MAX || T * N > INT32_MAX)
         return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "dimensions too large for BLAS");
 
     if (N == 0 || H == 0)
         return NT_OK; /* every output is empty */
 
-    /* R^T and folded biases: the state's while R and B are constants,
-     * else built into this run's scratch */
+    /* R^T, W^T and folded biases: the state's while W, R and B are
+     * constants, else built into this run's scratch */
     bool small = N <= NT_RNN_SMALL_N;
-    size_t pack_floats = (size_t)((small ? D * H * G * H : 0) + (b ? D * G * H : 0));
-    bool keep = rnn_input_constant(ctx, 2) && (!b || rnn_input_constant(ctx, 3));
-    bool packed = keep && st->pack && st->r_src == r->data && st->b_src == (b ? b->data : NULL) &&
-                  st->pack_h == H && st->pack_small == small;
+    rnn_pack_layout pl = rnn_pack_plan(st, H, I, small, b != NULL);
+    size_t pack_floats = (size_t)pl.total;
+    const void *b_data = b ? b->data : NULL;
+    bool keep = rnn_input_constant(ctx, 1) && rnn_input_constant(ctx, 2) && (!b || rnn_input_constant(ctx, 3));
+    bool packed = keep && st->pack && st->w_src == w->data && st->r_src == r->data && st->b_src == b_data &&
+                  st->pack_h == H && st->pack_i == I && st->pack_small == small;
     if (keep && !packed) {
         /* (re)build: first run, or the batch crossed NT_RNN_SMALL_N */
         free(st->pack);
         st->pack = nt_malloc((pack_floats + 1) * sizeof(float));
-        st->r_src = st->b_src = NULL;
+        st->w_src = st->r_src = st->b_src = NULL;
         if (st->pack) {
-            rnn_pack(st, H, r->data, b ? b->data : NULL, small, st->pack);
+            rnn_pack(st, &pl, H, I, w->data, r->data, b_data, st->pack);
+            st->w_src = w->data;
             st->r_src = r->data;
-            st->b_src = b ? b->data : NULL;
+            st->b_src = b_data;
             st->pack_h = H;
+            st->pack_i = I;
             st->pack_small = small;
             packed = true;
         }
@@ -697,7 +741,7 @@ static nt_status rnn_compute(nt_kernel_ctx *ctx)
     k.tmp = k.h + 2 * N * H;
     float *pack = packed ? st->pack : k.tmp + N * H;
     if (!packed)
-        rnn_pack(st, H, r->data, b ? b->data : NULL, small, pack);
+        rnn_pack(st, &pl, H, I, w->data, r->data, b_data, pack);
     /* GRU's second GEMM reads tmp rows of inactive batch entries too */
     memset(k.tmp, 0, (size_t)(N * H) * sizeof(float));
     for (int d = 0; d < st->ndir; d++) {
@@ -707,8 +751,9 @@ static nt_status rnn_compute(nt_kernel_ctx *ctx)
         k.r = (const float *)r->data + (size_t)d * G * H * H;
         k.b = b ? (const float *)b->data + (size_t)d * 2 * G * H : NULL;
         k.p = p ? (const float *)p->data + (size_t)d * 3 * H : NULL;
-        k.rt = small ? pack + (size_t)d * H * G * H : NULL;
-        k.bf = b ? pack + (small ? D * H * G * H : 0) + (size_t)d * G * H : NULL;
+        k.rt = pl.rt >= 0 ? pack + pl.rt + d * H * G * H : NULL;
+        k.wt = pl.wt >= 0 ? pack + pl.wt + d * I * G * H : NULL;
+        k.bf = pl.bf >= 0 ? pack + pl.bf + d * G * H : NULL;
         k.fast = st->fast[d] && !k.p;
         rnn_direction(&k);
     }
