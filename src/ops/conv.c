@@ -10,7 +10,8 @@
  *     set chosen at run time);
  *   - with our own kernels (sgemm.h: AVX-512 or AVX2+FMA, chosen at run
  *     time) and a 1-D or 2-D window:
- *       3x3 stride 1, one group, >= 16 channels each way: Winograd
+ *       3x3 stride 1, one group, >= 16 channels each way, when its cost
+ *       model (weights streamed included) says it pays: Winograd
  *       F(4x4,3x3) or F(2x2,3x3) (winograd.c), filters transformed once;
  *       pointwise (1x1, stride 1, no pads): one packed GEMM per image and
  *       group straight on X;

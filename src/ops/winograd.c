@@ -1,9 +1,10 @@
 /*
  * winograd.c — Winograd F(4x4, 3x3) and F(2x2, 3x3) convolution (Lavin &
  * Gray's minimal filtering) for float32 3x3 stride-1 undilated convolutions
- * with one group.  F(4x4) is used when the output has enough 4x4 tiles;
- * small planes (7x7) take F(2x2), whose 2x2 tiles waste less of the edge
- * and give the GEMMs enough columns.  Below, the F(4x4) case is described;
+ * with one group.  A cost model (tile_for) picks F(4x4), F(2x2) or neither
+ * (the direct GEMM) per shape: F(2x2)'s smaller tiles waste less of a small
+ * plane's edge and need 16 instead of 36 transformed weights per filter.
+ * Below, the F(4x4) case is described;
  * F(2x2) is the same with 4x4 input tiles and 16 transform points.
  *
  * Per image:
@@ -46,19 +47,59 @@ struct nt_wino {
     nt_scratch V, Mo;
 };
 
-/* Output tile size for the window: 4, 2, or 0 when Winograd does not pay.
- * Few tiles make the GEMMs too narrow to beat one im2col GEMM; few channels
- * make the transforms dominate. */
+/* The cost model choosing between F(4x4), F(2x2) and the direct (im2col
+ * GEMM) convolution, in nanoseconds of one thread.  Winograd trades GEMM
+ * work for transforms and for bigger weights: U holds 36 (F(4x4)) or 16
+ * (F(2x2)) values per filter instead of 9, and on a small map, where the
+ * GEMMs are narrow, streaming U from memory is what a layer costs (a model's
+ * weights outgrow the caches, so every run reads them again).  ResNet-18's
+ * 14x14 layers take F(2x2) by this (1.8 -> 1.4 ms in the model on a Xeon
+ * where the hot-cache bench preferred F(4x4)) and its 7x7 layers the direct
+ * GEMM.  The constants were measured on ResNet-18's, SqueezeNet's and the
+ * OCR detector's layers (Xeon, AVX-512): GEMM at ~150 GFLOP/s, ~0.3 ns per
+ * im2col value packed, ~0.5 ns per transformed value (in or out), weights
+ * at ~12 GB/s. */
+#define NS_PER_FLOP (1.0 / 150.0)
+#define NS_PER_PACKED 0.3
+#define NS_PER_POINT 0.5
+#define NS_PER_WEIGHT_BYTE (1.0 / 12.0)
+
+static double direct_cost(int64_t Cg, int64_t Mg, int64_t OH, int64_t OW)
+{
+    const double taps = (double)Cg * (double)Mg * 9.0, out = (double)(OH * OW);
+    return 2.0 * taps * out * NS_PER_FLOP + (double)Cg * 9.0 * out * NS_PER_PACKED +
+           taps * sizeof(float) * NS_PER_WEIGHT_BYTE;
+}
+
+static double wino_cost(int tile, int64_t Cg, int64_t Mg, int64_t OH, int64_t OW)
+{
+    const double np = (tile + 2) * (tile + 2), T = (double)(((OH + tile - 1) / tile) * ((OW + tile - 1) / tile));
+    const double cm = (double)Cg * (double)Mg;
+    return 2.0 * np * cm * T * NS_PER_FLOP + (double)(Cg + Mg) * T * np * NS_PER_POINT +
+           np * cm * sizeof(float) * NS_PER_WEIGHT_BYTE;
+}
+
+/* Output tile size for the window: 4, 2, or 0 when Winograd does not pay
+ * (by the cost model above).  Few tiles make the GEMMs too narrow to run
+ * well at all; few channels make the transforms dominate. */
 static int tile_for(const nt_window *w, int64_t Cg, int64_t Mg)
 {
     const int64_t OH = w->out[0], OW = w->out[1];
     if (Cg < 16 || Mg < 16)
         return 0;
-    if (((OH + 3) / 4) * ((OW + 3) / 4) >= 12 && (OW + 3) / 4 <= MAX_TW)
-        return 4;
-    if (((OH + 1) / 2) * ((OW + 1) / 2) >= 12 && (OW + 1) / 2 <= MAX_TW)
-        return 2;
-    return 0;
+    int best = 0;
+    double best_cost = direct_cost(Cg, Mg, OH, OW);
+    for (int tile = 4; tile >= 2; tile -= 2) {
+        const int64_t TW = (OW + tile - 1) / tile;
+        if (((OH + tile - 1) / tile) * TW < 12 || TW > MAX_TW)
+            continue;
+        const double c = wino_cost(tile, Cg, Mg, OH, OW);
+        if (c < best_cost) {
+            best = tile;
+            best_cost = c;
+        }
+    }
+    return best;
 }
 
 /* On unless a test turns it off (sessions choose through
