@@ -173,6 +173,92 @@ static void k512(int64_t kc, const float *a, const float *b, float *c, int64_t l
         k512_1(kc, a, b, c, ldc, mr, nr, alpha, beta, bias);
 }
 
+/* ---- AVX-512 set, narrow edge: a column block ending in a panel of at most
+ * NARROW_NR columns (N = 49: 48 + 1) would cost a full 8 x 16 tile per 8 rows
+ * for one useful column, its FMA chains latency-bound.  Here up to 4 row
+ * panels (32 rows) go at once, one ymm of 8 rows per panel and column.
+ * Same sums: each C element is still one chain of FMAs over k in increasing
+ * order, and the store is K5_ST's formula lane by lane. */
+#define NARROW_NR 4
+
+#define KN_FMA(p, j)                                                                         \
+    do {                                                                                     \
+        if (NP > (p) && nr > (j))                                                            \
+            c##p##j = _mm256_fmadd_ps(a##p, _mm256_broadcast_ss(b + (j)), c##p##j);          \
+    } while (0)
+#define KN_COL(j) KN_FMA(0, j); KN_FMA(1, j); KN_FMA(2, j); KN_FMA(3, j)
+
+/* Column j of row panel p: rows row0 .. row0+7 (those below M) of C. */
+static inline __attribute__((always_inline, target("avx2,fma"))) void kn_store(__m256 v, float *c, int64_t ldc,
+                                                                              int64_t rows, float alpha,
+                                                                              float beta, const float *bias)
+{
+    float old[8] = {0}, bv[8] = {0}, out[8];
+    for (int64_t r = 0; r < rows; r++) {
+        if (beta != 0.0f)
+            old[r] = c[r * ldc];
+        if (bias)
+            bv[r] = bias[r];
+    }
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta), bi = _mm256_loadu_ps(bv);
+    __m256 res;
+    if (beta == 0.0f) {
+        res = bias ? _mm256_fmadd_ps(va, v, bi) : _mm256_mul_ps(va, v);
+    } else {
+        __m256 o = _mm256_mul_ps(vb, _mm256_loadu_ps(old));
+        res = _mm256_fmadd_ps(va, v, bias ? _mm256_add_ps(o, bi) : o);
+    }
+    _mm256_storeu_ps(out, res);
+    for (int64_t r = 0; r < rows; r++)
+        c[r * ldc] = out[r];
+}
+
+static inline __attribute__((always_inline, target("avx2,fma"))) void
+kn_tile(const int NP, int64_t kc, const float *a, int64_t astride, const float *b, int64_t bstride, float *c,
+        int64_t ldc, int64_t M, int nr, float alpha, float beta, const float *bias)
+{
+    const __m256 z = _mm256_setzero_ps();
+    __m256 c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
+    __m256 c20 = z, c21 = z, c22 = z, c23 = z, c30 = z, c31 = z, c32 = z, c33 = z;
+    for (int64_t k = 0; k < kc; k++, a += 8, b += bstride) {
+        const __m256 a0 = _mm256_loadu_ps(a);
+        const __m256 a1 = NP > 1 ? _mm256_loadu_ps(a + astride) : z;
+        const __m256 a2 = NP > 2 ? _mm256_loadu_ps(a + 2 * astride) : z;
+        const __m256 a3 = NP > 3 ? _mm256_loadu_ps(a + 3 * astride) : z;
+        KN_COL(0);
+        KN_COL(1);
+        KN_COL(2);
+        KN_COL(3);
+    }
+    const __m256 acc[4][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23},
+                              {c30, c31, c32, c33}};
+    for (int p = 0; p < NP; p++) {
+        const int64_t rows = M - 8 * p < 8 ? M - 8 * p : 8;
+        for (int j = 0; j < nr; j++)
+            kn_store(acc[p][j], c + 8 * p * ldc + j, ldc, rows, alpha, beta, bias ? bias + 8 * p : NULL);
+    }
+}
+
+/* Rows [0, M) (A packed in 8-row panels of kc values each) times the nr <=
+ * NARROW_NR columns of one B panel (NR = 48 wide). */
+__attribute__((target("avx2,fma"))) static void k512_narrow(int64_t kc, const float *a, int64_t M, const float *b,
+                                                            float *c, int64_t ldc, int nr, float alpha, float beta,
+                                                            const float *bias)
+{
+    const int64_t astride = 8 * kc;
+    for (int64_t i0 = 0; i0 < M; i0 += 32) {
+        const int64_t rows = M - i0 < 32 ? M - i0 : 32;
+        const float *ap = a + (i0 / 8) * astride, *bi = bias ? bias + i0 : NULL;
+        float *cp = c + i0 * ldc;
+        switch ((rows + 7) / 8) {
+        case 4: kn_tile(4, kc, ap, astride, b, 48, cp, ldc, rows, nr, alpha, beta, bi); break;
+        case 3: kn_tile(3, kc, ap, astride, b, 48, cp, ldc, rows, nr, alpha, beta, bi); break;
+        case 2: kn_tile(2, kc, ap, astride, b, 48, cp, ldc, rows, nr, alpha, beta, bi); break;
+        default: kn_tile(1, kc, ap, astride, b, 48, cp, ldc, rows, nr, alpha, beta, bi); break;
+        }
+    }
+}
+
 /* ---- AVX2 + FMA: MR = 6, NR = 16 (two ymm per row). */
 
 #define K2_ROW(i)                                                              \
@@ -579,16 +665,27 @@ static void sgemm_range(void *arg, int64_t jb0, int64_t jb1)
             else
                 pack_b_dense(jb->b, k0, kl, j0, nc, (int)NR, buf);
             const float beta = k0 == 0 ? jb->beta : 1.0f;
+            /* a last panel of at most NARROW_NR columns goes to the narrow kernel (AVX-512 set) */
+            int64_t qn = nc;
+#if defined(__x86_64__) && defined(__GNUC__)
+            if (jb->ks.fn == k512 && nc % NR != 0 && nc % NR <= NARROW_NR)
+                qn = nc - nc % NR;
+#endif
             for (int64_t i0 = 0; i0 < M; i0 += MR) {
                 const float *ap = pa->p + k0 * Mp + i0 * kl;
                 const int mr = (int)(M - i0 < MR ? M - i0 : MR);
                 float *crow = jb->C + i0 * jb->ldc + j0;
-                for (int64_t q0 = 0; q0 < nc; q0 += NR) {
+                for (int64_t q0 = 0; q0 < qn; q0 += NR) {
                     const int nr = (int)(nc - q0 < NR ? nc - q0 : NR);
                     jb->ks.fn(kl, ap, bp + (q0 / NR) * kl * NR, crow + q0, jb->ldc, mr, nr, jb->alpha, beta,
                               k0 == 0 && jb->bias ? jb->bias + i0 : NULL);
                 }
             }
+#if defined(__x86_64__) && defined(__GNUC__)
+            if (qn < nc)
+                k512_narrow(kl, pa->p + k0 * Mp, M, bp + (qn / NR) * kl * NR, jb->C + j0 + qn, jb->ldc,
+                            (int)(nc - qn), jb->alpha, beta, k0 == 0 ? jb->bias : NULL);
+#endif
         }
         if (jb->epi)
             jb->epi->fn(jb->epi->arg, jb->C, jb->ldc, M, j0, j0 + nc);

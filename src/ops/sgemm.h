@@ -2,7 +2,8 @@
  * sgemm.h — nntrace's own single-precision GEMM: packed panels and FMA
  * micro-kernels chosen at run time by what the CPU supports.
  *
- *   AVX-512F  8 x 48 register tile (24 zmm accumulators)
+ *   AVX-512F  8 x 48 register tile (24 zmm accumulators); a block's last
+ *             panel of <= 4 columns as 32 x 4 (16 ymm accumulators)
  *   AVX2+FMA  6 x 16 register tile (12 ymm accumulators)
  *   otherwise nothing here runs: callers fall back to OpenBLAS (nt_gemm_f32)
  *

@@ -578,6 +578,68 @@ static void test_sgemm_kernels(void **unused)
     nt_sgemm_isa_force(prev);
 }
 
+/* Every C element is one chain of FMAs over k in increasing order per K
+ * block, blocks added in order (sgemm.h): the result has the bits of that
+ * chain computed with fmaf, whatever tile or edge kernel computes it (full
+ * 8 x 48 tiles, 16-column edges, the narrow edge of at most 4 columns over
+ * 32-row groups, partial row panels), with a bias and with beta. */
+static void test_sgemm_fma_chain_bits(void **unused)
+{
+    (void)unused;
+    nt_sgemm_isa sets[2], prev = nt_sgemm_isa_get();
+    int nsets = sgemm_sets(sets);
+    const int64_t Ms[] = {1, 7, 13, 33, 40}, Ns[] = {1, 3, 4, 20, 49, 52, 100, 484};
+    for (int si = 0; si < nsets; si++) {
+        nt_sgemm_isa_force(sets[si]);
+        for (size_t mi = 0; mi < NT_ARRAY_LEN(Ms); mi++)
+            for (size_t ni = 0; ni < NT_ARRAY_LEN(Ns); ni++)
+                for (int variant = 0; variant < 2; variant++) {
+                    const int64_t M = Ms[mi], N = Ns[ni], K = variant ? 300 : 37;
+                    const float beta = variant ? 0.5f : 0.0f, alpha = variant ? 1.25f : 1.0f;
+                    float *A = rand_floats(M * K), *B = rand_floats(K * N), *bias = rand_floats(M);
+                    float *C = rand_floats(M * N), *want = malloc((size_t)(M * N) * sizeof *want);
+                    memcpy(want, C, (size_t)(M * N) * sizeof *C);
+                    int nr;
+                    int64_t kc;
+                    nt_sgemm_b_layout(sets[si], K, &nr, &kc);
+                    for (int64_t i = 0; i < M; i++)
+                        for (int64_t j = 0; j < N; j++) {
+                            float *c = &want[i * N + j];
+                            for (int64_t k0 = 0; k0 < K; k0 += kc) {
+                                const int64_t kl = K - k0 < kc ? K - k0 : kc;
+                                float acc = 0.0f;
+                                for (int64_t k = k0; k < k0 + kl; k++)
+                                    acc = fmaf(A[i * K + k], B[k * N + j], acc);
+                                const float be = k0 == 0 ? beta : 1.0f;
+                                const bool add = k0 == 0;
+                                if (be == 0.0f)
+                                    *c = add ? fmaf(alpha, acc, bias[i]) : alpha * acc;
+                                else
+                                    *c = fmaf(alpha, acc, add ? be * *c + bias[i] : be * *c);
+                            }
+                        }
+                    nt_sgemm_pa pa = {0};
+                    assert_int_equal(nt_sgemm_pack_a(&pa, sets[si], false, M, K, A, K), NT_OK);
+                    nt_sgemm_b b = {.p = B, .ld = N};
+                    assert_int_equal(nt_sgemm(NULL, &pa, N, &b, alpha, beta, bias, C, N), NT_OK);
+                    for (int64_t e = 0; e < M * N; e++)
+                        if (memcmp(&C[e], &want[e], sizeof *C) != 0) {
+                            print_error("%s M=%lld N=%lld K=%lld: C[%lld,%lld] = %.9g, the FMA chain gives %.9g\n",
+                                        nt_sgemm_isa_name(sets[si]), (long long)M, (long long)N, (long long)K,
+                                        (long long)(e / N), (long long)(e % N), C[e], want[e]);
+                            fail();
+                        }
+                    nt_sgemm_pa_free(&pa);
+                    free(A);
+                    free(B);
+                    free(bias);
+                    free(C);
+                    free(want);
+                }
+    }
+    nt_sgemm_isa_force(prev);
+}
+
 /* Through a 2-thread pool the column blocks are split evenly across the
  * threads (sgemm.c column_block): every column is computed, to the same bits
  * as on one thread, for widths around the kernel sets' blocks and panels. */
@@ -771,6 +833,7 @@ int main(void)
         cmocka_unit_test(test_linalg_errors),
         cmocka_unit_test(test_sgemm_kernels),
         cmocka_unit_test(test_sgemm_two_threads),
+        cmocka_unit_test(test_sgemm_fma_chain_bits),
         cmocka_unit_test(test_sgemm_packed_bias_nan),
         cmocka_unit_test(test_gemm_kernel_sets),
         cmocka_unit_test(test_gemm_narrow_gemv),
