@@ -170,6 +170,82 @@ NT_API nt_status nt_doctor_result_json(const nt_doctor_result *r, char **out, si
 NT_API nt_status nt_doctor_result_text(const nt_doctor_result *r, char **out, size_t *len);
 NT_API void nt_doctor_result_free(nt_doctor_result *r);
 
+/* ---------------------------------------------------------------- diff
+ *
+ * Compares two runs node output by node output and names the first node
+ * whose output diverges, in execution order (`nntrace diff A B`).  A and B
+ * are each a run directory recorded with dumps (or statistics only: then
+ * per-node statistics are compared), a directory of .npy files, or a model,
+ * which is run on the given inputs and compared live.  The graph inputs
+ * are compared first: when they differ they are named as the likely cause
+ * (JSON "cause": "inputs").  Tensors
+ * are matched by value name, then by node name (a DequantizeLinear output
+ * by the float tensor it stands for).  An element fails when
+ * |a-b| > atol and |a-b| > rtol*|b| (B is the reference).
+ *
+ *   nt_diff_options o;
+ *   nt_diff_options_init(&o);
+ *   o.a = "model.onnx"; o.b = "model_qdq.onnx";
+ *   o.n_feeds = 1; o.feed_names = names; o.feeds = tensors;
+ *   nt_diff_result *r;  char *json;
+ *   nt_diff_run(&o, &r);
+ *   nt_diff_result_json(r, &json, NULL);   // what `diff --json` prints
+ */
+
+#define NT_DIFF_MAX_TOLS 32
+
+/* Tolerances for the outputs or nodes whose name matches a glob. */
+typedef struct nt_diff_tol {
+    const char *pattern;
+    double atol, rtol;
+} nt_diff_tol;
+
+/* Opens a model side of a diff: loads it, plans a session and binds its
+ * inputs (the caller's way, replacing the feeds below). */
+typedef nt_status (*nt_diff_open_fn)(void *user, const char *model_path, nt_model **m, nt_session **s);
+
+typedef struct nt_diff_options {
+    double atol, rtol;           /* 1e-4, 1e-3 */
+    int n_tols;                  /* per-output overrides, the first match wins */
+    nt_diff_tol tols[NT_DIFF_MAX_TOLS];
+    const char *a, *b;           /* directories or models; B is the reference */
+    /* for a model: inputs bound by name without a copy (they must outlive
+     * nt_diff_run), intra-op threads; or a function of the caller's */
+    int n_feeds;
+    const char *const *feed_names;
+    const nt_tensor *const *feeds;
+    int threads;
+    nt_diff_open_fn open;
+    void *open_user;
+    /* the files the inputs came from, as the report names them when a model
+     * is compared with a directory of statistics (NULL names: by position) */
+    int n_input_files;
+    const char *const *input_file_names;
+    const char *const *input_files;
+    const char *keep_dir;        /* two models: A's dumped tensors go here and stay */
+    const char *tmp_dir;         /* ... else into a temporary directory here (NULL: /tmp) */
+} nt_diff_options;
+
+typedef struct nt_diff_result nt_diff_result;
+
+/* The defaults above. */
+NT_API void nt_diff_options_init(nt_diff_options *o);
+/* Compares A and B.  A failing run or unreadable directory is an error
+ * (naming it); a divergence is not (see nt_diff_result_diverged). */
+NT_API nt_status nt_diff_run(const nt_diff_options *o, nt_diff_result **out);
+/* Tensors that diverge plus graph inputs that differ (the CLI exits 3 on
+ * any). */
+NT_API int nt_diff_result_diverged(const nt_diff_result *r);
+/* As `nntrace diff --json` prints it (and --out FILE holds). */
+NT_API nt_status nt_diff_result_json(const nt_diff_result *r, char **out, size_t *len);
+/* As the text prints it: the weights that differ (two models), then the
+ * table (all rows, or only failing ones and the first divergent). */
+NT_API nt_status nt_diff_result_text(const nt_diff_result *r, bool only_failing, char **out, size_t *len);
+/* Only the weights that differ ("" unless two models; the CLI prints them
+ * on stderr beside --json). */
+NT_API nt_status nt_diff_result_weights(const nt_diff_result *r, char **out, size_t *len);
+NT_API void nt_diff_result_free(nt_diff_result *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -22,6 +22,7 @@
 #define NT_DIFF_H
 
 #include "core/core.h"
+#include "nntrace/analysis.h"
 
 /* ---------------------------------------------------------------- tensors */
 
@@ -84,20 +85,9 @@ int nt_diff_set_find(const nt_diff_set *s, const char *output, const char *node,
 
 /* ---------------------------------------------------------------- options, report */
 
-#define NT_DIFF_MAX_TOLS 32
+/* nt_diff_tol and nt_diff_options are public (include/nntrace/analysis.h):
+ * the tolerance fields are what the functions below read. */
 
-typedef struct nt_diff_tol {
-    const char *pattern;   /* glob on output or node name */
-    double atol, rtol;
-} nt_diff_tol;
-
-typedef struct nt_diff_options {
-    double atol, rtol;     /* defaults: 1e-4, 1e-3 */
-    int n_tols;            /* per-output overrides, first match wins */
-    nt_diff_tol tols[NT_DIFF_MAX_TOLS];
-} nt_diff_options;
-
-void nt_diff_options_init(nt_diff_options *o);
 /* The tolerances for one tensor. */
 void nt_diff_options_for(const nt_diff_options *o, const char *output, const char *node, double *atol,
                          double *rtol);

@@ -4,7 +4,8 @@
  * the tolerance rule, NaN and Inf mismatches, mixed dtypes), per-output
  * tolerance overrides, tensor sets read from an index.json and from a plain
  * .npy directory (matching by value name, sanitized name and node name),
- * the first divergent row, and the JSON report's shape.
+ * the first divergent row, and the JSON report's shape; nt_diff_run (the
+ * public call behind `diff`) on two models that differ in one weight.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,8 @@
 #include <cmocka.h>
 
 #include "analyze/diff.h"
+#include "nntrace/analysis.h"
+#include "test_units_common.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -235,6 +238,93 @@ static void test_sets_and_report(void **state)
     remove_dirs();
 }
 
+/* x[4] -> Mul(x, k) -> Log -> y, with the weight k given. */
+static nt_model *scaled_log_model(float k)
+{
+    nt_onnx_builder *b = nt_onnx_builder_new(8, 13);
+    int64_t n = 4;
+    nt_onnx_builder_add_input(b, "x", NT_DTYPE_FLOAT, 1, &n, NULL);
+    nt_onnx_builder_add_output(b, "y", NT_DTYPE_FLOAT, 1, &n, NULL);
+    nt_tensor *tk = tu_vec(&k, 1);
+    tk->ndim = 0;
+    nt_onnx_builder_add_initializer(b, "k", tk);
+    nt_tensor_free(tk);
+    const char *mul_in[] = {"x", "k"}, *mul_out[] = {"m"}, *log_in[] = {"m"}, *log_out[] = {"y"};
+    nt_onnx_builder_add_node(b, "Mul", "mul", 2, mul_in, 1, mul_out);
+    nt_onnx_builder_add_node(b, "Log", "log", 1, log_in, 1, log_out);
+    char path[] = "/tmp/nt_test_diff_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(nt_onnx_builder_save(b, path), NT_OK);
+    nt_onnx_builder_free(b);
+    nt_model *m = NULL;
+    assert_int_equal(nt_model_load(path, &m), NT_OK);
+    return m;   /* the file stays for nt_diff_run (unlinked by the test) */
+}
+
+/* Two models run on the same feed: the first divergent node is the one
+ * reading the changed weight, which is named; a model against itself does
+ * not diverge; keep_dir keeps A's dump. */
+static void test_diff_run_two_models(void **state)
+{
+    nt_model *ma = scaled_log_model(2), *mb = scaled_log_model(3);
+    const float xv[4] = {1, 2, 3, 4};
+    nt_tensor *x = tu_vec(xv, 4);
+    const char *names[] = {"x"};
+    const nt_tensor *feeds[] = {x};
+    char keep[] = "/tmp/nt_test_diff_keep_XXXXXX";
+    assert_non_null(mkdtemp(keep));
+    nt_diff_options o;
+    nt_diff_options_init(&o);
+    o.a = nt_model_path(ma);
+    o.b = nt_model_path(mb);
+    o.n_feeds = 1;
+    o.feed_names = names;
+    o.feeds = feeds;
+    o.keep_dir = keep;
+    nt_diff_result *r = NULL;
+    assert_int_equal(nt_diff_run(&o, &r), NT_OK);
+    assert_true(nt_diff_result_diverged(r) >= 1);
+    char *json, *text, *weights;
+    assert_int_equal(nt_diff_result_json(r, &json, NULL), NT_OK);
+    assert_non_null(strstr(json, "{\"first_divergent\": \"mul\", \"first_divergent_output\": \"m\""));
+    assert_int_equal(nt_diff_result_weights(r, &weights, NULL), NT_OK);
+    assert_non_null(strstr(weights, "weights that differ between A and B:\n  k: max_abs 1, 1 of 1 elements differ"));
+    assert_int_equal(nt_diff_result_text(r, false, &text, NULL), NT_OK);
+    assert_true(strncmp(text, weights, strlen(weights)) == 0);   /* the weights come first */
+    assert_non_null(strstr(text, "mul"));
+    free(json);
+    free(text);
+    free(weights);
+    nt_diff_result_free(r);
+    char index[4200];
+    snprintf(index, sizeof index, "%s/tensors/index.json", keep);
+    assert_int_equal(access(index, F_OK), 0);
+    /* A against itself, dumped into a temporary directory */
+    o.b = o.a;
+    o.keep_dir = NULL;
+    assert_int_equal(nt_diff_run(&o, &r), NT_OK);
+    assert_int_equal(nt_diff_result_diverged(r), 0);
+    assert_int_equal(nt_diff_result_json(r, &json, NULL), NT_OK);
+    assert_non_null(strstr(json, "\"first_divergent\": null"));
+    free(json);
+    nt_diff_result_free(r);
+    /* a missing feed is the run's error, naming the model */
+    o.n_feeds = 0;
+    assert_int_not_equal(nt_diff_run(&o, &r), NT_OK);
+    assert_null(r);
+    assert_non_null(strstr(nt_last_error(), "input"));
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", keep);
+    assert_int_equal(system(cmd), 0);
+    unlink(nt_model_path(ma));
+    unlink(nt_model_path(mb));
+    nt_tensor_free(x);
+    nt_model_free(ma);
+    nt_model_free(mb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_nan_inf_and_dtypes),
         cmocka_unit_test(test_tolerance_overrides),
         cmocka_unit_test(test_sets_and_report),
+        cmocka_unit_test(test_diff_run_two_models),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
