@@ -246,6 +246,84 @@ NT_API nt_status nt_diff_result_text(const nt_diff_result *r, bool only_failing,
 NT_API nt_status nt_diff_result_weights(const nt_diff_result *r, char **out, size_t *len);
 NT_API void nt_diff_result_free(nt_diff_result *r);
 
+/* ---------------------------------------------------------------- analyze
+ *
+ * Changes one input of a model and measures how an output moves (`nntrace
+ * analyze`): occlusion maps, Gaussian perturbation with per-feature
+ * sensitivity, or a sweep of one feature.  The target score is one element
+ * of the watched output: by default the argmax of the unperturbed output.
+ *
+ *   nt_analyze_options o;
+ *   nt_analyze_options_init(&o);
+ *   o.method = NT_ANALYZE_OCCLUSION; o.out_dir = "maps";
+ *   nt_analyze_result *r;  char *json;
+ *   nt_analyze_run(model, session, &o, &r);   // inputs bound
+ *   nt_analyze_result_json(r, &json, NULL);   // what `analyze --json` prints
+ */
+
+typedef enum nt_analyze_method {
+    NT_ANALYZE_OCCLUSION = 1,
+    NT_ANALYZE_PERTURB,
+    NT_ANALYZE_SWEEP
+} nt_analyze_method;
+
+/* How perturb ranks features: exact central finite differences up to
+ * 4096 elements (auto), always, or a noise-correlation estimate. */
+typedef enum nt_analyze_ranking {
+    NT_ANALYZE_RANKING_AUTO = 0,
+    NT_ANALYZE_RANKING_EXACT,
+    NT_ANALYZE_RANKING_NOISE
+} nt_analyze_ranking;
+
+#define NT_ANALYZE_MAX_SCALES 16
+
+/* Called now and then during long analyses (done of total runs). */
+typedef void (*nt_analyze_progress_fn)(void *user, const char *what, int64_t done, int64_t total);
+
+typedef struct nt_analyze_options {
+    nt_analyze_method method;
+    const char *model_path;      /* only reported (NULL: the model's path) */
+    const char *input;           /* the analyzed input (NULL: the first) */
+    const char *output;          /* the watched output (NULL: the first) */
+    const char *target;          /* flat index or comma coordinates (NULL: the argmax) */
+    const char *layout;          /* the input's axes, N C H W or L each (NULL: by shape) */
+    const char *out_dir;         /* maps, plots and analysis.json go here (NULL: none) */
+    /* occlusion */
+    int64_t window_h, window_w;  /* 0: about H/8 x W/8 */
+    int64_t stride_h, stride_w;  /* 0: half the window */
+    const char *baseline;        /* "mean" (per channel) or a number (NULL: "0") */
+    /* perturb */
+    int n_scales;                /* noise std as fractions of the input's std (0.01, 0.05, 0.1) */
+    double scales[NT_ANALYZE_MAX_SCALES];
+    int trials;                  /* runs per scale (20) */
+    uint64_t seed;
+    nt_analyze_ranking ranking;
+    int top;                     /* features listed (10) */
+    /* sweep */
+    const char *feature;         /* flat index or comma coordinates (required) */
+    bool has_range;              /* else the value +/- 3 input stds in 21 points */
+    double lo, hi;
+    int points;
+    nt_analyze_progress_fn progress;
+    void *progress_user;
+    FILE *log;                   /* notes (a long exact ranking) (NULL: silent) */
+} nt_analyze_options;
+
+typedef struct nt_analyze_result nt_analyze_result;
+
+/* The defaults above. */
+NT_API void nt_analyze_options_init(nt_analyze_options *o);
+/* Runs the analysis on s (a session of m with its inputs bound).
+ * NT_ERR_INVALID_ARG for an input, output or target the model does not
+ * have or a misused option; NT_ERR_SHAPE for a batch of more than one
+ * sample or a layout that does not fit. */
+NT_API nt_status nt_analyze_run(const nt_model *m, nt_session *s, const nt_analyze_options *o,
+                                nt_analyze_result **out);
+/* As `nntrace analyze --json` prints it (DIR/analysis.json), and as text. */
+NT_API nt_status nt_analyze_result_json(const nt_analyze_result *r, char **out, size_t *len);
+NT_API nt_status nt_analyze_result_text(const nt_analyze_result *r, char **out, size_t *len);
+NT_API void nt_analyze_result_free(nt_analyze_result *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,7 +4,8 @@
  * y = x W (gradients are W's columns, sweeps are straight lines, occlusion
  * drops are sums of w_i x_i), also behind Flatten for 2-D occlusion.  Plus
  * layouts, feature coordinates, the generator, error paths and the files
- * written (PNG, CSV, SVG).
+ * written (PNG, CSV, SVG); nt_analyze_run (the public call behind
+ * `analyze`): its JSON, text, analysis.json and errors.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "analyze/sensitivity.h"
+#include "nntrace/analysis.h"
 #include "onnx/writer.h"
 #include "test_units_common.h"
 
@@ -443,6 +445,76 @@ static void test_occlusion_2d_mean_of_windows(void **state)
     fixture_close(&f);
 }
 
+/* ---------------------------------------------------------------- nt_analyze_run */
+
+static void test_analyze_run(void **state)
+{
+    (void)state;
+    fixture f;
+    int64_t dims[2] = {1, NF};
+    fixture_open(&f, 2, dims, &W[0][0], NF, NO, X8);
+    assert_int_equal(nt_session_set_input(f.s, "x", f.x), NT_OK);
+    char dir[] = "/tmp/nt_test_analyze_run_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    nt_analyze_options o;
+    nt_analyze_options_init(&o);
+    o.method = NT_ANALYZE_SWEEP;
+    o.model_path = "lin.onnx";
+    o.target = "0";                  /* y0 = 3 x0 - 2 x5; the argmax would be y1 */
+    o.feature = "0,5";
+    o.has_range = true;
+    o.lo = -1;
+    o.hi = 1;
+    o.points = 5;
+    o.out_dir = dir;
+    nt_analyze_result *r = NULL;
+    assert_int_equal(nt_analyze_run(f.m, f.s, &o, &r), NT_OK);
+    char *json, *text, *file;
+    size_t len, flen;
+    assert_int_equal(nt_analyze_result_json(r, &json, &len), NT_OK);
+    assert_true(strncmp(json, "{\"method\": \"sweep\", \"model\": \"lin.onnx\",", 40) == 0);
+    assert_non_null(strstr(json, "\"target\": [5, 4, 3, 2, 1]"));
+    assert_non_null(strstr(json, "\"files\": {\"csv\": \"sweep.csv\", \"plot_svg\": \"sweep.svg\"}}\n"));
+    char path[256];
+    snprintf(path, sizeof path, "%s/analysis.json", dir);
+    assert_int_equal(nt_read_file(path, &file, &flen), NT_OK);
+    assert_int_equal(flen, len);
+    assert_memory_equal(file, json, len);
+    assert_int_equal(nt_analyze_result_text(r, &text, NULL), NT_OK);
+    assert_true(strncmp(text, "analyze sweep: lin.onnx\n", 24) == 0);
+    assert_non_null(strstr(text, "  feature 5 (0,5) = 0.25, swept over [-1, 1] in 5 points\n"));
+    assert_non_null(strstr(text, "  wrote "));
+    free(json);
+    free(text);
+    free(file);
+    nt_analyze_result_free(r);
+    /* exact perturbation ranks x0 (weight 3) before x5 (-2) */
+    nt_analyze_options_init(&o);
+    o.method = NT_ANALYZE_PERTURB;
+    o.target = "0";
+    o.trials = 3;
+    assert_int_equal(nt_analyze_run(f.m, f.s, &o, &r), NT_OK);
+    assert_int_equal(nt_analyze_result_json(r, &json, NULL), NT_OK);
+    assert_non_null(strstr(json, "\"ranking\": \"exact\""));
+    assert_non_null(strstr(json, "\"top\": [\n   {\"index\": 0, \"coords\": [0,0]"));
+    assert_non_null(strstr(json, "},\n   {\"index\": 5, \"coords\": [0,5]"));
+    free(json);
+    nt_analyze_result_free(r);
+    /* errors: no such input; a feature out of range */
+    o.input = "nope";
+    assert_int_equal(nt_analyze_run(f.m, f.s, &o, &r), NT_ERR_INVALID_ARG);
+    assert_null(r);
+    assert_non_null(strstr(nt_last_error(), "no input named 'nope'"));
+    nt_analyze_options_init(&o);
+    o.method = NT_ANALYZE_SWEEP;
+    o.feature = "8";
+    assert_int_equal(nt_analyze_run(f.m, f.s, &o, &r), NT_ERR_INVALID_ARG);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    fixture_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -457,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_sweep_line),
         cmocka_unit_test(test_occlusion_1d),
         cmocka_unit_test(test_occlusion_2d_mean_of_windows),
+        cmocka_unit_test(test_analyze_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
