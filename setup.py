@@ -1,8 +1,9 @@
 """Builds the extension module nntrace._nntrace: libnntrace.a is made by the
 project's Makefile (into build-python/) and linked into the module, with the
-system libraries it uses (pkg-config).  The nntrace program built alongside
-is installed inside the package (nntrace/bin/nntrace): doctor, diff, eval
-and report run it to give exactly what its --json forms print."""
+system libraries it uses (pkg-config).  The analyses (doctor, diff, eval,
+report, analyze) are library calls from the module; the nntrace program
+built alongside is installed inside the package (nntrace/bin/nntrace) for
+eval(run_dir=...), which records a run directory as the command line does."""
 import os
 import shutil
 import subprocess
@@ -32,7 +33,7 @@ class BuildWithLibrary(build_ext):
 
 
 setup(
-    ext_modules=[Extension("nntrace._nntrace", ["python/nntrace/_nntrace.c"],
+    ext_modules=[Extension("nntrace._nntrace", ["python/nntrace/_nntrace.c", "python/nntrace/_analyses.c"],
                            include_dirs=[os.path.join(ROOT, "include")],
                            extra_compile_args=["-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
                                                "-Wno-missing-field-initializers", "-Wno-cast-function-type"])],

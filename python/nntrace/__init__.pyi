@@ -1,4 +1,4 @@
-from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 import os
 import numpy as np
 
@@ -39,6 +39,14 @@ def eval(model: PathLike, data: Any, labels: Any, batch: Optional[int] = ..., ou
          task: Optional[str] = ..., run_dir: Optional[PathLike] = ...) -> Dict[str, Any]: ...
 def report(logdir: Union[PathLike, Sequence[PathLike]], train: Optional[str] = ...,
            val: Optional[str] = ...) -> Dict[str, Any]: ...
+def analyze(path: PathLike, feeds: Mapping[str, Any], method: str, input: Optional[str] = ...,
+            output: Optional[str] = ..., target: Union[int, Sequence[int], None] = ...,
+            layout: Optional[str] = ..., out_dir: Optional[PathLike] = ...,
+            window: Union[int, Tuple[int, int], None] = ..., stride: Union[int, Tuple[int, int], None] = ...,
+            baseline: Union[str, float, None] = ..., scales: Optional[Sequence[float]] = ...,
+            trials: int = ..., seed: int = ..., ranking: str = ..., top: int = ...,
+            feature: Union[int, Sequence[int], None] = ...,
+            range: Optional[Tuple[float, float, int]] = ...) -> Dict[str, Any]: ...
 
 class SummaryWriter:
     log_dir: str

@@ -11,15 +11,13 @@
  *                               and shape already checked by the caller;
  *                               returns [(name, dtype, shape, bytearray)]
  *   Writer(log_dir)             TensorBoard event files (nt_writer_*)
+ *   doctor, diff, eval, report, analyze   the analyses (_analyses.c)
  *
  * The GIL is released while the session runs; a tracer callback takes it
  * back for the Python call.  Input buffers are bound without a copy
  * (nt_session_bind_input) and held until the run returns.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-
-#include <nntrace.h>
+#include "_nntrace.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -28,7 +26,7 @@ static PyObject *Error;       /* nntrace.Error */
 static PyObject *InputError;  /* nntrace.InputError(Error, ValueError) */
 
 /* Raises the exception for a failed library call, with its message. */
-static PyObject *raise_status(nt_status st)
+PyObject *nt_py_raise_status(nt_status st)
 {
     PyObject *cls = Error;
     if (st == NT_ERR_INVALID_ARG || st == NT_ERR_SHAPE || st == NT_ERR_NOT_FOUND)
@@ -37,6 +35,15 @@ static PyObject *raise_status(nt_status st)
         cls = PyExc_MemoryError;
     const char *msg = nt_last_error();
     PyErr_SetString(cls, msg && *msg ? msg : nt_status_name(st));
+    return NULL;
+}
+
+PyObject *nt_py_raise_bad_input(nt_status st)
+{
+    if (st == NT_ERR_NOMEM)
+        return nt_py_raise_status(st);
+    const char *msg = nt_last_error();
+    PyErr_SetString(InputError, msg && *msg ? msg : nt_status_name(st));
     return NULL;
 }
 
@@ -108,7 +115,6 @@ typedef struct {
     bool busy;              /* a run is under way (on another Python thread) */
     /* during a run with a tracer: */
     PyObject *tracer;
-    bool tracer_attached;   /* the C tracer below is attached (on the first traced run) */
     /* the exception the tracer raised, kept for after the run */
     PyObject *err_type, *err_value, *err_tb;
 } SessionObject;
@@ -149,7 +155,7 @@ static int Session_init(SessionObject *self, PyObject *args, PyObject *kwds)
     Py_END_ALLOW_THREADS
     Py_DECREF(path_obj);
     if (st != NT_OK) {
-        raise_status(st);
+        nt_py_raise_status(st);
         return -1;
     }
     return 0;
@@ -170,7 +176,7 @@ static PyObject *infos(SessionObject *self, bool outputs)
         nt_status st = outputs ? nt_model_output_info(self->model, i, &vi) : nt_model_input_info(self->model, i, &vi);
         if (st != NT_OK) {
             Py_DECREF(l);
-            return raise_status(st);
+            return nt_py_raise_status(st);
         }
         PyObject *shape = shape_of_info(&vi);
         PyObject *t = shape ? Py_BuildValue("(ssN)", vi.name, nt_dtype_name(vi.dtype), shape) : NULL;
@@ -192,7 +198,7 @@ static nt_action on_node_end(void *user, nt_session *s, const nt_node_view *node
 {
     SessionObject *self = user;
     if (!self->tracer)
-        return NT_ACTION_CONTINUE;   /* attached by an earlier traced run; idle now */
+        return NT_ACTION_CONTINUE;   /* no tracer (defensive: attached only for traced runs) */
     PyGILState_STATE g = PyGILState_Ensure();
     nt_action act = NT_ACTION_CONTINUE;
     PyObject *ins = PyList_New(node->n_inputs), *outs = PyList_New(node->n_outputs), *values = PyList_New(0);
@@ -258,6 +264,42 @@ static void release_views(feed_views *fv)
     fv->n = 0;
 }
 
+int nt_py_tensor_view(PyObject *item, Py_buffer *view, const char **name, nt_tensor *t)
+{
+    const char *dtype;
+    PyObject *shape, *buf;
+    memset(t, 0, sizeof *t);
+    if (!PyArg_ParseTuple(item, "ssOO", name, &dtype, &shape, &buf))
+        return -1;
+    if (PyObject_GetBuffer(buf, view, PyBUF_C_CONTIGUOUS) < 0)
+        return -1;
+    t->dtype = nt_dtype_from_name(dtype);
+    Py_ssize_t nd = PySequence_Size(shape);
+    int ok = 1;
+    if (t->dtype == NT_DTYPE_UNDEFINED || nd < 0 || nd > NT_MAX_DIMS) {
+        PyErr_Clear();
+        PyErr_Format(InputError, "input '%s': dtype %s or rank not supported", *name, dtype);
+        ok = 0;
+    }
+    for (Py_ssize_t d = 0; ok && d < nd; d++) {
+        PyObject *o = PySequence_GetItem(shape, d);
+        t->dims[d] = o ? PyLong_AsLongLong(o) : -1;
+        Py_XDECREF(o);
+        ok = !PyErr_Occurred();
+    }
+    t->ndim = ok ? (int)nd : 0;
+    t->data = view->buf;
+    t->capacity = (size_t)view->len;
+    if (ok && nt_tensor_nbytes(t) > t->capacity) {
+        PyErr_Format(InputError, "input '%s': the buffer holds %zu bytes, the shape needs %zu", *name, t->capacity,
+                     nt_tensor_nbytes(t));
+        ok = 0;
+    }
+    if (!ok)
+        PyBuffer_Release(view);
+    return ok ? 0 : -1;
+}
+
 /* Binds every (name, dtype, shape, buffer) feed without a copy.  Every graph
  * input must be among them, so that no binding of an earlier run (whose
  * buffer may be gone) is ever used. */
@@ -270,7 +312,7 @@ static int bind_feeds(SessionObject *self, PyObject *feeds, feed_views *fv)
     for (int i = 0; i < n_inputs; i++) {
         nt_value_info vi;
         if (nt_model_input_info(self->model, i, &vi) != NT_OK) {
-            raise_status(NT_ERR_INTERNAL);
+            nt_py_raise_status(NT_ERR_INTERNAL);
             return -1;
         }
         bool found = false;
@@ -302,50 +344,18 @@ static int bind_feeds(SessionObject *self, PyObject *feeds, feed_views *fv)
         PyObject *item = PySequence_GetItem(feeds, k);
         if (!item)
             return -1;
-        const char *name, *dtype;
-        PyObject *shape, *buf;
-        int ok = PyArg_ParseTuple(item, "ssOO", &name, &dtype, &shape, &buf);
-        if (ok && PyObject_GetBuffer(buf, &fv->views[fv->n], PyBUF_C_CONTIGUOUS) == 0) {
-            fv->n++;
-        } else {
-            ok = 0;
-        }
+        const char *name;
         nt_tensor t;
-        memset(&t, 0, sizeof t);
-        if (ok) {
-            t.dtype = nt_dtype_from_name(dtype);
-            Py_ssize_t nd = PySequence_Size(shape);
-            if (t.dtype == NT_DTYPE_UNDEFINED || nd < 0 || nd > NT_MAX_DIMS) {
-                PyErr_Format(InputError, "input '%s': dtype %s or rank not supported", name, dtype);
-                ok = 0;
-            }
-            for (Py_ssize_t d = 0; ok && d < nd; d++) {
-                PyObject *o = PySequence_GetItem(shape, d);
-                t.dims[d] = o ? PyLong_AsLongLong(o) : -1;
-                Py_XDECREF(o);
-                ok = !PyErr_Occurred();
-            }
-            t.ndim = (int)nd;
-        }
-        if (ok) {
-            t.data = fv->views[fv->n - 1].buf;
-            t.capacity = (size_t)fv->views[fv->n - 1].len;
-            if (nt_tensor_nbytes(&t) > t.capacity) {
-                PyErr_Format(InputError, "input '%s': the buffer holds %zu bytes, the shape needs %zu", name,
-                             t.capacity, nt_tensor_nbytes(&t));
-                ok = 0;
-            }
-        }
-        if (ok) {
-            nt_status st = nt_session_bind_input(self->session, name, &t);
-            if (st != NT_OK) {
-                raise_status(st);
-                ok = 0;
-            }
-        }
+        int ok = nt_py_tensor_view(item, &fv->views[fv->n], &name, &t) == 0;
         Py_DECREF(item);
         if (!ok)
             return -1;
+        fv->n++;
+        nt_status st = nt_session_bind_input(self->session, name, &t);
+        if (st != NT_OK) {
+            nt_py_raise_status(st);
+            return -1;
+        }
     }
     return 0;
 }
@@ -373,20 +383,18 @@ static PyObject *Session_run(SessionObject *self, PyObject *args, PyObject *kwds
         release_views(&fv);
         return NULL;
     }
-    /* The C tracer is attached on the first traced run and stays (a session
-     * cannot drop a tracer); on untraced runs after that its callback returns
-     * at once.  Sessions that never trace carry no tracer at all. */
-    if (tracer != Py_None && !self->tracer_attached) {
-        nt_tracer t;
-        memset(&t, 0, sizeof t);
-        t.user = self;
-        t.node_end = on_node_end;
+    /* The C tracer is attached for this run only, so a session that traced
+     * once runs untraced at full speed afterwards. */
+    nt_tracer t;
+    memset(&t, 0, sizeof t);
+    t.user = self;
+    t.node_end = on_node_end;
+    if (tracer != Py_None) {
         nt_status ast = nt_session_add_tracer(self->session, &t);
         if (ast != NT_OK) {
             release_views(&fv);
-            return raise_status(ast);
+            return nt_py_raise_status(ast);
         }
-        self->tracer_attached = true;
     }
     self->busy = true;
     self->tracer = tracer == Py_None ? NULL : tracer;
@@ -395,6 +403,8 @@ static PyObject *Session_run(SessionObject *self, PyObject *args, PyObject *kwds
     st = nt_session_run(self->session);
     Py_END_ALLOW_THREADS
     self->busy = false;
+    if (tracer != Py_None)
+        nt_session_remove_tracer(self->session, &t);   /* cannot fail: attached, run over */
     self->tracer = NULL;
     release_views(&fv);
     if (self->err_type) {
@@ -403,7 +413,7 @@ static PyObject *Session_run(SessionObject *self, PyObject *args, PyObject *kwds
         return NULL;
     }
     if (st != NT_OK)
-        return raise_status(st);
+        return nt_py_raise_status(st);
     int n = nt_model_output_count(self->model);
     PyObject *l = PyList_New(n);
     if (!l)
@@ -414,7 +424,7 @@ static PyObject *Session_run(SessionObject *self, PyObject *args, PyObject *kwds
         if ((st = nt_session_get_output(self->session, i, &t)) != NT_OK ||
             (st = nt_model_output_info(self->model, i, &vi)) != NT_OK) {
             Py_DECREF(l);
-            return raise_status(st);
+            return nt_py_raise_status(st);
         }
         PyObject *v = tensor_tuple(vi.name, t);
         if (!v) {
@@ -490,7 +500,7 @@ static int Writer_init(WriterObject *self, PyObject *args, PyObject *kwds)
     nt_status st = nt_writer_open(PyBytes_AS_STRING(dir), &self->w);
     Py_DECREF(dir);
     if (st != NT_OK) {
-        raise_status(st);
+        nt_py_raise_status(st);
         return -1;
     }
     return 0;
@@ -507,7 +517,7 @@ static bool writer_open(WriterObject *self)
 static PyObject *status_result(nt_status st)
 {
     if (st != NT_OK)
-        return raise_status(st);
+        return nt_py_raise_status(st);
     Py_RETURN_NONE;
 }
 
@@ -648,7 +658,8 @@ static PyTypeObject WriterType = {
 /* ------------------------------------------------------------------ module */
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_nntrace", "libnntrace, linked in statically.", -1, NULL, NULL, NULL, NULL, NULL,
+    PyModuleDef_HEAD_INIT, "_nntrace", "libnntrace, linked in statically.", -1, nt_py_analysis_methods, NULL, NULL,
+    NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__nntrace(void)

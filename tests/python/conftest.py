@@ -2,6 +2,7 @@
 part of `make check`, with the project's venv: scripts/setup.sh --test)."""
 import os
 import pathlib
+import shutil
 
 import numpy as np
 import pytest
@@ -24,3 +25,16 @@ def models_dir():
     if not (d / "resnet18.onnx").exists():
         pytest.skip(f"no exported models in {d} (make e2e exports them)")
     return d
+
+
+def nntrace_binary() -> str:
+    """The nntrace program installed inside the package (to compare the
+    Python results with the command line's)."""
+    import nntrace
+    here = pathlib.Path(nntrace.__file__).parent / "bin" / "nntrace"
+    if os.access(here, os.X_OK):
+        return str(here)
+    found = os.environ.get("NNTRACE_BIN") or shutil.which("nntrace")
+    if not found:
+        pytest.skip("the nntrace program is not installed with the package")
+    return found

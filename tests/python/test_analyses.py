@@ -1,4 +1,5 @@
-"""doctor, diff, eval from Python equal their --json command-line forms."""
+"""doctor, diff, eval, report and analyze from Python (library calls through
+the extension) equal their --json command-line forms."""
 import json
 import subprocess
 
@@ -8,11 +9,11 @@ import pytest
 from onnx import numpy_helper
 
 import nntrace
-from nntrace._analyses import _binary
+from conftest import nntrace_binary
 
 
 def cli_json(*args):
-    r = subprocess.run([_binary(), *args, "--json"], capture_output=True, text=True)
+    r = subprocess.run([nntrace_binary(), *args, "--json"], capture_output=True, text=True)
     assert r.returncode in (0, 3), r.stderr
     return json.loads(r.stdout)
 
@@ -60,3 +61,69 @@ def test_eval_equals_the_command_line(demo):
 def test_errors_carry_the_message(tmp_path):
     with pytest.raises(ValueError, match="nope.onnx"):
         nntrace.doctor(str(tmp_path / "nope.onnx"), {})
+
+
+def test_doctor_on_a_data_set_equals_the_command_line(demo):
+    data = np.load(demo["data"])
+    findings = nntrace.doctor(demo["model"], data=data)
+    assert findings == cli_json("doctor", demo["model"], "--data", demo["data"])["findings"]
+    assert any(f["kind"] == "dead" for f in findings) or findings == []
+
+
+def test_diff_of_directories_equals_the_command_line(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    x = np.arange(12, dtype=np.float32).reshape(3, 4)
+    np.save(a / "t.npy", x)
+    x[1, 2] += 0.5
+    np.save(b / "t.npy", x)
+    r = nntrace.diff(str(a), str(b), atol=0.1)
+    assert r == cli_json("diff", str(a), str(b), "--atol", "0.1")
+    assert r["first_divergent"] == "t"
+
+
+def test_report_equals_the_command_line(tmp_path):
+    with nntrace.SummaryWriter(str(tmp_path)) as w:
+        for step in range(30):
+            w.add_scalar("loss/train", 1.0 / (step + 1), step)
+            w.add_scalar("loss/val", 0.5 + 0.01 * max(0, step - 10), step)
+    assert nntrace.report(str(tmp_path)) == cli_json("report", str(tmp_path))
+
+
+def _without_timing(r):
+    for key in ("seconds", "ms_per_run"):
+        r.pop(key)
+    return r
+
+
+def test_analyze_equals_the_command_line(tmp_path, demo):
+    np.save(tmp_path / "x.npy", demo["x"])
+    r = nntrace.analyze(demo["model"], {"image": demo["x"]}, "occlusion", window=4, stride=2,
+                        out_dir=tmp_path / "occ")
+    want = cli_json("analyze", demo["model"], "-i", f"image={tmp_path / 'x.npy'}", "--method", "occlusion",
+                    "--window", "4", "--stride", "2", "-o", str(tmp_path / "occ"))
+    assert _without_timing(r) == _without_timing(want)
+    assert r["occlusion"]["window"] == [4, 4] and (tmp_path / "occ" / "occlusion.npy").exists()
+    r = nntrace.analyze(demo["model"], {"image": demo["x"]}, "sweep", feature=(0, 0, 3, 5), range=(-1.0, 1.0, 5),
+                        target=2)
+    want = cli_json("analyze", demo["model"], "-i", f"image={tmp_path / 'x.npy'}", "--method", "sweep",
+                    "--feature", "0,0,3,5", "--range", "-1:1:5", "--target", "2")
+    assert _without_timing(r) == _without_timing(want)
+    assert len(r["sweep"]["target"]) == 5
+    with pytest.raises(ValueError, match="no input named 'nope'"):
+        nntrace.analyze(demo["model"], {"image": demo["x"]}, "perturb", input="nope")
+
+
+def test_a_traced_run_leaves_no_tracer_behind(demo):
+    s = nntrace.Session(demo["model"])
+    seen = []
+    s.run({"image": demo["x"]}, tracer=lambda node, values: seen.append(node.name))
+    n = len(seen)
+    assert n > 0
+    plain = s.run({"image": demo["x"]})
+    assert len(seen) == n
+    again = s.run({"image": demo["x"]}, tracer=lambda node, values: seen.append(node.name))
+    assert len(seen) == 2 * n
+    for k in plain:
+        np.testing.assert_array_equal(plain[k], again[k])

@@ -55,9 +55,9 @@ def test_closed_writer_refuses(tmp_path):
 
 
 def test_cli_run_directory_reads_in_tensorboard(tmp_path, demo):
-    from nntrace._analyses import _binary
+    from conftest import nntrace_binary
     rd = tmp_path / "run"
-    subprocess.run([_binary(), "run", demo["model"], "-i", f"image={demo['data']}", "--trace", "stats",
+    subprocess.run([nntrace_binary(), "run", demo["model"], "-i", f"image={demo['data']}", "--trace", "stats",
                     "--run-dir", str(rd)], check=True, capture_output=True)
     ea = accumulate(rd)
     tags = ea.Tags()
