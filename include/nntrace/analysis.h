@@ -1,9 +1,9 @@
 /*
  * nntrace/analysis.h — the analyses behind `nntrace eval`, `report`,
- * `doctor`, `diff` and `analyze` as library functions.  Each analysis takes an options struct, produces a result
- * object, and renders it as the exact text and JSON the command prints, so
- * that a program (or a binding) gets what `nntrace CMD --json` prints
- * without running the CLI.
+ * `doctor`, `diff` and `analyze` as library functions.  Each analysis takes
+ * an options struct, produces a result object, and renders it as the exact
+ * text and JSON the command prints, so that a program (or a binding) gets
+ * what `nntrace CMD --json` prints without running the CLI.
  *
  * Strings returned through `char **out` are allocated by the library; free
  * them with free().  Results keep pointers to the strings of their options:
