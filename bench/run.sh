@@ -22,7 +22,7 @@ models=$build/models
 repeat=${BENCH_REPEAT:-20}
 repeat_big=${BENCH_REPEAT_BIG:-4}
 small="resnet18 mobilenet_v2 squeezenet transformer ocr_det lstm gru"
-big="resnet18_int8 efficientnet_b0 convnext_t vit_s16 bert_base llama_prefill llama_decode unet1024"
+big="resnet18_int8 resnet18_qdq efficientnet_b0 convnext_t vit_s16 bert_base llama_prefill llama_decode unet1024"
 if [ ! -d "$here/node_modules/onnxruntime-node" ]; then
     echo "bench: ONNX Runtime is not installed: run scripts/setup.sh --bench" >&2
     exit 1

@@ -14,6 +14,10 @@ downloaded).  They are too slow to export and run for `make check`.
   resnet18_int8  ResNet-18 dynamically quantized the way ONNX Runtime's tools
                  do it: DynamicQuantizeLinear + ConvInteger / MatMulInteger
                  (uint8 weights per tensor), rescaled in float
+  resnet18_qdq   the same ResNet-18 statically quantized in the QDQ format
+                 ONNX Runtime's quantize_static writes (uint8 activations
+                 calibrated by nntrace's own stats tracer on the input, int8
+                 per-channel weights, int32 biases)
   efficientnet_b0, convnext_t   torchvision definitions
   unet1024       a UNet-like segmenter on a 1024x1024 image (base 16 channels,
                  four levels): large activations, for peak memory
@@ -24,7 +28,7 @@ import torch
 import torch.nn as nn
 from onnx import helper, numpy_helper, TensorProto
 
-BENCH_MODELS = ["vit_s16", "bert_base", "llama_prefill", "llama_decode", "resnet18_int8", "efficientnet_b0",
+BENCH_MODELS = ["vit_s16", "bert_base", "llama_prefill", "llama_decode", "resnet18_int8", "resnet18_qdq", "efficientnet_b0",
                 "convnext_t", "unet1024"]
 
 
@@ -247,6 +251,103 @@ def dynamic_quantize(src, dst):
     onnx.save(m, dst)
 
 
+def static_quantize_qdq(src, dst, ranges):
+    """Rewrites a float CNN (Conv, Relu, Add, MaxPool, GlobalAveragePool,
+    Flatten, Gemm) in the QDQ format ONNX Runtime's quantize_static writes with
+    uint8 activations: every activation tensor gets QuantizeLinear ->
+    DequantizeLinear (asymmetric uint8 from its calibrated [min, max], so a
+    Relu output gets zero point 0 and the Relu becomes redundant), Conv and
+    Gemm weights int8 symmetric per output channel, biases int32 with scale
+    x_scale * w_scale.  ranges: tensor name -> (min, max)."""
+    m = onnx.load(src)
+    g = m.graph
+    inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+    nodes, new_inits, qparams = [], [], {}
+
+    def act(name):
+        """The dequantized stand-in of activation `name` (one Q -> DQ pair per tensor)."""
+        if name not in qparams:
+            lo, hi = ranges[name]
+            lo, hi = min(lo, 0.0), max(hi, 0.0)
+            scale = np.float32((hi - lo) / 255.0 if hi > lo else 1.0)
+            zp = np.uint8(np.clip(round(-lo / float(scale)), 0, 255))
+            new_inits.extend([numpy_helper.from_array(scale, name + "_s"), numpy_helper.from_array(zp, name + "_z")])
+            nodes.append(helper.make_node("QuantizeLinear", [name, name + "_s", name + "_z"], [name + "_q"]))
+            nodes.append(helper.make_node("DequantizeLinear", [name + "_q", name + "_s", name + "_z"], [name + "_d"]))
+            qparams[name] = float(scale)
+        return name + "_d"
+
+    def weights(node, xs):
+        w = inits[node.input[1]]
+        flat = w.reshape(w.shape[0], -1)
+        ws = (np.abs(flat).max(axis=1) / 127.0).astype(np.float32)
+        ws[ws == 0] = 1.0
+        wq = np.clip(np.round(flat / ws[:, None]), -127, 127).astype(np.int8).reshape(w.shape)
+        p = node.input[1]
+        new_inits.extend([numpy_helper.from_array(wq, p + "_q"), numpy_helper.from_array(ws, p + "_s"),
+                          numpy_helper.from_array(np.zeros_like(ws, np.int8), p + "_z")])
+        nodes.append(helper.make_node("DequantizeLinear", [p + "_q", p + "_s", p + "_z"], [p + "_d"], axis=0))
+        ins = [p + "_d"]
+        if len(node.input) > 2 and node.input[2]:
+            b = inits[node.input[2]]
+            bs = (np.float32(xs) * ws).astype(np.float32)
+            bq = np.round(b / bs).astype(np.int32)
+            q = node.input[2]
+            new_inits.extend([numpy_helper.from_array(bq, q + "_q"), numpy_helper.from_array(bs, q + "_s"),
+                              numpy_helper.from_array(np.zeros_like(bq), q + "_z")])
+            nodes.append(helper.make_node("DequantizeLinear", [q + "_q", q + "_s", q + "_z"], [q + "_d"], axis=0))
+            ins.append(q + "_d")
+        return ins
+
+    produced_by_op = {n.output[0] for n in g.node if n.op_type in ("Conv", "Add")}
+    for n in g.node:
+        if n.op_type in ("Conv", "Gemm") and n.input[1] in inits:
+            x = act(n.input[0])
+            ins = [x] + weights(n, qparams[n.input[0]])
+            nodes.append(helper.make_node(n.op_type, ins, list(n.output), name=n.name,
+                                          **{a.name: helper.get_attribute_value(a) for a in n.attribute}))
+        elif n.op_type in ("Add", "MaxPool", "GlobalAveragePool", "Flatten", "Relu"):
+            if n.op_type == "Relu" and n.input[0] in produced_by_op:
+                ins = list(n.input)  # after a Conv/Add: only the Relu's output is quantized
+            else:
+                ins = [act(i) if i and i not in inits else i for i in n.input]
+            nodes.append(helper.make_node(n.op_type, ins, list(n.output), name=n.name,
+                                          **{a.name: helper.get_attribute_value(a) for a in n.attribute}))
+        else:
+            nodes.append(n)
+    out = g.output[0].name
+    final = act(out)
+    used = {i for n in nodes for i in n.input}
+    keep = [i for i in g.initializer if i.name in used]
+    del g.node[:]
+    g.node.extend(nodes)
+    del g.initializer[:]
+    g.initializer.extend(keep + new_inits)
+    g.output[0].name = final
+    onnx.checker.check_model(m)
+    onnx.save(m, dst)
+
+
+def calibrate(model, x, out):
+    """Per-tensor (min, max) of every node output of a float model on input x,
+    from nntrace's stats tracer (the binary next to OUTDIR, or $NNTRACE)."""
+    import json
+    import os
+    import subprocess
+    import tempfile
+    nt = os.environ.get("NNTRACE") or os.path.join(os.path.dirname(os.path.abspath(out)), "nntrace")
+    with tempfile.TemporaryDirectory() as tmp:
+        np.save(os.path.join(tmp, "x.npy"), x)
+        subprocess.run([nt, "run", model, "-i", os.path.join(tmp, "x.npy"), "--trace", "stats",
+                        "--run-dir", os.path.join(tmp, "run")], check=True, capture_output=True)
+        ranges = {}
+        with open(os.path.join(tmp, "run", "stats.jsonl")) as fh:
+            for line in fh:
+                r = json.loads(line)
+                ranges[r["output"]] = (float(r["min"]), float(r["max"]))
+    return ranges
+
+
 def seeded():
     """The same weights and inputs for a model whichever others are exported with it."""
     torch.manual_seed(0)
@@ -298,6 +399,16 @@ def export_bench(out, want, export, save_input):
         export(m, torch.from_numpy(img), f"{out}/resnet18_int8.float.onnx", 13, ["input"], ["logits"])
         dynamic_quantize(f"{out}/resnet18_int8.float.onnx", f"{out}/resnet18_int8.onnx")
         save_input("resnet18_int8", [img])
+    if want("resnet18_qdq"):
+        seeded()
+        fp = f"{out}/resnet18_qdq.float.onnx"
+        m = tvm.resnet18()
+        randomize_bn(m)
+        export(m, torch.from_numpy(img), fp, 13, ["input"], ["logits"])
+        ranges = calibrate(fp, img, out)
+        ranges["input"] = (float(img.min()), float(img.max()))
+        static_quantize_qdq(fp, f"{out}/resnet18_qdq.onnx", ranges)
+        save_input("resnet18_qdq", [img])
     for name, ctor in [("efficientnet_b0", tvm.efficientnet_b0), ("convnext_t", tvm.convnext_tiny)]:
         if want(name):
             seeded()

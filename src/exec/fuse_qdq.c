@@ -2,7 +2,10 @@
  * fuse_qdq.c — QDQ groups computed in integers, as ONNX Runtime computes
  * them: DequantizeLinear → Conv → QuantizeLinear (the weights' and the
  * int32 bias's DequantizeLinear too) runs as QLinearConv, and
- * DequantizeLinear → MatMul → QuantizeLinear as QLinearMatMul.
+ * DequantizeLinear → MatMul → QuantizeLinear as QLinearMatMul, and the
+ * com.microsoft kernels of qlinear_ms.c for Add (QLinearAdd),
+ * GlobalAveragePool (QLinearGlobalAveragePool) and Gemm (QGemm, with or
+ * without the QuantizeLinear).
  *
  * Why this is a lowering and not a speed-only fusion.  ONNX Runtime rewrites
  * these groups (its QDQ selectors) and requantizes the exact int32 sum in
@@ -25,12 +28,17 @@
  * lowering applies with NNTRACE_FUSE=0 too (it decides values, not speed).
  *
  * The groups matched are those ONNX Runtime's selectors take (ConvSelector,
- * MatMulSelector): every data input of the Conv/MatMul comes from a
+ * MatMulSelector, BinarySelector, UnarySelector, GemmSelector; not yet its
+ * QLinearAveragePool, QLinearSigmoid, QLinearLeakyRelu, QLinearSoftmax,
+ * QLinearConcat, QLinearMul and MatMulIntegerToFloat rewrites, which stay
+ * float here): every data input of the target comes from a
  * DequantizeLinear of uint8/int8 data (the bias from int32), the output
  * goes to exactly one QuantizeLinear and nowhere else, the activation and
  * output types agree, int8 activations come with int8 weights, scales are
  * float32, x and y are quantized per tensor, Conv weights per tensor or per
- * output channel.  A DequantizeLinear whose output is read elsewhere too
+ * output channel; a Relu between the target and a QuantizeLinear whose zero
+ * point is the type's lowest value joins the group (it changes nothing the
+ * QuantizeLinear keeps, and ONNX Runtime drops it the same way).  A DequantizeLinear whose output is read elsewhere too
  * still runs on its own; the group reads its quantized input.
  */
 #include "exec/fuse.h"
@@ -137,14 +145,20 @@ static int sole_reader(const nt_plan *p, const int *uses, const int *reader, int
     return reader[v];
 }
 
-/* Claims one group around target node t (Conv or MatMul).  dq[k] is the
- * DequantizeLinear of t's input k (k < n_dq), q the QuantizeLinear. */
-static nt_status claim(nt_session *s, nt_plan *p, const int *uses, int t, const int *dq, int n_dq, int q,
-                       const char *op_type)
+/* How a group's inputs line up as the kernel's. */
+typedef enum qdq_layout {
+    QDQ_CONV,        /* QLinearConv: x, xs, xz, w, ws, wz, ys, yz, B */
+    QDQ_BINARY,      /* QLinearMatMul, QLinearAdd: a, as, az, b, bs, bz, ys, yz */
+    QDQ_UNARY,       /* QLinearGlobalAveragePool: x, xs, xz, ys, yz */
+    QDQ_GEMM         /* QGemm: a, as, az, b, bs, bz, C, ys, yz (ys, yz absent: float output) */
+} qdq_layout;
+
+/* Claims one group around target node t.  dq[k] is the DequantizeLinear of
+ * t's input k (k < n_dq), q the QuantizeLinear (-1: none, QGemm only). */
+static nt_status claim(nt_plan *p, const int *uses, int t, const int *dq, int n_dq, int relu, int q,
+                       const char *op_type, const char *domain, qdq_layout layout)
 {
-    (void)s;
-    const nt_graph *g = p->graph;
-    const nt_node *tn = p->nodes[t].node, *qn = p->nodes[q].node;
+    const nt_node *tn = p->nodes[t].node, *qn = q >= 0 ? p->nodes[q].node : NULL;
     int members[8], n = 0;
     /* a DequantizeLinear read only by the target joins the group; one read
      * elsewhere too runs as itself */
@@ -154,7 +168,10 @@ static nt_status claim(nt_session *s, nt_plan *p, const int *uses, int t, const 
             members[n++] = dq[k];
     }
     members[n++] = t;
-    members[n++] = q;
+    if (relu >= 0)
+        members[n++] = relu;
+    if (q >= 0)
+        members[n++] = q;
     qdq_state *st = nt_calloc(1, sizeof *st);
     if (!st)
         return nt_error(NT_ERR_NOMEM, "out of memory planning quantized groups");
@@ -162,32 +179,34 @@ static nt_status claim(nt_session *s, nt_plan *p, const int *uses, int t, const 
     nt_status rc = fuse_group_add(p, &nt_fuse_qdq, members, n, st, &grp);
     if (rc != NT_OK || !grp)
         return rc;
-    /* The group's inputs in the QLinear op's order:
-     *   QLinearConv   x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B
-     *   QLinearMatMul a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp */
     int in[9], n_in = 0;
-    for (int k = 0; k < 2; k++) {
+    const int n_act = layout == QDQ_UNARY ? 1 : 2;
+    for (int k = 0; k < n_act; k++) {
         const nt_node *d = p->nodes[dq[k]].node;
         in[n_in++] = d->in[0];
         in[n_in++] = d->in[1];
         in[n_in++] = d->n_in > 2 ? d->in[2] : -1;
     }
-    in[n_in++] = qn->in[1];
-    in[n_in++] = qn->n_in > 2 ? qn->in[2] : -1;
-    if (n_dq == 3)
+    if (layout == QDQ_GEMM)
+        in[n_in++] = n_dq == 3 ? p->nodes[dq[2]].node->in[0] : -1;
+    if (qn) {
+        in[n_in++] = qn->in[1];
+        in[n_in++] = qn->n_in > 2 ? qn->in[2] : -1;
+    }
+    if (layout == QDQ_CONV && n_dq == 3)
         in[n_in++] = p->nodes[dq[2]].node->in[0];
     grp->node.n_in = n_in;
     memcpy(grp->in, in, (size_t)n_in * sizeof *in);
     grp->node.op_type = op_type;
-    grp->node.n_attr = tn->n_attr; /* a Conv's pads, strides, group... */
+    grp->node.domain = domain;
+    grp->node.n_attr = tn->n_attr; /* Conv's pads, strides, group; Gemm's alpha, transA, transB */
     grp->node.attrs = tn->attrs;
-    st->opset = 10;
-    st->op = nt_op_find(op_type, "", st->opset);
+    st->opset = domain[0] ? 1 : 10;
+    st->op = nt_op_find(op_type, domain, st->opset);
     if (!st->op)
         return nt_error(NT_ERR_INTERNAL, "no %s kernel for a quantized group", op_type);
     if (st->op->prepare && (rc = st->op->prepare(&grp->node, st->opset, &st->op_state)) != NT_OK)
         return rc;
-    (void)g;
     return NT_OK;
 }
 
@@ -240,8 +259,110 @@ static bool matmul_group(const nt_plan *p, int t, int *dq, int *n_dq)
     return true;
 }
 
+/* Add: both inputs from a DequantizeLinear, all of one 8-bit type, per tensor. */
+static bool add_group(const nt_plan *p, int t, int *dq, int *n_dq)
+{
+    const nt_node *tn = p->nodes[t].node;
+    if (tn->n_in != 2 || (dq[0] = dq_of(p, tn->in[0])) < 0 || (dq[1] = dq_of(p, tn->in[1])) < 0)
+        return false;
+    *n_dq = 2;
+    nt_dtype at = fuse_dtype(p, p->nodes[dq[0]].node->in[0]), bt = fuse_dtype(p, p->nodes[dq[1]].node->in[0]);
+    return is_q8(at) && at == bt && per_tensor(p, dq[0]) && per_tensor(p, dq[1]);
+}
+
+/* GlobalAveragePool of a dequantized 8-bit tensor. */
+static bool gap_group(const nt_plan *p, int t, int *dq, int *n_dq)
+{
+    const nt_node *tn = p->nodes[t].node;
+    if (tn->n_in != 1 || (dq[0] = dq_of(p, tn->in[0])) < 0)
+        return false;
+    *n_dq = 1;
+    return is_q8(fuse_dtype(p, p->nodes[dq[0]].node->in[0])) && per_tensor(p, dq[0]) &&
+           p->info[tn->in[0]].ndim >= 3;
+}
+
+/* Gemm: A, B (and C, int32, with beta 1) from a DequantizeLinear; B per
+ * tensor or per column. */
+static bool gemm_group(const nt_plan *p, int t, int *dq, int *n_dq)
+{
+    const nt_node *tn = p->nodes[t].node;
+    int n_in = tn->n_in == 3 && tn->in[2] < 0 ? 2 : tn->n_in;
+    if (n_in < 2 || n_in > 3)
+        return false;
+    for (int k = 0; k < n_in; k++)
+        if ((dq[k] = dq_of(p, tn->in[k])) < 0)
+            return false;
+    *n_dq = n_in;
+    const nt_node *da = p->nodes[dq[0]].node, *db = p->nodes[dq[1]].node;
+    nt_dtype at = fuse_dtype(p, da->in[0]), bt = fuse_dtype(p, db->in[0]);
+    if (!is_q8(at) || !is_q8(bt) || (at == NT_DTYPE_INT8 && bt != NT_DTYPE_INT8) || !per_tensor(p, dq[0]))
+        return false;
+    if (p->info[da->in[0]].ndim != 2 || p->info[db->in[0]].ndim != 2)
+        return false;
+    if (!per_tensor(p, dq[1])) {
+        const nt_tensor *b = &p->info[db->in[0]];
+        bool tb = nt_node_attr_int(tn, "transB", 0) != 0;
+        int64_t axis = nt_node_attr_int(db, "axis", 1), want = tb ? 0 : 1;
+        if ((axis != want && axis != want - 2) || known_numel(p, db->in[1]) != b->dims[tb ? 0 : 1] ||
+            p->info[db->in[1]].ndim != 1)
+            return false;
+    }
+    if (n_in == 3 && (fuse_dtype(p, p->nodes[dq[2]].node->in[0]) != NT_DTYPE_INT32 ||
+                      nt_node_attr_float(tn, "beta", 1.0f) != 1.0f))
+        return false;
+    return true;
+}
+
+/* Whether QuantizeLinear q's zero point is a constant equal to its type's
+ * lowest value (a Relu before it is then redundant). */
+static bool relu_redundant(const nt_plan *p, int q)
+{
+    const nt_node *qn = p->nodes[q].node;
+    if (qn->n_in < 3 || qn->in[2] < 0)
+        return fuse_dtype(p, qn->out[0]) == NT_DTYPE_UINT8; /* no zero point: uint8, 0 */
+    const nt_tensor *z = &p->info[qn->in[2]];
+    if (!z->data || nt_tensor_numel(z) != 1)
+        return false;
+    if (z->dtype == NT_DTYPE_UINT8)
+        return *(const uint8_t *)z->data == 0;
+    if (z->dtype == NT_DTYPE_INT8)
+        return *(const int8_t *)z->data == -128;
+    return false;
+}
+
+/* Whether the QuantizeLinear -> DequantizeLinear pair ending at DQ node d
+ * has a DequantizeLinear with a single reader (and is not a graph output). */
+static bool pair_single(const nt_plan *p, const int *uses, int d)
+{
+    int v = p->nodes[d].node->out[0];
+    return !p->graph->values[v].is_graph_output && uses[v] == 1;
+}
+
+/* The int8 rule (see match_qdq): the group's activation DequantizeLinear
+ * nodes (the first n_act of dq) and every DequantizeLinear reading its
+ * QuantizeLinear q have a single reader each. */
+static bool int8_group_taken(const nt_plan *p, const int *uses, const int *reader, int t, const int *dq, int n_act,
+                             int q)
+{
+    (void)reader;
+    for (int k = 0; k < n_act; k++)
+        if (!pair_single(p, uses, dq[k]) || !fuse_value_private(p, uses, p->nodes[dq[k]].node->out[0], &t, 1))
+            return false;
+    if (q < 0)
+        return true;
+    const nt_graph *g = p->graph;
+    int qv = p->nodes[q].node->out[0];
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_in; k++)
+            if (g->nodes[i].in[k] == qv &&
+                (strcmp(g->nodes[i].op_type, "DequantizeLinear") != 0 || !pair_single(p, uses, i)))
+                return false;
+    return true;
+}
+
 static nt_status match_qdq(nt_session *s, nt_plan *p, const int *uses)
 {
+    (void)s;
     const nt_graph *g = p->graph;
     int *reader = nt_malloc(((size_t)g->n_values + 1) * sizeof *reader);
     if (!reader)
@@ -258,26 +379,67 @@ static nt_status match_qdq(nt_session *s, nt_plan *p, const int *uses)
         if (!fuse_node_free(p, t))
             continue;
         const nt_node *tn = p->nodes[t].node;
-        bool conv = strcmp(tn->op_type, "Conv") == 0, mm = strcmp(tn->op_type, "MatMul") == 0;
-        if ((!conv && !mm) || tn->n_out != 1)
+        const char *op = tn->op_type;
+        bool conv = strcmp(op, "Conv") == 0, mm = strcmp(op, "MatMul") == 0, add = strcmp(op, "Add") == 0;
+        bool gap = strcmp(op, "GlobalAveragePool") == 0, gemm = strcmp(op, "Gemm") == 0;
+        if ((!conv && !mm && !add && !gap && !gemm) || tn->n_out != 1)
             continue;
-        int q = sole_reader(p, uses, reader, tn->out[0]);
-        if (q < 0 || !qdq_node_ok(p, q, true) || p->nodes[q].node->in[0] != tn->out[0] || !per_tensor(p, q))
-            continue;
+        int q = sole_reader(p, uses, reader, tn->out[0]), relu = -1;
+        if (q >= 0 && strcmp(p->nodes[q].node->op_type, "Relu") == 0 && fuse_node_free(p, q)) {
+            /* Target -> Relu -> QuantizeLinear whose zero point is the type's
+             * lowest value: the Relu changes nothing the QuantizeLinear keeps
+             * (ONNX Runtime drops it the same way) */
+            relu = q;
+            q = sole_reader(p, uses, reader, p->nodes[relu].node->out[0]);
+            if (q < 0 || !qdq_node_ok(p, q, true) || !relu_redundant(p, q))
+                continue;
+        }
+        const int q_in = relu < 0 ? tn->out[0] : p->nodes[relu].node->out[0];
+        if (q >= 0 && (!qdq_node_ok(p, q, true) || p->nodes[q].node->in[0] != q_in || !per_tensor(p, q))) {
+            if (relu >= 0)
+                continue;
+            q = -1;
+        }
+        if (q < 0 && !gemm)
+            continue; /* a float Gemm output is QGemm's too; the others need their QuantizeLinear */
+        if (q < 0 && gemm) { /* ONNX Runtime takes a float QGemm only when no QuantizeLinear reads the output */
+            bool quantized_reader = false;
+            for (int i = 0; i < g->n_nodes && !quantized_reader; i++)
+                for (int k = 0; k < g->nodes[i].n_in; k++)
+                    if (g->nodes[i].in[k] == tn->out[0] && strcmp(g->nodes[i].op_type, "QuantizeLinear") == 0)
+                        quantized_reader = true;
+            if (quantized_reader)
+                continue;
+        }
         int dq[3], n_dq = 0;
-        if (!(conv ? conv_group(p, t, dq, &n_dq) : matmul_group(p, t, dq, &n_dq)))
+        bool ok = conv ? conv_group(p, t, dq, &n_dq)
+                  : mm ? matmul_group(p, t, dq, &n_dq)
+                  : add ? add_group(p, t, dq, &n_dq)
+                  : gap ? gap_group(p, t, dq, &n_dq)
+                        : gemm_group(p, t, dq, &n_dq);
+        if (!ok)
             continue;
-        /* activation and output of one type (the Q's zero point gives it) */
-        const nt_node *qn = p->nodes[q].node;
-        nt_dtype yt = qn->n_in > 2 && qn->in[2] >= 0 ? fuse_dtype(p, qn->in[2]) : NT_DTYPE_UINT8;
-        if (yt != fuse_dtype(p, p->nodes[dq[0]].node->in[0]) || fuse_dtype(p, qn->out[0]) != yt)
+        /* int8 activations: ONNX Runtime's CPU provider turns an int8
+         * QuantizeLinear -> DequantizeLinear pair of activations into uint8
+         * only where the DequantizeLinear has a single reader, and rewrites a
+         * group only when all of its activation pairs were turned (int8
+         * QLinear kernels are not used on x86); a group it leaves is float
+         * there, so it stays float here (found by comparing its optimized
+         * graphs with these rules; uint8 models are rewritten throughout). */
+        if (fuse_dtype(p, p->nodes[dq[0]].node->in[0]) == NT_DTYPE_INT8 && !int8_group_taken(p, uses, reader, t, dq,
+                                                                                           add || mm ? 2 : 1, q))
             continue;
-        bool taken = false;
-        for (int k = 0; k < n_dq; k++)
-            taken = taken || p->nodes[dq[k]].group;
-        if (taken)
-            continue;
-        rc = claim(s, p, uses, t, dq, n_dq, q, conv ? "QLinearConv" : "QLinearMatMul");
+        if (q >= 0) { /* activation and output of one type (the Q's zero point gives it) */
+            const nt_node *qn = p->nodes[q].node;
+            nt_dtype yt = qn->n_in > 2 && qn->in[2] >= 0 ? fuse_dtype(p, qn->in[2]) : NT_DTYPE_UINT8;
+            if (yt != fuse_dtype(p, p->nodes[dq[0]].node->in[0]) || fuse_dtype(p, qn->out[0]) != yt)
+                continue;
+        }
+        rc = conv   ? claim(p, uses, t, dq, n_dq, relu, q, "QLinearConv", "", QDQ_CONV)
+             : mm   ? claim(p, uses, t, dq, n_dq, relu, q, "QLinearMatMul", "", QDQ_BINARY)
+             : add  ? claim(p, uses, t, dq, n_dq, relu, q, "QLinearAdd", "com.microsoft", QDQ_BINARY)
+             : gap  ? claim(p, uses, t, dq, n_dq, relu, q, "QLinearGlobalAveragePool", "com.microsoft", QDQ_UNARY)
+                    : claim(p, uses, t, dq, n_dq, relu, q, "QGemm", "com.microsoft", QDQ_GEMM);
     }
     free(reader);
     return rc;

@@ -111,6 +111,7 @@ void nt_conv_release(void *state)
     nt_wino_free(st->wino);
     nt_conv_tapwise_free(st->tapwise);
     free(st->tapwise);
+    nt_conv_quant_release(st);
     free(st);
 }
 

@@ -114,6 +114,14 @@ typedef struct nt_conv_state {
     bool wpk_const;
     struct nt_wino *wino;                    /* winograd.c */
     struct nt_conv_tapwise *tapwise;         /* conv_tapwise.c, allocated on first use */
+    /* Quantized weights packed per group for the VNNI GEMM (conv_quant.c),
+     * with the W address (NULL: not a session constant), signedness and
+     * zero points they were packed with. */
+    struct nt_igemm_q8_packed **q8pk;
+    int64_t n_q8pk;
+    const void *q8pk_src;
+    int32_t *q8pk_zp;
+    bool q8pk_signed;
     /* Float32 weights narrowed to the live taps (conv_taps.c), with what
      * they were cut from: the W address and the live box. */
     nt_scratch slice;
@@ -149,7 +157,9 @@ nt_status nt_conv_f32(nt_kernel_ctx *ctx, nt_conv_state *st, const nt_conv_shape
 nt_status nt_conv_prepare(const nt_node *node, int opset, void **state);
 void nt_conv_release(void *state);
 
-/* Quantized convolutions (conv_quant.c). */
+/* Quantized convolutions (conv_quant.c); nt_conv_quant_release frees
+ * their packed weights. */
+void nt_conv_quant_release(nt_conv_state *st);
 nt_status nt_convinteger_infer(nt_kernel_ctx *ctx);
 nt_status nt_convinteger_compute(nt_kernel_ctx *ctx);
 nt_status nt_qlinearconv_infer(nt_kernel_ctx *ctx);

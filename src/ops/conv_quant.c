@@ -21,6 +21,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 static bool is_q8(nt_dtype t)
 {
@@ -80,6 +83,65 @@ static void im2col_s16_range(void *arg, int64_t b, int64_t e)
     nt_im2col_s16(j->x, j->w, j->col, b, e);
 }
 
+/* Whether input i of the node is a constant of the session: an initializer
+ * that is not also a graph input (which a caller could feed). */
+static bool input_is_constant(const nt_kernel_ctx *ctx, int i)
+{
+    if (!ctx->graph || !ctx->node || i >= ctx->node->n_in)
+        return false;
+    int v = ctx->node->in[i];
+    if (v < 0 || v >= ctx->graph->n_values)
+        return false;
+    const nt_value *val = &ctx->graph->values[v];
+    return val->kind == NT_VALUE_INITIALIZER && !val->is_graph_input;
+}
+
+void nt_conv_quant_release(nt_conv_state *st)
+{
+    for (int64_t g = 0; g < st->n_q8pk; g++)
+        nt_igemm_q8_packed_free(st->q8pk[g]);
+    free(st->q8pk);
+    free(st->q8pk_zp);
+    st->q8pk = NULL;
+    st->q8pk_zp = NULL;
+    st->n_q8pk = 0;
+    st->q8pk_src = NULL;
+}
+
+/* The weights of input wi packed per group for the VNNI GEMM: packed once
+ * and kept in the state while W is a constant of the session at the same
+ * address with the same zero points (ONNX Runtime prepacks them likewise);
+ * else packed for this run.  NULL when memory runs out. */
+static nt_igemm_q8_packed *const *q8_weights(const nt_kernel_ctx *ctx, nt_conv_state *st, int wi, const int32_t *wzp,
+                                             int64_t G, int64_t Mg, int64_t CK, bool w_signed)
+{
+    const nt_tensor *W = ctx->in[wi];
+    const int64_t M = G * Mg;
+    if (st->q8pk && st->q8pk_src == W->data && st->n_q8pk == G && st->q8pk_signed == w_signed &&
+        memcmp(st->q8pk_zp, wzp, (size_t)M * sizeof *wzp) == 0)
+        return st->q8pk;
+    nt_conv_quant_release(st);
+    st->q8pk = nt_calloc((size_t)G, sizeof *st->q8pk);
+    st->q8pk_zp = nt_malloc((size_t)(M > 0 ? M : 1) * sizeof *wzp);
+    if (!st->q8pk || !st->q8pk_zp) {
+        nt_conv_quant_release(st);
+        return NULL;
+    }
+    st->n_q8pk = G;
+    for (int64_t g = 0; g < G; g++) {
+        nt_igemm_q8_a a = {(const uint8_t *)W->data + g * Mg * CK, CK, w_signed, wzp + g * Mg};
+        if (!(st->q8pk[g] = nt_igemm_q8_pack(Mg, CK, &a))) {
+            nt_conv_quant_release(st);
+            return NULL;
+        }
+    }
+    memcpy(st->q8pk_zp, wzp, (size_t)M * sizeof *wzp);
+    st->q8pk_signed = w_signed;
+    /* a weight that may change between runs is packed again next time */
+    st->q8pk_src = input_is_constant(ctx, wi) ? W->data : NULL;
+    return st->q8pk;
+}
+
 /* acc (N,M,OUT) = conv(X - x_zp, W - w_zp[m]) exactly, in int32.  X at
  * input xi, W at wi; xzp scalar, wzp (M). */
 static nt_status conv_int_accumulate(nt_kernel_ctx *ctx, nt_conv_state *st, const nt_conv_shape *cs, int xi,
@@ -102,18 +164,19 @@ static nt_status conv_int_accumulate(nt_kernel_ctx *ctx, nt_conv_state *st, cons
     bool w_signed = W->dtype == NT_DTYPE_INT8, x_signed = X->dtype == NT_DTYPE_INT8;
     if (Cg == 1 && Mg == 1 && nt_dwconv_q8(ctx->exec, X->data, x_signed, xzp, W->data, w_signed, wzp, N, C, w, acc))
         return NT_OK; /* depthwise: direct, no GEMM */
-    if (nt_igemm_q8_ok() && (window_view || pointwise)) { /* the bytes as they are (VNNI) */
+    nt_igemm_q8_packed *const *pk = NULL;
+    if (nt_igemm_q8_ok() && (window_view || pointwise) && CK > 0 &&
+        (pk = q8_weights(ctx, st, wi, wzp, G, Mg, CK, w_signed))) { /* the bytes as they are (VNNI) */
         bool ok = true;
         for (int64_t n = 0; n < N && ok; n++)
             for (int64_t g = 0; g < G && ok; g++) {
                 const uint8_t *xg = (const uint8_t *)X->data + (n * C + g * Cg) * IN;
-                nt_igemm_q8_a a = {(const uint8_t *)W->data + g * Mg * CK, CK, w_signed, wzp + g * Mg};
                 nt_igemm_q8_b b = {.p = xg, .ld = OUT, .is_signed = x_signed, .zp = &xzp};
                 if (!pointwise) {
                     b.x = xg;
                     b.w = w;
                 }
-                ok = nt_igemm_q8(ctx->exec, Mg, OUT, CK, &a, &b, acc + (n * M + g * Mg) * OUT, OUT);
+                ok = nt_igemm_q8_run(ctx->exec, OUT, pk[g], &b, acc + (n * M + g * Mg) * OUT, OUT);
             }
         if (ok)
             return NT_OK;
@@ -250,6 +313,44 @@ nt_status nt_qlinearconv_infer(nt_kernel_ctx *ctx)
 NT_DEFINE_REQUANT(requant_u8, uint8_t, 0, 255)
 NT_DEFINE_REQUANT(requant_s8, int8_t, -128, 127)
 
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The same requantization on 16 lanes (AVX-512F), the float32 operations
+ * of NT_DEFINE_REQUANT one for one (convert, multiply, clamp, round half to
+ * even in the default rounding mode, add the zero point), narrowed with
+ * saturation (a no-op after the clamp).  Returns how many leading elements
+ * it did; the caller does the rest with the C loop. */
+__attribute__((target("avx512f"))) static int64_t requant_avx512(const int32_t *a, int64_t n, int32_t b, float mult,
+                                                                 int32_t yzp, bool is_signed, uint8_t *y)
+{
+    const int32_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
+    const __m512i vb = _mm512_set1_epi32(b), vz = _mm512_set1_epi32(yzp);
+    const __m512 vm = _mm512_set1_ps(mult), vlo = _mm512_set1_ps((float)(lo - yzp)),
+                 vhi = _mm512_set1_ps((float)(hi - yzp));
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_loadu_si512(a + i), vb));
+        v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(v, vm), vlo), vhi);
+        __m512i r = _mm512_add_epi32(_mm512_cvtps_epi32(v), vz);
+        _mm_storeu_si128((__m128i *)(void *)(y + i), is_signed ? _mm512_cvtsepi32_epi8(r) : _mm512_cvtusepi32_epi8(r));
+    }
+    return i;
+}
+#endif
+
+/* y (n) = requantized a (n) + b, with the fastest loop the CPU has. */
+static void requant_row(const int32_t *a, int64_t n, int32_t b, float mult, int32_t yzp, bool is_signed, void *y)
+{
+    int64_t done = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (nt_igemm_isa_get() >= NT_IGEMM_AVX512BW)
+        done = requant_avx512(a, n, b, mult, yzp, is_signed, y);
+#endif
+    if (is_signed)
+        requant_s8(a + done, n - done, b, mult, yzp, (int8_t *)y + done);
+    else
+        requant_u8(a + done, n - done, b, mult, yzp, (uint8_t *)y + done);
+}
+
 nt_status nt_qlinearconv_compute(nt_kernel_ctx *ctx)
 {
     nt_conv_state *st = ctx->state;
@@ -293,10 +394,7 @@ nt_status nt_qlinearconv_compute(nt_kernel_ctx *ctx)
         int32_t b = bias ? bias[m] : 0;
         const int32_t *a = acc + q * OUT;
         if (isfinite(mult)) {
-            if (Y->dtype == NT_DTYPE_INT8)
-                requant_s8(a, OUT, b, mult, yzp, (int8_t *)Y->data + q * OUT);
-            else
-                requant_u8(a, OUT, b, mult, yzp, (uint8_t *)Y->data + q * OUT);
+            requant_row(a, OUT, b, mult, yzp, Y->dtype == NT_DTYPE_INT8, (uint8_t *)Y->data + q * OUT);
             continue;
         }
         for (int64_t i = 0; i < OUT; i++) {

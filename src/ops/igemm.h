@@ -76,6 +76,16 @@ bool nt_igemm_q8_ok(void);
 bool nt_igemm_q8(nt_exec *exec, int64_t M, int64_t N, int64_t K, const nt_igemm_q8_a *a, const nt_igemm_q8_b *b,
                  int32_t *C, int64_t ldc);
 
+/* A packed once and used for many products (constant weights): NULL when
+ * nt_igemm_q8_ok() is false or memory runs out.  The packing holds about
+ * M * K bytes. */
+typedef struct nt_igemm_q8_packed nt_igemm_q8_packed;
+nt_igemm_q8_packed *nt_igemm_q8_pack(int64_t M, int64_t K, const nt_igemm_q8_a *a);
+void nt_igemm_q8_packed_free(nt_igemm_q8_packed *pk);
+/* nt_igemm_q8 with A already packed. */
+bool nt_igemm_q8_run(nt_exec *exec, int64_t N, const nt_igemm_q8_packed *pk, const nt_igemm_q8_b *b, int32_t *C,
+                     int64_t ldc);
+
 /* ---- the depthwise quantized convolution (conv_quant_dw.c): acc (N, C,
  * OH, OW) int32 = sum over the 2-D window of (x - xzp)(w[c] - wzp[c]),
  * x (N, C, IH, IW) and w (C, 1, KH, KW) uint8/int8.  false (nothing done)

@@ -266,19 +266,65 @@ static void q8_range(void *arg, int64_t bb, int64_t be)
     }
 }
 
-bool nt_igemm_q8(nt_exec *exec, int64_t M, int64_t N, int64_t K, const nt_igemm_q8_a *a, const nt_igemm_q8_b *b,
-                 int32_t *C, int64_t ldc)
+struct nt_igemm_q8_packed {
+    int64_t M, K, KQ;
+    int32_t *pa;             /* MR-row panels of quads of s bytes */
+    int32_t *rs, *os;        /* per row: sum of s, zero point in s form */
+};
+
+nt_igemm_q8_packed *nt_igemm_q8_pack(int64_t M, int64_t K, const nt_igemm_q8_a *a)
 {
+    if (!nt_igemm_q8_ok() || M <= 0 || K <= 0)
+        return NULL;
+    nt_igemm_q8_packed *pk = nt_calloc(1, sizeof *pk);
+    const int64_t KQ = (K + 3) / 4, panels = (M + MR - 1) / MR;
+    int32_t *pa = pk ? nt_aligned_alloc((size_t)(panels * MR * KQ) * sizeof *pa + (size_t)(2 * M) * sizeof(int32_t))
+                     : NULL;
+    if (!pa) {
+        free(pk);
+        return NULL;
+    }
+    int32_t *rs = pa + panels * MR * KQ, *os = rs + M;
+    const uint8_t flip = a->is_signed ? 0 : 0x80;
+    for (int64_t i = 0; i < panels * MR; i++) {
+        const uint8_t *row = i < M ? a->p + i * a->ld : NULL;
+        uint32_t sum = 0;
+        for (int64_t q = 0; q < KQ; q++) {
+            uint32_t word = 0;
+            for (int r = 0; r < 4; r++) {
+                int64_t k = 4 * q + r;
+                uint8_t s = row && k < K ? (uint8_t)(row[k] ^ flip) : 0;
+                sum += (uint32_t)(int32_t)(int8_t)s;
+                word |= (uint32_t)s << (8 * r);
+            }
+            pa[((i / MR) * KQ + q) * MR + i % MR] = (int32_t)word;
+        }
+        if (i < M) {
+            rs[i] = (int32_t)sum;
+            os[i] = a->zp ? (a->is_signed ? a->zp[i] : a->zp[i] - 128) : (a->is_signed ? 0 : -128);
+        }
+    }
+    *pk = (nt_igemm_q8_packed){M, K, KQ, pa, rs, os};
+    return pk;
+}
+
+void nt_igemm_q8_packed_free(nt_igemm_q8_packed *pk)
+{
+    if (!pk)
+        return;
+    nt_aligned_free(pk->pa);
+    free(pk);
+}
+
+bool nt_igemm_q8_run(nt_exec *exec, int64_t N, const nt_igemm_q8_packed *pk, const nt_igemm_q8_b *b, int32_t *C,
+                     int64_t ldc)
+{
+    const int64_t M = pk->M, K = pk->K;
     if (!nt_igemm_q8_ok() || (b->w && b->zp_per_column))
         return false;
-    if (M <= 0 || N <= 0)
+    if (N <= 0)
         return true;
-    if (K <= 0) {
-        for (int64_t i = 0; i < M; i++)
-            memset(C + i * ldc, 0, (size_t)N * sizeof *C);
-        return true;
-    }
-    q8_job j = {.M = M, .N = N, .K = K, .KQ = (K + 3) / 4, .ldc = ldc, .b = b, .C = C};
+    q8_job j = {.M = M, .N = N, .K = K, .KQ = pk->KQ, .ldc = ldc, .b = b, .C = C};
     nt_window w2;
     if (b->w) {
         w2 = *b->w;
@@ -302,39 +348,49 @@ bool nt_igemm_q8(nt_exec *exec, int64_t M, int64_t N, int64_t K, const nt_igemm_
     int64_t per = ((N + threads - 1) / threads + NR - 1) / NR * NR;
     if (per < j.nc)
         j.nc = per;
-    const int64_t panels = (M + MR - 1) / MR;
-    int32_t *pa = nt_aligned_alloc((size_t)(panels * MR * j.KQ) * sizeof *pa + (size_t)(2 * M) * sizeof(int32_t));
-    if (!pa)
-        return false;
-    int32_t *rs = pa + panels * MR * j.KQ, *os = rs + M;
-    const uint8_t flip = a->is_signed ? 0 : 0x80;
-    for (int64_t i = 0; i < panels * MR; i++) {
-        const uint8_t *row = i < M ? a->p + i * a->ld : NULL;
-        uint32_t sum = 0;
-        for (int64_t q = 0; q < j.KQ; q++) {
-            uint32_t word = 0;
-            for (int r = 0; r < 4; r++) {
-                int64_t k = 4 * q + r;
-                uint8_t s = row && k < K ? (uint8_t)(row[k] ^ flip) : 0;
-                sum += (uint32_t)(int32_t)(int8_t)s;
-                word |= (uint32_t)s << (8 * r);
-            }
-            pa[((i / MR) * j.KQ + q) * MR + i % MR] = (int32_t)word;
-        }
-        if (i < M) {
-            rs[i] = (int32_t)sum;
-            os[i] = a->zp ? (a->is_signed ? a->zp[i] : a->zp[i] - 128) : (a->is_signed ? 0 : -128);
-        }
-    }
-    j.pa = pa;
-    j.rs = rs;
-    j.os = os;
+    j.pa = pk->pa;
+    j.rs = pk->rs;
+    j.os = pk->os;
     nt_parallel_for(exec, (N + j.nc - 1) / j.nc, 1, q8_range, &j);
-    nt_aligned_free(pa);
     return !j.failed;
 }
 
+bool nt_igemm_q8(nt_exec *exec, int64_t M, int64_t N, int64_t K, const nt_igemm_q8_a *a, const nt_igemm_q8_b *b,
+                 int32_t *C, int64_t ldc)
+{
+    if (!nt_igemm_q8_ok() || (b->w && b->zp_per_column))
+        return false;
+    if (M <= 0 || N <= 0)
+        return true;
+    if (K <= 0) {
+        for (int64_t i = 0; i < M; i++)
+            memset(C + i * ldc, 0, (size_t)N * sizeof *C);
+        return true;
+    }
+    nt_igemm_q8_packed *pk = nt_igemm_q8_pack(M, K, a);
+    if (!pk)
+        return false;
+    bool ok = nt_igemm_q8_run(exec, N, pk, b, C, ldc);
+    nt_igemm_q8_packed_free(pk);
+    return ok;
+}
+
 #else
+
+nt_igemm_q8_packed *nt_igemm_q8_pack(int64_t M, int64_t K, const nt_igemm_q8_a *a)
+{
+    (void)M, (void)K, (void)a;
+    return NULL;
+}
+
+void nt_igemm_q8_packed_free(nt_igemm_q8_packed *pk) { (void)pk; }
+
+bool nt_igemm_q8_run(nt_exec *exec, int64_t N, const nt_igemm_q8_packed *pk, const nt_igemm_q8_b *b, int32_t *C,
+                     int64_t ldc)
+{
+    (void)exec, (void)N, (void)pk, (void)b, (void)C, (void)ldc;
+    return false;
+}
 
 bool nt_igemm_q8(nt_exec *exec, int64_t M, int64_t N, int64_t K, const nt_igemm_q8_a *a, const nt_igemm_q8_b *b,
                  int32_t *C, int64_t ldc)

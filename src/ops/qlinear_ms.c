@@ -1,0 +1,444 @@
+/*
+ * qlinear_ms.c — operator family "qlinear_ms": ONNX Runtime's quantized
+ * contrib operators of the com.microsoft domain that its quantizer writes
+ * in QOperator-format models and that its own graph rewrite makes of QDQ
+ * groups (src/exec/fuse_qdq.c lowers those groups to these kernels):
+ *
+ *   QLinearAdd                C = A + B on uint8/int8, numpy broadcasting
+ *   QLinearGlobalAveragePool  Y[n, c] = mean over the image of X[n, c]
+ *   QGemm                     Y = alpha * A' B' (+ int32 C), quantized or float
+ *
+ * Each computes what ONNX Runtime's CPU kernels compute, in the same float32
+ * operations, so the bits agree (the quantized results are integers: one
+ * rounding more or less moves a value a whole step):
+ *
+ *   QLinearAdd (MLAS, AVX2 kernel): rA = sA / sC, rB = sB / sC (float32),
+ *     k = float(zC) - fma(rA, zA, rB * zB); c = rint(fma(a, rA, fma(b, rB, k)))
+ *     saturated; when one operand is a single value over the run (a scalar,
+ *     or broadcast along the innermost dimension) its term is folded into k
+ *     first: k' = fma(b, rB, k), c = rint(fma(a, rA, k')).
+ *   QLinearGlobalAveragePool: acc = sum(x) - zX * HW in int32, scale =
+ *     sX / (sY * float(HW)), y = saturate(rint(float(acc) * scale) + zY).
+ *   QGemm: acc = C + sum_k (a - zA)(b - zB[n]) in int32; scale[n] =
+ *     alpha * sA * sB[n], divided by sY when the output is quantized; y =
+ *     saturate(rint(float(acc) * scale[n]) + zY), or float(acc) * scale[n].
+ */
+#include "ops/kernel.h"
+#include "ops/gemm_util.h"
+#include "ops/igemm.h"
+#include "ops/conv_geom.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool is_q8(nt_dtype t)
+{
+    return t == NT_DTYPE_UINT8 || t == NT_DTYPE_INT8;
+}
+
+static int32_t q8_at(const nt_tensor *t, int64_t i)
+{
+    return t->dtype == NT_DTYPE_INT8 ? ((const int8_t *)t->data)[i] : ((const uint8_t *)t->data)[i];
+}
+
+/* A scale (float32, one value unless count allows more) at input i. */
+static nt_status scale_in(const nt_kernel_ctx *ctx, int i, int64_t count, const char *what)
+{
+    const nt_tensor *t = nt_ctx_in(ctx, i);
+    if (!t)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "%s is required", what);
+    if (t->dtype != NT_DTYPE_FLOAT)
+        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "%s must be float32, got %s", what, nt_dtype_name(t->dtype));
+    int64_t n = nt_tensor_numel(t);
+    if (n >= 0 && n != 1 && n != count)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "%s must hold one value%s, got %lld", what,
+                            count > 1 ? " or one per column" : "", (long long)n);
+    return NT_OK;
+}
+
+/* A zero point at input i (absent: 0) of dtype want, one value unless count allows more. */
+static nt_status zp_in(const nt_kernel_ctx *ctx, int i, nt_dtype want, int64_t count, const char *what)
+{
+    const nt_tensor *t = nt_ctx_in(ctx, i);
+    if (!t)
+        return NT_OK;
+    if (t->dtype != want && want != NT_DTYPE_UNDEFINED)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "%s is %s, its data %s", what, nt_dtype_name(t->dtype),
+                            nt_dtype_name(want));
+    int64_t n = nt_tensor_numel(t);
+    if (n >= 0 && n != 1 && n != count)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "%s must hold one value%s, got %lld", what,
+                            count > 1 ? " or one per column" : "", (long long)n);
+    return NT_OK;
+}
+
+static int32_t zp_at(const nt_kernel_ctx *ctx, int i, int64_t k)
+{
+    const nt_tensor *t = nt_ctx_in(ctx, i);
+    return t ? q8_at(t, nt_tensor_numel(t) == 1 ? 0 : k) : 0;
+}
+
+static float scale_at(const nt_kernel_ctx *ctx, int i, int64_t k)
+{
+    const nt_tensor *t = nt_ctx_in(ctx, i);
+    return ((const float *)t->data)[nt_tensor_numel(t) == 1 ? 0 : k];
+}
+
+/* saturate(rint(v) + zp) the way MLAS's requantization does (clamp in float, then round). */
+static inline int32_t requant1(float v, int32_t zp, int32_t lo, int32_t hi)
+{
+    if (isnan(v) || v < (float)(lo - zp))
+        return lo;
+    if (v > (float)(hi - zp))
+        return hi;
+    return (int32_t)rintf(v) + zp;
+}
+
+static void put_q8(nt_tensor *y, int64_t i, int32_t v)
+{
+    if (y->dtype == NT_DTYPE_INT8)
+        ((int8_t *)y->data)[i] = (int8_t)v;
+    else
+        ((uint8_t *)y->data)[i] = (uint8_t)v;
+}
+
+/* ------------------------------------------------------------ QLinearAdd */
+
+/* Inputs: A, A_scale, A_zero_point, B, B_scale, B_zero_point, C_scale, C_zero_point. */
+static nt_status qladd_infer(nt_kernel_ctx *ctx)
+{
+    const nt_tensor *a = nt_ctx_in(ctx, 0), *b = nt_ctx_in(ctx, 3);
+    if (ctx->n_in < 7 || !a || !b)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "QLinearAdd needs A, B and the scales");
+    if (!is_q8(a->dtype) || b->dtype != a->dtype)
+        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "A %s and B %s: uint8 or int8, both the same",
+                            nt_dtype_name(a->dtype), nt_dtype_name(b->dtype));
+    nt_status s;
+    if ((s = scale_in(ctx, 1, 1, "A_scale")) != NT_OK || (s = scale_in(ctx, 4, 1, "B_scale")) != NT_OK ||
+        (s = scale_in(ctx, 6, 1, "C_scale")) != NT_OK || (s = zp_in(ctx, 2, a->dtype, 1, "A_zero_point")) != NT_OK ||
+        (s = zp_in(ctx, 5, a->dtype, 1, "B_zero_point")) != NT_OK ||
+        (s = zp_in(ctx, 7, a->dtype, 1, "C_zero_point")) != NT_OK)
+        return s;
+    if (a->ndim < 0 || b->ndim < 0) {
+        nt_ctx_outputs_unknown(ctx);
+        ctx->out[0]->dtype = a->dtype;
+        return NT_OK;
+    }
+    int nd;
+    int64_t dims[NT_MAX_DIMS];
+    if ((s = nt_broadcast_shape(a->ndim, a->dims, b->ndim, b->dims, &nd, dims)) != NT_OK)
+        return nt_ctx_error(ctx, s, "A and B do not broadcast");
+    return nt_ctx_set_output(ctx, 0, a->dtype, nd, dims);
+}
+
+typedef struct qladd_par {
+    float ra, rb, k;
+    int32_t za, zb, lo, hi;
+} qladd_par;
+
+/* The rounding and saturation of MLAS's AVX2 kernel: convert with
+ * round-half-even (out of int32 range: the "integer indefinite" INT32_MIN),
+ * then saturate to 16 and to 8 bits. */
+static inline int32_t qladd_out(float t, int32_t lo, int32_t hi)
+{
+    int32_t r = (t >= -2147483648.0f && t < 2147483648.0f) ? (int32_t)rintf(t) : INT32_MIN;
+    return r < lo ? lo : r > hi ? hi : r;
+}
+
+static nt_status qladd_compute(nt_kernel_ctx *ctx)
+{
+    const nt_tensor *a = ctx->in[0], *b = ctx->in[3];
+    nt_tensor *c = ctx->out[0];
+    const float sa = scale_at(ctx, 1, 0), sb = scale_at(ctx, 4, 0), sc = scale_at(ctx, 6, 0);
+    qladd_par p;
+    p.za = zp_at(ctx, 2, 0);
+    p.zb = zp_at(ctx, 5, 0);
+    const int32_t zc = zp_at(ctx, 7, 0);
+    p.ra = sa / sc;
+    p.rb = sb / sc;
+    /* the products fused into one multiply-add, as the compiler contracts
+     * ONNX Runtime's C++ expression (found against its outputs) */
+    p.k = (float)zc - fmaf(p.ra, (float)p.za, p.rb * (float)p.zb);
+    p.lo = c->dtype == NT_DTYPE_INT8 ? -128 : 0;
+    p.hi = c->dtype == NT_DTYPE_INT8 ? 127 : 255;
+    /* the output index in terms of A's and B's (numpy broadcasting) */
+    const int nd = c->ndim;
+    int64_t sa_[NT_MAX_DIMS], sb_[NT_MAX_DIMS], idx[NT_MAX_DIMS];
+    int64_t stra = 1, strb = 1;
+    for (int d = nd - 1; d >= 0; d--) {
+        int ia = d - (nd - a->ndim), ib = d - (nd - b->ndim);
+        int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
+        sa_[d] = da == 1 ? 0 : stra;
+        sb_[d] = db == 1 ? 0 : strb;
+        stra *= da;
+        strb *= db;
+        idx[d] = 0;
+    }
+    const int64_t total = nt_tensor_numel(c), inner = nd > 0 ? c->dims[nd - 1] : 1;
+    /* which operand is one value along the innermost dimension (ONNX Runtime's
+     * broadcaster then runs the scalar form of the kernel on that span) */
+    const bool a_one = nt_tensor_numel(a) == 1 || (nd > 0 && sa_[nd - 1] == 0 && inner > 1);
+    const bool b_one = !a_one && (nt_tensor_numel(b) == 1 || (nd > 0 && sb_[nd - 1] == 0 && inner > 1));
+    for (int64_t o = 0; o < total; o += inner) {
+        int64_t oa = 0, ob = 0;
+        for (int d = 0; d < nd - 1; d++) {
+            oa += idx[d] * sa_[d];
+            ob += idx[d] * sb_[d];
+        }
+        const int64_t ia = nd > 0 ? sa_[nd - 1] : 0, ib = nd > 0 ? sb_[nd - 1] : 0;
+        if (a_one) {
+            const float k = fmaf((float)q8_at(a, oa), p.ra, p.k);
+            for (int64_t i = 0; i < inner; i++)
+                put_q8(c, o + i, qladd_out(fmaf((float)q8_at(b, ob + i * ib), p.rb, k), p.lo, p.hi));
+        } else if (b_one) {
+            const float k = fmaf((float)q8_at(b, ob), p.rb, p.k);
+            for (int64_t i = 0; i < inner; i++)
+                put_q8(c, o + i, qladd_out(fmaf((float)q8_at(a, oa + i * ia), p.ra, k), p.lo, p.hi));
+        } else {
+            for (int64_t i = 0; i < inner; i++) {
+                float t = fmaf((float)q8_at(b, ob + i * ib), p.rb, p.k);
+                put_q8(c, o + i, qladd_out(fmaf((float)q8_at(a, oa + i * ia), p.ra, t), p.lo, p.hi));
+            }
+        }
+        for (int d = nd - 2; d >= 0; d--) { /* next row */
+            if (++idx[d] < c->dims[d])
+                break;
+            idx[d] = 0;
+        }
+    }
+    return NT_OK;
+}
+
+/* ------------------------------------------------------------ QLinearGlobalAveragePool */
+
+/* Inputs: X, x_scale, x_zero_point, y_scale, y_zero_point; NCHW (channels_last 0). */
+static nt_status qlgap_infer(nt_kernel_ctx *ctx)
+{
+    const nt_tensor *x = nt_ctx_in(ctx, 0);
+    if (ctx->n_in < 4 || !x)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "QLinearGlobalAveragePool needs X and the scales");
+    if (!is_q8(x->dtype))
+        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "X %s: uint8 or int8 only", nt_dtype_name(x->dtype));
+    if (nt_node_attr_int(ctx->node, "channels_last", 0) != 0)
+        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "channels_last = 1 is not supported");
+    nt_status s;
+    if ((s = scale_in(ctx, 1, 1, "x_scale")) != NT_OK || (s = scale_in(ctx, 3, 1, "y_scale")) != NT_OK ||
+        (s = zp_in(ctx, 2, x->dtype, 1, "x_zero_point")) != NT_OK ||
+        (s = zp_in(ctx, 4, x->dtype, 1, "y_zero_point")) != NT_OK)
+        return s;
+    if (x->ndim < 0) {
+        nt_ctx_outputs_unknown(ctx);
+        ctx->out[0]->dtype = x->dtype;
+        return NT_OK;
+    }
+    if (x->ndim < 3)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "X must be (N, C, spatial...), got rank %d", x->ndim);
+    int64_t dims[NT_MAX_DIMS];
+    for (int d = 0; d < x->ndim; d++)
+        dims[d] = d < 2 ? x->dims[d] : 1;
+    return nt_ctx_set_output(ctx, 0, x->dtype, x->ndim, dims);
+}
+
+static nt_status qlgap_compute(nt_kernel_ctx *ctx)
+{
+    const nt_tensor *x = ctx->in[0];
+    nt_tensor *y = ctx->out[0];
+    const int64_t NC = x->dims[0] * x->dims[1], HW = NC > 0 ? nt_tensor_numel(x) / NC : 0;
+    if (NC == 0)
+        return NT_OK;
+    if (HW >= 0x1000000 || HW <= 0)
+        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "image of %lld elements: 1 to 2^24 supported", (long long)HW);
+    const float scale = scale_at(ctx, 1, 0) / (scale_at(ctx, 3, 0) * (float)HW);
+    const int32_t xz = zp_at(ctx, 2, 0), yz = zp_at(ctx, 4, 0);
+    const int32_t lo = y->dtype == NT_DTYPE_INT8 ? -128 : 0, hi = y->dtype == NT_DTYPE_INT8 ? 127 : 255;
+    for (int64_t q = 0; q < NC; q++) {
+        int32_t acc = -xz * (int32_t)HW;
+        for (int64_t i = 0; i < HW; i++)
+            acc += q8_at(x, q * HW + i);
+        put_q8(y, q, requant1((float)acc * scale, yz, lo, hi));
+    }
+    return NT_OK;
+}
+
+/* ------------------------------------------------------------ QGemm */
+
+/* Inputs: A, a_scale, a_zero_point, B, b_scale, b_zero_point, C, y_scale,
+ * y_zero_point.  Y is (M, N): quantized (y_zero_point's type, else A's)
+ * with y_scale, float32 without. */
+static void qgemm_dims(const nt_kernel_ctx *ctx, int64_t *M, int64_t *K, int64_t *N, int64_t *Kb)
+{
+    const nt_tensor *a = ctx->in[0], *b = ctx->in[3];
+    bool ta = nt_node_attr_int(ctx->node, "transA", 0) != 0, tb = nt_node_attr_int(ctx->node, "transB", 0) != 0;
+    *M = ta ? a->dims[1] : a->dims[0];
+    *K = ta ? a->dims[0] : a->dims[1];
+    *Kb = tb ? b->dims[1] : b->dims[0];
+    *N = tb ? b->dims[0] : b->dims[1];
+}
+
+static nt_status qgemm_infer(nt_kernel_ctx *ctx)
+{
+    const nt_tensor *a = nt_ctx_in(ctx, 0), *b = nt_ctx_in(ctx, 3), *c = nt_ctx_in(ctx, 6);
+    const nt_tensor *ys = nt_ctx_in(ctx, 7), *yz = nt_ctx_in(ctx, 8);
+    if (ctx->n_in < 6 || !a || !b)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "QGemm needs A, B and their scales");
+    if (!is_q8(a->dtype) || !is_q8(b->dtype) || (a->dtype == NT_DTYPE_INT8 && b->dtype != NT_DTYPE_INT8))
+        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "A %s, B %s: uint8 A with uint8/int8 B, or int8 both",
+                            nt_dtype_name(a->dtype), nt_dtype_name(b->dtype));
+    if (c && c->dtype != NT_DTYPE_INT32)
+        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "C must be int32, got %s", nt_dtype_name(c->dtype));
+    nt_dtype yt = ys ? (yz ? yz->dtype : a->dtype) : NT_DTYPE_FLOAT;
+    if (a->ndim < 0 || b->ndim < 0) {
+        nt_ctx_outputs_unknown(ctx);
+        ctx->out[0]->dtype = yt;
+        return NT_OK;
+    }
+    if (a->ndim != 2 || b->ndim != 2)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "A and B must be 2-D, got rank %d and %d", a->ndim, b->ndim);
+    int64_t M, K, N, Kb;
+    qgemm_dims(ctx, &M, &K, &N, &Kb);
+    if (K != Kb)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "inner dimensions differ: %lld vs %lld", (long long)K, (long long)Kb);
+    nt_status s;
+    if ((s = scale_in(ctx, 1, 1, "a_scale")) != NT_OK || (s = scale_in(ctx, 4, N, "b_scale")) != NT_OK ||
+        (s = zp_in(ctx, 2, a->dtype, 1, "a_zero_point")) != NT_OK ||
+        (s = zp_in(ctx, 5, b->dtype, N, "b_zero_point")) != NT_OK ||
+        (ys && (s = scale_in(ctx, 7, 1, "y_scale")) != NT_OK) ||
+        (ys && (s = zp_in(ctx, 8, NT_DTYPE_UNDEFINED, 1, "y_zero_point")) != NT_OK))
+        return s;
+    if (ys && !is_q8(yt))
+        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "y_zero_point %s: uint8 or int8 only", nt_dtype_name(yt));
+    if (c) { /* C broadcasts to (M, N) */
+        bool ok = c->ndim <= 2;
+        for (int d = 0; d < c->ndim && ok; d++) {
+            int64_t want = (c->ndim - d == 1) ? N : M;
+            ok = c->dims[d] == 1 || c->dims[d] == want;
+        }
+        if (!ok)
+            return nt_ctx_error(ctx, NT_ERR_SHAPE, "C does not broadcast to (%lld, %lld)", (long long)M, (long long)N);
+    }
+    int64_t dims[2] = {M, N};
+    return nt_ctx_set_output(ctx, 0, yt, 2, dims);
+}
+
+typedef struct qgemm_rows_job {
+    const uint8_t *a;        /* (M, K) */
+    bool a_signed;
+    int32_t za;
+    const uint8_t *b;        /* (N, K) */
+    bool b_signed;
+    const int32_t *zb;       /* per column */
+    int64_t M, N, K;
+    int32_t *acc;            /* (M, N) */
+} qgemm_rows_job;
+
+/* sum_k (a[k] - za)(b[k] - zb) over bytes, in int32. */
+NT_CLONES NT_VECTORIZE static int32_t dot_u8(const uint8_t *restrict a, bool as, int32_t za, const uint8_t *restrict b,
+                                             bool bs, int32_t zb, int64_t K)
+{
+    int32_t s = 0;
+    if (as && bs)
+        for (int64_t k = 0; k < K; k++)
+            s += ((int32_t)(int8_t)a[k] - za) * ((int32_t)(int8_t)b[k] - zb);
+    else if (bs)
+        for (int64_t k = 0; k < K; k++)
+            s += ((int32_t)a[k] - za) * ((int32_t)(int8_t)b[k] - zb);
+    else
+        for (int64_t k = 0; k < K; k++)
+            s += ((int32_t)a[k] - za) * ((int32_t)b[k] - zb);
+    return s;
+}
+
+static void qgemm_rows_range(void *arg, int64_t n0, int64_t n1)
+{
+    const qgemm_rows_job *j = arg;
+    for (int64_t n = n0; n < n1; n++)
+        for (int64_t m = 0; m < j->M; m++)
+            j->acc[m * j->N + n] =
+                dot_u8(j->a + m * j->K, j->a_signed, j->za, j->b + n * j->K, j->b_signed, j->zb[n], j->K);
+}
+
+static nt_status qgemm_compute(nt_kernel_ctx *ctx)
+{
+    const nt_tensor *a = ctx->in[0], *b = ctx->in[3], *c = nt_ctx_in(ctx, 6), *ys = nt_ctx_in(ctx, 7);
+    nt_tensor *y = ctx->out[0];
+    int64_t M, K, N, Kb;
+    qgemm_dims(ctx, &M, &K, &N, &Kb);
+    const bool ta = nt_node_attr_int(ctx->node, "transA", 0) != 0, tb = nt_node_attr_int(ctx->node, "transB", 0) != 0;
+    const float alpha = nt_node_attr_float(ctx->node, "alpha", 1.0f);
+    if (M == 0 || N == 0)
+        return NT_OK;
+    int32_t *zb = nt_malloc((size_t)N * sizeof *zb);
+    size_t nacc = (size_t)(M * N);
+    char *buf = zb ? nt_malloc(nacc * sizeof(int32_t) + (size_t)N * sizeof(float) + 16) : NULL;
+    if (!buf) {
+        free(zb);
+        return nt_ctx_error(ctx, NT_ERR_NOMEM, "out of memory");
+    }
+    int32_t *acc = (int32_t *)(void *)buf;
+    float *scale = (float *)(void *)(acc + nacc);
+    const int32_t za = zp_at(ctx, 2, 0);
+    for (int64_t n = 0; n < N; n++)
+        zb[n] = zp_at(ctx, 5, n);
+    nt_status st = NT_OK;
+    if (!ta && tb && M <= 8) {
+        /* a few rows against B stored (N, K), the classifier-head case: dot
+         * products straight on the bytes (exact in int32, in any order) */
+        qgemm_rows_job j = {a->data, a->dtype == NT_DTYPE_INT8, za, b->data, b->dtype == NT_DTYPE_INT8, zb, M, N, K, acc};
+        nt_parallel_for(ctx->exec, N, 64, qgemm_rows_range, &j);
+    } else {
+        int16_t *a16 = nt_malloc((size_t)(M * K + K * N + 1) * sizeof(int16_t));
+        if (!a16) {
+            st = nt_ctx_error(ctx, NT_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        int16_t *b16 = a16 + M * K;
+        /* operands minus their zero points, A as (M, K) and B as (K, N) */
+        for (int64_t m = 0; m < M; m++)
+            for (int64_t k = 0; k < K; k++)
+                a16[m * K + k] = (int16_t)(q8_at(a, ta ? k * M + m : m * K + k) - za);
+        for (int64_t k = 0; k < K; k++)
+            for (int64_t n = 0; n < N; n++)
+                b16[k * N + n] = (int16_t)(q8_at(b, tb ? n * K + k : k * N + n) - zb[n]);
+        nt_igemm_b bm = {.p = b16, .ld = N};
+        nt_igemm_s16(ctx->exec, M, N, K, a16, K, &bm, acc, N);
+        free(a16);
+    }
+    if (c) { /* the int32 bias, broadcast, added in int32 (wrapping, as the GEMM's accumulator) */
+        const int32_t *cd = c->data;
+        for (int64_t m = 0; m < M; m++)
+            for (int64_t n = 0; n < N; n++) {
+                int64_t ci = c->ndim == 0 ? 0
+                             : c->ndim == 1 ? (c->dims[0] == 1 ? 0 : n)
+                                            : (c->dims[0] == 1 ? 0 : m) * c->dims[1] + (c->dims[1] == 1 ? 0 : n);
+                acc[m * N + n] = (int32_t)((uint32_t)acc[m * N + n] + (uint32_t)cd[ci]);
+            }
+    }
+    const float sa = scale_at(ctx, 1, 0);
+    for (int64_t n = 0; n < N; n++) {
+        scale[n] = alpha * sa * scale_at(ctx, 4, n);
+        if (ys)
+            scale[n] /= scale_at(ctx, 7, 0);
+    }
+    if (ys) {
+        const int32_t yz = zp_at(ctx, 8, 0);
+        const int32_t lo = y->dtype == NT_DTYPE_INT8 ? -128 : 0, hi = y->dtype == NT_DTYPE_INT8 ? 127 : 255;
+        for (int64_t i = 0; i < M * N; i++)
+            put_q8(y, i, requant1((float)acc[i] * scale[i % N], yz, lo, hi));
+    } else {
+        float *yf = y->data;
+        for (int64_t i = 0; i < M * N; i++)
+            yf[i] = (float)acc[i] * scale[i % N];
+    }
+done:
+    free(zb);
+    free(buf);
+    return st;
+}
+
+const nt_op_def nt_ops_qlinear_ms[] = {
+    {"QLinearAdd", "com.microsoft", 1, NULL, NULL, qladd_infer, qladd_compute},
+    {"QLinearGlobalAveragePool", "com.microsoft", 1, NULL, NULL, qlgap_infer, qlgap_compute},
+    {"QGemm", "com.microsoft", 1, NULL, NULL, qgemm_infer, qgemm_compute},
+};
+const size_t nt_ops_qlinear_ms_count = NT_ARRAY_LEN(nt_ops_qlinear_ms);
