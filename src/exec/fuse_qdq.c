@@ -3,9 +3,10 @@
  * them: DequantizeLinear → Conv → QuantizeLinear (the weights' and the
  * int32 bias's DequantizeLinear too) runs as QLinearConv, and
  * DequantizeLinear → MatMul → QuantizeLinear as QLinearMatMul, and the
- * com.microsoft kernels of qlinear_ms.c for Add (QLinearAdd),
- * GlobalAveragePool (QLinearGlobalAveragePool) and Gemm (QGemm, with or
- * without the QuantizeLinear).
+ * com.microsoft kernels of qlinear_ms.c for Add (QLinearAdd), Mul
+ * (QLinearMul), Concat (QLinearConcat), GlobalAveragePool
+ * (QLinearGlobalAveragePool) and Gemm (QGemm, with or without the
+ * QuantizeLinear).
  *
  * Why this is a lowering and not a speed-only fusion.  ONNX Runtime rewrites
  * these groups (its QDQ selectors) and requantizes the exact int32 sum in
@@ -28,17 +29,15 @@
  * lowering applies with NNTRACE_FUSE=0 too (it decides values, not speed).
  *
  * The groups matched are those ONNX Runtime's selectors take (ConvSelector,
- * MatMulSelector, BinarySelector, UnarySelector, GemmSelector; not yet its
- * QLinearAveragePool, QLinearSigmoid, QLinearLeakyRelu, QLinearSoftmax,
- * QLinearConcat, QLinearMul and MatMulIntegerToFloat rewrites, which stay
- * float here): every data input of the target comes from a
+ * MatMulSelector, BinarySelector, VariadicSelector, UnarySelector,
+ * GemmSelector; not yet its QLinearAveragePool, QLinearSigmoid,
+ * QLinearLeakyRelu, QLinearSoftmax and MatMulIntegerToFloat rewrites,
+ * which stay float here): every data input of the target comes from a
  * DequantizeLinear of uint8/int8 data (the bias from int32), the output
  * goes to exactly one QuantizeLinear and nowhere else, the activation and
  * output types agree, int8 activations come with int8 weights, scales are
  * float32, x and y are quantized per tensor, Conv weights per tensor or per
- * output channel; a Relu between the target and a QuantizeLinear whose zero
- * point is the type's lowest value joins the group (it changes nothing the
- * QuantizeLinear keeps, and ONNX Runtime drops it the same way).  A DequantizeLinear whose output is read elsewhere too
+ * output channel.  A DequantizeLinear whose output is read elsewhere too
  * still runs on its own; the group reads its quantized input.
  */
 #include "exec/fuse.h"
@@ -150,7 +149,8 @@ typedef enum qdq_layout {
     QDQ_CONV,        /* QLinearConv: x, xs, xz, w, ws, wz, ys, yz, B */
     QDQ_BINARY,      /* QLinearMatMul, QLinearAdd: a, as, az, b, bs, bz, ys, yz */
     QDQ_UNARY,       /* QLinearGlobalAveragePool: x, xs, xz, ys, yz */
-    QDQ_GEMM         /* QGemm: a, as, az, b, bs, bz, C, ys, yz (ys, yz absent: float output) */
+    QDQ_GEMM,        /* QGemm: a, as, az, b, bs, bz, C, ys, yz (ys, yz absent: float output) */
+    QDQ_VARIADIC     /* QLinearConcat: ys, yz, then x, xs, xz per input */
 } qdq_layout;
 
 /* Claims one group around target node t.  dq[k] is the DequantizeLinear of
@@ -159,7 +159,7 @@ static nt_status claim(nt_plan *p, const int *uses, int t, const int *dq, int n_
                        const char *op_type, const char *domain, qdq_layout layout)
 {
     const nt_node *tn = p->nodes[t].node, *qn = q >= 0 ? p->nodes[q].node : NULL;
-    int members[8], n = 0;
+    int members[NT_FUSE_MAX_MEMBERS], n = 0;
     /* a DequantizeLinear read only by the target joins the group; one read
      * elsewhere too runs as itself */
     for (int k = 0; k < n_dq; k++) {
@@ -179,8 +179,12 @@ static nt_status claim(nt_plan *p, const int *uses, int t, const int *dq, int n_
     nt_status rc = fuse_group_add(p, &nt_fuse_qdq, members, n, st, &grp);
     if (rc != NT_OK || !grp)
         return rc;
-    int in[9], n_in = 0;
-    const int n_act = layout == QDQ_UNARY ? 1 : 2;
+    int in[NT_FUSE_MAX_IN], n_in = 0;
+    const int n_act = layout == QDQ_UNARY ? 1 : layout == QDQ_VARIADIC ? n_dq : 2;
+    if (layout == QDQ_VARIADIC) {
+        in[n_in++] = qn->in[1];
+        in[n_in++] = qn->n_in > 2 ? qn->in[2] : -1;
+    }
     for (int k = 0; k < n_act; k++) {
         const nt_node *d = p->nodes[dq[k]].node;
         in[n_in++] = d->in[0];
@@ -189,7 +193,7 @@ static nt_status claim(nt_plan *p, const int *uses, int t, const int *dq, int n_
     }
     if (layout == QDQ_GEMM)
         in[n_in++] = n_dq == 3 ? p->nodes[dq[2]].node->in[0] : -1;
-    if (qn) {
+    if (qn && layout != QDQ_VARIADIC) {
         in[n_in++] = qn->in[1];
         in[n_in++] = qn->n_in > 2 ? qn->in[2] : -1;
     }
@@ -268,6 +272,25 @@ static bool add_group(const nt_plan *p, int t, int *dq, int *n_dq)
     *n_dq = 2;
     nt_dtype at = fuse_dtype(p, p->nodes[dq[0]].node->in[0]), bt = fuse_dtype(p, p->nodes[dq[1]].node->in[0]);
     return is_q8(at) && at == bt && per_tensor(p, dq[0]) && per_tensor(p, dq[1]);
+}
+
+/* Concat of 2 to 4 dequantized inputs of one 8-bit type, per tensor. */
+static bool concat_group(const nt_plan *p, int t, int *dq, int *n_dq)
+{
+    const nt_node *tn = p->nodes[t].node;
+    if (tn->n_in < 2 || tn->n_in > 4)
+        return false;
+    nt_dtype dt = NT_DTYPE_UNDEFINED;
+    for (int k = 0; k < tn->n_in; k++) {
+        if ((dq[k] = dq_of(p, tn->in[k])) < 0 || !per_tensor(p, dq[k]))
+            return false;
+        nt_dtype d = fuse_dtype(p, p->nodes[dq[k]].node->in[0]);
+        if (!is_q8(d) || (k > 0 && d != dt))
+            return false;
+        dt = d;
+    }
+    *n_dq = tn->n_in;
+    return true;
 }
 
 /* GlobalAveragePool of a dequantized 8-bit tensor. */
@@ -382,7 +405,8 @@ static nt_status match_qdq(nt_session *s, nt_plan *p, const int *uses)
         const char *op = tn->op_type;
         bool conv = strcmp(op, "Conv") == 0, mm = strcmp(op, "MatMul") == 0, add = strcmp(op, "Add") == 0;
         bool gap = strcmp(op, "GlobalAveragePool") == 0, gemm = strcmp(op, "Gemm") == 0;
-        if ((!conv && !mm && !add && !gap && !gemm) || tn->n_out != 1)
+        bool mul = strcmp(op, "Mul") == 0, cat = strcmp(op, "Concat") == 0;
+        if ((!conv && !mm && !add && !gap && !gemm && !mul && !cat) || tn->n_out != 1)
             continue;
         int q = sole_reader(p, uses, reader, tn->out[0]), relu = -1;
         if (q >= 0 && strcmp(p->nodes[q].node->op_type, "Relu") == 0 && fuse_node_free(p, q)) {
@@ -411,10 +435,11 @@ static nt_status match_qdq(nt_session *s, nt_plan *p, const int *uses)
             if (quantized_reader)
                 continue;
         }
-        int dq[3], n_dq = 0;
+        int dq[4], n_dq = 0;
         bool ok = conv ? conv_group(p, t, dq, &n_dq)
                   : mm ? matmul_group(p, t, dq, &n_dq)
-                  : add ? add_group(p, t, dq, &n_dq)
+                  : add || mul ? add_group(p, t, dq, &n_dq)
+                  : cat ? concat_group(p, t, dq, &n_dq)
                   : gap ? gap_group(p, t, dq, &n_dq)
                         : gemm_group(p, t, dq, &n_dq);
         if (!ok)
@@ -427,7 +452,7 @@ static nt_status match_qdq(nt_session *s, nt_plan *p, const int *uses)
          * there, so it stays float here (found by comparing its optimized
          * graphs with these rules; uint8 models are rewritten throughout). */
         if (fuse_dtype(p, p->nodes[dq[0]].node->in[0]) == NT_DTYPE_INT8 && !int8_group_taken(p, uses, reader, t, dq,
-                                                                                           add || mm ? 2 : 1, q))
+                                                                                           gap || conv || gemm ? 1 : n_dq, q))
             continue;
         if (q >= 0) { /* activation and output of one type (the Q's zero point gives it) */
             const nt_node *qn = p->nodes[q].node;
@@ -438,6 +463,8 @@ static nt_status match_qdq(nt_session *s, nt_plan *p, const int *uses)
         rc = conv   ? claim(p, uses, t, dq, n_dq, relu, q, "QLinearConv", "", QDQ_CONV)
              : mm   ? claim(p, uses, t, dq, n_dq, relu, q, "QLinearMatMul", "", QDQ_BINARY)
              : add  ? claim(p, uses, t, dq, n_dq, relu, q, "QLinearAdd", "com.microsoft", QDQ_BINARY)
+             : mul  ? claim(p, uses, t, dq, n_dq, relu, q, "QLinearMul", "com.microsoft", QDQ_BINARY)
+             : cat  ? claim(p, uses, t, dq, n_dq, relu, q, "QLinearConcat", "com.microsoft", QDQ_VARIADIC)
              : gap  ? claim(p, uses, t, dq, n_dq, relu, q, "QLinearGlobalAveragePool", "com.microsoft", QDQ_UNARY)
                     : claim(p, uses, t, dq, n_dq, relu, q, "QGemm", "com.microsoft", QDQ_GEMM);
     }

@@ -351,6 +351,43 @@ static void requant_row(const int32_t *a, int64_t n, int32_t b, float mult, int3
         requant_u8(a + done, n - done, b, mult, yzp, (uint8_t *)y + done);
 }
 
+typedef struct requant_job {
+    const int32_t *acc;      /* (N*M, OUT) */
+    const int32_t *bias;     /* M or NULL */
+    const float *wsc;        /* M */
+    float xsc, ysc;
+    int32_t yzp;
+    int64_t M, OUT;
+    bool is_signed;
+    void *y;
+} requant_job;
+
+/* Output rows [q0, q1) (q = n * M + m) requantized. */
+static void requant_range(void *arg, int64_t q0, int64_t q1)
+{
+    const requant_job *j = arg;
+    const int32_t lo = j->is_signed ? -128 : 0, hi = j->is_signed ? 127 : 255;
+    for (int64_t q = q0; q < q1; q++) {
+        const int64_t m = q % j->M;
+        /* The multiplier in float32, (x_scale * w_scale) / y_scale, as ONNX Runtime forms it. */
+        const float mult = j->xsc * j->wsc[m] / j->ysc;
+        const int32_t b = j->bias ? j->bias[m] : 0;
+        const int32_t *a = j->acc + q * j->OUT;
+        uint8_t *y = (uint8_t *)j->y + q * j->OUT;
+        if (isfinite(mult)) {
+            requant_row(a, j->OUT, b, mult, j->yzp, j->is_signed, y);
+            continue;
+        }
+        for (int64_t i = 0; i < j->OUT; i++) {
+            /* a zero output scale makes the multiplier Inf/NaN: saturate;
+             * NaN (0 * Inf) clamps to the low end, as MLAS's max/min do */
+            float v = (float)(int32_t)((uint32_t)a[i] + (uint32_t)b) * mult;
+            int32_t r = isnan(v) || v < lo - j->yzp ? lo : v > hi - j->yzp ? hi : (int32_t)rintf(v) + j->yzp;
+            y[i] = (uint8_t)(int8_t)r;
+        }
+    }
+}
+
 nt_status nt_qlinearconv_compute(nt_kernel_ctx *ctx)
 {
     nt_conv_state *st = ctx->state;
@@ -385,29 +422,8 @@ nt_status nt_qlinearconv_compute(nt_kernel_ctx *ctx)
     }
     if ((s = conv_int_accumulate(ctx, st, &cs, 0, 3, xzp, wzp, acc)) != NT_OK)
         goto done;
-    const int32_t *bias = B ? B->data : NULL;
-    int32_t lo = Y->dtype == NT_DTYPE_INT8 ? -128 : 0, hi = Y->dtype == NT_DTYPE_INT8 ? 127 : 255;
-    for (int64_t q = 0; q < NM; q++) {
-        int64_t m = q % M;
-        /* The multiplier in float32, (x_scale * w_scale) / y_scale, as ONNX Runtime forms it. */
-        float mult = xsc * wsc[m] / ysc;
-        int32_t b = bias ? bias[m] : 0;
-        const int32_t *a = acc + q * OUT;
-        if (isfinite(mult)) {
-            requant_row(a, OUT, b, mult, yzp, Y->dtype == NT_DTYPE_INT8, (uint8_t *)Y->data + q * OUT);
-            continue;
-        }
-        for (int64_t i = 0; i < OUT; i++) {
-            /* a zero output scale makes the multiplier Inf/NaN: saturate;
-             * NaN (0 * Inf) clamps to the low end, as MLAS's max/min do */
-            float v = (float)(int32_t)((uint32_t)a[i] + (uint32_t)b) * mult;
-            int32_t r = isnan(v) || v < lo - yzp ? lo : v > hi - yzp ? hi : (int32_t)rintf(v) + yzp;
-            if (Y->dtype == NT_DTYPE_INT8)
-                ((int8_t *)Y->data)[q * OUT + i] = (int8_t)r;
-            else
-                ((uint8_t *)Y->data)[q * OUT + i] = (uint8_t)r;
-        }
-    }
+    requant_job j = {acc, B ? B->data : NULL, wsc, xsc, ysc, yzp, M, OUT, Y->dtype == NT_DTYPE_INT8, Y->data};
+    nt_parallel_for(ctx->exec, NM, NT_MAX(1, 16384 / NT_MAX(OUT, 1)), requant_range, &j);
 done:
     free(wzp);
     free(wsc);

@@ -7,6 +7,8 @@
  *   QLinearAdd                C = A + B on uint8/int8, numpy broadcasting
  *   QLinearGlobalAveragePool  Y[n, c] = mean over the image of X[n, c]
  *   QGemm                     Y = alpha * A' B' (+ int32 C), quantized or float
+ *   QLinearMul                C = A * B, numpy broadcasting
+ *   QLinearConcat             Y = concat of inputs requantized to Y's scale
  *
  * Each computes what ONNX Runtime's CPU kernels compute, in the same float32
  * operations, so the bits agree (the quantized results are integers: one
@@ -110,7 +112,7 @@ static nt_status qladd_infer(nt_kernel_ctx *ctx)
 {
     const nt_tensor *a = nt_ctx_in(ctx, 0), *b = nt_ctx_in(ctx, 3);
     if (ctx->n_in < 7 || !a || !b)
-        return nt_ctx_error(ctx, NT_ERR_SHAPE, "QLinearAdd needs A, B and the scales");
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "%s needs A, B and the scales", ctx->node->op_type);
     if (!is_q8(a->dtype) || b->dtype != a->dtype)
         return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "A %s and B %s: uint8 or int8, both the same",
                             nt_dtype_name(a->dtype), nt_dtype_name(b->dtype));
@@ -146,6 +148,38 @@ static inline int32_t qladd_out(float t, int32_t lo, int32_t hi)
     return r < lo ? lo : r > hi ? hi : r;
 }
 
+/* The same-shape QLinearAdd, c[i] from a[i] and b[i] as in qladd_compute,
+ * compiled with FMA so the loop vectorizes (fmaf is exact either way). */
+#define NT_DEFINE_QLADD_SAME(NAME, T)                                                                      \
+    static void NAME(const T *restrict a, const T *restrict b, T *restrict c, int64_t n, const qladd_par *p) \
+    {                                                                                                       \
+        const float ra = p->ra, rb = p->rb, k = p->k;                                                       \
+        const int32_t lo = p->lo, hi = p->hi;                                                               \
+        for (int64_t i = 0; i < n; i++) {                                                                   \
+            float t = fmaf((float)a[i], ra, fmaf((float)b[i], rb, k));                                       \
+            int32_t r = (t >= -2147483648.0f && t < 2147483648.0f) ? (int32_t)rintf(t) : INT32_MIN;        \
+            c[i] = (T)(r < lo ? lo : r > hi ? hi : r);                                                      \
+        }                                                                                                   \
+    }
+#if defined(__x86_64__) && defined(__GNUC__)
+#define QLADD_FMA __attribute__((target("avx2,fma"), optimize("tree-vectorize")))
+#else
+#define QLADD_FMA
+#endif
+QLADD_FMA NT_DEFINE_QLADD_SAME(qladd_same_u8_fma, uint8_t)
+QLADD_FMA NT_DEFINE_QLADD_SAME(qladd_same_s8_fma, int8_t)
+NT_DEFINE_QLADD_SAME(qladd_same_u8, uint8_t)
+NT_DEFINE_QLADD_SAME(qladd_same_s8, int8_t)
+
+static bool cpu_has_fma(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return false;
+#endif
+}
+
 static nt_status qladd_compute(nt_kernel_ctx *ctx)
 {
     const nt_tensor *a = ctx->in[0], *b = ctx->in[3];
@@ -162,6 +196,15 @@ static nt_status qladd_compute(nt_kernel_ctx *ctx)
     p.k = (float)zc - fmaf(p.ra, (float)p.za, p.rb * (float)p.zb);
     p.lo = c->dtype == NT_DTYPE_INT8 ? -128 : 0;
     p.hi = c->dtype == NT_DTYPE_INT8 ? 127 : 255;
+    const int64_t na = nt_tensor_numel(a);
+    if (na == nt_tensor_numel(b) && na == nt_tensor_numel(c) && na > 1) { /* same shape: one flat loop */
+        bool fma = cpu_has_fma();
+        if (c->dtype == NT_DTYPE_INT8)
+            (fma ? qladd_same_s8_fma : qladd_same_s8)(a->data, b->data, c->data, na, &p);
+        else
+            (fma ? qladd_same_u8_fma : qladd_same_u8)(a->data, b->data, c->data, na, &p);
+        return NT_OK;
+    }
     /* the output index in terms of A's and B's (numpy broadcasting) */
     const int nd = c->ndim;
     int64_t sa_[NT_MAX_DIMS], sb_[NT_MAX_DIMS], idx[NT_MAX_DIMS];
@@ -210,6 +253,149 @@ static nt_status qladd_compute(nt_kernel_ctx *ctx)
     return NT_OK;
 }
 
+/* ------------------------------------------------------------ QLinearMul */
+
+/* MLAS's x86 kernel: p = (a - zA)(b - zB) in int32, c = rint(float(p) * r +
+ * float(zC)) with r = sA * sB / sC, a product and a sum (no fused
+ * multiply-add in that SSE2 code), saturated.  Same inputs as QLinearAdd. */
+static nt_status qlmul_compute(nt_kernel_ctx *ctx)
+{
+    const nt_tensor *a = ctx->in[0], *b = ctx->in[3];
+    nt_tensor *c = ctx->out[0];
+    const float r = scale_at(ctx, 1, 0) * scale_at(ctx, 4, 0) / scale_at(ctx, 6, 0);
+    const int32_t za = zp_at(ctx, 2, 0), zb = zp_at(ctx, 5, 0), zc = zp_at(ctx, 7, 0);
+    const int32_t lo = c->dtype == NT_DTYPE_INT8 ? -128 : 0, hi = c->dtype == NT_DTYPE_INT8 ? 127 : 255;
+    const int nd = c->ndim;
+    int64_t sa_[NT_MAX_DIMS], sb_[NT_MAX_DIMS], idx[NT_MAX_DIMS], stra = 1, strb = 1;
+    for (int d = nd - 1; d >= 0; d--) {
+        int ia = d - (nd - a->ndim), ib = d - (nd - b->ndim);
+        int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
+        sa_[d] = da == 1 ? 0 : stra;
+        sb_[d] = db == 1 ? 0 : strb;
+        stra *= da;
+        strb *= db;
+        idx[d] = 0;
+    }
+    const int64_t total = nt_tensor_numel(c);
+    for (int64_t o = 0; o < total; o++) {
+        int64_t oa = 0, ob = 0;
+        for (int d = 0; d < nd; d++) {
+            oa += idx[d] * sa_[d];
+            ob += idx[d] * sb_[d];
+        }
+        const int32_t p = (q8_at(a, oa) - za) * (q8_at(b, ob) - zb);
+        put_q8(c, o, qladd_out((float)p * r + (float)zc, lo, hi));
+        for (int d = nd - 1; d >= 0; d--) {
+            if (++idx[d] < c->dims[d])
+                break;
+            idx[d] = 0;
+        }
+    }
+    return NT_OK;
+}
+
+/* ------------------------------------------------------------ QLinearConcat */
+
+/* Inputs: Y_scale, Y_zero_point, then (X, X_scale, X_zero_point) per input;
+ * attribute axis.  An input with Y's scale and zero point is copied; any
+ * other goes through a 256-entry table, quantize(float(x - zX) * sX) to Y
+ * (ONNX Runtime's lookup table, built with its QuantizeLinear). */
+static nt_status qlconcat_infer(nt_kernel_ctx *ctx)
+{
+    if (ctx->n_in < 5 || (ctx->n_in - 2) % 3 != 0)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "QLinearConcat needs Y_scale, Y_zero_point and (X, scale, zero point) "
+                            "triples, got %d inputs", ctx->n_in);
+    const nt_tensor *yz = nt_ctx_in(ctx, 1), *x0 = nt_ctx_in(ctx, 2);
+    if (!yz || !x0)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "Y_zero_point and the first input are required");
+    if (!is_q8(yz->dtype))
+        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "Y_zero_point %s: uint8 or int8 only", nt_dtype_name(yz->dtype));
+    nt_status s;
+    if ((s = scale_in(ctx, 0, 1, "Y_scale")) != NT_OK || (s = zp_in(ctx, 1, yz->dtype, 1, "Y_zero_point")) != NT_OK)
+        return s;
+    const int n = (ctx->n_in - 2) / 3;
+    int64_t dims[NT_MAX_DIMS];
+    int nd = -1;
+    int64_t axis = nt_node_attr_int(ctx->node, "axis", 0);
+    for (int i = 0; i < n; i++) {
+        const nt_tensor *x = nt_ctx_in(ctx, 2 + 3 * i);
+        if (!x)
+            return nt_ctx_error(ctx, NT_ERR_SHAPE, "input %d is missing", i);
+        if (x->dtype != yz->dtype)
+            return nt_ctx_error(ctx, NT_ERR_SHAPE, "input %d is %s, Y %s", i, nt_dtype_name(x->dtype),
+                                nt_dtype_name(yz->dtype));
+        if ((s = scale_in(ctx, 3 + 3 * i, 1, "X_scale")) != NT_OK ||
+            (s = zp_in(ctx, 4 + 3 * i, yz->dtype, 1, "X_zero_point")) != NT_OK)
+            return s;
+        if (x->ndim < 0) {
+            nt_ctx_outputs_unknown(ctx);
+            ctx->out[0]->dtype = yz->dtype;
+            return NT_OK;
+        }
+        if (i == 0) {
+            nd = x->ndim;
+            if (axis < -nd || axis >= nd)
+                return nt_ctx_error(ctx, NT_ERR_SHAPE, "axis %lld out of range for rank %d", (long long)axis, nd);
+            if (axis < 0)
+                axis += nd;
+            memcpy(dims, x->dims, (size_t)nd * sizeof *dims);
+            continue;
+        }
+        if (x->ndim != nd)
+            return nt_ctx_error(ctx, NT_ERR_SHAPE, "input %d has rank %d, input 0 %d", i, x->ndim, nd);
+        for (int d = 0; d < nd; d++)
+            if (d != axis && x->dims[d] != dims[d])
+                return nt_ctx_error(ctx, NT_ERR_SHAPE, "input %d differs in dimension %d", i, d);
+        dims[axis] += x->dims[axis];
+    }
+    return nt_ctx_set_output(ctx, 0, yz->dtype, nd, dims);
+}
+
+static nt_status qlconcat_compute(nt_kernel_ctx *ctx)
+{
+    nt_tensor *y = ctx->out[0];
+    const int n = (ctx->n_in - 2) / 3, nd = y->ndim;
+    int64_t axis = nt_node_attr_int(ctx->node, "axis", 0);
+    if (axis < 0)
+        axis += nd;
+    const float ys = scale_at(ctx, 0, 0);
+    const int32_t yz = zp_at(ctx, 1, 0), lo = y->dtype == NT_DTYPE_INT8 ? -128 : 0,
+                  hi = y->dtype == NT_DTYPE_INT8 ? 127 : 255;
+    int64_t outer = 1, inner = 1;
+    for (int d = 0; d < axis; d++)
+        outer *= y->dims[d];
+    for (int d = (int)axis + 1; d < nd; d++)
+        inner *= y->dims[d];
+    const int64_t yrow = y->dims[axis] * inner;
+    int64_t off = 0;
+    for (int i = 0; i < n; i++) {
+        const nt_tensor *x = ctx->in[2 + 3 * i];
+        const float xs = scale_at(ctx, 3 + 3 * i, 0);
+        const int32_t xz = zp_at(ctx, 4 + 3 * i, 0);
+        const int64_t row = x->dims[axis] * inner;
+        uint8_t table[256];
+        const bool copy = xs == ys && xz == yz;
+        for (int v = 0; v < 256 && !copy; v++) {
+            int32_t q = x->dtype == NT_DTYPE_INT8 ? (int32_t)(int8_t)v : v;
+            /* quantize(dequantize(v)): x / scale rounded half to even, as QuantizeLinear */
+            float f = xs * (float)(q - xz) / ys;
+            int32_t r = requant1(f, yz, lo, hi);
+            table[v] = (uint8_t)r;
+        }
+        for (int64_t o = 0; o < outer; o++) {
+            const uint8_t *src = (const uint8_t *)x->data + o * row;
+            uint8_t *dst = (uint8_t *)y->data + o * yrow + off;
+            if (copy)
+                memcpy(dst, src, (size_t)row);
+            else
+                for (int64_t k = 0; k < row; k++)
+                    dst[k] = table[src[k]];
+        }
+        off += row;
+    }
+    return NT_OK;
+}
+
 /* ------------------------------------------------------------ QLinearGlobalAveragePool */
 
 /* Inputs: X, x_scale, x_zero_point, y_scale, y_zero_point; NCHW (channels_last 0). */
@@ -245,18 +431,16 @@ static nt_status qlgap_compute(nt_kernel_ctx *ctx)
     const nt_tensor *x = ctx->in[0];
     nt_tensor *y = ctx->out[0];
     const int64_t NC = x->dims[0] * x->dims[1], HW = NC > 0 ? nt_tensor_numel(x) / NC : 0;
-    if (NC == 0)
-        return NT_OK;
     if (HW >= 0x1000000 || HW <= 0)
         return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "image of %lld elements: 1 to 2^24 supported", (long long)HW);
     const float scale = scale_at(ctx, 1, 0) / (scale_at(ctx, 3, 0) * (float)HW);
     const int32_t xz = zp_at(ctx, 2, 0), yz = zp_at(ctx, 4, 0);
     const int32_t lo = y->dtype == NT_DTYPE_INT8 ? -128 : 0, hi = y->dtype == NT_DTYPE_INT8 ? 127 : 255;
     for (int64_t q = 0; q < NC; q++) {
-        int32_t acc = -xz * (int32_t)HW;
+        uint32_t acc = (uint32_t)(-xz) * (uint32_t)HW; /* int32 arithmetic that wraps, as MLAS's */
         for (int64_t i = 0; i < HW; i++)
-            acc += q8_at(x, q * HW + i);
-        put_q8(y, q, requant1((float)acc * scale, yz, lo, hi));
+            acc += (uint32_t)q8_at(x, q * HW + i);
+        put_q8(y, q, requant1((float)(int32_t)acc * scale, yz, lo, hi));
     }
     return NT_OK;
 }
@@ -336,17 +520,17 @@ typedef struct qgemm_rows_job {
 NT_CLONES NT_VECTORIZE static int32_t dot_u8(const uint8_t *restrict a, bool as, int32_t za, const uint8_t *restrict b,
                                              bool bs, int32_t zb, int64_t K)
 {
-    int32_t s = 0;
+    uint32_t s = 0; /* int32 sums that wrap, like the GEMM's accumulators (no overflow UB) */
     if (as && bs)
         for (int64_t k = 0; k < K; k++)
-            s += ((int32_t)(int8_t)a[k] - za) * ((int32_t)(int8_t)b[k] - zb);
+            s += (uint32_t)(((int32_t)(int8_t)a[k] - za) * ((int32_t)(int8_t)b[k] - zb));
     else if (bs)
         for (int64_t k = 0; k < K; k++)
-            s += ((int32_t)a[k] - za) * ((int32_t)(int8_t)b[k] - zb);
+            s += (uint32_t)(((int32_t)a[k] - za) * ((int32_t)(int8_t)b[k] - zb));
     else
         for (int64_t k = 0; k < K; k++)
-            s += ((int32_t)a[k] - za) * ((int32_t)b[k] - zb);
-    return s;
+            s += (uint32_t)(((int32_t)a[k] - za) * ((int32_t)b[k] - zb));
+    return (int32_t)s;
 }
 
 static void qgemm_rows_range(void *arg, int64_t n0, int64_t n1)
@@ -440,5 +624,7 @@ const nt_op_def nt_ops_qlinear_ms[] = {
     {"QLinearAdd", "com.microsoft", 1, NULL, NULL, qladd_infer, qladd_compute},
     {"QLinearGlobalAveragePool", "com.microsoft", 1, NULL, NULL, qlgap_infer, qlgap_compute},
     {"QGemm", "com.microsoft", 1, NULL, NULL, qgemm_infer, qgemm_compute},
+    {"QLinearMul", "com.microsoft", 1, NULL, NULL, qladd_infer, qlmul_compute},
+    {"QLinearConcat", "com.microsoft", 1, NULL, NULL, qlconcat_infer, qlconcat_compute},
 };
 const size_t nt_ops_qlinear_ms_count = NT_ARRAY_LEN(nt_ops_qlinear_ms);
