@@ -5,7 +5,8 @@
  * DequantizeLinear → MatMul → QuantizeLinear as QLinearMatMul, and the
  * com.microsoft kernels of qlinear_ms.c for Add (QLinearAdd), Mul
  * (QLinearMul), Concat (QLinearConcat), GlobalAveragePool
- * (QLinearGlobalAveragePool) and Gemm (QGemm, with or without the
+ * (QLinearGlobalAveragePool), Sigmoid and LeakyRelu (QLinearSigmoid,
+ * QLinearLeakyRelu: 256-entry tables) and Gemm (QGemm, with or without the
  * QuantizeLinear).
  *
  * Why this is a lowering and not a speed-only fusion.  ONNX Runtime rewrites
@@ -30,9 +31,8 @@
  *
  * The groups matched are those ONNX Runtime's selectors take (ConvSelector,
  * MatMulSelector, BinarySelector, VariadicSelector, UnarySelector,
- * GemmSelector; not yet its QLinearAveragePool, QLinearSigmoid,
- * QLinearLeakyRelu, QLinearSoftmax and MatMulIntegerToFloat rewrites,
- * which stay float here): every data input of the target comes from a
+ * GemmSelector; not yet its QLinearAveragePool, QLinearSoftmax and
+ * MatMulIntegerToFloat rewrites, which stay float here): every data input of the target comes from a
  * DequantizeLinear of uint8/int8 data (the bias from int32), the output
  * goes to exactly one QuantizeLinear and nowhere else, the activation and
  * output types agree, int8 activations come with int8 weights, scales are
@@ -293,7 +293,7 @@ static bool concat_group(const nt_plan *p, int t, int *dq, int *n_dq)
     return true;
 }
 
-/* GlobalAveragePool of a dequantized 8-bit tensor. */
+/* GlobalAveragePool, Sigmoid or LeakyRelu of a dequantized 8-bit tensor. */
 static bool gap_group(const nt_plan *p, int t, int *dq, int *n_dq)
 {
     const nt_node *tn = p->nodes[t].node;
@@ -301,7 +301,7 @@ static bool gap_group(const nt_plan *p, int t, int *dq, int *n_dq)
         return false;
     *n_dq = 1;
     return is_q8(fuse_dtype(p, p->nodes[dq[0]].node->in[0])) && per_tensor(p, dq[0]) &&
-           p->info[tn->in[0]].ndim >= 3;
+           (strcmp(tn->op_type, "GlobalAveragePool") != 0 || p->info[tn->in[0]].ndim >= 3);
 }
 
 /* Gemm: A, B (and C, int32, with beta 1) from a DequantizeLinear; B per
@@ -406,7 +406,8 @@ static nt_status match_qdq(nt_session *s, nt_plan *p, const int *uses)
         bool conv = strcmp(op, "Conv") == 0, mm = strcmp(op, "MatMul") == 0, add = strcmp(op, "Add") == 0;
         bool gap = strcmp(op, "GlobalAveragePool") == 0, gemm = strcmp(op, "Gemm") == 0;
         bool mul = strcmp(op, "Mul") == 0, cat = strcmp(op, "Concat") == 0;
-        if ((!conv && !mm && !add && !gap && !gemm && !mul && !cat) || tn->n_out != 1)
+        bool sig = strcmp(op, "Sigmoid") == 0, lrelu = strcmp(op, "LeakyRelu") == 0;
+        if ((!conv && !mm && !add && !gap && !gemm && !mul && !cat && !sig && !lrelu) || tn->n_out != 1)
             continue;
         int q = sole_reader(p, uses, reader, tn->out[0]), relu = -1;
         if (q >= 0 && strcmp(p->nodes[q].node->op_type, "Relu") == 0 && fuse_node_free(p, q)) {
@@ -440,7 +441,7 @@ static nt_status match_qdq(nt_session *s, nt_plan *p, const int *uses)
                   : mm ? matmul_group(p, t, dq, &n_dq)
                   : add || mul ? add_group(p, t, dq, &n_dq)
                   : cat ? concat_group(p, t, dq, &n_dq)
-                  : gap ? gap_group(p, t, dq, &n_dq)
+                  : gap || sig || lrelu ? gap_group(p, t, dq, &n_dq)
                         : gemm_group(p, t, dq, &n_dq);
         if (!ok)
             continue;
@@ -452,7 +453,7 @@ static nt_status match_qdq(nt_session *s, nt_plan *p, const int *uses)
          * there, so it stays float here (found by comparing its optimized
          * graphs with these rules; uint8 models are rewritten throughout). */
         if (fuse_dtype(p, p->nodes[dq[0]].node->in[0]) == NT_DTYPE_INT8 && !int8_group_taken(p, uses, reader, t, dq,
-                                                                                           gap || conv || gemm ? 1 : n_dq, q))
+                                                                                           gap || sig || lrelu || conv || gemm ? 1 : n_dq, q))
             continue;
         if (q >= 0) { /* activation and output of one type (the Q's zero point gives it) */
             const nt_node *qn = p->nodes[q].node;
@@ -466,6 +467,8 @@ static nt_status match_qdq(nt_session *s, nt_plan *p, const int *uses)
              : mul  ? claim(p, uses, t, dq, n_dq, relu, q, "QLinearMul", "com.microsoft", QDQ_BINARY)
              : cat  ? claim(p, uses, t, dq, n_dq, relu, q, "QLinearConcat", "com.microsoft", QDQ_VARIADIC)
              : gap  ? claim(p, uses, t, dq, n_dq, relu, q, "QLinearGlobalAveragePool", "com.microsoft", QDQ_UNARY)
+             : sig  ? claim(p, uses, t, dq, n_dq, relu, q, "QLinearSigmoid", "com.microsoft", QDQ_UNARY)
+             : lrelu ? claim(p, uses, t, dq, n_dq, relu, q, "QLinearLeakyRelu", "com.microsoft", QDQ_UNARY)
                     : claim(p, uses, t, dq, n_dq, relu, q, "QGemm", "com.microsoft", QDQ_GEMM);
     }
     free(reader);

@@ -9,6 +9,7 @@
  *   QGemm                     Y = alpha * A' B' (+ int32 C), quantized or float
  *   QLinearMul                C = A * B, numpy broadcasting
  *   QLinearConcat             Y = concat of inputs requantized to Y's scale
+ *   QLinearSigmoid, QLinearLeakyRelu   Y = table[X] (256 entries)
  *
  * Each computes what ONNX Runtime's CPU kernels compute, in the same float32
  * operations, so the bits agree (the quantized results are integers: one
@@ -396,6 +397,77 @@ static nt_status qlconcat_compute(nt_kernel_ctx *ctx)
     return NT_OK;
 }
 
+/* ------------------------------------------------------------ QLinearSigmoid, QLinearLeakyRelu */
+
+/* The logistic function as MLAS evaluates it (its FMA kernels): x clamped
+ * to [-18, 18], an odd rational polynomial p(x) / q(x) + 1/2 with the
+ * coefficients Eigen published, each step one fused multiply-add, clamped
+ * to [0, 1]. */
+static float mlas_logistic(float x)
+{
+    x = x < -18.0f ? -18.0f : x > 18.0f ? 18.0f : x;
+    const float x2 = x * x;
+    float p = fmaf(x2, 4.37031012579801e-11f, 1.15627324459942e-07f);
+    p = fmaf(p, x2, 6.08574864600143e-05f);
+    p = fmaf(p, x2, 8.51377133304701e-03f);
+    p = fmaf(p, x2, 2.48287947061529e-01f);
+    p = p * x;
+    float q = fmaf(x2, 6.10247389755681e-13f, 5.76102136993427e-09f);
+    q = fmaf(q, x2, 6.29106785017040e-06f);
+    q = fmaf(q, x2, 1.70198817374094e-03f);
+    q = fmaf(q, x2, 1.16817656904453e-01f);
+    q = fmaf(q, x2, 9.93151921023180e-01f);
+    float r = p / q + 0.5f;
+    return r < 0.0f ? 0.0f : r > 1.0f ? 1.0f : r;
+}
+
+/* Inputs: X, X_scale, X_zero_point, Y_scale, Y_zero_point.  Y = table[X],
+ * the table (256 entries) quantize(f(dequantize(x))) as ONNX Runtime builds
+ * it: float(x - zX) * sX, f, then / sY rounded half to even. */
+static nt_status qlut_infer(nt_kernel_ctx *ctx)
+{
+    const nt_tensor *x = nt_ctx_in(ctx, 0);
+    if (ctx->n_in < 4 || !x)
+        return nt_ctx_error(ctx, NT_ERR_SHAPE, "%s needs X, X_scale and Y_scale", ctx->node->op_type);
+    if (!is_q8(x->dtype))
+        return nt_ctx_error(ctx, NT_ERR_UNSUPPORTED, "X %s: uint8 or int8 only", nt_dtype_name(x->dtype));
+    nt_status s;
+    if ((s = scale_in(ctx, 1, 1, "X_scale")) != NT_OK || (s = scale_in(ctx, 3, 1, "Y_scale")) != NT_OK ||
+        (s = zp_in(ctx, 2, x->dtype, 1, "X_zero_point")) != NT_OK ||
+        (s = zp_in(ctx, 4, x->dtype, 1, "Y_zero_point")) != NT_OK)
+        return s;
+    if (x->ndim < 0) {
+        nt_ctx_outputs_unknown(ctx);
+        ctx->out[0]->dtype = x->dtype;
+        return NT_OK;
+    }
+    return nt_ctx_set_output(ctx, 0, x->dtype, x->ndim, x->dims);
+}
+
+static nt_status qlut_compute(nt_kernel_ctx *ctx)
+{
+    const nt_tensor *x = ctx->in[0];
+    nt_tensor *y = ctx->out[0];
+    const bool sigmoid = strcmp(ctx->node->op_type, "QLinearSigmoid") == 0;
+    const float alpha = nt_node_attr_float(ctx->node, "alpha", 0.01f);
+    const float xs = scale_at(ctx, 1, 0), ys = scale_at(ctx, 3, 0);
+    const int32_t xz = zp_at(ctx, 2, 0), yz = zp_at(ctx, 4, 0);
+    const int32_t lo = y->dtype == NT_DTYPE_INT8 ? -128 : 0, hi = y->dtype == NT_DTYPE_INT8 ? 127 : 255;
+    uint8_t table[256];
+    for (int v = 0; v < 256; v++) {
+        int32_t q = x->dtype == NT_DTYPE_INT8 ? (int32_t)(int8_t)v : v;
+        float d = xs * (float)(q - xz);
+        float f = sigmoid ? mlas_logistic(d) : (d >= 0.0f ? d : alpha * d);
+        table[v] = (uint8_t)requant1(f / ys, yz, lo, hi);
+    }
+    const uint8_t *src = x->data;
+    uint8_t *dst = y->data;
+    const int64_t n = nt_tensor_numel(x);
+    for (int64_t i = 0; i < n; i++)
+        dst[i] = table[src[i]];
+    return NT_OK;
+}
+
 /* ------------------------------------------------------------ QLinearGlobalAveragePool */
 
 /* Inputs: X, x_scale, x_zero_point, y_scale, y_zero_point; NCHW (channels_last 0). */
@@ -626,5 +698,7 @@ const nt_op_def nt_ops_qlinear_ms[] = {
     {"QGemm", "com.microsoft", 1, NULL, NULL, qgemm_infer, qgemm_compute},
     {"QLinearMul", "com.microsoft", 1, NULL, NULL, qladd_infer, qlmul_compute},
     {"QLinearConcat", "com.microsoft", 1, NULL, NULL, qlconcat_infer, qlconcat_compute},
+    {"QLinearSigmoid", "com.microsoft", 1, NULL, NULL, qlut_infer, qlut_compute},
+    {"QLinearLeakyRelu", "com.microsoft", 1, NULL, NULL, qlut_infer, qlut_compute},
 };
 const size_t nt_ops_qlinear_ms_count = NT_ARRAY_LEN(nt_ops_qlinear_ms);

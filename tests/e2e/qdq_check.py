@@ -10,7 +10,8 @@ in float32; nntrace computes them the same way (src/exec/fuse_qdq.c).
 
 Also a residual block (Conv, Relu, Add, GlobalAveragePool, Gemm) in QDQ format
 and ONNX Runtime's com.microsoft QLinearAdd / QLinearMul / QLinearConcat /
-QLinearGlobalAveragePool / QGemm (QOperator format).  Checked, per case:
+QLinearSigmoid / QLinearLeakyRelu / QLinearGlobalAveragePool / QGemm (QOperator
+format).  Checked, per case:
   - every output equal to ONNX Runtime's in every bit;
   - the same bits with a tracer attached (--trace stats, so the groups run
     member by member) and with NNTRACE_FUSE=0: tracing never changes values;
@@ -99,12 +100,13 @@ def matmul_case(rng, name, per_column):
 def ms_case(rng, name):
     """ONNX Runtime's com.microsoft QLinearAdd (same shapes, a broadcast row,
     a scalar), QLinearMul, QLinearConcat (one input copied, one requantized),
-    QLinearGlobalAveragePool and QGemm (quantized and float output, transB,
+    QLinearSigmoid, QLinearLeakyRelu, QLinearGlobalAveragePool and QGemm (quantized and float output, transB,
     per-column B) on uint8 activations, as its QOperator format writes them."""
     def q(n, v, t=np.uint8):
         return nh.from_array(np.asarray(v, t), n)
     inits = [q('xs', np.float32(0.031), np.float32), q('xz', 121), q('ys', np.float32(0.047), np.float32), q('yz', 7),
              q('bs_', np.float32(0.019), np.float32), q('bz_', 200),
+             q('sgs', np.float32(1 / 255.0), np.float32), q('sgz', 0),
              nh.from_array(rng.randint(0, 256, size=(1, 8, 1, 5)).astype(np.uint8), 'row'),
              nh.from_array(np.array(77, np.uint8), 'one'),
              nh.from_array(rng.randint(-127, 128, size=(10, 40)).astype(np.int8), 'w'),
@@ -121,13 +123,15 @@ def ms_case(rng, name):
              h.make_node('QLinearAdd', ['one', 'bs_', 'bz_', 'xq', 'xs', 'xz', 'ys', 'yz'], ['add_one'], domain=ms),
              h.make_node('QLinearGlobalAveragePool', ['xq', 'xs', 'xz', 'ys', 'yz'], ['gap'], domain=ms),
              h.make_node('QLinearMul', ['xq', 'xs', 'xz', 'row', 'bs_', 'bz_', 'ys', 'yz'], ['mul_row'], domain=ms),
+             h.make_node('QLinearSigmoid', ['xq', 'xs', 'xz', 'sgs', 'sgz'], ['sig'], domain=ms),
+             h.make_node('QLinearLeakyRelu', ['xq', 'xs', 'xz', 'ys', 'yz'], ['lrelu'], domain=ms, alpha=0.1),
              h.make_node('QLinearConcat', ['ys', 'yz', 'xq', 'xs', 'xz', 'add_same', 'ys', 'yz'], ['cat'], domain=ms,
                          axis=1),
              h.make_node('QGemm', ['flat', 'xs', 'xz', 'w', 'wsc', 'wz', 'bias', 'ys', 'yz'], ['gemm_q'], domain=ms,
                          transB=1, alpha=0.75),
              h.make_node('QGemm', ['flat', 'xs', 'xz', 'w2', 'wsc', 'wz', 'bias'], ['gemm_f'], domain=ms, transB=1)]
     outs = [('add_same', TP.UINT8), ('add_row', TP.UINT8), ('add_one', TP.UINT8), ('gap', TP.UINT8),
-            ('mul_row', TP.UINT8), ('cat', TP.UINT8),
+            ('mul_row', TP.UINT8), ('cat', TP.UINT8), ('sig', TP.UINT8), ('lrelu', TP.UINT8),
             ('gemm_q', TP.UINT8), ('gemm_f', TP.FLOAT)]
     g = h.make_graph(nodes, name, [vi('X', TP.FLOAT, [4, 8, 1, 5]), vi('X2', TP.FLOAT, [4, 40])],
                      [vi(o, t, None) for o, t in outs], inits)
