@@ -135,6 +135,68 @@ static nt_status qladd_infer(nt_kernel_ctx *ctx)
     return nt_ctx_set_output(ctx, 0, a->dtype, nd, dims);
 }
 
+/* The broadcast of C = op(A, B) as spans: dims merged from the innermost
+ * while both operands keep the same pattern (contiguous, or repeated), size-1
+ * dims dropped.  size/sa/sb[0] is the innermost span (sa, sb: its element
+ * stride in A and B, 1 or 0), the rest the outer dims with strides in
+ * elements.  Returns the number of spans' dims (>= 1). */
+static int bcast_spans(const nt_tensor *a, const nt_tensor *b, const nt_tensor *c, int64_t *size, int64_t *sa,
+                       int64_t *sb)
+{
+    const int nd = c->ndim;
+    int n = 0;
+    int64_t stra = 1, strb = 1;
+    for (int d = nd - 1; d >= 0; d--) {
+        int ia = d - (nd - a->ndim), ib = d - (nd - b->ndim);
+        int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1, dc = c->dims[d];
+        int64_t xa = da == 1 ? 0 : stra, xb = db == 1 ? 0 : strb;
+        stra *= da;
+        strb *= db;
+        if (dc == 1)
+            continue;
+        if (n > 0 && (xa == 0) == (sa[n - 1] == 0) && (xb == 0) == (sb[n - 1] == 0) &&
+            (xa == 0 || xa == sa[n - 1] * size[n - 1]) && (xb == 0 || xb == sb[n - 1] * size[n - 1])) {
+            size[n - 1] *= dc; /* merged: the inner stride stays */
+            continue;
+        }
+        size[n] = dc;
+        sa[n] = xa;
+        sb[n] = xb;
+        n++;
+    }
+    if (n == 0) {
+        size[0] = 1;
+        sa[0] = sb[0] = 0;
+        n = 1;
+    }
+    return n;
+}
+
+/* Calls fn(oa, ob, oc, n) for each innermost span: element offsets in A, B, C. */
+typedef void (*span_fn)(void *ctx, int64_t oa, int64_t ob, int64_t oc, int64_t n);
+static void bcast_each(const nt_tensor *a, const nt_tensor *b, const nt_tensor *c, span_fn fn, void *fctx,
+                       int64_t *ia, int64_t *ib)
+{
+    int64_t size[NT_MAX_DIMS], sa[NT_MAX_DIMS], sb[NT_MAX_DIMS], idx[NT_MAX_DIMS] = {0};
+    const int n = bcast_spans(a, b, c, size, sa, sb);
+    const int64_t total = nt_tensor_numel(c), inner = size[0];
+    *ia = sa[0] ? 1 : 0;
+    *ib = sb[0] ? 1 : 0;
+    for (int64_t oc = 0; oc < total; oc += inner) {
+        int64_t oa = 0, ob = 0;
+        for (int d = 1; d < n; d++) {
+            oa += idx[d] * sa[d];
+            ob += idx[d] * sb[d];
+        }
+        fn(fctx, oa, ob, oc, inner);
+        for (int d = 1; d < n; d++) {
+            if (++idx[d] < size[d])
+                break;
+            idx[d] = 0;
+        }
+    }
+}
+
 typedef struct qladd_par {
     float ra, rb, k;
     int32_t za, zb, lo, hi;
@@ -181,6 +243,36 @@ static bool cpu_has_fma(void)
 #endif
 }
 
+typedef struct qladd_span_ctx {
+    const nt_tensor *a, *b;
+    nt_tensor *c;
+    const qladd_par *p;
+    int64_t ia, ib;          /* innermost strides (0: one value over the span) */
+} qladd_span_ctx;
+
+/* One span of QLinearAdd: an operand that is one value over the span (a
+ * scalar, or repeated along the merged inner dims) takes ONNX Runtime's
+ * scalar form, its term folded into the constant first. */
+static void qladd_span(void *arg, int64_t oa, int64_t ob, int64_t oc, int64_t n)
+{
+    const qladd_span_ctx *x = arg;
+    const qladd_par *p = x->p;
+    if (x->ia == 0 && n > 1) {
+        const float k = fmaf((float)q8_at(x->a, oa), p->ra, p->k);
+        for (int64_t i = 0; i < n; i++)
+            put_q8(x->c, oc + i, qladd_out(fmaf((float)q8_at(x->b, ob + i * x->ib), p->rb, k), p->lo, p->hi));
+    } else if (x->ib == 0 && n > 1) {
+        const float k = fmaf((float)q8_at(x->b, ob), p->rb, p->k);
+        for (int64_t i = 0; i < n; i++)
+            put_q8(x->c, oc + i, qladd_out(fmaf((float)q8_at(x->a, oa + i * x->ia), p->ra, k), p->lo, p->hi));
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            float t = fmaf((float)q8_at(x->b, ob + i * x->ib), p->rb, p->k);
+            put_q8(x->c, oc + i, qladd_out(fmaf((float)q8_at(x->a, oa + i * x->ia), p->ra, t), p->lo, p->hi));
+        }
+    }
+}
+
 static nt_status qladd_compute(nt_kernel_ctx *ctx)
 {
     const nt_tensor *a = ctx->in[0], *b = ctx->in[3];
@@ -206,92 +298,77 @@ static nt_status qladd_compute(nt_kernel_ctx *ctx)
             (fma ? qladd_same_u8_fma : qladd_same_u8)(a->data, b->data, c->data, na, &p);
         return NT_OK;
     }
-    /* the output index in terms of A's and B's (numpy broadcasting) */
-    const int nd = c->ndim;
-    int64_t sa_[NT_MAX_DIMS], sb_[NT_MAX_DIMS], idx[NT_MAX_DIMS];
-    int64_t stra = 1, strb = 1;
-    for (int d = nd - 1; d >= 0; d--) {
-        int ia = d - (nd - a->ndim), ib = d - (nd - b->ndim);
-        int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
-        sa_[d] = da == 1 ? 0 : stra;
-        sb_[d] = db == 1 ? 0 : strb;
-        stra *= da;
-        strb *= db;
-        idx[d] = 0;
-    }
-    const int64_t total = nt_tensor_numel(c), inner = nd > 0 ? c->dims[nd - 1] : 1;
-    /* which operand is one value along the innermost dimension (ONNX Runtime's
-     * broadcaster then runs the scalar form of the kernel on that span) */
-    const bool a_one = nt_tensor_numel(a) == 1 || (nd > 0 && sa_[nd - 1] == 0 && inner > 1);
-    const bool b_one = !a_one && (nt_tensor_numel(b) == 1 || (nd > 0 && sb_[nd - 1] == 0 && inner > 1));
-    for (int64_t o = 0; o < total; o += inner) {
-        int64_t oa = 0, ob = 0;
-        for (int d = 0; d < nd - 1; d++) {
-            oa += idx[d] * sa_[d];
-            ob += idx[d] * sb_[d];
-        }
-        const int64_t ia = nd > 0 ? sa_[nd - 1] : 0, ib = nd > 0 ? sb_[nd - 1] : 0;
-        if (a_one) {
-            const float k = fmaf((float)q8_at(a, oa), p.ra, p.k);
-            for (int64_t i = 0; i < inner; i++)
-                put_q8(c, o + i, qladd_out(fmaf((float)q8_at(b, ob + i * ib), p.rb, k), p.lo, p.hi));
-        } else if (b_one) {
-            const float k = fmaf((float)q8_at(b, ob), p.rb, p.k);
-            for (int64_t i = 0; i < inner; i++)
-                put_q8(c, o + i, qladd_out(fmaf((float)q8_at(a, oa + i * ia), p.ra, k), p.lo, p.hi));
-        } else {
-            for (int64_t i = 0; i < inner; i++) {
-                float t = fmaf((float)q8_at(b, ob + i * ib), p.rb, p.k);
-                put_q8(c, o + i, qladd_out(fmaf((float)q8_at(a, oa + i * ia), p.ra, t), p.lo, p.hi));
-            }
-        }
-        for (int d = nd - 2; d >= 0; d--) { /* next row */
-            if (++idx[d] < c->dims[d])
-                break;
-            idx[d] = 0;
-        }
-    }
+    qladd_span_ctx spans = {a, b, c, &p, 0, 0};
+    bcast_each(a, b, c, qladd_span, &spans, &spans.ia, &spans.ib);
     return NT_OK;
 }
 
 /* ------------------------------------------------------------ QLinearMul */
 
+typedef struct qlmul_ctx {
+    const nt_tensor *a, *b;
+    nt_tensor *c;
+    float r, zc;
+    int32_t za, zb, lo, hi;
+    int64_t ia, ib;
+} qlmul_ctx;
+
+#define QLMUL_ONE(T, AV, BV)                                                                \
+    do {                                                                                   \
+        const float t = (float)(((int32_t)(AV) - za) * ((int32_t)(BV) - zb)) * r + zc;     \
+        int32_t v = (t >= -2147483648.0f && t < 2147483648.0f) ? (int32_t)rintf(t) : INT32_MIN; \
+        c[i] = (T)(v < lo ? lo : v > hi ? hi : v);                                         \
+    } while (0)
+/* One span, its three shapes written out so each loop vectorizes. */
+#define NT_DEFINE_QLMUL_SPAN(NAME, T)                                                                        \
+    NT_CLONES NT_VECTORIZE static void NAME(const T *restrict a, int64_t ia, const T *restrict b, int64_t ib, \
+                                            T *restrict c, int64_t n, const qlmul_ctx *x)                    \
+    {                                                                                                         \
+        const float r = x->r, zc = x->zc;                                                                     \
+        const int32_t za = x->za, zb = x->zb, lo = x->lo, hi = x->hi;                                         \
+        if (ia && ib)                                                                                         \
+            for (int64_t i = 0; i < n; i++)                                                                   \
+                QLMUL_ONE(T, a[i], b[i]);                                                                        \
+        else if (ia) {                                                                                        \
+            const T bv = b[0];                                                                                \
+            for (int64_t i = 0; i < n; i++)                                                                   \
+                QLMUL_ONE(T, a[i], bv);                                                                          \
+        } else if (ib) {                                                                                      \
+            const T av = a[0];                                                                                \
+            for (int64_t i = 0; i < n; i++)                                                                   \
+                QLMUL_ONE(T, av, b[i]);                                                                          \
+        } else                                                                                                \
+            for (int64_t i = 0; i < n; i++)                                                                   \
+                QLMUL_ONE(T, a[0], b[0]);                                                                        \
+    }
+NT_DEFINE_QLMUL_SPAN(qlmul_span_u8, uint8_t)
+NT_DEFINE_QLMUL_SPAN(qlmul_span_s8, int8_t)
+
+static void qlmul_span(void *arg, int64_t oa, int64_t ob, int64_t oc, int64_t n)
+{
+    const qlmul_ctx *x = arg;
+    if (x->c->dtype == NT_DTYPE_INT8)
+        qlmul_span_s8((const int8_t *)x->a->data + oa, x->ia, (const int8_t *)x->b->data + ob, x->ib,
+                      (int8_t *)x->c->data + oc, n, x);
+    else
+        qlmul_span_u8((const uint8_t *)x->a->data + oa, x->ia, (const uint8_t *)x->b->data + ob, x->ib,
+                      (uint8_t *)x->c->data + oc, n, x);
+}
+
 /* MLAS's x86 kernel: p = (a - zA)(b - zB) in int32, c = rint(float(p) * r +
  * float(zC)) with r = sA * sB / sC, a product and a sum (no fused
- * multiply-add in that SSE2 code), saturated.  Same inputs as QLinearAdd. */
+ * multiply-add in that SSE2 code; -std=c11 keeps the compiler from
+ * contracting ours), saturated.  Same inputs as QLinearAdd. */
 static nt_status qlmul_compute(nt_kernel_ctx *ctx)
 {
-    const nt_tensor *a = ctx->in[0], *b = ctx->in[3];
-    nt_tensor *c = ctx->out[0];
-    const float r = scale_at(ctx, 1, 0) * scale_at(ctx, 4, 0) / scale_at(ctx, 6, 0);
-    const int32_t za = zp_at(ctx, 2, 0), zb = zp_at(ctx, 5, 0), zc = zp_at(ctx, 7, 0);
-    const int32_t lo = c->dtype == NT_DTYPE_INT8 ? -128 : 0, hi = c->dtype == NT_DTYPE_INT8 ? 127 : 255;
-    const int nd = c->ndim;
-    int64_t sa_[NT_MAX_DIMS], sb_[NT_MAX_DIMS], idx[NT_MAX_DIMS], stra = 1, strb = 1;
-    for (int d = nd - 1; d >= 0; d--) {
-        int ia = d - (nd - a->ndim), ib = d - (nd - b->ndim);
-        int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
-        sa_[d] = da == 1 ? 0 : stra;
-        sb_[d] = db == 1 ? 0 : strb;
-        stra *= da;
-        strb *= db;
-        idx[d] = 0;
-    }
-    const int64_t total = nt_tensor_numel(c);
-    for (int64_t o = 0; o < total; o++) {
-        int64_t oa = 0, ob = 0;
-        for (int d = 0; d < nd; d++) {
-            oa += idx[d] * sa_[d];
-            ob += idx[d] * sb_[d];
-        }
-        const int32_t p = (q8_at(a, oa) - za) * (q8_at(b, ob) - zb);
-        put_q8(c, o, qladd_out((float)p * r + (float)zc, lo, hi));
-        for (int d = nd - 1; d >= 0; d--) {
-            if (++idx[d] < c->dims[d])
-                break;
-            idx[d] = 0;
-        }
-    }
+    qlmul_ctx x = {ctx->in[0], ctx->in[3], ctx->out[0], 0, 0, 0, 0, 0, 0, 0, 0};
+    x.r = scale_at(ctx, 1, 0) * scale_at(ctx, 4, 0) / scale_at(ctx, 6, 0);
+    x.za = zp_at(ctx, 2, 0);
+    x.zb = zp_at(ctx, 5, 0);
+    x.zc = (float)zp_at(ctx, 7, 0);
+    x.lo = x.c->dtype == NT_DTYPE_INT8 ? -128 : 0;
+    x.hi = x.c->dtype == NT_DTYPE_INT8 ? 127 : 255;
+    bcast_each(x.a, x.b, x.c, qlmul_span, &x, &x.ia, &x.ib);
     return NT_OK;
 }
 
