@@ -24,11 +24,13 @@ import json
 import math
 import os
 import random
-import struct
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tfevents_writer import scalar_event, version_event  # noqa: E402
 
 passed = failed = 0
 
@@ -51,62 +53,12 @@ def run(args, expect=0):
 
 # ---------------------------------------------------------------- a writer of our own
 
-def crc32c(data):
-    crc = 0xFFFFFFFF
-    for b in data:
-        crc ^= b
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
-    return crc ^ 0xFFFFFFFF
-
-
-def masked_crc(data):
-    c = crc32c(data)
-    return (((c >> 15) | (c << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
-
-def varint(v):
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        out.append(b | (0x80 if v else 0))
-        if not v:
-            return bytes(out)
-
-
-def key(field, wire):
-    return varint(field << 3 | wire)
-
-
-def ld(field, payload):
-    return key(field, 2) + varint(len(payload)) + payload
-
-
-def simple_value(tag, v):
-    return ld(1, tag.encode()) + key(2, 5) + struct.pack("<f", v)
-
-
-def tensor_value(tag, v):
-    """TF2 / PyTorch new-style scalar: a rank-0 DT_FLOAT tensor, plugin scalars."""
-    meta = ld(1, ld(1, b"scalars"))
-    tensor = key(1, 0) + varint(1) + ld(2, b"") + key(5, 5) + struct.pack("<f", v)
-    return ld(1, tag.encode()) + ld(9, meta) + ld(8, tensor)
-
-
-def record(data):
-    head = struct.pack("<Q", len(data))
-    return head + struct.pack("<I", masked_crc(head)) + data + struct.pack("<I", masked_crc(data))
-
-
 def write_events(path, points, style="simple"):
     """points: (step, tag, value); one Event per point."""
-    enc = simple_value if style == "simple" else tensor_value
     with open(path, "wb") as f:
-        f.write(record(key(1, 1) + struct.pack("<d", time.time()) + ld(3, b"brain.Event:2")))
+        f.write(version_event(time.time()))
         for step, tag, v in points:
-            ev = key(1, 1) + struct.pack("<d", time.time()) + key(2, 0) + varint(step) + ld(5, ld(1, enc(tag, v)))
-            f.write(record(ev))
+            f.write(scalar_event(step, tag, v, time.time(), style))
 
 
 def overfit_curves(onset, n=120, seed=0, sigma=0.03):

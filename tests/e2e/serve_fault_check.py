@@ -26,7 +26,6 @@ import json
 import os
 import shutil
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serve_check import Server, build_writer, q, wait_for  # noqa: E402
+from tfevents_writer import header, scalar_event, write_scalars  # noqa: E402
 
 passed = 0
 failed = 0
@@ -55,62 +55,6 @@ def strict_json(body):
     def bad(tok):
         raise ValueError("bare %s in JSON" % tok)
     return json.loads(body, parse_constant=bad)
-
-
-# ---------------------------------------------------------------- event files
-
-_TABLE = []
-for _i in range(256):
-    _c = _i
-    for _ in range(8):
-        _c = (_c >> 1) ^ (0x82F63B78 & -(_c & 1))
-    _TABLE.append(_c)
-
-
-def crc32c(data):
-    crc = 0xFFFFFFFF
-    for b in data:
-        crc = _TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
-
-
-def masked_crc(data):
-    c = crc32c(data)
-    return (((c >> 15) | (c << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
-
-def varint(v):
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        out.append(b | (0x80 if v else 0))
-        if not v:
-            return bytes(out)
-
-
-def ld(field, data):
-    return varint(field << 3 | 2) + varint(len(data)) + data
-
-
-def header(length):
-    head = struct.pack("<Q", length)
-    return head + struct.pack("<I", masked_crc(head))
-
-
-def record(data):
-    return header(len(data)) + data + struct.pack("<I", masked_crc(data))
-
-
-def scalar_event(step, tag, value, wall):
-    val = ld(1, tag.encode()) + bytes([2 << 3 | 5]) + struct.pack("<f", value)
-    return record(bytes([1 << 3 | 1]) + struct.pack("<d", wall) + varint(2 << 3) + varint(step) + ld(5, ld(1, val)))
-
-
-def write_scalars(path, points):
-    with open(path, "wb") as f:
-        for step, tag, value, wall in points:
-            f.write(scalar_event(step, tag, value, wall))
 
 
 # ---------------------------------------------------------------- helpers
