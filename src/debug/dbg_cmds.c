@@ -684,13 +684,9 @@ static nt_status cmd_dump(nt_debugger *d, const char *args)
 /* Keeps the original data of a graph input before its first patch. */
 static nt_status save_input(nt_debugger *d, const char *name, const nt_tensor *t)
 {
-    for (int i = 0; i < d->n_saved; i++)
-        if (strcmp(d->saved[i].name, name) == 0)
+    for (size_t i = 0; i < d->saved.len; i++)
+        if (strcmp(((dbg_saved *)nt_vec_at(&d->saved, i))->name, name) == 0)
             return NT_OK;
-    dbg_saved *s = nt_realloc(d->saved, ((size_t)d->n_saved + 1) * sizeof *s);
-    if (!s)
-        return NT_ERR_NOMEM;
-    d->saved = s;
     nt_tensor *copy;
     nt_status st = nt_tensor_clone(t, &copy);
     if (st != NT_OK)
@@ -700,7 +696,12 @@ static nt_status save_input(nt_debugger *d, const char *name, const nt_tensor *t
         nt_tensor_free(copy);
         return NT_ERR_NOMEM;
     }
-    d->saved[d->n_saved++] = (dbg_saved){n, copy};
+    dbg_saved sv = {n, copy};
+    if (nt_vec_push(&d->saved, &sv) != NT_OK) {
+        free(n);
+        nt_tensor_free(copy);
+        return NT_ERR_NOMEM;
+    }
     return NT_OK;
 }
 

@@ -16,6 +16,7 @@
 #include "debug/dbg_break.h"
 #include "debug/dbg_print.h"
 #include "exec/exec.h"
+#include "core/vec.h"
 #include "graph/ir.h"
 
 #include <pthread.h>
@@ -74,8 +75,7 @@ struct nt_debugger {
     bool aborting;             /* `run`/`restart` while paused: stop the old run */
     nt_buf stop_msg;           /* why the run paused */
     bool stop_requested;       /* a callback asked to pause in this resume */
-    int n_saved;
-    dbg_saved *saved;
+    nt_vec saved;              /* dbg_saved: graph inputs' data before their first patch */
     char repeat[32];           /* command an empty terminal line repeats */
     /* nesting: the current node is levels[depth]; frame is its frame while paused */
     int depth;

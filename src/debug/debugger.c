@@ -142,14 +142,15 @@ static bool track(nt_debugger *d, nt_session *s, const nt_node_view *node, bool 
 
 static void restore_saved(nt_debugger *d)
 {
-    for (int i = 0; i < d->n_saved; i++) {
+    for (size_t i = 0; i < d->saved.len; i++) {
+        dbg_saved *sv = nt_vec_at(&d->saved, i);
         nt_tensor *t;
-        if (nt_dbg_value_live(d, d->saved[i].name, &t) && nt_tensor_nbytes(t) == nt_tensor_nbytes(d->saved[i].orig))
-            memcpy(t->data, d->saved[i].orig->data, nt_tensor_nbytes(t));
-        free(d->saved[i].name);
-        nt_tensor_free(d->saved[i].orig);
+        if (nt_dbg_value_live(d, sv->name, &t) && nt_tensor_nbytes(t) == nt_tensor_nbytes(sv->orig))
+            memcpy(t->data, sv->orig->data, nt_tensor_nbytes(t));
+        free(sv->name);
+        nt_tensor_free(sv->orig);
     }
-    d->n_saved = 0;
+    d->saved.len = 0;
 }
 
 static nt_action cb_run_begin(void *user, nt_session *s)
@@ -253,6 +254,7 @@ nt_status nt_debugger_new(nt_model *m, nt_session *s, FILE *out, FILE *err, nt_d
     nt_debugger *d = nt_calloc(1, sizeof *d);
     if (!d)
         return NT_ERR_NOMEM;
+    nt_vec_init(&d->saved, sizeof(dbg_saved));
     d->model = m;
     d->sess = s;
     d->graph = m->graph;
@@ -302,11 +304,12 @@ void nt_debugger_free(nt_debugger *d)
     pthread_cond_destroy(&d->cv);
     free(d->levels);
     free(d->body);
-    for (int i = 0; i < d->n_saved; i++) {
-        free(d->saved[i].name);
-        nt_tensor_free(d->saved[i].orig);
+    for (size_t i = 0; i < d->saved.len; i++) {
+        dbg_saved *sv = nt_vec_at(&d->saved, i);
+        free(sv->name);
+        nt_tensor_free(sv->orig);
     }
-    free(d->saved);
+    nt_vec_deinit(&d->saved);
     free(d->pos_of);
     nt_dbg_bps_deinit(&d->bps);
     nt_buf_deinit(&d->ob);

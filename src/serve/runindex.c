@@ -64,7 +64,7 @@ struct nt_index {
     nt_skipped *skipped; /* directories not indexed and why (last scan) */
     int n_skipped;
     nt_skipped *scan_skipped; /* being gathered by the current scan */
-    int n_scan_skipped;
+    int n_scan_skipped, cap_scan_skipped;
 };
 
 /* Files beside the event files whose changes the dashboard shows. */
@@ -671,10 +671,9 @@ static void note_skipped(nt_index *ix, const char *dir, const char *why)
 {
     if (ix->n_scan_skipped >= NT_INDEX_MAX_SKIPPED)
         return;
-    nt_skipped *p = nt_realloc(ix->scan_skipped, (size_t)(ix->n_scan_skipped + 1) * sizeof *p);
-    if (!p)
+    if (!grow((void **)&ix->scan_skipped, &ix->cap_scan_skipped, ix->n_scan_skipped, sizeof *ix->scan_skipped))
         return;
-    ix->scan_skipped = p;
+    nt_skipped *p = ix->scan_skipped;
     memset(&p[ix->n_scan_skipped], 0, sizeof *p); /* compared bytewise between scans */
     snprintf(p[ix->n_scan_skipped].dir, sizeof p->dir, "%s", dir);
     snprintf(p[ix->n_scan_skipped].why, sizeof p->why, "%s", why);
@@ -994,7 +993,7 @@ nt_status nt_index_poll(nt_index *ix, bool *more)
     for (int i = 0; i < ix->n_runs; i++)
         ix->runs[i]->seen = false;
     ix->scan_skipped = NULL;
-    ix->n_scan_skipped = 0;
+    ix->n_scan_skipped = ix->cap_scan_skipped = 0;
     for (int i = 0; i < ix->n_roots; i++)
         scan_dir(ix, i, ix->roots[i], ix->root_names[i], NT_INDEX_MAX_DEPTH);
     /* Runs found by this scan get their ordinals (colours) in name order, so
