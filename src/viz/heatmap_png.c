@@ -163,27 +163,8 @@ nt_status nt_heatmap_figure(const float *m, int rows, int cols, double lo, doubl
     if (st != NT_OK)
         return st;
     /* the range nt_heatmap_rgb chose, for the colour bar */
-    if (!(lo < hi)) {
-        double mn = INFINITY, mx = -INFINITY;
-        for (size_t i = 0; i < (size_t)rows * (size_t)cols; i++)
-            if (isfinite(m[i])) {
-                mn = fmin(mn, m[i]);
-                mx = fmax(mx, m[i]);
-            }
-        if (mn > mx)
-            mn = mx = 0;
-        if (map == NT_COLORMAP_DIVERGING) {
-            double r = fmax(fabs(mn), fabs(mx));
-            mn = -r;
-            mx = r;
-        }
-        if (!(mn < mx)) {
-            mn -= 0.5;
-            mx += 0.5;
-        }
-        lo = mn;
-        hi = mx;
-    }
+    if (!(lo < hi))
+        nt_heatmap_range(m, rows, cols, map, &lo, &hi);
     int s = hw >= 240 || hh >= 240 ? 2 : 1; /* font scale */
     int lh = (GLYPH_H + 3) * s;                /* line height */
     /* label widths: the longest row label, cut to 16 characters */

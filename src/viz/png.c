@@ -160,6 +160,29 @@ void nt_colormap_rgb(nt_colormap map, double t, uint8_t rgb[3])
         rgb[c] = (uint8_t)lround(a[i][c] + f * (a[i + 1][c] - a[i][c]));
 }
 
+void nt_heatmap_range(const float *m, int rows, int cols, nt_colormap map, double *lo, double *hi)
+{
+    double mn = INFINITY, mx = -INFINITY;
+    for (size_t i = 0; i < (size_t)rows * (size_t)cols; i++)
+        if (isfinite(m[i])) {
+            mn = m[i] < mn ? m[i] : mn;
+            mx = m[i] > mx ? m[i] : mx;
+        }
+    if (mn > mx)
+        mn = mx = 0;
+    if (map == NT_COLORMAP_DIVERGING) {
+        double r = fmax(fabs(mn), fabs(mx));
+        mn = -r;
+        mx = r;
+    }
+    if (!(mn < mx)) {
+        mn -= 0.5;
+        mx += 0.5;
+    }
+    *lo = mn;
+    *hi = mx;
+}
+
 nt_status nt_heatmap_rgb(const float *m, int rows, int cols, double lo, double hi, nt_colormap map,
                          int cell, uint8_t **pixels, int *height, int *width)
 {
@@ -170,27 +193,8 @@ nt_status nt_heatmap_rgb(const float *m, int rows, int cols, double lo, double h
         return nt_error(NT_ERR_INVALID_ARG, "heatmap: bad size %dx%d cell %d", rows, cols, cell);
     if ((int64_t)rows * cell > 1000000 || (int64_t)cols * cell > 1000000)
         return nt_error(NT_ERR_INVALID_ARG, "heatmap: image would exceed 1000000 pixels a side");
-    if (!(lo < hi)) {
-        double mn = INFINITY, mx = -INFINITY;
-        for (size_t i = 0; i < (size_t)rows * (size_t)cols; i++)
-            if (isfinite(m[i])) {
-                mn = m[i] < mn ? m[i] : mn;
-                mx = m[i] > mx ? m[i] : mx;
-            }
-        if (mn > mx)
-            mn = mx = 0;
-        if (map == NT_COLORMAP_DIVERGING) {
-            double r = fmax(fabs(mn), fabs(mx));
-            mn = -r;
-            mx = r;
-        }
-        if (!(mn < mx)) {
-            mn -= 0.5;
-            mx += 0.5;
-        }
-        lo = mn;
-        hi = mx;
-    }
+    if (!(lo < hi))
+        nt_heatmap_range(m, rows, cols, map, &lo, &hi);
     int h = rows * cell, w = cols * cell;
     size_t n;
     if (!nt_mul_size((size_t)h * 3, (size_t)w, &n))

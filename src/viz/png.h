@@ -25,6 +25,11 @@ typedef enum nt_colormap {
  * stands out from every map). */
 void nt_colormap_rgb(nt_colormap map, double t, uint8_t rgb[3]);
 
+/* The colour range of a heatmap given none (lo >= hi): the finite minimum
+ * and maximum of m (symmetric about 0 for the diverging map), widened by
+ * 0.5 each way when they are equal.  nt_heatmap_rgb colours by it and the
+ * figure's colour bar labels it, so both agree. */
+void nt_heatmap_range(const float *m, int rows, int cols, nt_colormap map, double *lo, double *hi);
 /*
  * Heatmap of a rows x cols matrix m (row-major) as an RGB image of
  * (rows*cell) x (cols*cell) pixels, each entry a cell x cell block.  Values
