@@ -16,35 +16,23 @@
  */
 #include "onnx/extract.h"
 #include "onnx/writer.h"
+#include "core/vec.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------- int vectors */
 
-typedef struct ivec {
-    int n, cap;
-    int *v;
-} ivec;
+/* Lists of value indices are nt_vec of int; these read them. */
+static inline int *ints(const nt_vec *a) { return a->data; }
+static inline int count(const nt_vec *a) { return (int)a->len; }
 
-static bool ivec_push(ivec *a, int x)
-{
-    if (a->n == a->cap) {
-        int cap = a->cap ? a->cap * 2 : 16;
-        int *nv = nt_realloc(a->v, (size_t)cap * sizeof *nv);
-        if (!nv)
-            return false;
-        a->v = nv;
-        a->cap = cap;
-    }
-    a->v[a->n++] = x;
-    return true;
-}
+static bool ivec_push(nt_vec *a, int x) { return nt_vec_push(a, &x) == NT_OK; }
 
-static bool ivec_has(const ivec *a, int from, int x)
+static bool ivec_has(const nt_vec *a, int from, int x)
 {
-    for (int i = from; i < a->n; i++)
-        if (a->v[i] == x)
+    for (int i = from; i < count(a); i++)
+        if (ints(a)[i] == x)
             return true;
     return false;
 }
@@ -66,7 +54,7 @@ static int outer_to_top(const nt_graph *sub, int v, const nt_graph *top)
 
 /* Appends (deduplicated from `start`) the top-graph values read by the
  * bodies of node n, at any depth. */
-static bool add_implicit(const nt_node *n, const nt_graph *top, ivec *out, int start)
+static bool add_implicit(const nt_node *n, const nt_graph *top, nt_vec *out, int start)
 {
     for (int a = 0; a < n->n_attr; a++) {
         const nt_attr *at = &n->attrs[a];
@@ -110,23 +98,24 @@ static void reads_free(reads *r)
 static nt_status reads_build(const nt_graph *g, reads *r)
 {
     memset(r, 0, sizeof *r);
-    ivec all = {0};
+    nt_vec all;
+    nt_vec_init(&all, sizeof(int));
     r->off = nt_calloc((size_t)g->n_nodes + 1, sizeof *r->off);
     r->uoff = nt_calloc((size_t)g->n_values + 1, sizeof *r->uoff);
     if (!r->off || !r->uoff)
         goto nomem;
     for (int i = 0; i < g->n_nodes; i++) {
         const nt_node *n = &g->nodes[i];
-        int start = all.n;
+        int start = count(&all);
         for (int k = 0; k < n->n_in; k++)
             if (n->in[k] >= 0 && !ivec_has(&all, start, n->in[k]) && !ivec_push(&all, n->in[k]))
                 goto nomem;
         if (!add_implicit(n, g, &all, start))
             goto nomem;
-        r->off[i + 1] = all.n;
+        r->off[i + 1] = count(&all);
     }
-    r->val = all.v;
-    all.v = NULL;
+    r->val = all.data; /* taken over */
+    all.data = NULL;
     for (int i = 0; i < r->off[g->n_nodes]; i++)
         r->uoff[r->val[i] + 1]++;
     for (int v = 0; v < g->n_values; v++)
@@ -145,7 +134,7 @@ static nt_status reads_build(const nt_graph *g, reads *r)
     free(fill);
     return NT_OK;
 nomem:
-    free(all.v);
+    nt_vec_deinit(&all);
     reads_free(r);
     return NT_ERR_NOMEM;
 }
@@ -441,7 +430,11 @@ nt_status nt_extract(nt_model *m, nt_session *s, const char *from, const char *t
     }
     char *in_cut = nt_calloc((size_t)g->n_nodes + 1, 1);
     char *is_const = const_values(g);
-    ivec inputs = {0}, inits = {0}, outputs = {0}, data_in = {0};
+    nt_vec inputs, inits, outputs, data_in;
+    nt_vec_init(&inputs, sizeof(int));
+    nt_vec_init(&inits, sizeof(int));
+    nt_vec_init(&outputs, sizeof(int));
+    nt_vec_init(&data_in, sizeof(int));
     nt_tensor **data_got = NULL;
     capture cap = {0};
     nt_onnx_builder *b = NULL;
@@ -460,7 +453,7 @@ nt_status nt_extract(nt_model *m, nt_session *s, const char *from, const char *t
             const nt_value *val = &g->values[v];
             if (val->producer >= 0 && in_cut[val->producer])
                 continue;
-            ivec *dst = val->kind == NT_VALUE_INITIALIZER && val->init ? &inits : &inputs;
+            nt_vec *dst = val->kind == NT_VALUE_INITIALIZER && val->init ? &inits : &inputs;
             if (!ivec_has(dst, 0, v) && !ivec_push(dst, v))
                 st = NT_ERR_NOMEM;
         }
@@ -484,17 +477,17 @@ nt_status nt_extract(nt_model *m, nt_session *s, const char *from, const char *t
         goto out;
 
     /* Capture the boundary tensors during a run. */
-    cap.n = inputs.n + outputs.n;
+    cap.n = count(&inputs) + count(&outputs);
     cap.names = nt_calloc((size_t)cap.n + 1, sizeof *cap.names);
     cap.got = nt_calloc((size_t)cap.n + 1, sizeof *cap.got);
     if (!cap.names || !cap.got) {
         st = NT_ERR_NOMEM;
         goto out;
     }
-    for (int i = 0; i < inputs.n; i++)
-        cap.names[i] = g->values[inputs.v[i]].name;
-    for (int i = 0; i < outputs.n; i++)
-        cap.names[inputs.n + i] = g->values[outputs.v[i]].name;
+    for (int i = 0; i < count(&inputs); i++)
+        cap.names[i] = g->values[ints(&inputs)[i]].name;
+    for (int i = 0; i < count(&outputs); i++)
+        cap.names[count(&inputs) + i] = g->values[ints(&outputs)[i]].name;
     nt_tracer tr = {.user = &cap, .node_begin = capture_begin, .node_end = capture_end};
     if ((st = nt_session_add_tracer(s, &tr)) != NT_OK)
         goto out;
@@ -530,32 +523,32 @@ nt_status nt_extract(nt_model *m, nt_session *s, const char *from, const char *t
     char gname[300];
     snprintf(gname, sizeof gname, "extract_%s", from);
     nt_onnx_graph_set_name(mg, gname);
-    data_got = nt_calloc((size_t)inputs.n + 1, sizeof *data_got);
+    data_got = nt_calloc((size_t)count(&inputs) + 1, sizeof *data_got);
     if (!data_got) {
         st = NT_ERR_NOMEM;
         goto out;
     }
     int n_const = 0;
-    for (int i = 0; i < inputs.n && st == NT_OK; i++) {
+    for (int i = 0; i < count(&inputs) && st == NT_OK; i++) {
         const nt_tensor *t = cap.got[i];
-        const char *name = g->values[inputs.v[i]].name;
-        if (is_const[inputs.v[i]]) { /* computed from weights alone: a weight of the repro */
+        const char *name = g->values[ints(&inputs)[i]].name;
+        if (is_const[ints(&inputs)[i]]) { /* computed from weights alone: a weight of the repro */
             st = nt_onnx_graph_add_initializer_ref(mg, name, t);
             n_const++;
             continue;
         }
         nt_onnx_graph_add_input(mg, name, t->dtype, t->ndim, t->dims, NULL);
-        data_got[data_in.n] = cap.got[i];
-        if (!ivec_push(&data_in, inputs.v[i]))
+        data_got[count(&data_in)] = cap.got[i];
+        if (!ivec_push(&data_in, ints(&inputs)[i]))
             st = NT_ERR_NOMEM;
     }
-    for (int i = 0; i < inits.n; i++)
-        nt_onnx_graph_add_initializer_ref(mg, g->values[inits.v[i]].name, g->values[inits.v[i]].init);
+    for (int i = 0; i < count(&inits); i++)
+        nt_onnx_graph_add_initializer_ref(mg, g->values[ints(&inits)[i]].name, g->values[ints(&inits)[i]].init);
     for (int i = 0; i < n_sel && st == NT_OK; i++)
         st = copy_node(mg, g, &g->nodes[sel[i]]);
-    for (int i = 0; i < outputs.n; i++) {
-        const nt_tensor *t = cap.got[inputs.n + i];
-        nt_onnx_graph_add_output(mg, g->values[outputs.v[i]].name, t->dtype, t->ndim, t->dims, NULL);
+    for (int i = 0; i < count(&outputs); i++) {
+        const nt_tensor *t = cap.got[count(&inputs) + i];
+        nt_onnx_graph_add_output(mg, g->values[ints(&outputs)[i]].name, t->dtype, t->ndim, t->dims, NULL);
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/test_data_set_0", dir);
@@ -565,14 +558,14 @@ nt_status nt_extract(nt_model *m, nt_session *s, const char *from, const char *t
     if (st == NT_OK)
         st = nt_onnx_builder_save(b, path);
     if (st == NT_OK)
-        st = save_set(dir, "input", data_in.n, data_in.v, g, data_got);
+        st = save_set(dir, "input", count(&data_in), ints(&data_in), g, data_got);
     if (st == NT_OK)
-        st = save_set(dir, "output", outputs.n, outputs.v, g, cap.got + inputs.n);
+        st = save_set(dir, "output", count(&outputs), ints(&outputs), g, cap.got + count(&inputs));
     if (st == NT_OK) {
         res->n_nodes = n_sel;
-        res->n_inputs = data_in.n;
-        res->n_outputs = outputs.n;
-        res->n_initializers = inits.n + n_const;
+        res->n_inputs = count(&data_in);
+        res->n_outputs = count(&outputs);
+        res->n_initializers = count(&inits) + n_const;
     }
 out:
     nt_onnx_builder_free(b);
@@ -580,12 +573,12 @@ out:
         nt_tensor_free(cap.got[i]);
     free(cap.got);
     free(cap.names);
-    free(inputs.v);
-    free(data_in.v);
+    nt_vec_deinit(&inputs);
+    nt_vec_deinit(&data_in);
     free(data_got);
     free(is_const);
-    free(inits.v);
-    free(outputs.v);
+    nt_vec_deinit(&inits);
+    nt_vec_deinit(&outputs);
     free(in_cut);
     free(sel);
     reads_free(&r);
