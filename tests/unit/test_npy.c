@@ -23,40 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char tmpdir[256];
-
-static int setup_dir(void **state)
-{
-    (void)state;
-    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(tmpdir, sizeof tmpdir, "%s/nt_test_npy_XXXXXX", base);
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int remove_dir(void **state)
-{
-    (void)state;
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *e;
-        char p[600];
-        while ((e = readdir(d)))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-                unlink(p);
-            }
-        closedir(d);
-    }
-    rmdir(tmpdir);
-    return 0;
-}
-
-static const char *tmp_path(const char *name)
-{
-    static char p[600];
-    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
-    return p;
-}
+#include "test_tmpdir.h"
 
 /* Builds a .npy file image: prefix for `major`, header text exactly as given
  * (no padding added), then the data bytes. */
@@ -753,5 +720,5 @@ int main(void)
         cmocka_unit_test(test_load_pipe),             cmocka_unit_test(test_io_errors),
         cmocka_unit_test(test_strings_read),          cmocka_unit_test(test_strings_write),
     };
-    return cmocka_run_group_tests(tests, setup_dir, remove_dir);
+    return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_remove);
 }

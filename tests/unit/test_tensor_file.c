@@ -17,40 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static char tmpdir[256];
-
-static int setup_dir(void **state)
-{
-    (void)state;
-    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(tmpdir, sizeof tmpdir, "%s/nt_test_tf_XXXXXX", base);
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int remove_dir(void **state)
-{
-    (void)state;
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *e;
-        char p[600];
-        while ((e = readdir(d)))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-                unlink(p);
-            }
-        closedir(d);
-    }
-    rmdir(tmpdir);
-    return 0;
-}
-
-static const char *tmp_path(const char *name)
-{
-    static char p[600];
-    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
-    return p;
-}
+#include "test_tmpdir.h"
 
 static void assert_hex(const nt_buf *b, const char *hex)
 {
@@ -272,5 +239,5 @@ int main(void)
         cmocka_unit_test(test_pb_save_bytes),       cmocka_unit_test(test_dispatch_roundtrip),
         cmocka_unit_test(test_dispatch_unknown),
     };
-    return cmocka_run_group_tests(tests, setup_dir, remove_dir);
+    return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_remove);
 }
