@@ -8,12 +8,12 @@
  * min_output, domains "" and ai.onnx.ml, onnx 1.12.0), one row per version whose
  * counts changed; a node uses the row with the highest since-version <= its
  * opset.  Maximum counts are not checked: newer opsets add optional inputs,
- * and a kernel ignores what it does not read.  Regenerate with
- *
- *   for each s in onnx.defs.get_all_schemas_with_history() (not deprecated):
- *     (s.name, s.domain, s.since_version, s.min_input, mask of the first
- *      min_input s.inputs whose option is Single, s.min_output, same mask)
- *   keeping a row only when its counts differ from the op's previous row.
+ * and a kernel ignores what it does not read.  `scripts/arity_rows.py`
+ * prints the schema rows (from each not-deprecated schema version: min_input,
+ * the mask of the first min_input inputs whose option is Single, the same for
+ * outputs; a row only where the counts change), and the e2e check
+ * "arity-rows" (`arity_rows.py --check`) fails if one of them is missing
+ * here.  The rows after them are written by hand (see there).
  *
  * Operators not in the table (newer or contributed ones) are not checked
  * here; their kernels check what they read.

@@ -74,6 +74,7 @@ fi
 [ -f "$here/report_check.py" ] && run_check report-check /usr/bin/python3 "$here/report_check.py" "$nt"
 [ -f "$here/analyze_check.py" ] && run_check analyze-check /usr/bin/python3 "$here/analyze_check.py" "$nt"
 run_check many-bodies /usr/bin/python3 "$here/many_bodies_check.py" "$nt"
+run_check arity-rows /usr/bin/python3 "$here/../../scripts/arity_rows.py" --check "$here/../../src/exec/arity.c"
 run_check install sh "$here/install_check.sh" "$build"
 [ -f "$here/serve_check.py" ] && run_check serve-check /usr/bin/python3 "$here/serve_check.py" "$build"
 [ -f "$here/serve_fault_check.py" ] && run_check serve-fault-check /usr/bin/python3 "$here/serve_fault_check.py" "$build"
