@@ -15,10 +15,11 @@
  * increments, and a vector of 16 equal keys (runs of zeros after a ReLU,
  * saturated values) is counted with one add.
  *
- * Large arrays are cut into fixed pieces scanned by the session's threads.
- * Each piece's sums are kept apart and added in piece order, and the
+ * Arrays of a few blocks or more are shared among the session's threads,
+ * a run of whole blocks each.  Every block's sums are kept apart; a piece
+ * (32 blocks) is summed in block order, then the pieces in order, and the
  * counts are integers, so the result is the same bits whatever the thread
- * count or the instruction set the scan was compiled for.
+ * count or the instruction set.
  */
 #include "trace/tstats.h"
 #include "trace/tstats_simd.h"
@@ -30,13 +31,16 @@
 #include <string.h>
 
 enum {
-    PIECE = 1 << 16,  /* elements per piece: the unit of threading and of summation order */
+    PIECE = 1 << 16,  /* elements per piece: a unit of the summation order */
     BLOCK = 2048,     /* elements per block: moments then histogram while in L1 */
     KEYS = NT_TSTATS_KEYS,
-    KEYED_MIN = 1024  /* below this, bucket each element directly (no table to fold) */
+    KEYED_MIN = 1024, /* below this, bucket each element directly (no table to fold) */
+    /* with several session threads, each scans at least this many blocks
+     * (a hand-over costs about what scanning a few thousand elements does) */
+    PAR_MIN_BLOCKS = 4
 };
 
-/* What one thread gathers over its pieces (sums are per piece, apart). */
+/* What one thread gathers over its blocks (sums are per block, apart). */
 typedef struct scan_acc {
     int64_t nan, pinf, ninf, zeros, poszeros, neg;
     int64_t folded_zeros, folded_poszeros; /* of those, already taken out of the keys */
@@ -138,11 +142,12 @@ static void hist_direct(scan_acc *a, const float *p, int64_t m, int64_t base)
             a->hist[nt_tstats_float_bucket(u[i])]++;
 }
 
-/* x[0..n) is elements base.. of the whole array. */
-static void scan_piece(scan_acc *a, const float *x, int64_t n, int64_t base, piece_sums *out)
+/* Scans blocks [b0, b1) of x[0..n); block b's sums go to sums[b - from]. */
+static void scan_blocks(scan_acc *a, const float *x, int64_t n, int64_t b0, int64_t b1, piece_sums *sums,
+                        int64_t from)
 {
-    double sum = 0, sumsq = 0;
-    for (int64_t i0 = 0; i0 < n; i0 += BLOCK) {
+    for (int64_t blk = b0; blk < b1; blk++) {
+        int64_t i0 = blk * BLOCK;
         int64_t m = n - i0 < BLOCK ? n - i0 : BLOCK;
         const float *p = x + i0;
         nt_block_moments bm;
@@ -159,12 +164,11 @@ static void scan_piece(scan_acc *a, const float *x, int64_t n, int64_t base, pie
             a->mn = bm.min < a->mn ? bm.min : a->mn;
             a->mx = bm.max > a->mx ? bm.max : a->mx;
         }
-        sum += bsum;
-        sumsq += bsq;
+        sums[blk - from] = (piece_sums){bsum, bsq};
         if (a->keys && a->stride > 1) { /* sampled: every stride-th element, four tables in turn */
             uint32_t *k0 = a->keys;
             const uint32_t *u = (const uint32_t *)(const void *)p;
-            int64_t st = a->stride, i = (st - (base + i0) % st) % st, c = 0;
+            int64_t st = a->stride, i = (st - i0 % st) % st, c = 0;
             for (; i < m; i += st, c++) {
                 uint32_t w = u[i];
                 k0[(c & 3) * KEYS + (w >> 21)]++;
@@ -176,20 +180,20 @@ static void scan_piece(scan_acc *a, const float *x, int64_t n, int64_t base, pie
             a->count_keys(p, m, a->keys);
             a->keyed += m;
         } else if (a->hist) {
-            hist_direct(a, p, m, base + i0);
+            hist_direct(a, p, m, i0);
         }
+        if (a->keys && a->keyed >= ((int64_t)1 << 31)) /* before a 32-bit counter could wrap */
+            fold_keys(a, a->hist);
     }
-    out->sum = sum;
-    out->sumsq = sumsq;
 }
 
 typedef struct scan_job {
     const float *x;
     int64_t n;
-    int64_t base;      /* index of x[0] in the whole array (sampling is by that index) */
-    int64_t stride;    /* histogram stride */
+    int64_t stride;     /* histogram stride */
     nt_tstats *s;
-    piece_sums *sums;  /* one per piece */
+    piece_sums *sums;   /* per block, from block sums_from on */
+    int64_t sums_from;
     pthread_mutex_t mu; /* guards s's counts and histogram */
 } scan_job;
 
@@ -229,15 +233,14 @@ static void scan_acc_merge(nt_tstats *s, scan_acc *a)
     }
 }
 
-static void scan_range(void *arg, int64_t p0, int64_t p1)
+/* Blocks [b0, b1) on one thread. */
+static void scan_range(void *arg, int64_t b0, int64_t b1)
 {
     scan_job *job = arg;
     nt_tstats *s = job->s;
     scan_acc a;
     scan_acc_init(&a);
-    int64_t n = (p1 - p0) * (int64_t)PIECE;
-    if (p1 * (int64_t)PIECE > job->n)
-        n = job->n - p0 * (int64_t)PIECE;
+    int64_t n = (b1 * (int64_t)BLOCK < job->n ? b1 * (int64_t)BLOCK : job->n) - b0 * (int64_t)BLOCK;
     if (s->with_hist) {
         /* counts go to this thread's own array, so no lock while scanning;
          * a key table pays when every element of enough of them is counted */
@@ -245,13 +248,7 @@ static void scan_range(void *arg, int64_t p0, int64_t p1)
         a.stride = job->stride;
         a.keys = n / a.stride >= KEYED_MIN ? thread_keys : NULL;
     }
-    for (int64_t p = p0; p < p1; p++) {
-        int64_t b = p * (int64_t)PIECE;
-        int64_t m = job->n - b < PIECE ? job->n - b : PIECE;
-        scan_piece(&a, job->x + b, m, job->base + b, &job->sums[p]);
-        if (a.keys && a.keyed >= ((int64_t)1 << 31)) /* before a 32-bit counter could wrap */
-            fold_keys(&a, a.hist);
-    }
+    scan_blocks(&a, job->x, job->n, b0, b1, job->sums, job->sums_from);
     if (a.keys && a.keyed)
         fold_keys(&a, a.hist);
     pthread_mutex_lock(&job->mu);
@@ -259,34 +256,46 @@ static void scan_range(void *arg, int64_t p0, int64_t p1)
     pthread_mutex_unlock(&job->mu);
 }
 
+/* Adds blocks' sums [b0, b1) (whole pieces, and the last one) into s, each
+ * piece summed in block order first: the order is fixed by the array's
+ * length alone. */
+static void add_piece_sums(nt_tstats *s, const piece_sums *sums, int64_t b0, int64_t b1)
+{
+    for (int64_t p = b0; p < b1; p += PIECE / BLOCK) {
+        double sum = 0, sumsq = 0;
+        for (int64_t b = p; b < b1 && b < p + PIECE / BLOCK; b++) {
+            sum += sums[b - b0].sum;
+            sumsq += sums[b - b0].sumsq;
+        }
+        s->sum += sum;
+        s->sumsq += sumsq;
+    }
+}
+
 void nt_tstats_add_f32(nt_tstats *s, const float *x, int64_t n, nt_exec *exec)
 {
     if (n <= 0)
         return;
-    int64_t pieces = (n + PIECE - 1) / PIECE;
-    piece_sums one, *sums = pieces == 1 ? &one : nt_malloc((size_t)pieces * sizeof *sums);
-    scan_job job = {x, n, 0, nt_tstats_hist_stride(s, n), s, sums, PTHREAD_MUTEX_INITIALIZER};
+    enum { LOCAL = 2 * PIECE / BLOCK };
+    int64_t blocks = (n + BLOCK - 1) / BLOCK;
+    piece_sums local[LOCAL], *sums = blocks <= LOCAL ? local : nt_malloc((size_t)blocks * sizeof *sums);
+    scan_job job = {x, n, nt_tstats_hist_stride(s, n), s, sums, 0, PTHREAD_MUTEX_INITIALIZER};
     int64_t specials_before = s->nan + s->pinf + s->ninf;
-    if (!sums) { /* no room for per-piece sums: one piece at a time, in order, alone */
-        for (int64_t p = 0; p < pieces; p++) {
-            job.x = x + p * (int64_t)PIECE;
-            job.base = p * (int64_t)PIECE;
-            job.n = n - p * (int64_t)PIECE < PIECE ? n - p * (int64_t)PIECE : PIECE;
-            job.sums = &one;
-            scan_range(&job, 0, 1);
-            s->sum += one.sum;
-            s->sumsq += one.sumsq;
+    if (!sums) { /* no room for every block's sums: two pieces at a time, in order, alone */
+        job.sums = local;
+        for (int64_t b = 0; b < blocks; b += LOCAL) {
+            int64_t e = b + LOCAL < blocks ? b + LOCAL : blocks;
+            job.sums_from = b;
+            scan_range(&job, b, e);
+            add_piece_sums(s, local, b, e);
         }
     } else {
-        if (pieces >= 2 && exec)
-            nt_parallel_for(exec, pieces, 1, scan_range, &job);
+        if (exec && blocks >= 2 * PAR_MIN_BLOCKS && nt_exec_threads(exec) > 1)
+            nt_parallel_for(exec, blocks, PAR_MIN_BLOCKS, scan_range, &job);
         else
-            scan_range(&job, 0, pieces);
-        for (int64_t p = 0; p < pieces; p++) {
-            s->sum += sums[p].sum;
-            s->sumsq += sums[p].sumsq;
-        }
-        if (sums != &one)
+            scan_range(&job, 0, blocks);
+        add_piece_sums(s, sums, 0, blocks);
+        if (sums != local)
             free(sums);
     }
     s->count += n;
