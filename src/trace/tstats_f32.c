@@ -42,8 +42,10 @@ enum {
 
 /* What one thread gathers over its blocks (sums are per block, apart). */
 typedef struct scan_acc {
-    int64_t nan, pinf, ninf, zeros, poszeros, neg;
-    int64_t folded_zeros, folded_poszeros; /* of those, already taken out of the keys */
+    int64_t nan, pinf, ninf, zeros, neg;
+    int64_t folded_zeros; /* of those, already taken out of the keys */
+    const float *x;  /* the array scanned */
+    int64_t since;   /* its first element counted into the keys since the last fold */
     float mn, mx;    /* over the finite values */
     uint32_t *keys;  /* 4 x KEYS counters (thread_keys), or NULL: count into hist directly */
     int64_t *hist;   /* this thread's whole-range counts (nt_tstats_thread_hist), or NULL */
@@ -74,11 +76,11 @@ static int magnitude_key(float v)
  * Only the keys the values can have are visited: from zero up to the
  * largest magnitude on each sign (min and max tell), and the Inf/NaN ones
  * (cleared, not counted); empty chunks of keys cost one vector test. */
-static void fold_keys(scan_acc *a, int64_t *hist)
+static void fold_keys(scan_acc *a, int64_t *hist, int64_t upto)
 {
     /* the zeros are keys 0 (+0) and 1024 (-0), shared with the smallest
      * subnormals: taken out there, they have their own bucket */
-    int64_t zeros = a->zeros - a->folded_zeros, poszeros = a->poszeros - a->folded_poszeros;
+    int64_t zeros = a->zeros - a->folded_zeros, poszeros = -1;
     if (a->stride > 1) { /* only the sampled elements went into the keys */
         zeros = a->skz;
         poszeros = a->skpz;
@@ -93,6 +95,22 @@ static void fold_keys(scan_acc *a, int64_t *hist)
     n += take(a->keys, KEYS / 2 - 4, KEYS / 2 - 1, key + n, count + n); /* +Inf, NaN */
     n += take(a->keys, KEYS / 2, KEYS / 2 + (finite && a->mn < 0 ? magnitude_key(a->mn) : 0), key + n, count + n);
     n += take(a->keys, KEYS - 4, KEYS - 1, key + n, count + n);         /* -Inf, -NaN */
+    if (poszeros < 0) {
+        /* every element went into the keys: with no tiny subnormal beside
+         * them, keys 0 and 1024 hold the +0s and the -0s alone (the scan
+         * does not count +0s); else count them again (rare) */
+        int64_t k0 = n && key[0] == 0 ? count[0] : 0, k1024 = 0;
+        for (int i = 0; i < n; i++)
+            k1024 = key[i] == KEYS / 2 ? count[i] : k1024;
+        if (k0 + k1024 == zeros) {
+            poszeros = k0;
+        } else {
+            const uint32_t *u = (const uint32_t *)(const void *)a->x;
+            poszeros = 0;
+            for (int64_t i = a->since; i < upto; i++)
+                poszeros += u[i] == 0;
+        }
+    }
     for (int i = 0; i < n; i++) {
         int64_t c = count[i];
         if (key[i] == 0)
@@ -105,7 +123,7 @@ static void fold_keys(scan_acc *a, int64_t *hist)
         hist[nt_tstats_float_bucket((uint32_t)key[i] << 21 | 1u)] += c;
     }
     a->folded_zeros = a->zeros;
-    a->folded_poszeros = a->poszeros;
+    a->since = upto;
     a->skz = a->skpz = 0;
     a->keyed = 0;
 }
@@ -153,7 +171,6 @@ static void scan_blocks(scan_acc *a, const float *x, int64_t n, int64_t b0, int6
         nt_block_moments bm;
         a->moments(p, m, &bm);
         a->zeros += bm.zeros;
-        a->poszeros += bm.poszeros;
         a->neg += bm.neg;
         double bsum = bm.sum, bsq = bm.sumsq;
         /* NaN or Inf make a sum non-finite; a float square past ~1e38
@@ -183,7 +200,7 @@ static void scan_blocks(scan_acc *a, const float *x, int64_t n, int64_t b0, int6
             hist_direct(a, p, m, i0);
         }
         if (a->keys && a->keyed >= ((int64_t)1 << 31)) /* before a 32-bit counter could wrap */
-            fold_keys(a, a->hist);
+            fold_keys(a, a->hist, i0 + m);
     }
 }
 
@@ -248,9 +265,11 @@ static void scan_range(void *arg, int64_t b0, int64_t b1)
         a.stride = job->stride;
         a.keys = n / a.stride >= KEYED_MIN ? thread_keys : NULL;
     }
+    a.x = job->x;
+    a.since = b0 * (int64_t)BLOCK;
     scan_blocks(&a, job->x, job->n, b0, b1, job->sums, job->sums_from);
     if (a.keys && a.keyed)
-        fold_keys(&a, a.hist);
+        fold_keys(&a, a.hist, b0 * (int64_t)BLOCK + n);
     pthread_mutex_lock(&job->mu);
     scan_acc_merge(s, &a);
     pthread_mutex_unlock(&job->mu);

@@ -33,7 +33,7 @@ enum { LANES = 32, KEYS = NT_TSTATS_KEYS };
  * and the counts (integers, added in any order). */
 typedef struct lane_sums {
     float sum[LANES], sq[LANES], mn[LANES], mx[LANES];
-    int64_t zeros, poszeros, neg;
+    int64_t zeros, neg;
 } lane_sums;
 
 /* Folds the lanes (the fixed order of tstats_simd.h), then the tail
@@ -43,7 +43,7 @@ static void fold_lanes(const lane_sums *L, bool any_lanes, const float *p, int64
 {
     double sum = 0, sq = 0;
     float mn = INFINITY, mx = -INFINITY;
-    int64_t zeros = L->zeros, poszeros = L->poszeros, neg = L->neg;
+    int64_t zeros = L->zeros, neg = L->neg;
     if (any_lanes)
         for (int l = 0; l < LANES / 2; l++) {
             sum += (double)L->sum[l];
@@ -57,17 +57,14 @@ static void fold_lanes(const lane_sums *L, bool any_lanes, const float *p, int64
         }
     for (int64_t i = full; i < m; i++) {
         float v = p[i];
-        uint32_t u;
-        memcpy(&u, &v, 4);
         zeros += v == 0.0f;
-        poszeros += u == 0;
         neg += v < 0.0f;
         sum += v;
         sq += (double)v * v;
         mn = v < mn ? v : mn;
         mx = v > mx ? v : mx;
     }
-    *out = (nt_block_moments){sum, sq, mn, mx, zeros, poszeros, neg};
+    *out = (nt_block_moments){sum, sq, mn, mx, zeros, neg};
 }
 
 /* ------------------------------------------------------------ portable */
@@ -80,15 +77,12 @@ static void moments_c(const float *p, int64_t m, nt_block_moments *out)
         L.mn[l] = INFINITY;
         L.mx[l] = -INFINITY;
     }
-    int64_t zeros = 0, poszeros = 0, neg = 0;
+    int64_t zeros = 0, neg = 0;
     int64_t full = m & ~(int64_t)(LANES - 1);
     for (int64_t i = 0; i < full; i += LANES)
         for (int l = 0; l < LANES; l++) {
             float v = p[i + l];
-            uint32_t u;
-            memcpy(&u, &v, 4);
             zeros += v == 0.0f;
-            poszeros += u == 0;
             neg += v < 0.0f;
             L.sum[l] += v;
             L.sq[l] += v * v;
@@ -96,7 +90,6 @@ static void moments_c(const float *p, int64_t m, nt_block_moments *out)
             L.mx[l] = v > L.mx[l] ? v : L.mx[l];
         }
     L.zeros = zeros;
-    L.poszeros = poszeros;
     L.neg = neg;
     fold_lanes(&L, full > 0, p, full, m, out);
 }
@@ -161,7 +154,7 @@ __attribute__((target("avx2"))) static void moments_avx2(const float *p, int64_t
     __m256 s0 = zero, s1 = zero, s2 = zero, s3 = zero, q0 = zero, q1 = zero, q2 = zero, q3 = zero;
     __m256 n0 = _mm256_set1_ps(INFINITY), n1 = n0, n2 = n0, n3 = n0;
     __m256 x0 = _mm256_set1_ps(-INFINITY), x1 = x0, x2 = x0, x3 = x0;
-    __m256i cz = _mm256_setzero_si256(), cp = cz, cn = cz;
+    __m256i cz = _mm256_setzero_si256(), cn = cz;
     int64_t full = m & ~(int64_t)(LANES - 1);
 #define NT_AVX2_LANE(v, s, q, n, x)                                                                              \
     do {                                                                                                         \
@@ -170,7 +163,6 @@ __attribute__((target("avx2"))) static void moments_avx2(const float *p, int64_t
         n = _mm256_min_ps(v, n);                                                                                 \
         x = _mm256_max_ps(v, x);                                                                                 \
         cz = _mm256_sub_epi32(cz, _mm256_castps_si256(_mm256_cmp_ps(v, zero, _CMP_EQ_OQ)));                      \
-        cp = _mm256_sub_epi32(cp, _mm256_cmpeq_epi32(_mm256_castps_si256(v), _mm256_setzero_si256()));           \
         cn = _mm256_sub_epi32(cn, _mm256_castps_si256(_mm256_cmp_ps(v, zero, _CMP_LT_OQ)));                      \
     } while (0)
     for (int64_t i = 0; i < full; i += LANES) {
@@ -190,15 +182,13 @@ __attribute__((target("avx2"))) static void moments_avx2(const float *p, int64_t
     _mm256_storeu_ps(L.mn + 16, n2), _mm256_storeu_ps(L.mn + 24, n3);
     _mm256_storeu_ps(L.mx, x0), _mm256_storeu_ps(L.mx + 8, x1);
     _mm256_storeu_ps(L.mx + 16, x2), _mm256_storeu_ps(L.mx + 24, x3);
-    int32_t c[3][8];
+    int32_t c[2][8];
     _mm256_storeu_si256((__m256i *)(void *)c[0], cz);
-    _mm256_storeu_si256((__m256i *)(void *)c[1], cp);
-    _mm256_storeu_si256((__m256i *)(void *)c[2], cn);
-    L.zeros = L.poszeros = L.neg = 0;
+    _mm256_storeu_si256((__m256i *)(void *)c[1], cn);
+    L.zeros = L.neg = 0;
     for (int l = 0; l < 8; l++) {
         L.zeros += c[0][l];
-        L.poszeros += c[1][l];
-        L.neg += c[2][l];
+        L.neg += c[1][l];
     }
     fold_lanes(&L, full > 0, p, full, m, out);
 }
@@ -266,23 +256,21 @@ __attribute__((target("avx512f"))) static void moments_avx512(const float *p, in
     const __m512i one = _mm512_set1_epi32(1);
     __m512 s0 = zero, s1 = zero, q0 = zero, q1 = zero;
     __m512 n0 = _mm512_set1_ps(INFINITY), n1 = n0, x0 = _mm512_set1_ps(-INFINITY), x1 = x0;
-    __m512i cz0 = _mm512_setzero_si512(), cz1 = cz0, cp0 = cz0, cp1 = cz0, cn0 = cz0, cn1 = cz0;
+    __m512i cz0 = _mm512_setzero_si512(), cz1 = cz0, cn0 = cz0, cn1 = cz0;
     int64_t full = m & ~(int64_t)(LANES - 1);
-#define NT_AVX512_LANE(v, s, q, n, x, cz, cp, cn)                                                                \
+#define NT_AVX512_LANE(v, s, q, n, x, cz, cn)                                                                \
     do {                                                                                                         \
         s = _mm512_add_ps(s, v);                                                                                 \
         q = _mm512_add_ps(q, _mm512_mul_ps(v, v));                                                               \
         n = _mm512_min_ps(v, n);                                                                                 \
         x = _mm512_max_ps(v, x);                                                                                 \
         cz = _mm512_mask_sub_epi32(cz, _mm512_cmp_ps_mask(v, zero, _CMP_EQ_OQ), cz, one);                        \
-        cp = _mm512_mask_sub_epi32(cp, _mm512_testn_epi32_mask(_mm512_castps_si512(v), _mm512_castps_si512(v)), \
-                                   cp, one);                                                                     \
         cn = _mm512_mask_sub_epi32(cn, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), cn, one);                        \
     } while (0)
     for (int64_t i = 0; i < full; i += LANES) {
         __m512 v0 = _mm512_loadu_ps(p + i), v1 = _mm512_loadu_ps(p + i + 16);
-        NT_AVX512_LANE(v0, s0, q0, n0, x0, cz0, cp0, cn0);
-        NT_AVX512_LANE(v1, s1, q1, n1, x1, cz1, cp1, cn1);
+        NT_AVX512_LANE(v0, s0, q0, n0, x0, cz0, cn0);
+        NT_AVX512_LANE(v1, s1, q1, n1, x1, cz1, cn1);
     }
 #undef NT_AVX512_LANE
     _mm512_storeu_ps(L.sum, s0), _mm512_storeu_ps(L.sum + 16, s1);
@@ -291,7 +279,6 @@ __attribute__((target("avx512f"))) static void moments_avx512(const float *p, in
     _mm512_storeu_ps(L.mx, x0), _mm512_storeu_ps(L.mx + 16, x1);
     /* counts went down from 0: minus the number of matches per lane */
     L.zeros = -(int64_t)_mm512_reduce_add_epi32(_mm512_add_epi32(cz0, cz1));
-    L.poszeros = -(int64_t)_mm512_reduce_add_epi32(_mm512_add_epi32(cp0, cp1));
     L.neg = -(int64_t)_mm512_reduce_add_epi32(_mm512_add_epi32(cn0, cn1));
     fold_lanes(&L, full > 0, p, full, m, out);
 }

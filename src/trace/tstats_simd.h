@@ -30,7 +30,7 @@
 typedef struct nt_block_moments {
     double sum, sumsq;
     float min, max;
-    int64_t zeros, poszeros, neg; /* v == 0, bits == 0 (+0), v < 0 */
+    int64_t zeros, neg; /* v == 0, v < 0 */
 } nt_block_moments;
 
 typedef void (*nt_moments_fn)(const float *p, int64_t m, nt_block_moments *out);
