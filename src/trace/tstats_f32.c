@@ -34,6 +34,7 @@ enum {
     PIECE = 1 << 16,  /* elements per piece: a unit of the summation order */
     BLOCK = 2048,     /* elements per block: moments then histogram while in L1 */
     KEYS = NT_TSTATS_KEYS,
+    TABLE = NT_TSTATS_TABLE,
     KEYED_MIN = 1024, /* below this, bucket each element directly (no table to fold) */
     /* with several session threads, each scans at least this many blocks
      * (a hand-over costs about what scanning a few thousand elements does) */
@@ -47,7 +48,7 @@ typedef struct scan_acc {
     const float *x;  /* the array scanned */
     int64_t since;   /* its first element counted into the keys since the last fold */
     float mn, mx;    /* over the finite values */
-    uint32_t *keys;  /* 4 x KEYS counters (thread_keys), or NULL: count into hist directly */
+    uint32_t *keys;  /* 4 tables of KEYS counters (thread_keys), or NULL: count into hist directly */
     int64_t *hist;   /* this thread's whole-range counts (nt_tstats_thread_hist), or NULL */
     int64_t keyed;   /* elements counted into keys since the last fold */
     int64_t stride;  /* histogram every stride-th element (by index in the whole array) */
@@ -62,7 +63,7 @@ typedef struct piece_sums {
 
 /* Each thread's key counters, kept all zero between scans (fold_keys
  * clears what it reads): no allocation and no clearing pass per scan. */
-static _Thread_local uint32_t thread_keys[4 * KEYS];
+static _Thread_local uint32_t thread_keys[4 * TABLE];
 
 /* Key of a finite magnitude's bits (the sign bit clear). */
 static int magnitude_key(float v)
@@ -188,7 +189,7 @@ static void scan_blocks(scan_acc *a, const float *x, int64_t n, int64_t b0, int6
             int64_t st = a->stride, i = (st - i0 % st) % st, c = 0;
             for (; i < m; i += st, c++) {
                 uint32_t w = u[i];
-                k0[(c & 3) * KEYS + (w >> 21)]++;
+                k0[(c & 3) * TABLE + (w >> 21)]++;
                 a->skz += (w & 0x7fffffffu) == 0;
                 a->skpz += w == 0;
             }

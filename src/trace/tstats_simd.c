@@ -27,7 +27,7 @@
 #define NT_TSTATS_X86 1
 #endif
 
-enum { LANES = 32, KEYS = NT_TSTATS_KEYS };
+enum { LANES = 32, KEYS = NT_TSTATS_KEYS, TABLE = NT_TSTATS_TABLE };
 
 /* What the lane loops leave: per-lane float sums, squares, min and max,
  * and the counts (integers, added in any order). */
@@ -98,7 +98,7 @@ static void moments_c(const float *p, int64_t m, nt_block_moments *out)
  * ReLU, saturated values) with one add. */
 static void keys_c(const float *p, int64_t m, uint32_t *keys)
 {
-    uint32_t *k0 = keys, *k1 = k0 + KEYS, *k2 = k1 + KEYS, *k3 = k2 + KEYS;
+    uint32_t *k0 = keys, *k1 = k0 + TABLE, *k2 = k1 + TABLE, *k3 = k2 + TABLE;
     const uint32_t *u = (const uint32_t *)(const void *)p;
     int64_t i = 0;
     for (; i + 16 <= m; i += 16) {
@@ -128,12 +128,12 @@ static int take_c(uint32_t *keys, int from, int to, uint16_t *key_out, int64_t *
     for (int c = from & ~15; c <= to; c += 16) {
         uint32_t any = 0;
         for (int l = 0; l < 16; l++)
-            any |= keys[c + l] | keys[KEYS + c + l] | keys[2 * KEYS + c + l] | keys[3 * KEYS + c + l];
+            any |= keys[c + l] | keys[TABLE + c + l] | keys[2 * TABLE + c + l] | keys[3 * TABLE + c + l];
         if (!any)
             continue;
         for (int key = c; key < c + 16; key++) {
-            int64_t t = (int64_t)keys[key] + keys[KEYS + key] + keys[2 * KEYS + key] + keys[3 * KEYS + key];
-            keys[key] = keys[KEYS + key] = keys[2 * KEYS + key] = keys[3 * KEYS + key] = 0;
+            int64_t t = (int64_t)keys[key] + keys[TABLE + key] + keys[2 * TABLE + key] + keys[3 * TABLE + key];
+            keys[key] = keys[TABLE + key] = keys[2 * TABLE + key] = keys[3 * TABLE + key] = 0;
             if (t) {
                 key_out[n] = (uint16_t)key;
                 count_out[n++] = t;
@@ -195,7 +195,7 @@ __attribute__((target("avx2"))) static void moments_avx2(const float *p, int64_t
 
 __attribute__((target("avx2"))) static void keys_avx2(const float *p, int64_t m, uint32_t *keys)
 {
-    uint32_t *k0 = keys, *k1 = k0 + KEYS, *k2 = k1 + KEYS, *k3 = k2 + KEYS;
+    uint32_t *k0 = keys, *k1 = k0 + TABLE, *k2 = k1 + TABLE, *k3 = k2 + TABLE;
     const uint32_t *u = (const uint32_t *)(const void *)p;
     int64_t i = 0;
     for (; i + 16 <= m; i += 16) {
@@ -225,9 +225,9 @@ __attribute__((target("avx2"))) static int take_avx2(uint32_t *keys, int from, i
     const __m256i z = _mm256_setzero_si256();
     for (int c = from & ~7; c <= to; c += 8) {
         __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(keys + c));
-        __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(keys + KEYS + c));
-        __m256i d = _mm256_loadu_si256((const __m256i *)(const void *)(keys + 2 * KEYS + c));
-        __m256i e = _mm256_loadu_si256((const __m256i *)(const void *)(keys + 3 * KEYS + c));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(keys + TABLE + c));
+        __m256i d = _mm256_loadu_si256((const __m256i *)(const void *)(keys + 2 * TABLE + c));
+        __m256i e = _mm256_loadu_si256((const __m256i *)(const void *)(keys + 3 * TABLE + c));
         __m256i o = _mm256_or_si256(_mm256_or_si256(a, b), _mm256_or_si256(d, e));
         unsigned mask = ~(unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(o, z))) & 0xffu;
         if (!mask)
@@ -236,12 +236,12 @@ __attribute__((target("avx2"))) static int take_avx2(uint32_t *keys, int from, i
             int key = c + __builtin_ctz(mask);
             key_out[n] = (uint16_t)key;
             count_out[n++] =
-                (int64_t)keys[key] + keys[KEYS + key] + keys[2 * KEYS + key] + keys[3 * KEYS + key];
+                (int64_t)keys[key] + keys[TABLE + key] + keys[2 * TABLE + key] + keys[3 * TABLE + key];
         }
         _mm256_storeu_si256((__m256i *)(void *)(keys + c), z);
-        _mm256_storeu_si256((__m256i *)(void *)(keys + KEYS + c), z);
-        _mm256_storeu_si256((__m256i *)(void *)(keys + 2 * KEYS + c), z);
-        _mm256_storeu_si256((__m256i *)(void *)(keys + 3 * KEYS + c), z);
+        _mm256_storeu_si256((__m256i *)(void *)(keys + TABLE + c), z);
+        _mm256_storeu_si256((__m256i *)(void *)(keys + 2 * TABLE + c), z);
+        _mm256_storeu_si256((__m256i *)(void *)(keys + 3 * TABLE + c), z);
     }
     return n;
 }
@@ -285,7 +285,7 @@ __attribute__((target("avx512f"))) static void moments_avx512(const float *p, in
 
 __attribute__((target("avx512f"))) static void keys_avx512(const float *p, int64_t m, uint32_t *keys)
 {
-    uint32_t *k0 = keys, *k1 = k0 + KEYS, *k2 = k1 + KEYS, *k3 = k2 + KEYS;
+    uint32_t *k0 = keys, *k1 = k0 + TABLE, *k2 = k1 + TABLE, *k3 = k2 + TABLE;
     const uint32_t *u = (const uint32_t *)(const void *)p;
     int64_t i = 0;
     for (; i + 16 <= m; i += 16) {
@@ -314,9 +314,9 @@ __attribute__((target("avx512f"))) static int take_avx512(uint32_t *keys, int fr
     const __m512i z = _mm512_setzero_si512();
     for (int c = from & ~15; c <= to; c += 16) {
         __m512i a = _mm512_loadu_si512((const void *)(keys + c));
-        __m512i b = _mm512_loadu_si512((const void *)(keys + KEYS + c));
-        __m512i d = _mm512_loadu_si512((const void *)(keys + 2 * KEYS + c));
-        __m512i e = _mm512_loadu_si512((const void *)(keys + 3 * KEYS + c));
+        __m512i b = _mm512_loadu_si512((const void *)(keys + TABLE + c));
+        __m512i d = _mm512_loadu_si512((const void *)(keys + 2 * TABLE + c));
+        __m512i e = _mm512_loadu_si512((const void *)(keys + 3 * TABLE + c));
         unsigned mask = _mm512_test_epi32_mask(_mm512_or_si512(_mm512_or_si512(a, b), _mm512_or_si512(d, e)),
                                                _mm512_set1_epi32(-1));
         if (!mask)
@@ -325,12 +325,12 @@ __attribute__((target("avx512f"))) static int take_avx512(uint32_t *keys, int fr
             int key = c + __builtin_ctz(mask);
             key_out[n] = (uint16_t)key;
             count_out[n++] =
-                (int64_t)keys[key] + keys[KEYS + key] + keys[2 * KEYS + key] + keys[3 * KEYS + key];
+                (int64_t)keys[key] + keys[TABLE + key] + keys[2 * TABLE + key] + keys[3 * TABLE + key];
         }
         _mm512_storeu_si512((void *)(keys + c), z);
-        _mm512_storeu_si512((void *)(keys + KEYS + c), z);
-        _mm512_storeu_si512((void *)(keys + 2 * KEYS + c), z);
-        _mm512_storeu_si512((void *)(keys + 3 * KEYS + c), z);
+        _mm512_storeu_si512((void *)(keys + TABLE + c), z);
+        _mm512_storeu_si512((void *)(keys + 2 * TABLE + c), z);
+        _mm512_storeu_si512((void *)(keys + 3 * TABLE + c), z);
     }
     return n;
 }

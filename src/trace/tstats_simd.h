@@ -21,8 +21,14 @@
 
 /* Histogram keys: the top 11 bits of a float (sign, exponent, two mantissa
  * bits), which alone decide its bucket.  Four tables of KEYS counters each,
- * so that equal neighbours do not wait on each other's increments. */
+ * so that equal neighbours do not wait on each other's increments; table t
+ * starts at t * NT_TSTATS_TABLE, 64 bytes more than KEYS counters, so that
+ * the same key in two tables is not 8 KiB apart: the processor takes
+ * addresses equal in their low 12 bits for one (4K aliasing), and the
+ * increments of a ReLU's many +0s then waited on each other anyway
+ * (0.50 -> 0.32 ns an element on half-zero data). */
 #define NT_TSTATS_KEYS 2048
+#define NT_TSTATS_TABLE (NT_TSTATS_KEYS + 16)
 
 /* What one block gives.  min/max are over every element (NaN never chosen,
  * Inf taken); the sums are non-finite when the block holds NaN or Inf, and
@@ -34,7 +40,7 @@ typedef struct nt_block_moments {
 } nt_block_moments;
 
 typedef void (*nt_moments_fn)(const float *p, int64_t m, nt_block_moments *out);
-/* Adds one count per element of p[0..m) to keys[t * KEYS + (bits >> 21)]
+/* Adds one count per element of p[0..m) to keys[t * TABLE + (bits >> 21)]
  * for some table t in 0..3. */
 typedef void (*nt_keys_fn)(const float *p, int64_t m, uint32_t *keys);
 /* Takes the counts of keys [from, to] (whole chunks of 16 around them, so
