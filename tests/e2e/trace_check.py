@@ -9,11 +9,12 @@
    run in ORT, and compared with nntrace's dump of the same tensors.
 3. profile.json is valid Chrome trace JSON with one complete event per node.
    Filters: op types in any case, unmatched patterns named on stderr.
-4. big tensors (several scan pieces, NaN/Inf/-0 inside) and a Loop whose body
-   makes big tensors: stats.jsonl matches numpy and is the same bytes scanned
-   in the background, inline (NNTRACE_STATS_INLINE=1) and on 2 threads; the
-   histogram is that of every hist_stride-th element, all of them with
-   --exact-hist.
+4. big tensors (several scan pieces, NaN/Inf/-0 inside), mid-size ones (one
+   piece, shared by 2 threads) and a Loop whose body makes big tensors:
+   stats.jsonl matches numpy and is the same bytes scanned in the background,
+   inline (NNTRACE_STATS_INLINE=1) and on 2 threads, and run again; three
+   runs give three times every count; the histogram is that of every
+   hist_stride-th element, all of them with --exact-hist.
 
 Prints "trace-check: N passed, N failed"; exits 1 on any failure.
 """
@@ -181,29 +182,32 @@ def loop_model(nt, tmp):
               f"loop model: body output mean/std {got['mean']} {got['std']} vs {want.mean()} {want.std()}")
 
 
-def big_tensors(nt, tmp):
+def big_tensors(nt, tmp, shape=(1, 4, 300, 300), tag="big"):
+    """shape: 360,000 floats are six pieces of the scan; 40,000 are less
+    than one piece but are still shared among two threads (20 blocks)."""
     from onnx import TensorProto, helper
-    shape = [1, 4, 300, 300]  # 360,000 floats: six pieces of the scan
+    shape = list(shape)
     nodes = [helper.make_node("Relu", ["x"], ["r"], name="relu"),
              helper.make_node("Neg", ["x"], ["n"], name="neg"),
              helper.make_node("Mul", ["n", "x"], ["m"], name="mul")]
     g = helper.make_graph(nodes, "big", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
                           [helper.make_tensor_value_info(o, TensorProto.FLOAT, shape) for o in ("r", "m")])
-    model = os.path.join(tmp, "big.onnx")
+    model = os.path.join(tmp, tag + ".onnx")
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), model)
     rng = np.random.default_rng(5)
     x = (rng.standard_normal(shape) * np.exp2(rng.integers(-40, 40, shape))).astype(np.float32)
     flat = x.reshape(-1)
     for v, k in ((np.nan, 101), (np.inf, 202), (-np.inf, 303), (-0.0, 404), (0.0, 505), (1e-42, 606)):
         flat[rng.choice(flat.size, k, replace=False)] = v
-    np.save(os.path.join(tmp, "big_x.npy"), x)
-    out = same_stats_every_way(nt, tmp, model, os.path.join(tmp, "big_x.npy"), "big model")
+    xpath = os.path.join(tmp, tag + "_x.npy")
+    np.save(xpath, x)
+    out = same_stats_every_way(nt, tmp, model, xpath, tag + " model")
     if not out:
         return
-    rd = os.path.join(tmp, "big_exact")
-    r = run([nt, "run", model, "-i", os.path.join(tmp, "big_x.npy"), "--trace", "stats", "--exact-hist",
-             "--run-dir", rd])
-    check(r.returncode == 0, "big model, stats --exact-hist")
+    repeated_runs(nt, tmp, model, xpath, out, tag)
+    rd = os.path.join(tmp, tag + "_exact")
+    r = run([nt, "run", model, "-i", xpath, "--trace", "stats", "--exact-hist", "--run-dir", rd])
+    check(r.returncode == 0, f"{tag} model, stats --exact-hist")
     exact = open(os.path.join(rd, "stats.jsonl"), "rb").read() if r.returncode == 0 else b""
     with np.errstate(invalid="ignore", over="ignore"):
         ref = {"x": x, "r": np.maximum(x, 0), "n": -x, "m": -x * x}
@@ -224,6 +228,42 @@ def big_tensors(nt, tmp):
         check([e["output"] for e in index["tensors"]] == ["r"], "dump cap: only r dumped")
 
 
+def repeated_runs(nt, tmp, model, x, one, tag):
+    """The same run again gives the same bytes; --repeat 3 (as many runs as
+    the tracer reports) gives that many times every count and every
+    histogram count, the same min, max and hist_stride, and the same mean
+    and std (one run's lines are `one`)."""
+    import re
+    for again, extra in (("again", []), ("repeated", ["--repeat", "3"])):
+        rd = os.path.join(tmp, f"{tag}_{again}")
+        r = subprocess.run([nt, "run", model, "-i", x, "--trace", "stats", "--run-dir", rd] + extra,
+                           capture_output=True, text=True, env={**os.environ, "NNTRACE_STATS_INLINE": "1"})
+        check(r.returncode == 0, f"{tag} model, stats {again}: {r.stderr[-300:]}")
+        if r.returncode:
+            return
+        text = open(os.path.join(rd, "stats.jsonl"), "rb").read()
+        if again == "again":
+            check(text == one, f"{tag} model: stats.jsonl is the same bytes run again")
+            continue
+        m = re.search(r"over (\d+) runs", r.stdout)
+        n = int(m.group(1)) if m else 0
+        check(n >= 3, f"{tag} model: --repeat 3 traced {n} runs")
+        a = [json.loads(l) for l in one.decode().splitlines()]
+        b = [json.loads(l) for l in text.decode().splitlines()]
+        check(len(a) == len(b) and len(a) > 0, f"{tag} model: {n} runs, as many stats lines")
+        for p, q in zip(a, b):
+            name = p["output"]
+            check(all(q[k] == n * p[k] for k in ("count", "nan", "pinf", "ninf", "zeros", "negatives")),
+                  f"{tag} {name}: {n} runs, {n} times every count")
+            check(q["min"] == p["min"] and q["max"] == p["max"] and q["hist_stride"] == p["hist_stride"],
+                  f"{tag} {name}: {n} runs, the same min, max and hist_stride")
+            check(np.isclose(q["mean"], p["mean"], rtol=1e-12, atol=0) and np.isclose(q["std"], p["std"], rtol=1e-9),
+                  f"{tag} {name}: {n} runs, mean {q['mean']} std {q['std']} vs {p['mean']} {p['std']}")
+            check(q["histogram"]["edges"] == p["histogram"]["edges"] and
+                  q["histogram"]["counts"] == [n * c for c in p["histogram"]["counts"]],
+                  f"{tag} {name}: {n} runs, {n} times every histogram count")
+
+
 def big_line_vs_numpy(s, ref, mode):
     """One stats.jsonl line against numpy: everything exact; the histogram
     exactly that of every hist_stride-th element (1 with --exact-hist)."""
@@ -231,8 +271,9 @@ def big_line_vs_numpy(s, ref, mode):
     fin = a[np.isfinite(a)]
     name = f"{s['output']} ({mode})"
     k = s.get("hist_stride")
-    # 360,000 elements: sampled every 360000 // 65536 = 5th by default
-    check(k == (1 if mode == "exact" else a.size // 65536), f"big {name}: hist_stride {k}")
+    # 360,000 elements: sampled every 360000 // 65536 = 5th by default; under
+    # 2 * 65,536 always exact
+    check(k == (1 if mode == "exact" or a.size < 2 * 65536 else a.size // 65536), f"big {name}: hist_stride {k}")
     k = k or 1
     check(s["count"] == a.size and s["nan"] == int(np.isnan(a).sum()), f"big {name}: count/nan")
     check(s["pinf"] == int((a == np.inf).sum()) and s["ninf"] == int((a == -np.inf).sum()), f"big {name}: inf")
@@ -307,6 +348,7 @@ def main():
         filter_patterns(nt, tmp)
         profile_report(nt, tmp)
         big_tensors(nt, tmp)
+        big_tensors(nt, tmp, (1, 4, 100, 100), "mid")
         loop_model(nt, tmp)
         intermediates_vs_ort(nt, tmp, os.path.join(DEMO, "model.onnx"), [os.path.join(DEMO, "digit.npy")])
         models = os.environ.get("NT_MODELS")
