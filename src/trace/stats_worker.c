@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* Waking a sleeping thread takes tens of microseconds (more in a VM): the
  * worker polls for 2 ms after its last item, about the longest a node
@@ -31,6 +32,7 @@ struct nt_stats_worker {
     pthread_cond_t job, done;
     uint64_t head, tail;        /* atomics: next to scan, next free */
     int worker_sleeping, owner_waiting, quit; /* atomics */
+    double scan_wall_ms, scan_cpu_ms; /* written by the worker before it advances head */
     item q[QUEUE];
 };
 
@@ -44,6 +46,15 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* This thread's CPU time in ms. */
+static double thread_cpu_ms(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
 static void *worker_main(void *arg)
 {
     nt_stats_worker *w = arg;
@@ -51,7 +62,10 @@ static void *worker_main(void *arg)
         uint64_t h = LOAD(w->head);
         if (h != LOAD(w->tail)) {
             item it = w->q[h % QUEUE];
+            double wall0 = nt_now_ms(), cpu0 = thread_cpu_ms();
             nt_tstats_add(it.st, it.t);
+            w->scan_wall_ms += nt_now_ms() - wall0;
+            w->scan_cpu_ms += thread_cpu_ms() - cpu0;
             STORE(w->head, h + 1);
             if (LOAD(w->owner_waiting)) {
                 pthread_mutex_lock(&w->mu);
@@ -168,3 +182,10 @@ void nt_stats_worker_wait_for(nt_stats_worker *w, const nt_tensor *t)
 }
 
 void nt_stats_worker_drain(nt_stats_worker *w) { nt_stats_worker_wait_for(w, NULL); }
+
+void nt_stats_worker_times(nt_stats_worker *w, double *wall_ms, double *cpu_ms)
+{
+    nt_stats_worker_drain(w);
+    *wall_ms = w->scan_wall_ms;
+    *cpu_ms = w->scan_cpu_ms;
+}

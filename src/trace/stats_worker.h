@@ -29,5 +29,9 @@ bool nt_stats_worker_done(nt_stats_worker *w, uint64_t index);
 void nt_stats_worker_wait_for(nt_stats_worker *w, const nt_tensor *t);
 /* Returns once the queue is empty. */
 void nt_stats_worker_drain(nt_stats_worker *w);
+/* Time the worker has spent scanning so far, on the clock and on its own
+ * CPU (ms); read after a drain.  A worker that gets much less CPU than
+ * clock time is starved: the machine has no core free for it. */
+void nt_stats_worker_times(nt_stats_worker *w, double *wall_ms, double *cpu_ms);
 
 #endif /* NT_STATS_WORKER_H */

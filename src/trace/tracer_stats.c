@@ -10,7 +10,9 @@
  * (stats_release) before it frees a tensor, and the tracer waits if that
  * tensor is still queued.  With several session threads, large outputs are
  * split among them instead.  Either way the statistics are the same bits.
- * NNTRACE_STATS_INLINE=1 scans on the calling thread only.
+ * NNTRACE_STATS_INLINE=1 scans on the calling thread only, and so do the
+ * runs after one whose background scans got less than half a core (a
+ * loaded machine: the session would wait on a worker that cannot run).
  *
  * Histograms of big outputs come from every k-th element (tstats.h; the
  * stride is in stats.jsonl and the event file) unless --exact-hist.
@@ -40,6 +42,8 @@ enum { BACKGROUND_MIN_ELEMENTS = 65536 };
 /* stats.jsonl is rewritten at most this often during long runs (and at
  * least 20 times as long as the last rewrite took, so it stays cheap). */
 static const double SNAPSHOT_MS = 1000.0;
+/* Scans shorter than this (on the clock, per run) say nothing about starving. */
+static const double STARVED_MIN_MS = 1.0;
 
 typedef struct stat_entry {
     char *node, *op, *output;
@@ -63,7 +67,8 @@ typedef struct stats_tracer {
     char errmsg[1024];      /* its message */
     nt_stats_worker *worker; /* background scans, if any */
     bool background;        /* this run scans in the background */
-    bool background_allowed; /* several cores, and cfg.stats_inline not set */
+    bool background_allowed; /* several cores, cfg.stats_inline not set, worker not starved */
+    double run_wall_ms, run_cpu_ms; /* the worker's scan times when this run began */
     int *slots;             /* hash of entries: entry index + 1, 0 = empty */
     int n_slots;            /* a power of two, at least twice n */
     double last_snapshot, snapshot_every; /* nt_now_ms times */
@@ -96,7 +101,24 @@ static nt_action stats_run_begin(void *user, nt_session *s)
     if (t->background && !t->worker)
         t->worker = nt_stats_worker_new();
     t->background = t->background && t->worker;
+    if (t->background)
+        nt_stats_worker_times(t->worker, &t->run_wall_ms, &t->run_cpu_ms);
     return NT_ACTION_CONTINUE;
+}
+
+/* After a run scanned in the background: a worker that got less than half
+ * the CPU time its scans took on the clock had no core of its own (a
+ * loaded machine), and the session waited on it; later runs scan inline
+ * (the same bits).  Its queue is empty before the next scan of the same
+ * statistics can come inline. */
+static void check_starved(stats_tracer *t)
+{
+    double wall, cpu;
+    nt_stats_worker_times(t->worker, &wall, &cpu);
+    wall -= t->run_wall_ms;
+    cpu -= t->run_cpu_ms;
+    if (wall > STARVED_MIN_MS && cpu < wall * 0.5)
+        t->background_allowed = false;
 }
 
 static void stats_release(void *user, nt_session *s, const nt_tensor *x)
@@ -228,6 +250,8 @@ static void stats_run_end(void *user, nt_session *s, nt_status result)
     stats_tracer *t = user;
     (void)s;
     (void)result;
+    if (t->background)
+        check_starved(t);
     if (t->err == NT_OK)
         maybe_snapshot(t, true);
 }
