@@ -53,8 +53,12 @@ nt_gemm_path nt_gemm_f32_path(bool trans_b, int64_t M, int64_t N, int64_t K, flo
 {
     if (nt_sgemm_isa_get() == NT_SGEMM_NONE || M <= 0 || N <= 0 || K < 1 || alpha == 0)
         return NT_GEMM_BLAS;
-    if (M < 4)
-        return !trans_b && N >= 64 && N * K >= 32768 ? NT_GEMM_GEMV : NT_GEMM_BLAS;
+    if (M < 4) {
+        if (N * K < 32768)
+            return NT_GEMM_BLAS;
+        /* B^T (a classifier's transB = 1): dot products of contiguous rows */
+        return trans_b ? NT_GEMM_GEMV_T : N >= 64 ? NT_GEMM_GEMV : NT_GEMM_BLAS;
+    }
     if (M * N * K < 32768)
         return NT_GEMM_BLAS;
     if (N <= 64) /* B copied whole: at most 16 MB of it */
@@ -69,6 +73,7 @@ static bool own_gemm(nt_exec *exec, bool trans_a, bool trans_b, int64_t M, int64
     case NT_GEMM_PACKED: return nt_sgemm_dense(exec, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     case NT_GEMM_NARROW: return nt_sgemm_narrow(exec, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     case NT_GEMM_GEMV: return nt_sgemv_rows(exec, trans_a, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    case NT_GEMM_GEMV_T: return nt_sgemv_t(exec, trans_a, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     default: return false;
     }
 }

@@ -24,7 +24,7 @@
  * gives each C element the same bits whatever rows of the product a call
  * covers and whatever the thread count, so a fused kernel may run a block
  * of rows on its own when the block's path is the whole product's. */
-typedef enum nt_gemm_path { NT_GEMM_BLAS, NT_GEMM_PACKED, NT_GEMM_NARROW, NT_GEMM_GEMV } nt_gemm_path;
+typedef enum nt_gemm_path { NT_GEMM_BLAS, NT_GEMM_PACKED, NT_GEMM_NARROW, NT_GEMM_GEMV, NT_GEMM_GEMV_T } nt_gemm_path;
 nt_gemm_path nt_gemm_f32_path(bool trans_b, int64_t M, int64_t N, int64_t K, float alpha);
 void nt_gemm_f32_exec(nt_exec *exec, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                       const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);

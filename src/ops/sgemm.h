@@ -113,4 +113,13 @@ bool nt_sgemm_narrow(nt_exec *exec, bool trans_a, bool trans_b, int64_t M, int64
 bool nt_sgemv_rows(nt_exec *exec, bool trans_a, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                    int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
 
+/* C (M,N) = alpha * A (M,K) · B^T + beta * C for M < 4 rows and B stored
+ * (N,K) (sgemv_t.c): dot products of contiguous rows, B streamed once,
+ * threads split columns; the same bits for any thread count, any block of
+ * rows, AVX-512 or AVX2 (16 lane chains summed in a fixed tree).  Returns
+ * false, having done nothing, without our kernels or when A is transposed
+ * with more than one row: the caller then uses OpenBLAS. */
+bool nt_sgemv_t(nt_exec *exec, bool trans_a, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+
 #endif /* NT_SGEMM_H */

@@ -757,6 +757,63 @@ static void test_gemm_kernel_sets(void **unused)
     nt_sgemm_isa_force(prev);
 }
 
+/* A few rows by a transposed B (a classifier's Gemm at batch 1) through
+ * nt_gemm_f32(_exec): the dot-product path, close to a double reference with
+ * alpha, beta, wide leading dims and a NaN-filled C when beta == 0; the same
+ * bits at 1 and 2 threads, row by row, and from AVX2 and AVX-512. */
+static void test_gemm_gemv_t(void **unused)
+{
+    (void)unused;
+    nt_sgemm_isa sets[2], prev = nt_sgemm_isa_get();
+    int nsets = sgemm_sets(sets);
+    nt_session *sess = pool_session();
+    nt_exec exec = {sess, NULL, 0};
+    const int64_t shapes[][3] = {{1, 1000, 1280}, {3, 70, 600}, {2, 1100, 37}, {1, 33, 1025}, {3, 4000, 16}};
+    for (size_t s = 0; s < NT_ARRAY_LEN(shapes); s++) {
+        const int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        const float alpha = s % 2 ? 0.5f : 1.0f, beta = s % 3 == 1 ? 0.25f : 0.0f;
+        const int64_t lda = K + 3, ldb = K + 5, ldc = N + 2;
+        float *A = rand_floats(M * lda), *B = rand_floats(N * ldb), *C0 = rand_floats(M * ldc), *first = NULL;
+        double *ref = malloc((size_t)(M * N) * sizeof *ref);
+        ref_sgemm(false, true, M, N, K, alpha, A, lda, B, ldb, beta, NULL, C0, ldc, ref);
+        for (int si = 0; si < nsets; si++) {
+            nt_sgemm_isa_force(sets[si]);
+            assert_true(nt_gemm_f32_path(true, M, N, K, alpha) == NT_GEMM_GEMV_T);
+            float *C1 = malloc((size_t)(M * ldc) * sizeof *C1), *C2 = malloc((size_t)(M * ldc) * sizeof *C2);
+            float *C3 = malloc((size_t)(M * ldc) * sizeof *C3);
+            for (int64_t i = 0; i < M * ldc; i++)
+                C1[i] = C2[i] = C3[i] = beta == 0.0f ? NAN : C0[i];
+            nt_gemm_f32(false, true, M, N, K, alpha, A, lda, B, ldb, beta, C1, ldc);
+            nt_gemm_f32_exec(&exec, false, true, M, N, K, alpha, A, lda, B, ldb, beta, C2, ldc);
+            for (int64_t i = 0; i < M; i++)
+                nt_gemm_f32(false, true, 1, N, K, alpha, A + i * lda, lda, B, ldb, beta, C3 + i * ldc, ldc);
+            assert_memory_equal(C1, C2, (size_t)(M * ldc) * sizeof *C1);
+            assert_memory_equal(C1, C3, (size_t)(M * ldc) * sizeof *C1);
+            for (int64_t i = 0; i < M; i++) {
+                for (int64_t j = 0; j < N; j++)
+                    assert_true(fabs(C1[i * ldc + j] - ref[i * N + j]) <= 1e-5 * (1.0 + (double)K));
+                for (int64_t j = N; j < ldc; j++) /* past N: untouched */
+                    assert_memory_equal(&C1[i * ldc + j], &C3[i * ldc + j], sizeof(float));
+            }
+            if (!first) {
+                first = C1;
+            } else {
+                assert_memory_equal(first, C1, (size_t)(M * ldc) * sizeof *C1);
+                free(C1);
+            }
+            free(C2);
+            free(C3);
+        }
+        free(first);
+        free(A);
+        free(B);
+        free(C0);
+        free(ref);
+    }
+    nt_sgemm_isa_force(prev);
+    pool_free(sess);
+}
+
 /* The narrow (49..64 columns) and matrix-vector (M < 4) kernels through
  * nt_gemm_f32(_exec): close to a double reference with both transposes,
  * alpha, beta, wide leading dims and a NaN-filled C when beta == 0; the
@@ -834,6 +891,7 @@ int main(void)
         cmocka_unit_test(test_sgemm_kernels),
         cmocka_unit_test(test_sgemm_two_threads),
         cmocka_unit_test(test_sgemm_fma_chain_bits),
+        cmocka_unit_test(test_gemm_gemv_t),
         cmocka_unit_test(test_sgemm_packed_bias_nan),
         cmocka_unit_test(test_gemm_kernel_sets),
         cmocka_unit_test(test_gemm_narrow_gemv),
