@@ -22,6 +22,8 @@ downloaded).  They are too slow to export and run for `make check`.
   unet1024       a UNet-like segmenter on a 1024x1024 image (base 16 channels,
                  four levels): large activations, for peak memory
 """
+import os
+
 import numpy as np
 import onnx
 import torch
@@ -408,6 +410,7 @@ def export_bench(out, want, export, save_input):
         ranges = calibrate(fp, img, out)
         ranges["input"] = (float(img.min()), float(img.max()))
         static_quantize_qdq(fp, f"{out}/resnet18_qdq.onnx", ranges)
+        os.remove(fp)  # no input of its own: a stray model for the scripts that run every .onnx here
         save_input("resnet18_qdq", [img])
     for name, ctor in [("efficientnet_b0", tvm.efficientnet_b0), ("convnext_t", tvm.convnext_tiny)]:
         if want(name):
