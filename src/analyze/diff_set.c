@@ -515,7 +515,7 @@ typedef struct qlinear_out {
 static const qlinear_out qlinear_outs[] = {
     {"QLinearConv", 6, 7},   {"QLinearMatMul", 6, 7},      {"QLinearAdd", 6, 7},
     {"QLinearMul", 6, 7},    {"QLinearSigmoid", 3, 4},     {"QLinearLeakyRelu", 3, 4},
-    {"QLinearAveragePool", 3, 4}, {"QLinearGlobalAveragePool", 3, 4}, {"QuantizeLinear", 1, 2},
+    {"QLinearAveragePool", 3, 4}, {"QLinearGlobalAveragePool", 3, 4},
 };
 
 /* The float32 tensor a QLinear op's integer output k stands for,
