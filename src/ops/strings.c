@@ -6,9 +6,11 @@
  * A STRING tensor's data is n pointers to NUL-terminated UTF-8 strings in
  * one owned block (nt_tensor_set_strings); outputs are built as arrays of
  * pointers into the inputs or into scratch buffers, then copied into one
- * block.  Case changes (StringNormalizer) are ASCII-only: bytes >= 0x80
- * (the rest of UTF-8) are kept as they are; so are comparisons of
- * stopwords without case sensitivity.
+ * block.  Case changes (StringNormalizer) follow Unicode's simple case
+ * mappings for ASCII, Latin-1 Supplement, Latin Extended-A/B, Greek and
+ * Cyrillic (core/utf8_case.c, the mappings glibc and so ONNX Runtime apply
+ * under a UTF-8 locale), whatever the process locale; stopwords without
+ * case sensitivity are compared lowercased the same way.
  *
  * RegexFullMatch takes RE2 syntax and runs it on POSIX extended regular
  * expressions (glibc's regcomp) after a translation: \d \w \s and their
@@ -20,6 +22,7 @@
  * load with the construct named.
  */
 #include "ops/kernel.h"
+#include "core/utf8_case.h"
 
 #include <ctype.h>
 #include <regex.h>
@@ -300,18 +303,20 @@ static nt_status norm_prepare(const nt_node *node, int opset, void **state)
 
 static void norm_release(void *state) { free(state); }
 
-static bool ascii_ieq(const char *a, const char *b)
+/* Equal when lowercased (Unicode simple mappings); false when out of memory. */
+static bool utf8_ieq(const char *a, const char *b)
 {
-    for (; *a && *b; a++, b++)
-        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
-            return false;
-    return *a == *b;
+    char *la = nt_utf8_change_case(a, false), *lb = la ? nt_utf8_change_case(b, false) : NULL;
+    bool eq = la && lb && strcmp(la, lb) == 0;
+    free(la);
+    free(lb);
+    return eq;
 }
 
 static bool norm_is_stop(const norm_state *p, const char *s)
 {
     for (int i = 0; i < p->n_stop; i++)
-        if (p->case_sensitive ? strcmp(s, p->stop[i]) == 0 : ascii_ieq(s, p->stop[i]))
+        if (p->case_sensitive ? strcmp(s, p->stop[i]) == 0 : utf8_ieq(s, p->stop[i]))
             return true;
     return false;
 }
@@ -370,14 +375,19 @@ static nt_status norm_compute(nt_kernel_ctx *ctx)
             keep[k++] = str_data(x)[i];
     if (k == 0)
         keep[k++] = "";
-    nt_status s = nt_tensor_set_strings(y, k, keep, NULL);
+    nt_status s = NT_OK;
+    if (p->action != 'N') { /* case-changed copies: a mapping may change a string's length */
+        for (int64_t i = 0; i < k && s == NT_OK; i++)
+            if (!(keep[i] = nt_utf8_change_case(keep[i], p->action == 'U')))
+                s = NT_ERR_NOMEM;
+    }
+    if (s == NT_OK)
+        s = nt_tensor_set_strings(y, k, keep, NULL);
+    if (p->action != 'N')
+        for (int64_t i = 0; i < k && keep[i]; i++)
+            free((char *)keep[i]);
     free(keep);
-    if (s != NT_OK || p->action == 'N')
-        return s;
-    for (int64_t i = 0; i < k; i++)
-        for (char *c = ((char **)y->data)[i]; *c; c++)
-            *c = (char)(p->action == 'U' ? toupper((unsigned char)*c) : tolower((unsigned char)*c));
-    return NT_OK;
+    return s;
 }
 
 /* ------------------------------------------------------------ RegexFullMatch */
