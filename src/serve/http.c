@@ -126,6 +126,38 @@ static void *socket_slot(struct MHD_Connection *c)
     return ci ? ci->socket_context : NULL;
 }
 
+/* Marks a request answered by on_uri: on_request must not answer it again. */
+static char answered_early;
+
+/* libmicrohttpd calls this with the request's URI before it splits the
+ * query into parameters.  Thousands of parameters exhaust the connection's
+ * memory pool while it does that, and it then closes the connection with no
+ * answer (no room is left for one).  A URI with more parameters than any
+ * endpoint takes is therefore answered here, on the socket itself, with 414
+ * and "Connection: close", before that parse can run out. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    const char *q = uri ? strchr(uri, '?') : NULL;
+    if (!q)
+        return NULL;
+    int n = 1;
+    for (const char *p = q + 1; *p && *p != '#' && n <= NT_SERVE_MAX_QUERY_ARGS; p++)
+        n += *p == '&';
+    if (n <= NT_SERVE_MAX_QUERY_ARGS)
+        return NULL;
+    static const char body[] = "{\"error\": \"too many query parameters\"}\n";
+    char resp[512];
+    int len = snprintf(resp, sizeof resp,
+                       "HTTP/1.1 414 URI Too Long\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                       "X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n%s",
+                       sizeof body - 1, body);
+    int fd = connection_fd(c);
+    if (fd >= 0 && len > 0) /* a few hundred bytes: the socket buffer takes them at once */
+        (void)send(fd, resp, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    return &answered_early;
+}
+
 /* A request was answered: the connection may wait for the next one, under
  * the header deadline again. */
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -386,6 +418,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     nt_server *s = cls;
     (void)version;
     (void)upload;
+    if (*con_cls == &answered_early)
+        return MHD_NO; /* 414 sent by on_uri: close */
     if (!*con_cls) {
         /* First call: the headers are complete; the deadline no longer applies. */
         static char marker;
@@ -503,7 +537,7 @@ nt_status nt_server_start(nt_index *ix, const nt_server_options *opt, nt_server 
         MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512u << 10), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)NT_SERVE_CONN_MEMORY, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)0,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_END);
     if (!s->daemon) {
         int err = errno;
         nt_server_stop(s);
