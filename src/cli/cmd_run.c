@@ -24,7 +24,8 @@ const char nt_usage_run[] =
     "  --data X.npy       run once per sample of X (axis 0) bound to the first input\n"
     "                     (or --data-input NAME); tracers accumulate over all samples\n"
     "  -o OUTDIR          write each graph output to OUTDIR/<name>.npy (name sanitized:\n"
-    "                     characters outside [A-Za-z0-9_.-] become '_')\n"
+    "                     characters outside [A-Za-z0-9_.-] become '_'); a sequence or\n"
+    "                     optional output element by element: <name>.0.npy, <name>.1.npy...\n"
     "  --repeat N         after one warm-up run, run N times and report the median time\n"
     "                     (--trace profile warms up first even without --repeat)\n"
     "  --json             print {\"outputs\": [...], \"median_ms\", \"min_ms\", \"runs\"}\n"
@@ -150,6 +151,72 @@ static void print_output_summary(FILE *f, const char *name, const nt_tensor *t, 
     }
 }
 
+/* Writes value t as stem.npy; a sequence or optional element by element
+ * as stem.0.npy, stem.1.npy, ... (as dumps write them; nested containers
+ * recurse: stem.0.1.npy).  An empty one writes nothing and says so. */
+static nt_status save_value(const char *stem, const char *name, const nt_tensor *t)
+{
+    char path[4200];
+    if (nt_value_is_container(t)) {
+        const nt_seq *q = nt_value_seq(t);
+        if (!q || q->n == 0)
+            fprintf(stderr, "nntrace run: output '%s' is an empty %s; no file written for it\n", name,
+                    t->flags & NT_TENSOR_SEQUENCE ? "sequence" : "optional");
+        for (int i = 0; q && i < q->n; i++) {
+            snprintf(path, sizeof path, "%s.%d", stem, i);
+            nt_status st = save_value(path, name, q->items[i]);
+            if (st != NT_OK)
+                return st;
+        }
+        return NT_OK;
+    }
+    snprintf(path, sizeof path, "%s.npy", stem);
+    if (t->dtype != NT_DTYPE_BFLOAT16)
+        return nt_npy_save(path, t);
+    /* .npy has no bfloat16: widen (exactly) to float32 and say so */
+    nt_tensor *wide;
+    nt_status st = nt_tensor_new(NT_DTYPE_FLOAT, t->ndim, t->dims, &wide);
+    if (st != NT_OK)
+        return st;
+    for (int64_t k = 0; k < nt_tensor_numel(t); k++)
+        nt_tensor_set_f64(wide, k, nt_tensor_get_f64(t, k));
+    st = nt_npy_save(path, wide);
+    nt_tensor_free(wide);
+    fprintf(stderr, "nntrace run: output '%s' is bfloat16; %s holds it as float32\n", name, path);
+    return st;
+}
+
+/* The --json "file" of an output written by save_value, or "files" (in
+ * element order) for a sequence or optional. */
+static void json_file_list(nt_buf *b, const char *stem, const nt_tensor *t, int *n)
+{
+    char path[4200];
+    if (nt_value_is_container(t)) {
+        const nt_seq *q = nt_value_seq(t);
+        for (int i = 0; q && i < q->n; i++) {
+            snprintf(path, sizeof path, "%s.%d", stem, i);
+            json_file_list(b, path, q->items[i], n);
+        }
+        return;
+    }
+    snprintf(path, sizeof path, "%s.npy", stem);
+    nt_buf_puts(b, (*n)++ ? ", " : "");
+    nt_buf_json_string(b, path);
+}
+
+static void json_files(nt_buf *b, const char *stem, const nt_tensor *t)
+{
+    int n = 0;
+    if (nt_value_is_container(t)) {
+        nt_buf_puts(b, ", \"files\": [");
+        json_file_list(b, stem, t, &n);
+        nt_buf_printf(b, "], \"elements\": %d", nt_value_seq(t) ? nt_value_seq(t)->n : 0);
+    } else {
+        nt_buf_puts(b, ", \"file\": ");
+        json_file_list(b, stem, t, &n);
+    }
+}
+
 static int write_outputs(const run_opts *o, nt_model *m, nt_session *s)
 {
     nt_status st = nt_mkdirs(o->outdir);
@@ -162,22 +229,10 @@ static int write_outputs(const run_opts *o, nt_model *m, nt_session *s)
         nt_model_output_info(m, i, &vi);
         if ((st = nt_session_get_output(s, i, &t)) != NT_OK)
             return nt_cli_fail(st);
-        char path[4096];
-        nt_value_file(o->outdir, vi.name, path, sizeof path);
-        if (t->dtype == NT_DTYPE_BFLOAT16) {
-            /* .npy has no bfloat16: widen (exactly) to float32 and say so */
-            nt_tensor *wide;
-            if ((st = nt_tensor_new(NT_DTYPE_FLOAT, t->ndim, t->dims, &wide)) != NT_OK)
-                return nt_cli_fail(st);
-            for (int64_t k = 0; k < nt_tensor_numel(t); k++)
-                nt_tensor_set_f64(wide, k, nt_tensor_get_f64(t, k));
-            st = nt_npy_save(path, wide);
-            nt_tensor_free(wide);
-            fprintf(stderr, "nntrace run: output '%s' is bfloat16; %s holds it as float32\n", vi.name, path);
-        } else {
-            st = nt_npy_save(path, t);
-        }
-        if (st != NT_OK)
+        char safe[512], stem[4096];
+        nt_value_file(NULL, vi.name, safe, sizeof safe);
+        snprintf(stem, sizeof stem, "%s/%s", o->outdir, safe);
+        if ((st = save_value(stem, vi.name, t)) != NT_OK)
             return nt_cli_fail(st);
     }
     return NT_EXIT_OK;
@@ -334,10 +389,10 @@ int nt_cmd_run(int argc, char **argv)
                 nt_buf_printf(&b, "%s%lld", d ? ", " : "", (long long)t->dims[d]);
             nt_buf_puts(&b, "]");
             if (o.outdir) {
-                char path[4096];
-                nt_value_file(o.outdir, vi.name, path, sizeof path);
-                nt_buf_puts(&b, ", \"file\": ");
-                nt_buf_json_string(&b, path);
+                char safe[512], path[4096];
+                nt_value_file(NULL, vi.name, safe, sizeof safe);
+                snprintf(path, sizeof path, "%s/%s", o.outdir, safe);
+                json_files(&b, path, t);
             }
             nt_buf_puts(&b, "}");
         }

@@ -6,8 +6,9 @@ Runs the corpus's SplitToSequence case (a float32 (3, 6) split into three
 line describes the output as sequence<float32>[3]; the stats line covers the
 18 elements of the whole sequence with the input's min, max and mean; the
 dump writes seq.0.npy, seq.1.npy, seq.2.npy holding exactly the numpy split
-and lists them in the index; `-o` refuses the sequence output with exit 2 and
-a message naming the file.  Also runs an int4 Cast case and checks the
+and lists them in the index; `-o` writes the sequence output element by
+element (seq.0.npy, seq.1.npy, seq.2.npy, equal to the split; --json lists
+them as "files").  Also runs an int4 Cast case and checks the
 output .npy holds the wrapped int8 values.
 
 usage: sequence_check.py NNTRACE [CORPUS]
@@ -76,9 +77,18 @@ with tempfile.TemporaryDirectory() as tmp:
         check(os.path.exists(path) and np.array_equal(np.load(path), w), "seq.%d.npy equals the numpy split" % i)
     out = os.path.join(tmp, "out")
     p = subprocess.run([nt, "run", os.path.join(case, "model.onnx"), "-i", os.path.join(ds, "input_0.pb"),
-                        "-i", os.path.join(ds, "input_1.pb"), "-o", out], capture_output=True, text=True)
-    check(p.returncode == 2 and "seq.npy" in p.stderr and "sequence" in p.stderr,
-          "-o with a sequence output: exit %d: %s" % (p.returncode, p.stderr[-200:]))
+                        "-i", os.path.join(ds, "input_1.pb"), "-o", out, "--json"], capture_output=True, text=True)
+    check(p.returncode == 0, "-o with a sequence output: exit %d: %s" % (p.returncode, p.stderr[-200:]))
+    for i, w in enumerate(want):
+        path = os.path.join(out, "seq.%d.npy" % i)
+        check(os.path.exists(path) and np.array_equal(np.load(path), w), "-o: seq.%d.npy equals the numpy split" % i)
+    check(not os.path.exists(os.path.join(out, "seq.3.npy")) and not os.path.exists(os.path.join(out, "seq.npy")),
+          "-o: exactly the three elements")
+    try:
+        files = json.loads(p.stdout)["outputs"][0].get("files")
+    except (ValueError, KeyError, IndexError):
+        files = None
+    check(files == [os.path.join(out, "seq.%d.npy" % i) for i in range(3)], "--json lists the files: %s" % files)
 
     case = os.path.join(corpus, "test_cast_FLOAT_to_INT4")
     ds = os.path.join(case, "test_data_set_0")
