@@ -210,6 +210,34 @@ nt_status nt_cli_synth_input(const nt_model *m, int idx, const nt_cli_inputs *in
     return NT_OK;
 }
 
+/* A .npy bound to an input that takes one sample: a batch (axis 0 longer
+ * than 1 where the model does not fix that length) is refused from the
+ * header, before the file is read (a batch of 200k is gigabytes). */
+static int check_one_sample(const char *cmd, const nt_value_info *vi, const char *file)
+{
+    size_t len = strlen(file);
+    nt_dtype dt;
+    int ndim;
+    int64_t dims[NT_MAX_DIMS];
+    if (len < 4 || strcmp(file + len - 4, ".npy") != 0)
+        return NT_EXIT_OK;
+    nt_status st = nt_npy_peek(file, &dt, &ndim, dims);
+    if (st != NT_OK) {
+        nt_error_clear(); /* the load says what is wrong with the file */
+        return NT_EXIT_OK;
+    }
+    /* a file of another rank or dtype is refused by the binding, which says which */
+    if ((vi->ndim >= 0 && vi->ndim != ndim) || (vi->dtype != NT_DTYPE_UNDEFINED && vi->dtype != dt))
+        return NT_EXIT_OK;
+    if (ndim >= 2 && dims[0] > 1 && !(vi->ndim == ndim && vi->dims[0] == dims[0])) {
+        fprintf(stderr, "nntrace %s: %s: input '%s' holds a batch of %lld samples; %s works on one "
+                "(axis 0 of length 1: take one sample, e.g. x[i:i+1] in numpy)\n", cmd, file, vi->name,
+                (long long)dims[0], cmd);
+        return NT_EXIT_BAD_INPUT;
+    }
+    return NT_EXIT_OK;
+}
+
 int nt_cli_bind_inputs(const char *cmd, nt_model *m, nt_session *s, const nt_cli_inputs *in)
 {
     int n_model = nt_model_input_count(m);
@@ -259,6 +287,9 @@ int nt_cli_bind_inputs(const char *cmd, nt_model *m, nt_session *s, const nt_cli
             code = NT_EXIT_USAGE;
             break;
         }
+        if (in->one_sample && (in->one_sample[0] ? strcmp(in->one_sample, vi.name) == 0 : idx == 0) &&
+            (code = check_one_sample(cmd, &vi, in->files[k])) != NT_EXIT_OK)
+            break;
         nt_tensor *t;
         nt_status st = nt_tensor_load(in->files[k], &t);
         if (st != NT_OK) {

@@ -22,6 +22,10 @@ typedef struct nt_cli_inputs {
     int64_t dim_values[NT_CLI_MAX_INPUTS];
     int threads;
     const char *bound_later;   /* an input the command binds itself (e.g. from --data) */
+    /* an input whose file must hold one sample ("" = the first graph input):
+     * axis 0 of length 1, or the length the model fixes; a .npy is refused
+     * by its header, before it is read */
+    const char *one_sample;
 } nt_cli_inputs;
 
 /* The help lines for these options (to paste into a command's usage). */

@@ -296,6 +296,7 @@ int nt_cmd_analyze(int argc, char **argv)
     nt_session *s = NULL;
     nt_analyze_result *r = NULL;
     progress_state ps = {method_names[o.a.method], 0, false};
+    o.in.one_sample = o.a.input ? o.a.input : ""; /* a batch is refused from the file's header */
     if (code != NT_EXIT_OK || (code = nt_cli_open_model(o.a.model_path, &o.in, &m, &s)) != NT_EXIT_OK ||
         (code = nt_cli_bind_inputs("analyze", m, s, &o.in)) != NT_EXIT_OK)
         goto out;

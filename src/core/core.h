@@ -110,6 +110,11 @@ nt_status nt_read_file(const char *path, char **data, size_t *len);
 /* The same from a stream already open (a pipe: not reopened), to its end;
  * path names it in errors.  Does not close f. */
 nt_status nt_read_stream(FILE *f, const char *path, char **data, size_t *len);
+/* The dtype and shape (dims: NT_MAX_DIMS entries) a .npy file declares,
+ * from its header only (checked against the file's size as a load would):
+ * a command can refuse a file by its shape before reading gigabytes.
+ * NT_ERR_UNSUPPORTED for a stream (not a regular file). */
+nt_status nt_npy_peek(const char *path, nt_dtype *dtype, int *ndim, int64_t *dims);
 /* mkdir -p. */
 nt_status nt_mkdirs(const char *path);
 /* A value name as a file name, the rule of `run -o`: characters outside

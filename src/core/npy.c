@@ -793,6 +793,41 @@ done:
     return s;
 }
 
+nt_status nt_npy_peek(const char *path, nt_dtype *dtype, int *ndim, int64_t *dims)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return nt_error(NT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) { /* a stream is read once, by the load */
+        fclose(f);
+        return nt_error(NT_ERR_UNSUPPORTED, "%s: not a regular file", path);
+    }
+    size_t size = (size_t)st.st_size;
+    uint8_t pre[12];
+    size_t got = fread(pre, 1, NT_MIN(size, sizeof pre), f);
+    size_t start = 0, hlen = 0;
+    char *header = NULL;
+    npy_info info;
+    nt_status s = npy_prefix(pre, got, path, &start, &hlen);
+    if (s == NT_OK && hlen > size - start)
+        s = nt_error(NT_ERR_PARSE, "%s: npy header says it is %zu bytes long but the file has %zu after the prefix",
+                     path, hlen, size - start);
+    if (s == NT_OK && !(header = nt_malloc(hlen ? hlen : 1)))
+        s = NT_ERR_NOMEM;
+    if (s == NT_OK &&
+        (s = fseek(f, (long)start, SEEK_SET) == 0 ? NT_OK : nt_error(NT_ERR_IO, "%s: cannot seek", path)) == NT_OK &&
+        (s = read_exact(f, header, hlen, path)) == NT_OK && (s = npy_read_header(header, hlen, path, &info)) == NT_OK &&
+        (s = npy_check_size(&info, size - start - hlen, path)) == NT_OK) {
+        *dtype = info.dtype;
+        *ndim = info.ndim;
+        memcpy(dims, info.dims, sizeof info.dims);
+    }
+    fclose(f);
+    free(header);
+    return s;
+}
+
 /* ------------------------------------------------------------ writer */
 
 /* The little-endian descr for a dtype, or NULL when numpy has no such type. */

@@ -69,6 +69,7 @@ fi
 [ -f "$here/diff_inputs_check.py" ] && run_check diff-inputs-check /usr/bin/python3 "$here/diff_inputs_check.py" "$nt"
 [ -f "$here/diff_qop_check.py" ] && run_check diff-qop-check /usr/bin/python3 "$here/diff_qop_check.py" "$nt"
 [ -f "$here/strings_case_check.py" ] && run_check strings-case-check /usr/bin/python3 "$here/strings_case_check.py" "$nt"
+[ -f "$here/analyze_batch_check.py" ] && run_check analyze-batch-check /usr/bin/python3 "$here/analyze_batch_check.py" "$nt"
 [ -f "$here/graph_check.py" ] && run_check graph-check /usr/bin/python3 "$here/graph_check.py" "$nt"
 [ -f "$here/extract_check.py" ] && run_check extract-check /usr/bin/python3 "$here/extract_check.py" "$nt"
 [ -f "$here/eval_check.py" ] && run_check eval-check /usr/bin/python3 "$here/eval_check.py" "$nt"
