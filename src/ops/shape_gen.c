@@ -182,7 +182,8 @@ static nt_status range_count(const nt_kernel_ctx *ctx, int64_t *count)
         else
             n = span > 0 ? (span + k - 1) / k : (-span + -k - 1) / -k;
         if (n > ((__int128)1 << 40))
-            return nt_ctx_error(ctx, NT_ERR_SHAPE, "range of %lld elements is too large", (long long)(n >> 20) << 20);
+            /* n may exceed int64 (start and limit at the extremes): printed as a double */
+            return nt_ctx_error(ctx, NT_ERR_SHAPE, "range of %g elements is too large", (double)n);
         *count = (int64_t)n;
         return NT_OK;
     }

@@ -18,7 +18,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from serve_fault_check import ld, record, varint, write_scalars  # noqa: E402
+from tfevents_writer import ld, record, varint, write_scalars  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 
