@@ -13,12 +13,15 @@
 
 /* Tried in this order: the QDQ lowering first (it decides values, and its
  * Conv/MatMul must not become a float group); a Conv takes its element-wise epilogue before the
- * chains see it; row programs (norms) next, as their element-wise tails
+ * chains see it; attention (MatMul, scale, mask, Softmax, MatMul) before
+ * the row programs would take its scale, mask and Softmax; row programs
+ * (norms) next, as their element-wise tails
  * would otherwise become chains of their own; a chain absorbs the Casts
  * inside it before the standalone no-op Cast pattern sees them. */
 static const nt_fuse_pattern *const patterns[] = {
     &nt_fuse_qdq,
     &nt_fuse_conv_epilogue,
+    &nt_fuse_attention,
     &nt_fuse_rows,
     &nt_fuse_chain,
     &nt_fuse_noop_cast,

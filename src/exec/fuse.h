@@ -121,6 +121,7 @@ nt_dtype fuse_dtype(const nt_plan *p, int v);
 
 /* ---- patterns */
 extern const nt_fuse_pattern nt_fuse_conv_epilogue;
+extern const nt_fuse_pattern nt_fuse_attention;
 extern const nt_fuse_pattern nt_fuse_rows;
 extern const nt_fuse_pattern nt_fuse_chain;
 extern const nt_fuse_pattern nt_fuse_noop_cast;

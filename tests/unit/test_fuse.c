@@ -465,6 +465,52 @@ static void test_bias_gelu(void **state)
     nt_model_free(m);
 }
 
+/* MatMul -> scale -> mask -> Softmax -> MatMul (fuse_attn.c): one group run
+ * by blocks of query rows; same bits as the nodes at 1 and 2 threads, a
+ * traced mask Add keeps it unfused.  Q (the input) is (2, 2, S, 16), Kᵀ
+ * (2, 2, 16, T) and V (2, 2, T, Dv) initializers; the mask is a row of T
+ * values or a full (S, T) matrix.  With T = 40 the products' kernels
+ * (OpenBLAS for Q·Kᵀ) would differ by block, so the run is declined and the
+ * nodes run one by one: the same bits again. */
+static void attention_model(int64_t S, int64_t T, int64_t Dv, bool full_mask, const char *scale_op)
+{
+    int64_t qd[] = {2, 2, S, 16}, kd[] = {2, 2, 16, T}, vd[] = {2, 2, T, Dv}, yd[] = {2, 2, S, Dv};
+    int64_t md[] = {S, T};
+    nt_onnx_builder *b = nt_onnx_builder_new(8, 13);
+    nt_onnx_builder_add_input(b, "x", NT_DTYPE_FLOAT, 4, qd, NULL);
+    nt_onnx_builder_add_output(b, "y", NT_DTYPE_FLOAT, 4, yd, NULL);
+    add_weights(b, "kt", 4, kd, 7);
+    add_weights(b, "v", 4, vd, 8);
+    if (full_mask)
+        add_weights(b, "mask", 2, md, 9);
+    else
+        add_row(b, "mask", T, -0.5f);
+    add_scalar(b, "scale", 4.0f, 0);
+    node(b, "MatMul", "qk", "x", "kt", "s");
+    node(b, scale_op, "scale", "s", "scale", "d");
+    node(b, "Add", "mask", "mask", "d", "a"); /* the scores as the second operand */
+    const char *si[] = {"a"}, *so[] = {"p"};
+    nt_onnx_node *sm = nt_onnx_builder_add_node(b, "Softmax", "softmax", 1, si, 1, so);
+    nt_onnx_node_attr_int(sm, "axis", -1);
+    node(b, "MatMul", "pv", "p", "v", "y");
+    nt_model *m = load_built(b);
+    check_model(m, 4, qd, 1, "mask");
+    nt_session *s;
+    assert_int_equal(nt_session_new(m, NULL, &s), NT_OK);
+    assert_int_equal(s->plan->groups[0]->n_members, 5);
+    assert_string_equal(s->plan->groups[0]->node.op_type, "FusedAttention");
+    nt_session_free(s);
+    nt_model_free(m);
+}
+
+static void test_attention(void **state)
+{
+    (void)state;
+    attention_model(150, 100, 56, false, "Div");
+    attention_model(130, 200, 64, true, "Mul");
+    attention_model(20, 40, 64, true, "Div");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -478,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_rmsnorm),
         cmocka_unit_test(test_scaled_masked_softmax),
         cmocka_unit_test(test_bias_gelu),
+        cmocka_unit_test(test_attention),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
