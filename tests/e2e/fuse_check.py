@@ -3,7 +3,7 @@
 
 For models holding each fusion pattern (GELU in Erf and Tanh forms, SiLU,
 LayerNorm as older opsets export it, RMSNorm, a scaled and masked Softmax,
-a no-op Cast, element-wise
+attention from Q·Kᵀ to ·V, a no-op Cast, element-wise
 chains) and for the bench transformer ($NT_MODELS/transformer.onnx):
 1. the outputs with fusion (default) are byte-identical to NNTRACE_FUSE=0,
    at 1 and 2 threads;
@@ -99,6 +99,17 @@ def attention_softmax():
                  [const("c", 8.0), const("mask", mask, (1, 1, 77))], [2, 4, 77]), "mask"
 
 
+def attention_full():
+    rs = np.random.RandomState(5)
+    mask = np.where(rs.rand(90, 90) < 0.2, -1e9, 0.0)
+    return model([N("Transpose", ["x"], ["kt"], name="kt", perm=[0, 1, 3, 2]),
+                  N("MatMul", ["x", "kt"], ["s"], name="qk"), N("Div", ["s", "c"], ["d"], name="scale"),
+                  N("Add", ["d", "mask"], ["a"], name="mask"), N("Softmax", ["a"], ["p"], name="softmax", axis=-1),
+                  N("MatMul", ["p", "v"], ["y"], name="pv")],
+                 [const("c", 8.0), const("mask", mask, (90, 90)),
+                  const("v", rs.randn(2, 3, 90, 64), (2, 3, 90, 64))], [2, 3, 90, 64]), "mask"
+
+
 def noop_cast():
     return model([N("Softmax", ["x"], ["s"], name="sm", axis=-1),
                   N("Cast", ["s"], ["c"], name="cast", to=TensorProto.FLOAT),
@@ -149,7 +160,8 @@ def main():
     nt = sys.argv[1]
     with tempfile.TemporaryDirectory() as tmp:
         rs = np.random.RandomState(0)
-        for make in (gelu_erf, gelu_tanh_silu_cast, layernorm_old, rmsnorm, attention_softmax, noop_cast):
+        for make in (gelu_erf, gelu_tanh_silu_cast, layernorm_old, rmsnorm, attention_softmax, attention_full,
+                     noop_cast):
             m, interior = make()
             name = make.__name__
             path = os.path.join(tmp, name + ".onnx")
