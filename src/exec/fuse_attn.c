@@ -6,13 +6,15 @@
  * computed, scaled, masked and normalised while they sit in L2, then
  * multiplied by V, so the B x H x S x T scores never go to memory (Whisper's
  * 8 x 1500 x 1500 are 72 MB), and the blocks of every head are spread over
- * the threads.
+ * the threads.  Transposes around it (Q, Kᵀ and V made by a Transpose read
+ * by nothing else, the output transposed back from heads) are taken in too:
+ * the products read and write those layouts in place.
  *
  * Same bits: both products go through nt_gemm_f32 as the MatMul nodes do,
  * and the run is declined (the nodes run one by one) unless the kernel
  * nt_gemm_f32_path picks for a block of rows is the one it picks for the
  * whole product and is one of ours, whose elements do not depend on the
- * rows a call covers (gemm_util.h).  The element-wise members call their
+ * rows a call covers or on where its operands lie (gemm_util.h).  The element-wise members call their
  * kernels' own inner loops on each row (as fuse_rows.c does), Softmax its
  * row kernel.
  */
@@ -35,9 +37,22 @@ typedef struct attn_ew {
     int64_t str[NT_MAX_DIMS];  /* per run: the other operand's element stride per scores dim (0: broadcast) */
 } attn_ew;
 
+/* An operand of the products: a group input seen through a Transpose's
+ * perm (identity when none was taken in). */
+typedef struct attn_opnd {
+    int in;                    /* group input */
+    int n_perm;                /* 0: no Transpose */
+    int64_t perm[NT_MAX_DIMS];
+    /* per run: one (batch, head)'s matrix is at base + sum coord[d] * bstr[d],
+     * row-major with leading dim ld, or stored transposed */
+    int64_t bstr[NT_MAX_DIMS];
+    int64_t ld;
+    bool trans;
+} attn_opnd;
+
 typedef struct attn_state {
     const nt_plan *plan;
-    int q, kt, v;              /* group inputs */
+    attn_opnd q, kt, v, y;     /* y: the output (in is unused) */
     int n_ew;
     attn_ew ew[ATTN_MAX_EW];
     /* per run */
@@ -90,6 +105,74 @@ static bool scale_or_mask(const nt_plan *p, int i)
             return true;
     return false;
 }
+
+/* A float32 Transpose whose perm is known (attribute, or the reversal of
+ * a known rank). */
+static bool is_transpose(const nt_plan *p, int i)
+{
+    if (!is_op(p, i, "Transpose") || !float_out(p, i))
+        return false;
+    const nt_node *n = p->nodes[i].node;
+    if (n->n_in != 1 || n->in[0] < 0 || fuse_dtype(p, n->in[0]) != NT_DTYPE_FLOAT)
+        return false;
+    const int64_t *v;
+    int k = nt_node_attr_ints(n, "perm", &v);
+    return (k >= 1 && k <= NT_MAX_DIMS) || (k <= 0 && p->info[n->in[0]].ndim >= 1);
+}
+
+/* Transpose i's perm into perm; its length. */
+static int perm_of(const nt_plan *p, int i, int64_t *perm)
+{
+    const nt_node *n = p->nodes[i].node;
+    const int64_t *v;
+    int k = nt_node_attr_ints(n, "perm", &v);
+    if (k >= 1) {
+        memcpy(perm, v, (size_t)k * sizeof *perm);
+        return k;
+    }
+    k = p->info[n->in[0]].ndim;
+    for (int d = 0; d < k; d++)
+        perm[d] = k - 1 - d;
+    return k;
+}
+
+/* The view of operand o over tensor t (through o's perm): its logical dims
+ * into dims, its per-dim strides, ld and trans.  False when the perm does
+ * not fit t or neither matrix dim is contiguous. */
+static bool view_of(attn_opnd *o, const int64_t *tdims, int tndim, int64_t *dims)
+{
+    int64_t st[NT_MAX_DIMS], s = 1, ls[NT_MAX_DIMS];
+    const int r = tndim;
+    if (r < 2 || (o->n_perm && o->n_perm != r))
+        return false;
+    for (int d = r - 1; d >= 0; d--) {
+        st[d] = s;
+        s *= tdims[d];
+    }
+    bool seen[NT_MAX_DIMS] = {false};
+    for (int i = 0; i < r; i++) {
+        int64_t src = o->n_perm ? o->perm[i] : i;
+        if (src < 0 || src >= r || seen[src])
+            return false;
+        seen[src] = true;
+        dims[i] = tdims[src];
+        ls[i] = st[src];
+    }
+    memcpy(o->bstr, ls, (size_t)r * sizeof *ls);
+    if (ls[r - 1] == 1 || dims[r - 1] == 1) {
+        o->trans = false;
+        o->ld = ls[r - 2];
+    } else if (ls[r - 2] == 1 || dims[r - 2] == 1) {
+        o->trans = true;
+        o->ld = ls[r - 1];
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* Element offset of row r0 of a (batch, head) matrix of operand o. */
+static int64_t row_offset(const attn_opnd *o, int64_t r0) { return o->trans ? r0 : r0 * o->ld; }
 
 static void attn_release(void *state) { free(state); }
 
@@ -147,6 +230,32 @@ static nt_status attn_match(nt_session *s, nt_plan *p, const int *uses)
         }
         if (!ok || mm1 < 0)
             continue;
+        /* Transposes making Q, Kᵀ, V, and one transposing the output */
+        int tr[3] = {-1, -1, -1};
+        const int opv[3] = {g->nodes[mm1].in[0], g->nodes[mm1].in[1], g->nodes[mm2].in[1]};
+        for (int k = 0; k < 3 && n < NT_FUSE_MAX_MEMBERS; k++) {
+            int t = g->values[opv[k]].producer;
+            if (!is_transpose(p, t))
+                continue;
+            if (fuse_in_list(members, n, t)) {
+                tr[k] = t;
+                continue;
+            }
+            members[n] = t;
+            if (fuse_value_private(p, uses, opv[k], members, n + 1)) {
+                tr[k] = t;
+                n++;
+            }
+        }
+        int ty = -1;
+        const int yv = g->nodes[mm2].out[0];
+        for (int i = 0; i < g->n_nodes && ty < 0 && n < NT_FUSE_MAX_MEMBERS && uses[yv] == 1; i++) {
+            if (g->nodes[i].n_in < 1 || g->nodes[i].in[0] != yv || !is_transpose(p, i))
+                continue;
+            members[n] = i;
+            if (fuse_value_private(p, uses, yv, members, n + 1))
+                ty = members[n++];
+        }
         attn_state *st = nt_calloc(1, sizeof *st);
         if (!st)
             return NT_ERR_NOMEM;
@@ -157,9 +266,15 @@ static nt_status attn_match(nt_session *s, nt_plan *p, const int *uses)
         if (!grp)
             continue;
         st->plan = p;
-        st->q = fuse_group_input(grp, g->nodes[mm1].in[0]);
-        st->kt = fuse_group_input(grp, g->nodes[mm1].in[1]);
-        st->v = fuse_group_input(grp, g->nodes[mm2].in[1]);
+        attn_opnd *ops[3] = {&st->q, &st->kt, &st->v};
+        for (int k = 0; k < 3; k++) {
+            int src = tr[k] >= 0 ? g->nodes[tr[k]].in[0] : opv[k];
+            ops[k]->in = fuse_group_input(grp, src);
+            if (tr[k] >= 0)
+                ops[k]->n_perm = perm_of(p, tr[k], ops[k]->perm);
+        }
+        if (ty >= 0)
+            st->y.n_perm = perm_of(p, ty, st->y.perm);
         /* in the order they run: the member nearest Q·Kᵀ first */
         st->n_ew = n_ew;
         for (int k = 0; k < n_ew; k++) {
@@ -178,42 +293,70 @@ static nt_status attn_match(nt_session *s, nt_plan *p, const int *uses)
 static nt_status attn_infer(nt_kernel_ctx *ctx)
 {
     attn_state *st = ctx->state;
-    const nt_tensor *Q = ctx->in[st->q], *Kt = ctx->in[st->kt], *V = ctx->in[st->v];
-    if (st->q < 0 || st->kt < 0 || st->v < 0 || !Q || !Kt || !V || Q->dtype != NT_DTYPE_FLOAT ||
-        Kt->dtype != NT_DTYPE_FLOAT || V->dtype != NT_DTYPE_FLOAT)
+    if (st->q.in < 0 || st->kt.in < 0 || st->v.in < 0)
+        return NT_ERR_UNSUPPORTED;
+    const nt_tensor *Q = ctx->in[st->q.in], *Kt = ctx->in[st->kt.in], *V = ctx->in[st->v.in];
+    if (!Q || !Kt || !V || Q->dtype != NT_DTYPE_FLOAT || Kt->dtype != NT_DTYPE_FLOAT || V->dtype != NT_DTYPE_FLOAT)
         return NT_ERR_UNSUPPORTED;
     const int r = Q->ndim;
-    if (r < 2 || Kt->ndim != r || V->ndim != r)
+    int64_t qd[NT_MAX_DIMS], kd[NT_MAX_DIMS], vd[NT_MAX_DIMS];
+    if (r < 2 || Kt->ndim != r || V->ndim != r || !view_of(&st->q, Q->dims, r, qd) ||
+        !view_of(&st->kt, Kt->dims, r, kd) || !view_of(&st->v, V->dims, r, vd))
         return NT_ERR_UNSUPPORTED;
     st->batch = 1;
     for (int d = 0; d + 2 < r; d++) {
-        if (Kt->dims[d] != Q->dims[d] || V->dims[d] != Q->dims[d])
+        if (kd[d] != qd[d] || vd[d] != qd[d])
             return NT_ERR_UNSUPPORTED;
-        st->batch *= Q->dims[d];
+        st->batch *= qd[d];
     }
-    st->S = Q->dims[r - 2];
-    st->Dk = Q->dims[r - 1];
-    st->T = Kt->dims[r - 1];
-    st->Dv = V->dims[r - 1];
-    if (Kt->dims[r - 2] != st->Dk || V->dims[r - 2] != st->T || st->S < 1 || st->T < 2 || st->Dk < 1 ||
-        st->Dv < 1 || st->batch < 1)
+    st->S = qd[r - 2];
+    st->Dk = qd[r - 1];
+    st->T = kd[r - 1];
+    st->Dv = vd[r - 1];
+    if (kd[r - 2] != st->Dk || vd[r - 2] != st->T || st->S < 1 || st->T < 2 || st->Dk < 1 || st->Dv < 1 ||
+        st->batch < 1)
         return NT_ERR_UNSUPPORTED;
+    /* the output (..., S, Dv), transposed when a Transpose was taken in:
+     * final dim i is logical dim perm[i] */
+    int64_t yl[NT_MAX_DIMS], yd[NT_MAX_DIMS], ys[NT_MAX_DIMS], s = 1;
+    memcpy(yl, qd, (size_t)r * sizeof *yl);
+    yl[r - 1] = st->Dv;
+    if (st->y.n_perm && st->y.n_perm != r)
+        return NT_ERR_UNSUPPORTED;
+    bool seen[NT_MAX_DIMS] = {false};
+    for (int i = 0; i < r; i++) {
+        int64_t j = st->y.n_perm ? st->y.perm[i] : i;
+        if (j < 0 || j >= r || seen[j])
+            return NT_ERR_UNSUPPORTED;
+        seen[j] = true;
+        yd[i] = yl[j];
+    }
+    for (int i = r - 1; i >= 0; i--) {
+        ys[i] = s;
+        s *= yd[i];
+    }
+    for (int i = 0; i < r; i++)
+        st->y.bstr[st->y.n_perm ? st->y.perm[i] : i] = ys[i];
+    if (st->y.bstr[r - 1] != 1 && st->Dv != 1)
+        return NT_ERR_UNSUPPORTED;
+    st->y.ld = st->y.bstr[r - 2];
+    st->y.trans = false;
     /* blocks of about 64 rows, or fewer when the scores' rows are long
      * (a block's scores within about 256 KB); every block's products run
-     * on the kernels the whole products run on */
+     * on the kernels the nodes' products (on contiguous operands) run on */
     int64_t rb = 65536 / st->T;
     rb = rb < 8 ? 8 : rb > 64 ? 64 : rb;
     st->nblk = st->S / rb > 0 ? st->S / rb : 1;
     const int64_t lo = st->S / st->nblk, hi = (st->S + st->nblk - 1) / st->nblk;
     const nt_gemm_path p1 = nt_gemm_f32_path(false, st->S, st->T, st->Dk, 1.0f);
     const nt_gemm_path p2 = nt_gemm_f32_path(false, st->S, st->Dv, st->T, 1.0f);
-    if (p1 == NT_GEMM_BLAS || p2 == NT_GEMM_BLAS || nt_gemm_f32_path(false, lo, st->T, st->Dk, 1.0f) != p1 ||
-        nt_gemm_f32_path(false, hi, st->T, st->Dk, 1.0f) != p1 ||
-        nt_gemm_f32_path(false, lo, st->Dv, st->T, 1.0f) != p2 ||
-        nt_gemm_f32_path(false, hi, st->Dv, st->T, 1.0f) != p2)
+    if (p1 == NT_GEMM_BLAS || p2 == NT_GEMM_BLAS || nt_gemm_f32_path(st->kt.trans, lo, st->T, st->Dk, 1.0f) != p1 ||
+        nt_gemm_f32_path(st->kt.trans, hi, st->T, st->Dk, 1.0f) != p1 ||
+        nt_gemm_f32_path(st->v.trans, lo, st->Dv, st->T, 1.0f) != p2 ||
+        nt_gemm_f32_path(st->v.trans, hi, st->Dv, st->T, 1.0f) != p2)
         return NT_ERR_UNSUPPORTED;
     st->rank = r;
-    memcpy(st->sdims, Q->dims, (size_t)r * sizeof *st->sdims);
+    memcpy(st->sdims, qd, (size_t)r * sizeof *st->sdims);
     st->sdims[r - 1] = st->T;
     nt_tensor full = {0};
     full.dtype = NT_DTYPE_FLOAT;
@@ -240,14 +383,11 @@ static nt_status attn_infer(nt_kernel_ctx *ctx)
         min[1 - e->chain_pos] = o;
         nt_kernel_ctx mctx = {pn->node, pn->opset, 2, 1, (nt_tensor **)min, NULL, pn->state, false, ctx->exec,
                               ctx->graph};
-        nt_status s = nt_ew_binary_loop(&mctx, &e->fn, &e->par);
-        if (s != NT_OK)
-            return s == NT_ERR_UNSUPPORTED ? NT_ERR_UNSUPPORTED : s;
+        nt_status rc = nt_ew_binary_loop(&mctx, &e->fn, &e->par);
+        if (rc != NT_OK)
+            return rc == NT_ERR_UNSUPPORTED ? NT_ERR_UNSUPPORTED : rc;
     }
-    int64_t ydims[NT_MAX_DIMS];
-    memcpy(ydims, Q->dims, (size_t)r * sizeof *ydims);
-    ydims[r - 1] = st->Dv;
-    return nt_ctx_set_output(ctx, 0, NT_DTYPE_FLOAT, r, ydims);
+    return nt_ctx_set_output(ctx, 0, NT_DTYPE_FLOAT, r, yd);
 }
 
 typedef struct attn_job {
@@ -262,7 +402,8 @@ static void attn_range(void *arg, int64_t t0, int64_t t1)
 {
     attn_job *j = arg;
     const attn_state *st = j->st;
-    const int64_t S = st->S, T = st->T, Dk = st->Dk, Dv = st->Dv, nblk = st->nblk, r = st->rank;
+    const int64_t S = st->S, T = st->T, Dk = st->Dk, Dv = st->Dv, nblk = st->nblk;
+    const int r = st->rank;
     float *sc = nt_malloc((size_t)((S + nblk - 1) / nblk) * (size_t)T * sizeof *sc);
     if (!sc) {
         j->nomem = true;
@@ -271,20 +412,27 @@ static void attn_range(void *arg, int64_t t0, int64_t t1)
     for (int64_t t = t0; t < t1; t++) {
         const int64_t b = t / nblk, blk = t % nblk;
         const int64_t r0 = blk * S / nblk, r1 = (blk + 1) * S / nblk, rows = r1 - r0;
-        nt_gemm_f32(false, false, rows, T, Dk, 1.0f, j->q + (b * S + r0) * Dk, Dk, j->kt + b * Dk * T, T, 0.0f, sc,
-                    T);
-        /* batch coordinates of b, for the broadcast operands */
+        /* batch coordinates of b: the operands' matrices and the broadcast
+         * operands' rows */
         int64_t coord[NT_MAX_DIMS], rem = b;
         for (int d = (int)r - 3; d >= 0; d--) {
             coord[d] = rem % st->sdims[d];
             rem /= st->sdims[d];
         }
-        int64_t base[ATTN_MAX_EW];
+        int64_t base[ATTN_MAX_EW], qo = 0, ko = 0, vo = 0, yo = 0;
+        for (int d = 0; d + 2 < r; d++) {
+            qo += coord[d] * st->q.bstr[d];
+            ko += coord[d] * st->kt.bstr[d];
+            vo += coord[d] * st->v.bstr[d];
+            yo += coord[d] * st->y.bstr[d];
+        }
         for (int k = 0; k < st->n_ew; k++) {
             base[k] = 0;
             for (int d = 0; d + 2 < r; d++)
                 base[k] += coord[d] * st->ew[k].str[d];
         }
+        nt_gemm_f32(st->q.trans, st->kt.trans, rows, T, Dk, 1.0f, j->q + qo + row_offset(&st->q, r0), st->q.ld,
+                    j->kt + ko, st->kt.ld, 0.0f, sc, T);
         for (int64_t i = 0; i < rows; i++) {
             float *row = sc + i * T;
             for (int k = 0; k < st->n_ew; k++) {
@@ -299,8 +447,8 @@ static void attn_range(void *arg, int64_t t0, int64_t t1)
             }
             nt_softmax_row_f32(row, row, T);
         }
-        nt_gemm_f32(false, false, rows, Dv, T, 1.0f, sc, T, j->v + b * T * Dv, Dv, 0.0f, j->y + (b * S + r0) * Dv,
-                    Dv);
+        nt_gemm_f32(false, st->v.trans, rows, Dv, T, 1.0f, sc, T, j->v + vo, st->v.ld, 0.0f,
+                    j->y + yo + r0 * st->y.ld, st->y.ld);
     }
     free(sc);
 }
@@ -308,8 +456,8 @@ static void attn_range(void *arg, int64_t t0, int64_t t1)
 static nt_status attn_compute(nt_kernel_ctx *ctx)
 {
     const attn_state *st = ctx->state;
-    attn_job j = {st, ctx->in[st->q]->data, ctx->in[st->kt]->data, ctx->in[st->v]->data, {NULL}, ctx->out[0]->data,
-                  false};
+    attn_job j = {st,    ctx->in[st->q.in]->data, ctx->in[st->kt.in]->data, ctx->in[st->v.in]->data, {NULL},
+                  ctx->out[0]->data, false};
     for (int k = 0; k < st->n_ew; k++)
         j.other[k] = ctx->in[st->ew[k].other]->data;
     nt_parallel_for(ctx->exec, st->batch * st->nblk, 1, attn_range, &j);

@@ -511,6 +511,49 @@ static void test_attention(void **state)
     attention_model(20, 40, 64, true, "Div");
 }
 
+/* The same with the Transposes PyTorch exports around attention taken into
+ * the group: Q (2, S, 2, 16) -> (2, 2, S, 16), K (2, T, 2, 16) -> Kᵀ
+ * (2, 2, 16, T), V (2, T, 2, 64) -> (2, 2, T, 64), the output back to
+ * (2, S, 2, 64); nine members, operands read and written in place. */
+static void test_attention_transposes(void **state)
+{
+    (void)state;
+    const int64_t S = 120, T = 150;
+    int64_t xd[] = {2, S, 2, 16}, kd[] = {2, T, 2, 16}, vd[] = {2, T, 2, 64}, yd[] = {2, S, 2, 64};
+    nt_onnx_builder *b = nt_onnx_builder_new(8, 13);
+    nt_onnx_builder_add_input(b, "x", NT_DTYPE_FLOAT, 4, xd, NULL);
+    nt_onnx_builder_add_output(b, "y", NT_DTYPE_FLOAT, 4, yd, NULL);
+    add_weights(b, "k", 4, kd, 11);
+    add_weights(b, "v", 4, vd, 12);
+    add_row(b, "mask", T, -0.5f);
+    add_scalar(b, "scale", 4.0f, 0);
+    const int64_t p0213[] = {0, 2, 1, 3}, p0231[] = {0, 2, 3, 1};
+    struct { const char *name, *in, *out; const int64_t *perm; } tp[] = {
+        {"tq", "x", "q", p0213}, {"tk", "k", "kt", p0231}, {"tv", "v", "vh", p0213}};
+    for (int i = 0; i < 3; i++) {
+        const char *in[1] = {tp[i].in}, *out[1] = {tp[i].out};
+        nt_onnx_node_attr_ints(nt_onnx_builder_add_node(b, "Transpose", tp[i].name, 1, in, 1, out), "perm", 4,
+                               tp[i].perm);
+    }
+    node(b, "MatMul", "qk", "q", "kt", "s");
+    node(b, "Div", "scale", "s", "scale", "d");
+    node(b, "Add", "mask", "d", "mask", "a");
+    const char *si[] = {"a"}, *so[] = {"p"};
+    nt_onnx_node *sm = nt_onnx_builder_add_node(b, "Softmax", "softmax", 1, si, 1, so);
+    nt_onnx_node_attr_int(sm, "axis", -1);
+    node(b, "MatMul", "pv", "p", "vh", "o");
+    const char *oi[] = {"o"}, *oo[] = {"y"};
+    nt_onnx_node_attr_ints(nt_onnx_builder_add_node(b, "Transpose", "ty", 1, oi, 1, oo), "perm", 4, p0213);
+    nt_model *m = load_built(b);
+    check_model(m, 4, xd, 1, "tk");
+    nt_session *s;
+    assert_int_equal(nt_session_new(m, NULL, &s), NT_OK);
+    assert_int_equal(s->plan->groups[0]->n_members, 9);
+    assert_string_equal(s->plan->groups[0]->node.op_type, "FusedAttention");
+    nt_session_free(s);
+    nt_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -525,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_scaled_masked_softmax),
         cmocka_unit_test(test_bias_gelu),
         cmocka_unit_test(test_attention),
+        cmocka_unit_test(test_attention_transposes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
