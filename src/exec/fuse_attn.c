@@ -313,8 +313,10 @@ static nt_status attn_infer(nt_kernel_ctx *ctx)
     st->Dk = qd[r - 1];
     st->T = kd[r - 1];
     st->Dv = vd[r - 1];
+    /* each block packs K and V again: past a few blocks that costs more
+     * than the scores' trip to memory saves, so long rows run unfused */
     if (kd[r - 2] != st->Dk || vd[r - 2] != st->T || st->S < 1 || st->T < 2 || st->Dk < 1 || st->Dv < 1 ||
-        st->batch < 1)
+        st->batch < 1 || st->S > 256)
         return NT_ERR_UNSUPPORTED;
     /* the output (..., S, Dv), transposed when a Transpose was taken in:
      * final dim i is logical dim perm[i] */
