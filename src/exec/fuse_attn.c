@@ -21,6 +21,7 @@
 #include "exec/fuse.h"
 #include "ops/elementwise_common.h"
 #include "ops/gemm_util.h"
+#include "ops/sgemm.h"
 #include "ops/softmax.h"
 
 #include <stdlib.h>
@@ -59,6 +60,9 @@ typedef struct attn_state {
     int rank;
     int64_t sdims[NT_MAX_DIMS]; /* scores' dims */
     int64_t batch, S, T, Dk, Dv, nblk;
+    nt_gemm_path p1, p2;       /* the products' kernels */
+    size_t kpack, vpack;       /* floats of one head's packed Kᵀ and V */
+    nt_scratch packed;         /* every head's packed Kᵀ, then every head's V */
 } attn_state;
 
 static bool is_op(const nt_plan *p, int i, const char *op)
@@ -174,7 +178,21 @@ static bool view_of(attn_opnd *o, const int64_t *tdims, int tndim, int64_t *dims
 /* Element offset of row r0 of a (batch, head) matrix of operand o. */
 static int64_t row_offset(const attn_opnd *o, int64_t r0) { return o->trans ? r0 : r0 * o->ld; }
 
-static void attn_release(void *state) { free(state); }
+static void attn_release(void *state)
+{
+    attn_state *st = state;
+    if (st)
+        nt_scratch_free(&st->packed);
+    free(st);
+}
+
+/* Floats a product's B takes packed for its kernel (0: not packed). */
+static size_t packed_size(nt_gemm_path path, int64_t K, int64_t N)
+{
+    return path == NT_GEMM_PACKED ? nt_sgemm_b_size(nt_sgemm_isa_get(), K, N)
+           : path == NT_GEMM_NARROW ? nt_sgemm_narrow_b_size(K)
+                                    : 0;
+}
 
 static nt_status attn_match(nt_session *s, nt_plan *p, const int *uses)
 {
@@ -313,10 +331,8 @@ static nt_status attn_infer(nt_kernel_ctx *ctx)
     st->Dk = qd[r - 1];
     st->T = kd[r - 1];
     st->Dv = vd[r - 1];
-    /* each block packs K and V again: past a few blocks that costs more
-     * than the scores' trip to memory saves, so long rows run unfused */
     if (kd[r - 2] != st->Dk || vd[r - 2] != st->T || st->S < 1 || st->T < 2 || st->Dk < 1 || st->Dv < 1 ||
-        st->batch < 1 || st->S > 256)
+        st->batch < 1)
         return NT_ERR_UNSUPPORTED;
     /* the output (..., S, Dv), transposed when a Transpose was taken in:
      * final dim i is logical dim perm[i] */
@@ -344,7 +360,8 @@ static nt_status attn_infer(nt_kernel_ctx *ctx)
     st->y.ld = st->y.bstr[r - 2];
     st->y.trans = false;
     /* blocks of about 64 rows, or fewer when the scores' rows are long
-     * (a block's scores within about 256 KB); every block's products run
+     * (a block's scores within about 256 KB), K and V packed once per head
+     * and used by all of its blocks; every block's products run
      * on the kernels the nodes' products (on contiguous operands) run on */
     int64_t rb = 65536 / st->T;
     rb = rb < 8 ? 8 : rb > 64 ? 64 : rb;
@@ -357,6 +374,10 @@ static nt_status attn_infer(nt_kernel_ctx *ctx)
         nt_gemm_f32_path(st->v.trans, lo, st->Dv, st->T, 1.0f) != p2 ||
         nt_gemm_f32_path(st->v.trans, hi, st->Dv, st->T, 1.0f) != p2)
         return NT_ERR_UNSUPPORTED;
+    st->p1 = p1;
+    st->p2 = p2;
+    st->kpack = packed_size(p1, st->Dk, st->T);
+    st->vpack = packed_size(p2, st->T, st->Dv);
     st->rank = r;
     memcpy(st->sdims, qd, (size_t)r * sizeof *st->sdims);
     st->sdims[r - 1] = st->T;
@@ -396,8 +417,62 @@ typedef struct attn_job {
     const attn_state *st;
     const float *q, *kt, *v, *other[ATTN_MAX_EW];
     float *y;
+    float *kp, *vp;            /* packed Kᵀ and V, per head */
     bool nomem;
 } attn_job;
+
+/* Batch coordinates of (batch, head) b, and its matrices' offsets in the
+ * operands. */
+static void head_offsets(const attn_state *st, int64_t b, int64_t *coord, int64_t *qo, int64_t *ko, int64_t *vo,
+                         int64_t *yo)
+{
+    int64_t rem = b;
+    for (int d = st->rank - 3; d >= 0; d--) {
+        coord[d] = rem % st->sdims[d];
+        rem /= st->sdims[d];
+    }
+    *qo = *ko = *vo = *yo = 0;
+    for (int d = 0; d + 2 < st->rank; d++) {
+        *qo += coord[d] * st->q.bstr[d];
+        *ko += coord[d] * st->kt.bstr[d];
+        *vo += coord[d] * st->v.bstr[d];
+        *yo += coord[d] * st->y.bstr[d];
+    }
+}
+
+/* Heads [b0, b1): Kᵀ and V packed for their products' kernels. */
+static void pack_range(void *arg, int64_t b0, int64_t b1)
+{
+    attn_job *j = arg;
+    const attn_state *st = j->st;
+    for (int64_t b = b0; b < b1; b++) {
+        int64_t coord[NT_MAX_DIMS], qo, ko, vo, yo;
+        head_offsets(st, b, coord, &qo, &ko, &vo, &yo);
+        if (st->p1 == NT_GEMM_PACKED)
+            nt_sgemm_pack_b(nt_sgemm_isa_get(), st->kt.trans, st->Dk, st->T, j->kt + ko, st->kt.ld,
+                            j->kp + (size_t)b * st->kpack);
+        else if (st->p1 == NT_GEMM_NARROW)
+            nt_sgemm_narrow_pack_b(st->kt.trans, st->Dk, st->T, j->kt + ko, st->kt.ld, j->kp + (size_t)b * st->kpack);
+        if (st->p2 == NT_GEMM_PACKED)
+            nt_sgemm_pack_b(nt_sgemm_isa_get(), st->v.trans, st->T, st->Dv, j->v + vo, st->v.ld,
+                            j->vp + (size_t)b * st->vpack);
+        else if (st->p2 == NT_GEMM_NARROW)
+            nt_sgemm_narrow_pack_b(st->v.trans, st->T, st->Dv, j->v + vo, st->v.ld, j->vp + (size_t)b * st->vpack);
+    }
+}
+
+/* C (rows, N) = A · B on the product's kernel, B packed at bp when the
+ * kernel packs it (else B itself, ld ldb, trans tb). */
+static bool product(nt_gemm_path path, bool ta, bool tb, int64_t rows, int64_t N, int64_t K, const float *A,
+                    int64_t lda, const float *B, int64_t ldb, const float *bp, float *C, int64_t ldc)
+{
+    if (path == NT_GEMM_PACKED)
+        return nt_sgemm_dense_packed_b(ta, rows, N, K, 1.0f, A, lda, bp, 0.0f, C, ldc);
+    if (path == NT_GEMM_NARROW)
+        return nt_sgemm_narrow_packed(NULL, ta, rows, N, K, 1.0f, A, lda, bp, 0.0f, C, ldc);
+    nt_gemm_f32(ta, tb, rows, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
+    return true;
+}
 
 /* Tasks [t0, t1): task t is block t % nblk of batch t / nblk. */
 static void attn_range(void *arg, int64_t t0, int64_t t1)
@@ -414,27 +489,16 @@ static void attn_range(void *arg, int64_t t0, int64_t t1)
     for (int64_t t = t0; t < t1; t++) {
         const int64_t b = t / nblk, blk = t % nblk;
         const int64_t r0 = blk * S / nblk, r1 = (blk + 1) * S / nblk, rows = r1 - r0;
-        /* batch coordinates of b: the operands' matrices and the broadcast
-         * operands' rows */
-        int64_t coord[NT_MAX_DIMS], rem = b;
-        for (int d = (int)r - 3; d >= 0; d--) {
-            coord[d] = rem % st->sdims[d];
-            rem /= st->sdims[d];
-        }
-        int64_t base[ATTN_MAX_EW], qo = 0, ko = 0, vo = 0, yo = 0;
-        for (int d = 0; d + 2 < r; d++) {
-            qo += coord[d] * st->q.bstr[d];
-            ko += coord[d] * st->kt.bstr[d];
-            vo += coord[d] * st->v.bstr[d];
-            yo += coord[d] * st->y.bstr[d];
-        }
+        int64_t coord[NT_MAX_DIMS], base[ATTN_MAX_EW], qo, ko, vo, yo;
+        head_offsets(st, b, coord, &qo, &ko, &vo, &yo);
         for (int k = 0; k < st->n_ew; k++) {
             base[k] = 0;
             for (int d = 0; d + 2 < r; d++)
                 base[k] += coord[d] * st->ew[k].str[d];
         }
-        nt_gemm_f32(st->q.trans, st->kt.trans, rows, T, Dk, 1.0f, j->q + qo + row_offset(&st->q, r0), st->q.ld,
-                    j->kt + ko, st->kt.ld, 0.0f, sc, T);
+        if (!product(st->p1, st->q.trans, st->kt.trans, rows, T, Dk, j->q + qo + row_offset(&st->q, r0), st->q.ld,
+                     j->kt + ko, st->kt.ld, j->kp + (size_t)b * st->kpack, sc, T))
+            j->nomem = true;
         for (int64_t i = 0; i < rows; i++) {
             float *row = sc + i * T;
             for (int k = 0; k < st->n_ew; k++) {
@@ -449,8 +513,9 @@ static void attn_range(void *arg, int64_t t0, int64_t t1)
             }
             nt_softmax_row_f32(row, row, T);
         }
-        nt_gemm_f32(false, st->v.trans, rows, Dv, T, 1.0f, sc, T, j->v + vo, st->v.ld, 0.0f,
-                    j->y + yo + r0 * st->y.ld, st->y.ld);
+        if (!product(st->p2, false, st->v.trans, rows, Dv, T, sc, T, j->v + vo, st->v.ld,
+                     j->vp + (size_t)b * st->vpack, j->y + yo + r0 * st->y.ld, st->y.ld))
+            j->nomem = true;
     }
     free(sc);
 }
@@ -458,10 +523,20 @@ static void attn_range(void *arg, int64_t t0, int64_t t1)
 static nt_status attn_compute(nt_kernel_ctx *ctx)
 {
     const attn_state *st = ctx->state;
-    attn_job j = {st,    ctx->in[st->q.in]->data, ctx->in[st->kt.in]->data, ctx->in[st->v.in]->data, {NULL},
-                  ctx->out[0]->data, false};
+    attn_job j = {.st = st, .q = ctx->in[st->q.in]->data, .kt = ctx->in[st->kt.in]->data,
+                  .v = ctx->in[st->v.in]->data, .y = ctx->out[0]->data};
     for (int k = 0; k < st->n_ew; k++)
         j.other[k] = ctx->in[st->ew[k].other]->data;
+    attn_state *mst = ctx->state;
+    size_t per = st->kpack + st->vpack, n;
+    if (!nt_mul_size((size_t)st->batch, per > 0 ? per : 1, &n) || n > SIZE_MAX / sizeof(float))
+        return nt_error(NT_ERR_NOMEM, "fused attention: packed K and V too large");
+    float *pk = nt_scratch_get(&mst->packed, n * sizeof(float));
+    if (!pk)
+        return NT_ERR_NOMEM;
+    j.kp = pk;
+    j.vp = pk + (size_t)st->batch * st->kpack;
+    nt_parallel_for(ctx->exec, st->batch, 1, pack_range, &j);
     nt_parallel_for(ctx->exec, st->batch * st->nblk, 1, attn_range, &j);
     if (j.nomem)
         return nt_error(NT_ERR_NOMEM, "out of memory for fused attention scores");

@@ -733,3 +733,26 @@ bool nt_sgemm_dense(nt_exec *exec, bool trans_a, bool trans_b, int64_t M, int64_
     nt_sgemm_b b = {.p = B, .ld = ldb, .trans = trans_b};
     return nt_sgemm(exec, &tl_pa, N, &b, alpha, beta, NULL, C, ldc) == NT_OK;
 }
+
+void nt_sgemm_pack_b(nt_sgemm_isa isa, bool trans, int64_t K, int64_t N, const float *B, int64_t ldb, float *dst)
+{
+    int nr;
+    int64_t kc;
+    nt_sgemm_b_layout(isa, K, &nr, &kc);
+    const nt_sgemm_b b = {.p = B, .ld = ldb, .trans = trans};
+    const int64_t Np = round_up(N, nr);
+    for (int64_t k0 = 0; k0 < K; k0 += kc)
+        pack_b_dense(&b, k0, K - k0 < kc ? K - k0 : kc, 0, N, nr, dst + k0 * Np);
+}
+
+bool nt_sgemm_dense_packed_b(bool trans_a, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                             int64_t lda, const float *bp, float beta, float *C, int64_t ldc)
+{
+    nt_sgemm_isa isa = nt_sgemm_isa_get();
+    if (isa == NT_SGEMM_NONE || M <= 0 || N <= 0 || K <= 0)
+        return false;
+    if (nt_sgemm_pack_a(&tl_pa, isa, trans_a, M, K, A, lda) != NT_OK)
+        return false;
+    nt_sgemm_b b = {.p = bp, .packed = true};
+    return nt_sgemm(NULL, &tl_pa, N, &b, alpha, beta, NULL, C, ldc) == NT_OK;
+}

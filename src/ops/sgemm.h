@@ -122,4 +122,17 @@ bool nt_sgemv_rows(nt_exec *exec, bool trans_a, int64_t M, int64_t N, int64_t K,
 bool nt_sgemv_t(nt_exec *exec, bool trans_a, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                 int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
 
+/* B packed once and used by several products (a fused kernel's blocks of
+ * rows): the same bits as nt_sgemm_dense / nt_sgemm_narrow on B itself.
+ * nt_sgemm_pack_b writes nt_sgemm_b_size(isa, K, N) floats, the narrow one
+ * nt_sgemm_narrow_b_size(K) (N <= 64); the products run on this thread and
+ * return false (nothing done) when no kernel set is in use. */
+void nt_sgemm_pack_b(nt_sgemm_isa isa, bool trans, int64_t K, int64_t N, const float *B, int64_t ldb, float *dst);
+bool nt_sgemm_dense_packed_b(bool trans_a, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                             int64_t lda, const float *bp, float beta, float *C, int64_t ldc);
+size_t nt_sgemm_narrow_b_size(int64_t K);
+void nt_sgemm_narrow_pack_b(bool trans_b, int64_t K, int64_t N, const float *B, int64_t ldb, float *bp);
+bool nt_sgemm_narrow_packed(nt_exec *exec, bool trans_a, int64_t M, int64_t N, int64_t K, float alpha,
+                            const float *A, int64_t lda, const float *bp, float beta, float *C, int64_t ldc);
+
 #endif /* NT_SGEMM_H */

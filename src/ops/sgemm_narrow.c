@@ -249,15 +249,10 @@ static void narrow_range(void *arg, int64_t t0, int64_t t1)
     }
 }
 
-bool nt_sgemm_narrow(nt_exec *exec, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                     const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+size_t nt_sgemm_narrow_b_size(int64_t K) { return (size_t)K * NARROW_NP; }
+
+void nt_sgemm_narrow_pack_b(bool trans_b, int64_t K, int64_t N, const float *B, int64_t ldb, float *bp)
 {
-    nt_sgemm_isa isa = nt_sgemm_isa_get();
-    if (isa == NT_SGEMM_NONE || M <= 0 || N <= 0 || N > NARROW_NP || K <= 0)
-        return false;
-    float *bp = nt_tl_buffer(NT_TL_SGEMM_NARROW, (size_t)K * NARROW_NP * sizeof(float));
-    if (!bp)
-        return false;
     for (int64_t k = 0; k < K; k++) {
         float *d = bp + k * NARROW_NP;
         for (int64_t x = 0; x < N; x++)
@@ -265,12 +260,32 @@ bool nt_sgemm_narrow(nt_exec *exec, bool trans_a, bool trans_b, int64_t M, int64
         for (int64_t x = N; x < NARROW_NP; x++)
             d[x] = 0.0f;
     }
+}
+
+bool nt_sgemm_narrow_packed(nt_exec *exec, bool trans_a, int64_t M, int64_t N, int64_t K, float alpha,
+                            const float *A, int64_t lda, const float *bp, float beta, float *C, int64_t ldc)
+{
+    nt_sgemm_isa isa = nt_sgemm_isa_get();
+    if (isa == NT_SGEMM_NONE || M <= 0 || N <= 0 || N > NARROW_NP || K <= 0)
+        return false;
     narrow_job j = {.A = A, .a_rs = trans_a ? 1 : lda, .a_ks = trans_a ? lda : 1, .B = bp, .ldb = NARROW_NP,
                     .C = C, .ldc = ldc, .M = M, .N = N, .K = K, .alpha = alpha, .beta = beta, .isa = isa};
     const int64_t tiles = (M + NARROW_MR - 1) / NARROW_MR;
     /* a tile is MR*N*K*2 flops; chunks of at least ~64k flops each */
     nt_parallel_for(exec, tiles, NT_MAX(1, 65536 / (NARROW_MR * N * K * 2 + 1)), narrow_range, &j);
     return true;
+}
+
+bool nt_sgemm_narrow(nt_exec *exec, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                     const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+{
+    if (nt_sgemm_isa_get() == NT_SGEMM_NONE || M <= 0 || N <= 0 || N > NARROW_NP || K <= 0)
+        return false;
+    float *bp = nt_tl_buffer(NT_TL_SGEMM_NARROW, nt_sgemm_narrow_b_size(K) * sizeof(float));
+    if (!bp)
+        return false;
+    nt_sgemm_narrow_pack_b(trans_b, K, N, B, ldb, bp);
+    return nt_sgemm_narrow_packed(exec, trans_a, M, N, K, alpha, A, lda, bp, beta, C, ldc);
 }
 
 static void gemv_range(void *arg, int64_t u0, int64_t u1)
