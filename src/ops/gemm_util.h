@@ -47,7 +47,7 @@ void nt_shift_u8_s8(const void *src, bool is_signed, int32_t zp, int16_t *dst, i
  * least nbytes (64-byte aligned, contents not kept), kept for the thread's
  * lifetime and freed when the thread exits (pool workers come and go with
  * their sessions).  NULL when memory runs out. */
-enum { NT_TL_SGEMM_B, NT_TL_IGEMM_B, NT_TL_IGEMM_Q8_B, NT_TL_SGEMM_NARROW, NT_TL_SLOTS };
+enum { NT_TL_SGEMM_B, NT_TL_IGEMM_B, NT_TL_IGEMM_Q8_B, NT_TL_SGEMM_NARROW, NT_TL_SGEMM_A, NT_TL_SLOTS };
 void *nt_tl_buffer(int slot, size_t nbytes);
 
 /* A scratch buffer that grows and is kept for the node's lifetime (one

@@ -749,10 +749,15 @@ bool nt_sgemm_dense_packed_b(bool trans_a, int64_t M, int64_t N, int64_t K, floa
                              int64_t lda, const float *bp, float beta, float *C, int64_t ldc)
 {
     nt_sgemm_isa isa = nt_sgemm_isa_get();
-    if (isa == NT_SGEMM_NONE || M <= 0 || N <= 0 || K <= 0)
+    kernel_set ks;
+    if (isa == NT_SGEMM_NONE || M <= 0 || N <= 0 || K <= 0 || !kernel_of(isa, &ks))
         return false;
-    if (nt_sgemm_pack_a(&tl_pa, isa, trans_a, M, K, A, lda) != NT_OK)
+    /* A packed into a keyed per-thread buffer: pool workers call this, and
+     * their buffers must go when they exit */
+    const size_t need = (size_t)round_up(M, ks.mr) * (size_t)K;
+    nt_sgemm_pa pa = {.p = nt_tl_buffer(NT_TL_SGEMM_A, need * sizeof(float)), .cap = need};
+    if (!pa.p || nt_sgemm_pack_a(&pa, isa, trans_a, M, K, A, lda) != NT_OK)
         return false;
     nt_sgemm_b b = {.p = bp, .packed = true};
-    return nt_sgemm(NULL, &tl_pa, N, &b, alpha, beta, NULL, C, ldc) == NT_OK;
+    return nt_sgemm(NULL, &pa, N, &b, alpha, beta, NULL, C, ldc) == NT_OK;
 }
