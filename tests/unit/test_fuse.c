@@ -493,7 +493,7 @@ static void attention_model(int64_t S, int64_t T, int64_t Dv, bool full_mask, co
     nt_onnx_node *sm = nt_onnx_builder_add_node(b, "Softmax", "softmax", 1, si, 1, so);
     nt_onnx_node_attr_int(sm, "axis", -1);
     node(b, "MatMul", "pv", "p", "v", "y");
-    nt_model *m = load_built(b);
+    nt_model *m = tu_load_built(b);
     check_model(m, 4, qd, 1, "mask");
     nt_session *s;
     assert_int_equal(nt_session_new(m, NULL, &s), NT_OK);
@@ -544,7 +544,7 @@ static void test_attention_transposes(void **state)
     node(b, "MatMul", "pv", "p", "vh", "o");
     const char *oi[] = {"o"}, *oo[] = {"y"};
     nt_onnx_node_attr_ints(nt_onnx_builder_add_node(b, "Transpose", "ty", 1, oi, 1, oo), "perm", 4, p0213);
-    nt_model *m = load_built(b);
+    nt_model *m = tu_load_built(b);
     check_model(m, 4, xd, 1, "tk");
     nt_session *s;
     assert_int_equal(nt_session_new(m, NULL, &s), NT_OK);
