@@ -656,8 +656,7 @@ static const char *set_name(const nt_diff_live *l, const nt_diff_row *w)
 }
 
 /* A quantized model's float tensor X that only feeds QuantizeLinear is
- * compared through its DequantizeLinear output; its own row goes, and so
- * does the row of the QuantizeLinear output when a DequantizeLinear follows.  (The
+ * compared through its DequantizeLinear output; its own row goes.  (The
  * quantizer may also fold a Relu into the quantization and give its name to
  * the pre-Relu value, which would otherwise be compared with the float
  * model's post-Relu X.)  Keeps first_divergent and n_by_node current. */
@@ -667,11 +666,8 @@ static void drop_superseded_rows(nt_diff_live *l)
     int kept = 0;
     for (int i = 0; i < r->n; i++) {
         nt_diff_row *w = &r->rows[i];
-        /* a QuantizeLinear output dequantized here gives way to the model's
-         * own DequantizeLinear of it (QDQ format): one row per float tensor */
-        bool may_go = !w->by_dequantize || strcmp(w->op, "QuantizeLinear") == 0;
         bool superseded = false;
-        for (int j = i + 1; j < r->n && may_go && !superseded; j++)
+        for (int j = i + 1; j < r->n && !w->by_dequantize && !superseded; j++)
             superseded = r->rows[j].by_dequantize && strcmp(set_name(l, &r->rows[j]), set_name(l, w)) == 0;
         if (superseded) {
             if (w->other)
