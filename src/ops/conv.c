@@ -360,7 +360,11 @@ static nt_status check_blas_size(const nt_kernel_ctx *ctx, int64_t a, int64_t b,
         nt_status s = check_blas_size(ctx, Mg, OUT, Cg * K);                                                  \
         if (s != NT_OK)                                                                                       \
             return s;                                                                                         \
-        if (HAS_DW && Cg == 1 && w->nsp <= 2) {                                                               \
+        /* a long window over one input channel with few outputs per plane (an                             \
+         * STFT as a strided Conv1d: 4 outputs of a 256-tap window) is a GEMM                              \
+         * over the filters: the depthwise kernels vectorize along output rows */                          \
+        bool stft_like = G == 1 && OUT < 16 && K >= 128;                                                      \
+        if (HAS_DW && Cg == 1 && !stft_like && w->nsp <= 2) {                                                 \
             nt_window w2_ = promote_2d(w);                                                                    \
             if (nt_dwconv3x3_applies(&w2_) || nt_dwconv_applies(&w2_))                                        \
                 return conv_depthwise_f32(ctx, st, cs, (const float *)x, (const float *)wt,                   \
@@ -396,18 +400,9 @@ static nt_status check_blas_size(const nt_kernel_ctx *ctx, int64_t a, int64_t b,
 NT_DEFINE_CONV(conv_f32, float, nt_gemm_f32, fill_rows_f32, im2col_f32_range, 1)
 NT_DEFINE_CONV(conv_f64, double, nt_gemm_f64, fill_rows_f64, im2col_f64_range, 0)
 
-/* Whether input i of the node is a constant of the session: an initializer
- * that is not also a graph input (which a caller could feed). */
-static bool input_is_constant(const nt_kernel_ctx *ctx, int i)
-{
-    if (!ctx->graph || !ctx->node || i >= ctx->node->n_in)
-        return false;
-    int v = ctx->node->in[i];
-    if (v < 0 || v >= ctx->graph->n_values)
-        return false;
-    const nt_value *val = &ctx->graph->values[v];
-    return val->kind == NT_VALUE_INITIALIZER && !val->is_graph_input;
-}
+/* Whether input i of the node is a constant of the session (also through
+ * an If/Loop body's capture of the model's weights). */
+static bool input_is_constant(const nt_kernel_ctx *ctx, int i) { return nt_ctx_input_constant(ctx, i); }
 
 /* Packs each group's W_g (Mg, Cg*K) for the sgemm kernels, unless the
  * packing kept in the state is still valid. */

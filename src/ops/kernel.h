@@ -69,6 +69,12 @@ const nt_op_def *nt_op_at(size_t i);
 bool nt_ctx_shapes_unknown(const nt_kernel_ctx *ctx);
 /* In static mode, true when input i is present but its data is not known. */
 bool nt_ctx_data_unknown(const nt_kernel_ctx *ctx, int i);
+/* Whether input i is a constant of the session: an initializer (not also a
+ * graph input, which a caller could feed) of the node's graph or, through
+ * outer-scope captures, of an enclosing one (If/Loop/Scan bodies reading the
+ * model's weights).  Kernels keep data derived from such inputs (packed
+ * weights) across runs. */
+bool nt_ctx_input_constant(const nt_kernel_ctx *ctx, int i);
 /* Sets every present output to rank unknown (keeps dtypes). */
 void nt_ctx_outputs_unknown(nt_kernel_ctx *ctx);
 /* Sets output i's dtype and shape. */

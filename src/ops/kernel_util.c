@@ -29,6 +29,22 @@ bool nt_ctx_data_unknown(const nt_kernel_ctx *ctx, int i)
     return ctx->static_mode && i < ctx->n_in && ctx->in[i] && !ctx->in[i]->data;
 }
 
+bool nt_ctx_input_constant(const nt_kernel_ctx *ctx, int i)
+{
+    if (!ctx->graph || !ctx->node || i >= ctx->node->n_in)
+        return false;
+    const nt_graph *g = ctx->graph;
+    int v = ctx->node->in[i];
+    while (v >= 0 && v < g->n_values && g->values[v].kind == NT_VALUE_OUTER && g->parent) {
+        v = g->values[v].outer_index;
+        g = g->parent;
+    }
+    if (v < 0 || v >= g->n_values)
+        return false;
+    const nt_value *val = &g->values[v];
+    return val->kind == NT_VALUE_INITIALIZER && !val->is_graph_input;
+}
+
 void nt_ctx_outputs_unknown(nt_kernel_ctx *ctx)
 {
     for (int i = 0; i < ctx->n_out; i++)

@@ -607,19 +607,6 @@ static void rnn_direction(rnn_run *k)
     }
 }
 
-/* Whether node input i is an initializer of the graph (a constant: data
- * built from it can be kept across runs). */
-static bool rnn_input_constant(const nt_kernel_ctx *ctx, int i)
-{
-    if (!ctx->graph || !ctx->node || i >= ctx->node->n_in)
-        return false;
-    int v = ctx->node->in[i];
-    if (v < 0 || v >= ctx->graph->n_values)
-        return false;
-    const nt_value *val = &ctx->graph->values[v];
-    return val->kind == NT_VALUE_INITIALIZER && !val->is_graph_input;
-}
-
 /* Largest W (G*H x I floats per direction) whose input projection runs on
  * rnn_step.c's kernel from a kept W^T: up to here the per-call cost of a
  * BLAS GEMM outweighs its faster inner loop. */
@@ -698,7 +685,7 @@ static nt_status rnn_compute(nt_kernel_ctx *ctx)
     rnn_pack_layout pl = rnn_pack_plan(st, H, I, small, b != NULL);
     size_t pack_floats = (size_t)pl.total;
     const void *b_data = b ? b->data : NULL;
-    bool keep = rnn_input_constant(ctx, 1) && rnn_input_constant(ctx, 2) && (!b || rnn_input_constant(ctx, 3));
+    bool keep = nt_ctx_input_constant(ctx, 1) && nt_ctx_input_constant(ctx, 2) && (!b || nt_ctx_input_constant(ctx, 3));
     bool packed = keep && st->pack && st->w_src == w->data && st->r_src == r->data && st->b_src == b_data &&
                   st->pack_h == H && st->pack_i == I && st->pack_small == small;
     if (keep && !packed) {
