@@ -21,7 +21,7 @@ nt=$build/nntrace
 models=$build/models
 repeat=${BENCH_REPEAT:-20}
 repeat_big=${BENCH_REPEAT_BIG:-4}
-small="resnet18 mobilenet_v2 squeezenet transformer ocr_det lstm gru"
+small="resnet18 mobilenet_v2 squeezenet transformer ocr_det lstm gru vad_like"
 big="resnet18_int8 resnet18_qdq efficientnet_b0 convnext_t vit_s16 bert_base llama_prefill llama_decode unet1024"
 if [ ! -d "$here/node_modules/onnxruntime-node" ]; then
     echo "bench: ONNX Runtime is not installed: run scripts/setup.sh --bench" >&2
@@ -35,6 +35,7 @@ export_models() { # [--bench]: the test set, or the large bench set
     }
 }
 [ -f "$models/resnet18.onnx" ] || export_models
+[ -f "$models/vad_like.onnx" ] || export_models --only vad_like
 for m in $big; do
     [ -f "$models/$m.onnx" ] || { export_models --bench; break; }
 done
@@ -141,6 +142,30 @@ print(f"{m:<13} {th} thread{'s' if th != '1' else ' '}  untraced {b:8.3f}   idle
 PY
     done
 done
+
+# µs per node on the model of tiny nodes: the median run time over the nodes
+# a run executes (If bodies included), counted from one profiled run
+if [ -f "$models/vad_like.onnx" ]; then
+    echo
+    prof=$(mktemp -d)
+    $nt run "$models/vad_like.onnx" $(inputs vad_like) --trace profile --run-dir "$prof" >/dev/null 2>&1
+    for th in 1 2; do
+        a=inf o=inf
+        for _ in $(seq "$rounds"); do
+            a=$(least "$a" "$(measure nt vad_like "$th" "$repeat" | cut -d' ' -f1)")
+            o=$(least "$o" "$(measure ort vad_like "$th" "$repeat" | cut -d' ' -f1)")
+        done
+        /usr/bin/python3 - "$prof/profile.json" "$th" "$a" "$o" <<'PY'
+import json, sys
+events = [e for e in json.load(open(sys.argv[1]))["traceEvents"] if e.get("ph") == "X"]
+n = sum(1 for e in events if e["args"].get("run") == events[0]["args"].get("run"))
+th, a, o = sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+print(f"small nodes: vad_like, {n} nodes a run, {th} thread{'s' if th != '1' else ' '}: nntrace "
+      f"{1000 * a / n:.3f} us/node, onnxruntime {1000 * o / n:.3f} us/node")
+PY
+    done
+    rm -rf "$prof"
+fi
 
 if [ -x "$build/bench/writer_bench" ]; then
     echo

@@ -6,7 +6,9 @@ fixed seed: nothing is downloaded), plus one input per model as .npy.
 Models: resnet18, mobilenet_v2, squeezenet (torchvision definitions), a
 transformer encoder, an LSTM and a GRU tagger, a small OCR text detector
 (DBNet-style: conv backbone, upsampling, sigmoid map), a model with dynamic
-batch and sequence dims, and one with an If subgraph (scripted control flow).
+batch and sequence dims, one with an If subgraph (scripted control flow), and
+vad_like, a Silero-VAD-style detector of ~180 tiny nodes a run with 25 If
+nodes (vad_model.py).
 Each NAME.onnx gets NAME.input.npy (and NAME.input1.npy... for more inputs).
 Opsets vary on purpose (9 to 17) to exercise version dispatch.
 
@@ -182,6 +184,13 @@ def main():
         x = rng.standard_normal((2, 3)).astype(np.float32)
         export(torch.jit.script(WithIf()), torch.from_numpy(x), f"{out}/with_if.onnx", 16, ["x"], ["y"])
         save_input("with_if", [x])
+    if want("vad_like"):
+        import onnx
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from vad_model import make_vad
+        model, inputs = make_vad()
+        onnx.save(model, f"{out}/vad_like.onnx")
+        save_input("vad_like", inputs)
 
 
 if __name__ == "__main__":
