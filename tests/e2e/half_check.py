@@ -276,10 +276,8 @@ def main():
             else:
                 bad = None
                 for o in outs:
-                    f = sanitize(o.name) + '.npy'
-                    want = np.load(os.path.join(ortdir, f))
-                    got = np.load(os.path.join(d, 'nt16', f))
-                    bad = close(got, want, 1e-2, 1e-3)
+                    bad = close_all(load_output(os.path.join(d, 'nt16'), o), load_output(ortdir, o),
+                                    1e-2, 1e-3)
                     if bad:
                         bad = '%s: %s' % (o.name, bad)
                         break
@@ -304,12 +302,11 @@ def main():
         else:
             bad = None
             for o in outs:
-                f = sanitize(o.name) + '.npy'
-                got = np.load(os.path.join(d, 'ntbf', f))
-                want = np.load(os.path.join(d, 'nt32', f))
+                got = load_output(os.path.join(d, 'ntbf'), o)
+                want = load_output(os.path.join(d, 'nt32'), o)
                 if o.name in conv_out:
-                    want = to_bf16_f32(want)
-                bad = close(got, want, 2e-2, 2e-3)
+                    want = [to_bf16_f32(w) for w in want]
+                bad = close_all(got, want, 2e-2, 2e-3)
                 if bad:
                     bad = '%s: %s' % (o.name, bad)
                     break
@@ -330,20 +327,57 @@ def main():
     return 1 if failed else 0
 
 
+def load_output(d, o):
+    """An output as `run -o` wrote it into d: [NAME.npy], or a sequence's
+    elements NAME.0.npy, NAME.1.npy... in order."""
+    stem = os.path.join(d, sanitize(o.name))
+    if not o.type.HasField('sequence_type'):
+        return [np.load(stem + '.npy')]
+    items = []
+    while os.path.exists('%s.%d.npy' % (stem, len(items))):
+        items.append(np.load('%s.%d.npy' % (stem, len(items))))
+    return items
+
+
+def close_all(got, want, rtol, atol):
+    """close() over two lists of arrays; a message when they differ."""
+    if len(got) != len(want):
+        return '%d elements, expected %d' % (len(got), len(want))
+    for g, w in zip(got, want):
+        bad = close(g, w, rtol, atol)
+        if bad:
+            return bad
+    return None
+
+
 def matches_spec(name, corpus, outs, ntdir):
     """Whether nntrace's float16 outputs match the corpus' float32 expected
     outputs rounded to float16, at float16 tolerance."""
     data = os.path.join(corpus, name, 'test_data_set_0')
     for k, o in enumerate(outs):
-        t = TensorProto()
         with open(os.path.join(data, 'output_%d.pb' % k), 'rb') as fh:
-            t.ParseFromString(fh.read())
-        want = numpy_helper.to_array(t)
-        got = np.load(os.path.join(ntdir, sanitize(o.name) + '.npy'))
-        if got.dtype == np.float16:
-            want = want.astype(np.float16)
-        if close(got, want, 1e-2, 1e-3):
-            return False
+            raw = fh.read()
+        stem = os.path.join(ntdir, sanitize(o.name))
+        if o.type.HasField('sequence_type'):
+            # run -o writes a sequence element by element: NAME.0.npy, ...
+            seq = onnx.SequenceProto()
+            seq.ParseFromString(raw)
+            pairs = [(numpy_helper.to_array(t), '%s.%d.npy' % (stem, i))
+                     for i, t in enumerate(seq.tensor_values)]
+            if os.path.exists('%s.%d.npy' % (stem, len(pairs))):
+                return False
+        else:
+            t = TensorProto()
+            t.ParseFromString(raw)
+            pairs = [(numpy_helper.to_array(t), stem + '.npy')]
+        for want, path in pairs:
+            if not os.path.exists(path):
+                return False
+            got = np.load(path)
+            if got.dtype == np.float16:
+                want = want.astype(np.float16)
+            if close(got, want, 1e-2, 1e-3):
+                return False
     return True
 
 
