@@ -30,6 +30,7 @@
  */
 #include "core/core.h"
 #include "core/npy.h"
+#include "core/utf8.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -520,64 +521,6 @@ static void npy_finish(nt_tensor *t, const void *src, const npy_info *info)
 
 /* ------------------------------------------------------------ strings */
 
-/* Appends code point c as UTF-8 to out; returns the bytes written (1..4). */
-static size_t utf8_put(uint32_t c, char *out)
-{
-    if (c < 0x80) {
-        out[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        out[0] = (char)(0xc0 | (c >> 6));
-        out[1] = (char)(0x80 | (c & 0x3f));
-        return 2;
-    }
-    if (c < 0x10000) {
-        out[0] = (char)(0xe0 | (c >> 12));
-        out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (c & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | (c >> 18));
-    out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (c & 0x3f));
-    return 4;
-}
-
-/* Decodes one UTF-8 code point from s (n bytes left); returns its length,
- * or 0 when the bytes are not well-formed UTF-8 (overlong forms, surrogates
- * and values past U+10FFFF included). */
-static size_t utf8_get(const uint8_t *s, size_t n, uint32_t *c)
-{
-    uint8_t b = s[0];
-    size_t len;
-    uint32_t v, min;
-    if (b < 0x80) {
-        *c = b;
-        return 1;
-    } else if ((b & 0xe0) == 0xc0) {
-        len = 2, v = b & 0x1f, min = 0x80;
-    } else if ((b & 0xf0) == 0xe0) {
-        len = 3, v = b & 0x0f, min = 0x800;
-    } else if ((b & 0xf8) == 0xf0) {
-        len = 4, v = b & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *c = v;
-    return len;
-}
-
 /* The file position (in elements) of C-order element i: i itself unless the
  * array is in Fortran order. */
 static int64_t npy_element_at(const npy_info *info, int64_t i)
@@ -640,14 +583,14 @@ static nt_status npy_decode_strings(nt_tensor *t, const uint8_t *src, const npy_
                                  what, i, c == 0 ? "an embedded NUL" : "the invalid code point", (unsigned)c, j);
                     goto done;
                 }
-                out += utf8_put(c, out);
+                out += nt_utf8_encode(c, out);
             }
         } else {
             while (len > 0 && e[len - 1] == 0)
                 len--;
             for (size_t j = 0; j < len;) {
                 uint32_t c;
-                size_t k = e[j] ? utf8_get(e + j, len - j, &c) : 0;
+                size_t k = e[j] ? nt_utf8_decode(e + j, len - j, &c) : 0;
                 if (!k) {
                     s = nt_error(NT_ERR_PARSE, "%s: npy bytes element %zu is not UTF-8 text (byte %zu is 0x%02x)",
                                  what, i, j, e[j]);
@@ -878,7 +821,7 @@ static nt_status npy_string_width(const nt_tensor *t, const char *what, size_t *
         size_t len = strlen((const char *)p), cps = 0;
         for (size_t j = 0; j < len; cps++) {
             uint32_t c;
-            size_t k = utf8_get(p + j, len - j, &c);
+            size_t k = nt_utf8_decode(p + j, len - j, &c);
             if (!k)
                 return nt_error(NT_ERR_UNSUPPORTED,
                                 "%s: string element %lld is not UTF-8 text (byte %zu is 0x%02x): numpy's str "
@@ -905,7 +848,7 @@ static void npy_put_strings(nt_buf *b, const nt_tensor *t, size_t width)
         size_t len = strlen((const char *)p), cps = 0;
         for (size_t j = 0; j < len; cps++) {
             uint32_t c = 0;
-            j += utf8_get(p + j, len - j, &c);
+            j += nt_utf8_decode(p + j, len - j, &c);
             uint8_t q[4] = {(uint8_t)c, (uint8_t)(c >> 8), (uint8_t)(c >> 16), (uint8_t)(c >> 24)};
             nt_buf_append(b, q, 4);
         }

@@ -6,6 +6,7 @@
  * upper is U+2C65), so strings are rebuilt, never changed in place.
  */
 #include "core/utf8_case.h"
+#include "core/utf8.h"
 #include "core/core.h"
 
 #include <stdlib.h>
@@ -50,61 +51,6 @@ uint32_t nt_unicode_change_case(uint32_t c, bool upper)
     return map_runs(nt_case_to_lower, (int)(sizeof nt_case_to_lower / sizeof nt_case_to_lower[0]), c);
 }
 
-/* One well-formed UTF-8 sequence at s (n bytes left): its length, or 0. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *c)
-{
-    unsigned char b = s[0];
-    size_t len;
-    uint32_t v, min;
-    if (b < 0x80) {
-        *c = b;
-        return 1;
-    } else if ((b & 0xe0) == 0xc0) {
-        len = 2, v = b & 0x1f, min = 0x80;
-    } else if ((b & 0xf0) == 0xe0) {
-        len = 3, v = b & 0x0f, min = 0x800;
-    } else if ((b & 0xf8) == 0xf0) {
-        len = 4, v = b & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *c = v;
-    return len;
-}
-
-static size_t utf8_encode(uint32_t c, char *out)
-{
-    if (c < 0x80) {
-        out[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        out[0] = (char)(0xc0 | (c >> 6));
-        out[1] = (char)(0x80 | (c & 0x3f));
-        return 2;
-    }
-    if (c < 0x10000) {
-        out[0] = (char)(0xe0 | (c >> 12));
-        out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (c & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | (c >> 18));
-    out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (c & 0x3f));
-    return 4;
-}
-
 char *nt_utf8_change_case(const char *s, bool upper)
 {
     size_t n = strlen(s);
@@ -116,12 +62,12 @@ char *nt_utf8_change_case(const char *s, bool upper)
     size_t i = 0, o = 0;
     while (i < n) {
         uint32_t c;
-        size_t len = utf8_decode(p + i, n - i, &c);
+        size_t len = nt_utf8_decode(p + i, n - i, &c);
         if (len == 0) { /* not UTF-8: kept as it is */
             out[o++] = (char)p[i++];
             continue;
         }
-        o += utf8_encode(nt_unicode_change_case(c, upper), out + o);
+        o += nt_utf8_encode(nt_unicode_change_case(c, upper), out + o);
         i += len;
     }
     out[o] = '\0';
