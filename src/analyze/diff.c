@@ -212,6 +212,20 @@ static void free_names(char **v, int n)
     free(v);
 }
 
+nt_status nt_diff_report_add_only(nt_diff_report *r, bool side_a, const char *name)
+{
+    char ***v = side_a ? &r->only_a : &r->only_b;
+    int *n = side_a ? &r->n_only_a : &r->n_only_b;
+    char **nv = nt_realloc(*v, ((size_t)*n + 1) * sizeof *nv);
+    if (!nv)
+        return NT_ERR_NOMEM;
+    *v = nv;
+    if (!(nv[*n] = nt_strdup(name)))
+        return NT_ERR_NOMEM;
+    (*n)++;
+    return NT_OK;
+}
+
 void nt_diff_report_deinit(nt_diff_report *r)
 {
     for (int i = 0; i < r->n; i++) {

@@ -156,6 +156,8 @@ void nt_diff_report_init(nt_diff_report *r);
  * nt_diff_live_finish. */
 void nt_diff_report_find_jump(nt_diff_report *r);
 void nt_diff_report_deinit(nt_diff_report *r);
+/* Records a value name found on side A (or B) only. */
+nt_status nt_diff_report_add_only(nt_diff_report *r, bool side_a, const char *name);
 /* Number of rows that diverge. */
 int nt_diff_report_diverged(const nt_diff_report *r);
 /* The report as JSON (DESIGN.md: first_divergent, nodes[...]). */

@@ -336,18 +336,6 @@ int nt_diff_set_find(const nt_diff_set *s, const char *output, const char *node,
 
 /* ---------------------------------------------------------------- rows */
 
-static nt_status push_name(char ***v, int *n, const char *name)
-{
-    char **nv = nt_realloc(*v, ((size_t)*n + 1) * sizeof *nv);
-    if (!nv)
-        return NT_ERR_NOMEM;
-    *v = nv;
-    if (!(nv[*n] = nt_strdup(name)))
-        return NT_ERR_NOMEM;
-    (*n)++;
-    return NT_OK;
-}
-
 /* Appends a row comparing a with b (either may be NULL when it failed to
  * load, with `error` saying why) and keeps first_divergent current. */
 static nt_status add_row(nt_diff_report *rep, const nt_diff_options *o, const char *node, const char *op,
@@ -434,8 +422,7 @@ nt_status nt_diff_sets(const nt_diff_set *a, const nt_diff_set *b, const nt_diff
         bool by_node;
         int j = nt_diff_set_find(oth, e->output, e->node, e->out_pos, &by_node);
         if (j < 0 || used[j]) {
-            st = drive_b ? push_name(&rep->only_b, &rep->n_only_b, e->output)
-                         : push_name(&rep->only_a, &rep->n_only_a, e->output);
+            st = nt_diff_report_add_only(rep, !drive_b, e->output);
             continue;
         }
         used[j] = 1;
@@ -452,8 +439,7 @@ nt_status nt_diff_sets(const nt_diff_set *a, const nt_diff_set *b, const nt_diff
     }
     for (int j = 0; j < (int)oth->e.len && st == NT_OK; j++)
         if (!used[j])
-            st = drive_b ? push_name(&rep->only_a, &rep->n_only_a, nt_diff_set_entry(oth, j)->output)
-                         : push_name(&rep->only_b, &rep->n_only_b, nt_diff_set_entry(oth, j)->output);
+            st = nt_diff_report_add_only(rep, drive_b, nt_diff_set_entry(oth, j)->output);
     free(used);
     nt_diff_report_find_jump(rep);
     return st;
@@ -599,8 +585,7 @@ static nt_action live_node_end(void *user, nt_session *s, const nt_node_view *v)
             continue; /* a QOperator model's last X_quantized -> X, already compared dequantized */
         if (j < 0 || (l->used[j] && !by_dq)) {
             nt_tensor_free(deq);
-            l->err = l->live_is_a ? push_name(&l->rep->only_a, &l->rep->n_only_a, name)
-                                  : push_name(&l->rep->only_b, &l->rep->n_only_b, name);
+            l->err = nt_diff_report_add_only(l->rep, l->live_is_a, name);
             if (l->err != NT_OK)
                 return NT_ACTION_STOP;
             continue;
@@ -696,8 +681,7 @@ nt_status nt_diff_live_finish(nt_diff_live *l)
         if (l->used[j])
             continue;
         const char *name = nt_diff_set_entry(l->ref, j)->output;
-        nt_status st = l->live_is_a ? push_name(&l->rep->only_b, &l->rep->n_only_b, name)
-                                    : push_name(&l->rep->only_a, &l->rep->n_only_a, name);
+        nt_status st = nt_diff_report_add_only(l->rep, !l->live_is_a, name);
         if (st != NT_OK)
             return st;
         l->used[j] = 1;

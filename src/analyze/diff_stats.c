@@ -145,18 +145,6 @@ static void compare_lines(json_t *a, json_t *b, nt_diff_row *w)
     w->ok = w->st.n_fail == 0;
 }
 
-static nt_status push_only(char ***v, int *n, const char *name)
-{
-    char **nv = nt_realloc(*v, ((size_t)*n + 1) * sizeof *nv);
-    if (!nv)
-        return NT_ERR_NOMEM;
-    *v = nv;
-    if (!(nv[*n] = nt_strdup(name)))
-        return NT_ERR_NOMEM;
-    (*n)++;
-    return NT_OK;
-}
-
 static nt_status add_stats_row(nt_diff_report *rep, const nt_diff_options *o, json_t *la, json_t *lb)
 {
     if (rep->n == rep->cap) {
@@ -224,7 +212,7 @@ nt_status nt_diff_stats_files(const char *dir_a, const char *dir_b, const nt_dif
             if (json_object_set_new(used, out, json_true()) != 0)
                 st = NT_ERR_NOMEM;
             else if (!m)
-                st = push_only(&rep->only_a, &rep->n_only_a, out);
+                st = nt_diff_report_add_only(rep, true, out);
             else
                 st = add_stats_row(rep, o, l, m);
             if (st != NT_OK)
@@ -233,7 +221,7 @@ nt_status nt_diff_stats_files(const char *dir_a, const char *dir_b, const nt_dif
     if (st == NT_OK) {
         const char *key;
         json_object_foreach(by_name, key, l) {
-            if (!json_object_get(used, key) && (st = push_only(&rep->only_b, &rep->n_only_b, key)) != NT_OK)
+            if (!json_object_get(used, key) && (st = nt_diff_report_add_only(rep, false, key)) != NT_OK)
                 break;
         }
     }
